@@ -1,0 +1,246 @@
+/*
+ * cmd-bench.c: `seqmatch bench`: this machine's limits, then training and
+ * generation throughput as fractions of them.
+ *
+ * First the sgemm peak (best GFLOP/s over transformer-shaped products) and the
+ * read bandwidth, then for each configuration (random weights): a training
+ * step (forward, loss, backward, AdamW) at B x T, and single-sequence
+ * generation. Training FLOPs per token are counted as 6N + 12 L T C with N the
+ * weights used in matrix products (blocks and LM head), the usual model-FLOPs
+ * count; generation reads every weight once per token, so its bound is
+ * bandwidth / weight bytes.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "bench.h"
+#include "cpu.h"
+#include "gpt.h"
+#include "options.h"
+#include "rng.h"
+#include "util.h"
+
+struct cmd_bench_config {
+	const char *name;
+	struct gpt_config cfg;
+	int B, T;
+};
+
+struct cmd_bench_result {
+	double step_s, train_tok_s, train_gflops, train_frac;
+	double gen_tok_s, gen_gbs, gen_frac, weight_bytes;
+	int gen_tokens;
+};
+
+/* Usage. */
+static void
+cmd_bench_usage(FILE *f)
+{
+	fprintf(f,
+"usage: seqmatch bench [--json] [--steps N] [--tokens N] [--small-only]\n"
+"\n"
+"Measures the sgemm peak (GFLOP/s) and memory bandwidth (GB/s) of this machine,\n"
+"then a training step and generation for a small model and for the GPT-2 124M\n"
+"configuration (random weights), as fractions of those limits. Uses the BLAS\n"
+"thread count of --threads (all cores by default).\n"
+"  --steps N      timed training steps per model after one warm-up (default 3)\n"
+"  --tokens N     generated tokens per model (default 64)\n"
+"  --small-only   skip the 124M configuration\n"
+"  --json         one JSON object on stdout\n");
+}
+
+/* Weights used by matrix products: blocks and the LM head. */
+static double
+cmd_bench_matmul_params(const struct gpt_config *c)
+{
+	double C = c->channels;
+	return (double)c->num_layers * 12.0 * C * C + (double)c->padded_vocab_size * C;
+}
+
+/* Time training steps and generation for one configuration. */
+static int
+cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, double peak,
+    double bw, struct cmd_bench_result *r, char **cause)
+{
+	const struct gpt_config *c = &bc->cfg;
+	struct gpt_model *m;
+	struct gpt_kv *kv = NULL;
+	struct gpt_adamw adam = { 1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f };
+	struct rng rng;
+	int B = bc->B, T = bc->T, N = B * T, *inputs, *targets, tok;
+	float *logits, gn;
+	double t0, flops_per_token;
+	int ret = -1;
+
+	m = gpt_new(c, cause);
+	if (m == NULL)
+		return -1;
+	gpt_init_random(m, 42);
+	rng_init(&rng, 7);
+	inputs = xmalloc((size_t)N * sizeof *inputs);
+	targets = xmalloc((size_t)N * sizeof *targets);
+	logits = xmalloc((size_t)c->padded_vocab_size * sizeof *logits);
+	for (int i = 0; i < N; i++) {
+		inputs[i] = (int)rng_below(&rng, (uint64_t)c->vocab_size);
+		targets[i] = (int)rng_below(&rng, (uint64_t)c->vocab_size);
+	}
+	t0 = 0;
+	for (int s = 0; s <= steps; s++) {
+		if (s == 1)
+			t0 = util_now();
+		if (gpt_forward(m, inputs, NULL, NULL, B, T, cause) != 0)
+			goto out;
+		gpt_loss_ce(m, targets);
+		if (gpt_zero_grad(m, cause) != 0 || gpt_backward(m, cause) != 0 ||
+		    gpt_update(m, &adam, s + 1, &gn, cause) < 0)
+			goto out;
+	}
+	r->step_s = (util_now() - t0) / steps;
+	r->train_tok_s = N / r->step_s;
+	flops_per_token = 6.0 * cmd_bench_matmul_params(c) +
+	    12.0 * c->num_layers * (double)T * c->channels;
+	r->train_gflops = flops_per_token * r->train_tok_s / 1e9;
+	r->train_frac = r->train_gflops / peak;
+
+	kv = gpt_kv_new(m, c->max_seq_len, cause);
+	if (kv == NULL)
+		goto out;
+	tok = 0;
+	if (gpt_kv_append(m, kv, &tok, 1, cause) != 0)
+		goto out;
+	if (tokens > c->max_seq_len - 1)
+		tokens = c->max_seq_len - 1;
+	t0 = util_now();
+	for (int i = 0; i < tokens; i++) {
+		int best = 0;
+		gpt_kv_logits(m, kv, gpt_kv_len(kv) - 1, logits);
+		for (int v = 1; v < c->vocab_size; v++)
+			if (logits[v] > logits[best])
+				best = v;
+		if (gpt_kv_append(m, kv, &best, 1, cause) != 0)
+			goto out;
+	}
+	r->gen_tokens = tokens;
+	r->gen_tok_s = tokens / (util_now() - t0);
+	r->weight_bytes = 4.0 * cmd_bench_matmul_params(c);
+	r->gen_gbs = r->gen_tok_s * r->weight_bytes / 1e9;
+	r->gen_frac = r->gen_gbs / bw;
+	ret = 0;
+out:
+	gpt_kv_free(kv);
+	gpt_free(m);
+	free(inputs);
+	free(targets);
+	free(logits);
+	return ret;
+}
+
+/* `seqmatch bench`. */
+int
+cmd_bench(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "steps", required_argument, NULL, 's' },
+		{ "tokens", required_argument, NULL, 't' },
+		{ "small-only", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cmd_bench_config configs[2] = {
+		{ "small", { 256, 4096, 4160, 6, 8, 256 }, 8, 256 },
+		{ "gpt2-124M", { 1024, 50257, 50304, 12, 12, 768 }, 8, 256 },
+	};
+	struct cmd_bench_result res[2];
+	int json = 0, steps = 3, tokens = 64, nconf = 2, opt;
+	double peak = 0, bw;
+	static const int shapes[][3] = {
+		{ 2048, 2304, 768 }, { 2048, 3072, 768 }, { 2048, 768, 3072 },
+		{ 2048, 768, 768 }
+	};
+	char *cause = NULL;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': json = 1; break;
+		case 'S': nconf = 1; break;
+		case 's':
+			if (options_int("steps", optarg, 1, 1000, &steps) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case 't':
+			if (options_int("tokens", optarg, 1, 100000, &tokens) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case 'h':
+			cmd_bench_usage(stdout);
+			return APP_EXIT_OK;
+		default:
+			cmd_bench_usage(stderr);
+			return APP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		app_error("bench: unexpected argument '%s'", argv[optind]);
+		return APP_EXIT_USAGE;
+	}
+	if (!json)
+		fprintf(stderr, "seqmatch bench: OpenBLAS core %s, %d threads\n",
+		    cpu_blas_core(), cpu_threads());
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		double g = bench_sgemm_gflops(shapes[i][0], shapes[i][1], shapes[i][2], 1.0);
+		if (g > peak)
+			peak = g;
+	}
+	bw = bench_bandwidth_gbs((size_t)512 << 20, 1.5);
+	if (!json)
+		printf("machine: sgemm peak %.1f GFLOP/s, read bandwidth %.1f GB/s\n",
+		    peak, bw);
+	for (int i = 0; i < nconf; i++) {
+		struct cmd_bench_config *bc = &configs[i];
+		if (!json)
+			fprintf(stderr, "seqmatch bench: %s (L=%d C=%d B=%d T=%d)...\n",
+			    bc->name, bc->cfg.num_layers, bc->cfg.channels, bc->B, bc->T);
+		if (cmd_bench_run(bc, steps, tokens, peak, bw, &res[i], &cause) != 0) {
+			app_error("bench: %s: %s", bc->name, cause);
+			free(cause);
+			return APP_EXIT_ERROR;
+		}
+		if (!json)
+			printf("%s: train step %.3f s, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of "
+			    "peak; generate %.1f tokens/s, %.1f GB/s = %.0f%% of bandwidth\n",
+			    bc->name, res[i].step_s, res[i].train_tok_s, res[i].train_gflops,
+			    100 * res[i].train_frac, res[i].gen_tok_s, res[i].gen_gbs,
+			    100 * res[i].gen_frac);
+	}
+	if (json) {
+		const struct cmd_bench_result *main_r = &res[nconf - 1];
+		printf("{\"openblas_core\": \"%s\", \"threads\": %d, \"sgemm_gflops\": %.2f, "
+		    "\"bandwidth_gbs\": %.2f, \"train_peak_fraction\": %.4f, "
+		    "\"generate_bandwidth_fraction\": %.4f, \"models\": [",
+		    cpu_blas_core(), cpu_threads(), peak, bw, main_r->train_frac,
+		    main_r->gen_frac);
+		for (int i = 0; i < nconf; i++)
+			printf("%s{\"name\": \"%s\", \"layers\": %d, \"channels\": %d, "
+			    "\"heads\": %d, \"vocab\": %d, \"B\": %d, \"T\": %d, "
+			    "\"train_step_s\": %.4f, \"train_tokens_per_s\": %.1f, "
+			    "\"train_gflops\": %.2f, \"train_peak_fraction\": %.4f, "
+			    "\"generate_tokens_per_s\": %.2f, \"generate_gbs\": %.2f, "
+			    "\"generate_bandwidth_fraction\": %.4f, \"weight_bytes\": %.0f}",
+			    i ? ", " : "", configs[i].name, configs[i].cfg.num_layers,
+			    configs[i].cfg.channels, configs[i].cfg.num_heads,
+			    configs[i].cfg.vocab_size, configs[i].B, configs[i].T,
+			    res[i].step_s, res[i].train_tok_s, res[i].train_gflops,
+			    res[i].train_frac, res[i].gen_tok_s, res[i].gen_gbs,
+			    res[i].gen_frac, res[i].weight_bytes);
+		printf("]}\n");
+	}
+	return APP_EXIT_OK;
+}

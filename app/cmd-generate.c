@@ -1,0 +1,252 @@
+/* cmd-generate.c: `seqmatch generate`: text from a prompt, streamed, or as JSON events. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "checkpoint.h"
+#include "cpu.h"
+#include "generate.h"
+#include "gpt.h"
+#include "json.h"
+#include "options.h"
+#include "sampler.h"
+#include "tokenizer.h"
+
+enum {
+	CMD_GENERATE_MODEL = 0x100, CMD_GENERATE_PROMPT, CMD_GENERATE_JSON,
+	CMD_GENERATE_HELP
+};
+
+static const struct option cmd_generate_own[] = {
+	{ "model", required_argument, NULL, CMD_GENERATE_MODEL },
+	{ "prompt", required_argument, NULL, CMD_GENERATE_PROMPT },
+	{ "json", no_argument, NULL, CMD_GENERATE_JSON },
+	{ "help", no_argument, NULL, CMD_GENERATE_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Print usage, with the decoding table. */
+static void
+cmd_generate_usage(FILE *f)
+{
+	fprintf(f,
+"usage: seqmatch generate [--model MODEL] [--prompt TEXT] [decoding options] [--json]\n"
+"\n"
+"Generate text from a prompt (TEXT, or standard input when --prompt is not\n"
+"given and stdin is not a terminal). The text goes to stdout; the seed used,\n"
+"which replays the run exactly, and the speeds go to stderr. --json prints\n"
+"one event per line instead: start (parameters, seed), append (id, text,\n"
+"probability), stop (reason, counts, prefill and generate tokens/s).\n"
+"MODEL defaults to $SEQMATCH_MODEL, then the installed default model.\n"
+"\n"
+"Decoding (applied in this order: repeat penalty, top-k, typical-p, top-p,\n"
+"min-p, temperature):\n");
+	options_sampler_help(f);
+}
+
+struct cmd_generate_state {
+	const struct tokenizer *tok;
+	int json;
+	uint64_t seed;
+};
+
+/* Event callback: stream text or JSON. */
+static int
+cmd_generate_event(const struct generate_event *ev, void *arg)
+{
+	struct cmd_generate_state *s = arg;
+	const uint8_t *piece;
+	size_t len;
+
+	if (ev->type == GENERATE_EVENT_APPEND) {
+		piece = tokenizer_piece(s->tok, ev->token, &len);
+		if (s->json) {
+			printf("{\"event\": \"append\", \"id\": %d, \"text\": ", ev->token);
+			json_string(stdout, piece, len);
+			printf(", \"slot\": %d, \"prob\": ", ev->slot);
+			json_number(stdout, ev->prob);
+			printf(", \"model_prob\": ");
+			json_number(stdout, ev->model_prob);
+			printf(", \"t\": %.6f}\n", ev->seconds);
+		} else
+			fwrite(piece, 1, len, stdout);
+		fflush(stdout);
+	} else if (ev->type == GENERATE_EVENT_STOP) {
+		double gen_rate = ev->generate_seconds > 0 ?
+		    ev->n_generated / ev->generate_seconds : 0;
+		if (s->json) {
+			printf("{\"event\": \"stop\", \"reason\": \"%s\", \"tokens\": %d, "
+			    "\"seed\": %llu, \"prefill_seconds\": %.6f, "
+			    "\"generate_tokens_per_s\": %.2f}\n",
+			    generate_stop_name(ev->reason), ev->n_generated,
+			    (unsigned long long)s->seed, ev->prefill_seconds, gen_rate);
+		} else {
+			printf("\n");
+			fprintf(stderr, "seqmatch: stop: %s; %d tokens; generate %.1f "
+			    "tokens/s; prefill %.3f s; seed %llu\n",
+			    generate_stop_name(ev->reason), ev->n_generated, gen_rate,
+			    ev->prefill_seconds, (unsigned long long)s->seed);
+		}
+		fflush(stdout);
+	}
+	return app_interrupted ? 1 : 0;
+}
+
+/* Read all of stdin into a string. */
+static char *
+cmd_generate_read_stdin(size_t *len)
+{
+	size_t cap = 4096, n = 0, got;
+	char *buf = xmalloc(cap);
+
+	while ((got = fread(buf + n, 1, cap - n - 1, stdin)) > 0) {
+		n += got;
+		if (n + 1 >= cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* Print the start event with every parameter. */
+static void
+cmd_generate_start_json(const struct sampler_params *p, const char *model,
+    uint64_t seed, int n_prompt)
+{
+	printf("{\"event\": \"start\", \"model\": ");
+	json_string(stdout, model, strlen(model));
+	printf(", \"seed\": %llu, \"prompt_tokens\": %d, \"openblas_core\": \"%s\", "
+	    "\"params\": {", (unsigned long long)seed, n_prompt, cpu_blas_core());
+	for (size_t i = 0; i < sampler_table_len; i++) {
+		printf("%s\"%s\": ", i ? ", " : "", sampler_table[i].name);
+		if (sampler_table[i].type == SAMPLER_DOUBLE)
+			json_number(stdout, sampler_get(p, &sampler_table[i]));
+		else
+			printf("%.0f", sampler_get(p, &sampler_table[i]));
+	}
+	printf("}}\n");
+}
+
+/* `seqmatch generate`. */
+int
+cmd_generate(int argc, char **argv)
+{
+	struct sampler_params params;
+	struct option *longopts;
+	const char *model_path = NULL, *prompt = NULL;
+	char *prompt_buf = NULL, *cause = NULL;
+	size_t prompt_len = 0, n_ids;
+	int *ids = NULL, json = 0, opt, status = APP_EXIT_ERROR;
+	struct gpt_model *model = NULL;
+	struct tokenizer *tok = NULL;
+	struct cmd_generate_state st;
+	uint64_t seed;
+
+	sampler_defaults(&params);
+	longopts = options_sampler_longopts(cmd_generate_own);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "hm:p:", longopts, NULL)) != -1) {
+		const struct sampler_param *row = options_sampler_row(opt);
+		if (row != NULL) {
+			if (options_sampler_set(&params, row, optarg) != 0) {
+				free(longopts);
+				return APP_EXIT_USAGE;
+			}
+			continue;
+		}
+		switch (opt) {
+		case 'm':
+		case CMD_GENERATE_MODEL:
+			model_path = optarg;
+			break;
+		case 'p':
+		case CMD_GENERATE_PROMPT:
+			prompt = optarg;
+			break;
+		case CMD_GENERATE_JSON:
+			json = 1;
+			break;
+		case 'h':
+		case CMD_GENERATE_HELP:
+			cmd_generate_usage(stdout);
+			free(longopts);
+			return APP_EXIT_OK;
+		default:
+			cmd_generate_usage(stderr);
+			free(longopts);
+			return APP_EXIT_USAGE;
+		}
+	}
+	free(longopts);
+	if (optind < argc) {
+		app_error("generate: unexpected argument '%s' (use --prompt TEXT)",
+		    argv[optind]);
+		return APP_EXIT_USAGE;
+	}
+	if (model_path == NULL && (model_path = app_default_model()) == NULL) {
+		app_error("generate: no model given and none found; train one with "
+		    "'seqmatch train --corpus FILE --out MODEL' and pass --model MODEL");
+		return APP_EXIT_USAGE;
+	}
+	if (prompt != NULL)
+		prompt_len = strlen(prompt);
+	else if (!isatty(STDIN_FILENO)) {
+		prompt = prompt_buf = cmd_generate_read_stdin(&prompt_len);
+	}
+	if (checkpoint_load(model_path, &model, &tok, NULL, &cause) != 0) {
+		app_error("%s", cause);
+		goto out;
+	}
+	if (prompt == NULL || prompt_len == 0) {
+		/* An empty prompt starts a new document. */
+		ids = xmalloc(sizeof *ids);
+		ids[0] = tokenizer_eot(tok);
+		n_ids = 1;
+	} else if (tokenizer_encode(tok, (const uint8_t *)prompt, prompt_len, &ids, &n_ids,
+	    &cause) != 0) {
+		app_error("prompt: %s", cause);
+		goto out;
+	}
+	if (n_ids >= (size_t)gpt_config(model)->max_seq_len) {
+		app_error("prompt: %zu tokens do not fit the model's context of %d",
+		    n_ids, gpt_config(model)->max_seq_len);
+		status = APP_EXIT_USAGE;
+		goto out;
+	}
+	memset(&st, 0, sizeof st);
+	st.tok = tok;
+	st.json = json;
+	/* Pick the seed here so that the start event can report it. */
+	seed = generate_pick_seed(params.seed);
+	params.seed = (int64_t)seed;
+	st.seed = seed;
+	if (json)
+		cmd_generate_start_json(&params, model_path, seed, (int)n_ids);
+	else {
+		if (prompt != NULL)
+			fwrite(prompt, 1, prompt_len, stdout);
+		fprintf(stderr, "seqmatch: seed %llu\n", (unsigned long long)seed);
+	}
+	app_catch_signals();
+	if (generate_run(model, tok, &params, ids, (int)n_ids, cmd_generate_event, &st,
+	    NULL, &cause) != 0) {
+		app_error("generate: %s", cause);
+		goto out;
+	}
+	status = app_interrupted ? APP_EXIT_INTERRUPTED : APP_EXIT_OK;
+out:
+	free(cause);
+	free(ids);
+	free(prompt_buf);
+	tokenizer_free(tok);
+	gpt_free(model);
+	return status;
+}

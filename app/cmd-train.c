@@ -1,0 +1,501 @@
+/* cmd-train.c: `seqmatch train`: tokenizer and MLE pretraining from a plain-text corpus. */
+#include "config.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "checkpoint.h"
+#include "corpus.h"
+#include "cpu.h"
+#include "gpt.h"
+#include "options.h"
+#include "progress.h"
+#include "record.h"
+#include "tokenizer.h"
+#include "train.h"
+#include "util.h"
+
+/* Model size presets. */
+struct cmd_train_preset {
+	const char *name;
+	int layers, heads, channels, context, vocab;
+};
+
+static const struct cmd_train_preset cmd_train_presets[] = {
+	{ "tiny", 2, 4, 64, 64, 512 },
+	{ "small", 4, 4, 128, 128, 2048 },
+	{ "medium", 6, 8, 256, 256, 4096 },
+	{ "gpt2", 12, 12, 768, 1024, 50257 },
+};
+#define CMD_TRAIN_NPRESETS (sizeof cmd_train_presets / sizeof cmd_train_presets[0])
+
+enum {
+	CMD_TRAIN_CORPUS = 0x100, CMD_TRAIN_OUT, CMD_TRAIN_PRESET, CMD_TRAIN_LAYERS,
+	CMD_TRAIN_HEADS, CMD_TRAIN_CHANNELS, CMD_TRAIN_CONTEXT, CMD_TRAIN_VOCAB,
+	CMD_TRAIN_TOKENIZER, CMD_TRAIN_SEQ_LEN, CMD_TRAIN_BATCH, CMD_TRAIN_STEPS,
+	CMD_TRAIN_LR, CMD_TRAIN_MIN_LR, CMD_TRAIN_WARMUP, CMD_TRAIN_WD, CMD_TRAIN_BETA1,
+	CMD_TRAIN_BETA2, CMD_TRAIN_EPS, CMD_TRAIN_CLIP, CMD_TRAIN_EVAL_EVERY,
+	CMD_TRAIN_EVAL_BATCHES, CMD_TRAIN_SAVE_EVERY, CMD_TRAIN_VAL_FRACTION,
+	CMD_TRAIN_SEPARATOR, CMD_TRAIN_SEED, CMD_TRAIN_RESUME, CMD_TRAIN_JSON,
+	CMD_TRAIN_BEST, CMD_TRAIN_HELP
+};
+
+static const struct option cmd_train_longopts[] = {
+	{ "corpus", required_argument, NULL, CMD_TRAIN_CORPUS },
+	{ "out", required_argument, NULL, CMD_TRAIN_OUT },
+	{ "preset", required_argument, NULL, CMD_TRAIN_PRESET },
+	{ "layers", required_argument, NULL, CMD_TRAIN_LAYERS },
+	{ "heads", required_argument, NULL, CMD_TRAIN_HEADS },
+	{ "channels", required_argument, NULL, CMD_TRAIN_CHANNELS },
+	{ "context", required_argument, NULL, CMD_TRAIN_CONTEXT },
+	{ "vocab-size", required_argument, NULL, CMD_TRAIN_VOCAB },
+	{ "tokenizer-from", required_argument, NULL, CMD_TRAIN_TOKENIZER },
+	{ "seq-len", required_argument, NULL, CMD_TRAIN_SEQ_LEN },
+	{ "batch-size", required_argument, NULL, CMD_TRAIN_BATCH },
+	{ "steps", required_argument, NULL, CMD_TRAIN_STEPS },
+	{ "lr", required_argument, NULL, CMD_TRAIN_LR },
+	{ "min-lr-frac", required_argument, NULL, CMD_TRAIN_MIN_LR },
+	{ "warmup", required_argument, NULL, CMD_TRAIN_WARMUP },
+	{ "weight-decay", required_argument, NULL, CMD_TRAIN_WD },
+	{ "beta1", required_argument, NULL, CMD_TRAIN_BETA1 },
+	{ "beta2", required_argument, NULL, CMD_TRAIN_BETA2 },
+	{ "eps", required_argument, NULL, CMD_TRAIN_EPS },
+	{ "grad-clip", required_argument, NULL, CMD_TRAIN_CLIP },
+	{ "eval-every", required_argument, NULL, CMD_TRAIN_EVAL_EVERY },
+	{ "eval-batches", required_argument, NULL, CMD_TRAIN_EVAL_BATCHES },
+	{ "save-every", required_argument, NULL, CMD_TRAIN_SAVE_EVERY },
+	{ "val-fraction", required_argument, NULL, CMD_TRAIN_VAL_FRACTION },
+	{ "separator", required_argument, NULL, CMD_TRAIN_SEPARATOR },
+	{ "seed", required_argument, NULL, CMD_TRAIN_SEED },
+	{ "resume", no_argument, NULL, CMD_TRAIN_RESUME },
+	{ "json", no_argument, NULL, CMD_TRAIN_JSON },
+	{ "best", required_argument, NULL, CMD_TRAIN_BEST },
+	{ "help", no_argument, NULL, CMD_TRAIN_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Print usage. */
+static void
+cmd_train_usage(FILE *f)
+{
+	struct train_options d;
+
+	train_options_defaults(&d);
+	fprintf(f,
+"usage: seqmatch train --corpus FILE --out MODEL [options]\n"
+"\n"
+"Train a byte-level BPE tokenizer (or reuse one) and a GPT-2 model with maximum\n"
+"likelihood on a plain UTF-8 text corpus. Writes MODEL (latest), MODEL.opt\n"
+"(optimizer state for --resume) and the best model by validation loss.\n"
+"Ctrl-C saves and exits.\n"
+"\n"
+"Data:\n"
+"  --corpus FILE          text, documents separated by blank lines\n"
+"  --separator blank|percent  or by lines holding a single %% (default blank)\n"
+"  --val-fraction F       share of documents held out [0, 0.5] (default 0.1)\n"
+"  --out MODEL            checkpoint to write\n"
+"  --best PATH            best checkpoint (default MODEL with -best before .bin)\n"
+"  --resume               continue from MODEL and MODEL.opt up to --steps\n"
+"Model:\n"
+"  --preset NAME          tiny, small, medium, gpt2 (default small)\n"
+"  --layers N --heads N --channels N --context N   override the preset\n"
+"  --vocab-size N         tokenizer size, <|endoftext|> included\n"
+"  --tokenizer-from MODEL reuse that model's tokenizer\n"
+"Optimisation:\n"
+"  --steps N              optimiser steps in total (default %ld)\n"
+"  --batch-size N         sequences per step (default %d)\n"
+"  --seq-len N            tokens per sequence (default: min(context, %d))\n"
+"  --lr F                 peak learning rate (default %g)\n"
+"  --min-lr-frac F        final lr as a fraction of --lr (default %g)\n"
+"  --warmup N             linear warm-up steps (default %ld)\n"
+"  --weight-decay F       AdamW decay on matrices (default %g)\n"
+"  --beta1 F --beta2 F --eps F   AdamW (default %g, %g, %g)\n"
+"  --grad-clip F          clip the gradient norm, 0 = off (default %g)\n"
+"  --eval-every N         validate every N steps (default %ld)\n"
+"  --eval-batches N       batches per validation (default %d)\n"
+"  --save-every N         write MODEL every N steps (default %ld)\n"
+"  --seed N               data order and initialisation (default %llu)\n"
+"Output:\n"
+"  --json                 one JSON object per step on stdout\n",
+	    d.steps, d.batch_size, d.seq_len, (double)d.lr, (double)d.min_lr_frac,
+	    d.warmup, (double)d.weight_decay, (double)d.beta1, (double)d.beta2,
+	    (double)d.eps, (double)d.grad_clip, d.eval_every, d.eval_batches,
+	    d.save_every, (unsigned long long)d.seed);
+}
+
+struct cmd_train_state {
+	struct progress bar;
+	int json;
+	int B, T;
+};
+
+/* Progress callback: a bar on a terminal, JSON lines on request. */
+static void
+cmd_train_progress(const struct train_progress *p, void *arg)
+{
+	struct cmd_train_state *s = arg;
+
+	if (s->json) {
+		printf("{\"step\": %ld, \"steps\": %ld, \"loss\": %.6f, \"lr\": %.6g, "
+		    "\"grad_norm\": %.6g, \"skipped\": %s, \"tokens_per_s\": %.1f, "
+		    "\"elapsed\": %.3f, \"eta\": %.1f", p->step, p->steps,
+		    (double)p->loss, (double)p->lr, (double)p->grad_norm,
+		    p->skipped ? "true" : "false", p->tokens_per_s, p->elapsed, p->eta);
+		if (p->has_val)
+			printf(", \"val_loss\": %.6f, \"best_val_loss\": %.6f",
+			    (double)p->val_loss, (double)p->best_val_loss);
+		printf("}\n");
+		fflush(stdout);
+	}
+	progress_update(&s->bar, p->step, p->loss,
+	    (double)(p->step - s->bar.first) * s->B * s->T);
+	if (p->has_val)
+		progress_message(&s->bar, "step %ld: val loss %.4f (best %.4f)%s", p->step,
+		    (double)p->val_loss, (double)p->best_val_loss,
+		    p->saved_best ? ", saved best" : "");
+}
+
+/* Default best-checkpoint path: "x.bin" -> "x-best.bin", else "x.best". */
+static char *
+cmd_train_best_path(const char *out)
+{
+	size_t n = strlen(out);
+	char *s;
+
+	if (n > 4 && strcmp(out + n - 4, ".bin") == 0) {
+		if (asprintf(&s, "%.*s-best.bin", (int)(n - 4), out) < 0)
+			app_fatal("out of memory");
+	} else if (asprintf(&s, "%s.best", out) < 0)
+		app_fatal("out of memory");
+	return s;
+}
+
+/* `seqmatch train`. */
+int
+cmd_train(int argc, char **argv)
+{
+	struct train_options o;
+	const char *corpus_path = NULL, *out = NULL, *tok_from = NULL, *best = NULL;
+	const struct cmd_train_preset *preset = &cmd_train_presets[1];
+	int layers = 0, heads = 0, channels = 0, context = 0, vocab = 0, seq_len = 0;
+	int resume = 0, json = 0, opt;
+	double val_fraction = 0.1, dv;
+	enum corpus_sep sep = CORPUS_SEP_BLANK;
+	struct corpus *corpus = NULL, *ctrain = NULL, *cval = NULL;
+	struct tokenizer *tok = NULL;
+	struct gpt_model *model = NULL;
+	struct gpt_config cfg;
+	struct record rec;
+	struct train_data dtrain = { NULL, 0 }, dval = { NULL, 0 };
+	struct train_run run;
+	struct cmd_train_state st;
+	char *cause = NULL, *best_alloc = NULL;
+	long done, lv;
+	int status = APP_EXIT_ERROR;
+
+	train_options_defaults(&o);
+	record_init(&rec);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", cmd_train_longopts, NULL)) != -1) {
+		switch (opt) {
+		case CMD_TRAIN_CORPUS: corpus_path = optarg; break;
+		case CMD_TRAIN_OUT: out = optarg; break;
+		case CMD_TRAIN_BEST: best = optarg; break;
+		case CMD_TRAIN_TOKENIZER: tok_from = optarg; break;
+		case CMD_TRAIN_RESUME: resume = 1; break;
+		case CMD_TRAIN_JSON: json = 1; break;
+		case CMD_TRAIN_PRESET:
+			preset = NULL;
+			for (size_t i = 0; i < CMD_TRAIN_NPRESETS; i++)
+				if (strcmp(optarg, cmd_train_presets[i].name) == 0)
+					preset = &cmd_train_presets[i];
+			if (preset == NULL) {
+				app_error("--preset: unknown preset '%s' (tiny, small, medium, "
+				    "gpt2)", optarg);
+				return APP_EXIT_USAGE;
+			}
+			break;
+		case CMD_TRAIN_SEPARATOR:
+			if (strcmp(optarg, "blank") == 0)
+				sep = CORPUS_SEP_BLANK;
+			else if (strcmp(optarg, "percent") == 0 || strcmp(optarg, "%") == 0)
+				sep = CORPUS_SEP_PERCENT;
+			else {
+				app_error("--separator: '%s' is not blank or percent", optarg);
+				return APP_EXIT_USAGE;
+			}
+			break;
+		case CMD_TRAIN_LAYERS:
+			if (options_int("layers", optarg, 1, GPT_MAX_LAYERS, &layers) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_HEADS:
+			if (options_int("heads", optarg, 1, 1024, &heads) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_CHANNELS:
+			if (options_int("channels", optarg, 1, GPT_MAX_CHANNELS, &channels) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_CONTEXT:
+			if (options_int("context", optarg, 2, GPT_MAX_SEQ_LEN, &context) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_VOCAB:
+			if (options_int("vocab-size", optarg, 257, 1000000, &vocab) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_SEQ_LEN:
+			if (options_int("seq-len", optarg, 1, GPT_MAX_SEQ_LEN, &seq_len) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_BATCH:
+			if (options_int("batch-size", optarg, 1, 65536, &o.batch_size) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_STEPS:
+			if (options_long("steps", optarg, 1, 1000000000L, &o.steps) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_LR:
+			if (options_double("lr", optarg, 0, 10, &dv) != 0)
+				return APP_EXIT_USAGE;
+			o.lr = (float)dv;
+			break;
+		case CMD_TRAIN_MIN_LR:
+			if (options_double("min-lr-frac", optarg, 0, 1, &dv) != 0)
+				return APP_EXIT_USAGE;
+			o.min_lr_frac = (float)dv;
+			break;
+		case CMD_TRAIN_WARMUP:
+			if (options_long("warmup", optarg, 0, 1000000000L, &o.warmup) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_WD:
+			if (options_double("weight-decay", optarg, 0, 10, &dv) != 0)
+				return APP_EXIT_USAGE;
+			o.weight_decay = (float)dv;
+			break;
+		case CMD_TRAIN_BETA1:
+			if (options_double("beta1", optarg, 0, 0.999999, &dv) != 0)
+				return APP_EXIT_USAGE;
+			o.beta1 = (float)dv;
+			break;
+		case CMD_TRAIN_BETA2:
+			if (options_double("beta2", optarg, 0, 0.999999, &dv) != 0)
+				return APP_EXIT_USAGE;
+			o.beta2 = (float)dv;
+			break;
+		case CMD_TRAIN_EPS:
+			if (options_double("eps", optarg, 1e-30, 1, &dv) != 0)
+				return APP_EXIT_USAGE;
+			o.eps = (float)dv;
+			break;
+		case CMD_TRAIN_CLIP:
+			if (options_double("grad-clip", optarg, 0, 1e9, &dv) != 0)
+				return APP_EXIT_USAGE;
+			o.grad_clip = (float)dv;
+			break;
+		case CMD_TRAIN_EVAL_EVERY:
+			if (options_long("eval-every", optarg, 0, 1000000000L, &o.eval_every) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_EVAL_BATCHES:
+			if (options_int("eval-batches", optarg, 1, 100000, &o.eval_batches) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_SAVE_EVERY:
+			if (options_long("save-every", optarg, 0, 1000000000L, &o.save_every) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_VAL_FRACTION:
+			if (options_double("val-fraction", optarg, 0, 0.5, &val_fraction) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_TRAIN_SEED:
+			if (options_long("seed", optarg, 0, 0x7fffffffffffffffL, &lv) != 0)
+				return APP_EXIT_USAGE;
+			o.seed = (uint64_t)lv;
+			break;
+		case 'h':
+		case CMD_TRAIN_HELP:
+			cmd_train_usage(stdout);
+			return APP_EXIT_OK;
+		default:
+			cmd_train_usage(stderr);
+			return APP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		app_error("train: unexpected argument '%s'", argv[optind]);
+		return APP_EXIT_USAGE;
+	}
+	if (corpus_path == NULL || out == NULL) {
+		app_error("train: --corpus FILE and --out MODEL are required "
+		    "(see seqmatch train --help)");
+		return APP_EXIT_USAGE;
+	}
+	if (best == NULL)
+		best = best_alloc = cmd_train_best_path(out);
+
+	/* The corpus and its held-out split. */
+	if (corpus_load(corpus_path, sep, &corpus, &cause) != 0) {
+		app_error("%s", cause);
+		goto out;
+	}
+	if (corpus_split(corpus, val_fraction, o.seed, &ctrain, &cval, &cause) != 0) {
+		app_error("%s: %s", corpus_path, cause);
+		goto out;
+	}
+
+	if (resume) {
+		long step;
+		char *opt_path;
+		const char *h;
+
+		if (checkpoint_load(out, &model, &tok, &rec, &cause) != 0) {
+			app_error("--resume: %s", cause);
+			goto out;
+		}
+		if (asprintf(&opt_path, "%s.opt", out) < 0)
+			app_fatal("out of memory");
+		if (checkpoint_load_optim(opt_path, model, &step, &cause) != 0) {
+			app_error("--resume: %s", cause);
+			free(opt_path);
+			goto out;
+		}
+		free(opt_path);
+		h = record_get(&rec, "corpus_hash");
+		if (h != NULL && strtoull(h, NULL, 16) != corpus->hash)
+			app_warn("--resume: %s differs from the corpus this model was "
+			    "trained on", corpus_path);
+		run.start_step = step;
+		if (step >= o.steps) {
+			app_error("--resume: %s has already done %ld steps (--steps %ld)",
+			    out, step, o.steps);
+			status = APP_EXIT_USAGE;
+			goto out;
+		}
+		cfg = *gpt_config(model);
+	} else {
+		run.start_step = 0;
+		if (tok_from != NULL) {
+			struct gpt_model *other;
+			if (checkpoint_load(tok_from, &other, &tok, NULL, &cause) != 0) {
+				app_error("--tokenizer-from: %s", cause);
+				goto out;
+			}
+			gpt_free(other);
+		} else {
+			size_t total = 0, at = 0;
+			uint8_t *all;
+			for (size_t i = 0; i < ctrain->ndocs; i++)
+				total += ctrain->lens[i] + 1;
+			all = xmalloc(total + 1);
+			for (size_t i = 0; i < ctrain->ndocs; i++) {
+				memcpy(all + at, ctrain->docs[i], ctrain->lens[i]);
+				at += ctrain->lens[i];
+				all[at++] = '\n';
+			}
+			if (tokenizer_train(all, at, vocab ? vocab : preset->vocab, &tok,
+			    &cause) != 0) {
+				free(all);
+				app_error("tokenizer: %s", cause);
+				goto out;
+			}
+			free(all);
+		}
+		cfg.num_layers = layers ? layers : preset->layers;
+		cfg.num_heads = heads ? heads : preset->heads;
+		cfg.channels = channels ? channels : preset->channels;
+		cfg.max_seq_len = context ? context : preset->context;
+		cfg.vocab_size = tokenizer_vocab_size(tok);
+		cfg.padded_vocab_size = (cfg.vocab_size + 1 + 63) / 64 * 64;
+		model = gpt_new(&cfg, &cause);
+		if (model == NULL) {
+			app_error("model: %s", cause);
+			status = APP_EXIT_USAGE;
+			goto out;
+		}
+		gpt_init_random(model, o.seed);
+		record_set(&rec, "corpus", "%s", corpus_path);
+		record_set(&rec, "corpus_hash", "%016llx", (unsigned long long)corpus->hash);
+		record_set(&rec, "val_fraction", "%g", val_fraction);
+		record_set(&rec, "separator", "%s", sep == CORPUS_SEP_BLANK ? "blank" :
+		    "percent");
+	}
+	o.seq_len = seq_len ? seq_len : (cfg.max_seq_len < o.seq_len ? cfg.max_seq_len :
+	    o.seq_len);
+	if (o.seq_len > cfg.max_seq_len) {
+		app_error("--seq-len %d exceeds the model's context %d", o.seq_len,
+		    cfg.max_seq_len);
+		status = APP_EXIT_USAGE;
+		goto out;
+	}
+	if (train_data_build(tok, ctrain->docs, ctrain->lens, ctrain->ndocs, &dtrain,
+	    &cause) != 0 || train_data_build(tok, cval->docs, cval->lens, cval->ndocs,
+	    &dval, &cause) != 0) {
+		app_error("%s: %s", corpus_path, cause);
+		goto out;
+	}
+	if (!json)
+		fprintf(stderr, "seqmatch: model L=%d C=%d NH=%d context=%d V=%d: %.2fM "
+		    "parameters; %zu training tokens, %zu held out; B=%d T=%d, %d BLAS "
+		    "threads (%s)\n", cfg.num_layers, cfg.channels, cfg.num_heads,
+		    cfg.max_seq_len, cfg.vocab_size, (double)gpt_num_params(model) / 1e6,
+		    dtrain.n, dval.n, o.batch_size, o.seq_len, cpu_threads(),
+		    cpu_blas_core());
+
+	memset(&st, 0, sizeof st);
+	st.json = json;
+	st.B = o.batch_size;
+	st.T = o.seq_len;
+	if (json)
+		progress_set_quiet(1);
+	progress_init(&st.bar, run.start_step, o.steps);
+	run.model = model;
+	run.tok = tok;
+	run.train = &dtrain;
+	run.val = &dval;
+	run.opt = o;
+	run.rec = &rec;
+	run.out_path = out;
+	run.best_path = best;
+	run.stop = &app_interrupted;
+	run.cb = cmd_train_progress;
+	run.cb_arg = &st;
+	app_catch_signals();
+	done = train_run(&run, &cause);
+	progress_finish(&st.bar);
+	if (done < 0) {
+		app_error("train: %s", cause);
+		goto out;
+	}
+	if (app_interrupted) {
+		fprintf(stderr, "seqmatch: interrupted at step %ld; saved %s (resume with "
+		    "--resume)\n", done, out);
+		status = APP_EXIT_INTERRUPTED;
+	} else {
+		if (!json)
+			fprintf(stderr, "seqmatch: %ld steps done; saved %s and %s.opt\n",
+			    done, out, out);
+		status = APP_EXIT_OK;
+	}
+out:
+	free(cause);
+	free(best_alloc);
+	train_data_release(&dtrain);
+	train_data_release(&dval);
+	corpus_free(corpus);
+	corpus_free(ctrain);
+	corpus_free(cval);
+	tokenizer_free(tok);
+	gpt_free(model);
+	record_release(&rec);
+	return status;
+}

@@ -1,0 +1,17 @@
+/* json.h: writing JSON strings and numbers for the commands' --json output. */
+#ifndef SEQMATCH_JSON_H
+#define SEQMATCH_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * Write bytes as a quoted JSON string. Valid UTF-8 passes through; control
+ * characters are escaped; each byte of an invalid UTF-8 sequence (a token
+ * may hold part of a character) is written as \u00XX of that byte.
+ */
+void json_string(FILE *f, const void *bytes, size_t len);
+/* Write a float as a JSON number (null if not finite). */
+void json_number(FILE *f, double v);
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * options.h: command-line helpers the subcommands share with getopt_long.
+ *
+ * Numbers are parsed strictly (the whole argument, no silent truncation, NaN
+ * and infinities refused) and range-checked; on error a message such as
+ *   seqmatch: --steps: 'abc' is not a number
+ *   seqmatch: --steps: 0 is out of range [1, 1000000000]
+ * is printed on stderr and -1 returned: the caller exits with APP_EXIT_USAGE.
+ * The option name may be given with or without its leading dashes.
+ *
+ * The decoding options of `generate` come from the engine's sampler table
+ * (engine/sampler.h): options_sampler_longopts() appends one getopt entry per
+ * row (and per alias) to a command's own options, options_sampler_row() maps
+ * getopt's return value back to the row, and options_sampler_help() prints
+ * the table as help lines.
+ */
+#ifndef SEQMATCH_OPTIONS_H
+#define SEQMATCH_OPTIONS_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+struct sampler_params;
+struct sampler_param;
+
+/* An integer in [min, max] into *out; -1 with a message on error. */
+int options_long(const char *option, const char *text, long min, long max, long *out);
+/* The same for int. */
+int options_int(const char *option, const char *text, int min, int max, int *out);
+/* A finite number in [min, max] into *out; -1 with a message on error. */
+int options_double(const char *option, const char *text, double min, double max,
+    double *out);
+
+/*
+ * getopt_long return values at or above this are sampler rows:
+ * OPTIONS_SAMPLER_BASE + row index in sampler_table.
+ */
+#define OPTIONS_SAMPLER_BASE 0x1000
+
+/*
+ * A new (xmalloc'd) option array: the entries of own (terminated by a zero
+ * entry) followed by one entry for each sampler row's option and alias
+ * (required argument, val OPTIONS_SAMPLER_BASE + row), then the terminator.
+ * Free it with free().
+ */
+struct option *options_sampler_longopts(const struct option *own);
+/* The sampler row for a getopt_long return value, or NULL if it is not one. */
+const struct sampler_param *options_sampler_row(int val);
+/*
+ * Check and set one sampler parameter from its option's text (through
+ * sampler_set); -1 with a message naming the option on error.
+ */
+int options_sampler_set(struct sampler_params *p, const struct sampler_param *row,
+    const char *text);
+/* Print the sampler table as help lines: option, alias, default, range, help. */
+void options_sampler_help(FILE *f);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * generate.c: KV-cached generation reported as events.
+ *
+ * The prompt is prefilled in one pass (sgemm), then each step takes the logits
+ * of the last slot from its cached hidden state (one sgemv with the LM head),
+ * samples with the decoding parameters and appends the token (one forward
+ * step). Only the V real tokens are candidates; the <bksp> row and padding are
+ * never sampled here.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "generate.h"
+#include "gpt.h"
+#include "rng.h"
+#include "tokenizer.h"
+#include "util.h"
+
+/* Name of a stop reason (for JSON and messages). */
+const char *
+generate_stop_name(enum generate_stop reason)
+{
+	switch (reason) {
+	case GENERATE_STOP_EOT:
+		return "eot";
+	case GENERATE_STOP_MAX_TOKENS:
+		return "max_tokens";
+	case GENERATE_STOP_CONTEXT:
+		return "context_full";
+	case GENERATE_STOP_CANCELLED:
+		return "cancelled";
+	}
+	return "?";
+}
+
+/* The requested seed, or one from the clock when the user asked for a random one. */
+uint64_t
+generate_pick_seed(int64_t requested)
+{
+	struct timespec ts;
+	uint64_t x;
+
+	if (requested >= 0)
+		return (uint64_t)requested;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	x = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec;
+	x ^= x >> 31;
+	x *= 0x9e3779b97f4a7c15ULL;
+	return (x ^ (x >> 29)) & 0x7fffffffffffffffULL;
+}
+
+/* Generate from a prompt, reporting events to cb. */
+int
+generate_run(const struct gpt_model *m, const struct tokenizer *tok,
+    const struct sampler_params *params, const int *prompt, int n_prompt,
+    generate_cb cb, void *arg, uint64_t *seed_used, char **cause)
+{
+	const struct gpt_config *cfg = gpt_config(m);
+	int V = cfg->vocab_size, Vp = cfg->padded_vocab_size;
+	int eot = tokenizer_eot(tok), cap = cfg->max_seq_len;
+	struct gpt_kv *kv = NULL;
+	struct generate_event ev;
+	struct rng rng;
+	float *logits = NULL;
+	int *history = NULL;
+	int nhist = 0, generated = 0, ret = -1;
+	uint64_t seed;
+	double t0, t1;
+
+	if (n_prompt < 1)
+		return util_error(cause, "the prompt is empty (it needs at least one token)");
+	if (n_prompt >= cap)
+		return util_error(cause, "the prompt has %d tokens; the context holds %d",
+		    n_prompt, cap);
+	if (tokenizer_vocab_size(tok) != V)
+		return util_error(cause, "tokenizer has %d tokens but the model %d",
+		    tokenizer_vocab_size(tok), V);
+	seed = generate_pick_seed(params->seed);
+	if (seed_used != NULL)
+		*seed_used = seed;
+	rng_init(&rng, seed);
+
+	kv = gpt_kv_new(m, cap, cause);
+	logits = malloc((size_t)Vp * sizeof *logits);
+	history = malloc((size_t)cap * sizeof *history);
+	if (kv == NULL || logits == NULL || history == NULL) {
+		if (kv != NULL)
+			util_error(cause, "out of memory");
+		goto out;
+	}
+	memcpy(history, prompt, (size_t)n_prompt * sizeof *history);
+	nhist = n_prompt;
+
+	t0 = util_now();
+	if (gpt_kv_append(m, kv, prompt, n_prompt, cause) != 0)
+		goto out;
+	t1 = util_now();
+
+	memset(&ev, 0, sizeof ev);
+	ev.prefill_seconds = t1 - t0;
+	for (;;) {
+		float prob, model_prob;
+		int id;
+
+		if (params->max_tokens >= 0 && generated >= params->max_tokens) {
+			ev.reason = GENERATE_STOP_MAX_TOKENS;
+			break;
+		}
+		if (gpt_kv_len(kv) >= cap) {
+			ev.reason = GENERATE_STOP_CONTEXT;
+			break;
+		}
+		gpt_kv_logits(m, kv, gpt_kv_len(kv) - 1, logits);
+		id = sampler_sample(params, logits, V, history, nhist, &rng, &prob,
+		    &model_prob);
+		generated++;
+		if (id == eot) {
+			ev.reason = GENERATE_STOP_EOT;
+			break;
+		}
+		if (gpt_kv_append(m, kv, &id, 1, cause) != 0)
+			goto out;
+		history[nhist++] = id;
+		ev.type = GENERATE_EVENT_APPEND;
+		ev.token = id;
+		ev.slot = gpt_kv_len(kv) - 1;
+		ev.prob = prob;
+		ev.model_prob = model_prob;
+		ev.seconds = util_now() - t0;
+		ev.n_generated = generated;
+		if (cb != NULL && cb(&ev, arg) != 0) {
+			ev.reason = GENERATE_STOP_CANCELLED;
+			break;
+		}
+	}
+	ev.type = GENERATE_EVENT_STOP;
+	ev.token = -1;
+	ev.slot = gpt_kv_len(kv) - 1;
+	ev.n_generated = generated;
+	ev.seconds = util_now() - t0;
+	ev.generate_seconds = util_now() - t1;
+	if (cb != NULL)
+		cb(&ev, arg);
+	ret = 0;
+out:
+	gpt_kv_free(kv);
+	free(logits);
+	free(history);
+	return ret;
+}

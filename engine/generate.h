@@ -1,0 +1,57 @@
+/*
+ * generate.h: generation as a stream of events (token appended, stop with a
+ * reason), KV-cached, from a model and a tokenizer with decoding parameters.
+ */
+#ifndef SEQMATCH_GENERATE_H
+#define SEQMATCH_GENERATE_H
+
+#include <stdint.h>
+
+#include "sampler.h"
+
+struct gpt_model;
+struct tokenizer;
+
+enum generate_event_type {
+	GENERATE_EVENT_APPEND, /* a token was appended at slot `slot` */
+	GENERATE_EVENT_ERASE,  /* the token at slot `slot` was erased */
+	GENERATE_EVENT_STOP    /* the generation ended: see `reason` */
+};
+
+enum generate_stop {
+	GENERATE_STOP_EOT,        /* the model chose <|endoftext|> */
+	GENERATE_STOP_MAX_TOKENS, /* max_tokens reached */
+	GENERATE_STOP_CONTEXT,    /* the context is full */
+	GENERATE_STOP_CANCELLED   /* the callback asked to stop */
+};
+
+struct generate_event {
+	enum generate_event_type type;
+	int token;          /* the id appended or erased */
+	int slot;           /* effective position of that token */
+	float prob;         /* probability under the sampling distribution */
+	float model_prob;   /* probability under the model's softmax */
+	double seconds;     /* since the start of generation */
+	enum generate_stop reason; /* for GENERATE_EVENT_STOP */
+	int n_generated;    /* tokens appended so far (GENERATE_EVENT_STOP) */
+	double prefill_seconds;
+	double generate_seconds;
+};
+
+/* Return non-zero to stop the generation. */
+typedef int (*generate_cb)(const struct generate_event *ev, void *arg);
+
+const char *generate_stop_name(enum generate_stop reason);
+/* The seed a run uses: requested if >= 0, else one from the clock (< 2^63). */
+uint64_t generate_pick_seed(int64_t requested);
+
+/*
+ * Generate from prompt ids (n_prompt >= 1) with the given parameters.
+ * params->seed < 0 picks a seed from the clock; *seed_used (may be NULL) gets
+ * the seed actually used, which replays the run exactly.
+ */
+int generate_run(const struct gpt_model *m, const struct tokenizer *tok,
+    const struct sampler_params *params, const int *prompt, int n_prompt,
+    generate_cb cb, void *arg, uint64_t *seed_used, char **cause);
+
+#endif

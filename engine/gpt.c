@@ -1,0 +1,883 @@
+/*
+ * gpt.c: the GPT-2 model.
+ *
+ * How this works. The model is GPT-2 (Radford et al. 2019): learned token and
+ * position embeddings, L pre-LayerNorm blocks of multi-head causal attention and
+ * a GELU MLP, a final LayerNorm and an LM head tied to the token embeddings.
+ * As in llm.c, parameters, gradients, AdamW's two moments and the activations
+ * each live in one contiguous block carved into named tensors, so zeroing the
+ * gradients is one memset, AdamW one loop and saving one write.
+ *
+ * The training pass takes, per sequence, position ids and a parent array: the
+ * attention mask lets input i see j iff j is i or an ancestor of i. With the
+ * causal chain this is ordinary GPT-2; with a tree it is the one-pass form of a
+ * sequence with backspaces (SEQUENCEMATCH.md section 2).
+ *
+ * Decoding keeps, per slot of the effective sequence, the keys and values of
+ * every layer and the final hidden state; dropping the last slot is free, and
+ * the logits of any kept slot are one sgemv of its hidden state with wte.
+ * Single-token steps use cblas_sgemv (OpenBLAS's sgemm with M=1 is several
+ * times slower); prompts go through cblas_sgemm.
+ */
+#include "config.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "gpt-impl.h"
+#include "kernels.h"
+#include "rng.h"
+#include "util.h"
+
+static const char *gpt_tensor_names[GPT_NUM_TENSORS] = {
+	"wte", "wpe", "ln1w", "ln1b", "qkvw", "qkvb", "attprojw", "attprojb",
+	"ln2w", "ln2b", "fcw", "fcb", "fcprojw", "fcprojb", "lnfw", "lnfb"
+};
+
+/* Name of parameter tensor i. */
+const char *
+gpt_tensor_name(int i)
+{
+	if (i < 0 || i >= GPT_NUM_TENSORS)
+		return "?";
+	return gpt_tensor_names[i];
+}
+
+/* Whether tensor i is a matrix (gets weight decay). */
+int
+gpt_tensor_is_matrix(int i)
+{
+	return i == 0 || i == 1 || i == 4 || i == 6 || i == 10 || i == 12;
+}
+
+/* Check every field of a configuration. */
+int
+gpt_config_check(const struct gpt_config *c, char **cause)
+{
+	size_t sizes[GPT_NUM_TENSORS];
+
+	if (c->num_layers < 1 || c->num_layers > GPT_MAX_LAYERS)
+		return util_error(cause, "num_layers %d is out of range [1, %d]",
+		    c->num_layers, GPT_MAX_LAYERS);
+	if (c->channels < 1 || c->channels > GPT_MAX_CHANNELS)
+		return util_error(cause, "channels %d is out of range [1, %d]",
+		    c->channels, GPT_MAX_CHANNELS);
+	if (c->num_heads < 1 || c->num_heads > c->channels)
+		return util_error(cause, "num_heads %d is out of range [1, %d]",
+		    c->num_heads, c->channels);
+	if (c->channels % c->num_heads != 0)
+		return util_error(cause, "channels %d is not a multiple of num_heads %d",
+		    c->channels, c->num_heads);
+	if (c->max_seq_len < 1 || c->max_seq_len > GPT_MAX_SEQ_LEN)
+		return util_error(cause, "max_seq_len %d is out of range [1, %d]",
+		    c->max_seq_len, GPT_MAX_SEQ_LEN);
+	if (c->vocab_size < 2 || c->vocab_size > GPT_MAX_VOCAB)
+		return util_error(cause, "vocab_size %d is out of range [2, %d]",
+		    c->vocab_size, GPT_MAX_VOCAB);
+	if (c->padded_vocab_size <= c->vocab_size ||
+	    c->padded_vocab_size > GPT_MAX_VOCAB + 64)
+		return util_error(cause, "padded_vocab_size %d must be in [%d, %d] "
+		    "(one more than vocab_size, for <bksp>)", c->padded_vocab_size,
+		    c->vocab_size + 1, GPT_MAX_VOCAB + 64);
+	if (gpt_config_sizes(c, sizes) > GPT_MAX_PARAMS)
+		return util_error(cause, "the model would have more than %llu parameters",
+		    (unsigned long long)GPT_MAX_PARAMS);
+	return 0;
+}
+
+/* Sizes of the parameter tensors (fields already range-checked: no overflow). */
+size_t
+gpt_config_sizes(const struct gpt_config *c, size_t sizes[GPT_NUM_TENSORS])
+{
+	size_t C = (size_t)c->channels, L = (size_t)c->num_layers;
+	size_t Vp = (size_t)c->padded_vocab_size, maxT = (size_t)c->max_seq_len;
+	size_t total = 0;
+
+	sizes[0] = Vp * C;
+	sizes[1] = maxT * C;
+	sizes[2] = L * C;
+	sizes[3] = L * C;
+	sizes[4] = L * 3 * C * C;
+	sizes[5] = L * 3 * C;
+	sizes[6] = L * C * C;
+	sizes[7] = L * C;
+	sizes[8] = L * C;
+	sizes[9] = L * C;
+	sizes[10] = L * 4 * C * C;
+	sizes[11] = L * 4 * C;
+	sizes[12] = L * C * 4 * C;
+	sizes[13] = L * C;
+	sizes[14] = C;
+	sizes[15] = C;
+	for (int i = 0; i < GPT_NUM_TENSORS; i++)
+		total += sizes[i];
+	return total;
+}
+
+/* Point the tensors of p into one block. */
+void
+gpt_point_params(struct gpt_params *p, float *memory, const size_t *sizes)
+{
+	float **ptrs[GPT_NUM_TENSORS] = {
+		&p->wte, &p->wpe, &p->ln1w, &p->ln1b, &p->qkvw, &p->qkvb,
+		&p->attprojw, &p->attprojb, &p->ln2w, &p->ln2b, &p->fcw, &p->fcb,
+		&p->fcprojw, &p->fcprojb, &p->lnfw, &p->lnfb
+	};
+	for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+		*ptrs[i] = memory;
+		memory += sizes[i];
+	}
+}
+
+/* A model with zeroed parameters. */
+struct gpt_model *
+gpt_new(const struct gpt_config *cfg, char **cause)
+{
+	struct gpt_model *m;
+	size_t bytes;
+
+	if (gpt_config_check(cfg, cause) != 0)
+		return NULL;
+	m = util_alloc(sizeof *m);
+	if (m == NULL) {
+		util_error(cause, "out of memory");
+		return NULL;
+	}
+	m->config = *cfg;
+	m->num_params = gpt_config_sizes(cfg, m->sizes);
+	if (util_mul(m->num_params, sizeof(float), &bytes) != 0 ||
+	    (m->params_memory = util_alloc(bytes)) == NULL) {
+		util_error(cause, "out of memory for %zu parameters", m->num_params);
+		util_free(m);
+		return NULL;
+	}
+	gpt_point_params(&m->params, m->params_memory, m->sizes);
+	return m;
+}
+
+/* Free the activations and backward scratch. */
+static void
+gpt_free_acts(struct gpt_model *m)
+{
+	util_free(m->acts_memory);
+	util_free(m->logits);
+	util_free(m->dlogits);
+	util_free(m->losses);
+	util_free(m->back_memory);
+	util_free(m->inputs);
+	util_free(m->pos);
+	util_free(m->mask);
+	m->acts_memory = m->logits = m->dlogits = m->back_memory = NULL;
+	m->losses = NULL;
+	m->inputs = m->pos = NULL;
+	m->mask = NULL;
+	m->B = m->T = 0;
+	m->have_forward = 0;
+}
+
+/* Free a model. */
+void
+gpt_free(struct gpt_model *m)
+{
+	if (m == NULL)
+		return;
+	gpt_free_acts(m);
+	util_free(m->params_memory);
+	util_free(m->grads_memory);
+	util_free(m->m_memory);
+	util_free(m->v_memory);
+	util_free(m);
+}
+
+/* GPT-2 initialisation. */
+void
+gpt_init_random(struct gpt_model *m, uint64_t seed)
+{
+	struct rng rng;
+	float *p = m->params_memory;
+	float proj_std = 0.02f / sqrtf(2.0f * (float)m->config.num_layers);
+
+	rng_init(&rng, seed);
+	for (int i = 0; i < GPT_NUM_TENSORS; i++) {
+		size_t n = m->sizes[i];
+		if (i == 2 || i == 8 || i == 14) {          /* LayerNorm weights */
+			for (size_t j = 0; j < n; j++)
+				p[j] = 1.0f;
+		} else if (gpt_tensor_is_matrix(i)) {
+			float std = (i == 6 || i == 12) ? proj_std : 0.02f;
+			for (size_t j = 0; j < n; j++)
+				p[j] = std * rng_normal(&rng);
+		} else {
+			memset(p, 0, n * sizeof *p);
+		}
+		p += n;
+	}
+}
+
+/* The configuration. */
+const struct gpt_config *
+gpt_config(const struct gpt_model *m)
+{
+	return &m->config;
+}
+
+/* Number of parameters. */
+size_t
+gpt_num_params(const struct gpt_model *m)
+{
+	return m->num_params;
+}
+
+/* The parameter block. */
+float *
+gpt_param_memory(struct gpt_model *m)
+{
+	return m->params_memory;
+}
+
+/* The named parameter tensors. */
+const struct gpt_params *
+gpt_params(const struct gpt_model *m)
+{
+	return &m->params;
+}
+
+/* Allocate the activations for (B,T). */
+static int
+gpt_alloc_acts(struct gpt_model *m, int B, int T, char **cause)
+{
+	size_t L = (size_t)m->config.num_layers, C = (size_t)m->config.channels;
+	size_t NH = (size_t)m->config.num_heads, Vp = (size_t)m->config.padded_vocab_size;
+	size_t N = (size_t)B * (size_t)T, TT = (size_t)T * (size_t)T;
+	size_t sizes[GPT_NUM_ACTS], total = 0, bytes;
+	float **ptrs[GPT_NUM_ACTS] = {
+		&m->acts.encoded, &m->acts.ln1, &m->acts.ln1_mean, &m->acts.ln1_rstd,
+		&m->acts.qkv, &m->acts.atty, &m->acts.att, &m->acts.attproj,
+		&m->acts.residual2, &m->acts.ln2, &m->acts.ln2_mean, &m->acts.ln2_rstd,
+		&m->acts.fch, &m->acts.fch_gelu, &m->acts.fcproj, &m->acts.residual3,
+		&m->acts.lnf, &m->acts.lnf_mean, &m->acts.lnf_rstd
+	};
+	float **bptrs[7] = {
+		&m->back.dresidual, &m->back.dln, &m->back.datty, &m->back.dqkv,
+		&m->back.dfch, &m->back.dfch_gelu, &m->back.scratch
+	};
+	size_t bsizes[7];
+	float *p;
+
+	if (m->B == B && m->T == T)
+		return 0;
+	gpt_free_acts(m);
+	sizes[0] = N * C;
+	sizes[1] = L * N * C;
+	sizes[2] = L * N;
+	sizes[3] = L * N;
+	sizes[4] = L * N * 3 * C;
+	sizes[5] = L * N * C;
+	sizes[6] = L * (size_t)B * NH * TT;
+	sizes[7] = L * N * C;
+	sizes[8] = L * N * C;
+	sizes[9] = L * N * C;
+	sizes[10] = L * N;
+	sizes[11] = L * N;
+	sizes[12] = L * N * 4 * C;
+	sizes[13] = L * N * 4 * C;
+	sizes[14] = L * N * C;
+	sizes[15] = L * N * C;
+	sizes[16] = N * C;
+	sizes[17] = N;
+	sizes[18] = N;
+	for (int i = 0; i < GPT_NUM_ACTS; i++)
+		total += sizes[i];
+	bsizes[0] = bsizes[1] = bsizes[2] = N * C;
+	bsizes[3] = N * 3 * C;
+	bsizes[4] = bsizes[5] = N * 4 * C;
+	bsizes[6] = TT;
+	if (util_mul(total, sizeof(float), &bytes) != 0 ||
+	    (m->acts_memory = util_alloc(bytes)) == NULL)
+		goto oom;
+	p = m->acts_memory;
+	for (int i = 0; i < GPT_NUM_ACTS; i++) {
+		*ptrs[i] = p;
+		p += sizes[i];
+	}
+	total = 0;
+	for (int i = 0; i < 7; i++)
+		total += bsizes[i];
+	if ((m->back_memory = util_alloc(total * sizeof(float))) == NULL)
+		goto oom;
+	p = m->back_memory;
+	for (int i = 0; i < 7; i++) {
+		*bptrs[i] = p;
+		p += bsizes[i];
+	}
+	if ((m->logits = util_alloc(N * Vp * sizeof(float))) == NULL ||
+	    (m->dlogits = util_alloc(N * Vp * sizeof(float))) == NULL ||
+	    (m->losses = util_alloc(N * sizeof(float))) == NULL ||
+	    (m->inputs = util_alloc(N * sizeof(int))) == NULL ||
+	    (m->pos = util_alloc(N * sizeof(int))) == NULL ||
+	    (m->mask = util_alloc((size_t)B * TT)) == NULL)
+		goto oom;
+	m->B = B;
+	m->T = T;
+	return 0;
+oom:
+	gpt_free_acts(m);
+	return util_error(cause, "out of memory for activations of B=%d T=%d", B, T);
+}
+
+/* Training forward pass. */
+int
+gpt_forward(struct gpt_model *m, const int *inputs, const int *pos,
+    const int *parent, int B, int T, char **cause)
+{
+	const struct gpt_config *c = &m->config;
+	int C = c->channels, L = c->num_layers, NH = c->num_heads;
+	int Vp = c->padded_vocab_size;
+	size_t N = (size_t)B * (size_t)T;
+	struct gpt_params *p = &m->params;
+	struct gpt_acts *a = &m->acts;
+	float *residual;
+
+	if (B < 1 || T < 1 || (size_t)B * (size_t)T > (size_t)1 << 30)
+		return util_error(cause, "bad batch shape B=%d T=%d", B, T);
+	for (size_t i = 0; i < N; i++) {
+		if (inputs[i] < 0 || inputs[i] >= Vp)
+			return util_error(cause, "token id %d at %zu is out of range [0, %d)",
+			    inputs[i], i, Vp);
+		if (pos != NULL && (pos[i] < 0 || pos[i] >= c->max_seq_len))
+			return util_error(cause, "position id %d at %zu is out of range "
+			    "[0, %d)", pos[i], i, c->max_seq_len);
+	}
+	if (pos == NULL && T > c->max_seq_len)
+		return util_error(cause, "sequence length %d exceeds max_seq_len %d",
+		    T, c->max_seq_len);
+	if (gpt_alloc_acts(m, B, T, cause) != 0)
+		return -1;
+	m->have_forward = 0;
+	if (kernels_mask_build(m->mask, parent, B, T) != 0)
+		return util_error(cause, "invalid parent array (each parent must be -1 "
+		    "or an earlier position)");
+	memcpy(m->inputs, inputs, N * sizeof(int));
+	if (pos != NULL)
+		memcpy(m->pos, pos, N * sizeof(int));
+	else
+		for (size_t i = 0; i < N; i++)
+			m->pos[i] = (int)(i % (size_t)T);
+
+	kernels_encoder_forward(a->encoded, m->inputs, m->pos, p->wte, p->wpe, B, T, C);
+	for (int l = 0; l < L; l++) {
+		size_t lc = (size_t)l * C, ln = (size_t)l * N;
+		residual = l == 0 ? a->encoded : a->residual3 + (size_t)(l - 1) * N * C;
+		float *ln1 = a->ln1 + ln * C, *qkv = a->qkv + ln * 3 * C;
+		float *atty = a->atty + ln * C;
+		float *att = a->att + (size_t)l * B * NH * T * T;
+		float *attproj = a->attproj + ln * C, *residual2 = a->residual2 + ln * C;
+		float *ln2 = a->ln2 + ln * C, *fch = a->fch + ln * 4 * C;
+		float *fch_gelu = a->fch_gelu + ln * 4 * C, *fcproj = a->fcproj + ln * C;
+		float *residual3 = a->residual3 + ln * C;
+
+		kernels_layernorm_forward(ln1, a->ln1_mean + ln, a->ln1_rstd + ln, residual,
+		    p->ln1w + lc, p->ln1b + lc, (int)N, C);
+		kernels_matmul_forward(qkv, ln1, p->qkvw + lc * 3 * C, p->qkvb + lc * 3,
+		    (int)N, C, 3 * C);
+		kernels_attention_forward(atty, att, qkv, m->mask, B, T, C, NH);
+		kernels_matmul_forward(attproj, atty, p->attprojw + lc * C,
+		    p->attprojb + lc, (int)N, C, C);
+		kernels_residual_forward(residual2, residual, attproj, (int)(N * C));
+		kernels_layernorm_forward(ln2, a->ln2_mean + ln, a->ln2_rstd + ln,
+		    residual2, p->ln2w + lc, p->ln2b + lc, (int)N, C);
+		kernels_matmul_forward(fch, ln2, p->fcw + lc * 4 * C, p->fcb + lc * 4,
+		    (int)N, C, 4 * C);
+		kernels_gelu_forward(fch_gelu, fch, (int)(N * 4 * C));
+		kernels_matmul_forward(fcproj, fch_gelu, p->fcprojw + lc * 4 * C,
+		    p->fcprojb + lc, (int)N, 4 * C, C);
+		kernels_residual_forward(residual3, residual2, fcproj, (int)(N * C));
+	}
+	residual = a->residual3 + (size_t)(L - 1) * N * C;
+	kernels_layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, residual, p->lnfw,
+	    p->lnfb, (int)N, C);
+	kernels_matmul_forward(m->logits, a->lnf, p->wte, NULL, (int)N, C, Vp);
+	m->have_forward = 1;
+	return 0;
+}
+
+/* Logits of the last forward pass. */
+float *
+gpt_logits(struct gpt_model *m)
+{
+	return m->logits;
+}
+
+/* Gradient buffer for the logits. */
+float *
+gpt_dlogits(struct gpt_model *m)
+{
+	return m->dlogits;
+}
+
+/* Mean cross-entropy over the first V columns; fills dlogits. */
+float
+gpt_loss_ce(struct gpt_model *m, const int *targets)
+{
+	size_t N = (size_t)m->B * (size_t)m->T;
+	int V = m->config.vocab_size, Vp = m->config.padded_vocab_size;
+	size_t count = 0;
+	double sum;
+
+	for (size_t i = 0; i < N; i++)
+		if (targets[i] >= 0)
+			count++;
+	if (count == 0) {
+		memset(m->dlogits, 0, N * (size_t)Vp * sizeof(float));
+		return 0.0f;
+	}
+	sum = kernels_crossentropy(m->losses, m->dlogits, m->logits, targets,
+	    1.0f / (float)count, (int)N, V, Vp);
+	return (float)(sum / (double)count);
+}
+
+/* Allocate the gradient block. */
+static int
+gpt_alloc_grads(struct gpt_model *m, char **cause)
+{
+	if (m->grads_memory != NULL)
+		return 0;
+	m->grads_memory = util_alloc(m->num_params * sizeof(float));
+	if (m->grads_memory == NULL)
+		return util_error(cause, "out of memory for gradients");
+	gpt_point_params(&m->grads, m->grads_memory, m->sizes);
+	return 0;
+}
+
+/* Zero the gradients. */
+int
+gpt_zero_grad(struct gpt_model *m, char **cause)
+{
+	if (gpt_alloc_grads(m, cause) != 0)
+		return -1;
+	memset(m->grads_memory, 0, m->num_params * sizeof(float));
+	return 0;
+}
+
+/* The gradient block (NULL before gpt_zero_grad). */
+float *
+gpt_grad_memory(struct gpt_model *m)
+{
+	return m->grads_memory;
+}
+
+/* Backward pass from dlogits into the parameter gradients. */
+int
+gpt_backward(struct gpt_model *m, char **cause)
+{
+	const struct gpt_config *c = &m->config;
+	int B = m->B, T = m->T, C = c->channels, L = c->num_layers, NH = c->num_heads;
+	int Vp = c->padded_vocab_size;
+	size_t N = (size_t)B * (size_t)T;
+	struct gpt_params *p = &m->params, *g = &m->grads;
+	struct gpt_acts *a = &m->acts;
+	struct gpt_back *bk = &m->back;
+	float *dres = bk->dresidual;
+
+	if (!m->have_forward)
+		return util_error(cause, "backward without a forward pass");
+	if (gpt_alloc_grads(m, cause) != 0)
+		return -1;
+
+	/* LM head and final LayerNorm. */
+	memset(bk->dln, 0, N * C * sizeof(float));
+	kernels_matmul_backward(bk->dln, g->wte, NULL, m->dlogits, a->lnf, p->wte,
+	    (int)N, C, Vp);
+	memset(dres, 0, N * C * sizeof(float));
+	kernels_layernorm_backward(dres, g->lnfw, g->lnfb, bk->dln,
+	    a->residual3 + (size_t)(L - 1) * N * C, p->lnfw, a->lnf_mean, a->lnf_rstd,
+	    (int)N, C);
+
+	for (int l = L - 1; l >= 0; l--) {
+		size_t lc = (size_t)l * C, ln = (size_t)l * N;
+		float *residual = l == 0 ? a->encoded : a->residual3 + (size_t)(l - 1) * N * C;
+
+		/* residual3 = residual2 + fcproj: dres is the gradient of both. */
+		memset(bk->dfch_gelu, 0, N * 4 * C * sizeof(float));
+		kernels_matmul_backward(bk->dfch_gelu, g->fcprojw + lc * 4 * C,
+		    g->fcprojb + lc, dres, a->fch_gelu + ln * 4 * C,
+		    p->fcprojw + lc * 4 * C, (int)N, 4 * C, C);
+		memset(bk->dfch, 0, N * 4 * C * sizeof(float));
+		kernels_gelu_backward(bk->dfch, a->fch + ln * 4 * C, bk->dfch_gelu,
+		    (int)(N * 4 * C));
+		memset(bk->dln, 0, N * C * sizeof(float));
+		kernels_matmul_backward(bk->dln, g->fcw + lc * 4 * C, g->fcb + lc * 4,
+		    bk->dfch, a->ln2 + ln * C, p->fcw + lc * 4 * C, (int)N, C, 4 * C);
+		kernels_layernorm_backward(dres, g->ln2w + lc, g->ln2b + lc, bk->dln,
+		    a->residual2 + ln * C, p->ln2w + lc, a->ln2_mean + ln,
+		    a->ln2_rstd + ln, (int)N, C);
+
+		/* residual2 = residual + attproj. */
+		memset(bk->datty, 0, N * C * sizeof(float));
+		kernels_matmul_backward(bk->datty, g->attprojw + lc * C, g->attprojb + lc,
+		    dres, a->atty + ln * C, p->attprojw + lc * C, (int)N, C, C);
+		memset(bk->dqkv, 0, N * 3 * C * sizeof(float));
+		kernels_attention_backward(bk->dqkv, bk->scratch, bk->datty,
+		    a->qkv + ln * 3 * C, a->att + (size_t)l * B * NH * T * T, m->mask,
+		    B, T, C, NH);
+		memset(bk->dln, 0, N * C * sizeof(float));
+		kernels_matmul_backward(bk->dln, g->qkvw + lc * 3 * C, g->qkvb + lc * 3,
+		    bk->dqkv, a->ln1 + ln * C, p->qkvw + lc * 3 * C, (int)N, C, 3 * C);
+		kernels_layernorm_backward(dres, g->ln1w + lc, g->ln1b + lc, bk->dln,
+		    residual, p->ln1w + lc, a->ln1_mean + ln, a->ln1_rstd + ln, (int)N, C);
+	}
+	kernels_encoder_backward(g->wte, g->wpe, dres, m->inputs, m->pos, B, T, C);
+	return 0;
+}
+
+/* Allocate AdamW's moments. */
+int
+gpt_alloc_adam(struct gpt_model *m, char **cause)
+{
+	if (m->m_memory != NULL)
+		return 0;
+	m->m_memory = util_alloc(m->num_params * sizeof(float));
+	m->v_memory = util_alloc(m->num_params * sizeof(float));
+	if (m->m_memory == NULL || m->v_memory == NULL) {
+		util_free(m->m_memory);
+		util_free(m->v_memory);
+		m->m_memory = m->v_memory = NULL;
+		return util_error(cause, "out of memory for optimizer state");
+	}
+	return 0;
+}
+
+/* AdamW's first moment. */
+float *
+gpt_adam_m(struct gpt_model *m)
+{
+	return m->m_memory;
+}
+
+/* AdamW's second moment. */
+float *
+gpt_adam_v(struct gpt_model *m)
+{
+	return m->v_memory;
+}
+
+/* One AdamW step with global-norm clipping; skipped if the gradient is not finite. */
+int
+gpt_update(struct gpt_model *m, const struct gpt_adamw *o, long t, float *grad_norm,
+    char **cause)
+{
+	double sumsq = 0;
+	float scale = 1.0f, norm;
+	float *param = m->params_memory, *grad = m->grads_memory;
+	float *mm, *vv;
+	float bc1, bc2;
+
+	if (grad == NULL)
+		return util_error(cause, "update without gradients");
+	if (gpt_alloc_adam(m, cause) != 0)
+		return -1;
+	mm = m->m_memory;
+	vv = m->v_memory;
+	for (size_t i = 0; i < m->num_params; i++)
+		sumsq += (double)grad[i] * (double)grad[i];
+	norm = (float)sqrt(sumsq);
+	if (grad_norm != NULL)
+		*grad_norm = norm;
+	if (!isfinite(sumsq) || !isfinite(norm))
+		return 1;
+	if (o->grad_clip > 0 && norm > o->grad_clip)
+		scale = o->grad_clip / norm;
+	bc1 = 1.0f - powf(o->beta1, (float)t);
+	bc2 = 1.0f - powf(o->beta2, (float)t);
+	for (int k = 0; k < GPT_NUM_TENSORS; k++) {
+		float wd = gpt_tensor_is_matrix(k) ? o->weight_decay : 0.0f;
+		size_t n = m->sizes[k];
+		for (size_t i = 0; i < n; i++) {
+			float gr = grad[i] * scale;
+			float mi = o->beta1 * mm[i] + (1.0f - o->beta1) * gr;
+			float vi = o->beta2 * vv[i] + (1.0f - o->beta2) * gr * gr;
+			float mhat = mi / bc1, vhat = vi / bc2;
+			mm[i] = mi;
+			vv[i] = vi;
+			param[i] -= o->lr * (mhat / (sqrtf(vhat) + o->eps) + wd * param[i]);
+		}
+		param += n;
+		grad += n;
+		mm += n;
+		vv += n;
+	}
+	return 0;
+}
+
+/* ---- KV-cached decoding ---- */
+
+struct gpt_kv {
+	int cap, len;
+	int C, L, NH, Vp;
+	float *k;       /* (L, cap, C) */
+	float *v;       /* (L, cap, C) */
+	float *hidden;  /* (cap, C) final LayerNorm output */
+	/* Scratch for n rows at a time. */
+	int scratch_rows;
+	float *x;       /* (n, C) residual stream */
+	float *ln;      /* (n, C) */
+	float *qkv;     /* (n, 3C) */
+	float *atty;    /* (n, C) */
+	float *tmp;     /* (n, C) */
+	float *fch;     /* (n, 4C) */
+	float *scores;  /* (cap) */
+	float *mean;    /* (n) */
+	float *rstd;    /* (n) */
+};
+
+/* A KV cache for up to capacity slots (at most max_seq_len). */
+struct gpt_kv *
+gpt_kv_new(const struct gpt_model *m, int capacity, char **cause)
+{
+	const struct gpt_config *c = &m->config;
+	struct gpt_kv *kv;
+	size_t n;
+
+	if (capacity < 1 || capacity > c->max_seq_len) {
+		util_error(cause, "KV cache capacity %d is out of range [1, %d]",
+		    capacity, c->max_seq_len);
+		return NULL;
+	}
+	kv = util_alloc(sizeof *kv);
+	if (kv == NULL) {
+		util_error(cause, "out of memory");
+		return NULL;
+	}
+	kv->cap = capacity;
+	kv->C = c->channels;
+	kv->L = c->num_layers;
+	kv->NH = c->num_heads;
+	kv->Vp = c->padded_vocab_size;
+	n = (size_t)kv->L * (size_t)capacity * (size_t)kv->C * sizeof(float);
+	kv->k = util_alloc(n);
+	kv->v = util_alloc(n);
+	kv->hidden = util_alloc((size_t)capacity * (size_t)kv->C * sizeof(float));
+	kv->scores = util_alloc((size_t)capacity * sizeof(float));
+	if (kv->k == NULL || kv->v == NULL || kv->hidden == NULL || kv->scores == NULL) {
+		gpt_kv_free(kv);
+		util_error(cause, "out of memory for a KV cache of %d slots", capacity);
+		return NULL;
+	}
+	return kv;
+}
+
+/* Free the per-call scratch. */
+static void
+gpt_kv_free_scratch(struct gpt_kv *kv)
+{
+	util_free(kv->x);
+	util_free(kv->ln);
+	util_free(kv->qkv);
+	util_free(kv->atty);
+	util_free(kv->tmp);
+	util_free(kv->fch);
+	util_free(kv->mean);
+	util_free(kv->rstd);
+	kv->x = kv->ln = kv->qkv = kv->atty = kv->tmp = kv->fch = NULL;
+	kv->mean = kv->rstd = NULL;
+	kv->scratch_rows = 0;
+}
+
+/* Make room for n rows of scratch. */
+static int
+gpt_kv_scratch(struct gpt_kv *kv, int n)
+{
+	size_t C = (size_t)kv->C, r = (size_t)n;
+
+	if (kv->scratch_rows >= n)
+		return 0;
+	gpt_kv_free_scratch(kv);
+	kv->x = util_alloc(r * C * sizeof(float));
+	kv->ln = util_alloc(r * C * sizeof(float));
+	kv->qkv = util_alloc(r * 3 * C * sizeof(float));
+	kv->atty = util_alloc(r * C * sizeof(float));
+	kv->tmp = util_alloc(r * C * sizeof(float));
+	kv->fch = util_alloc(r * 4 * C * sizeof(float));
+	kv->mean = util_alloc(r * sizeof(float));
+	kv->rstd = util_alloc(r * sizeof(float));
+	if (kv->x == NULL || kv->ln == NULL || kv->qkv == NULL || kv->atty == NULL ||
+	    kv->tmp == NULL || kv->fch == NULL || kv->mean == NULL || kv->rstd == NULL) {
+		gpt_kv_free_scratch(kv);
+		return -1;
+	}
+	kv->scratch_rows = n;
+	return 0;
+}
+
+/* Free a KV cache. */
+void
+gpt_kv_free(struct gpt_kv *kv)
+{
+	if (kv == NULL)
+		return;
+	gpt_kv_free_scratch(kv);
+	util_free(kv->k);
+	util_free(kv->v);
+	util_free(kv->hidden);
+	util_free(kv->scores);
+	util_free(kv);
+}
+
+/* Slots in use. */
+int
+gpt_kv_len(const struct gpt_kv *kv)
+{
+	return kv->len;
+}
+
+/* Slots available. */
+int
+gpt_kv_capacity(const struct gpt_kv *kv)
+{
+	return kv->cap;
+}
+
+/* Drop slots past n (rollback). */
+void
+gpt_kv_truncate(struct gpt_kv *kv, int n)
+{
+	if (n < 0)
+		n = 0;
+	if (n < kv->len)
+		kv->len = n;
+}
+
+/* out (n,OC) = inp (n,C) @ w (OC,C)^T + b: sgemv for one row, sgemm otherwise. */
+static void
+gpt_linear(float *out, const float *inp, const float *w, const float *b, int n,
+    int C, int OC)
+{
+	if (n == 1) {
+		if (b != NULL)
+			memcpy(out, b, (size_t)OC * sizeof(float));
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, C, 1.0f, w, C, inp, 1,
+		    b != NULL ? 1.0f : 0.0f, out, 1);
+	} else
+		kernels_matmul_forward(out, inp, w, b, n, C, OC);
+}
+
+/* Causal attention of n new rows (slots s0..s0+n-1) over the cache of layer l. */
+static void
+gpt_kv_attend(struct gpt_kv *kv, int l, int s0, int n)
+{
+	int C = kv->C, NH = kv->NH, HS = C / NH;
+	float scale = 1.0f / sqrtf((float)HS);
+	const float *K = kv->k + (size_t)l * kv->cap * C;
+	const float *V = kv->v + (size_t)l * kv->cap * C;
+
+	for (int r = 0; r < n; r++) {
+		int s = s0 + r;
+		for (int h = 0; h < NH; h++) {
+			const float *q = kv->qkv + (size_t)r * 3 * C + h * HS;
+			float *out = kv->atty + (size_t)r * C + h * HS;
+			float maxv = -INFINITY, sum = 0;
+
+			for (int t = 0; t <= s; t++) {
+				const float *kt = K + (size_t)t * C + h * HS;
+				float d = 0;
+				for (int i = 0; i < HS; i++)
+					d += q[i] * kt[i];
+				d *= scale;
+				kv->scores[t] = d;
+				if (d > maxv)
+					maxv = d;
+			}
+			for (int t = 0; t <= s; t++) {
+				kv->scores[t] = expf(kv->scores[t] - maxv);
+				sum += kv->scores[t];
+			}
+			memset(out, 0, (size_t)HS * sizeof(float));
+			for (int t = 0; t <= s; t++) {
+				const float *vt = V + (size_t)t * C + h * HS;
+				float w = kv->scores[t] / sum;
+				for (int i = 0; i < HS; i++)
+					out[i] += w * vt[i];
+			}
+		}
+	}
+}
+
+/* Run n tokens through the model into slots len..len+n-1. */
+int
+gpt_kv_append(const struct gpt_model *m, struct gpt_kv *kv, const int *tokens, int n,
+    char **cause)
+{
+	const struct gpt_params *p = &m->params;
+	int C = kv->C, L = kv->L, s0 = kv->len;
+	size_t NC;
+
+	if (n < 0 || n > kv->cap - kv->len)
+		return util_error(cause, "context full: %d + %d tokens exceed %d slots",
+		    kv->len, n, kv->cap);
+	if (n == 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (tokens[i] < 0 || tokens[i] >= kv->Vp)
+			return util_error(cause, "token id %d is out of range [0, %d)",
+			    tokens[i], kv->Vp);
+	if (gpt_kv_scratch(kv, n) != 0)
+		return util_error(cause, "out of memory for %d tokens", n);
+	NC = (size_t)n * C;
+	for (int i = 0; i < n; i++) {
+		const float *te = p->wte + (size_t)tokens[i] * C;
+		const float *pe = p->wpe + (size_t)(s0 + i) * C;
+		for (int j = 0; j < C; j++)
+			kv->x[(size_t)i * C + j] = te[j] + pe[j];
+	}
+	for (int l = 0; l < L; l++) {
+		size_t lc = (size_t)l * C;
+		float *K = kv->k + ((size_t)l * kv->cap + s0) * C;
+		float *V = kv->v + ((size_t)l * kv->cap + s0) * C;
+
+		kernels_layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, p->ln1w + lc,
+		    p->ln1b + lc, n, C);
+		gpt_linear(kv->qkv, kv->ln, p->qkvw + lc * 3 * C, p->qkvb + lc * 3, n, C,
+		    3 * C);
+		for (int i = 0; i < n; i++) {
+			memcpy(K + (size_t)i * C, kv->qkv + (size_t)i * 3 * C + C,
+			    (size_t)C * sizeof(float));
+			memcpy(V + (size_t)i * C, kv->qkv + (size_t)i * 3 * C + 2 * C,
+			    (size_t)C * sizeof(float));
+		}
+		gpt_kv_attend(kv, l, s0, n);
+		gpt_linear(kv->tmp, kv->atty, p->attprojw + lc * C, p->attprojb + lc, n,
+		    C, C);
+		for (size_t i = 0; i < NC; i++)
+			kv->x[i] += kv->tmp[i];
+		kernels_layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, p->ln2w + lc,
+		    p->ln2b + lc, n, C);
+		gpt_linear(kv->fch, kv->ln, p->fcw + lc * 4 * C, p->fcb + lc * 4, n, C,
+		    4 * C);
+		kernels_gelu_forward(kv->fch, kv->fch, n * 4 * C);
+		gpt_linear(kv->tmp, kv->fch, p->fcprojw + lc * 4 * C, p->fcprojb + lc, n,
+		    4 * C, C);
+		for (size_t i = 0; i < NC; i++)
+			kv->x[i] += kv->tmp[i];
+	}
+	kernels_layernorm_forward(kv->hidden + (size_t)s0 * C, kv->mean, kv->rstd, kv->x,
+	    p->lnfw, p->lnfb, n, C);
+	kv->len += n;
+	return 0;
+}
+
+/* Logits (Vp) of the state after a slot, from its cached hidden state. */
+void
+gpt_kv_logits(const struct gpt_model *m, const struct gpt_kv *kv, int slot,
+    float *logits)
+{
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, kv->Vp, kv->C, 1.0f, m->params.wte,
+	    kv->C, kv->hidden + (size_t)slot * kv->C, 1, 0.0f, logits, 1);
+}
+
+/* Cached final hidden state of a slot. */
+const float *
+gpt_kv_hidden(const struct gpt_kv *kv, int slot)
+{
+	return kv->hidden + (size_t)slot * kv->C;
+}

@@ -1,0 +1,425 @@
+/*
+ * kernels.c: forward and backward kernels of the GPT-2 transformer, BLAS-backed
+ * where the work is a matrix product and plain vectorisable loops elsewhere.
+ *
+ * How this works
+ * --------------
+ * The layout is llm.c's (train_gpt2.c): every activation is a row-major array of
+ * N = B*T rows; a linear layer keeps its weight as (OC, C), so the forward pass is
+ * out = inp @ W^T + b and its backward pass is dinp += dout @ W, dW += dout^T @ inp,
+ * db += column sums of dout. The three products are single cblas_sgemm calls
+ * (NoTrans/Trans, NoTrans/NoTrans with beta=1, Trans/NoTrans with beta=1).
+ *
+ * Attention (GPT-2, i.e. "Attention is all you need" section 3.2.1 with a mask):
+ * qkv (B,T,3C) holds per row Q, K and V, each split into NH heads of HS = C/NH
+ * columns. For one (b, h) the head's Q_h, K_h, V_h are (T,HS) sub-matrices of qkv
+ * with leading dimension 3C, so BLAS reads them in place without copying:
+ *
+ *	S   = scale * Q_h K_h^T                  (T,T), scale = 1/sqrt(HS)
+ *	att = rowsoftmax(S restricted to mask)   (T,T), 0 where masked
+ *	out_h = att V_h                          (T,HS), written with ldc = C
+ *
+ * The mask comes from kernels_mask_build: row i allows i and its ancestors, all
+ * of which are < i, so only the lower triangle (j <= i) is ever looked at and
+ * the upper triangle of att is written as 0. The softmax subtracts the row max.
+ *
+ * Backward for one (b, h), with P = att and dO = dout_h:
+ *
+ *	dP   = dO V_h^T                          (T,T) into the scratch
+ *	dV  += P^T dO
+ *	dS   = P * (dP - rowsum(P * dP))         softmax Jacobian, in the scratch
+ *	dQ  += scale * dS K_h
+ *	dK  += scale * dS^T Q_h
+ *
+ * Masked entries have P = 0, hence dS = 0, so the mask is not needed again.
+ * That is five sgemms of T*T*HS each: attention costs the same order of flops as
+ * the products around it and runs at BLAS speed rather than in scalar loops.
+ *
+ * LayerNorm (Ba et al. 2016), eps 1e-5: y = (x - mean) * rstd * w + b with
+ * rstd = 1/sqrt(var + eps); mean and rstd are kept for the backward pass:
+ * dx += rstd * (dn - mean(dn) - n * mean(dn * n)) with n the normalised x and
+ * dn = w * dy.
+ *
+ * GELU, tanh form (Hendrycks & Gimpel 2016, as GPT-2 uses it):
+ * gelu(x) = x/2 * (1 + tanh(k (x + 0.044715 x^3))), k = sqrt(2/pi).
+ *
+ * Cross-entropy is fused with the softmax: per row one pass for the max, one for
+ * exp (stored straight into dlogits) and its sum in double, one to scale, so expf
+ * runs once per element; the loss is max - x[target] + log(sum).
+ *
+ * Nothing here prints, allocates, exits or aborts.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "kernels.h"
+
+#define KERNELS_LN_EPS 1e-5f
+#define KERNELS_GELU_K 0.7978845608028654f	/* sqrt(2/pi) */
+#define KERNELS_GELU_A 0.044715f
+
+/* Build the (B,T,T) ancestor mask from parent (B,T), or the causal chain if NULL. */
+int
+kernels_mask_build(uint8_t *mask, const int *parent, int B, int T)
+{
+	for (int b = 0; b < B; b++) {
+		uint8_t *m = mask + (size_t)b * T * T;
+
+		for (int i = 0; i < T; i++) {
+			int	 p = parent == NULL ? i - 1 : parent[(size_t)b * T + i];
+			uint8_t	*row = m + (size_t)i * T;
+
+			if (p >= i || p < -1)
+				return -1;
+			/* Row p already holds p's ancestors (p < i). */
+			if (p >= 0)
+				memcpy(row, m + (size_t)p * T, T);
+			else
+				memset(row, 0, T);
+			row[i] = 1;
+		}
+	}
+	return 0;
+}
+
+/* out = wte[inp] + wpe[pos], row by row. */
+void
+kernels_encoder_forward(float *out, const int *inp, const int *pos,
+    const float *wte, const float *wpe, int B, int T, int C)
+{
+	size_t	N = (size_t)B * T;
+
+	for (size_t n = 0; n < N; n++) {
+		float		*o = out + n * C;
+		const float	*te = wte + (size_t)inp[n] * C;
+		const float	*pe = wpe + (size_t)pos[n] * C;
+
+		for (int c = 0; c < C; c++)
+			o[c] = te[c] + pe[c];
+	}
+}
+
+/* Scatter-add dout into the token and position rows that produced it. */
+void
+kernels_encoder_backward(float *dwte, float *dwpe, const float *dout,
+    const int *inp, const int *pos, int B, int T, int C)
+{
+	size_t	N = (size_t)B * T;
+
+	for (size_t n = 0; n < N; n++) {
+		const float	*d = dout + n * C;
+		float		*dte = dwte + (size_t)inp[n] * C;
+		float		*dpe = dwpe + (size_t)pos[n] * C;
+
+		for (int c = 0; c < C; c++) {
+			dte[c] += d[c];
+			dpe[c] += d[c];
+		}
+	}
+}
+
+/* LayerNorm each row; mean and rstd are saved for the backward pass. */
+void
+kernels_layernorm_forward(float *out, float *mean, float *rstd,
+    const float *inp, const float *weight, const float *bias, int N, int C)
+{
+	for (int n = 0; n < N; n++) {
+		const float	*x = inp + (size_t)n * C;
+		float		*o = out + (size_t)n * C;
+		float		 m = 0, v = 0, s;
+
+		for (int c = 0; c < C; c++)
+			m += x[c];
+		m /= C;
+		for (int c = 0; c < C; c++) {
+			float d = x[c] - m;
+			v += d * d;
+		}
+		v /= C;
+		s = 1.0f / sqrtf(v + KERNELS_LN_EPS);
+		for (int c = 0; c < C; c++)
+			o[c] = (x[c] - m) * s * weight[c] + bias[c];
+		mean[n] = m;
+		rstd[n] = s;
+	}
+}
+
+/* LayerNorm backward: accumulate into dinp, dweight, dbias. */
+void
+kernels_layernorm_backward(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *inp, const float *weight,
+    const float *mean, const float *rstd, int N, int C)
+{
+	for (int n = 0; n < N; n++) {
+		const float	*x = inp + (size_t)n * C;
+		const float	*dy = dout + (size_t)n * C;
+		float		*dx = dinp + (size_t)n * C;
+		float		 m = mean[n], s = rstd[n];
+		float		 dn_mean = 0, dnn_mean = 0;
+
+		for (int c = 0; c < C; c++) {
+			float nrm = (x[c] - m) * s;
+			float dn = weight[c] * dy[c];
+
+			dn_mean += dn;
+			dnn_mean += dn * nrm;
+		}
+		dn_mean /= C;
+		dnn_mean /= C;
+		for (int c = 0; c < C; c++) {
+			float nrm = (x[c] - m) * s;
+			float dn = weight[c] * dy[c];
+
+			dbias[c] += dy[c];
+			dweight[c] += nrm * dy[c];
+			dx[c] += (dn - dn_mean - nrm * dnn_mean) * s;
+		}
+	}
+}
+
+/* out = inp @ weight^T (+ bias): one sgemm, bias preloaded into out. */
+void
+kernels_matmul_forward(float *out, const float *inp, const float *weight,
+    const float *bias, int N, int C, int OC)
+{
+	float	beta = 0.0f;
+
+	if (bias != NULL) {
+		for (int n = 0; n < N; n++)
+			memcpy(out + (size_t)n * OC, bias, (size_t)OC * sizeof *out);
+		beta = 1.0f;
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C,
+	    1.0f, inp, C, weight, C, beta, out, OC);
+}
+
+/* dinp += dout @ weight, dweight += dout^T @ inp, dbias += column sums of dout. */
+void
+kernels_matmul_backward(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *inp, const float *weight, int N, int C, int OC)
+{
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC,
+	    1.0f, dout, OC, weight, C, 1.0f, dinp, C);
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N,
+	    1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+	if (dbias == NULL)
+		return;
+	for (int n = 0; n < N; n++) {
+		const float *d = dout + (size_t)n * OC;
+
+		for (int o = 0; o < OC; o++)
+			dbias[o] += d[o];
+	}
+}
+
+/* Masked softmax of row i of S (length T) in place; j > i and masked j get 0. */
+static void
+kernels_softmax_row(float *s, const uint8_t *mrow, int i, int T)
+{
+	float	mx = -INFINITY, sum = 0, inv;
+
+	for (int j = 0; j <= i; j++) {
+		if (mrow[j] && s[j] > mx)
+			mx = s[j];
+	}
+	for (int j = 0; j <= i; j++) {
+		float e = mrow[j] ? expf(s[j] - mx) : 0.0f;
+
+		s[j] = e;
+		sum += e;
+	}
+	/* j == i is always allowed, so sum >= 1. */
+	inv = 1.0f / sum;
+	for (int j = 0; j <= i; j++)
+		s[j] *= inv;
+	for (int j = i + 1; j < T; j++)
+		s[j] = 0.0f;
+}
+
+/* Masked multi-head attention forward, two sgemms per (b, h). */
+void
+kernels_attention_forward(float *out, float *att, const float *qkv,
+    const uint8_t *mask, int B, int T, int C, int NH)
+{
+	int	HS = C / NH, C3 = 3 * C;
+	float	scale = 1.0f / sqrtf((float)HS);
+
+	for (int b = 0; b < B; b++) {
+		const float	*qkv_b = qkv + (size_t)b * T * C3;
+		const uint8_t	*mask_b = mask + (size_t)b * T * T;
+
+		for (int h = 0; h < NH; h++) {
+			const float	*q = qkv_b + (size_t)h * HS;
+			const float	*k = q + C;
+			const float	*v = q + 2 * C;
+			float		*a = att + ((size_t)b * NH + h) * T * T;
+			float		*o = out + (size_t)b * T * C + (size_t)h * HS;
+
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+			    T, T, HS, scale, q, C3, k, C3, 0.0f, a, T);
+			for (int i = 0; i < T; i++) {
+				kernels_softmax_row(a + (size_t)i * T,
+				    mask_b + (size_t)i * T, i, T);
+			}
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+			    T, HS, T, 1.0f, a, T, v, C3, 0.0f, o, C);
+		}
+	}
+}
+
+/* Masked multi-head attention backward, five sgemms per (b, h). */
+void
+kernels_attention_backward(float *dqkv, float *scratch, const float *dout,
+    const float *qkv, const float *att, const uint8_t *mask, int B, int T, int C,
+    int NH)
+{
+	int	HS = C / NH, C3 = 3 * C;
+	float	scale = 1.0f / sqrtf((float)HS);
+
+	for (int b = 0; b < B; b++) {
+		for (int h = 0; h < NH; h++) {
+			size_t		 off = (size_t)b * T * C3 + (size_t)h * HS;
+			const float	*q = qkv + off, *k = q + C, *v = q + 2 * C;
+			float		*dq = dqkv + off, *dk = dq + C, *dv = dq + 2 * C;
+			const float	*a = att + ((size_t)b * NH + h) * T * T;
+			const float	*d = dout + (size_t)b * T * C + (size_t)h * HS;
+
+			/* scratch = dP = dO V^T; dV += P^T dO. */
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+			    T, T, HS, 1.0f, d, C, v, C3, 0.0f, scratch, T);
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+			    T, HS, T, 1.0f, a, T, d, C, 1.0f, dv, C3);
+
+			/* scratch = dS = P * (dP - rowsum(P * dP)). */
+			for (int i = 0; i < T; i++) {
+				const float	*ar = a + (size_t)i * T;
+				float		*sr = scratch + (size_t)i * T;
+				float		 dot = 0;
+
+				for (int j = 0; j <= i; j++)
+					dot += ar[j] * sr[j];
+				for (int j = 0; j <= i; j++)
+					sr[j] = ar[j] * (sr[j] - dot);
+				for (int j = i + 1; j < T; j++)
+					sr[j] = 0.0f;
+			}
+
+			/* dQ += scale dS K; dK += scale dS^T Q. */
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+			    T, HS, T, scale, scratch, T, k, C3, 1.0f, dq, C3);
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+			    T, HS, T, scale, scratch, T, q, C3, 1.0f, dk, C3);
+		}
+	}
+}
+
+/* GELU forward, tanh approximation. */
+void
+kernels_gelu_forward(float *out, const float *inp, int N)
+{
+	for (int i = 0; i < N; i++) {
+		float x = inp[i];
+		float u = KERNELS_GELU_K * (x + KERNELS_GELU_A * x * x * x);
+
+		out[i] = 0.5f * x * (1.0f + tanhf(u));
+	}
+}
+
+/* GELU backward: dinp += gelu'(inp) * dout, with sech^2 = 1 - tanh^2. */
+void
+kernels_gelu_backward(float *dinp, const float *inp, const float *dout, int N)
+{
+	for (int i = 0; i < N; i++) {
+		float x = inp[i];
+		float u = KERNELS_GELU_K * (x + KERNELS_GELU_A * x * x * x);
+		float th = tanhf(u);
+		float du = KERNELS_GELU_K * (1.0f + 3.0f * KERNELS_GELU_A * x * x);
+		float g = 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du;
+
+		dinp[i] += g * dout[i];
+	}
+}
+
+/* out = a + b. */
+void
+kernels_residual_forward(float *out, const float *a, const float *b, int N)
+{
+	for (int i = 0; i < N; i++)
+		out[i] = a[i] + b[i];
+}
+
+/* da += dout, db += dout. */
+void
+kernels_residual_backward(float *da, float *db, const float *dout, int N)
+{
+	for (int i = 0; i < N; i++) {
+		da[i] += dout[i];
+		db[i] += dout[i];
+	}
+}
+
+/* Max of x (n >= 1) with eight independent lanes so the loop vectorises. */
+static float
+kernels_max(const float *x, int n)
+{
+	float	m[8], mx;
+	int	j = 0;
+
+	for (int k = 0; k < 8; k++)
+		m[k] = x[0];
+	for (; j + 8 <= n; j += 8) {
+		for (int k = 0; k < 8; k++)
+			m[k] = x[j + k] > m[k] ? x[j + k] : m[k];
+	}
+	mx = m[0];
+	for (int k = 1; k < 8; k++)
+		mx = m[k] > mx ? m[k] : mx;
+	for (; j < n; j++)
+		mx = x[j] > mx ? x[j] : mx;
+	return mx;
+}
+
+/* Fused softmax cross-entropy; dlogits overwritten, may alias logits. */
+double
+kernels_crossentropy(float *losses, float *dlogits, const float *logits,
+    const int *targets, float dloss, int N, int V, int Vp)
+{
+	double	total = 0;
+
+	for (int n = 0; n < N; n++) {
+		const float	*x = logits + (size_t)n * Vp;
+		float		*d = dlogits + (size_t)n * Vp;
+		int		 t = targets[n];
+		float		 mx, xt, sc;
+		double		 sum = 0, loss;
+
+		if (t < 0) {
+			memset(d, 0, (size_t)Vp * sizeof *d);
+			losses[n] = 0.0f;
+			continue;
+		}
+		mx = kernels_max(x, V);
+		xt = x[t];	/* read before d (maybe x) is overwritten */
+		for (int j = 0; j < V; j++) {
+			float e = expf(x[j] - mx);
+
+			d[j] = e;
+			sum += e;
+		}
+		sc = (float)(dloss / sum);
+		for (int j = 0; j < V; j++)
+			d[j] *= sc;
+		d[t] -= dloss;
+		for (int j = V; j < Vp; j++)
+			d[j] = 0.0f;
+		loss = (double)mx - (double)xt + log(sum);
+		losses[n] = (float)loss;
+		total += loss;
+	}
+	return total;
+}

@@ -1,0 +1,217 @@
+/* util.c: error strings, checked allocation and size arithmetic, files, logging. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static util_log_fn util_log_cb;
+static void *util_log_arg;
+
+/* Format a message into *cause. */
+int
+util_error(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	if (cause == NULL)
+		return -1;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	free(*cause);
+	*cause = s;
+	return -1;
+}
+
+/* Overflow-checked multiplication. */
+int
+util_mul(size_t a, size_t b, size_t *out)
+{
+	return __builtin_mul_overflow(a, b, out) ? -1 : 0;
+}
+
+/* Overflow-checked addition. */
+int
+util_add(size_t a, size_t b, size_t *out)
+{
+	return __builtin_add_overflow(a, b, out) ? -1 : 0;
+}
+
+/* Zeroed, 64-byte aligned allocation. */
+void *
+util_alloc(size_t n)
+{
+	void *p;
+	size_t rounded;
+
+	if (n == 0)
+		n = 1;
+	if (util_add(n, 63, &rounded) != 0)
+		return NULL;
+	rounded &= ~(size_t)63;
+	if (posix_memalign(&p, 64, rounded) != 0)
+		return NULL;
+	memset(p, 0, rounded);
+	return p;
+}
+
+/* Free what util_alloc returned. */
+void
+util_free(void *p)
+{
+	free(p);
+}
+
+/* Monotonic clock in seconds. */
+double
+util_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* FNV-1a, 64 bits. */
+uint64_t
+util_fnv1a(uint64_t h, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Read a whole file. */
+int
+util_read_file(const char *path, size_t max, char **buf, size_t *len, char **cause)
+{
+	FILE *f;
+	char *data = NULL;
+	size_t cap = 0, n = 0;
+
+	*buf = NULL;
+	*len = 0;
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return util_error(cause, "%s: %s", path, strerror(errno));
+	for (;;) {
+		if (n + 1 >= cap) {
+			size_t ncap = cap ? cap * 2 : 65536;
+			char *p = realloc(data, ncap);
+			if (p == NULL) {
+				free(data);
+				fclose(f);
+				return util_error(cause, "%s: out of memory", path);
+			}
+			data = p;
+			cap = ncap;
+		}
+		size_t got = fread(data + n, 1, cap - n - 1, f);
+		n += got;
+		if (max != 0 && n > max) {
+			free(data);
+			fclose(f);
+			return util_error(cause, "%s: file is larger than %zu bytes", path, max);
+		}
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(data);
+		fclose(f);
+		return util_error(cause, "%s: read error", path);
+	}
+	fclose(f);
+	data[n] = '\0';
+	*buf = data;
+	*len = n;
+	return 0;
+}
+
+/* Write to path.tmp, fsync, rename. */
+int
+util_write_file_atomic(const char *path, const void *buf, size_t len, char **cause)
+{
+	char *tmp;
+	int fd;
+	const char *p = buf;
+	size_t done = 0;
+
+	if (asprintf(&tmp, "%s.tmp", path) < 0)
+		return util_error(cause, "%s: out of memory", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0) {
+		util_error(cause, "%s: %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	while (done < len) {
+		ssize_t w = write(fd, p + done, len - done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			util_error(cause, "%s: %s", tmp, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			free(tmp);
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		util_error(cause, "%s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	if (rename(tmp, path) != 0) {
+		util_error(cause, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+/* Install the log callback. */
+void
+util_log_set(util_log_fn fn, void *arg)
+{
+	util_log_cb = fn;
+	util_log_arg = arg;
+}
+
+/* Send a message to the log callback, if any. */
+void
+util_log(enum util_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (util_log_cb == NULL)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s != NULL) {
+		util_log_cb(level, s, util_log_arg);
+		free(s);
+	}
+}

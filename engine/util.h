@@ -1,0 +1,39 @@
+/* util.h: error strings, checked allocation and size arithmetic for the engine. */
+#ifndef SEQMATCH_UTIL_H
+#define SEQMATCH_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Set *cause (if cause is not NULL) to a newly allocated message; always returns -1. */
+int util_error(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* a*b into *out; returns -1 on size_t overflow. */
+int util_mul(size_t a, size_t b, size_t *out);
+/* a+b into *out; returns -1 on size_t overflow. */
+int util_add(size_t a, size_t b, size_t *out);
+
+/* 64-byte aligned allocation of n bytes, zeroed; NULL on failure or overflow. */
+void *util_alloc(size_t n);
+void util_free(void *p);
+
+/* Monotonic time in seconds. */
+double util_now(void);
+
+/* 64-bit FNV-1a hash of a buffer, continuing from h (start with UTIL_FNV_INIT). */
+#define UTIL_FNV_INIT 0xcbf29ce484222325ULL
+uint64_t util_fnv1a(uint64_t h, const void *buf, size_t n);
+
+/* Read a whole file into a NUL-terminated buffer (limit: max bytes; 0 = no limit). */
+int util_read_file(const char *path, size_t max, char **buf, size_t *len, char **cause);
+
+/* Write buf to path atomically: path.tmp, fsync, rename. */
+int util_write_file_atomic(const char *path, const void *buf, size_t len, char **cause);
+
+/* Diagnostics go through a callback the program installs (the engine never prints). */
+enum util_log_level { UTIL_LOG_DEBUG, UTIL_LOG_INFO, UTIL_LOG_WARN, UTIL_LOG_ERROR };
+typedef void (*util_log_fn)(enum util_log_level level, const char *msg, void *arg);
+void util_log_set(util_log_fn fn, void *arg);
+void util_log(enum util_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
