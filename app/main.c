@@ -325,7 +325,7 @@ main_select_core(char **argv, int no_coretype)
 		}
 		snprintf(main_core_how, sizeof main_core_how,
 		    "chosen by seqmatch; OpenBLAS detected %s", generic[0] ? generic : "?");
-		if (cpu_core_is_generic(core))
+		if (generic[0] != '\0' && cpu_core_is_generic(core))
 			app_warn("OPENBLAS_CORETYPE=%s was not honoured; OpenBLAS is using %s",
 			    getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "?", core);
 		if (cpu_blas_selfcheck(&cause) == 0)

@@ -112,7 +112,9 @@ options_int(const char *option, const char *text, int min, int max, int *out)
 static void
 options_number(char *buf, size_t size, double v, int integer)
 {
-	if (integer)
+	if (integer && v >= 9223372036854775807.0)
+		snprintf(buf, size, "%lld", (long long)INT64_MAX);
+	else if (integer)
 		snprintf(buf, size, "%.0f", v);
 	else
 		snprintf(buf, size, "%g", v);

@@ -88,25 +88,39 @@ out:
 	return best;
 }
 
-/* Sum one share with independent vector accumulators. */
+/* Load 4 floats (any alignment). */
+static inline bench_v4
+bench_load(const float *p)
+{
+	bench_v4 v;
+
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* Sum one share with eight independent vector accumulators (kept in registers). */
 static void *
 bench_sum(void *arg)
 {
 	struct bench_share *s = arg;
-	bench_v4 acc[8], v;
+	const float *p = s->p;
+	bench_v4 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
+	bench_v4 a4 = { 0 }, a5 = { 0 }, a6 = { 0 }, a7 = { 0 };
 	float out = 0;
 
-	memset(acc, 0, sizeof acc);
 	for (size_t i = 0; i < s->n; i += BENCH_STRIDE) {
-		for (int j = 0; j < 8; j++) {
-			memcpy(&v, s->p + i + 4 * j, sizeof v);
-			acc[j] += v;
-		}
+		a0 += bench_load(p + i);
+		a1 += bench_load(p + i + 4);
+		a2 += bench_load(p + i + 8);
+		a3 += bench_load(p + i + 12);
+		a4 += bench_load(p + i + 16);
+		a5 += bench_load(p + i + 20);
+		a6 += bench_load(p + i + 24);
+		a7 += bench_load(p + i + 28);
 	}
-	for (int j = 1; j < 8; j++)
-		acc[0] += acc[j];
+	a0 += a1 + a2 + a3 + a4 + a5 + a6 + a7;
 	for (int j = 0; j < 4; j++)
-		out += acc[0][j];
+		out += a0[j];
 	s->sum = out;
 	return NULL;
 }

@@ -116,6 +116,11 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 		gpt_kv_logits(m, kv, gpt_kv_len(kv) - 1, logits);
 		id = sampler_sample(params, logits, V, history, nhist, &rng, &prob,
 		    &model_prob);
+		if (id < 0) {
+			util_error(cause, "no token can be sampled (every logit is -inf "
+			    "or NaN, or out of memory)");
+			goto out;
+		}
 		generated++;
 		if (id == eot) {
 			ev.reason = GENERATE_STOP_EOT;

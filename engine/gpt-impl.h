@@ -38,7 +38,7 @@ struct gpt_back {
 	float *dqkv;      /* (B,T,3C) */
 	float *dfch;      /* (B,T,4C) */
 	float *dfch_gelu; /* (B,T,4C) */
-	float *scratch;   /* (T,T) */
+	float *scratch;   /* (nscratch,T,T) */
 };
 
 struct gpt_model {
@@ -54,6 +54,7 @@ struct gpt_model {
 
 	/* Training activations for the current (B,T). */
 	int B, T;
+	int nscratch;             /* T x T attention scratch blocks */
 	float *acts_memory;
 	struct gpt_acts acts;
 	float *logits;            /* (B,T,Vp) */

@@ -27,6 +27,7 @@
 
 #include "gpt-impl.h"
 #include "kernels.h"
+#include "pool.h"
 #include "rng.h"
 #include "util.h"
 
@@ -292,7 +293,8 @@ gpt_alloc_acts(struct gpt_model *m, int B, int T, char **cause)
 	bsizes[0] = bsizes[1] = bsizes[2] = N * C;
 	bsizes[3] = N * 3 * C;
 	bsizes[4] = bsizes[5] = N * 4 * C;
-	bsizes[6] = TT;
+	m->nscratch = pool_threads();
+	bsizes[6] = TT * (size_t)m->nscratch;
 	if (util_mul(total, sizeof(float), &bytes) != 0 ||
 	    (m->acts_memory = util_alloc(bytes)) == NULL)
 		goto oom;
@@ -518,7 +520,7 @@ gpt_backward(struct gpt_model *m, char **cause)
 		kernels_matmul_backward(bk->datty, g->attprojw + lc * C, g->attprojb + lc,
 		    dres, a->atty + ln * C, p->attprojw + lc * C, (int)N, C, C);
 		memset(bk->dqkv, 0, N * 3 * C * sizeof(float));
-		kernels_attention_backward(bk->dqkv, bk->scratch, bk->datty,
+		kernels_attention_backward(bk->dqkv, bk->scratch, m->nscratch, bk->datty,
 		    a->qkv + ln * 3 * C, a->att + (size_t)l * B * NH * T * T, m->mask,
 		    B, T, C, NH);
 		memset(bk->dln, 0, N * C * sizeof(float));

@@ -58,6 +58,7 @@
 #include <cblas.h>
 
 #include "kernels.h"
+#include "pool.h"
 
 #define KERNELS_LN_EPS 1e-5f
 #define KERNELS_GELU_K 0.7978845608028654f	/* sqrt(2/pi) */
@@ -241,80 +242,184 @@ kernels_softmax_row(float *s, const uint8_t *mrow, int i, int T)
 		s[j] = 0.0f;
 }
 
+/* Arguments of the attention jobs, shared by the pool tasks. */
+struct kernels_att_job {
+	float		*out, *att, *dqkv, *scratch;
+	const float	*qkv, *dout, *catt;
+	const uint8_t	*mask;
+	int		 B, T, C, NH;
+};
+
+/* Attention forward for the (b, h) pairs of one task's range. */
+static void
+kernels_attention_forward_task(void *arg, int task, int ntasks)
+{
+	struct kernels_att_job	*j = arg;
+	int			 T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
+	float			 scale = 1.0f / sqrtf((float)HS);
+	long			 first, last;
+
+	pool_range((long)j->B * NH, task, ntasks, &first, &last);
+	for (long bh = first; bh < last; bh++) {
+		int		 b = (int)(bh / NH), h = (int)(bh % NH);
+		const float	*q = j->qkv + (size_t)b * T * C3 + (size_t)h * HS;
+		const float	*k = q + C;
+		const float	*v = q + 2 * C;
+		const uint8_t	*mask_b = j->mask + (size_t)b * T * T;
+		float		*a = j->att + (size_t)bh * T * T;
+		float		*o = j->out + (size_t)b * T * C + (size_t)h * HS;
+
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+		    T, T, HS, scale, q, C3, k, C3, 0.0f, a, T);
+		for (int i = 0; i < T; i++)
+			kernels_softmax_row(a + (size_t)i * T, mask_b + (size_t)i * T, i, T);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+		    T, HS, T, 1.0f, a, T, v, C3, 0.0f, o, C);
+	}
+}
+
+/*
+ * Run an attention job: one task per pool thread, each calling BLAS
+ * single-threaded on its own heads (these T x T x HS products are too small
+ * for BLAS to split well).
+ */
+static void
+kernels_attention_run(pool_fn fn, struct kernels_att_job *j, int ntasks)
+{
+	int	blas = openblas_get_num_threads();
+
+	if (ntasks > 1)
+		openblas_set_num_threads(1);
+	pool_run(fn, j, ntasks);
+	if (ntasks > 1)
+		openblas_set_num_threads(blas);
+}
+
 /* Masked multi-head attention forward, two sgemms per (b, h). */
 void
 kernels_attention_forward(float *out, float *att, const float *qkv,
     const uint8_t *mask, int B, int T, int C, int NH)
 {
-	int	HS = C / NH, C3 = 3 * C;
-	float	scale = 1.0f / sqrtf((float)HS);
+	struct kernels_att_job	j = { 0 };
+	int			ntasks = pool_threads();
 
-	for (int b = 0; b < B; b++) {
-		const float	*qkv_b = qkv + (size_t)b * T * C3;
-		const uint8_t	*mask_b = mask + (size_t)b * T * T;
+	j.out = out;
+	j.att = att;
+	j.qkv = qkv;
+	j.mask = mask;
+	j.B = B;
+	j.T = T;
+	j.C = C;
+	j.NH = NH;
+	if (ntasks > B * NH)
+		ntasks = B * NH;
+	kernels_attention_run(kernels_attention_forward_task, &j, ntasks);
+}
 
-		for (int h = 0; h < NH; h++) {
-			const float	*q = qkv_b + (size_t)h * HS;
-			const float	*k = q + C;
-			const float	*v = q + 2 * C;
-			float		*a = att + ((size_t)b * NH + h) * T * T;
-			float		*o = out + (size_t)b * T * C + (size_t)h * HS;
+/* Attention backward for the (b, h) pairs of one task, with its own scratch. */
+static void
+kernels_attention_backward_task(void *arg, int task, int ntasks)
+{
+	struct kernels_att_job	*j = arg;
+	int			 T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
+	float			 scale = 1.0f / sqrtf((float)HS);
+	float			*scratch = j->scratch + (size_t)task * T * T;
+	long			 first, last;
 
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-			    T, T, HS, scale, q, C3, k, C3, 0.0f, a, T);
-			for (int i = 0; i < T; i++) {
-				kernels_softmax_row(a + (size_t)i * T,
-				    mask_b + (size_t)i * T, i, T);
-			}
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-			    T, HS, T, 1.0f, a, T, v, C3, 0.0f, o, C);
+	pool_range((long)j->B * NH, task, ntasks, &first, &last);
+	for (long bh = first; bh < last; bh++) {
+		int		 b = (int)(bh / NH), h = (int)(bh % NH);
+		size_t		 off = (size_t)b * T * C3 + (size_t)h * HS;
+		const float	*q = j->qkv + off, *k = q + C, *v = q + 2 * C;
+		float		*dq = j->dqkv + off, *dk = dq + C, *dv = dq + 2 * C;
+		const float	*a = j->catt + (size_t)bh * T * T;
+		const float	*d = j->dout + (size_t)b * T * C + (size_t)h * HS;
+
+		/* scratch = dP = dO V^T; dV += P^T dO. */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+		    T, T, HS, 1.0f, d, C, v, C3, 0.0f, scratch, T);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+		    T, HS, T, 1.0f, a, T, d, C, 1.0f, dv, C3);
+
+		/* scratch = dS = P * (dP - rowsum(P * dP)). */
+		for (int i = 0; i < T; i++) {
+			const float	*ar = a + (size_t)i * T;
+			float		*sr = scratch + (size_t)i * T;
+			float		 dot = 0;
+
+			for (int jj = 0; jj <= i; jj++)
+				dot += ar[jj] * sr[jj];
+			for (int jj = 0; jj <= i; jj++)
+				sr[jj] = ar[jj] * (sr[jj] - dot);
+			for (int jj = i + 1; jj < T; jj++)
+				sr[jj] = 0.0f;
 		}
+
+		/* dQ += scale dS K; dK += scale dS^T Q. */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+		    T, HS, T, scale, scratch, T, k, C3, 1.0f, dq, C3);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+		    T, HS, T, scale, scratch, T, q, C3, 1.0f, dk, C3);
 	}
 }
 
 /* Masked multi-head attention backward, five sgemms per (b, h). */
 void
-kernels_attention_backward(float *dqkv, float *scratch, const float *dout,
-    const float *qkv, const float *att, const uint8_t *mask, int B, int T, int C,
-    int NH)
+kernels_attention_backward(float *dqkv, float *scratch, int nscratch,
+    const float *dout, const float *qkv, const float *att, const uint8_t *mask,
+    int B, int T, int C, int NH)
 {
-	int	HS = C / NH, C3 = 3 * C;
-	float	scale = 1.0f / sqrtf((float)HS);
+	struct kernels_att_job	j = { 0 };
+	int			ntasks = pool_threads();
 
-	for (int b = 0; b < B; b++) {
-		for (int h = 0; h < NH; h++) {
-			size_t		 off = (size_t)b * T * C3 + (size_t)h * HS;
-			const float	*q = qkv + off, *k = q + C, *v = q + 2 * C;
-			float		*dq = dqkv + off, *dk = dq + C, *dv = dq + 2 * C;
-			const float	*a = att + ((size_t)b * NH + h) * T * T;
-			const float	*d = dout + (size_t)b * T * C + (size_t)h * HS;
+	j.dqkv = dqkv;
+	j.scratch = scratch;
+	j.dout = dout;
+	j.qkv = qkv;
+	j.catt = att;
+	j.mask = mask;
+	j.B = B;
+	j.T = T;
+	j.C = C;
+	j.NH = NH;
+	if (ntasks > nscratch)
+		ntasks = nscratch;
+	if (ntasks > B * NH)
+		ntasks = B * NH;
+	if (ntasks < 1)
+		ntasks = 1;
+	kernels_attention_run(kernels_attention_backward_task, &j, ntasks);
+}
 
-			/* scratch = dP = dO V^T; dV += P^T dO. */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-			    T, T, HS, 1.0f, d, C, v, C3, 0.0f, scratch, T);
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-			    T, HS, T, 1.0f, a, T, d, C, 1.0f, dv, C3);
+/* Elementwise jobs split into ranges. */
+struct kernels_ew_job {
+	float		*out;
+	const float	*inp, *dout;
+	long		 n;
+};
 
-			/* scratch = dS = P * (dP - rowsum(P * dP)). */
-			for (int i = 0; i < T; i++) {
-				const float	*ar = a + (size_t)i * T;
-				float		*sr = scratch + (size_t)i * T;
-				float		 dot = 0;
+/* Tasks for a loop of n elements: one per pool thread once n is large. */
+static int
+kernels_ew_tasks(long n)
+{
+	int	t = pool_threads();
 
-				for (int j = 0; j <= i; j++)
-					dot += ar[j] * sr[j];
-				for (int j = 0; j <= i; j++)
-					sr[j] = ar[j] * (sr[j] - dot);
-				for (int j = i + 1; j < T; j++)
-					sr[j] = 0.0f;
-			}
+	return n < 65536 ? 1 : t;
+}
 
-			/* dQ += scale dS K; dK += scale dS^T Q. */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-			    T, HS, T, scale, scratch, T, k, C3, 1.0f, dq, C3);
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-			    T, HS, T, scale, scratch, T, q, C3, 1.0f, dk, C3);
-		}
+/* GELU forward on one range. */
+static void
+kernels_gelu_forward_task(void *arg, int task, int ntasks)
+{
+	struct kernels_ew_job	*j = arg;
+	long			 first, last;
+
+	pool_range(j->n, task, ntasks, &first, &last);
+	for (long i = first; i < last; i++) {
+		float x = j->inp[i];
+		float u = KERNELS_GELU_K * (x + KERNELS_GELU_A * x * x * x);
+
+		j->out[i] = 0.5f * x * (1.0f + tanhf(u));
 	}
 }
 
@@ -322,11 +427,27 @@ kernels_attention_backward(float *dqkv, float *scratch, const float *dout,
 void
 kernels_gelu_forward(float *out, const float *inp, int N)
 {
-	for (int i = 0; i < N; i++) {
-		float x = inp[i];
-		float u = KERNELS_GELU_K * (x + KERNELS_GELU_A * x * x * x);
+	struct kernels_ew_job	j = { out, inp, NULL, N };
 
-		out[i] = 0.5f * x * (1.0f + tanhf(u));
+	pool_run(kernels_gelu_forward_task, &j, kernels_ew_tasks(N));
+}
+
+/* GELU backward on one range. */
+static void
+kernels_gelu_backward_task(void *arg, int task, int ntasks)
+{
+	struct kernels_ew_job	*j = arg;
+	long			 first, last;
+
+	pool_range(j->n, task, ntasks, &first, &last);
+	for (long i = first; i < last; i++) {
+		float x = j->inp[i];
+		float u = KERNELS_GELU_K * (x + KERNELS_GELU_A * x * x * x);
+		float th = tanhf(u);
+		float du = KERNELS_GELU_K * (1.0f + 3.0f * KERNELS_GELU_A * x * x);
+		float g = 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du;
+
+		j->out[i] += g * j->dout[i];
 	}
 }
 
@@ -334,15 +455,9 @@ kernels_gelu_forward(float *out, const float *inp, int N)
 void
 kernels_gelu_backward(float *dinp, const float *inp, const float *dout, int N)
 {
-	for (int i = 0; i < N; i++) {
-		float x = inp[i];
-		float u = KERNELS_GELU_K * (x + KERNELS_GELU_A * x * x * x);
-		float th = tanhf(u);
-		float du = KERNELS_GELU_K * (1.0f + 3.0f * KERNELS_GELU_A * x * x);
-		float g = 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du;
+	struct kernels_ew_job	j = { dinp, inp, dout, N };
 
-		dinp[i] += g * dout[i];
-	}
+	pool_run(kernels_gelu_backward_task, &j, kernels_ew_tasks(N));
 }
 
 /* out = a + b. */
@@ -384,42 +499,67 @@ kernels_max(const float *x, int n)
 	return mx;
 }
 
+/* Arguments of a cross-entropy job. */
+struct kernels_ce_job {
+	float		*losses, *dlogits;
+	const float	*logits;
+	const int	*targets;
+	float		 dloss;
+	int		 N, V, Vp;
+};
+
+/* Cross-entropy of the rows of one task; losses[n] as double into the caller's sum. */
+static void
+kernels_crossentropy_task(void *arg, int task, int ntasks)
+{
+	struct kernels_ce_job	*j = arg;
+	int			 V = j->V, Vp = j->Vp;
+	long			 first, last;
+
+	pool_range(j->N, task, ntasks, &first, &last);
+	for (long n = first; n < last; n++) {
+		const float	*x = j->logits + (size_t)n * Vp;
+		float		*d = j->dlogits + (size_t)n * Vp;
+		int		 t = j->targets[n];
+		float		 mx, xt, sc, dloss = j->dloss;
+		double		 sum = 0;
+
+		if (t < 0) {
+			memset(d, 0, (size_t)Vp * sizeof *d);
+			j->losses[n] = 0.0f;
+			continue;
+		}
+		mx = kernels_max(x, V);
+		xt = x[t];	/* read before d (maybe x) is overwritten */
+		for (int k = 0; k < V; k++) {
+			float e = expf(x[k] - mx);
+
+			d[k] = e;
+			sum += e;
+		}
+		sc = (float)(dloss / sum);
+		for (int k = 0; k < V; k++)
+			d[k] *= sc;
+		d[t] -= dloss;
+		for (int k = V; k < Vp; k++)
+			d[k] = 0.0f;
+		j->losses[n] = (float)((double)mx - (double)xt + log(sum));
+	}
+}
+
 /* Fused softmax cross-entropy; dlogits overwritten, may alias logits. */
 double
 kernels_crossentropy(float *losses, float *dlogits, const float *logits,
     const int *targets, float dloss, int N, int V, int Vp)
 {
-	double	total = 0;
+	struct kernels_ce_job	j = { losses, dlogits, logits, targets, dloss, N, V, Vp };
+	double			total = 0;
 
-	for (int n = 0; n < N; n++) {
-		const float	*x = logits + (size_t)n * Vp;
-		float		*d = dlogits + (size_t)n * Vp;
-		int		 t = targets[n];
-		float		 mx, xt, sc;
-		double		 sum = 0, loss;
-
-		if (t < 0) {
-			memset(d, 0, (size_t)Vp * sizeof *d);
-			losses[n] = 0.0f;
-			continue;
-		}
-		mx = kernels_max(x, V);
-		xt = x[t];	/* read before d (maybe x) is overwritten */
-		for (int j = 0; j < V; j++) {
-			float e = expf(x[j] - mx);
-
-			d[j] = e;
-			sum += e;
-		}
-		sc = (float)(dloss / sum);
-		for (int j = 0; j < V; j++)
-			d[j] *= sc;
-		d[t] -= dloss;
-		for (int j = V; j < Vp; j++)
-			d[j] = 0.0f;
-		loss = (double)mx - (double)xt + log(sum);
-		losses[n] = (float)loss;
-		total += loss;
-	}
+	pool_run(kernels_crossentropy_task, &j,
+	    kernels_ew_tasks((long)N * V) < N ? kernels_ew_tasks((long)N * V) : N);
+	/* Summed in row order whatever the split, so the result is reproducible. */
+	for (int n = 0; n < N; n++)
+		if (targets[n] >= 0)
+			total += (double)losses[n];
 	return total;
 }

@@ -24,7 +24,7 @@
  */
 int kernels_mask_build(uint8_t *mask, const int *parent, int B, int T);
 
-/* out (B,T,C) = wte[inp] + wpe[pos]; inp, pos (B,T); wte (V?,C); wpe (maxT,C). */
+/* out (B,T,C) = wte[inp] + wpe[pos]; inp, pos (B,T); wte (Vp,C); wpe (maxT,C). */
 void kernels_encoder_forward(float *out, const int *inp, const int *pos,
     const float *wte, const float *wpe, int B, int T, int C);
 void kernels_encoder_backward(float *dwte, float *dwpe, const float *dout,
@@ -47,13 +47,18 @@ void kernels_matmul_backward(float *dinp, float *dweight, float *dbias,
 /*
  * Masked multi-head self-attention.
  * qkv (B,T,3C): per row the query, key and value, each (NH,HS).
- * mask (B,T,T) from kernels_mask_build. att (B,NH,T,T): softmax probabilities
+ * mask (B,T,T) from kernels_mask_build: rows must be lower-triangular (only
+ * j <= i is read). att (B,NH,T,T): softmax probabilities
  * (0 where masked), kept for backward. out (B,T,C).
  */
 void kernels_attention_forward(float *out, float *att, const float *qkv,
     const uint8_t *mask, int B, int T, int C, int NH);
-/* dqkv (B,T,3C) +=; scratch (T,T) is work space. */
-void kernels_attention_backward(float *dqkv, float *scratch, const float *dout,
+/*
+ * dqkv (B,T,3C) +=; scratch (nscratch,T,T) is work space: with nscratch >=
+ * pool_threads() the heads are shared among the pool's threads.
+ */
+void kernels_attention_backward(float *dqkv, float *scratch, int nscratch,
+    const float *dout,
     const float *qkv, const float *att, const uint8_t *mask, int B, int T, int C, int NH);
 
 /* GELU, tanh approximation (GPT-2): out (N) = gelu(inp (N)). */

@@ -14,18 +14,21 @@
  *    - top-k: a size-k min-heap over the logits, O(n log k) worst case and
  *      close to O(n) in practice, then only those k are sorted;
  *    - typical-p (Meister et al. 2022, "Locally Typical Sampling", eq. 7):
- *      entropy H of the candidates' softmax, sort by |-log p - H|, keep the
+ *      entropy H of the candidates' softmax, order by |-log p - H|, keep the
  *      shortest prefix whose mass reaches typical_p;
  *    - top-p (Holtzman et al. 2020, nucleus, eq. 2): the shortest prefix by
- *      decreasing probability whose mass reaches top_p. When the candidates
- *      are not sorted yet, a growing prefix is selected (quickselect) and
- *      sorted, so the full vocabulary is only sorted when the nucleus is huge;
+ *      decreasing probability whose mass reaches top_p. The cut is found by
+ *      a bucket select (histogram of the weights over score buckets, keep
+ *      the bucket where the cumulative mass crosses the target, repeat), so
+ *      the full vocabulary is never sorted; typical-p uses the same routine
+ *      with its own order;
  *    - min-p (Nguyen et al. 2024): drop p < min_p * p_max. The ratio
  *      p / p_max = exp(logit - logit_max) does not depend on the normaliser,
  *      so this is a comparison of logits against logit_max + log(min_p).
  *    Every filter keeps at least one candidate.
  * 5. Temperature: weights exp((logit - max) / T), which is softmax(logit / T)
- *    with the max subtracted, summed in double, and one rng_float draw.
+ *    with the max subtracted, summed in double, and one rng_float draw. The
+ *    weights of a stage are reused by the next when the max and T match.
  *
  * NaN and -INFINITY logits are never candidates; +INFINITY counts as FLT_MAX.
  * Nothing in the chain looks at a banned id: callers mask it by setting its
@@ -36,6 +39,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,11 +84,12 @@ const struct sampler_param sampler_table[] = {
 };
 const size_t sampler_table_len = sizeof sampler_table / sizeof sampler_table[0];
 
-/* One candidate token. key is scratch (typical-p's score). */
+/* One candidate token. */
 struct sampler_cand {
 	int id;
 	float logit;
-	float key;
+	float key; /* typical-p: |surprise - entropy| */
+	float w;   /* exp((logit - max) / T), see sampler_weigh */
 };
 
 /* Fill p with the table's defaults. */
@@ -202,12 +207,15 @@ range:
 	if (row->type == SAMPLER_DOUBLE)
 		return util_error(cause, "%s: %s is out of range [%g, %g]",
 		    row->name, text, row->min, row->max);
+	if (row->max >= 9223372036854775807.0)
+		return util_error(cause, "%s: %s is out of range [%.0f, %" PRId64 "]",
+		    row->name, text, row->min, INT64_MAX);
 	return util_error(cause, "%s: %s is out of range [%.0f, %.0f]",
 	    row->name, text, row->min, row->max);
 }
 
 /* A logit as the chain sees it: NaN is impossible, +inf is the largest float. */
-static float
+static inline float
 sampler_clean(float x)
 {
 	if (isnan(x))
@@ -217,7 +225,7 @@ sampler_clean(float x)
 	return x;
 }
 
-/* Whether candidate a ranks before b: higher logit, then lower id. */
+/* Whether candidate a ranks before b by probability: higher logit, then lower id. */
 static int
 sampler_before(const struct sampler_cand *a, const struct sampler_cand *b)
 {
@@ -226,7 +234,16 @@ sampler_before(const struct sampler_cand *a, const struct sampler_cand *b)
 	return a->id < b->id;
 }
 
-/* qsort comparator: descending logit, ascending id. */
+/* Whether a ranks before b by typicality: smaller key, then by probability. */
+static int
+sampler_before_typical(const struct sampler_cand *a, const struct sampler_cand *b)
+{
+	if (a->key != b->key)
+		return a->key < b->key;
+	return sampler_before(a, b);
+}
+
+/* qsort comparator: by probability (ids are unique, so never equal). */
 static int
 sampler_cmp_logit(const void *va, const void *vb)
 {
@@ -237,15 +254,15 @@ sampler_cmp_logit(const void *va, const void *vb)
 	return sampler_before(a, b) ? -1 : 1;
 }
 
-/* qsort comparator: ascending key (typicality), then by logit order. */
+/* qsort comparator: by typicality. */
 static int
-sampler_cmp_key(const void *va, const void *vb)
+sampler_cmp_typical(const void *va, const void *vb)
 {
 	const struct sampler_cand *a = va, *b = vb;
 
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	return sampler_cmp_logit(va, vb);
+	if (a->id == b->id)
+		return 0;
+	return sampler_before_typical(a, b) ? -1 : 1;
 }
 
 /* Restore the min-heap property (worst candidate at the root) below i. */
@@ -286,19 +303,34 @@ sampler_heap_up(struct sampler_cand *h, int i)
 	}
 }
 
-/* Offer one candidate to a size-k heap holding *len entries. */
-static void
-sampler_heap_offer(struct sampler_cand *h, int *len, int k, int id, float logit)
+/*
+ * The k best of values (n) by value then lowest id, into h (k), unordered;
+ * NaN and -inf are skipped. Returns how many (fewer than k when n is small).
+ * Ids arrive in increasing order, so a later equal value never displaces an
+ * earlier one: the test against the root is a plain >.
+ */
+static int
+sampler_heap_select(const float *values, int n, struct sampler_cand *h, int k)
 {
-	struct sampler_cand c = { id, logit, 0 };
+	int len = 0;
 
-	if (*len < k) {
-		h[*len] = c;
-		sampler_heap_up(h, (*len)++);
-	} else if (sampler_before(&c, &h[0])) {
-		h[0] = c;
-		sampler_heap_down(h, *len, 0);
+	for (int i = 0; i < n; i++) {
+		float v = values[i];
+
+		if (len == k) {
+			if (!(v > h[0].logit))
+				continue;
+			h[0].id = i;
+			h[0].logit = sampler_clean(v);
+			sampler_heap_down(h, len, 0);
+		} else if (!isnan(v) && v != -INFINITY) {
+			h[len].id = i;
+			h[len].logit = sampler_clean(v);
+			h[len].key = h[len].w = 0;
+			sampler_heap_up(h, len++);
+		}
 	}
+	return len;
 }
 
 /* Swap two candidates. */
@@ -311,135 +343,159 @@ sampler_swap(struct sampler_cand *a, struct sampler_cand *b)
 	*b = t;
 }
 
-/*
- * Quickselect: reorder c (n) so that its first m entries are the m best (in
- * any order). Median-of-three pivots; deterministic.
- */
-static void
-sampler_select(struct sampler_cand *c, int n, int m)
+/* Buckets per round of sampler_nucleus. */
+#define SAMPLER_BUCKETS 512
+
+/* The order of a nucleus: larger score first (logit, or minus typicality). */
+static float
+sampler_score(const struct sampler_cand *c, int typical)
 {
-	int lo = 0, hi = n - 1;
-
-	if (m <= 0 || m >= n)
-		return;
-	while (hi > lo) {
-		int mid = lo + (hi - lo) / 2, i, j;
-		struct sampler_cand pivot;
-
-		if (sampler_before(&c[hi], &c[lo]))
-			sampler_swap(&c[hi], &c[lo]);
-		if (sampler_before(&c[mid], &c[lo]))
-			sampler_swap(&c[mid], &c[lo]);
-		if (sampler_before(&c[hi], &c[mid]))
-			sampler_swap(&c[hi], &c[mid]);
-		pivot = c[mid];
-
-		/* Hoare partition: [lo, j] ranks before or equal, [j+1, hi] after. */
-		i = lo - 1;
-		j = hi + 1;
-		for (;;) {
-			do
-				i++;
-			while (sampler_before(&c[i], &pivot));
-			do
-				j--;
-			while (sampler_before(&pivot, &c[j]));
-			if (i >= j)
-				break;
-			sampler_swap(&c[i], &c[j]);
-		}
-		if (m - 1 <= j)
-			hi = j;
-		else
-			lo = j + 1;
-	}
+	return typical ? -c->key : c->logit;
 }
 
 /*
- * Make c[0..want) the want best of c (n) in sorted order, given that
- * c[0..have) already are. Returns the new sorted length.
+ * The shortest prefix of c (n), in probability order (or typicality order
+ * when typical is set), whose weight w reaches target, at least one entry.
+ * c[0..return) holds that set afterwards, in no particular order.
+ *
+ * A bucket select, O(n) per round and branch-light: spread the scores of
+ * the open range over SAMPLER_BUCKETS equal-width buckets, add up each
+ * bucket's weight, find the bucket where the cumulative weight crosses the
+ * target, and move the better buckets to the front (kept) and the worse to
+ * the back (dropped). Equal scores share a bucket, so the order between
+ * buckets agrees with the exact order. The few left are sorted exactly.
  */
 static int
-sampler_sort_prefix(struct sampler_cand *c, int n, int have, int want)
+sampler_nucleus(struct sampler_cand *c, int n, int typical, double target)
 {
-	if (want > n)
-		want = n;
-	if (want <= have)
-		return have;
-	sampler_select(c + have, n - have, want - have);
-	qsort(c + have, want - have, sizeof *c, sampler_cmp_logit);
-	return want;
+	int lo = 0, hi = n; /* [0, lo) kept, [hi, n) dropped, [lo, hi) open */
+	double acc = 0;     /* weight of [0, lo) */
+
+	while (hi - lo > 64) {
+		double mass[SAMPLER_BUCKETS], cum = acc, scale;
+		float smax = -INFINITY, smin = INFINITY;
+		int cut, a, i, b;
+
+		for (i = lo; i < hi; i++) {
+			float s = sampler_score(&c[i], typical);
+			if (s > smax)
+				smax = s;
+			if (s < smin)
+				smin = s;
+		}
+		if (!(smax > smin))
+			break; /* all equal: only the exact order can split them */
+		scale = (SAMPLER_BUCKETS - 1) / ((double)smax - smin);
+		memset(mass, 0, sizeof mass);
+		for (i = lo; i < hi; i++) {
+			b = (int)(((double)smax - sampler_score(&c[i], typical)) * scale);
+			mass[b < SAMPLER_BUCKETS ? b : SAMPLER_BUCKETS - 1] += c[i].w;
+		}
+		/* The last bucket (it holds the minimum) if rounding never gets there. */
+		for (cut = 0; cut < SAMPLER_BUCKETS - 1; cut++) {
+			if (cum + mass[cut] >= target)
+				break;
+			cum += mass[cut];
+		}
+
+		/* Three-way partition: before cut | cut | after cut. */
+		a = lo;
+		i = lo;
+		b = hi;
+		while (i < b) {
+			int k = (int)(((double)smax - sampler_score(&c[i], typical)) * scale);
+
+			if (k >= SAMPLER_BUCKETS)
+				k = SAMPLER_BUCKETS - 1;
+			if (k < cut)
+				sampler_swap(&c[a++], &c[i++]);
+			else if (k > cut)
+				sampler_swap(&c[i], &c[--b]);
+			else
+				i++;
+		}
+		lo = a;
+		hi = b;
+		acc = cum;
+	}
+
+	if (hi - lo > 1)
+		qsort(c + lo, hi - lo, sizeof *c,
+		    typical ? sampler_cmp_typical : sampler_cmp_logit);
+	for (int i = lo; i < hi; i++) {
+		acc += c[i].w;
+		if (acc >= target)
+			return i + 1;
+	}
+	return hi > 0 ? hi : 1;
 }
 
-/* Max logit and sum of exp(logit - max) over c (n), sum in double. */
+/* Weights exp((logit - max) / temp) of the current candidates. */
+struct sampler_weights {
+	int valid;
+	float max;
+	double temp;
+	double sum;
+};
+
+/*
+ * Set c[i].w for c (n) at temperature temp and return their sum (double). The
+ * exps are skipped when the weights already hold for the same max and temp.
+ */
 static double
-sampler_sum(const struct sampler_cand *c, int n, float *max)
+sampler_weigh(struct sampler_cand *c, int n, double temp, struct sampler_weights *sw)
 {
-	float m = -INFINITY;
+	float max = -INFINITY;
 	double sum = 0;
 
 	for (int i = 0; i < n; i++)
-		if (c[i].logit > m)
-			m = c[i].logit;
-	for (int i = 0; i < n; i++)
-		sum += expf(c[i].logit - m);
-	*max = m;
+		if (c[i].logit > max)
+			max = c[i].logit;
+	if (sw->valid && sw->max == max && sw->temp == temp) {
+		for (int i = 0; i < n; i++)
+			sum += c[i].w;
+	} else if (temp == 1) {
+		for (int i = 0; i < n; i++) {
+			c[i].w = expf(c[i].logit - max);
+			sum += c[i].w;
+		}
+	} else {
+		for (int i = 0; i < n; i++) {
+			c[i].w = (float)exp(((double)c[i].logit - max) / temp);
+			sum += c[i].w;
+		}
+	}
+	sw->valid = 1;
+	sw->max = max;
+	sw->temp = temp;
+	sw->sum = sum;
 	return sum;
 }
 
-/* Locally typical filter (Meister et al. 2022) on c (n); returns the new count. */
+/* Locally typical filter (Meister et al. 2022, eq. 7) on c (n); returns the count. */
 static int
-sampler_typical(struct sampler_cand *c, int n, double typical_p)
+sampler_typical(struct sampler_cand *c, int n, double typical_p,
+    struct sampler_weights *sw)
 {
-	float max;
-	double sum = sampler_sum(c, n, &max), logsum = log(sum), ent = 0, cum = 0;
-	int keep;
+	double sum = sampler_weigh(c, n, 1, sw), logsum = log(sum), ent = logsum;
 
 	/* H = log(sum) - sum_i p_i (logit_i - max); -log p_i = log(sum) - (logit_i - max). */
+	for (int i = 0; i < n; i++)
+		ent -= c[i].w / sum * ((double)c[i].logit - sw->max);
 	for (int i = 0; i < n; i++) {
-		double x = (double)c[i].logit - max;
-		ent -= exp(x) / sum * x;
-	}
-	ent += logsum;
-	for (int i = 0; i < n; i++) {
-		double surprise = logsum - ((double)c[i].logit - max);
+		double surprise = logsum - ((double)c[i].logit - sw->max);
 		c[i].key = (float)fabs(surprise - ent);
 	}
-	qsort(c, n, sizeof *c, sampler_cmp_key);
-	for (keep = 0; keep < n; keep++) {
-		cum += expf(c[keep].logit - max) / sum;
-		if (cum >= typical_p) {
-			keep++;
-			break;
-		}
-	}
-	return keep < 1 ? 1 : keep;
+	return sampler_nucleus(c, n, 1, typical_p * sum);
 }
 
-/*
- * Nucleus filter on c (n), sorted for its first *sorted entries; returns the new
- * count and leaves the result sorted.
- */
+/* Nucleus filter (Holtzman et al. 2020, eq. 2) on c (n); returns the count. */
 static int
-sampler_top_p(struct sampler_cand *c, int n, int *sorted, double top_p)
+sampler_top_p(struct sampler_cand *c, int n, double top_p, struct sampler_weights *sw)
 {
-	float max;
-	double sum = sampler_sum(c, n, &max), cum = 0, target = top_p * sum;
-	int i = 0, want = 64;
+	double sum = sampler_weigh(c, n, 1, sw);
 
-	for (;;) {
-		int end = sampler_sort_prefix(c, n, *sorted, want);
-
-		*sorted = end;
-		for (; i < end; i++) {
-			cum += expf(c[i].logit - max);
-			if (cum >= target)
-				return i + 1;
-		}
-		if (end >= n)
-			return n;
-		want = want > n / 4 ? n : want * 4;
-	}
+	return sampler_nucleus(c, n, 0, top_p * sum);
 }
 
 /* Min-p filter on c (n), keeping order; returns the new count. */
@@ -503,33 +559,23 @@ sampler_penalty(const struct sampler_params *p, float *logits, int n,
 
 /* Draw from the temperature-scaled candidates; *prob gets the chosen probability. */
 static int
-sampler_draw(const struct sampler_cand *c, int n, double temp, struct rng *rng,
-    float *prob)
+sampler_draw(struct sampler_cand *c, int n, double temp, struct rng *rng,
+    float *prob, struct sampler_weights *sw)
 {
-	float max = -INFINITY;
-	double sum = 0, r, cum = 0;
-	int last = 0;
+	double sum = sampler_weigh(c, n, temp, sw), r, cum = 0;
+	int pick = 0;
 
-	for (int i = 0; i < n; i++)
-		if (c[i].logit > max)
-			max = c[i].logit;
-	for (int i = 0; i < n; i++)
-		sum += exp(((double)c[i].logit - max) / temp);
 	r = (double)rng_float(rng) * sum;
 	for (int i = 0; i < n; i++) {
-		double w = exp(((double)c[i].logit - max) / temp);
-
-		if (w > 0)
-			last = i;
-		cum += w;
-		if (r < cum) {
-			last = i;
+		if (c[i].w > 0)
+			pick = i; /* rounding fallback: the last possible one */
+		cum += c[i].w;
+		if (r < cum)
 			break;
-		}
 	}
 	if (prob != NULL)
-		*prob = (float)(exp(((double)c[last].logit - max) / temp) / sum);
-	return c[last].id;
+		*prob = (float)(c[pick].w / sum);
+	return c[pick].id;
 }
 
 /*
@@ -542,10 +588,11 @@ sampler_sample(const struct sampler_params *p, float *logits, int n,
     const int *history, int nhist, struct rng *rng, float *prob, float *model_prob)
 {
 	struct sampler_cand *c = NULL;
+	struct sampler_weights sw = { 0, 0, 0, 0 };
 	int *pen_ids = NULL;
 	float *pen_orig = NULL, max0 = -INFINITY;
 	double sum0 = 0;
-	int npen = 0, nc = 0, sorted = 0, id = -1;
+	int npen = 0, nc = 0, id = -1;
 
 	if (prob != NULL)
 		*prob = 0;
@@ -595,16 +642,12 @@ sampler_sample(const struct sampler_params *p, float *logits, int n,
 	}
 
 	if (p->top_k > 0 && p->top_k < n) {
+		/* Only k candidates exist from here on: select, then sort those. */
 		c = malloc((size_t)p->top_k * sizeof *c);
 		if (c == NULL)
 			goto out;
-		for (int i = 0; i < n; i++) {
-			float l = sampler_clean(logits[i]);
-			if (l != -INFINITY)
-				sampler_heap_offer(c, &nc, p->top_k, i, l);
-		}
+		nc = sampler_heap_select(logits, n, c, p->top_k);
 		qsort(c, nc, sizeof *c, sampler_cmp_logit);
-		sorted = nc;
 	} else {
 		c = malloc((size_t)n * sizeof *c);
 		if (c == NULL)
@@ -614,6 +657,7 @@ sampler_sample(const struct sampler_params *p, float *logits, int n,
 			if (l != -INFINITY) {
 				c[nc].id = i;
 				c[nc].logit = l;
+				c[nc].key = c[nc].w = 0;
 				nc++;
 			}
 		}
@@ -621,16 +665,16 @@ sampler_sample(const struct sampler_params *p, float *logits, int n,
 	if (nc == 0)
 		goto out;
 
-	if (p->typical_p < 1 && nc > 1) {
-		nc = sampler_typical(c, nc, p->typical_p);
-		sorted = 0;
-	}
+	if (p->typical_p < 1 && nc > 1)
+		nc = sampler_typical(c, nc, p->typical_p, &sw);
 	if (p->top_p < 1 && nc > 1)
-		nc = sampler_top_p(c, nc, &sorted, p->top_p);
-	if (p->min_p > 0 && nc > 1)
+		nc = sampler_top_p(c, nc, p->top_p, &sw);
+	if (p->min_p > 0 && nc > 1) {
 		nc = sampler_min_p(c, nc, p->min_p);
+		/* The max survives min-p, so cached weights stay valid. */
+	}
 
-	id = sampler_draw(c, nc, p->temperature, rng, prob);
+	id = sampler_draw(c, nc, p->temperature, rng, prob, &sw);
 
 out:
 	if (id >= 0 && model_prob != NULL && sum0 > 0) {
@@ -695,9 +739,7 @@ sampler_top(const float *probs, int n, struct sampler_top *out, int k)
 	h = malloc((size_t)k * sizeof *h);
 	if (h == NULL)
 		return 0;
-	for (int i = 0; i < n; i++)
-		if (!isnan(probs[i]))
-			sampler_heap_offer(h, &len, k, i, probs[i]);
+	len = sampler_heap_select(probs, n, h, k);
 	qsort(h, len, sizeof *h, sampler_cmp_logit);
 	for (int i = 0; i < len; i++) {
 		out[i].id = h[i].id;

@@ -59,8 +59,9 @@ struct sampler_top {
 
 /*
  * Sample a token. logits (n) are modified in place (penalties, masking).
- * history (nhist): previous token ids for the repetition penalty. banned: -1 or
- * an id that may not be sampled. Returns the id; *prob gets its probability under
+ * history (nhist): previous token ids for the repetition penalty (to forbid a
+ * token, set its logit to -INFINITY). Returns the id, or -1 when nothing can be
+ * sampled (every logit -inf or NaN) or memory runs out; *prob gets its probability under
  * the final distribution and *model_prob its probability under softmax(logits)
  * before any sampler (for statistics). Either may be NULL.
  */

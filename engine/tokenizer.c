@@ -21,17 +21,21 @@
  * " ", " word". Newlines therefore stay in whitespace chunks.
  *
  * Training. The chunks are counted in a hash map; each distinct chunk becomes
- * a "word" of symbol ids with a frequency. Every adjacent pair of symbols has
- * a count (the sum of the frequencies of the words it occurs in, once per
- * occurrence), a list of the words it may occur in, and a place in a binary
- * max-heap ordered by (count, then smallest left, then smallest right, so ties
- * are broken deterministically). Each step takes the heap top, gives it the
- * next id and rewrites only the words in its list, left to right, without
- * overlap. Rewriting "x a b y" to "x c y" takes f (the word frequency) from
- * (x,a), (a,b) and (b,y) and adds f to (x,c) and (c,y); the heap entries of
- * the changed pairs move up or down. A step thus costs in proportion to the
- * words that hold the pair, not to the corpus. Training stops at the asked
- * vocabulary size or when the best pair occurs fewer than twice.
+ * a "word" with a frequency, laid out once as a linked list of symbol ids
+ * (bytes at first). Every adjacent pair of symbols has a count (the sum of
+ * the frequencies of the words it occurs in, once per occurrence), a list of
+ * the positions where it may start, and a place in a binary max-heap ordered
+ * by (count, then smallest left, then smallest right, so ties are broken
+ * deterministically). Each step takes the heap top (a, b), gives it the next
+ * id c and visits only the positions in its list, skipping stale ones.
+ * Merging "x a b y" into "x c y" unlinks one symbol, takes f (the word
+ * frequency) from (x,a), (a,b) and (b,y) and adds f to (x,c) and (c,y),
+ * listing their positions; the heap entries of the changed pairs move up or
+ * down. A step thus costs in proportion to the pair's occurrences, not to
+ * the corpus or to the length of the words that hold it. Occurrences only
+ * overlap in runs of one symbol ("a a a"), and those are merged left to right
+ * ("aa a"), as the encoder does. Training stops at the asked vocabulary size
+ * or when the best pair occurs fewer than twice.
  *
  * Encoding. Each chunk is encoded on its own, the way GPT-2's bpe() does it:
  * among the adjacent pairs that have a merge, take the one of lowest rank
@@ -357,19 +361,24 @@ struct tokenizer_pair {
 	int32_t left;
 	int32_t right;
 	int32_t heap_pos; /* index in the heap, -1 before the heap is built */
-	uint32_t nwords;
-	uint32_t capwords;
-	int32_t *words;   /* words that may hold the pair (stale entries allowed) */
+	uint32_t npos;
+	uint32_t cappos;
+	uint32_t *pos;    /* symbol positions that may start the pair (stale ok) */
 };
 
-/* Training state: the words, the pairs, their hash table and heap. */
+/*
+ * Training state. Every distinct chunk of two or more bytes is laid out once
+ * in sym; prev and next link the live symbols of one word (TOKENIZER_NONE at
+ * the word's ends), so merging two symbols is a constant-time unlink.
+ */
 struct tokenizer_trainer {
 	struct tokenizer_chunk *chunks; /* (nwords): the distinct chunks */
 	size_t nwords;
-	size_t *word_off;   /* (nwords): start of each word in syms */
-	size_t *word_len;   /* (nwords): current number of symbols */
-	int32_t *syms;      /* symbols of all words, rewritten in place */
-	uint32_t *stamp;    /* (nwords): last merge that rewrote the word */
+	size_t nsyms;
+	int32_t *sym;       /* (nsyms): symbol id, -1 once merged into its left */
+	uint32_t *prev;     /* (nsyms) */
+	uint32_t *next;     /* (nsyms) */
+	uint32_t *word;     /* (nsyms): the chunk each position belongs to */
 
 	struct tokenizer_pair *pairs;
 	size_t npairs;
@@ -381,20 +390,23 @@ struct tokenizer_trainer {
 	int heap_ready;
 };
 
+/* No neighbour: the end of a word. */
+#define TOKENIZER_NONE UINT32_MAX
+
 /* Free what a trainer holds. */
 static void
 tokenizer_trainer_release(struct tokenizer_trainer *t)
 {
 	for (size_t i = 0; i < t->npairs; i++)
-		free(t->pairs[i].words);
+		free(t->pairs[i].pos);
 	free(t->pairs);
 	free(t->slots);
 	free(t->heap);
 	free(t->chunks);
-	free(t->word_off);
-	free(t->word_len);
-	free(t->syms);
-	free(t->stamp);
+	free(t->sym);
+	free(t->prev);
+	free(t->next);
+	free(t->word);
 }
 
 /* Count the distinct chunks of the text, in order of first appearance. */
@@ -593,10 +605,10 @@ tokenizer_train_pair(struct tokenizer_trainer *t, int32_t left, int32_t right)
 	return (int32_t)(t->npairs - 1);
 }
 
-/* Add d to the count of (left, right); word w may now hold the pair if d > 0. */
+/* Add d to the count of (left, right); if d > 0 the pair now starts at pos. */
 static int
 tokenizer_train_add(struct tokenizer_trainer *t, int32_t left, int32_t right,
-    int64_t d, int32_t w)
+    int64_t d, uint32_t pos)
 {
 	int32_t pi = tokenizer_train_pair(t, left, right);
 	struct tokenizer_pair *p;
@@ -605,19 +617,19 @@ tokenizer_train_add(struct tokenizer_trainer *t, int32_t left, int32_t right,
 		return -1;
 	p = &t->pairs[pi];
 	p->count += d;
-	if (d > 0 && (p->nwords == 0 || p->words[p->nwords - 1] != w)) {
-		if (p->nwords == p->capwords) {
-			uint32_t ncap = p->capwords ? p->capwords * 2 : 4;
-			int32_t *nw;
-			if (ncap <= p->capwords)
+	if (d > 0 && (p->npos == 0 || p->pos[p->npos - 1] != pos)) {
+		if (p->npos == p->cappos) {
+			uint32_t ncap = p->cappos ? p->cappos * 2 : 4;
+			uint32_t *np;
+			if (ncap <= p->cappos)
 				return -1;
-			nw = realloc(p->words, ncap * sizeof *nw);
-			if (nw == NULL)
+			np = realloc(p->pos, ncap * sizeof *np);
+			if (np == NULL)
 				return -1;
-			p->words = nw;
-			p->capwords = ncap;
+			p->pos = np;
+			p->cappos = ncap;
 		}
-		p->words[p->nwords++] = w;
+		p->pos[p->npos++] = pos;
 	}
 	if (t->heap_ready) {
 		if (d > 0)
@@ -628,82 +640,91 @@ tokenizer_train_add(struct tokenizer_trainer *t, int32_t left, int32_t right,
 	return 0;
 }
 
-/* Rewrite word w, replacing each (a, b) by c left to right, updating counts. */
+/*
+ * Merge the pair (a, b) starting at position i into c, if it still is there,
+ * and move the counts of the neighbouring pairs:
+ * x a b y -> x c y takes f from (x,a), (a,b), (b,y) and gives it to (x,c), (c,y).
+ */
 static int
-tokenizer_train_rewrite(struct tokenizer_trainer *t, size_t w, int32_t a,
+tokenizer_train_merge_at(struct tokenizer_trainer *t, uint32_t i, int32_t a,
     int32_t b, int32_t c)
 {
-	int32_t *s = t->syms + t->word_off[w];
-	size_t n = t->word_len[w], i = 0, o = 0;
-	int64_t f = t->chunks[w].freq;
-	int32_t wi = (int32_t)w;
+	uint32_t j = t->next[i], h = t->prev[i], k;
+	int64_t f;
 
-	while (i < n) {
-		if (i + 1 < n && s[i] == a && s[i + 1] == b) {
-			if (tokenizer_train_add(t, a, b, -f, wi) != 0)
-				return -1;
-			if (o > 0 && (tokenizer_train_add(t, s[o - 1], a, -f,
-			    wi) != 0 || tokenizer_train_add(t, s[o - 1], c, f,
-			    wi) != 0))
-				return -1;
-			/* The right neighbour is still the old symbol (o <= i). */
-			if (i + 2 < n && (tokenizer_train_add(t, b, s[i + 2],
-			    -f, wi) != 0 || tokenizer_train_add(t, c, s[i + 2],
-			    f, wi) != 0))
-				return -1;
-			s[o++] = c;
-			i += 2;
-		} else
-			s[o++] = s[i++];
-	}
-	t->word_len[w] = o;
+	if (t->sym[i] != a || j == TOKENIZER_NONE || t->sym[j] != b)
+		return 0; /* stale: merged away or changed since it was listed */
+	f = t->chunks[t->word[i]].freq;
+	k = t->next[j];
+	if (tokenizer_train_add(t, a, b, -f, i) != 0)
+		return -1;
+	if (h != TOKENIZER_NONE &&
+	    (tokenizer_train_add(t, t->sym[h], a, -f, h) != 0 ||
+	    tokenizer_train_add(t, t->sym[h], c, f, h) != 0))
+		return -1;
+	if (k != TOKENIZER_NONE &&
+	    (tokenizer_train_add(t, b, t->sym[k], -f, j) != 0 ||
+	    tokenizer_train_add(t, c, t->sym[k], f, i) != 0))
+		return -1;
+	t->sym[i] = c;
+	t->sym[j] = -1;
+	t->next[i] = k;
+	if (k != TOKENIZER_NONE)
+		t->prev[k] = i;
 	return 0;
 }
 
-/* Lay the words out as byte symbols and count every adjacent pair. */
+/* Lay the words out as linked byte symbols and count every adjacent pair. */
 static int
 tokenizer_train_setup(struct tokenizer_trainer *t, char **cause)
 {
-	size_t total = 0;
+	size_t total = 0, i = 0;
 
-	t->word_off = malloc((t->nwords + 1) * sizeof *t->word_off);
-	t->word_len = malloc((t->nwords + 1) * sizeof *t->word_len);
-	t->stamp = calloc(t->nwords + 1, sizeof *t->stamp);
-	if (t->word_off == NULL || t->word_len == NULL || t->stamp == NULL)
-		return util_error(cause, "tokenizer: out of memory");
 	for (size_t w = 0; w < t->nwords; w++) {
-		t->word_off[w] = total;
-		t->word_len[w] = t->chunks[w].len;
-		if (t->chunks[w].len >= 2)
+		if (t->chunks[w].len >= 2) /* a single byte has no pairs */
 			total += t->chunks[w].len;
-		else
-			t->word_len[w] = 0; /* a single byte has no pairs */
 	}
-	t->syms = malloc((total + 1) * sizeof *t->syms);
+	if (total >= TOKENIZER_NONE)
+		return util_error(cause, "tokenizer: the distinct chunks of the "
+		    "training text hold %zu bytes, more than %lu", total,
+		    (unsigned long)TOKENIZER_NONE - 1);
+	t->nsyms = total;
+	t->sym = malloc((total + 1) * sizeof *t->sym);
+	t->prev = malloc((total + 1) * sizeof *t->prev);
+	t->next = malloc((total + 1) * sizeof *t->next);
+	t->word = malloc((total + 1) * sizeof *t->word);
 	t->slot_mask = 8191;
 	t->slots = malloc((t->slot_mask + 1) * sizeof *t->slots);
-	if (t->syms == NULL || t->slots == NULL)
+	if (t->sym == NULL || t->prev == NULL || t->next == NULL ||
+	    t->word == NULL || t->slots == NULL)
 		return util_error(cause, "tokenizer: out of memory");
 	memset(t->slots, 0xff, (t->slot_mask + 1) * sizeof *t->slots);
 	for (size_t w = 0; w < t->nwords; w++) {
-		int32_t *s = t->syms + t->word_off[w];
-		size_t n = t->word_len[w];
+		const struct tokenizer_chunk *c = &t->chunks[w];
+		size_t first = i;
 
-		for (size_t i = 0; i < n; i++)
-			s[i] = t->chunks[w].p[i];
-		for (size_t i = 0; i + 1 < n; i++) {
-			if (tokenizer_train_add(t, s[i], s[i + 1],
-			    t->chunks[w].freq, (int32_t)w) != 0)
+		if (c->len < 2)
+			continue;
+		for (size_t k = 0; k < c->len; k++, i++) {
+			t->sym[i] = c->p[k];
+			t->word[i] = (uint32_t)w;
+			t->prev[i] = k == 0 ? TOKENIZER_NONE : (uint32_t)(i - 1);
+			t->next[i] = k + 1 == c->len ? TOKENIZER_NONE :
+			    (uint32_t)(i + 1);
+		}
+		for (size_t k = first; k + 1 < i; k++) {
+			if (tokenizer_train_add(t, t->sym[k], t->sym[k + 1],
+			    c->freq, (uint32_t)k) != 0)
 				return util_error(cause, "tokenizer: out of "
 				    "memory");
 		}
 	}
 	/* Heapify once, rather than sifting on every count above. */
-	for (size_t i = 0; i < t->npairs; i++)
-		tokenizer_train_heap_set(t, i, (int32_t)i);
+	for (size_t k = 0; k < t->npairs; k++)
+		tokenizer_train_heap_set(t, k, (int32_t)k);
 	t->nheap = t->npairs;
-	for (size_t i = t->nheap / 2; i-- > 0;)
-		tokenizer_train_sift_down(t, i);
+	for (size_t k = t->nheap / 2; k-- > 0;)
+		tokenizer_train_sift_down(t, k);
 	t->heap_ready = 1;
 	return 0;
 }
@@ -731,8 +752,7 @@ tokenizer_train(const uint8_t *text, size_t len, int vocab_size,
 
 	while (256 + nmerges + 1 < vocab_size && t.nheap > 0) {
 		int32_t best = t.heap[0], a, b, c;
-		int32_t *words;
-		uint32_t nw;
+		uint32_t *pos, npos;
 
 		if (t.pairs[best].count < 2)
 			break;
@@ -742,23 +762,25 @@ tokenizer_train(const uint8_t *text, size_t len, int vocab_size,
 		merges[2 * nmerges] = a;
 		merges[2 * nmerges + 1] = b;
 		nmerges++;
-		/* Take the word list: rewriting adds to other pairs' lists only. */
-		words = t.pairs[best].words;
-		nw = t.pairs[best].nwords;
-		t.pairs[best].words = NULL;
-		t.pairs[best].nwords = t.pairs[best].capwords = 0;
-		for (uint32_t k = 0; k < nw; k++) {
-			size_t w = (size_t)words[k];
-			if (t.stamp[w] == (uint32_t)nmerges)
-				continue;
-			t.stamp[w] = (uint32_t)nmerges;
-			if (tokenizer_train_rewrite(&t, w, a, b, c) != 0) {
-				free(words);
+		/* Take the position list: merging only adds to other lists. */
+		pos = t.pairs[best].pos;
+		npos = t.pairs[best].npos;
+		t.pairs[best].pos = NULL;
+		t.pairs[best].npos = t.pairs[best].cappos = 0;
+		/*
+		 * Runs like "a a a" must merge left to right ("aa a"). The list
+		 * is already in ascending order: a pair's positions are all
+		 * listed in one pass (setup, or the merge that made the newer
+		 * of its two ids), and every pass goes in ascending order.
+		 */
+		for (uint32_t k = 0; k < npos; k++) {
+			if (tokenizer_train_merge_at(&t, pos[k], a, b, c) != 0) {
+				free(pos);
 				util_error(cause, "tokenizer: out of memory");
 				goto fail;
 			}
 		}
-		free(words);
+		free(pos);
 	}
 	tokenizer_trainer_release(&t);
 	rc = tokenizer_build(merges, nmerges, out, cause);
@@ -1165,17 +1187,10 @@ tokenizer_deserialize(const uint8_t *buf, size_t len, struct tokenizer **out,
 		return util_error(cause, "tokenizer: out of memory");
 	for (uint32_t r = 0; r < nmerges; r++) {
 		const uint8_t *p = buf + TOKENIZER_HEADER_BYTES + 8 * (size_t)r;
-		uint32_t l = tokenizer_get_u32(p), rt = tokenizer_get_u32(p + 4);
-		uint32_t bad = l >= 256 + r ? l : rt >= 256 + r ? rt : 0;
 
-		if (bad != 0) {
-			free(merges);
-			return util_error(cause, "tokenizer: merge %lu refers to "
-			    "id %lu which is not defined yet", (unsigned long)r,
-			    (unsigned long)bad);
-		}
-		merges[2 * r] = (int32_t)l;
-		merges[2 * r + 1] = (int32_t)rt;
+		/* Ids of 2^31 and more turn negative; tokenizer_build names them. */
+		merges[2 * r] = (int32_t)tokenizer_get_u32(p);
+		merges[2 * r + 1] = (int32_t)tokenizer_get_u32(p + 4);
 	}
 	rc = tokenizer_build(merges, (int)nmerges, out, cause);
 	free(merges);

@@ -362,7 +362,7 @@ test_ref_attention(int B, int T, int C, int NH, int tree)
 
 	d1 = test_dup(g0, nqkv);
 	d2 = test_dup(g0, nqkv);
-	kernels_attention_backward(d1, scratch, dout, qkv, a1, mask, B, T, C, NH);
+	kernels_attention_backward(d1, scratch, 1, dout, qkv, a1, mask, B, T, C, NH);
 	kernels_ref_attention_backward(d2, dout, qkv, a2, mask, B, T, C, NH);
 	snprintf(name, sizeof name, "attention backward %s B=%d T=%d C=%d NH=%d",
 	    kind, B, T, C, NH);
@@ -681,7 +681,7 @@ test_fd_attention(void)
 		} else {
 			kernels_attention_forward(fd.out, att, qkv, mask,
 			    fd.B, fd.T, fd.C, fd.NH);
-			kernels_attention_backward(d, scratch, R, qkv, att, mask,
+			kernels_attention_backward(d, scratch, 1, R, qkv, att, mask,
 			    fd.B, fd.T, fd.C, fd.NH);
 		}
 		test_sub(d, g0, nqkv);

@@ -63,6 +63,21 @@ test_counts(const struct sampler_params *p, const float *logits, int n,
 	free(work);
 }
 
+/* sampler_set that must fail with a message naming the row (and equal to want if given). */
+static void
+test_reject(struct sampler_params *p, const char *name, const char *text,
+    const char *want)
+{
+	const struct sampler_param *row = sampler_find(name);
+	char *cause = NULL;
+	int rc = sampler_set(p, row, text, &cause);
+
+	tap_ok(rc == -1 && cause != NULL && strstr(cause, row->name) != NULL &&
+	    (want == NULL || strcmp(cause, want) == 0),
+	    "reject %s '%s': %s", name, text, cause ? cause : "(no message)");
+	free(cause);
+}
+
 /* The parameter table, defaults, lookup and the strict parser. */
 static void
 test_table(void)
@@ -121,24 +136,15 @@ test_table(void)
 	    p.repeat_last_n == -1, "set repeat_last_n -1");
 
 	q = p;
-	tap_ok(sampler_set(&p, sampler_find("top_k"), "abc", &cause) == -1 &&
-	    cause != NULL && strcmp(cause, "top_k: 'abc' is not a number") == 0,
-	    "reject top_k abc: %s", cause ? cause : "(no message)");
-	tap_ok(sampler_set(&p, sampler_find("top_p"), "1.5", &cause) == -1 &&
-	    cause != NULL && strcmp(cause, "top_p: 1.5 is out of range [0, 1]") == 0,
-	    "reject top_p 1.5: %s", cause ? cause : "(no message)");
-	tap_ok(sampler_set(&p, sampler_find("top_k"), "1.5", &cause) == -1 &&
-	    cause != NULL && strstr(cause, "top_k") != NULL,
-	    "reject a fraction for top_k: %s", cause ? cause : "(no message)");
-	tap_ok(sampler_set(&p, sampler_find("repeat_last_n"), "-2", &cause) == -1 &&
-	    cause != NULL && strstr(cause, "repeat_last_n") != NULL,
-	    "reject repeat_last_n -2: %s", cause ? cause : "(no message)");
-	tap_ok(sampler_set(&p, sampler_find("seed"), "9223372036854775808", &cause) == -1 &&
-	    cause != NULL && strstr(cause, "seed") != NULL,
-	    "reject seed 2^63: %s", cause ? cause : "(no message)");
-	tap_ok(sampler_set(&p, sampler_find("top_k"), "99999999999", &cause) == -1 &&
-	    cause != NULL && strstr(cause, "top_k") != NULL,
-	    "reject top_k beyond int: %s", cause ? cause : "(no message)");
+	test_reject(&p, "top_k", "abc", "top_k: 'abc' is not a number");
+	test_reject(&p, "top_p", "1.5", "top_p: 1.5 is out of range [0, 1]");
+	test_reject(&p, "top_k", "1.5", NULL);
+	test_reject(&p, "max_tokens", "1e3", NULL);
+	test_reject(&p, "repeat_last_n", "-2", NULL);
+	test_reject(&p, "seed", "9223372036854775808", NULL);
+	test_reject(&p, "top_k", "99999999999", NULL);
+	test_reject(&p, "temperature", "-0.5", NULL);
+	test_reject(&p, "repeat_penalty", "10.5", NULL);
 
 	ok = 1;
 	{
@@ -295,6 +301,16 @@ test_frequencies(void)
 	tap_ok(err < 0.01, "T=0.5: frequencies match softmax(logits/0.5) (max error %.4f)",
 	    err);
 
+	/* Filters that keep everything must not change the T=0.5 distribution. */
+	p.top_p = 0.99999;
+	p.typical_p = 0.99999;
+	p.min_p = 1e-6;
+	test_counts(&p, logits, N, NULL, 0, DRAWS, 13, counts);
+	err = test_freq_err(counts, expect, N, DRAWS);
+	tap_ok(err < 0.01, "T=0.5 after no-op typical, top-p and min-p filters "
+	    "(max error %.4f)", err);
+	test_params_off(&p, 0.5);
+
 	rng_init(&rng, 5);
 	memcpy(work, logits, sizeof work);
 	{
@@ -353,6 +369,22 @@ test_filters(void)
 		p.min_p = 0.45;
 		test_counts(&p, l, 4, NULL, 0, 20000, 23, counts);
 		tap_ok(counts[0] == 0 && counts[2] > 0, "min_p=0.45 keeps id 2 too");
+	}
+
+	{
+		/* Equal logits: weights are exactly 1, so the cut is exact. */
+		const float l[4] = { 0.25f, 0.25f, 0.25f, 0.25f };
+
+		test_params_off(&p, 1);
+		p.top_p = 0.5;
+		test_counts(&p, l, 4, NULL, 0, 2000, 27, counts);
+		tap_ok(counts[0] > 0 && counts[1] > 0 && counts[0] + counts[1] == 2000,
+		    "top_p=0.5 on four equal tokens keeps exactly two, the lowest ids");
+		test_params_off(&p, 1);
+		p.typical_p = 0.75;
+		test_counts(&p, l, 4, NULL, 0, 2000, 28, counts);
+		tap_ok(counts[3] == 0 && counts[0] > 0 && counts[2] > 0,
+		    "typical_p=0.75 on four equal tokens keeps exactly three");
 	}
 
 	{
@@ -451,6 +483,56 @@ test_cmp_desc(const void *va, const void *vb)
 	return (a > b) - (a < b);
 }
 
+/*
+ * Draw `draws` tokens and count those outside the reference set `in` (n), or
+ * whose reported probability is not probs[id] / mass, the renormalised
+ * reference probability. Returns the number of such draws.
+ */
+static int
+test_check_set(const struct sampler_params *p, const float *logits,
+    const float *probs, const char *in, double mass, int n, int draws,
+    uint64_t seed, int *distinct)
+{
+	float *work = malloc(sizeof(float) * n), prob;
+	char *seen = calloc(n, 1);
+	struct rng rng;
+	int bad = 0;
+
+	rng_init(&rng, seed);
+	*distinct = 0;
+	for (int d = 0; d < draws; d++) {
+		int id;
+
+		memcpy(work, logits, sizeof(float) * n);
+		id = sampler_sample(p, work, n, NULL, 0, &rng, &prob, NULL);
+		if (id < 0 || id >= n || !in[id] ||
+		    fabs(prob - probs[id] / mass) > 1e-3 * probs[id] / mass) {
+			if (bad++ < 3)
+				tap_diag("id %d: prob %g, expected %g%s", id, prob,
+				    id >= 0 && id < n ? probs[id] / mass : 0,
+				    id >= 0 && id < n && in[id] ? "" : " (outside)");
+			continue;
+		}
+		if (!seen[id]++)
+			(*distinct)++;
+	}
+	free(work);
+	free(seen);
+	return bad;
+}
+
+/* Reference typical set: order by |-log p - H| then by logit then id. */
+static const float *test_typ_key;
+static int
+test_cmp_typical(const void *va, const void *vb)
+{
+	int a = *(const int *)va, b = *(const int *)vb;
+
+	if (test_typ_key[a] != test_typ_key[b])
+		return test_typ_key[a] < test_typ_key[b] ? -1 : 1;
+	return test_cmp_desc(va, vb);
+}
+
 /* The large-vocabulary path: nucleus beyond the first partial sort, determinism. */
 static void
 test_large(void)
@@ -482,21 +564,46 @@ test_large(void)
 	}
 	test_params_off(&p, 1);
 	p.top_p = 0.9;
-	test_counts(&p, logits, N, NULL, 0, 3000, 31, counts);
-	for (int i = 0; i < N; i++) {
-		if (counts[i] > 0 && !in[i])
-			outside++;
-		if (counts[i] > 0)
-			distinct++;
+	outside = test_check_set(&p, logits, probs, in, cum, N, 300, 31, &distinct);
+	tap_ok(outside == 0 && nucleus > 256, "top_p=0.9 over %d tokens: the "
+	    "reference nucleus of %d with renormalised probabilities (%d distinct "
+	    "drawn, %d wrong)", N, nucleus, distinct, outside);
+
+	/* Reference typical set for typical_p = 0.5, then top_p = 0.9 on it. */
+	{
+		float *key = malloc(sizeof(float) * N);
+		double h = sampler_softmax(logits, probs, N), mass = 0;
+		int kept = 0;
+
+		for (int i = 0; i < N; i++) {
+			key[i] = (float)fabs(-log((double)probs[i]) - h);
+			order[i] = i;
+		}
+		test_typ_key = key;
+		qsort(order, N, sizeof *order, test_cmp_typical);
+		memset(in, 0, N);
+		while (kept < N && mass < 0.5) {
+			mass += probs[order[kept]];
+			in[order[kept++]] = 1;
+		}
+		test_params_off(&p, 1);
+		p.typical_p = 0.5;
+		outside = test_check_set(&p, logits, probs, in, mass, N, 300, 33,
+		    &distinct);
+		tap_ok(outside == 0 && kept > 256, "typical_p=0.5 over %d tokens: the "
+		    "reference set of %d, H = %.3f (%d distinct drawn, %d wrong)", N,
+		    kept, h, distinct, outside);
+		free(key);
 	}
-	tap_ok(outside == 0 && nucleus > 256, "top_p=0.9 over %d tokens stays in the "
-	    "reference nucleus of %d (%d distinct drawn, %d outside)", N, nucleus,
-	    distinct, outside);
+	sampler_softmax(logits, probs, N);
+	for (int i = 0; i < N; i++)
+		order[i] = i;
+	qsort(order, N, sizeof *order, test_cmp_desc);
 
 	/* top_k = 40: exactly the 40 best can come out. */
 	test_params_off(&p, 5);
 	p.top_k = 40;
-	test_counts(&p, logits, N, NULL, 0, 4000, 32, counts);
+	test_counts(&p, logits, N, NULL, 0, 2000, 32, counts);
 	memset(in, 0, N);
 	for (int i = 0; i < 40; i++)
 		in[order[i]] = 1;
@@ -596,12 +703,13 @@ test_cpu(void)
 {
 	const char *core = cpu_blas_core(), *best = cpu_best_coretype();
 	char *cause = NULL;
+	int rc;
 
 	tap_diag("avx2 %d, avx512 %d, BLAS core %s, best coretype %s, %d of %d cpus",
 	    cpu_has_avx2(), cpu_has_avx512(), core ? core : "(none)",
 	    best ? best : "(none)", cpu_threads(), cpu_count());
-	tap_ok(cpu_blas_selfcheck(&cause) == 0, "BLAS self-check: %s",
-	    cause ? cause : "ok");
+	rc = cpu_blas_selfcheck(&cause);
+	tap_ok(rc == 0, "BLAS self-check: %s", cause ? cause : "ok");
 	free(cause);
 	tap_ok(best == NULL || (strcmp(best, "SkylakeX") == 0 && cpu_has_avx512() &&
 	    cpu_has_avx2()) || (strcmp(best, "Haswell") == 0 && cpu_has_avx2()),

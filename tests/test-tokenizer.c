@@ -43,6 +43,16 @@ static const char test_corpus[] =
     "would see the same words. That is the beginning of the modern idea "
     "of the book, and of the modern idea of the author.\n";
 
+/* Store a little-endian u32 in a test buffer. */
+static void
+test_put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
 /* Train on a NUL-terminated string or fail the test run loudly. */
 static struct tokenizer *
 test_train(const char *text, int vocab_size)
@@ -280,7 +290,7 @@ test_train_english(void)
 		tap_ok(V <= sizes[k] && V > 290, "vocab size %d is at most %d "
 		    "and well above 257", V, sizes[k]);
 		if (sizes[k] == 300)
-			tap_ok(V == 300, "a 2.8 KB text has enough pairs for 300 "
+			tap_ok(V == 300, "a 1.5 KB text has enough pairs for 300 "
 			    "tokens (got %d)", V);
 		tap_ok(tokenizer_eot(tok) == V - 1, "eot is V-1");
 		tap_ok(tokenizer_bksp(tok) == V, "bksp is V");
@@ -346,17 +356,17 @@ test_train_english(void)
 				tap_ok(0, "decode specials: %s", cause);
 		}
 		{
-			int bad[] = { 'a', V + 1 }, neg[] = { -1 };
+			int bad[] = { 'a', V + 1 }, neg[] = { -1 }, rc;
 			out = NULL;
-			tap_ok(tokenizer_decode(tok, bad, 2, &out, &nbytes,
-			    &cause) == -1 && cause != NULL && strstr(cause,
+			rc = tokenizer_decode(tok, bad, 2, &out, &nbytes, &cause);
+			tap_ok(rc == -1 && cause != NULL && strstr(cause,
 			    "range") != NULL && out == NULL,
 			    "decode rejects id V+1: %s", cause ? cause : "");
 			free(cause);
 			cause = NULL;
-			tap_ok(tokenizer_decode(tok, neg, 1, &out, &nbytes,
-			    &cause) == -1 && cause != NULL && *cause != '\0',
-			    "decode rejects id -1");
+			rc = tokenizer_decode(tok, neg, 1, &out, &nbytes, &cause);
+			tap_ok(rc == -1 && cause != NULL && *cause != '\0',
+			    "decode rejects id -1: %s", cause ? cause : "");
 			free(cause);
 		}
 		tokenizer_free(tok);
@@ -549,6 +559,19 @@ test_reference(void)
 		memcpy(buf + i * clen, test_corpus, clen);
 	tap_ok(test_matches_ref(tok, &ref, buf, 60 * clen), "the corpus 60 "
 	    "times (cached path) encodes as the reference does");
+	/* Many distinct short words make cache slots collide. */
+	{
+		size_t len = 0;
+		while (len < 150000) {
+			size_t wl = 1 + (size_t)rng_below(&rng, 7);
+			for (size_t i = 0; i < wl; i++)
+				buf[len++] = (uint8_t)"theaorsn"[rng_below(&rng,
+				    8)];
+			buf[len++] = (uint8_t)" .\n,"[rng_below(&rng, 4)];
+		}
+		tap_ok(test_matches_ref(tok, &ref, buf, len), "150 KB of "
+		    "random short words encode as the reference does");
+	}
 	memset(buf, 'e', 5000);
 	tap_ok(test_matches_ref(tok, &ref, buf, 5000), "a 5000-byte word "
 	    "encodes as the reference does");
@@ -557,6 +580,217 @@ test_reference(void)
 	free(ref.right);
 	free(buf);
 	tokenizer_free(tok);
+}
+
+/*
+ * Naive BPE training for small texts: recount every pair of every word after
+ * each merge. Writes up to maxm merges (left, right) to out; returns the count.
+ */
+static int
+ref_train(const uint8_t *text, size_t len, int maxm, int *out)
+{
+	size_t *starts = malloc((len + 2) * sizeof *starts);
+	size_t nchunks = ref_chunks(text, len, starts), nw = 0;
+	int **w = calloc(nchunks + 1, sizeof *w), nm = 0;
+	size_t *wl = calloc(nchunks + 1, sizeof *wl);
+	long *freq = calloc(nchunks + 1, sizeof *freq);
+	int V = 256 + maxm;
+	long *count = malloc((size_t)V * (size_t)V * sizeof *count);
+
+	for (size_t c = 0; c < nchunks; c++) {
+		size_t cl = starts[c + 1] - starts[c], k;
+		for (k = 0; k < nw; k++) {
+			int same = wl[k] == cl;
+			for (size_t i = 0; same && i < cl; i++)
+				same = w[k][i] == text[starts[c] + i];
+			if (same)
+				break;
+		}
+		if (k == nw) {
+			w[nw] = malloc(cl * sizeof **w);
+			for (size_t i = 0; i < cl; i++)
+				w[nw][i] = text[starts[c] + i];
+			wl[nw++] = cl;
+		}
+		freq[k]++;
+	}
+	while (nm < maxm) {
+		long best = 0;
+		int bl = 0, br = 0, c = 256 + nm;
+
+		memset(count, 0, (size_t)V * (size_t)V * sizeof *count);
+		for (size_t k = 0; k < nw; k++) {
+			for (size_t i = 0; i + 1 < wl[k]; i++)
+				count[w[k][i] * V + w[k][i + 1]] += freq[k];
+		}
+		for (int l = 0; l < c; l++) { /* first maximum: smallest pair */
+			for (int r = 0; r < c; r++) {
+				if (count[l * V + r] > best) {
+					best = count[l * V + r];
+					bl = l;
+					br = r;
+				}
+			}
+		}
+		if (best < 2)
+			break;
+		out[2 * nm] = bl;
+		out[2 * nm + 1] = br;
+		nm++;
+		for (size_t k = 0; k < nw; k++) {
+			size_t o = 0;
+			for (size_t i = 0; i < wl[k];) {
+				if (i + 1 < wl[k] && w[k][i] == bl &&
+				    w[k][i + 1] == br) {
+					w[k][o++] = c;
+					i += 2;
+				} else
+					w[k][o++] = w[k][i++];
+			}
+			wl[k] = o;
+		}
+	}
+	for (size_t k = 0; k < nw; k++)
+		free(w[k]);
+	free(w);
+	free(wl);
+	free(freq);
+	free(count);
+	free(starts);
+	return nm;
+}
+
+/* Whether tokenizer_train learns exactly the merges of the naive trainer. */
+static int
+test_train_matches_ref(const uint8_t *text, size_t len, int maxm)
+{
+	int *want = malloc((size_t)(2 * maxm + 2) * sizeof *want);
+	int nm = ref_train(text, len, maxm, want), ok;
+	struct tokenizer *tok = NULL;
+	uint8_t *buf = NULL;
+	size_t blen = 0;
+	char *cause = NULL;
+
+	ok = tokenizer_train(text, len, 257 + maxm, &tok, &cause) == 0 &&
+	    tokenizer_serialize(tok, &buf, &blen, &cause) == 0 &&
+	    blen == 16 + 8 * (size_t)nm;
+	for (int r = 0; ok && r < nm; r++) {
+		const uint8_t *p = buf + 16 + 8 * (size_t)r;
+		ok = (p[0] | p[1] << 8 | p[2] << 16) == want[2 * r] &&
+		    (p[4] | p[5] << 8 | p[6] << 16) == want[2 * r + 1];
+	}
+	if (!ok)
+		tap_diag("trainer differs from the naive one (%d naive merges, "
+		    "%zu bytes serialised)", nm, blen);
+	free(cause);
+	free(buf);
+	free(want);
+	tokenizer_free(tok);
+	return ok;
+}
+
+/* Training agrees with the naive trainer on English and on repetitive text. */
+static void
+test_train_reference(void)
+{
+	struct rng rng;
+	uint8_t text[3000];
+	int fails = 0;
+
+	tap_ok(test_train_matches_ref((const uint8_t *)test_corpus,
+	    strlen(test_corpus), 150), "the corpus: same 150 merges as the "
+	    "naive trainer");
+	rng_init(&rng, 5);
+	for (int k = 0; k < 60; k++) {
+		/* Runs of one letter make overlapping pairs like (aa, aa). */
+		size_t len = 0, target = 200 + (size_t)rng_below(&rng, 2500);
+		while (len < target) {
+			uint8_t ch = (uint8_t)"aab b\n.1"[rng_below(&rng, 8)];
+			size_t run = 1 + (size_t)rng_below(&rng, k % 2 ? 12 : 3);
+			for (size_t i = 0; i < run && len < target; i++)
+				text[len++] = ch;
+		}
+		if (!test_train_matches_ref(text, len, 40))
+			fails++;
+	}
+	tap_ok(fails == 0, "60 repetitive random texts: same merges as the "
+	    "naive trainer (%d differ)", fails);
+}
+
+/*
+ * A hand-made tokenizer with a merge for every pair of bytes from a small set
+ * shows where the chunks end: inside a chunk every two bytes become one id.
+ */
+static void
+test_chunk_rules(void)
+{
+	static const uint8_t set[] = { 'a', 'Z', '7', '.', ' ', '\n', '\t', 0,
+	    0xc3 };
+	size_t ns = sizeof set, len = 16 + 8 * ns * ns, fails = 0;
+	uint8_t *buf = malloc(len), text[200];
+	struct tokenizer *tok = NULL;
+	struct ref_bpe ref;
+	struct rng rng;
+	char *cause = NULL;
+	int *ids = NULL, rank[256][256];
+	size_t n = 0;
+
+	memcpy(buf, "SMTK", 4);
+	test_put_u32(buf + 4, 1);
+	test_put_u32(buf + 8, (uint32_t)(256 + ns * ns + 1));
+	test_put_u32(buf + 12, (uint32_t)(ns * ns));
+	for (size_t i = 0; i < ns; i++) {
+		for (size_t j = 0; j < ns; j++) {
+			size_t r = i * ns + j;
+			test_put_u32(buf + 16 + 8 * r, set[i]);
+			test_put_u32(buf + 20 + 8 * r, set[j]);
+			rank[set[i]][set[j]] = 256 + (int)r;
+		}
+	}
+	if (!tap_ok(tokenizer_deserialize(buf, len, &tok, &cause) == 0,
+	    "load an all-pairs tokenizer: %s", cause ? cause : "ok")) {
+		free(cause);
+		free(buf);
+		return;
+	}
+	/* "a  a\n a7..": a | " " | " a" | "\n" | " a" | "7" | ".." */
+	{
+		int want[] = { 'a', ' ', rank[' ']['a'], '\n', rank[' ']['a'],
+		    '7', rank['.']['.'] };
+		tap_ok(tokenizer_encode(tok, (const uint8_t *)"a  a\n a7..", 10,
+		    &ids, &n, &cause) == 0 && n == 7 && memcmp(ids, want,
+		    sizeof want) == 0, "chunks of \"a  a\\n a7..\" are a, \" \", "
+		    "\" a\", \\n, \" a\", 7, ..");
+		free(ids);
+	}
+	/* NUL is a symbol, 0xc3 a letter, a tab does not attach. */
+	{
+		int want[] = { rank[0][0], rank['Z'][0xc3], '\t', rank[' ']['.'] };
+		tap_ok(tokenizer_encode(tok, (const uint8_t *)"\0\0Z\xc3\t .",
+		    7, &ids, &n, &cause) == 0 && n == 4 && memcmp(ids, want,
+		    sizeof want) == 0, "NUL is a symbol, 0xc3 a letter, a tab "
+		    "does not join the next word");
+		free(ids);
+	}
+	if (ref_load(tok, &ref) == 0) {
+		rng_init(&rng, 7);
+		for (int k = 0; k < 2000; k++) {
+			size_t tl = (size_t)rng_below(&rng, sizeof text);
+			for (size_t i = 0; i < tl; i++)
+				text[i] = set[rng_below(&rng, ns)];
+			if (!test_matches_ref(tok, &ref, text, tl))
+				fails++;
+		}
+		tap_ok(fails == 0, "2000 random texts: chunk boundaries match "
+		    "the reference pre-tokenizer (%zu differ)", fails);
+		free(ref.rank);
+		free(ref.left);
+		free(ref.right);
+	} else
+		tap_ok(0, "reference loads the all-pairs merges");
+	tokenizer_free(tok);
+	free(cause);
+	free(buf);
 }
 
 /* Same text, same merges, same bytes. */
@@ -571,10 +805,13 @@ test_determinism(void)
 
 	if (!tap_ok(a != NULL && b != NULL, "train twice"))
 		return;
-	tap_ok(tokenizer_serialize(a, &ba, &la, &cause) == 0 &&
-	    tokenizer_serialize(b, &bb, &lb, &cause) == 0 && la == lb &&
+	if (tokenizer_serialize(a, &ba, &la, &cause) != 0 ||
+	    tokenizer_serialize(b, &bb, &lb, &cause) != 0)
+		tap_diag("serialise failed: %s", cause);
+	tap_ok(ba != NULL && bb != NULL && la == lb && la > 16 &&
 	    memcmp(ba, bb, la) == 0, "two trainings serialise identically "
 	    "(%zu bytes)", la);
+	free(cause);
 	free(ba);
 	free(bb);
 	tokenizer_free(a);
@@ -586,7 +823,8 @@ static int
 test_rejects(const uint8_t *buf, size_t len, const char *word,
     const char *what)
 {
-	struct tokenizer *tok = (struct tokenizer *)buf; /* must become NULL */
+	static char sentinel;
+	struct tokenizer *tok = (struct tokenizer *)(void *)&sentinel; /* must become NULL */
 	char *cause = NULL;
 	int ok;
 
@@ -595,20 +833,10 @@ test_rejects(const uint8_t *buf, size_t len, const char *word,
 	    (word == NULL || strstr(cause, word) != NULL);
 	if (what != NULL)
 		tap_ok(ok, "rejects %s: %s", what, cause ? cause : "(none)");
-	if (ok == 0 && tok != NULL && tok != (struct tokenizer *)buf)
+	if (ok == 0 && tok != NULL && tok != (struct tokenizer *)(void *)&sentinel)
 		tokenizer_free(tok);
 	free(cause);
 	return ok;
-}
-
-/* Store a little-endian u32 in a test buffer. */
-static void
-test_put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
 }
 
 /* Serialisation round trip and every kind of corruption. */
@@ -735,10 +963,12 @@ test_vocab_range(void)
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
 		struct tokenizer *tok = (struct tokenizer *)bad;
 		char *cause = NULL, num[32];
+		int rc;
 
 		snprintf(num, sizeof num, "%d", bad[k]);
-		tap_ok(tokenizer_train((const uint8_t *)"abab", 4, bad[k], &tok,
-		    &cause) == -1 && tok == NULL && cause != NULL &&
+		rc = tokenizer_train((const uint8_t *)"abab", 4, bad[k], &tok,
+		    &cause);
+		tap_ok(rc == -1 && tok == NULL && cause != NULL &&
 		    strstr(cause, num) != NULL && strstr(cause, "257") != NULL,
 		    "vocab size %d rejected: %s", bad[k], cause ? cause : "");
 		free(cause);
@@ -762,6 +992,8 @@ main(void)
 	test_hand_checked();
 	test_round_trips();
 	test_reference();
+	test_chunk_rules();
+	test_train_reference();
 	test_determinism();
 	test_serialisation();
 	test_vocab_range();

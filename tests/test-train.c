@@ -22,7 +22,7 @@
 #include "tokenizer.h"
 #include "train.h"
 
-static const char corpus_text[] =
+static char corpus_text[] =
     "the cat sat on the mat. the dog sat on the log. a cat and a dog met on "
     "the mat and the log. the cat ran. the dog ran. the cat and the dog sat.\n"
     "one two three four five six seven eight nine ten. one two three four five "
@@ -49,7 +49,7 @@ static int
 setup(struct tokenizer **tok, struct gpt_model **m, struct train_data *d)
 {
 	char *cause = NULL;
-	char *docs[1] = { (char *)corpus_text };
+	char *docs[1] = { corpus_text };
 	size_t lens[1] = { sizeof corpus_text - 1 };
 	struct gpt_config cfg = { 32, 0, 0, 2, 4, 32 };
 

@@ -1,0 +1,21 @@
+/*
+ * pool.h: a small fork-join pool for the loops that are not matrix products
+ * (attention per head, softmax, GELU, AdamW). Workers sleep on a condition
+ * variable between jobs, so they never spin against OpenBLAS's own threads.
+ * A job started while another thread's job runs is done inline by its caller.
+ */
+#ifndef SEQMATCH_POOL_H
+#define SEQMATCH_POOL_H
+
+/* Run task `task` of `ntasks`. */
+typedef void (*pool_fn)(void *arg, int task, int ntasks);
+
+/* Threads used by pool_run, the caller included (default: the number of cores). */
+void pool_set_threads(int n);
+int pool_threads(void);
+/* Run tasks 0..ntasks-1 on the pool and the calling thread; returns when all are done. */
+void pool_run(pool_fn fn, void *arg, int ntasks);
+/* Split [0, n) into ntasks near-equal ranges: the range of `task`. */
+void pool_range(long n, int task, int ntasks, long *start, long *end);
+
+#endif

@@ -1,0 +1,416 @@
+#!/bin/sh
+# test-cli.sh: command-line tests of seqmatch (TAP): usage errors, bad numbers,
+# missing and corrupt files, bad corpora, then a tiny end-to-end run (train,
+# tokenize --json, generate with a fixed seed). Every failure case must exit
+# with the documented status (2 usage, 1 bad file), say on stderr what is wrong,
+# print nothing on stdout, and not crash or trip a sanitizer.
+#
+# Run by `make check` with SEQMATCH (the binary), SRCDIR and BUILDDIR set.
+
+: "${SEQMATCH:?set SEQMATCH to the seqmatch binary}"
+
+n=0
+failed=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/seqmatch-cli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+# Commands that hang would stall `make check`: bound them when we can.
+if command -v timeout >/dev/null 2>&1; then
+	TIMEOUT="timeout 600"
+else
+	TIMEOUT=
+fi
+
+# Keep the environment from choosing a model or kernels for us.
+unset SEQMATCH_MODEL SEQMATCH_REEXEC SEQMATCH_GENERIC_CORE
+HOME=$tmp/home
+XDG_DATA_HOME=$tmp/home/.local/share
+export HOME XDG_DATA_HOME
+mkdir -p "$HOME"
+
+# Report a passing test.
+pass() {
+	n=$((n + 1))
+	printf 'ok %d - %s\n' "$n" "$1"
+}
+
+# Report a failing test with the reason and the command's stderr.
+fail() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	printf 'not ok %d - %s\n# %s\n' "$n" "$1" "$2"
+	if [ -s "$tmp/err" ]; then
+		sed -n '1,8s/^/#   stderr: /p' "$tmp/err"
+	fi
+}
+
+# Run seqmatch with stdin from /dev/null; sets $status, output in $tmp/out, $tmp/err.
+# $with, when not empty, is one NAME=VALUE added to its environment (not
+# "NAME=VALUE function": POSIX leaves open whether that outlives the call).
+with=
+run() {
+	if [ -n "$with" ]; then
+		env "$with" $TIMEOUT "$SEQMATCH" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	else
+		$TIMEOUT "$SEQMATCH" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+	fi
+	status=$?
+}
+
+# Run seqmatch with stdin from the file $1.
+run_stdin() {
+	input=$1
+	shift
+	$TIMEOUT "$SEQMATCH" "$@" >"$tmp/out" 2>"$tmp/err" <"$input"
+	status=$?
+}
+
+# Whether the last run crashed or a sanitizer complained.
+crashed() {
+	[ "$status" -ge 128 ] || grep -Eq 'Sanitizer|runtime error:' "$tmp/err"
+}
+
+# expect DESC STATUS PATTERN ARGS...: run seqmatch ARGS and check that it exits
+# with STATUS, that stderr matches the extended regex PATTERN (any case), and,
+# for a failure, that stdout is empty.
+expect() {
+	desc=$1
+	want=$2
+	pattern=$3
+	shift 3
+	run "$@"
+	check_last "$desc" "$want" "$pattern"
+}
+
+# The checks of expect on the last run.
+check_last() {
+	if crashed; then
+		fail "$1" "crashed or sanitizer error (status $status)"
+	elif [ "$status" -ne "$2" ]; then
+		fail "$1" "exit status $status, expected $2"
+	elif [ -n "$3" ] && ! grep -Eqi -- "$3" "$tmp/err"; then
+		fail "$1" "stderr does not match /$3/"
+	elif [ "$2" -ne 0 ] && [ -s "$tmp/out" ]; then
+		fail "$1" "an error printed on stdout: $(head -c 200 "$tmp/out")"
+	else
+		pass "$1"
+	fi
+}
+
+# Check a JSON tokenize output with Perl's core JSON::PP (or Python): valid
+# JSON, ids integers, as many pieces as ids; with $2, the pieces joined must
+# equal the text $2 (ASCII text only).
+check_tokenize_json() {
+	if command -v perl >/dev/null 2>&1 && perl -MJSON::PP -e 1 2>/dev/null; then
+		perl -MJSON::PP -e '
+			local $/; open my $f, "<", $ARGV[0] or die "open: $!\n";
+			my $j = JSON::PP->new->decode(<$f>);
+			ref $j->{ids} eq "ARRAY" && ref $j->{pieces} eq "ARRAY" or die "no ids/pieces arrays\n";
+			@{$j->{ids}} == @{$j->{pieces}} or die "ids and pieces differ in length\n";
+			@{$j->{ids}} > 0 or die "no tokens\n";
+			/^[0-9]+$/ or die "id $_ is not an integer\n" for @{$j->{ids}};
+			if (defined $ARGV[1]) {
+				my $s = join "", @{$j->{pieces}};
+				$s eq $ARGV[1] or die "pieces join to \"$s\", not \"$ARGV[1]\"\n";
+			}' "$@" 2>"$tmp/json-err"
+	elif command -v python3 >/dev/null 2>&1; then
+		python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1], encoding="utf-8"))
+assert isinstance(j["ids"], list) and isinstance(j["pieces"], list), "no ids/pieces arrays"
+assert len(j["ids"]) == len(j["pieces"]) > 0, "ids and pieces differ in length or are empty"
+assert all(isinstance(i, int) and i >= 0 for i in j["ids"]), "an id is not an integer"
+if len(sys.argv) > 2:
+    assert "".join(j["pieces"]) == sys.argv[2], "pieces do not join to the text"
+' "$@" 2>"$tmp/json-err"
+	else
+		echo "neither perl with JSON::PP nor python3 to check JSON" >"$tmp/json-err"
+		return 1
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# Global usage.
+
+expect "--help exits 0" 0 "" --help
+if ! grep -q train "$tmp/out"; then
+	fail "--help lists the commands" "no 'train' in: $(head -c 200 "$tmp/out")"
+else
+	pass "--help lists the commands"
+fi
+
+expect "--version exits 0" 0 "" --version
+if grep -qi 'openblas core' "$tmp/out" && grep -qi 'threads' "$tmp/out"; then
+	pass "--version shows the OpenBLAS core and the threads"
+else
+	fail "--version shows the OpenBLAS core and the threads" "got: $(cat "$tmp/out")"
+fi
+
+expect "--threads 1 --version" 0 "" --threads 1 --version
+if grep -Eqi 'threads: *1$' "$tmp/out"; then
+	pass "--threads 1 sets one BLAS thread"
+else
+	fail "--threads 1 sets one BLAS thread" "got: $(cat "$tmp/out")"
+fi
+
+with=SEQMATCH_NO_CORETYPE=1
+expect "SEQMATCH_NO_CORETYPE=1 --version" 0 "" --version
+with=SEQMATCH_REEXEC=1
+expect "a stray SEQMATCH_REEXEC=1 is harmless" 0 "" --version
+with=
+expect "--no-coretype --version" 0 "" --no-coretype --version
+
+expect "unknown command" 2 "unknown command.*frobnicate" frobnicate
+expect "unknown global option" 2 "unknown option.*--frobnicate" --frobnicate
+expect "--threads abc" 2 "threads.*not a number" --threads abc --version
+expect "--threads 0" 2 "threads.*range" --threads 0 --version
+expect "--threads without a value" 2 "threads" --threads
+expect "ui does not exist yet" 1 "not exist yet" ui
+expect "help train" 0 "" help train
+expect "help of an unknown command" 2 "unknown command" help frobnicate
+
+for cmd in train generate tokenize bench; do
+	expect "$cmd --help exits 0" 0 "" $cmd --help
+	if grep -qi usage "$tmp/out"; then
+		pass "$cmd --help prints a usage on stdout"
+	else
+		fail "$cmd --help prints a usage on stdout" "no 'usage' in stdout"
+	fi
+	expect "$cmd: unknown option" 2 "unrecognized|unknown|invalid" $cmd --no-such-option
+done
+
+# generate's help comes from the sampler table: every decoding option is there.
+run generate --help
+missing=
+for opt in --temperature --temp --top-k --top-p --min-p --typical-p --repeat-penalty \
+    --repeat-last-n --max-tokens --seed; do
+	grep -q -- "$opt" "$tmp/out" || missing="$missing $opt"
+done
+if [ -z "$missing" ]; then
+	pass "generate --help lists every decoding option"
+else
+	fail "generate --help lists every decoding option" "missing:$missing"
+fi
+
+# ---------------------------------------------------------------------------
+# Files for the bad-input cases.
+
+corpus=$tmp/corpus.txt
+model=$tmp/model.bin
+i=0
+while [ $i -lt 150 ]; do
+	echo "The quick brown fox number $i jumps over the lazy dog."
+	echo "A small model reads this text and learns to write it again."
+	echo
+	i=$((i + 1))
+done >"$corpus"
+
+: >"$tmp/empty.txt"
+i=0
+while [ $i -lt 400 ]; do
+	printf '\000\377\376\001\200\201\033\002'
+	i=$((i + 1))
+done >"$tmp/binary.txt"
+
+# Checkpoint header pieces (little-endian): magic, u32 version, u32 field count.
+hdr_ok='SEQMATCH\001\000\000\000\006\000\000\000'
+: >"$tmp/ckpt-empty.bin"
+printf 'this is not a model, just a text file that says so\n' >"$tmp/ckpt-text.bin"
+i=0
+while [ $i -lt 64 ]; do
+	printf '\377\000\252\125\001\002\003\004'
+	i=$((i + 1))
+done >"$tmp/ckpt-garbage.bin"
+printf 'SEQMATXH\001\000\000\000\006\000\000\000\020\000\000\000\000\001\000\000' \
+    >"$tmp/ckpt-magic.bin"
+printf 'SEQMATCH\143\000\000\000\006\000\000\000\020\000\000\000\000\001\000\000' \
+    >"$tmp/ckpt-version.bin"
+# The header stops in the middle of the config fields.
+printf "$hdr_ok"'\020\000\000\000\054\001' >"$tmp/ckpt-short.bin"
+# Every config field and the parameter count at their maximum.
+printf "$hdr_ok" >"$tmp/ckpt-absurd.bin"
+i=0
+while [ $i -lt 8 ]; do
+	printf '\377\377\377\377'
+	i=$((i + 1))
+done >>"$tmp/ckpt-absurd.bin"
+# Sizes inside each limit but far too big together and for the file:
+# T=65536, V=1048575, Vp=1048576, L=256, NH=128, C=16384, nparams 2^40.
+printf "$hdr_ok"'\000\000\001\000\377\377\017\000\000\000\020\000\000\001\000\000\200\000\000\000\000\100\000\000\000\000\000\000\000\001\000\000' \
+    >"$tmp/ckpt-huge.bin"
+# A plausible header claiming a 64 MB tokenizer section that is not there.
+printf "$hdr_ok"'\020\000\000\000\054\001\000\000\060\001\000\000\001\000\000\000\001\000\000\000\010\000\000\000\000\000\000\000\000\000\000\000TOKN\000\000\000\004\000\000\000\000abc' \
+    >"$tmp/ckpt-section.bin"
+
+# ---------------------------------------------------------------------------
+# train: bad options and bad corpora.
+
+expect "train --steps abc" 2 "steps.*not a number" \
+    train --corpus "$corpus" --out "$tmp/never.bin" --steps abc
+expect "train --steps 0" 2 "steps.*range" \
+    train --corpus "$corpus" --out "$tmp/never.bin" --steps 0
+expect "train --lr -1" 2 "lr.*range" \
+    train --corpus "$corpus" --out "$tmp/never.bin" --lr -1
+expect "train --steps 1e99" 2 "steps" \
+    train --corpus "$corpus" --out "$tmp/never.bin" --steps 99999999999999999999
+expect "train without --corpus" 2 "corpus" train --out "$tmp/never.bin"
+expect "train: missing corpus" 1 "no such file|not found|cannot open|cannot read" \
+    train --corpus "$tmp/nonexistent.txt" --out "$tmp/never.bin" --steps 1
+expect "train: empty corpus" 1 "empty|no text|no documents|too small|too short" \
+    train --corpus "$tmp/empty.txt" --out "$tmp/never.bin" --steps 1
+expect "train: binary corpus" 1 "binary|utf-8|utf8|not text|nul|invalid" \
+    train --corpus "$tmp/binary.txt" --out "$tmp/never.bin" --steps 1
+if [ -e "$tmp/never.bin" ]; then
+	fail "failed train runs write no model" "$tmp/never.bin exists"
+else
+	pass "failed train runs write no model"
+fi
+
+# ---------------------------------------------------------------------------
+# tokenize and generate: usage and bad checkpoints.
+
+expect "tokenize without --model" 2 "model" tokenize hello
+expect "tokenize: missing model file" 1 "nonexistent.*(no such file|not found|cannot)" \
+    tokenize --model "$tmp/nonexistent.bin" hello
+expect "generate: missing model file" 1 "no such file|not found|cannot" \
+    generate --model "$tmp/nonexistent.bin" --prompt hello --max-tokens 2
+
+bad_magic="magic|not a seqmatch|not a model|format"
+bad_short="truncat|short|end of file|too small|unexpected|incomplete|eof"
+bad_size="too large|too big|more than|range|limit|exceed|absurd|invalid|size|truncat|short|length"
+# bad NAME PATTERN: tokenize and generate must both reject $tmp/ckpt-NAME.bin.
+bad() {
+	f=$tmp/ckpt-$1.bin
+	expect "tokenize rejects a checkpoint: $1" 1 "$2" tokenize --model "$f" hello
+	if ! grep -q "ckpt-$1.bin" "$tmp/err"; then
+		fail "tokenize names the file: $1" "no ckpt-$1.bin in stderr"
+	else
+		pass "tokenize names the file: $1"
+	fi
+	expect "generate rejects a checkpoint: $1" 1 "$2" \
+	    generate --model "$f" --prompt hello --max-tokens 2 --seed 1
+}
+bad empty "empty|$bad_short|$bad_magic"
+bad text "$bad_magic"
+bad garbage "$bad_magic"
+bad magic "$bad_magic"
+bad version "version"
+bad short "$bad_short"
+bad absurd "$bad_size"
+bad huge "$bad_size"
+bad section "$bad_size|$bad_short|crc|corrupt"
+expect "tokenize: a directory as the model" 1 "directory|cannot|read" \
+    tokenize --model "$tmp" hello
+
+# ---------------------------------------------------------------------------
+# A tiny end-to-end run.
+
+run train --corpus "$corpus" --out "$model" --preset tiny --steps 3 --vocab-size 300 \
+    --seq-len 16 --batch-size 2 --seed 1
+check_last "train a tiny model for 3 steps" 0 ""
+if [ -s "$model" ]; then
+	pass "train wrote the model file"
+else
+	fail "train wrote the model file" "$model is missing or empty"
+fi
+
+text="The quick brown fox jumps over the lazy dog."
+expect "tokenize --json" 0 "" tokenize --model "$model" --json "$text"
+cp "$tmp/out" "$tmp/tok.json"
+if check_tokenize_json "$tmp/tok.json" "$text"; then
+	pass "tokenize --json is valid JSON, ids and pieces match, pieces join to the text"
+else
+	fail "tokenize --json is valid JSON, ids and pieces match, pieces join to the text" \
+	    "$(cat "$tmp/json-err") in: $(head -c 300 "$tmp/tok.json")"
+fi
+
+expect "tokenize (plain)" 0 "" tokenize --model "$model" "$text"
+ids=$(tr -cd ',' <"$tmp/tok.json" | wc -c)
+lines=$(wc -l <"$tmp/out")
+# The JSON has (tokens - 1) commas in each array, plus one between the arrays.
+if [ $((ids / 2 + 1)) -eq "$lines" ] && grep -q "$(printf '^[0-9][0-9]*\t'"'")" "$tmp/out"; then
+	pass "tokenize prints one ID<TAB>'piece' line per token"
+else
+	fail "tokenize prints one ID<TAB>'piece' line per token" \
+	    "$lines lines, commas $ids: $(head -3 "$tmp/out")"
+fi
+
+printf 'abc\377\376 caf\303\251\n' >"$tmp/odd.txt"
+run_stdin "$tmp/odd.txt" tokenize --model "$model" --json
+check_last "tokenize --json from stdin with invalid UTF-8" 0 ""
+cp "$tmp/out" "$tmp/odd.json"
+if check_tokenize_json "$tmp/odd.json" && grep -qi '\\u00ff' "$tmp/odd.json"; then
+	pass "invalid UTF-8 bytes come out as \\u00XX in valid JSON"
+else
+	fail "invalid UTF-8 bytes come out as \\u00XX in valid JSON" \
+	    "$(cat "$tmp/json-err") in: $(head -c 300 "$tmp/odd.json")"
+fi
+run_stdin "$tmp/odd.txt" tokenize --model "$model"
+check_last "tokenize from stdin (plain)" 0 ""
+if grep -q '\\xff' "$tmp/out" && grep -q '\\n' "$tmp/out"; then
+	pass "plain tokenize escapes \\xff and \\n"
+else
+	fail "plain tokenize escapes \\xff and \\n" "got: $(head -5 "$tmp/out")"
+fi
+
+expect "generate --top-p 2" 2 "top-p.*range" \
+    generate --model "$model" --prompt The --top-p 2
+expect "generate --temperature nan" 2 "temperature.*(number|nan)" \
+    generate --model "$model" --prompt The --temperature nan
+expect "generate --top-k 1.5" 2 "top-k.*(integer|number)" \
+    generate --model "$model" --prompt The --top-k 1.5
+expect "generate --temp -1" 2 "temp.*range" \
+    generate --model "$model" --prompt The --temp -1
+expect "generate --max-tokens abc" 2 "max-tokens.*number" \
+    generate --model "$model" --prompt The --max-tokens abc
+
+run generate --model "$model" --prompt "The quick" --seed 5 --max-tokens 8
+check_last "generate --seed 5 --max-tokens 8" 0 ""
+cp "$tmp/out" "$tmp/gen1.out"
+cat "$tmp/out" "$tmp/err" >"$tmp/gen1.all"
+run generate --model "$model" --prompt "The quick" --seed 5 --max-tokens 8
+check_last "generate --seed 5 again" 0 ""
+if [ -s "$tmp/gen1.out" ] && cmp -s "$tmp/gen1.out" "$tmp/out"; then
+	pass "the same seed gives the same output"
+else
+	fail "the same seed gives the same output" \
+	    "first: $(head -c 200 "$tmp/gen1.out") / second: $(head -c 200 "$tmp/out")"
+fi
+if grep -Eqi 'seed[^0-9]{0,8}5([^0-9]|$)' "$tmp/gen1.all"; then
+	pass "generate prints the seed"
+else
+	fail "generate prints the seed" "no 'seed ... 5' in the output"
+fi
+
+# Without a command: generation from $SEQMATCH_MODEL, or advice when there is none.
+with=SEQMATCH_MODEL=$model
+expect "seqmatch alone uses \$SEQMATCH_MODEL" 0 ""
+with=
+bindir=$(dirname "$SEQMATCH")
+if [ -e "$bindir/data/model.bin" ]; then
+	expect "seqmatch alone finds data/model.bin" 0 ""
+else
+	# From an empty directory, so no data/model.bin is found there either.
+	oldpwd=$(pwd)
+	cd "$tmp" || exit 1
+	expect "seqmatch alone with no model says how to train one" 1 "seqmatch train --corpus"
+	cd "$oldpwd" || exit 1
+fi
+with=SEQMATCH_MODEL=$tmp/nonexistent.bin
+expect "a missing \$SEQMATCH_MODEL is reported" 1 "nonexistent"
+with=
+
+# A model cut in half, and one with a flipped byte in the parameters.
+if [ -s "$model" ]; then
+	size=$(wc -c <"$model")
+	head -c $((size / 2)) "$model" >"$tmp/ckpt-half.bin"
+	cp "$model" "$tmp/ckpt-flipped.bin"
+	printf '\377\377\377\377\377\377\377\377' |
+	    dd of="$tmp/ckpt-flipped.bin" bs=1 seek=$((size - 64)) conv=notrunc 2>/dev/null
+fi
+bad half "$bad_short|$bad_size|crc|corrupt"
+bad flipped "crc|checksum|corrupt|finite|nan|invalid"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
