@@ -81,6 +81,9 @@ void kernels_residual_backward(float *da, float *db, const float *dout, int N);
 double kernels_crossentropy(float *losses, float *dlogits, const float *logits,
     const int *targets, float dloss, int N, int V, int Vp);
 
+/* The tanh used by the GELU kernels (a rational approximation). */
+float kernels_fast_tanh(float x);
+
 /* Naive references with the same contracts (kernels-ref.c). */
 void kernels_ref_matmul_forward(float *out, const float *inp, const float *weight,
     const float *bias, int N, int C, int OC);
