@@ -33,6 +33,7 @@
 
 #include "app.h"
 #include "cpu.h"
+#include "pool.h"
 #include "options.h"
 #include "progress.h"
 #include "util.h"
@@ -541,8 +542,10 @@ main(int argc, char **argv)
 	progress_set_quiet(main_quiet);
 	util_log_set(main_log, NULL);
 	main_select_core(argv, no_coretype);
-	if (main_threads > 0)
+	if (main_threads > 0) {
 		cpu_set_threads(main_threads);
+		pool_set_threads(main_threads);
+	}
 
 	if (version) {
 		main_version();

@@ -564,50 +564,102 @@ gpt_adam_v(struct gpt_model *m)
 	return m->v_memory;
 }
 
+/* A parallel AdamW job: one tensor at a time, split in ranges. */
+struct gpt_adam_job {
+	float *param, *grad, *m, *v;
+	long n;
+	float lr, beta1, beta2, eps, wd, scale, bc1, bc2;
+	double partial[64]; /* sums of squares per task */
+};
+
+/* Sum of squares of one range of the gradient. */
+static void
+gpt_sumsq_task(void *arg, int task, int ntasks)
+{
+	struct gpt_adam_job *j = arg;
+	long first, last;
+	double s = 0;
+
+	pool_range(j->n, task, ntasks, &first, &last);
+	for (long i = first; i < last; i++)
+		s += (double)j->grad[i] * (double)j->grad[i];
+	j->partial[task] = s;
+}
+
+/* AdamW on one range of one tensor. */
+static void
+gpt_adam_task(void *arg, int task, int ntasks)
+{
+	struct gpt_adam_job *j = arg;
+	long first, last;
+
+	pool_range(j->n, task, ntasks, &first, &last);
+	for (long i = first; i < last; i++) {
+		float gr = j->grad[i] * j->scale;
+		float mi = j->beta1 * j->m[i] + (1.0f - j->beta1) * gr;
+		float vi = j->beta2 * j->v[i] + (1.0f - j->beta2) * gr * gr;
+		float mhat = mi / j->bc1, vhat = vi / j->bc2;
+		j->m[i] = mi;
+		j->v[i] = vi;
+		j->param[i] -= j->lr * (mhat / (sqrtf(vhat) + j->eps) + j->wd * j->param[i]);
+	}
+}
+
+/* Tasks for a loop over n parameters. */
+static int
+gpt_tasks(size_t n)
+{
+	int t = pool_threads();
+
+	if (t > 64)
+		t = 64;
+	return n < 65536 ? 1 : t;
+}
+
 /* One AdamW step with global-norm clipping; skipped if the gradient is not finite. */
 int
 gpt_update(struct gpt_model *m, const struct gpt_adamw *o, long t, float *grad_norm,
     char **cause)
 {
+	struct gpt_adam_job j;
 	double sumsq = 0;
-	float scale = 1.0f, norm;
-	float *param = m->params_memory, *grad = m->grads_memory;
-	float *mm, *vv;
-	float bc1, bc2;
+	float norm;
+	size_t off = 0;
+	int ntasks = gpt_tasks(m->num_params);
 
-	if (grad == NULL)
+	if (m->grads_memory == NULL)
 		return util_error(cause, "update without gradients");
 	if (gpt_alloc_adam(m, cause) != 0)
 		return -1;
-	mm = m->m_memory;
-	vv = m->v_memory;
-	for (size_t i = 0; i < m->num_params; i++)
-		sumsq += (double)grad[i] * (double)grad[i];
+	memset(&j, 0, sizeof j);
+	j.grad = m->grads_memory;
+	j.n = (long)m->num_params;
+	pool_run(gpt_sumsq_task, &j, ntasks);
+	for (int i = 0; i < ntasks; i++)
+		sumsq += j.partial[i];
 	norm = (float)sqrt(sumsq);
 	if (grad_norm != NULL)
 		*grad_norm = norm;
 	if (!isfinite(sumsq) || !isfinite(norm))
 		return 1;
+	j.scale = 1.0f;
 	if (o->grad_clip > 0 && norm > o->grad_clip)
-		scale = o->grad_clip / norm;
-	bc1 = 1.0f - powf(o->beta1, (float)t);
-	bc2 = 1.0f - powf(o->beta2, (float)t);
+		j.scale = o->grad_clip / norm;
+	j.bc1 = 1.0f - powf(o->beta1, (float)t);
+	j.bc2 = 1.0f - powf(o->beta2, (float)t);
+	j.lr = o->lr;
+	j.beta1 = o->beta1;
+	j.beta2 = o->beta2;
+	j.eps = o->eps;
 	for (int k = 0; k < GPT_NUM_TENSORS; k++) {
-		float wd = gpt_tensor_is_matrix(k) ? o->weight_decay : 0.0f;
-		size_t n = m->sizes[k];
-		for (size_t i = 0; i < n; i++) {
-			float gr = grad[i] * scale;
-			float mi = o->beta1 * mm[i] + (1.0f - o->beta1) * gr;
-			float vi = o->beta2 * vv[i] + (1.0f - o->beta2) * gr * gr;
-			float mhat = mi / bc1, vhat = vi / bc2;
-			mm[i] = mi;
-			vv[i] = vi;
-			param[i] -= o->lr * (mhat / (sqrtf(vhat) + o->eps) + wd * param[i]);
-		}
-		param += n;
-		grad += n;
-		mm += n;
-		vv += n;
+		j.param = m->params_memory + off;
+		j.grad = m->grads_memory + off;
+		j.m = m->m_memory + off;
+		j.v = m->v_memory + off;
+		j.n = (long)m->sizes[k];
+		j.wd = gpt_tensor_is_matrix(k) ? o->weight_decay : 0.0f;
+		pool_run(gpt_adam_task, &j, gpt_tasks(m->sizes[k]));
+		off += m->sizes[k];
 	}
 	return 0;
 }

@@ -53,6 +53,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -230,30 +231,6 @@ kernels_matmul_backward(float *dinp, float *dweight, float *dbias,
 	}
 }
 
-/* Masked softmax of row i of S (length T) in place; j > i and masked j get 0. */
-static void
-kernels_softmax_row(float *s, const uint8_t *mrow, int i, int T)
-{
-	float	mx = -INFINITY, sum = 0, inv;
-
-	for (int j = 0; j <= i; j++) {
-		if (mrow[j] && s[j] > mx)
-			mx = s[j];
-	}
-	for (int j = 0; j <= i; j++) {
-		float e = mrow[j] ? expf(s[j] - mx) : 0.0f;
-
-		s[j] = e;
-		sum += e;
-	}
-	/* j == i is always allowed, so sum >= 1. */
-	inv = 1.0f / sum;
-	for (int j = 0; j <= i; j++)
-		s[j] *= inv;
-	for (int j = i + 1; j < T; j++)
-		s[j] = 0.0f;
-}
-
 /*
  * tanh as a rational function (odd degree-13 numerator, even degree-6
  * denominator, the coefficients Eigen uses for its float tanh), clamped where
@@ -284,11 +261,72 @@ kernels_tanh(float x)
 	return p / q;
 }
 
+/*
+ * expf by range reduction x = n ln2 + r, |r| <= ln2/2, and Cephes' degree-6
+ * polynomial for e^r, scaled by 2^n through the exponent bits. Branch-free so
+ * that softmax loops vectorise; below -87 it returns 0 (masked logits), and it
+ * saturates at e^88. Relative error a few ulp (tests/test-kernels.c).
+ */
+static inline float
+kernels_exp(float x)
+{
+	float		 y = x > 88.0f ? 88.0f : x, fn, r, p;
+	int32_t		 bits;
+	float		 scale;
+
+	y = y < -87.0f ? -87.0f : y;
+	fn = y * 1.44269504088896341f + 12582912.0f;	/* round to nearest */
+	fn -= 12582912.0f;
+	r = y - fn * 0.693359375f;
+	r = r + fn * 2.12194440e-4f;
+	p = 1.9875691500e-4f;
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	bits = ((int32_t)fn + 127) << 23;
+	memcpy(&scale, &bits, sizeof scale);
+	return x < -87.0f ? 0.0f : p * scale;
+}
+
+/* Exposed for the tests: the exp the softmax kernels use. */
+float
+kernels_fast_exp(float x)
+{
+	return kernels_exp(x);
+}
+
 /* Exposed for the tests: the tanh the GELU kernels use. */
 float
 kernels_fast_tanh(float x)
 {
 	return kernels_tanh(x);
+}
+
+/* Masked softmax of row i of S (length T) in place; j > i and masked j get 0. */
+static void
+kernels_softmax_row(float *s, const uint8_t *mrow, int i, int T)
+{
+	float	mx = -INFINITY, sum = 0, inv;
+
+	for (int j = 0; j <= i; j++) {
+		if (mrow[j] && s[j] > mx)
+			mx = s[j];
+	}
+	for (int j = 0; j <= i; j++) {
+		float e = mrow[j] ? kernels_exp(s[j] - mx) : 0.0f;
+
+		s[j] = e;
+		sum += e;
+	}
+	/* j == i is always allowed, so sum >= 1. */
+	inv = 1.0f / sum;
+	for (int j = 0; j <= i; j++)
+		s[j] *= inv;
+	for (int j = i + 1; j < T; j++)
+		s[j] = 0.0f;
 }
 
 /* Arguments of the attention jobs, shared by the pool tasks. */
@@ -548,6 +586,24 @@ kernels_max(const float *x, int n)
 	return mx;
 }
 
+/* Sum of x (n) with sixteen float lanes (so it vectorises), combined in double. */
+static inline double
+kernels_sum(const float *x, int n)
+{
+	float	lane[16] = { 0 };
+	double	sum = 0;
+	int	j = 0;
+
+	for (; j + 16 <= n; j += 16)
+		for (int k = 0; k < 16; k++)
+			lane[k] += x[j + k];
+	for (int k = 0; k < 16; k++)
+		sum += lane[k];
+	for (; j < n; j++)
+		sum += x[j];
+	return sum;
+}
+
 /* Arguments of a cross-entropy job. */
 struct kernels_ce_job {
 	float		*losses, *dlogits;
@@ -558,7 +614,7 @@ struct kernels_ce_job {
 };
 
 /* Cross-entropy of the rows of one task; losses[n] as double into the caller's sum. */
-static void
+KERNELS_CLONES static void
 kernels_crossentropy_task(void *arg, int task, int ntasks)
 {
 	struct kernels_ce_job	*j = arg;
@@ -580,12 +636,9 @@ kernels_crossentropy_task(void *arg, int task, int ntasks)
 		}
 		mx = kernels_max(x, V);
 		xt = x[t];	/* read before d (maybe x) is overwritten */
-		for (int k = 0; k < V; k++) {
-			float e = expf(x[k] - mx);
-
-			d[k] = e;
-			sum += e;
-		}
+		for (int k = 0; k < V; k++)
+			d[k] = kernels_exp(x[k] - mx);
+		sum = kernels_sum(d, V);
 		sc = (float)(dloss / sum);
 		for (int k = 0; k < V; k++)
 			d[k] *= sc;

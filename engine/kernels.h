@@ -83,6 +83,8 @@ double kernels_crossentropy(float *losses, float *dlogits, const float *logits,
 
 /* The tanh used by the GELU kernels (a rational approximation). */
 float kernels_fast_tanh(float x);
+/* The exp used by the softmax kernels (range reduction and a polynomial). */
+float kernels_fast_exp(float x);
 
 /* Naive references with the same contracts (kernels-ref.c). */
 void kernels_ref_matmul_forward(float *out, const float *inp, const float *weight,

@@ -970,6 +970,42 @@ test_crossentropy(void)
 }
 
 /* Run every group. */
+/* The GELU kernels' tanh agrees with the double-precision tanh everywhere. */
+static void
+test_fast_tanh(void)
+{
+	double	worst = 0, at = 0;
+
+	for (int i = -200000; i <= 200000; i++) {
+		float	x = (float)i * 1e-4f;
+		double	d = fabs((double)kernels_fast_tanh(x) - tanh((double)x));
+
+		if (d > worst) {
+			worst = d;
+			at = x;
+		}
+	}
+	tap_ok(worst < 1e-6, "fast tanh within 1e-6 of tanh on [-20, 20] (max %.2e at "
+	    "%g)", worst, at);
+	worst = 0;
+	for (int i = -870000; i <= 880000; i++) {
+		float	x = (float)i * 1e-4f;
+		double	e = exp((double)x);
+		double	d = fabs((double)kernels_fast_exp(x) - e) / e;
+
+		if (d > worst) {
+			worst = d;
+			at = x;
+		}
+	}
+	tap_ok(worst < 1e-6, "fast exp within 1e-6 relative of exp on [-87, 88] (max "
+	    "%.2e at %g)", worst, at);
+	tap_ok(kernels_fast_exp(-INFINITY) == 0.0f && kernels_fast_exp(-100.0f) == 0.0f &&
+	    kernels_fast_exp(0.0f) == 1.0f, "fast exp: 0 below -87, exp(0) = 1");
+	tap_ok(kernels_fast_tanh(1e30f) == 1.0f && kernels_fast_tanh(-1e30f) == -1.0f &&
+	    kernels_fast_tanh(0.0f) == 0.0f, "fast tanh saturates to +-1 and is odd at 0");
+}
+
 int
 main(void)
 {
@@ -983,6 +1019,8 @@ main(void)
 	test_ref_attention(2, 11, 24, 3, 1);
 	test_ref_layernorm(14, 32);
 	test_ref_gelu(257);
+	test_ref_gelu(200003);	/* split across the pool */
+	test_fast_tanh();
 	test_ref_crossentropy(14, 50, 56);
 
 	test_fd_encoder();
