@@ -137,14 +137,25 @@ kernels_encoder_backward(float *dwte, float *dwpe, const float *dout,
 	}
 }
 
-/* LayerNorm each row; mean and rstd are saved for the backward pass. */
-void
-kernels_layernorm_forward(float *out, float *mean, float *rstd,
-    const float *inp, const float *weight, const float *bias, int N, int C)
+/* Arguments of the LayerNorm jobs. */
+struct kernels_ln_job {
+	float		*out, *mean, *rstd, *dinp, *dweight, *dbias;
+	const float	*inp, *weight, *bias, *dout, *cmean, *crstd;
+	int		 N, C;
+};
+
+/* LayerNorm forward of one task's rows. */
+static void
+kernels_layernorm_forward_task(void *arg, int task, int ntasks)
 {
-	for (int n = 0; n < N; n++) {
-		const float	*x = inp + (size_t)n * C;
-		float		*o = out + (size_t)n * C;
+	struct kernels_ln_job	*j = arg;
+	int			 C = j->C;
+	long			 first, last;
+
+	pool_range(j->N, task, ntasks, &first, &last);
+	for (long n = first; n < last; n++) {
+		const float	*x = j->inp + (size_t)n * C;
+		float		*o = j->out + (size_t)n * C;
 		float		 m = 0, v = 0, s;
 
 		for (int c = 0; c < C; c++)
@@ -157,28 +168,58 @@ kernels_layernorm_forward(float *out, float *mean, float *rstd,
 		v /= C;
 		s = 1.0f / sqrtf(v + KERNELS_LN_EPS);
 		for (int c = 0; c < C; c++)
-			o[c] = (x[c] - m) * s * weight[c] + bias[c];
-		mean[n] = m;
-		rstd[n] = s;
+			o[c] = (x[c] - m) * s * j->weight[c] + j->bias[c];
+		j->mean[n] = m;
+		j->rstd[n] = s;
 	}
 }
 
-/* LayerNorm backward: accumulate into dinp, dweight, dbias. */
-void
-kernels_layernorm_backward(float *dinp, float *dweight, float *dbias,
-    const float *dout, const float *inp, const float *weight,
-    const float *mean, const float *rstd, int N, int C)
+/* Tasks for row-parallel work over N rows of C. */
+static int
+kernels_row_tasks(int N, int C)
 {
-	for (int n = 0; n < N; n++) {
-		const float	*x = inp + (size_t)n * C;
-		const float	*dy = dout + (size_t)n * C;
-		float		*dx = dinp + (size_t)n * C;
-		float		 m = mean[n], s = rstd[n];
+	int	t = (long)N * C < 65536 ? 1 : pool_threads();
+
+	return t > N ? N : t;
+}
+
+/* LayerNorm forward (rows split across the pool). */
+void
+kernels_layernorm_forward(float *out, float *mean, float *rstd,
+    const float *inp, const float *weight, const float *bias, int N, int C)
+{
+	struct kernels_ln_job	j = { 0 };
+
+	j.out = out;
+	j.mean = mean;
+	j.rstd = rstd;
+	j.inp = inp;
+	j.weight = weight;
+	j.bias = bias;
+	j.N = N;
+	j.C = C;
+	pool_run(kernels_layernorm_forward_task, &j, kernels_row_tasks(N, C));
+}
+
+/* LayerNorm backward, dinp of one task's rows. */
+static void
+kernels_layernorm_dinp_task(void *arg, int task, int ntasks)
+{
+	struct kernels_ln_job	*j = arg;
+	int			 C = j->C;
+	long			 first, last;
+
+	pool_range(j->N, task, ntasks, &first, &last);
+	for (long n = first; n < last; n++) {
+		const float	*x = j->inp + (size_t)n * C;
+		const float	*dy = j->dout + (size_t)n * C;
+		float		*dx = j->dinp + (size_t)n * C;
+		float		 m = j->cmean[n], s = j->crstd[n];
 		float		 dn_mean = 0, dnn_mean = 0;
 
 		for (int c = 0; c < C; c++) {
 			float nrm = (x[c] - m) * s;
-			float dn = weight[c] * dy[c];
+			float dn = j->weight[c] * dy[c];
 
 			dn_mean += dn;
 			dnn_mean += dn * nrm;
@@ -187,13 +228,55 @@ kernels_layernorm_backward(float *dinp, float *dweight, float *dbias,
 		dnn_mean /= C;
 		for (int c = 0; c < C; c++) {
 			float nrm = (x[c] - m) * s;
-			float dn = weight[c] * dy[c];
+			float dn = j->weight[c] * dy[c];
 
-			dbias[c] += dy[c];
-			dweight[c] += nrm * dy[c];
 			dx[c] += (dn - dn_mean - nrm * dnn_mean) * s;
 		}
 	}
+}
+
+/* LayerNorm backward, dweight and dbias of one task's columns (all rows). */
+static void
+kernels_layernorm_dparam_task(void *arg, int task, int ntasks)
+{
+	struct kernels_ln_job	*j = arg;
+	int			 C = j->C;
+	long			 first, last;
+
+	pool_range(C, task, ntasks, &first, &last);
+	for (int n = 0; n < j->N; n++) {
+		const float	*x = j->inp + (size_t)n * C;
+		const float	*dy = j->dout + (size_t)n * C;
+		float		 m = j->cmean[n], s = j->crstd[n];
+
+		for (long c = first; c < last; c++) {
+			j->dbias[c] += dy[c];
+			j->dweight[c] += (x[c] - m) * s * dy[c];
+		}
+	}
+}
+
+/* LayerNorm backward: rows for dinp, then columns for the parameter gradients. */
+void
+kernels_layernorm_backward(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *inp, const float *weight,
+    const float *mean, const float *rstd, int N, int C)
+{
+	struct kernels_ln_job	j = { 0 };
+	int			ntasks = kernels_row_tasks(N, C);
+
+	j.dinp = dinp;
+	j.dweight = dweight;
+	j.dbias = dbias;
+	j.dout = dout;
+	j.inp = inp;
+	j.weight = weight;
+	j.cmean = mean;
+	j.crstd = rstd;
+	j.N = N;
+	j.C = C;
+	pool_run(kernels_layernorm_dinp_task, &j, ntasks);
+	pool_run(kernels_layernorm_dparam_task, &j, ntasks > C ? C : ntasks);
 }
 
 /* out = inp @ weight^T (+ bias): one sgemm, bias preloaded into out. */
@@ -338,7 +421,7 @@ struct kernels_att_job {
 };
 
 /* Attention forward for the (b, h) pairs of one task's range. */
-static void
+KERNELS_CLONES static void
 kernels_attention_forward_task(void *arg, int task, int ntasks)
 {
 	struct kernels_att_job	*j = arg;
@@ -404,7 +487,7 @@ kernels_attention_forward(float *out, float *att, const float *qkv,
 }
 
 /* Attention backward for the (b, h) pairs of one task, with its own scratch. */
-static void
+KERNELS_CLONES static void
 kernels_attention_backward_task(void *arg, int task, int ntasks)
 {
 	struct kernels_att_job	*j = arg;
