@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "gpt.h"
 #include "json.h"
 #include "options.h"
+#include "record.h"
 #include "sampler.h"
 #include "tokenizer.h"
 
@@ -52,10 +54,28 @@ cmd_generate_usage(FILE *f)
 struct cmd_generate_state {
 	const struct tokenizer *tok;
 	int json;
+	int tty;        /* stdout is a terminal: erase in place */
+	int buffered;   /* not a terminal and backspacing on: print the final text */
 	uint64_t seed;
+	char *text;     /* the effective continuation (buffered mode) */
+	size_t len, cap;
+	size_t *ends;   /* text length after each appended token */
+	int nends;
 };
 
-/* Event callback: stream text or JSON. */
+/* Count UTF-8 code points (terminal columns, roughly) of a piece. */
+static int
+cmd_generate_columns(const uint8_t *p, size_t len)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Event callback: stream text (erasing in place on a terminal) or JSON. */
 static int
 cmd_generate_event(const struct generate_event *ev, void *arg)
 {
@@ -63,16 +83,40 @@ cmd_generate_event(const struct generate_event *ev, void *arg)
 	const uint8_t *piece;
 	size_t len;
 
-	if (ev->type == GENERATE_EVENT_APPEND) {
+	if (ev->type == GENERATE_EVENT_APPEND || ev->type == GENERATE_EVENT_ERASE) {
+		int erase = ev->type == GENERATE_EVENT_ERASE;
 		piece = tokenizer_piece(s->tok, ev->token, &len);
 		if (s->json) {
-			printf("{\"event\": \"append\", \"id\": %d, \"text\": ", ev->token);
+			printf("{\"event\": \"%s\", \"id\": %d, \"text\": ",
+			    erase ? "erase" : "append", ev->token);
 			json_string(stdout, piece, len);
 			printf(", \"slot\": %d, \"prob\": ", ev->slot);
 			json_number(stdout, ev->prob);
 			printf(", \"model_prob\": ");
 			json_number(stdout, ev->model_prob);
+			printf(", \"p_bksp\": ");
+			json_number(stdout, ev->p_bksp);
 			printf(", \"t\": %.6f}\n", ev->seconds);
+		} else if (s->buffered) {
+			if (erase) {
+				s->nends--;
+				s->len = s->nends > 0 ? s->ends[s->nends - 1] : 0;
+			} else {
+				if (s->len + len + 1 > s->cap) {
+					s->cap = (s->len + len + 1) * 2;
+					s->text = xrealloc(s->text, s->cap);
+				}
+				memcpy(s->text + s->len, piece, len);
+				s->len += len;
+				s->ends = xrealloc(s->ends, (size_t)(s->nends + 1) *
+				    sizeof *s->ends);
+				s->ends[s->nends++] = s->len;
+			}
+		} else if (erase) {
+			/* On a terminal: back over the piece's columns. */
+			int cols = cmd_generate_columns(piece, len);
+			for (int i = 0; i < cols; i++)
+				fputs("\b \b", stdout);
 		} else
 			fwrite(piece, 1, len, stdout);
 		fflush(stdout);
@@ -81,16 +125,19 @@ cmd_generate_event(const struct generate_event *ev, void *arg)
 		    ev->n_generated / ev->generate_seconds : 0;
 		if (s->json) {
 			printf("{\"event\": \"stop\", \"reason\": \"%s\", \"tokens\": %d, "
-			    "\"seed\": %llu, \"prefill_seconds\": %.6f, "
-			    "\"generate_tokens_per_s\": %.2f}\n",
-			    generate_stop_name(ev->reason), ev->n_generated,
-			    (unsigned long long)s->seed, ev->prefill_seconds, gen_rate);
+			    "\"erased\": %d, \"length\": %d, \"seed\": %llu, "
+			    "\"prefill_seconds\": %.6f, \"generate_tokens_per_s\": %.2f}\n",
+			    generate_stop_name(ev->reason), ev->n_generated, ev->n_erased,
+			    ev->length, (unsigned long long)s->seed, ev->prefill_seconds,
+			    gen_rate);
 		} else {
+			if (s->buffered)
+				fwrite(s->text, 1, s->len, stdout);
 			printf("\n");
-			fprintf(stderr, "seqmatch: stop: %s; %d tokens; generate %.1f "
-			    "tokens/s; prefill %.3f s; seed %llu\n",
-			    generate_stop_name(ev->reason), ev->n_generated, gen_rate,
-			    ev->prefill_seconds, (unsigned long long)s->seed);
+			fprintf(stderr, "seqmatch: stop: %s; %d tokens appended, %d erased; "
+			    "generate %.1f tokens/s; prefill %.3f s; seed %llu\n",
+			    generate_stop_name(ev->reason), ev->n_generated, ev->n_erased,
+			    gen_rate, ev->prefill_seconds, (unsigned long long)s->seed);
 		}
 		fflush(stdout);
 	}
@@ -148,9 +195,13 @@ cmd_generate(int argc, char **argv)
 	struct gpt_model *model = NULL;
 	struct tokenizer *tok = NULL;
 	struct cmd_generate_state st;
+	struct record rec;
+	const char *actions;
 	uint64_t seed;
 
 	sampler_defaults(&params);
+	record_init(&rec);
+	memset(&st, 0, sizeof st);
 	longopts = options_sampler_longopts(cmd_generate_own);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "hm:p:", longopts, NULL)) != -1) {
@@ -201,10 +252,12 @@ cmd_generate(int argc, char **argv)
 	else if (!isatty(STDIN_FILENO)) {
 		prompt = prompt_buf = cmd_generate_read_stdin(&prompt_len);
 	}
-	if (checkpoint_load(model_path, &model, &tok, NULL, &cause) != 0) {
+	if (checkpoint_load(model_path, &model, &tok, &rec, &cause) != 0) {
 		app_error("%s", cause);
 		goto out;
 	}
+	actions = record_get(&rec, "actions");
+	gpt_set_bksp(model, actions != NULL && strcmp(actions, "bksp") == 0);
 	if (prompt == NULL || prompt_len == 0) {
 		/* An empty prompt starts a new document. */
 		ids = xmalloc(sizeof *ids);
@@ -221,9 +274,10 @@ cmd_generate(int argc, char **argv)
 		status = APP_EXIT_USAGE;
 		goto out;
 	}
-	memset(&st, 0, sizeof st);
 	st.tok = tok;
 	st.json = json;
+	st.tty = isatty(STDOUT_FILENO);
+	st.buffered = !st.tty && gpt_has_bksp(model) && params.backspace_bias != -INFINITY;
 	/* Pick the seed here so that the start event can report it. */
 	seed = generate_pick_seed(params.seed);
 	params.seed = (int64_t)seed;
@@ -243,6 +297,9 @@ cmd_generate(int argc, char **argv)
 	}
 	status = app_interrupted ? APP_EXIT_INTERRUPTED : APP_EXIT_OK;
 out:
+	free(st.text);
+	free(st.ends);
+	record_release(&rec);
 	free(cause);
 	free(ids);
 	free(prompt_buf);

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,6 +33,8 @@ generate_stop_name(enum generate_stop reason)
 		return "context_full";
 	case GENERATE_STOP_CANCELLED:
 		return "cancelled";
+	case GENERATE_STOP_MAX_ACTIONS:
+		return "max_actions";
 	}
 	return "?";
 }
@@ -60,13 +63,15 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 {
 	const struct gpt_config *cfg = gpt_config(m);
 	int V = cfg->vocab_size, Vp = cfg->padded_vocab_size;
-	int eot = tokenizer_eot(tok), cap = cfg->max_seq_len;
+	int eot = tokenizer_eot(tok), bksp = tokenizer_bksp(tok), cap = cfg->max_seq_len;
+	int use_bksp, ncols, max_actions, max_bk, erased = -1;
+	int appended = 0, n_erased = 0, run = 0, actions = 0, ret = -1;
 	struct gpt_kv *kv = NULL;
 	struct generate_event ev;
 	struct rng rng;
 	float *logits = NULL;
-	int *history = NULL;
-	int nhist = 0, generated = 0, ret = -1;
+	int *seq = NULL;	/* the effective sequence, prompt included */
+	int nseq = 0;
 	uint64_t seed;
 	double t0, t1;
 
@@ -78,6 +83,12 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 	if (tokenizer_vocab_size(tok) != V)
 		return util_error(cause, "tokenizer has %d tokens but the model %d",
 		    tokenizer_vocab_size(tok), V);
+	use_bksp = gpt_has_bksp(m) && bksp < Vp && params->backspace_bias != -INFINITY &&
+	    params->max_total_backspaces != 0 && params->max_consecutive_backspaces != 0;
+	ncols = use_bksp ? V + 1 : V;
+	max_actions = 2 * (params->max_tokens >= 0 ? params->max_tokens : cap);
+	max_bk = params->max_total_backspaces >= 0 ? params->max_total_backspaces :
+	    (params->max_tokens >= 0 ? params->max_tokens : cap);
 	seed = generate_pick_seed(params->seed);
 	if (seed_used != NULL)
 		*seed_used = seed;
@@ -85,14 +96,14 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 
 	kv = gpt_kv_new(m, cap, cause);
 	logits = malloc((size_t)Vp * sizeof *logits);
-	history = malloc((size_t)cap * sizeof *history);
-	if (kv == NULL || logits == NULL || history == NULL) {
+	seq = malloc((size_t)cap * sizeof *seq);
+	if (kv == NULL || logits == NULL || seq == NULL) {
 		if (kv != NULL)
 			util_error(cause, "out of memory");
 		goto out;
 	}
-	memcpy(history, prompt, (size_t)n_prompt * sizeof *history);
-	nhist = n_prompt;
+	memcpy(seq, prompt, (size_t)n_prompt * sizeof *seq);
+	nseq = n_prompt;
 
 	t0 = util_now();
 	if (gpt_kv_append(m, kv, prompt, n_prompt, cause) != 0)
@@ -105,37 +116,81 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 		float prob, model_prob;
 		int id;
 
-		if (params->max_tokens >= 0 && generated >= params->max_tokens) {
+		if (params->max_tokens >= 0 && nseq - n_prompt >= params->max_tokens) {
 			ev.reason = GENERATE_STOP_MAX_TOKENS;
 			break;
 		}
-		if (gpt_kv_len(kv) >= cap) {
+		if (nseq >= cap) {
 			ev.reason = GENERATE_STOP_CONTEXT;
 			break;
 		}
-		gpt_kv_logits(m, kv, gpt_kv_len(kv) - 1, logits);
-		id = sampler_sample(params, logits, V, history, nhist, &rng, &prob,
+		if (actions >= max_actions) {
+			ev.reason = GENERATE_STOP_MAX_ACTIONS;
+			break;
+		}
+		gpt_kv_logits(m, kv, nseq - 1, logits);
+		ev.p_bksp = 0;
+		if (use_bksp) {
+			logits[bksp] += (float)params->backspace_bias;
+			/* Never erase the prompt; respect the caps. */
+			if (nseq <= n_prompt || n_erased >= max_bk ||
+			    (params->max_consecutive_backspaces >= 0 &&
+			    run >= params->max_consecutive_backspaces))
+				logits[bksp] = -INFINITY;
+		}
+		if (params->forbid_retype && erased >= 0)
+			logits[erased] = -INFINITY;
+		if (use_bksp) {
+			/* P(<bksp>) under the model at this step, for the inspector. */
+			float mx = logits[0];
+			double sum = 0;
+			for (int i = 1; i < ncols; i++)
+				if (logits[i] > mx)
+					mx = logits[i];
+			for (int i = 0; i < ncols; i++)
+				sum += expf(logits[i] - mx);
+			ev.p_bksp = logits[bksp] == -INFINITY ? 0.0f :
+			    (float)(expf(logits[bksp] - mx) / sum);
+		}
+		id = sampler_sample(params, logits, ncols, seq, nseq, &rng, &prob,
 		    &model_prob);
 		if (id < 0) {
 			util_error(cause, "no token can be sampled (every logit is -inf "
 			    "or NaN, or out of memory)");
 			goto out;
 		}
-		generated++;
+		actions++;
 		if (id == eot) {
 			ev.reason = GENERATE_STOP_EOT;
 			break;
 		}
-		if (gpt_kv_append(m, kv, &id, 1, cause) != 0)
-			goto out;
-		history[nhist++] = id;
-		ev.type = GENERATE_EVENT_APPEND;
-		ev.token = id;
-		ev.slot = gpt_kv_len(kv) - 1;
 		ev.prob = prob;
 		ev.model_prob = model_prob;
+		if (use_bksp && id == bksp) {
+			/* Erase: drop the last slot; no forward pass. */
+			nseq--;
+			gpt_kv_truncate(kv, nseq);
+			erased = seq[nseq];
+			n_erased++;
+			run++;
+			ev.type = GENERATE_EVENT_ERASE;
+			ev.token = erased;
+			ev.slot = nseq;
+		} else {
+			if (gpt_kv_append(m, kv, &id, 1, cause) != 0)
+				goto out;
+			seq[nseq++] = id;
+			appended++;
+			run = 0;
+			erased = -1;
+			ev.type = GENERATE_EVENT_APPEND;
+			ev.token = id;
+			ev.slot = nseq - 1;
+		}
 		ev.seconds = util_now() - t0;
-		ev.n_generated = generated;
+		ev.n_generated = appended;
+		ev.n_erased = n_erased;
+		ev.length = nseq;
 		if (cb != NULL && cb(&ev, arg) != 0) {
 			ev.reason = GENERATE_STOP_CANCELLED;
 			break;
@@ -143,8 +198,10 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 	}
 	ev.type = GENERATE_EVENT_STOP;
 	ev.token = -1;
-	ev.slot = gpt_kv_len(kv) - 1;
-	ev.n_generated = generated;
+	ev.slot = nseq - 1;
+	ev.n_generated = appended;
+	ev.n_erased = n_erased;
+	ev.length = nseq;
 	ev.seconds = util_now() - t0;
 	ev.generate_seconds = util_now() - t1;
 	if (cb != NULL)
@@ -153,6 +210,6 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 out:
 	gpt_kv_free(kv);
 	free(logits);
-	free(history);
+	free(seq);
 	return ret;
 }

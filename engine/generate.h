@@ -22,7 +22,8 @@ enum generate_stop {
 	GENERATE_STOP_EOT,        /* the model chose <|endoftext|> */
 	GENERATE_STOP_MAX_TOKENS, /* max_tokens reached */
 	GENERATE_STOP_CONTEXT,    /* the context is full */
-	GENERATE_STOP_CANCELLED   /* the callback asked to stop */
+	GENERATE_STOP_CANCELLED,  /* the callback asked to stop */
+	GENERATE_STOP_MAX_ACTIONS /* the cap on actions (appends + erases) */
 };
 
 struct generate_event {
@@ -33,7 +34,10 @@ struct generate_event {
 	float model_prob;   /* probability under the model's softmax */
 	double seconds;     /* since the start of generation */
 	enum generate_stop reason; /* for GENERATE_EVENT_STOP */
-	int n_generated;    /* tokens appended so far (GENERATE_EVENT_STOP) */
+	int n_generated;    /* tokens appended so far (gross) */
+	int n_erased;       /* tokens erased so far */
+	int length;         /* effective length (prompt included) after the event */
+	float p_bksp;       /* model probability of <bksp> at this step (0 if off) */
 	double prefill_seconds;
 	double generate_seconds;
 };
@@ -47,6 +51,12 @@ uint64_t generate_pick_seed(int64_t requested);
 
 /*
  * Generate from prompt ids (n_prompt >= 1) with the given parameters.
+ * When the model has a trained <bksp> action (gpt_has_bksp) and
+ * backspace_bias is not -inf, <bksp> is a candidate: it pops the last slot of
+ * the KV cache (no forward pass) and is reported as an ERASE event; it never
+ * erases the prompt. max_tokens bounds the net length of the continuation;
+ * actions (appends + erases) are capped at twice max_tokens (or twice the
+ * context).
  * params->seed < 0 picks a seed from the clock; *seed_used (may be NULL) gets
  * the seed actually used, which replays the run exactly.
  */

@@ -43,6 +43,7 @@ struct gpt_back {
 
 struct gpt_model {
 	struct gpt_config config;
+	int bksp;                 /* the <bksp> row (V) is a trained action */
 	size_t sizes[GPT_NUM_TENSORS];
 	size_t num_params;
 	float *params_memory;

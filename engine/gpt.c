@@ -216,6 +216,36 @@ gpt_init_random(struct gpt_model *m, uint64_t seed)
 	}
 }
 
+/* Whether <bksp> is a trained action. */
+int
+gpt_has_bksp(const struct gpt_model *m)
+{
+	return m->bksp;
+}
+
+/* Mark <bksp> as trained (or not). */
+void
+gpt_set_bksp(struct gpt_model *m, int on)
+{
+	m->bksp = on ? 1 : 0;
+}
+
+/* Initialise the <bksp> row of wte to the mean token row. */
+void
+gpt_init_bksp(struct gpt_model *m)
+{
+	int V = m->config.vocab_size, C = m->config.channels;
+	float *row = m->params.wte + (size_t)V * C;
+
+	for (int c = 0; c < C; c++) {
+		double sum = 0;
+		for (int v = 0; v < V; v++)
+			sum += m->params.wte[(size_t)v * C + c];
+		row[c] = (float)(sum / V);
+	}
+	m->bksp = 1;
+}
+
 /* The configuration. */
 const struct gpt_config *
 gpt_config(const struct gpt_model *m)

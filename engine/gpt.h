@@ -58,6 +58,18 @@ struct gpt_model;
 /* A model with zeroed parameters; training state is allocated on first use. */
 struct gpt_model *gpt_new(const struct gpt_config *cfg, char **cause);
 void gpt_free(struct gpt_model *m);
+/*
+ * Whether the <bksp> row of wte (row V) is a trained action. A base model
+ * trained with MLE has not; fine-tuning adds it (gpt_init_bksp) and the
+ * checkpoint's record says so ("actions" = "bksp").
+ */
+int gpt_has_bksp(const struct gpt_model *m);
+void gpt_set_bksp(struct gpt_model *m, int on);
+/*
+ * Give <bksp> a starting row: the mean of the V token rows, so that its logit
+ * starts near the mean logit (a small probability) and moves with the rest.
+ */
+void gpt_init_bksp(struct gpt_model *m);
 /* GPT-2 initialisation: N(0, 0.02), residual projections / sqrt(2L), LN 1 and 0. */
 void gpt_init_random(struct gpt_model *m, uint64_t seed);
 const struct gpt_config *gpt_config(const struct gpt_model *m);

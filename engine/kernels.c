@@ -388,6 +388,27 @@ kernels_fast_tanh(float x)
 	return kernels_tanh(x);
 }
 
+/* Max of x (n >= 1) with eight independent lanes so the loop vectorises. */
+static float
+kernels_max(const float *x, int n)
+{
+	float	m[8], mx;
+	int	j = 0;
+
+	for (int k = 0; k < 8; k++)
+		m[k] = x[0];
+	for (; j + 8 <= n; j += 8) {
+		for (int k = 0; k < 8; k++)
+			m[k] = x[j + k] > m[k] ? x[j + k] : m[k];
+	}
+	mx = m[0];
+	for (int k = 1; k < 8; k++)
+		mx = m[k] > mx ? m[k] : mx;
+	for (; j < n; j++)
+		mx = x[j] > mx ? x[j] : mx;
+	return mx;
+}
+
 /* Masked softmax of row i of S (length T) in place; j > i and masked j get 0. */
 static void
 kernels_softmax_row(float *s, const uint8_t *mrow, int i, int T)
@@ -410,6 +431,36 @@ kernels_softmax_row(float *s, const uint8_t *mrow, int i, int T)
 		s[j] *= inv;
 	for (int j = i + 1; j < T; j++)
 		s[j] = 0.0f;
+}
+
+/* log(sum(exp(x))) of one row (n >= 1), vectorised. */
+KERNELS_CLONES double
+kernels_logsumexp(const float *x, int n)
+{
+	float	mx = kernels_max(x, n), lane[16] = { 0 };
+	double	sum = 0;
+	int	j = 0;
+
+	if (mx == -INFINITY)
+		return -INFINITY;
+	for (; j + 16 <= n; j += 16)
+		for (int k = 0; k < 16; k++)
+			lane[k] += kernels_exp(x[j + k] - mx);
+	for (int k = 0; k < 16; k++)
+		sum += lane[k];
+	for (; j < n; j++)
+		sum += kernels_exp(x[j] - mx);
+	return (double)mx + log(sum);
+}
+
+/* d[k] += coef * exp(x[k] - lse) for k < n: coef times the softmax, vectorised. */
+KERNELS_CLONES void
+kernels_add_softmax(float *d, const float *x, int n, double lse, float coef)
+{
+	float	l = (float)lse;
+
+	for (int k = 0; k < n; k++)
+		d[k] += coef * kernels_exp(x[k] - l);
 }
 
 /* Arguments of the attention jobs, shared by the pool tasks. */
@@ -648,26 +699,6 @@ kernels_residual_backward(float *da, float *db, const float *dout, int N)
 	}
 }
 
-/* Max of x (n >= 1) with eight independent lanes so the loop vectorises. */
-static float
-kernels_max(const float *x, int n)
-{
-	float	m[8], mx;
-	int	j = 0;
-
-	for (int k = 0; k < 8; k++)
-		m[k] = x[0];
-	for (; j + 8 <= n; j += 8) {
-		for (int k = 0; k < 8; k++)
-			m[k] = x[j + k] > m[k] ? x[j + k] : m[k];
-	}
-	mx = m[0];
-	for (int k = 1; k < 8; k++)
-		mx = m[k] > mx ? m[k] : mx;
-	for (; j < n; j++)
-		mx = x[j] > mx ? x[j] : mx;
-	return mx;
-}
 
 /* Sum of x (n) with sixteen float lanes (so it vectorises), combined in double. */
 static inline double

@@ -81,6 +81,11 @@ void kernels_residual_backward(float *da, float *db, const float *dout, int N);
 double kernels_crossentropy(float *losses, float *dlogits, const float *logits,
     const int *targets, float dloss, int N, int V, int Vp);
 
+/* log(sum(exp(x))) over one row x (n), with max subtraction. */
+double kernels_logsumexp(const float *x, int n);
+/* d (n) += coef * softmax: coef * exp(x - lse). */
+void kernels_add_softmax(float *d, const float *x, int n, double lse, float coef);
+
 /* The tanh used by the GELU kernels (a rational approximation). */
 float kernels_fast_tanh(float x);
 /* The exp used by the softmax kernels (range reduction and a polynomial). */

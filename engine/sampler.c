@@ -81,6 +81,18 @@ const struct sampler_param sampler_table[] = {
 	SAMPLER_ROW("seed", "seed", NULL, SAMPLER_INT64, seed,
 	    -1, -1, 9223372036854775807.0, "-1 = random",
 	    "Random seed; the same seed repeats the same output."),
+	SAMPLER_ROW("backspace_bias", "backspace-bias", NULL, SAMPLER_DOUBLE,
+	    backspace_bias, 0, -INFINITY, 100, "-inf (never backspace)",
+	    "Added to the <bksp> logit: higher erases more, -inf turns it off."),
+	SAMPLER_ROW("max_consecutive_backspaces", "max-consecutive-backspaces", NULL,
+	    SAMPLER_INT, max_consecutive_backspaces, -1, -1, 1000000, "-1 = no cap",
+	    "Longest run of <bksp> in a row (0: none)."),
+	SAMPLER_ROW("max_total_backspaces", "max-total-backspaces", NULL, SAMPLER_INT,
+	    max_total_backspaces, -1, -1, 1000000, "-1 = up to max_tokens",
+	    "Most <bksp> actions in one generation (0: none)."),
+	SAMPLER_ROW("forbid_retype", "forbid-retype", NULL, SAMPLER_INT, forbid_retype,
+	    0, 0, 1, "0",
+	    "1: the token just erased may not be typed again at the next step."),
 };
 const size_t sampler_table_len = sizeof sampler_table / sizeof sampler_table[0];
 
@@ -173,6 +185,11 @@ sampler_set(struct sampler_params *p, const struct sampler_param *row,
 		return util_error(cause, "%s: '%s' is not a number", row->name,
 		    text == NULL ? "" : text);
 
+	if (row->min == -INFINITY && strcmp(text, "-inf") == 0 &&
+	    row->type == SAMPLER_DOUBLE) {
+		*(double *)field = -INFINITY;
+		return 0;
+	}
 	errno = 0;
 	d = strtod(text, &end);
 	if (*end != '\0')
@@ -204,6 +221,9 @@ sampler_set(struct sampler_params *p, const struct sampler_param *row,
 	return 0;
 
 range:
+	if (row->type == SAMPLER_DOUBLE && row->min == -INFINITY)
+		return util_error(cause, "%s: %s is out of range [-inf, %g]",
+		    row->name, text, row->max);
 	if (row->type == SAMPLER_DOUBLE)
 		return util_error(cause, "%s: %s is out of range [%g, %g]",
 		    row->name, text, row->min, row->max);

@@ -24,6 +24,11 @@ struct sampler_params {
 	int repeat_last_n;
 	int max_tokens;
 	int64_t seed; /* -1: random */
+	/* Backspace controls (models fine-tuned with a <bksp> action). */
+	double backspace_bias;          /* added to the <bksp> logit; -inf: never */
+	int max_consecutive_backspaces; /* -1: no cap; 0: never */
+	int max_total_backspaces;       /* -1: up to max_tokens; 0: never */
+	int forbid_retype;              /* 1: mask the token just erased at the next step */
 };
 
 enum sampler_type { SAMPLER_DOUBLE, SAMPLER_INT, SAMPLER_INT64 };
@@ -36,7 +41,7 @@ struct sampler_param {
 	enum sampler_type type;
 	size_t offset;        /* into struct sampler_params */
 	double def;           /* default */
-	double min, max;      /* accepted range, inclusive */
+	double min, max;      /* accepted range, inclusive; min -inf accepts "-inf" */
 	const char *disabled; /* what value turns it off, in words */
 	const char *help;
 };
