@@ -58,6 +58,7 @@ struct main_cmd {
 
 static const struct main_cmd main_cmds[] = {
 	{ "train", cmd_train, "train a tokenizer and a model on a text corpus" },
+	{ "finetune", cmd_finetune, "fine-tune a model: SequenceMatch (<bksp>), BC or MLE" },
 	{ "generate", cmd_generate, "write text from a model, given a prompt" },
 	{ "tokenize", cmd_tokenize, "print the token ids and pieces of a text" },
 	{ "bench", cmd_bench, "measure this machine: sgemm, bandwidth, training, generation" },

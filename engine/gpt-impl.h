@@ -67,6 +67,8 @@ struct gpt_model {
 	int *pos;                 /* (B,T) */
 	uint8_t *mask;            /* (B,T,T) */
 	int have_forward;
+	/* Capacities (elements) of the blocks above, kept across smaller shapes. */
+	size_t acts_cap, back_cap, logits_cap, rows_cap, mask_cap;
 };
 
 /* Carve a block into the tensors of a gpt_params (pointer array order). */

@@ -174,6 +174,7 @@ gpt_free_acts(struct gpt_model *m)
 	m->inputs = m->pos = NULL;
 	m->mask = NULL;
 	m->B = m->T = 0;
+	m->acts_cap = m->back_cap = m->logits_cap = m->rows_cap = m->mask_cap = 0;
 	m->have_forward = 0;
 }
 
@@ -274,14 +275,18 @@ gpt_params(const struct gpt_model *m)
 	return &m->params;
 }
 
-/* Allocate the activations for (B,T). */
+/*
+ * Activations for (B,T). The blocks keep their capacity: a smaller or
+ * equal-sized shape (SequenceMatch batches vary in T) is carved out of the
+ * same memory without reallocating.
+ */
 static int
 gpt_alloc_acts(struct gpt_model *m, int B, int T, char **cause)
 {
 	size_t L = (size_t)m->config.num_layers, C = (size_t)m->config.channels;
 	size_t NH = (size_t)m->config.num_heads, Vp = (size_t)m->config.padded_vocab_size;
 	size_t N = (size_t)B * (size_t)T, TT = (size_t)T * (size_t)T;
-	size_t sizes[GPT_NUM_ACTS], total = 0, bytes;
+	size_t sizes[GPT_NUM_ACTS], total = 0, btotal = 0, bytes;
 	float **ptrs[GPT_NUM_ACTS] = {
 		&m->acts.encoded, &m->acts.ln1, &m->acts.ln1_mean, &m->acts.ln1_rstd,
 		&m->acts.qkv, &m->acts.atty, &m->acts.att, &m->acts.attproj,
@@ -294,11 +299,11 @@ gpt_alloc_acts(struct gpt_model *m, int B, int T, char **cause)
 		&m->back.dfch, &m->back.dfch_gelu, &m->back.scratch
 	};
 	size_t bsizes[7];
+	int nscratch = pool_threads();
 	float *p;
 
 	if (m->B == B && m->T == T)
 		return 0;
-	gpt_free_acts(m);
 	sizes[0] = N * C;
 	sizes[1] = L * N * C;
 	sizes[2] = L * N;
@@ -323,39 +328,45 @@ gpt_alloc_acts(struct gpt_model *m, int B, int T, char **cause)
 	bsizes[0] = bsizes[1] = bsizes[2] = N * C;
 	bsizes[3] = N * 3 * C;
 	bsizes[4] = bsizes[5] = N * 4 * C;
-	m->nscratch = pool_threads();
-	bsizes[6] = TT * (size_t)m->nscratch;
-	if (util_mul(total, sizeof(float), &bytes) != 0 ||
-	    (m->acts_memory = util_alloc(bytes)) == NULL)
-		goto oom;
+	bsizes[6] = TT * (size_t)nscratch;
+	for (int i = 0; i < 7; i++)
+		btotal += bsizes[i];
+	if (total > m->acts_cap || btotal > m->back_cap || N * Vp > m->logits_cap ||
+	    N > m->rows_cap || (size_t)B * TT > m->mask_cap) {
+		gpt_free_acts(m);
+		if (util_mul(total, sizeof(float), &bytes) != 0 ||
+		    (m->acts_memory = util_alloc(bytes)) == NULL ||
+		    (m->back_memory = util_alloc(btotal * sizeof(float))) == NULL ||
+		    (m->logits = util_alloc(N * Vp * sizeof(float))) == NULL ||
+		    (m->dlogits = util_alloc(N * Vp * sizeof(float))) == NULL ||
+		    (m->losses = util_alloc(N * sizeof(float))) == NULL ||
+		    (m->inputs = util_alloc(N * sizeof(int))) == NULL ||
+		    (m->pos = util_alloc(N * sizeof(int))) == NULL ||
+		    (m->mask = util_alloc((size_t)B * TT)) == NULL) {
+			gpt_free_acts(m);
+			return util_error(cause, "out of memory for activations of B=%d "
+			    "T=%d", B, T);
+		}
+		m->acts_cap = total;
+		m->back_cap = btotal;
+		m->logits_cap = N * Vp;
+		m->rows_cap = N;
+		m->mask_cap = (size_t)B * TT;
+	}
 	p = m->acts_memory;
 	for (int i = 0; i < GPT_NUM_ACTS; i++) {
 		*ptrs[i] = p;
 		p += sizes[i];
 	}
-	total = 0;
-	for (int i = 0; i < 7; i++)
-		total += bsizes[i];
-	if ((m->back_memory = util_alloc(total * sizeof(float))) == NULL)
-		goto oom;
 	p = m->back_memory;
 	for (int i = 0; i < 7; i++) {
 		*bptrs[i] = p;
 		p += bsizes[i];
 	}
-	if ((m->logits = util_alloc(N * Vp * sizeof(float))) == NULL ||
-	    (m->dlogits = util_alloc(N * Vp * sizeof(float))) == NULL ||
-	    (m->losses = util_alloc(N * sizeof(float))) == NULL ||
-	    (m->inputs = util_alloc(N * sizeof(int))) == NULL ||
-	    (m->pos = util_alloc(N * sizeof(int))) == NULL ||
-	    (m->mask = util_alloc((size_t)B * TT)) == NULL)
-		goto oom;
+	m->nscratch = nscratch;
 	m->B = B;
 	m->T = T;
 	return 0;
-oom:
-	gpt_free_acts(m);
-	return util_error(cause, "out of memory for activations of B=%d T=%d", B, T);
 }
 
 /* Training forward pass. */

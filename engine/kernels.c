@@ -66,7 +66,7 @@
  * the CPU is picked when the program loads (no -march=native needed).
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define KERNELS_CLONES \
 	__attribute__((target_clones("avx512f", "avx2", "default")))
 #else

@@ -385,7 +385,7 @@ sm_augment(const int *prompt, int n_prompt, const int *cont, int n_cont,
 		int len = 0;
 		if (p_noise > 0 && rng_double(rng) < p_noise) {
 			len = 1;
-			while (rng_double(rng) >= stop && len < 64)
+			while (rng_double(rng) >= stop && len < SM_MAX_BURST)
 				len++;
 		}
 		if (n + 2 * len + 1 > cap) {

@@ -95,6 +95,9 @@ void sm_batch_release(struct sm_batch *b);
 int sm_loss(const struct sm_batch *b, const float *logits, float *dlogits, int V,
     int Vp, int bksp, const struct sm_params *p, struct sm_stats *st, char **cause);
 
+/* Longest noise burst (bursts are geometric with a small mean; this bounds depth). */
+#define SM_MAX_BURST 8
+
 /*
  * Section 4: noise augmentation of a data continuation. At each position,
  * with probability p_noise, a burst of noise tokens (length geometric with

@@ -1,0 +1,435 @@
+/* cmd-finetune.c: `seqmatch finetune`: SequenceMatch, BC or MLE fine-tuning of a checkpoint. */
+#include "config.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "checkpoint.h"
+#include "corpus.h"
+#include "cpu.h"
+#include "finetune.h"
+#include "gpt.h"
+#include "options.h"
+#include "progress.h"
+#include "record.h"
+#include "tokenizer.h"
+#include "train.h"
+#include "util.h"
+
+enum {
+	CMD_FT_MODEL = 0x100, CMD_FT_CORPUS, CMD_FT_OUT, CMD_FT_BEST, CMD_FT_METHOD,
+	CMD_FT_GAMMA, CMD_FT_C, CMD_FT_BETA, CMD_FT_VTERM, CMD_FT_BC_WARMUP, CMD_FT_BC_MIX,
+	CMD_FT_P_NOISE, CMD_FT_BURST, CMD_FT_NOISE, CMD_FT_SAMPLE_EVERY, CMD_FT_SAMPLES,
+	CMD_FT_REPLAY, CMD_FT_BATCH, CMD_FT_PROMPT, CMD_FT_WINDOW, CMD_FT_STEPS, CMD_FT_LR,
+	CMD_FT_MIN_LR, CMD_FT_WARMUP, CMD_FT_WD, CMD_FT_CLIP, CMD_FT_EVAL_EVERY,
+	CMD_FT_EVAL_BATCHES, CMD_FT_SAVE_EVERY, CMD_FT_SEED, CMD_FT_VAL_FRACTION,
+	CMD_FT_SEPARATOR, CMD_FT_RESUME, CMD_FT_JSON, CMD_FT_HELP
+};
+
+static const struct option cmd_finetune_longopts[] = {
+	{ "model", required_argument, NULL, CMD_FT_MODEL },
+	{ "corpus", required_argument, NULL, CMD_FT_CORPUS },
+	{ "out", required_argument, NULL, CMD_FT_OUT },
+	{ "best", required_argument, NULL, CMD_FT_BEST },
+	{ "method", required_argument, NULL, CMD_FT_METHOD },
+	{ "gamma", required_argument, NULL, CMD_FT_GAMMA },
+	{ "sm-c", required_argument, NULL, CMD_FT_C },
+	{ "beta", required_argument, NULL, CMD_FT_BETA },
+	{ "v-term", required_argument, NULL, CMD_FT_VTERM },
+	{ "bc-warmup", required_argument, NULL, CMD_FT_BC_WARMUP },
+	{ "bc-mix", required_argument, NULL, CMD_FT_BC_MIX },
+	{ "p-noise", required_argument, NULL, CMD_FT_P_NOISE },
+	{ "burst-mean", required_argument, NULL, CMD_FT_BURST },
+	{ "noise", required_argument, NULL, CMD_FT_NOISE },
+	{ "sample-every", required_argument, NULL, CMD_FT_SAMPLE_EVERY },
+	{ "samples-per-round", required_argument, NULL, CMD_FT_SAMPLES },
+	{ "replay-rounds", required_argument, NULL, CMD_FT_REPLAY },
+	{ "batch-size", required_argument, NULL, CMD_FT_BATCH },
+	{ "prompt-tokens", required_argument, NULL, CMD_FT_PROMPT },
+	{ "window", required_argument, NULL, CMD_FT_WINDOW },
+	{ "steps", required_argument, NULL, CMD_FT_STEPS },
+	{ "lr", required_argument, NULL, CMD_FT_LR },
+	{ "min-lr-frac", required_argument, NULL, CMD_FT_MIN_LR },
+	{ "warmup", required_argument, NULL, CMD_FT_WARMUP },
+	{ "weight-decay", required_argument, NULL, CMD_FT_WD },
+	{ "grad-clip", required_argument, NULL, CMD_FT_CLIP },
+	{ "eval-every", required_argument, NULL, CMD_FT_EVAL_EVERY },
+	{ "eval-batches", required_argument, NULL, CMD_FT_EVAL_BATCHES },
+	{ "save-every", required_argument, NULL, CMD_FT_SAVE_EVERY },
+	{ "seed", required_argument, NULL, CMD_FT_SEED },
+	{ "val-fraction", required_argument, NULL, CMD_FT_VAL_FRACTION },
+	{ "separator", required_argument, NULL, CMD_FT_SEPARATOR },
+	{ "resume", no_argument, NULL, CMD_FT_RESUME },
+	{ "json", no_argument, NULL, CMD_FT_JSON },
+	{ "help", no_argument, NULL, CMD_FT_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Usage with every default. */
+static void
+cmd_finetune_usage(FILE *f)
+{
+	struct finetune_options d;
+
+	finetune_options_defaults(&d);
+	fprintf(f,
+"usage: seqmatch finetune --model BASE --corpus FILE --out MODEL [options]\n"
+"\n"
+"Fine-tune a checkpoint with SequenceMatch (sm: chi-squared occupancy matching\n"
+"with a <bksp> action, SEQUENCEMATCH.md), behaviour cloning on noise-augmented\n"
+"data (bc) or plain maximum likelihood (mle). A base model without <bksp> gets\n"
+"the action added (its row starts as the mean token row). Writes MODEL,\n"
+"MODEL.opt (for --resume) and the best model by validation loss (the mean\n"
+"cross-entropy of held-out windows). Ctrl-C saves and exits.\n"
+"\n"
+"  --method sm|bc|mle      (default sm)\n"
+"  --corpus FILE --separator blank|percent --val-fraction F (default 0.1)\n"
+"  --best PATH             best checkpoint (default MODEL with -best before .bin)\n"
+"  --resume                continue MODEL from MODEL.opt up to --steps\n"
+"Trajectories:\n"
+"  --batch-size N          trajectories per step (default %d; half are the\n"
+"                          model's own for sm after --bc-warmup)\n"
+"  --prompt-tokens N       prompt of each trajectory (default %d)\n"
+"  --window N              data tokens after the prompt (default %d)\n"
+"  --p-noise F             noise bursts per data position (default %g)\n"
+"  --burst-mean F          mean burst length (default %g)\n"
+"  --noise uniform|unigram noise tokens (default uniform)\n"
+"  --sample-every N        new model samples every N steps (default %d)\n"
+"  --samples-per-round N   sequences per sampling round (default %d)\n"
+"  --replay-rounds N       rounds kept in the replay buffer (default %d)\n"
+"Objective:\n"
+"  --gamma F               discount (default %g)\n"
+"  --sm-c F                weight c of the quadratic term (default %g)\n"
+"  --beta F                share of model trajectories in the mixture (default %g)\n"
+"  --v-term F              value of the terminal state (default %g)\n"
+"  --bc-warmup N           BC-only steps first (default %ld)\n"
+"  --bc-mix F              BC weight after warm-up; SM gets 1-F (default %g)\n"
+"Optimisation:\n"
+"  --steps N (default %ld) --lr F (default %g) --min-lr-frac F (default %g)\n"
+"  --warmup N (default %ld) --weight-decay F (default %g) --grad-clip F (default %g)\n"
+"  --eval-every N (default %ld) --eval-batches N (default %d)\n"
+"  --save-every N (default: at the end) --seed N (default %llu)\n"
+"  --json                  one JSON object per step on stdout\n",
+	    d.batch_size, d.prompt_tokens, d.window, d.p_noise, d.burst_mean,
+	    d.sample_every, d.samples_per_round, d.replay_rounds, d.sm.gamma, d.sm.c,
+	    d.sm.beta, d.sm.v_term, d.bc_warmup, d.bc_mix, d.steps, (double)d.lr,
+	    (double)d.min_lr_frac, d.warmup, (double)d.weight_decay,
+	    (double)d.grad_clip, d.eval_every, d.eval_batches,
+	    (unsigned long long)d.seed);
+}
+
+struct cmd_finetune_state {
+	struct progress bar;
+	int json;
+	double tokens;
+	double sample_s, step_s;
+};
+
+/* Progress: bar or JSON lines with every loss term. */
+static void
+cmd_finetune_progress(const struct finetune_progress *p, void *arg)
+{
+	struct cmd_finetune_state *s = arg;
+
+	s->tokens += p->tokens_per_s * p->step_seconds;
+	s->sample_s += p->sample_seconds;
+	s->step_s += p->step_seconds;
+	if (s->json) {
+		printf("{\"step\": %ld, \"steps\": %ld, \"loss\": %.6f, \"data_reward\": %.6f, "
+		    "\"quadratic\": %.6f, \"value\": %.6f, \"bc\": %.6f, \"v0\": %.4f, "
+		    "\"mean_reward\": %.4f, \"bksp_p_clean\": %.6f, \"bksp_p_noisy\": %.6f, "
+		    "\"lr\": %.6g, \"grad_norm\": %.6g, \"skipped\": %s, \"sampled\": %s, "
+		    "\"sample_seconds\": %.4f, \"step_seconds\": %.4f, "
+		    "\"tokens_per_s\": %.1f, \"eta\": %.1f, \"version\": %ld",
+		    p->step, p->steps, p->sm.loss, p->sm.data_reward, p->sm.quadratic,
+		    p->sm.value, p->sm.bc, p->sm.v0, p->sm.mean_reward, p->sm.bksp_p_clean,
+		    p->sm.bksp_p_noisy, (double)p->lr, (double)p->grad_norm,
+		    p->skipped ? "true" : "false", p->sampled ? "true" : "false",
+		    p->sample_seconds, p->step_seconds, p->tokens_per_s, p->eta,
+		    p->version);
+		if (p->has_val)
+			printf(", \"val_loss\": %.6f, \"best_val_loss\": %.6f",
+			    (double)p->val_loss, (double)p->best_val_loss);
+		printf("}\n");
+		fflush(stdout);
+	}
+	progress_update(&s->bar, p->step, p->sm.loss, s->tokens);
+	if (p->has_val)
+		progress_message(&s->bar, "step %ld: val loss %.4f (best %.4f)%s; "
+		    "P(bksp) clean %.4f noisy %.4f", p->step, (double)p->val_loss,
+		    (double)p->best_val_loss, p->saved_best ? ", saved best" : "",
+		    p->sm.bksp_p_clean, p->sm.bksp_p_noisy);
+}
+
+/* "x.bin" -> "x-best.bin", else "x.best". */
+static char *
+cmd_finetune_best_path(const char *out)
+{
+	size_t n = strlen(out);
+	char *s;
+
+	if (n > 4 && strcmp(out + n - 4, ".bin") == 0) {
+		if (asprintf(&s, "%.*s-best.bin", (int)(n - 4), out) < 0)
+			app_fatal("out of memory");
+	} else if (asprintf(&s, "%s.best", out) < 0)
+		app_fatal("out of memory");
+	return s;
+}
+
+/* Parse a double option into *out. */
+#define CMD_FT_DOUBLE(name, lo, hi, dst) do {					\
+	double v_;								\
+	if (options_double(name, optarg, lo, hi, &v_) != 0)			\
+		return APP_EXIT_USAGE;						\
+	dst = v_;								\
+} while (0)
+
+/* `seqmatch finetune`. */
+int
+cmd_finetune(int argc, char **argv)
+{
+	struct finetune_options o;
+	const char *base = NULL, *corpus_path = NULL, *out = NULL, *best = NULL;
+	char *best_alloc = NULL, *cause = NULL;
+	double val_fraction = 0.1, dv;
+	enum corpus_sep sep = CORPUS_SEP_BLANK;
+	int resume = 0, json = 0, opt, status = APP_EXIT_ERROR;
+	long lv, start = 0;
+	struct corpus *corpus = NULL, *ctrain = NULL, *cval = NULL;
+	struct tokenizer *tok = NULL;
+	struct gpt_model *model = NULL;
+	struct finetune *ft = NULL;
+	struct record rec;
+	struct train_data dtrain = { NULL, 0 }, dval = { NULL, 0 };
+	struct cmd_finetune_state st;
+
+	finetune_options_defaults(&o);
+	record_init(&rec);
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", cmd_finetune_longopts, NULL)) != -1) {
+		switch (opt) {
+		case CMD_FT_MODEL: base = optarg; break;
+		case CMD_FT_CORPUS: corpus_path = optarg; break;
+		case CMD_FT_OUT: out = optarg; break;
+		case CMD_FT_BEST: best = optarg; break;
+		case CMD_FT_RESUME: resume = 1; break;
+		case CMD_FT_JSON: json = 1; break;
+		case CMD_FT_METHOD:
+			if (finetune_method_parse(optarg, &o.method) != 0) {
+				app_error("--method: '%s' is not sm, bc or mle", optarg);
+				return APP_EXIT_USAGE;
+			}
+			break;
+		case CMD_FT_NOISE:
+			if (strcmp(optarg, "uniform") != 0 && strcmp(optarg, "unigram") != 0) {
+				app_error("--noise: '%s' is not uniform or unigram", optarg);
+				return APP_EXIT_USAGE;
+			}
+			o.unigram_noise = strcmp(optarg, "unigram") == 0;
+			break;
+		case CMD_FT_SEPARATOR:
+			if (strcmp(optarg, "blank") == 0)
+				sep = CORPUS_SEP_BLANK;
+			else if (strcmp(optarg, "percent") == 0)
+				sep = CORPUS_SEP_PERCENT;
+			else {
+				app_error("--separator: '%s' is not blank or percent", optarg);
+				return APP_EXIT_USAGE;
+			}
+			break;
+		case CMD_FT_GAMMA: CMD_FT_DOUBLE("gamma", 0, 0.999999, o.sm.gamma); break;
+		case CMD_FT_C: CMD_FT_DOUBLE("sm-c", 0, 100, o.sm.c); break;
+		case CMD_FT_BETA: CMD_FT_DOUBLE("beta", 0, 1, o.sm.beta); break;
+		case CMD_FT_VTERM: CMD_FT_DOUBLE("v-term", -1000, 1000, o.sm.v_term); break;
+		case CMD_FT_BC_MIX: CMD_FT_DOUBLE("bc-mix", 0, 1, o.bc_mix); break;
+		case CMD_FT_P_NOISE: CMD_FT_DOUBLE("p-noise", 0, 1, o.p_noise); break;
+		case CMD_FT_BURST: CMD_FT_DOUBLE("burst-mean", 1, SM_MAX_BURST, o.burst_mean); break;
+		case CMD_FT_VAL_FRACTION: CMD_FT_DOUBLE("val-fraction", 0, 0.5, val_fraction); break;
+		case CMD_FT_LR: CMD_FT_DOUBLE("lr", 0, 10, dv); o.lr = (float)dv; break;
+		case CMD_FT_MIN_LR: CMD_FT_DOUBLE("min-lr-frac", 0, 1, dv); o.min_lr_frac = (float)dv; break;
+		case CMD_FT_WD: CMD_FT_DOUBLE("weight-decay", 0, 10, dv); o.weight_decay = (float)dv; break;
+		case CMD_FT_CLIP: CMD_FT_DOUBLE("grad-clip", 0, 1e9, dv); o.grad_clip = (float)dv; break;
+		case CMD_FT_BC_WARMUP:
+			if (options_long("bc-warmup", optarg, 0, 1000000000L, &o.bc_warmup) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_SAMPLE_EVERY:
+			if (options_int("sample-every", optarg, 1, 1000000, &o.sample_every) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_SAMPLES:
+			if (options_int("samples-per-round", optarg, 1, 100000,
+			    &o.samples_per_round) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_REPLAY:
+			if (options_int("replay-rounds", optarg, 1, 10000, &o.replay_rounds) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_BATCH:
+			if (options_int("batch-size", optarg, 1, 4096, &o.batch_size) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_PROMPT:
+			if (options_int("prompt-tokens", optarg, 1, 65536, &o.prompt_tokens) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_WINDOW:
+			if (options_int("window", optarg, 1, 65536, &o.window) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_STEPS:
+			if (options_long("steps", optarg, 1, 1000000000L, &o.steps) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_WARMUP:
+			if (options_long("warmup", optarg, 0, 1000000000L, &o.warmup) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_EVAL_EVERY:
+			if (options_long("eval-every", optarg, 0, 1000000000L, &o.eval_every) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_EVAL_BATCHES:
+			if (options_int("eval-batches", optarg, 1, 100000, &o.eval_batches) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_SAVE_EVERY:
+			if (options_long("save-every", optarg, 0, 1000000000L, &o.save_every) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_SEED:
+			if (options_long("seed", optarg, 0, 0x7fffffffffffffffL, &lv) != 0)
+				return APP_EXIT_USAGE;
+			o.seed = (uint64_t)lv;
+			break;
+		case 'h':
+		case CMD_FT_HELP:
+			cmd_finetune_usage(stdout);
+			return APP_EXIT_OK;
+		default:
+			cmd_finetune_usage(stderr);
+			return APP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		app_error("finetune: unexpected argument '%s'", argv[optind]);
+		return APP_EXIT_USAGE;
+	}
+	if (corpus_path == NULL || out == NULL || (base == NULL && !resume)) {
+		app_error("finetune: --model BASE, --corpus FILE and --out MODEL are "
+		    "required (see seqmatch finetune --help)");
+		return APP_EXIT_USAGE;
+	}
+	if (best == NULL)
+		best = best_alloc = cmd_finetune_best_path(out);
+	if (corpus_load(corpus_path, sep, &corpus, &cause) != 0) {
+		app_error("%s", cause);
+		goto out;
+	}
+	if (corpus_split(corpus, val_fraction, o.seed, &ctrain, &cval, &cause) != 0) {
+		app_error("%s: %s", corpus_path, cause);
+		goto out;
+	}
+	if (resume) {
+		char *opt_path;
+		const char *actions;
+
+		if (checkpoint_load(out, &model, &tok, &rec, &cause) != 0) {
+			app_error("--resume: %s", cause);
+			goto out;
+		}
+		if (asprintf(&opt_path, "%s.opt", out) < 0)
+			app_fatal("out of memory");
+		if (checkpoint_load_optim(opt_path, model, &start, &cause) != 0) {
+			app_error("--resume: %s", cause);
+			free(opt_path);
+			goto out;
+		}
+		free(opt_path);
+		actions = record_get(&rec, "actions");
+		gpt_set_bksp(model, actions != NULL && strcmp(actions, "bksp") == 0);
+		if (start >= o.steps) {
+			app_error("--resume: %s has already done %ld steps (--steps %ld)",
+			    out, start, o.steps);
+			status = APP_EXIT_USAGE;
+			goto out;
+		}
+	} else {
+		const char *actions;
+		if (checkpoint_load(base, &model, &tok, &rec, &cause) != 0) {
+			app_error("%s", cause);
+			goto out;
+		}
+		actions = record_get(&rec, "actions");
+		gpt_set_bksp(model, actions != NULL && strcmp(actions, "bksp") == 0);
+		record_set(&rec, "base_model", "%s", base);
+		record_set(&rec, "ft_corpus", "%s", corpus_path);
+		record_set(&rec, "ft_corpus_hash", "%016llx",
+		    (unsigned long long)corpus->hash);
+		record_set(&rec, "best_val_loss", "inf");
+	}
+	if (train_data_build(tok, ctrain->docs, ctrain->lens, ctrain->ndocs, &dtrain,
+	    &cause) != 0 || train_data_build(tok, cval->docs, cval->lens, cval->ndocs,
+	    &dval, &cause) != 0) {
+		app_error("%s: %s", corpus_path, cause);
+		goto out;
+	}
+	ft = finetune_new(model, tok, &dtrain, &dval, &o, &rec, out, best, start, &cause);
+	if (ft == NULL) {
+		app_error("finetune: %s", cause);
+		status = APP_EXIT_USAGE;
+		goto out;
+	}
+	model = NULL;	/* the fine-tune owns it now */
+	if (!json)
+		fprintf(stderr, "seqmatch: finetune %s from %s: %zu training tokens, %zu "
+		    "held out; %d trajectories of %d+%d tokens per step; %d BLAS threads "
+		    "(%s)\n", finetune_method_name(o.method), resume ? out : base,
+		    dtrain.n, dval.n, o.batch_size, o.prompt_tokens, o.window,
+		    cpu_threads(), cpu_blas_core());
+	memset(&st, 0, sizeof st);
+	st.json = json;
+	if (json)
+		progress_set_quiet(1);
+	progress_init(&st.bar, start, o.steps);
+	app_catch_signals();
+	if (finetune_run(ft, cmd_finetune_progress, &st, (volatile int *)&app_interrupted,
+	    &cause) != 0) {
+		progress_finish(&st.bar);
+		app_error("finetune: %s", cause);
+		goto out;
+	}
+	progress_finish(&st.bar);
+	if (!json && st.step_s + st.sample_s > 0)
+		fprintf(stderr, "seqmatch: %.1f s in optimisation steps, %.1f s (%.0f%%) "
+		    "generating model samples\n", st.step_s, st.sample_s,
+		    100 * st.sample_s / (st.step_s + st.sample_s));
+	if (app_interrupted) {
+		fprintf(stderr, "seqmatch: interrupted at step %ld; saved %s (resume with "
+		    "--resume)\n", finetune_steps_done(ft), out);
+		status = APP_EXIT_INTERRUPTED;
+	} else {
+		if (!json)
+			fprintf(stderr, "seqmatch: %ld steps done; saved %s and %s.opt\n",
+			    finetune_steps_done(ft), out, out);
+		status = APP_EXIT_OK;
+	}
+out:
+	finetune_free(ft);
+	free(cause);
+	free(best_alloc);
+	train_data_release(&dtrain);
+	train_data_release(&dval);
+	corpus_free(corpus);
+	corpus_free(ctrain);
+	corpus_free(cval);
+	tokenizer_free(tok);
+	gpt_free(model);
+	record_release(&rec);
+	return status;
+}

@@ -1,0 +1,866 @@
+/*
+ * finetune.c: the fine-tuning trainer (SequenceMatch, BC, MLE).
+ *
+ * How this works. Each step builds a batch of trajectories: data windows from
+ * the training stream (a prompt of prompt_tokens, then up to `window` tokens,
+ * ending at <|endoftext|> if the document ends: a terminal step), augmented
+ * with typed-and-erased noise for bc and sm (SEQUENCEMATCH.md section 4), and,
+ * for sm once BC warm-up is over, as many of the model's own trajectories from
+ * a FIFO replay buffer (beta = 1/2). Every sample_every steps the buffer gets
+ * samples_per_round new generations from data prompts with the current
+ * weights, at temperature 1 with no filters, <bksp> enabled. The batch goes
+ * through one tree-masked forward pass, sm_loss gives the gradient on the
+ * logits, and AdamW updates the weights. mle skips all that and minimises the
+ * plain cross-entropy of the windows.
+ *
+ * In a thread, the loop checks pause and stop requests between steps. Every
+ * publish_every steps it copies the weights into a new immutable snapshot and
+ * swaps it in under a mutex; readers take a reference under the same mutex
+ * and drop it when done, so a generator never sees weights change under it
+ * and never copies them per token.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "finetune.h"
+#include "generate.h"
+#include "gpt.h"
+#include "record.h"
+#include "rng.h"
+#include "sampler.h"
+#include "tokenizer.h"
+#include "train.h"
+#include "util.h"
+
+struct finetune {
+	struct gpt_model *model;
+	const struct tokenizer *tok;
+	const struct train_data *train, *val;
+	struct finetune_options o;
+	struct record *rec;
+	char *out_path, *best_path;
+	long step;                /* steps done */
+	long start_step;
+	double t_start;
+	float best_val;
+	double *noise_cdf;        /* (V) unigram CDF, or NULL */
+
+	struct sm_traj *replay;   /* FIFO ring */
+	int replay_cap, replay_n, replay_head;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	int thread_started;
+	enum finetune_state state;
+	int pause_req, stop_req;
+	finetune_cb cb;
+	void *cb_arg;
+	char *error;
+
+	struct snapshot *snap;
+	long version;
+};
+
+/* Defaults (SEQUENCEMATCH.md where it gives a number). */
+void
+finetune_options_defaults(struct finetune_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->method = FINETUNE_SM;
+	sm_params_defaults(&o->sm);
+	o->batch_size = 8;
+	o->prompt_tokens = 8;
+	o->window = 32;
+	o->steps = 300;
+	o->lr = 3e-4f;
+	o->min_lr_frac = 0.1f;
+	o->weight_decay = 0.0f;
+	o->beta1 = 0.9f;
+	o->beta2 = 0.95f;
+	o->eps = 1e-8f;
+	o->grad_clip = 1.0f;
+	o->warmup = 10;
+	o->bc_warmup = 50;
+	o->bc_mix = 0.001;
+	o->p_noise = 0.05;
+	o->burst_mean = 1.5;
+	o->unigram_noise = 0;
+	o->sample_every = 10;
+	o->samples_per_round = 8;
+	o->replay_rounds = 4;
+	o->eval_every = 50;
+	o->eval_batches = 4;
+	o->save_every = 0;
+	o->publish_every = 1;
+	o->seed = 1337;
+}
+
+/* "sm", "bc" or "mle". */
+const char *
+finetune_method_name(enum finetune_method m)
+{
+	return m == FINETUNE_SM ? "sm" : m == FINETUNE_BC ? "bc" : "mle";
+}
+
+/* Parse a method name. */
+int
+finetune_method_parse(const char *s, enum finetune_method *m)
+{
+	if (strcmp(s, "sm") == 0)
+		*m = FINETUNE_SM;
+	else if (strcmp(s, "bc") == 0)
+		*m = FINETUNE_BC;
+	else if (strcmp(s, "mle") == 0)
+		*m = FINETUNE_MLE;
+	else
+		return -1;
+	return 0;
+}
+
+/* Every tunable into the record. */
+void
+finetune_options_record(const struct finetune_options *o, struct record *rec)
+{
+	record_set(rec, "method", "%s", finetune_method_name(o->method));
+	record_set(rec, "gamma", "%g", o->sm.gamma);
+	record_set(rec, "c", "%g", o->sm.c);
+	record_set(rec, "beta", "%g", o->sm.beta);
+	record_set(rec, "v_term", "%g", o->sm.v_term);
+	record_set(rec, "bc_warmup", "%ld", o->bc_warmup);
+	record_set(rec, "bc_mix", "%g", o->bc_mix);
+	record_set(rec, "p_noise", "%g", o->p_noise);
+	record_set(rec, "burst_mean", "%g", o->burst_mean);
+	record_set(rec, "noise", "%s", o->unigram_noise ? "unigram" : "uniform");
+	record_set(rec, "sample_every", "%d", o->sample_every);
+	record_set(rec, "samples_per_round", "%d", o->samples_per_round);
+	record_set(rec, "replay_rounds", "%d", o->replay_rounds);
+	record_set(rec, "ft_batch_size", "%d", o->batch_size);
+	record_set(rec, "prompt_tokens", "%d", o->prompt_tokens);
+	record_set(rec, "window", "%d", o->window);
+	record_set(rec, "ft_steps", "%ld", o->steps);
+	record_set(rec, "ft_lr", "%g", (double)o->lr);
+	record_set(rec, "ft_min_lr_frac", "%g", (double)o->min_lr_frac);
+	record_set(rec, "ft_warmup", "%ld", o->warmup);
+	record_set(rec, "ft_weight_decay", "%g", (double)o->weight_decay);
+	record_set(rec, "ft_beta1", "%g", (double)o->beta1);
+	record_set(rec, "ft_beta2", "%g", (double)o->beta2);
+	record_set(rec, "ft_eps", "%g", (double)o->eps);
+	record_set(rec, "ft_grad_clip", "%g", (double)o->grad_clip);
+	record_set(rec, "ft_seed", "%llu", (unsigned long long)o->seed);
+	if (o->method != FINETUNE_MLE)
+		record_set(rec, "actions", "bksp");
+}
+
+/* Take a reference. */
+struct snapshot *
+snapshot_ref(struct snapshot *s)
+{
+	if (s != NULL)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
+	return s;
+}
+
+/* Drop a reference; the last one frees the weights. */
+void
+snapshot_unref(struct snapshot *s)
+{
+	if (s != NULL && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		gpt_free(s->model);
+		free(s);
+	}
+}
+
+/* Copy the current weights into a new snapshot and make it the latest. */
+static int
+finetune_publish(struct finetune *ft, char **cause)
+{
+	struct snapshot *s, *old;
+
+	s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return util_error(cause, "out of memory");
+	s->model = gpt_new(gpt_config(ft->model), cause);
+	if (s->model == NULL) {
+		free(s);
+		return -1;
+	}
+	memcpy(gpt_param_memory(s->model), gpt_param_memory(ft->model),
+	    gpt_num_params(ft->model) * sizeof(float));
+	gpt_set_bksp(s->model, gpt_has_bksp(ft->model));
+	s->refs = 1;
+	s->step = ft->step;
+	pthread_mutex_lock(&ft->lock);
+	s->version = ++ft->version;
+	old = ft->snap;
+	ft->snap = s;
+	pthread_mutex_unlock(&ft->lock);
+	snapshot_unref(old);
+	return 0;
+}
+
+/* The latest snapshot, referenced. */
+struct snapshot *
+finetune_snapshot(struct finetune *ft)
+{
+	struct snapshot *s;
+
+	pthread_mutex_lock(&ft->lock);
+	s = snapshot_ref(ft->snap);
+	pthread_mutex_unlock(&ft->lock);
+	return s;
+}
+
+/* A new fine-tune. */
+struct finetune *
+finetune_new(struct gpt_model *model, const struct tokenizer *tok,
+    const struct train_data *train, const struct train_data *val,
+    const struct finetune_options *o, struct record *rec, const char *out_path,
+    const char *best_path, long start_step, char **cause)
+{
+	const struct gpt_config *cfg = gpt_config(model);
+	struct finetune *ft;
+	size_t need = (size_t)o->prompt_tokens + (size_t)o->window + 2;
+
+	if (o->prompt_tokens < 1 || o->window < 1 || o->batch_size < 1) {
+		util_error(cause, "prompt_tokens, window and batch_size must be positive");
+		return NULL;
+	}
+	if (o->prompt_tokens + o->window + SM_MAX_BURST > cfg->max_seq_len) {
+		util_error(cause, "prompt_tokens %d + window %d + %d (noise) exceed the "
+		    "model's context %d", o->prompt_tokens, o->window, SM_MAX_BURST,
+		    cfg->max_seq_len);
+		return NULL;
+	}
+	if (train->n < need) {
+		util_error(cause, "the training data has %zu tokens; a window needs %zu",
+		    train->n, need);
+		return NULL;
+	}
+	if (tokenizer_bksp(tok) != cfg->vocab_size || cfg->padded_vocab_size <=
+	    cfg->vocab_size) {
+		util_error(cause, "the model has no row for <bksp>");
+		return NULL;
+	}
+	ft = calloc(1, sizeof *ft);
+	if (ft == NULL) {
+		util_error(cause, "out of memory");
+		return NULL;
+	}
+	ft->model = model;
+	ft->tok = tok;
+	ft->train = train;
+	ft->val = val;
+	ft->o = *o;
+	ft->rec = rec;
+	ft->step = ft->start_step = start_step;
+	ft->best_val = INFINITY;
+	ft->out_path = out_path != NULL ? strdup(out_path) : NULL;
+	ft->best_path = best_path != NULL ? strdup(best_path) : NULL;
+	ft->replay_cap = o->samples_per_round * o->replay_rounds;
+	if (ft->replay_cap < 1)
+		ft->replay_cap = 1;
+	ft->replay = calloc((size_t)ft->replay_cap, sizeof *ft->replay);
+	pthread_mutex_init(&ft->lock, NULL);
+	pthread_cond_init(&ft->cond, NULL);
+	if (ft->replay == NULL) {
+		finetune_free(ft);
+		util_error(cause, "out of memory");
+		return NULL;
+	}
+	if (o->unigram_noise) {
+		int V = cfg->vocab_size;
+		ft->noise_cdf = calloc((size_t)V, sizeof *ft->noise_cdf);
+		if (ft->noise_cdf == NULL) {
+			finetune_free(ft);
+			util_error(cause, "out of memory");
+			return NULL;
+		}
+		for (size_t i = 0; i < train->n; i++)
+			if (train->tokens[i] != tokenizer_eot(tok))
+				ft->noise_cdf[train->tokens[i]] += 1;
+		for (int v = 1; v < V; v++)
+			ft->noise_cdf[v] += ft->noise_cdf[v - 1];
+	}
+	if (o->method != FINETUNE_MLE && !gpt_has_bksp(model))
+		gpt_init_bksp(model);
+	if (rec != NULL) {
+		const char *b = record_get(rec, "best_val_loss");
+		if (b != NULL && start_step > 0)
+			ft->best_val = strtof(b, NULL);
+		finetune_options_record(o, rec);
+	}
+	ft->state = FINETUNE_IDLE;
+	if (finetune_publish(ft, cause) != 0) {
+		finetune_free(ft);
+		return NULL;
+	}
+	return ft;
+}
+
+/* Free a fine-tune (stopping its thread first). */
+void
+finetune_free(struct finetune *ft)
+{
+	if (ft == NULL)
+		return;
+	if (ft->thread_started) {
+		finetune_stop(ft);
+		finetune_join(ft, NULL);
+	}
+	for (int i = 0; i < ft->replay_cap && ft->replay != NULL; i++)
+		sm_traj_release(&ft->replay[i]);
+	free(ft->replay);
+	free(ft->noise_cdf);
+	free(ft->out_path);
+	free(ft->best_path);
+	free(ft->error);
+	snapshot_unref(ft->snap);
+	gpt_free(ft->model);
+	pthread_mutex_destroy(&ft->lock);
+	pthread_cond_destroy(&ft->cond);
+	free(ft);
+}
+
+/* Collect a generation's actions into a trajectory. */
+struct finetune_collect {
+	int *actions;
+	int n, cap;
+	int bksp;
+	int fail;
+};
+
+/* Generation callback: appends and erases become actions. */
+static int
+finetune_collect_cb(const struct generate_event *ev, void *arg)
+{
+	struct finetune_collect *c = arg;
+
+	if (ev->type == GENERATE_EVENT_STOP)
+		return 0;
+	if (c->n + 2 > c->cap) {
+		int ncap = c->cap * 2 + 16;
+		int *p = realloc(c->actions, (size_t)ncap * sizeof *p);
+		if (p == NULL) {
+			c->fail = 1;
+			return 1;
+		}
+		c->actions = p;
+		c->cap = ncap;
+	}
+	c->actions[c->n++] = ev->type == GENERATE_EVENT_ERASE ? c->bksp : ev->token;
+	return 0;
+}
+
+/* A stop callback that records the reason (appended as <|endoftext|>). */
+struct finetune_stop {
+	struct finetune_collect *c;
+	int eot_stop;
+};
+
+/* Wrapper callback seeing the stop reason. */
+static int
+finetune_sample_cb(const struct generate_event *ev, void *arg)
+{
+	struct finetune_stop *s = arg;
+
+	if (ev->type == GENERATE_EVENT_STOP) {
+		s->eot_stop = ev->reason == GENERATE_STOP_EOT;
+		return 0;
+	}
+	return finetune_collect_cb(ev, s->c);
+}
+
+/* One model trajectory at temperature 1, no filters, <bksp> on. */
+int
+finetune_sample(const struct gpt_model *m, const struct tokenizer *tok,
+    const int *prompt, int n_prompt, int max_tokens, uint64_t seed,
+    struct sm_traj *out, char **cause)
+{
+	struct sampler_params sp;
+	struct finetune_collect c = { NULL, 0, 0, tokenizer_bksp(tok), 0 };
+	struct finetune_stop s = { &c, 0 };
+
+	sampler_defaults(&sp);
+	sp.temperature = 1.0;
+	sp.top_k = 0;
+	sp.top_p = 1.0;
+	sp.min_p = 0.0;
+	sp.typical_p = 1.0;
+	sp.max_tokens = max_tokens;
+	sp.seed = (int64_t)(seed & 0x7fffffffffffffffULL);
+	memset(out, 0, sizeof *out);
+	if (generate_run(m, tok, &sp, prompt, n_prompt, finetune_sample_cb, &s, NULL,
+	    cause) != 0 || c.fail) {
+		free(c.actions);
+		return c.fail ? util_error(cause, "out of memory") : -1;
+	}
+	if (s.eot_stop) {
+		if (c.n + 1 > c.cap) {
+			int *p = realloc(c.actions, (size_t)(c.n + 1) * sizeof *p);
+			if (p == NULL) {
+				free(c.actions);
+				return util_error(cause, "out of memory");
+			}
+			c.actions = p;
+		}
+		c.actions[c.n++] = tokenizer_eot(tok);
+	}
+	out->prompt = malloc((size_t)n_prompt * sizeof(int));
+	if (out->prompt == NULL) {
+		free(c.actions);
+		return util_error(cause, "out of memory");
+	}
+	memcpy(out->prompt, prompt, (size_t)n_prompt * sizeof(int));
+	out->n_prompt = n_prompt;
+	out->actions = c.actions != NULL ? c.actions : malloc(sizeof(int));
+	out->n_actions = c.n;
+	out->is_data = 0;
+	out->terminal = s.eot_stop;
+	return 0;
+}
+
+/* A data window: prompt and continuation (ending at <|endoftext|>: terminal). */
+static void
+finetune_window(const struct finetune *ft, const struct train_data *d, size_t start,
+    const int **prompt, const int **cont, int *n_cont, int *terminal)
+{
+	int P = ft->o.prompt_tokens, eot = tokenizer_eot(ft->tok);
+
+	*prompt = d->tokens + start;
+	*cont = d->tokens + start + P;
+	*n_cont = 0;
+	*terminal = 0;
+	while (*n_cont < ft->o.window && start + (size_t)P + (size_t)*n_cont < d->n) {
+		int t = (*cont)[(*n_cont)++];
+		if (t == eot) {
+			*terminal = 1;
+			break;
+		}
+	}
+}
+
+/* Refill the replay buffer with new generations from data prompts. */
+static int
+finetune_sample_round(struct finetune *ft, struct rng *rng, char **cause)
+{
+	int P = ft->o.prompt_tokens;
+
+	for (int i = 0; i < ft->o.samples_per_round; i++) {
+		size_t start = (size_t)rng_below(rng, ft->train->n - (size_t)P - 1);
+		struct sm_traj t;
+
+		if (finetune_sample(ft->model, ft->tok, ft->train->tokens + start, P,
+		    ft->o.window, rng_u64(rng), &t, cause) != 0)
+			return -1;
+		sm_traj_release(&ft->replay[ft->replay_head]);
+		ft->replay[ft->replay_head] = t;
+		ft->replay_head = (ft->replay_head + 1) % ft->replay_cap;
+		if (ft->replay_n < ft->replay_cap)
+			ft->replay_n++;
+	}
+	return 0;
+}
+
+/* Mean per-token cross-entropy of data windows (no noise) under the model. */
+static int
+finetune_eval(struct finetune *ft, float *loss, char **cause)
+{
+	const struct train_data *d = ft->val;
+	int P = ft->o.prompt_tokens, B = ft->o.batch_size, bksp = tokenizer_bksp(ft->tok);
+	const struct gpt_config *cfg = gpt_config(ft->model);
+	double sum = 0;
+	long steps = 0;
+	size_t span;
+
+	if (d == NULL || d->n < (size_t)(P + ft->o.window + 2))
+		return 1;
+	span = d->n - (size_t)P - (size_t)ft->o.window - 1;
+	for (int k = 0; k < ft->o.eval_batches; k++) {
+		struct sm_traj t[64];
+		const struct sm_traj *tp[64];
+		struct sm_batch b;
+		struct sm_params p;
+		struct sm_stats st;
+		int n = B > 64 ? 64 : B;
+
+		for (int i = 0; i < n; i++) {
+			const int *prompt, *cont;
+			int nc, term;
+			size_t start = span * (size_t)(k * n + i) /
+			    (size_t)(ft->o.eval_batches * n);
+			finetune_window(ft, d, start, &prompt, &cont, &nc, &term);
+			t[i].prompt = (int *)(uintptr_t)prompt;
+			t[i].n_prompt = P;
+			t[i].actions = (int *)(uintptr_t)cont;
+			t[i].credit = NULL;
+			t[i].n_actions = nc;
+			t[i].is_data = 1;
+			t[i].terminal = term;
+			tp[i] = &t[i];
+		}
+		if (sm_batch_build(tp, n, bksp, cfg->max_seq_len * 2, &b, cause) != 0)
+			return -1;
+		memset(&p, 0, sizeof p);
+		p.gamma = ft->o.sm.gamma;
+		p.bc_weight = 1.0;
+		if (gpt_forward(ft->model, b.ids, b.pos, b.parent, b.B, b.T, cause) != 0 ||
+		    sm_loss(&b, gpt_logits(ft->model), gpt_dlogits(ft->model),
+		    cfg->vocab_size, cfg->padded_vocab_size, bksp, &p, &st, cause) != 0) {
+			sm_batch_release(&b);
+			return -1;
+		}
+		sum += st.bc;
+		steps++;
+		sm_batch_release(&b);
+	}
+	*loss = (float)(sum / (double)steps);
+	return 0;
+}
+
+/* MLE step: plain next-token cross-entropy on windows of prompt+window tokens. */
+static int
+finetune_mle_batch(struct finetune *ft, struct rng *rng, struct finetune_progress *pr,
+    char **cause)
+{
+	int B = ft->o.batch_size, T = ft->o.prompt_tokens + ft->o.window;
+	int *in = malloc((size_t)B * T * sizeof *in), *tg = malloc((size_t)B * T * sizeof *tg);
+	int ret = -1;
+
+	if (in == NULL || tg == NULL) {
+		util_error(cause, "out of memory");
+		goto out;
+	}
+	for (int b = 0; b < B; b++) {
+		size_t s = (size_t)rng_below(rng, ft->train->n - (size_t)T - 1);
+		for (int t = 0; t < T; t++) {
+			in[b * T + t] = ft->train->tokens[s + (size_t)t];
+			tg[b * T + t] = t + 1 < ft->o.prompt_tokens ? -1 :
+			    ft->train->tokens[s + (size_t)t + 1];
+		}
+	}
+	if (gpt_forward(ft->model, in, NULL, NULL, B, T, cause) != 0)
+		goto out;
+	pr->sm.bc = gpt_loss_ce(ft->model, tg);
+	pr->sm.loss = pr->sm.bc;
+	pr->tokens_per_s = (double)B * T;
+	ret = 0;
+out:
+	free(in);
+	free(tg);
+	return ret;
+}
+
+/* One optimisation step (and a sampling round when due). */
+int
+finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
+{
+	const struct finetune_options *o = &ft->o;
+	const struct gpt_config *cfg = gpt_config(ft->model);
+	int bksp = tokenizer_bksp(ft->tok), eot = tokenizer_eot(ft->tok);
+	int use_model = o->method == FINETUNE_SM && ft->step >= o->bc_warmup;
+	struct gpt_adamw adam;
+	struct train_options lo;
+	struct rng rng;
+	double t0;
+	int r;
+
+	memset(pr, 0, sizeof *pr);
+	if (ft->step >= o->steps)
+		return 1;
+	rng_init(&rng, o->seed * 0x9e3779b97f4a7c15ULL + (uint64_t)ft->step);
+	if (use_model && (ft->replay_n == 0 ||
+	    (o->sample_every > 0 && (ft->step - o->bc_warmup) % o->sample_every == 0))) {
+		t0 = util_now();
+		if (finetune_sample_round(ft, &rng, cause) != 0)
+			return -1;
+		pr->sampled = 1;
+		pr->sample_seconds = util_now() - t0;
+	}
+	t0 = util_now();
+	if (o->method == FINETUNE_MLE) {
+		if (finetune_mle_batch(ft, &rng, pr, cause) != 0)
+			return -1;
+	} else {
+		int B = o->batch_size, nm = use_model && ft->replay_n > 0 ? B / 2 : 0;
+		int nd = B - nm;
+		struct sm_traj *data = calloc((size_t)nd, sizeof *data);
+		const struct sm_traj **tp = calloc((size_t)B, sizeof *tp);
+		struct sm_batch b;
+		struct sm_params p = o->sm;
+
+		if (data == NULL || tp == NULL) {
+			free(data);
+			free(tp);
+			return util_error(cause, "out of memory");
+		}
+		for (int i = 0; i < nd; i++) {
+			const int *prompt, *cont;
+			int nc, term;
+			size_t start = (size_t)rng_below(&rng, ft->train->n -
+			    (size_t)o->prompt_tokens - 1);
+			finetune_window(ft, ft->train, start, &prompt, &cont, &nc, &term);
+			if (sm_augment(prompt, o->prompt_tokens, cont, nc, term, o->p_noise,
+			    o->burst_mean, ft->noise_cdf, cfg->vocab_size, eot, bksp, &rng,
+			    &data[i], cause) != 0) {
+				for (int k = 0; k < i; k++)
+					sm_traj_release(&data[k]);
+				free(data);
+				free(tp);
+				return -1;
+			}
+			tp[i] = &data[i];
+		}
+		for (int i = 0; i < nm; i++)
+			tp[nd + i] = &ft->replay[rng_below(&rng, (uint64_t)ft->replay_n)];
+		if (o->method == FINETUNE_BC || !use_model) {
+			p.bc_weight = 1.0;
+			p.sm_weight = 0.0;
+		} else {
+			p.bc_weight = o->bc_mix;
+			p.sm_weight = 1.0 - o->bc_mix;
+		}
+		r = sm_batch_build(tp, B, bksp, 4 * cfg->max_seq_len, &b, cause);
+		if (r == 0) {
+			r = gpt_forward(ft->model, b.ids, b.pos, b.parent, b.B, b.T, cause);
+			if (r == 0)
+				r = sm_loss(&b, gpt_logits(ft->model), gpt_dlogits(ft->model),
+				    cfg->vocab_size, cfg->padded_vocab_size, bksp, &p, &pr->sm,
+				    cause);
+			pr->tokens_per_s = (double)b.B * b.T;
+			sm_batch_release(&b);
+		}
+		for (int i = 0; i < nd; i++)
+			sm_traj_release(&data[i]);
+		free(data);
+		free(tp);
+		if (r != 0)
+			return -1;
+	}
+	if (gpt_zero_grad(ft->model, cause) != 0 || gpt_backward(ft->model, cause) != 0)
+		return -1;
+	train_options_defaults(&lo);
+	lo.lr = o->lr;
+	lo.min_lr_frac = o->min_lr_frac;
+	lo.warmup = o->warmup;
+	lo.steps = o->steps;
+	adam.lr = train_lr(&lo, ft->step);
+	adam.beta1 = o->beta1;
+	adam.beta2 = o->beta2;
+	adam.eps = o->eps;
+	adam.weight_decay = o->weight_decay;
+	adam.grad_clip = o->grad_clip;
+	r = gpt_update(ft->model, &adam, ft->step + 1, &pr->grad_norm, cause);
+	if (r < 0)
+		return -1;
+	if (!isfinite(pr->sm.loss))
+		r = 1;
+	if (r == 1)
+		util_log(UTIL_LOG_WARN, "fine-tune step %ld skipped: loss %g, gradient norm "
+		    "%g (not finite)", ft->step + 1, pr->sm.loss, (double)pr->grad_norm);
+	pr->skipped = r;
+	pr->lr = adam.lr;
+	pr->step_seconds = util_now() - t0;
+	pr->tokens_per_s /= pr->step_seconds > 0 ? pr->step_seconds : 1;
+	__atomic_store_n(&ft->step, ft->step + 1, __ATOMIC_RELAXED);
+	pr->step = ft->step;
+	pr->steps = o->steps;
+	pr->elapsed = util_now() - ft->t_start;
+	pr->eta = pr->elapsed / (double)(ft->step - ft->start_step) *
+	    (double)(o->steps - ft->step);
+	if (o->publish_every > 0 && ft->step % o->publish_every == 0 &&
+	    finetune_publish(ft, cause) != 0)
+		return -1;
+	pr->version = ft->version;
+	pr->best_val_loss = ft->best_val;
+	if ((o->eval_every > 0 && ft->step % o->eval_every == 0) || ft->step == o->steps) {
+		r = finetune_eval(ft, &pr->val_loss, cause);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			pr->has_val = 1;
+			if (ft->rec != NULL)
+				record_set(ft->rec, "val_loss", "%.6f", (double)pr->val_loss);
+			if (pr->val_loss < ft->best_val) {
+				ft->best_val = pr->val_loss;
+				pr->best_val_loss = ft->best_val;
+				if (ft->rec != NULL) {
+					record_set(ft->rec, "best_val_loss", "%.6f",
+					    (double)ft->best_val);
+					record_set(ft->rec, "steps", "%ld", ft->step);
+				}
+				if (ft->best_path != NULL) {
+					if (checkpoint_save(ft->best_path, ft->model, ft->tok,
+					    ft->rec, cause) != 0)
+						return -1;
+					pr->saved_best = 1;
+				}
+			}
+		}
+	}
+	if (o->save_every > 0 && ft->step % o->save_every == 0 && ft->step != o->steps &&
+	    finetune_save(ft, cause) != 0)
+		return -1;
+	return ft->step >= o->steps ? 1 : 0;
+}
+
+/* Latest checkpoint and optimizer state. */
+int
+finetune_save(struct finetune *ft, char **cause)
+{
+	char *opt;
+	int r;
+
+	if (ft->out_path == NULL)
+		return 0;
+	if (ft->rec != NULL)
+		record_set(ft->rec, "steps", "%ld", ft->step);
+	if (checkpoint_save(ft->out_path, ft->model, ft->tok, ft->rec, cause) != 0)
+		return -1;
+	if (asprintf(&opt, "%s.opt", ft->out_path) < 0)
+		return util_error(cause, "out of memory");
+	r = checkpoint_save_optim(opt, ft->model, ft->step, cause);
+	free(opt);
+	return r;
+}
+
+/* Run to completion here; *stop (may be NULL) ends the run early. Saves at the end. */
+int
+finetune_run(struct finetune *ft, finetune_cb cb, void *arg, volatile int *stop,
+    char **cause)
+{
+	struct finetune_progress pr;
+	int r = 0;
+
+	ft->t_start = util_now();
+	while (ft->step < ft->o.steps && (stop == NULL || !*stop)) {
+		r = finetune_step(ft, &pr, cause);
+		if (r < 0)
+			return -1;
+		if (cb != NULL)
+			cb(&pr, arg);
+	}
+	return finetune_save(ft, cause);
+}
+
+/* The trainer thread. */
+static void *
+finetune_thread(void *arg)
+{
+	struct finetune *ft = arg;
+	struct finetune_progress pr;
+	char *cause = NULL;
+	int r = 0;
+
+	ft->t_start = util_now();
+	for (;;) {
+		pthread_mutex_lock(&ft->lock);
+		while (ft->pause_req && !ft->stop_req) {
+			ft->state = FINETUNE_PAUSED;
+			pthread_cond_wait(&ft->cond, &ft->lock);
+		}
+		if (ft->stop_req || ft->step >= ft->o.steps) {
+			pthread_mutex_unlock(&ft->lock);
+			break;
+		}
+		ft->state = FINETUNE_RUNNING;
+		pthread_mutex_unlock(&ft->lock);
+		r = finetune_step(ft, &pr, &cause);
+		if (r < 0)
+			break;
+		if (ft->cb != NULL)
+			ft->cb(&pr, ft->cb_arg);
+	}
+	if (r >= 0 && finetune_save(ft, &cause) != 0)
+		r = -1;
+	pthread_mutex_lock(&ft->lock);
+	ft->state = r < 0 ? FINETUNE_FAILED : FINETUNE_DONE;
+	ft->error = cause;
+	pthread_cond_broadcast(&ft->cond);
+	pthread_mutex_unlock(&ft->lock);
+	return NULL;
+}
+
+/* Start the trainer thread. */
+int
+finetune_start(struct finetune *ft, finetune_cb cb, void *arg, char **cause)
+{
+	if (ft->thread_started)
+		return util_error(cause, "the fine-tune is already running");
+	ft->cb = cb;
+	ft->cb_arg = arg;
+	ft->state = FINETUNE_RUNNING;
+	if (pthread_create(&ft->thread, NULL, finetune_thread, ft) != 0) {
+		ft->state = FINETUNE_FAILED;
+		return util_error(cause, "cannot start the fine-tune thread");
+	}
+	ft->thread_started = 1;
+	return 0;
+}
+
+/* Ask the thread to pause after the current step. */
+void
+finetune_pause(struct finetune *ft)
+{
+	pthread_mutex_lock(&ft->lock);
+	ft->pause_req = 1;
+	pthread_mutex_unlock(&ft->lock);
+}
+
+/* Let a paused thread go on. */
+void
+finetune_resume(struct finetune *ft)
+{
+	pthread_mutex_lock(&ft->lock);
+	ft->pause_req = 0;
+	pthread_cond_broadcast(&ft->cond);
+	pthread_mutex_unlock(&ft->lock);
+}
+
+/* Ask the thread to stop after the current step (it saves). */
+void
+finetune_stop(struct finetune *ft)
+{
+	pthread_mutex_lock(&ft->lock);
+	ft->stop_req = 1;
+	pthread_cond_broadcast(&ft->cond);
+	pthread_mutex_unlock(&ft->lock);
+}
+
+/* Wait for the thread. */
+int
+finetune_join(struct finetune *ft, char **cause)
+{
+	if (!ft->thread_started)
+		return 0;
+	pthread_join(ft->thread, NULL);
+	ft->thread_started = 0;
+	if (ft->state == FINETUNE_FAILED)
+		return util_error(cause, "%s", ft->error != NULL ? ft->error : "failed");
+	return 0;
+}
+
+/* Current state. */
+enum finetune_state
+finetune_get_state(const struct finetune *ft)
+{
+	enum finetune_state s;
+
+	pthread_mutex_lock((pthread_mutex_t *)(uintptr_t)&ft->lock);
+	s = ft->state;
+	pthread_mutex_unlock((pthread_mutex_t *)(uintptr_t)&ft->lock);
+	return s;
+}
+
+/* Steps done (read between steps or for display). */
+long
+finetune_steps_done(const struct finetune *ft)
+{
+	return __atomic_load_n(&ft->step, __ATOMIC_RELAXED);
+}

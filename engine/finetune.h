@@ -1,0 +1,128 @@
+/*
+ * finetune.h: fine-tuning a model with SequenceMatch, BC or MLE, as an object
+ * that a command runs to completion or that the UI drives from a thread
+ * (start, pause, resume, stop, progress callbacks), publishing immutable,
+ * reference-counted weight snapshots that a concurrent generator picks up.
+ */
+#ifndef SEQMATCH_FINETUNE_H
+#define SEQMATCH_FINETUNE_H
+
+#include <stdint.h>
+
+#include "sm.h"
+
+struct gpt_model;
+struct tokenizer;
+struct record;
+struct train_data;
+
+enum finetune_method { FINETUNE_SM, FINETUNE_BC, FINETUNE_MLE };
+
+struct finetune_options {
+	enum finetune_method method;
+	struct sm_params sm;     /* gamma, c, beta, v_term (bc/sm weights are set per step) */
+	int batch_size;          /* trajectories per step (data, plus model ones for sm) */
+	int prompt_tokens;       /* prompt length of each trajectory */
+	int window;              /* data tokens after the prompt */
+	long steps;              /* total optimiser steps (across resumes) */
+	float lr, min_lr_frac, weight_decay, beta1, beta2, eps, grad_clip;
+	long warmup;             /* learning-rate warm-up steps */
+	long bc_warmup;          /* sm: BC-only steps first */
+	double bc_mix;           /* sm: weight of BC after bc_warmup (SM gets 1 - bc_mix) */
+	double p_noise;          /* noise bursts per data position */
+	double burst_mean;       /* mean burst length */
+	int unigram_noise;       /* noise from the data's unigram distribution */
+	int sample_every;        /* k_sample: new model samples every N steps */
+	int samples_per_round;   /* sequences generated per round */
+	int replay_rounds;       /* FIFO size in rounds */
+	long eval_every;         /* validation every N steps (0: at the end) */
+	int eval_batches;
+	long save_every;         /* latest checkpoint every N steps (0: at the end) */
+	int publish_every;       /* a weight snapshot every N steps */
+	uint64_t seed;
+};
+
+void finetune_options_defaults(struct finetune_options *o);
+const char *finetune_method_name(enum finetune_method m);
+int finetune_method_parse(const char *s, enum finetune_method *m);
+/* Write every option into a training record. */
+void finetune_options_record(const struct finetune_options *o, struct record *rec);
+
+/* What one step did (given to the progress callback). */
+struct finetune_progress {
+	long step, steps;
+	struct sm_stats sm;      /* loss terms of this step */
+	float grad_norm, lr;
+	int skipped;             /* NaN/Inf: the update was skipped */
+	int sampled;             /* model samples were generated before this step */
+	double sample_seconds;   /* time spent generating them */
+	double step_seconds;     /* the optimisation step alone */
+	double tokens_per_s;     /* input positions per second of the step */
+	double elapsed, eta;
+	long version;            /* weights version last published */
+	int has_val;
+	float val_loss, best_val_loss;
+	int saved_best;
+};
+
+typedef void (*finetune_cb)(const struct finetune_progress *p, void *arg);
+
+/* Immutable weights shared between the trainer and generators. */
+struct snapshot {
+	struct gpt_model *model; /* parameters only; <bksp> trained */
+	long version;            /* increases with each publication */
+	long step;
+	int refs;                /* atomic */
+};
+
+struct snapshot *snapshot_ref(struct snapshot *s);
+void snapshot_unref(struct snapshot *s);
+
+enum finetune_state {
+	FINETUNE_IDLE, FINETUNE_RUNNING, FINETUNE_PAUSED, FINETUNE_DONE,
+	FINETUNE_FAILED
+};
+
+struct finetune;
+
+/*
+ * A fine-tune of model (taken over: freed by finetune_free) with tokenizer tok
+ * on train (and val, may be empty) data token streams. rec is updated and
+ * written into checkpoints. start_step > 0 resumes (the optimizer state must be
+ * loaded in the model already). out_path: latest checkpoint (+ ".opt"),
+ * best_path: best by validation (may be NULL).
+ */
+struct finetune *finetune_new(struct gpt_model *model, const struct tokenizer *tok,
+    const struct train_data *train, const struct train_data *val,
+    const struct finetune_options *o, struct record *rec, const char *out_path,
+    const char *best_path, long start_step, char **cause);
+void finetune_free(struct finetune *ft);
+
+/* One step on the calling thread (not while the thread runs). 1 when done. */
+int finetune_step(struct finetune *ft, struct finetune_progress *p, char **cause);
+/* Run in a thread until the steps are done or finetune_stop. */
+int finetune_start(struct finetune *ft, finetune_cb cb, void *arg, char **cause);
+void finetune_pause(struct finetune *ft);
+void finetune_resume(struct finetune *ft);
+void finetune_stop(struct finetune *ft);
+/* Wait for the thread; 0 on success, -1 with its error. */
+int finetune_join(struct finetune *ft, char **cause);
+enum finetune_state finetune_get_state(const struct finetune *ft);
+long finetune_steps_done(const struct finetune *ft);
+/* Run to completion on the calling thread (stop flag checked between steps). */
+int finetune_run(struct finetune *ft, finetune_cb cb, void *arg,
+    volatile int *stop, char **cause);
+/* Save latest checkpoint and optimizer state now (between steps). */
+int finetune_save(struct finetune *ft, char **cause);
+/* The latest published weights (a reference: snapshot_unref when done). */
+struct snapshot *finetune_snapshot(struct finetune *ft);
+
+/*
+ * Generate one model trajectory (prompt + actions, with <bksp>) at
+ * temperature 1 with no filters, for the replay buffer.
+ */
+int finetune_sample(const struct gpt_model *m, const struct tokenizer *tok,
+    const int *prompt, int n_prompt, int max_tokens, uint64_t seed,
+    struct sm_traj *out, char **cause);
+
+#endif
