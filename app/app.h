@@ -17,6 +17,8 @@ int cmd_generate(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
+int cmd_mauve(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Print "seqmatch: message" on stderr (restoring the terminal first) and exit 1. */
 void app_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

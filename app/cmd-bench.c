@@ -24,6 +24,7 @@
 #include "gpt.h"
 #include "options.h"
 #include "rng.h"
+#include "sm.h"
 #include "util.h"
 
 struct cmd_bench_config {
@@ -34,6 +35,7 @@ struct cmd_bench_config {
 
 struct cmd_bench_result {
 	double step_s, train_tok_s, train_gflops, train_frac;
+	double sm_step_s, sm_ratio;
 	double gen_tok_s, gen_gbs, gen_frac, weight_bytes;
 	int gen_tokens;
 };
@@ -61,6 +63,77 @@ cmd_bench_matmul_params(const struct gpt_config *c)
 {
 	double C = c->channels;
 	return (double)c->num_layers * 12.0 * C * C + (double)c->padded_vocab_size * C;
+}
+
+/*
+ * Time SequenceMatch steps over the same B x T input positions as the MLE
+ * step: B trajectories (half data, half model) of a prompt and actions with
+ * about 10% <bksp>, each laid out into exactly T inputs (a tree mask).
+ */
+static int
+cmd_bench_sm_step(struct gpt_model *m, int B, int T, int steps, double *sec,
+    char **cause)
+{
+	const struct gpt_config *c = gpt_config(m);
+	struct sm_traj *tr = xcalloc((size_t)B, sizeof *tr);
+	const struct sm_traj **tp = xcalloc((size_t)B, sizeof *tp);
+	struct gpt_adamw adam = { 1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f };
+	struct sm_params p;
+	struct sm_stats st;
+	struct sm_batch b;
+	struct rng rng;
+	int P = 8, bksp = c->vocab_size, ret = -1;
+	double t0 = 0;
+	float gn;
+
+	rng_init(&rng, 11);
+	sm_params_defaults(&p);
+	p.bc_weight = 0.001;
+	for (int i = 0; i < B; i++) {
+		int n = 0, typed = 0, depth = P;
+		tr[i].prompt = xmalloc((size_t)P * sizeof(int));
+		tr[i].actions = xmalloc((size_t)(2 * T) * sizeof(int));
+		for (int k = 0; k < P; k++)
+			tr[i].prompt[k] = (int)rng_below(&rng, (uint64_t)c->vocab_size);
+		tr[i].n_prompt = P;
+		while (typed < T - P) {
+			if (depth > P && rng_below(&rng, 10) == 0) {
+				tr[i].actions[n++] = bksp;
+				depth--;
+			} else {
+				tr[i].actions[n++] = (int)rng_below(&rng,
+				    (uint64_t)c->vocab_size - 1);
+				typed++;
+				depth++;
+			}
+		}
+		tr[i].n_actions = n;
+		tr[i].is_data = i % 2 == 0;
+		tp[i] = &tr[i];
+	}
+	if (sm_batch_build(tp, B, bksp, T, &b, cause) != 0)
+		goto out;
+	for (int s = 0; s <= steps; s++) {
+		if (s == 1)
+			t0 = util_now();
+		if (gpt_forward(m, b.ids, b.pos, b.parent, b.B, b.T, cause) != 0 ||
+		    sm_loss(&b, gpt_logits(m), gpt_dlogits(m), c->vocab_size,
+		    c->padded_vocab_size, bksp, &p, &st, cause) != 0 ||
+		    gpt_zero_grad(m, cause) != 0 || gpt_backward(m, cause) != 0 ||
+		    gpt_update(m, &adam, s + 1, &gn, cause) < 0) {
+			sm_batch_release(&b);
+			goto out;
+		}
+	}
+	*sec = (util_now() - t0) / steps;
+	sm_batch_release(&b);
+	ret = 0;
+out:
+	for (int i = 0; i < B; i++)
+		sm_traj_release(&tr[i]);
+	free(tr);
+	free(tp);
+	return ret;
 }
 
 /* Time training steps and generation for one configuration. */
@@ -102,6 +175,9 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, double p
 			goto out;
 	}
 	r->step_s = (util_now() - t0) / steps;
+	if (cmd_bench_sm_step(m, B, T, steps, &r->sm_step_s, cause) != 0)
+		goto out;
+	r->sm_ratio = r->sm_step_s / r->step_s;
 	r->train_tok_s = N / r->step_s;
 	flops_per_token = 6.0 * cmd_bench_matmul_params(c) +
 	    12.0 * c->num_layers * (double)T * c->channels;
@@ -215,30 +291,34 @@ cmd_bench(int argc, char **argv)
 		}
 		if (!json)
 			printf("%s: train step %.3f s, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of "
-			    "peak; generate %.1f tokens/s, %.1f GB/s = %.0f%% of bandwidth\n",
+			    "peak; SequenceMatch step %.3f s = %.2fx; generate %.1f tokens/s, "
+			    "%.1f GB/s = %.0f%% of bandwidth\n",
 			    bc->name, res[i].step_s, res[i].train_tok_s, res[i].train_gflops,
-			    100 * res[i].train_frac, res[i].gen_tok_s, res[i].gen_gbs,
-			    100 * res[i].gen_frac);
+			    100 * res[i].train_frac, res[i].sm_step_s, res[i].sm_ratio,
+			    res[i].gen_tok_s, res[i].gen_gbs, 100 * res[i].gen_frac);
 	}
 	if (json) {
 		const struct cmd_bench_result *main_r = &res[nconf - 1];
 		printf("{\"openblas_core\": \"%s\", \"threads\": %d, \"sgemm_gflops\": %.2f, "
 		    "\"bandwidth_gbs\": %.2f, \"train_peak_fraction\": %.4f, "
-		    "\"generate_bandwidth_fraction\": %.4f, \"models\": [",
+		    "\"generate_bandwidth_fraction\": %.4f, \"sm_step_ratio\": %.4f, "
+		    "\"models\": [",
 		    cpu_blas_core(), cpu_threads(), peak, bw, main_r->train_frac,
-		    main_r->gen_frac);
+		    main_r->gen_frac, main_r->sm_ratio);
 		for (int i = 0; i < nconf; i++)
 			printf("%s{\"name\": \"%s\", \"layers\": %d, \"channels\": %d, "
 			    "\"heads\": %d, \"vocab\": %d, \"B\": %d, \"T\": %d, "
 			    "\"train_step_s\": %.4f, \"train_tokens_per_s\": %.1f, "
 			    "\"train_gflops\": %.2f, \"train_peak_fraction\": %.4f, "
+			    "\"sm_step_s\": %.4f, \"sm_step_ratio\": %.4f, "
 			    "\"generate_tokens_per_s\": %.2f, \"generate_gbs\": %.2f, "
 			    "\"generate_bandwidth_fraction\": %.4f, \"weight_bytes\": %.0f}",
 			    i ? ", " : "", configs[i].name, configs[i].cfg.num_layers,
 			    configs[i].cfg.channels, configs[i].cfg.num_heads,
 			    configs[i].cfg.vocab_size, configs[i].B, configs[i].T,
 			    res[i].step_s, res[i].train_tok_s, res[i].train_gflops,
-			    res[i].train_frac, res[i].gen_tok_s, res[i].gen_gbs,
+			    res[i].train_frac, res[i].sm_step_s, res[i].sm_ratio,
+			    res[i].gen_tok_s, res[i].gen_gbs,
 			    res[i].gen_frac, res[i].weight_bytes);
 		printf("]}\n");
 	}

@@ -62,6 +62,8 @@ static const struct main_cmd main_cmds[] = {
 	{ "generate", cmd_generate, "write text from a model, given a prompt" },
 	{ "tokenize", cmd_tokenize, "print the token ids and pieces of a text" },
 	{ "bench", cmd_bench, "measure this machine: sgemm, bandwidth, training, generation" },
+	{ "mauve", cmd_mauve, "MAUVE between two feature matrices (.npy)" },
+	{ "eval", cmd_eval, "generate from held-out prompts; MAUVE and text statistics" },
 };
 #define MAIN_NCMDS (sizeof main_cmds / sizeof main_cmds[0])
 
