@@ -1,10 +1,11 @@
 /*
  * test-finetune.c: SequenceMatch fine-tuning end to end, on a planted
- * mistake: in the corpus 'b' never follows 'a'; a briefly trained base model
- * still writes "ab". After a short fine-tune (BC warm-up, then SequenceMatch)
- * the model puts more probability on <bksp> right after "ab" than after
- * allowed pairs, erases "ab" in its generations, and its final texts hold
- * fewer "ab" than the base model's (fixed seeds).
+ * mistake: the corpus holds only the letters a-d, and a briefly trained base
+ * model still writes other bytes. After a short fine-tune (BC warm-up, then
+ * SequenceMatch, uniform noise) the model puts far more probability on <bksp>
+ * right after an off-corpus token than after a letter, erases such tokens as
+ * it writes them, and fewer stay in its final texts than in the base model's
+ * (fixed seeds; rates measured, not stored).
  */
 #include "config.h"
 
@@ -74,54 +75,81 @@ p_bksp_after(const struct gpt_model *m, const struct tokenizer *tok, const char 
 	return p;
 }
 
-struct text_acc {
-	char buf[512];
-	int len;
-	int removed;	/* "ab" erased: the 'b' after an 'a' */
-	const struct tokenizer *tok;
+/* Whether a byte occurs in the corpus (letters a-d and newlines). */
+static int
+in_corpus(int byte)
+{
+	return (byte >= 'a' && byte <= 'd') || byte == '\n';
+}
+
+struct gen_stats {
+	int typed_bad, erased_bad;	/* off-corpus tokens typed, erased right away */
+	int typed_good, erased_good;	/* the same for corpus letters */
+	int final_bad, final_len;	/* in the final texts */
 };
 
-/* Keep the effective text of a generation. */
+struct text_acc {
+	int buf[512];
+	int len;
+	int last_typed;			/* the token just appended, or -1 */
+	struct gen_stats *g;
+};
+
+/* Follow a generation: what was typed, what was erased at once, what stayed. */
 static int
 text_cb(const struct generate_event *ev, void *arg)
 {
 	struct text_acc *a = arg;
+
 	if (ev->type == GENERATE_EVENT_APPEND && a->len < 500) {
-		size_t n;
-		const uint8_t *p = tokenizer_piece(a->tok, ev->token, &n);
-		if (n == 1)
-			a->buf[a->len++] = (char)p[0];
+		a->buf[a->len++] = ev->token;
+		if (in_corpus(ev->token))
+			a->g->typed_good++;
+		else
+			a->g->typed_bad++;
+		a->last_typed = ev->token;
 	} else if (ev->type == GENERATE_EVENT_ERASE && a->len > 0) {
-		if (a->len >= 2 && a->buf[a->len - 1] == 'b' && a->buf[a->len - 2] == 'a')
-			a->removed++;
+		if (a->last_typed >= 0) {
+			if (in_corpus(a->last_typed))
+				a->g->erased_good++;
+			else
+				a->g->erased_bad++;
+		}
 		a->len--;
+		a->last_typed = -1;
+	} else if (ev->type == GENERATE_EVENT_STOP) {
+		for (int i = 0; i < a->len; i++)
+			a->g->final_bad += !in_corpus(a->buf[i]);
+		a->g->final_len += a->len;
 	}
 	return 0;
 }
 
-/* "ab" per 100 letters of final text over 40 seeded generations; *removed: erased "ab". */
-static double
-forbidden_rate(const struct gpt_model *m, const struct tokenizer *tok, int *removed)
+/*
+ * 40 seeded generations of 40 tokens after "ca", hot and unfiltered
+ * (temperature 1.5, no top-k/top-p/min-p) so that mistakes get typed.
+ */
+static void
+gen_stats(const struct gpt_model *m, const struct tokenizer *tok, struct gen_stats *g)
 {
 	struct sampler_params sp;
-	int prompt[2] = { 'c', 'a' }, ab = 0, letters = 0;
+	int prompt[2] = { 'c', 'a' };
 
 	sampler_defaults(&sp);
 	sp.max_tokens = 40;
-	*removed = 0;
+	sp.temperature = 1.5;
+	sp.top_k = 0;
+	sp.top_p = 1.0;
+	sp.min_p = 0.0;
+	memset(g, 0, sizeof *g);
 	for (int s = 1; s <= 40; s++) {
 		struct text_acc a;
 		memset(&a, 0, sizeof a);
-		a.tok = tok;
-		a.buf[a.len++] = 'a';
+		a.g = g;
+		a.last_typed = -1;
 		sp.seed = s;
 		generate_run(m, tok, &sp, prompt, 2, text_cb, &a, NULL, NULL);
-		for (int i = 1; i < a.len; i++)
-			ab += a.buf[i - 1] == 'a' && a.buf[i] == 'b';
-		*removed += a.removed;
-		letters += a.len - 1;
 	}
-	return letters > 0 ? 100.0 * ab / letters : 0;
 }
 
 /* Copy a model's weights into a new model. */
@@ -148,8 +176,8 @@ main(void)
 	struct finetune_options o;
 	struct finetune *ft;
 	struct record rec;
-	double base_rate, sm_rate, p_ab, p_ok;
-	int base_removed, sm_removed;
+	double p_bad, p_ok;
+	struct gen_stats gb, gs;
 	char dir[] = "/tmp/seqmatch-test-ft.XXXXXX", path[300];
 
 	if (mkdtemp(dir) == NULL)
@@ -157,7 +185,7 @@ main(void)
 	snprintf(path, sizeof path, "%s/base.bin", dir);
 	docs[0] = text;
 	lens[0] = len;
-	tokenizer_train((const uint8_t *)text, len, 262, &tok, &cause);
+	tokenizer_train((const uint8_t *)text, len, 257, &tok, &cause);
 	train_data_build(tok, docs, lens, 1, &d, &cause);
 	cfg.vocab_size = tokenizer_vocab_size(tok);
 	cfg.padded_vocab_size = (cfg.vocab_size + 1 + 63) / 64 * 64;
@@ -181,46 +209,56 @@ main(void)
 	tr.rec = &rec;
 	tr.out_path = path;
 	tap_ok(train_run(&tr, &cause) == 25, "base model trained 25 steps");
-	base_rate = forbidden_rate(base, tok, &base_removed);
+	gen_stats(base, tok, &gb);
 
 	/* SequenceMatch fine-tune of a copy. */
 	m = clone_model(base);
 	finetune_options_defaults(&o);
-	o.steps = 600;
-	o.bc_warmup = 450;
-	o.p_noise = 0.25;
-	o.unigram_noise = 1;
-	o.lr = 4e-3f;
+	o.steps = 300;
+	o.bc_warmup = 150;
+	o.p_noise = 0.1;
+	o.lr = 3e-3f;
 	o.prompt_tokens = 4;
-	o.window = 16;
+	o.window = 24;
 	o.batch_size = 16;
 	o.eval_every = 0;
 	o.seed = 9;
 	ft = finetune_new(m, tok, &d, NULL, &o, NULL, NULL, NULL, 0, &cause);
 	tap_ok(ft != NULL, "fine-tune created: %s", ft ? "ok" : cause);
-	tap_ok(finetune_run(ft, NULL, NULL, NULL, &cause) == 0, "600 steps: 450 of BC "
+	tap_ok(finetune_run(ft, NULL, NULL, NULL, &cause) == 0, "300 steps: 150 of BC "
 	    "warm-up, then SequenceMatch");
 	{
 		struct snapshot *s = finetune_snapshot(ft);
-		sm_rate = forbidden_rate(s->model, tok, &sm_removed);
-		p_ab = (p_bksp_after(s->model, tok, "cdab") + p_bksp_after(s->model, tok,
-		    "dcab") + p_bksp_after(s->model, tok, "bbab")) / 3;
+		gen_stats(s->model, tok, &gs);
+		p_bad = (p_bksp_after(s->model, tok, "cdaX") + p_bksp_after(s->model, tok,
+		    "bc#") + p_bksp_after(s->model, tok, "dd7") + p_bksp_after(s->model,
+		    tok, "ab ")) / 4;
 		p_ok = (p_bksp_after(s->model, tok, "cdac") + p_bksp_after(s->model, tok,
-		    "dcad") + p_bksp_after(s->model, tok, "bbaa") + p_bksp_after(s->model,
-		    tok, "cdcb")) / 4;
+		    "bcd") + p_bksp_after(s->model, tok, "dda") + p_bksp_after(s->model,
+		    tok, "abb")) / 4;
 		snapshot_unref(s);
 	}
-	tap_diag("\"ab\" per 100 letters: base %.2f, SequenceMatch %.2f; P(<bksp>) after "
-	    "\"ab\" %.3f, after allowed pairs %.3f", base_rate, sm_rate, p_ab, p_ok);
-	tap_ok(base_rate > 0.2, "the base model makes the planted mistake (%.2f per 100)",
-	    base_rate);
-	tap_ok(sm_rate < base_rate / 2, "after SequenceMatch the final texts hold fewer "
-	    "\"ab\" (%.2f vs %.2f per 100)", sm_rate, base_rate);
-	tap_ok(p_ab > 1.5 * p_ok && p_ab > p_ok + 0.1, "P(<bksp>) right after \"ab\" "
-	    "(%.3f) is well above that after allowed pairs (%.3f)", p_ab, p_ok);
-	tap_ok(sm_removed > base_removed, "the fine-tuned model erases \"ab\" as it "
-	    "writes (%d times in 40 generations; the base model %d)", sm_removed,
-	    base_removed);
+	tap_diag("base: %d off-corpus tokens typed, %d erased at once; %.2f per 100 in "
+	    "the final texts", gb.typed_bad, gb.erased_bad,
+	    100.0 * gb.final_bad / (gb.final_len ? gb.final_len : 1));
+	tap_diag("fine-tuned: %d off-corpus typed, %d erased at once; corpus letters "
+	    "%d typed, %d erased at once; %.2f per 100 off-corpus in the final texts",
+	    gs.typed_bad, gs.erased_bad, gs.typed_good, gs.erased_good,
+	    100.0 * gs.final_bad / (gs.final_len ? gs.final_len : 1));
+	tap_diag("P(<bksp>) after an off-corpus token %.3f, after corpus letters %.3f",
+	    p_bad, p_ok);
+	tap_ok(gb.typed_bad > 0 && gb.erased_bad == 0, "the base model makes the "
+	    "planted mistake (%d off-corpus tokens) and never erases it", gb.typed_bad);
+	tap_ok(p_bad > p_ok + 0.3, "P(<bksp>) right after an off-corpus token (%.3f) is "
+	    "far above that after corpus letters (%.3f)", p_bad, p_ok);
+	tap_ok(gs.typed_bad > 0 && (gs.erased_bad * 2 >= gs.typed_bad &&
+	    (double)gs.erased_bad / gs.typed_bad > 2.0 * gs.erased_good /
+	    (gs.typed_good ? gs.typed_good : 1)), "the fine-tuned model erases the "
+	    "mistakes it types (%d of %d), far more often than letters (%d of %d)",
+	    gs.erased_bad, gs.typed_bad, gs.erased_good, gs.typed_good);
+	tap_ok((double)gs.final_bad / (gs.final_len ? gs.final_len : 1) <
+	    0.5 * gb.final_bad / (gb.final_len ? gb.final_len : 1), "fewer off-corpus "
+	    "tokens stay in the fine-tuned model's final texts");
 	finetune_free(ft);
 	gpt_free(base);
 	tokenizer_free(tok);
