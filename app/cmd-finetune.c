@@ -165,20 +165,6 @@ cmd_finetune_progress(const struct finetune_progress *p, void *arg)
 		    p->sm.bksp_p_clean, p->sm.bksp_p_noisy);
 }
 
-/* "x.bin" -> "x-best.bin", else "x.best". */
-static char *
-cmd_finetune_best_path(const char *out)
-{
-	size_t n = strlen(out);
-	char *s;
-
-	if (n > 4 && strcmp(out + n - 4, ".bin") == 0) {
-		if (asprintf(&s, "%.*s-best.bin", (int)(n - 4), out) < 0)
-			app_fatal("out of memory");
-	} else if (asprintf(&s, "%s.best", out) < 0)
-		app_fatal("out of memory");
-	return s;
-}
 
 /* Parse a double option into *out. */
 #define CMD_FT_DOUBLE(name, lo, hi, dst) do {					\
@@ -326,7 +312,7 @@ cmd_finetune(int argc, char **argv)
 		return APP_EXIT_USAGE;
 	}
 	if (best == NULL)
-		best = best_alloc = cmd_finetune_best_path(out);
+		best = best_alloc = options_best_path(out);
 	if (corpus_load(corpus_path, sep, &corpus, &cause) != 0) {
 		app_error("%s", cause);
 		goto out;

@@ -160,20 +160,6 @@ cmd_train_progress(const struct train_progress *p, void *arg)
 		    p->saved_best ? ", saved best" : "");
 }
 
-/* Default best-checkpoint path: "x.bin" -> "x-best.bin", else "x.best". */
-static char *
-cmd_train_best_path(const char *out)
-{
-	size_t n = strlen(out);
-	char *s;
-
-	if (n > 4 && strcmp(out + n - 4, ".bin") == 0) {
-		if (asprintf(&s, "%.*s-best.bin", (int)(n - 4), out) < 0)
-			app_fatal("out of memory");
-	} else if (asprintf(&s, "%s.best", out) < 0)
-		app_fatal("out of memory");
-	return s;
-}
 
 /* `seqmatch train`. */
 int
@@ -341,7 +327,7 @@ cmd_train(int argc, char **argv)
 		return APP_EXIT_USAGE;
 	}
 	if (best == NULL)
-		best = best_alloc = cmd_train_best_path(out);
+		best = best_alloc = options_best_path(out);
 
 	/* The corpus and its held-out split. */
 	if (corpus_load(corpus_path, sep, &corpus, &cause) != 0) {

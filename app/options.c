@@ -277,3 +277,18 @@ options_sampler_help(FILE *f)
 		fputc('\n', f);
 	}
 }
+
+/* The default best-checkpoint path next to the latest one. */
+char *
+options_best_path(const char *out)
+{
+	size_t n = strlen(out);
+	char *s;
+
+	if (n > 4 && strcmp(out + n - 4, ".bin") == 0) {
+		if (asprintf(&s, "%.*s-best.bin", (int)(n - 4), out) < 0)
+			app_fatal("out of memory");
+	} else if (asprintf(&s, "%s.best", out) < 0)
+		app_fatal("out of memory");
+	return s;
+}

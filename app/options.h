@@ -55,4 +55,7 @@ int options_sampler_set(struct sampler_params *p, const struct sampler_param *ro
 /* Print the sampler table as help lines: option, alias, default, range, help. */
 void options_sampler_help(FILE *f);
 
+/* The default best-checkpoint path: "x.bin" -> "x-best.bin", else "x.best" (xmalloc'd). */
+char *options_best_path(const char *out);
+
 #endif
