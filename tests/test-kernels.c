@@ -1017,6 +1017,8 @@ main(void)
 	test_ref_attention(2, 16, 32, 4, 1);
 	test_ref_attention(2, 7, 16, 2, 0);
 	test_ref_attention(2, 11, 24, 3, 1);
+	test_ref_attention(1, 150, 16, 2, 1);	/* three row blocks */
+	test_ref_attention(2, 130, 16, 2, 0);
 	test_ref_layernorm(14, 32);
 	test_ref_gelu(257);
 	test_ref_gelu(200003);	/* split across the pool */
