@@ -323,7 +323,6 @@ cmd_finetune(int argc, char **argv)
 	}
 	if (resume) {
 		char *opt_path;
-		const char *actions;
 
 		if (checkpoint_load(out, &model, &tok, &rec, &cause) != 0) {
 			app_error("--resume: %s", cause);
@@ -337,8 +336,7 @@ cmd_finetune(int argc, char **argv)
 			goto out;
 		}
 		free(opt_path);
-		actions = record_get(&rec, "actions");
-		gpt_set_bksp(model, actions != NULL && strcmp(actions, "bksp") == 0);
+
 		if (start >= o.steps) {
 			app_error("--resume: %s has already done %ld steps (--steps %ld)",
 			    out, start, o.steps);
@@ -346,13 +344,11 @@ cmd_finetune(int argc, char **argv)
 			goto out;
 		}
 	} else {
-		const char *actions;
 		if (checkpoint_load(base, &model, &tok, &rec, &cause) != 0) {
 			app_error("%s", cause);
 			goto out;
 		}
-		actions = record_get(&rec, "actions");
-		gpt_set_bksp(model, actions != NULL && strcmp(actions, "bksp") == 0);
+
 		record_set(&rec, "base_model", "%s", base);
 		record_set(&rec, "ft_corpus", "%s", corpus_path);
 		record_set(&rec, "ft_corpus_hash", "%016llx",

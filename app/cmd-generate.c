@@ -196,7 +196,6 @@ cmd_generate(int argc, char **argv)
 	struct tokenizer *tok = NULL;
 	struct cmd_generate_state st;
 	struct record rec;
-	const char *actions;
 	uint64_t seed;
 
 	sampler_defaults(&params);
@@ -256,8 +255,7 @@ cmd_generate(int argc, char **argv)
 		app_error("%s", cause);
 		goto out;
 	}
-	actions = record_get(&rec, "actions");
-	gpt_set_bksp(model, actions != NULL && strcmp(actions, "bksp") == 0);
+
 	if (prompt == NULL || prompt_len == 0) {
 		/* An empty prompt starts a new document. */
 		ids = xmalloc(sizeof *ids);

@@ -78,7 +78,7 @@ void
 json_number(FILE *f, double v)
 {
 	if (isfinite(v))
-		fprintf(f, "%.9g", v);
+		fprintf(f, "%.17g", v);
 	else
 		fputs("null", f);
 }

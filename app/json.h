@@ -11,7 +11,7 @@
  * may hold part of a character) is written as \u00XX of that byte.
  */
 void json_string(FILE *f, const void *bytes, size_t len);
-/* Write a float as a JSON number (null if not finite). */
+/* Write a number as JSON, exactly (17 significant digits; null if not finite). */
 void json_number(FILE *f, double v);
 
 #endif

@@ -261,6 +261,11 @@ app_default_model(void)
 	snprintf(path, sizeof path, "data/model.bin");
 	if (main_readable(path))
 		return path;
+#ifdef PKGDATADIR
+	snprintf(path, sizeof path, "%s/model.bin", PKGDATADIR);
+	if (main_readable(path))
+		return path;
+#endif
 	return NULL;
 }
 

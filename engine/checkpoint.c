@@ -541,6 +541,11 @@ checkpoint_load(const char *path, struct gpt_model **mp, struct tokenizer **tokp
 		goto fail;
 	}
 
+	/* The record says whether <bksp> is a trained action of this model. */
+	{
+		const char *actions = record_get(&tmp, "actions");
+		gpt_set_bksp(m, actions != NULL && strcmp(actions, "bksp") == 0);
+	}
 	free(buf);
 	free(msg);
 	*mp = m;

@@ -44,6 +44,8 @@ int checkpoint_save(const char *path, struct gpt_model *m, const struct tokenize
  * Load a model file. Every field is checked (magic, version, config ranges,
  * sizes against the file length before any large allocation, CRCs, parameters
  * finite). rec may be NULL; otherwise it must be initialised and is filled.
+ * A record with "actions" = "bksp" marks the model's <bksp> row as trained
+ * (gpt_has_bksp).
  */
 int checkpoint_load(const char *path, struct gpt_model **m, struct tokenizer **tok,
     struct record *rec, char **cause);
