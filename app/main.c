@@ -38,8 +38,11 @@
 #include "progress.h"
 #include "util.h"
 
-/* The prompt of a plain `seqmatch` run. */
-#define MAIN_DEFAULT_PROMPT "Once upon a time"
+/*
+ * The prompt of a plain `seqmatch` run: empty, i.e. a new document from
+ * <|endoftext|>, so that any model writes in the style of its own corpus.
+ */
+#define MAIN_DEFAULT_PROMPT ""
 #define MAIN_MAX_THREADS 4096
 
 volatile sig_atomic_t app_interrupted;
