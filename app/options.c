@@ -120,14 +120,14 @@ options_number(char *buf, size_t size, double v, int integer)
 		snprintf(buf, size, "%g", v);
 }
 
-/* Print "[min, max]", or "[min, inf)" when unbounded, into buf. */
+/* Print "[min, max]" into buf; a min of -inf is a value the row accepts ("-inf"). */
 static void
 options_range(char *buf, size_t size, double min, double max, int integer)
 {
 	char lo[64], hi[64];
 
 	if (isinf(min))
-		snprintf(lo, sizeof lo, "(-inf");
+		snprintf(lo, sizeof lo, "[-inf");
 	else {
 		lo[0] = '[';
 		options_number(lo + 1, sizeof lo - 1, min, integer);
