@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "json.h"
 #include "checkpoint.h"
 #include "gpt.h"
 #include "tokenizer.h"
@@ -55,47 +56,13 @@ cmd_tokenize_usage(FILE *f)
 	    "Exit status: 0 success, 1 unreadable or bad model or input, 2 bad command line.\n");
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 if it is not one. */
-static size_t
-cmd_tokenize_utf8(const uint8_t *s, size_t n)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* No overlong forms, no surrogates, nothing above U+10FFFF. */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Print a piece for the plain output: quoted, escaped. */
 static void
 cmd_tokenize_plain_piece(const uint8_t *s, size_t n)
 {
 	putchar('\'');
 	for (size_t i = 0; i < n;) {
-		size_t len = cmd_tokenize_utf8(s + i, n - i);
+		size_t len = json_utf8_len(s + i, n - i);
 		uint8_t c = s[i];
 
 		if (len > 1) {
@@ -122,53 +89,6 @@ cmd_tokenize_plain_piece(const uint8_t *s, size_t n)
 	putchar('\'');
 }
 
-/* Print a piece as a JSON string (invalid UTF-8 bytes as \u00XX). */
-static void
-cmd_tokenize_json_piece(const uint8_t *s, size_t n)
-{
-	putchar('"');
-	for (size_t i = 0; i < n;) {
-		size_t len = cmd_tokenize_utf8(s + i, n - i);
-		uint8_t c = s[i];
-
-		if (len > 1) {
-			fwrite(s + i, 1, len, stdout);
-			i += len;
-			continue;
-		}
-		switch (c) {
-		case '"':
-			fputs("\\\"", stdout);
-			break;
-		case '\\':
-			fputs("\\\\", stdout);
-			break;
-		case '\n':
-			fputs("\\n", stdout);
-			break;
-		case '\r':
-			fputs("\\r", stdout);
-			break;
-		case '\t':
-			fputs("\\t", stdout);
-			break;
-		case '\b':
-			fputs("\\b", stdout);
-			break;
-		case '\f':
-			fputs("\\f", stdout);
-			break;
-		default:
-			if (len == 0 || c < 0x20 || c == 0x7f)
-				printf("\\u%04x", c);
-			else
-				putchar(c);
-			break;
-		}
-		i++;
-	}
-	putchar('"');
-}
 
 /* Read all of standard input (binary); -1 with a message on error. */
 static int
@@ -250,7 +170,7 @@ cmd_tokenize_print(const struct tokenizer *tok, const int *ids, size_t n, int js
 		piece = tokenizer_piece(tok, ids[i], &plen);
 		if (i > 0)
 			fputs(", ", stdout);
-		cmd_tokenize_json_piece(piece != NULL ? piece : (const uint8_t *)"",
+		json_string(stdout, piece != NULL ? piece : (const uint8_t *)"",
 		    piece != NULL ? plen : 0);
 	}
 	fputs("]}\n", stdout);

@@ -7,8 +7,8 @@
 #include "json.h"
 
 /* Length of the valid UTF-8 sequence at p (n bytes left), or 0 if invalid. */
-static size_t
-json_utf8_len(const uint8_t *p, size_t n)
+size_t
+json_utf8_len(const unsigned char *p, size_t n)
 {
 	uint32_t cp;
 	size_t len;

@@ -11,6 +11,8 @@
  * may hold part of a character) is written as \u00XX of that byte.
  */
 void json_string(FILE *f, const void *bytes, size_t len);
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0 if invalid there. */
+size_t json_utf8_len(const unsigned char *p, size_t n);
 /* Write a number as JSON, exactly (17 significant digits; null if not finite). */
 void json_number(FILE *f, double v);
 
