@@ -19,6 +19,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_finetune(int argc, char **argv);
 int cmd_mauve(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_theme(int argc, char **argv);
 
 /* Print "seqmatch: message" on stderr (restoring the terminal first) and exit 1. */
 void app_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

@@ -67,6 +67,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "bench", cmd_bench, "measure this machine: sgemm, bandwidth, training, generation" },
 	{ "mauve", cmd_mauve, "MAUVE between two feature matrices (.npy)" },
 	{ "eval", cmd_eval, "generate from held-out prompts; MAUVE and text statistics" },
+	{ "theme", cmd_theme, "check and list colour themes" },
 };
 #define MAIN_NCMDS (sizeof main_cmds / sizeof main_cmds[0])
 
