@@ -69,7 +69,7 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 	struct gpt_kv *kv = NULL;
 	struct generate_event ev;
 	struct rng rng;
-	float *logits = NULL;
+	float *logits = NULL, *probs = NULL;
 	int *seq = NULL;	/* the effective sequence, prompt included */
 	int nseq = 0;
 	uint64_t seed;
@@ -96,8 +96,9 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 
 	kv = gpt_kv_new(m, cap, cause);
 	logits = malloc((size_t)Vp * sizeof *logits);
+	probs = malloc((size_t)Vp * sizeof *probs);
 	seq = malloc((size_t)cap * sizeof *seq);
-	if (kv == NULL || logits == NULL || seq == NULL) {
+	if (kv == NULL || logits == NULL || probs == NULL || seq == NULL) {
 		if (kv != NULL)
 			util_error(cause, "out of memory");
 		goto out;
@@ -140,18 +141,10 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 		}
 		if (params->forbid_retype && erased >= 0)
 			logits[erased] = -INFINITY;
-		if (use_bksp) {
-			/* P(<bksp>) under the model at this step, for the inspector. */
-			float mx = logits[0];
-			double sum = 0;
-			for (int i = 1; i < ncols; i++)
-				if (logits[i] > mx)
-					mx = logits[i];
-			for (int i = 0; i < ncols; i++)
-				sum += expf(logits[i] - mx);
-			ev.p_bksp = logits[bksp] == -INFINITY ? 0.0f :
-			    (float)(expf(logits[bksp] - mx) / sum);
-		}
+		/* The model's distribution at this step, for an inspector. */
+		ev.entropy = (float)sampler_softmax(logits, probs, ncols);
+		ev.n_top = sampler_top(probs, ncols, ev.top, GENERATE_TOP);
+		ev.p_bksp = use_bksp ? probs[bksp] : 0.0f;
 		id = sampler_sample(params, logits, ncols, seq, nseq, &rng, &prob,
 		    &model_prob);
 		if (id < 0) {
@@ -210,6 +203,7 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 out:
 	gpt_kv_free(kv);
 	free(logits);
+	free(probs);
 	free(seq);
 	return ret;
 }

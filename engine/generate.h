@@ -12,6 +12,9 @@
 struct gpt_model;
 struct tokenizer;
 
+/* Alternatives reported per step. */
+#define GENERATE_TOP 8
+
 enum generate_event_type {
 	GENERATE_EVENT_APPEND, /* a token was appended at slot `slot` */
 	GENERATE_EVENT_ERASE,  /* the token at slot `slot` was erased */
@@ -38,6 +41,10 @@ struct generate_event {
 	int n_erased;       /* tokens erased so far */
 	int length;         /* effective length (prompt included) after the event */
 	float p_bksp;       /* model probability of <bksp> at this step (0 if off) */
+	/* The step's most likely actions under the model (for an inspector). */
+	int n_top;
+	struct sampler_top top[GENERATE_TOP];
+	float entropy;      /* of the model's distribution at this step, in nats */
 	double prefill_seconds;
 	double generate_seconds;
 };

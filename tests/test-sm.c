@@ -360,6 +360,7 @@ test_through_model(void)
 struct gen_log {
 	int type[256], token[256], slot[256], len[256];
 	int n, n_prompt, bad_floor, max_run, run, retype, last_erased;
+	int bad_top;	/* events whose reported alternatives are inconsistent */
 };
 
 /* Record events and check invariants as they come. */
@@ -370,6 +371,17 @@ gen_cb(const struct generate_event *ev, void *arg)
 
 	if (ev->type == GENERATE_EVENT_STOP)
 		return 0;
+	{
+		double sum = 0;
+		int ok = ev->n_top > 0 && ev->entropy >= 0 && ev->entropy <= log(1e6);
+		for (int i = 0; i < ev->n_top; i++) {
+			sum += ev->top[i].prob;
+			if (i > 0 && ev->top[i].prob > ev->top[i - 1].prob)
+				ok = 0;
+		}
+		if (!ok || sum > 1.0 + 1e-5 || ev->p_bksp < 0 || ev->p_bksp > 1)
+			g->bad_top++;
+	}
 	if (g->n < 256) {
 		g->type[g->n] = ev->type;
 		g->token[g->n] = ev->token;
@@ -435,6 +447,8 @@ test_generate_backspace(void)
 	tap_ok(erases > 0, "a model with a strong <bksp> bias erases (%d of %d events)",
 	    erases, g.n);
 	tap_ok(g.bad_floor == 0, "the prompt is never erased");
+	tap_ok(g.bad_top == 0, "every event reports sorted alternatives, an entropy "
+	    "and P(<bksp>) in range");
 	if (regen) {
 		printf("# types:");
 		for (int i = 0; i < g.n; i++)
