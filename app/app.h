@@ -20,7 +20,10 @@ int cmd_finetune(int argc, char **argv);
 int cmd_mauve(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_theme(int argc, char **argv);
+int cmd_ui(int argc, char **argv);
 
+/* Called by app_fatal before it prints (the UI sets it to restore the terminal), or NULL. */
+extern void (*app_fatal_hook)(void);
 /* Print "seqmatch: message" on stderr (restoring the terminal first) and exit 1. */
 void app_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* Print "seqmatch: message" on stderr. */

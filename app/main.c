@@ -46,6 +46,7 @@
 #define MAIN_MAX_THREADS 4096
 
 volatile sig_atomic_t app_interrupted;
+void (*app_fatal_hook)(void);
 
 static int main_threads;     /* --threads, 0 when not given */
 static int main_quiet;       /* -q */
@@ -68,6 +69,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "mauve", cmd_mauve, "MAUVE between two feature matrices (.npy)" },
 	{ "eval", cmd_eval, "generate from held-out prompts; MAUVE and text statistics" },
 	{ "theme", cmd_theme, "check and list colour themes" },
+	{ "ui", cmd_ui, "the interactive terminal UI" },
 };
 #define MAIN_NCMDS (sizeof main_cmds / sizeof main_cmds[0])
 
@@ -88,7 +90,12 @@ app_fatal(const char *fmt, ...)
 {
 	va_list ap;
 
-	/* The curses UI does not exist yet; when it does, restore the terminal here. */
+	if (app_fatal_hook != NULL) { /* the curses UI: give the terminal back first */
+		void (*hook)(void) = app_fatal_hook;
+
+		app_fatal_hook = NULL;
+		hook();
+	}
 	va_start(ap, fmt);
 	main_vmessage("", fmt, ap);
 	va_end(ap);
@@ -401,7 +408,8 @@ main_usage(FILE *f)
 		fprintf(f, "  %-16s %s\n", main_cmds[i].name, main_cmds[i].summary);
 	fprintf(f, "  %-16s %s\n", "help [COMMAND]", "this help, or a command's");
 	fprintf(f, "\n"
-	    "Without a command, seqmatch writes text from the default model: $SEQMATCH_MODEL,\n"
+	    "Without a command, seqmatch opens the UI ('seqmatch ui') on a terminal, and\n"
+	    "otherwise writes text from the default model: $SEQMATCH_MODEL,\n"
 	    "else $XDG_DATA_HOME/seqmatch/model.bin (~/.local/share/seqmatch/model.bin),\n"
 	    "else data/model.bin. Make one with:\n"
 	    "  seqmatch train --corpus FILE --out ~/.local/share/seqmatch/model.bin\n"
@@ -542,7 +550,7 @@ main(int argc, char **argv)
 		return APP_EXIT_OK;
 	}
 	cmd = NULL;
-	if (i < argc && strcmp(argv[i], "help") != 0 && strcmp(argv[i], "ui") != 0) {
+	if (i < argc && strcmp(argv[i], "help") != 0) {
 		cmd = main_find(argv[i]);
 		if (cmd == NULL) {
 			app_error("unknown command '%s'", argv[i]);
@@ -562,13 +570,13 @@ main(int argc, char **argv)
 	if (version) {
 		main_version();
 		rc = APP_EXIT_OK;
+	} else if (i >= argc && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		char *uargv[] = { (char *)"ui", NULL };
+
+		rc = main_run(main_find("ui"), 1, uargv);
 	} else if (i >= argc)
 		rc = main_default();
-	else if (strcmp(argv[i], "ui") == 0) {
-		app_error("the 'ui' command does not exist yet; try 'seqmatch generate "
-		    "--help'");
-		rc = APP_EXIT_ERROR;
-	} else if (strcmp(argv[i], "help") == 0) {
+	else if (strcmp(argv[i], "help") == 0) {
 		if (i + 1 >= argc) {
 			main_usage(stdout);
 			rc = APP_EXIT_OK;

@@ -166,7 +166,7 @@ expect "unknown global option" 2 "unknown option.*--frobnicate" --frobnicate
 expect "--threads abc" 2 "threads.*not a number" --threads abc --version
 expect "--threads 0" 2 "threads.*range" --threads 0 --version
 expect "--threads without a value" 2 "threads" --threads
-expect "ui does not exist yet" 1 "not exist yet" ui
+expect "ui without a terminal" 1 "terminal" ui
 expect "help train" 0 "" help train
 expect "help of an unknown command" 2 "unknown command" help frobnicate
 

@@ -1,0 +1,125 @@
+/*
+ * ui.h: what the curses UI loop (ui.c) shares with its panes (view-*.c) and
+ * its generation worker (ui-gen.c). No curses here: panes get keys as the
+ * numbers below and draw into a struct grid.
+ */
+#ifndef SEQMATCH_UI_H
+#define SEQMATCH_UI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "generate.h"
+#include "grid.h"
+#include "sampler.h"
+
+struct gpt_model;
+struct tokenizer;
+
+/* Keys: Unicode code points (control characters included), or these. */
+enum ui_key {
+	UI_KEY_UP = 0x110000,
+	UI_KEY_DOWN,
+	UI_KEY_LEFT,
+	UI_KEY_RIGHT,
+	UI_KEY_HOME,
+	UI_KEY_END,
+	UI_KEY_PGUP,
+	UI_KEY_PGDN,
+	UI_KEY_BACKSPACE,
+	UI_KEY_DELETE,
+	UI_KEY_ENTER,
+	UI_KEY_BTAB,
+	UI_KEY_F1,
+	UI_KEY_F10
+};
+#define UI_KEY_TAB 9
+#define UI_KEY_ESC 27
+#define UI_CTRL(c) ((c) & 0x1f)
+
+/* What a key handler asks of the loop (bits); handlers never draw. */
+#define UI_REDRAW 0x01      /* something changed: draw a frame */
+#define UI_QUIT 0x02        /* leave the program */
+#define UI_GENERATE 0x04    /* generate from ui->request */
+#define UI_STOP 0x08        /* stop the running generation */
+#define UI_REPLAY_SEED 0x10 /* generate the last prompt again with the seed it used */
+#define UI_PASS 0x20        /* not handled here: the loop's own keys get a chance */
+
+/* One event of a generation, as the text pane replays it. */
+struct ui_event {
+	enum generate_event_type type;
+	int token;
+	float prob;
+	float p_bksp;
+};
+
+/* The event log of the current (or last) generation. */
+struct ui_log {
+	char *prompt;          /* the prompt text */
+	struct ui_event *ev;   /* (n) APPEND and ERASE events, in order */
+	size_t n, cap;
+	int done;              /* the STOP event arrived */
+	enum generate_stop reason;
+	uint64_t seed;         /* the seed this run used */
+	unsigned serial;       /* changes with every new generation */
+};
+
+/* What the loop and the panes share. */
+struct ui {
+	const char *model_name;      /* file name shown in the status line */
+	int model_bksp;              /* the model has a trained <bksp> */
+	const struct tokenizer *tok;
+	struct sampler_params params; /* the decoding parameters for the next run */
+	struct ui_log log;
+	int have_run;                /* log holds a run (its seed is meaningful) */
+	int generating;              /* a worker is running */
+	char *request;               /* the prompt for UI_GENERATE (malloc'd, the loop frees) */
+	char message[256];           /* a notice for the status line, "" for none */
+	int message_error;           /* the notice is an error */
+	enum grid_glyphs glyphs;
+	double now;                  /* seconds, monotonic, at the start of this frame */
+};
+
+/* A pane: private state behind void *, created by init. */
+struct ui_pane {
+	const char *name;
+	void *(*init)(struct ui *ui);
+	/* Draw into r (the pane's whole rectangle, border included). */
+	void (*draw)(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int focused);
+	/* Handle a key; returns UI_* bits. */
+	int (*key)(void *p, struct ui *ui, int key);
+	/* Advance animations to ui->now: UI_REDRAW if the picture changed; *wait gets the
+	 * seconds until the next change (left alone when nothing is pending). May be NULL. */
+	int (*tick)(void *p, struct ui *ui, double *wait);
+	void (*free)(void *p);
+};
+
+extern const struct ui_pane view_text_pane;
+extern const struct ui_pane view_params_pane;
+
+/* Text pane: whether the prompt editor has the keyboard (letters type). */
+int view_text_editing(void *p);
+/* Text pane: "clean 30/s" (view, speed, paused) for the status line. */
+void view_text_describe(void *p, char *buf, size_t size);
+
+/* Set the status-line notice (printf-style). */
+void ui_message(struct ui *ui, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The generation worker (ui-gen.c): a thread running generate_run. */
+struct ui_gen;
+/*
+ * Start generating from ids (n >= 1; copied) with params. The worker writes a
+ * byte to wake_fd whenever it has queued events and when it ends. NULL with
+ * *cause on failure.
+ */
+struct ui_gen *ui_gen_start(const struct gpt_model *m, const struct tokenizer *tok,
+    const struct sampler_params *params, const int *ids, int n, int wake_fd, char **cause);
+/* Take the queued events (*n of them, malloc'd, may be NULL); *finished once the run ended. */
+struct generate_event *ui_gen_take(struct ui_gen *g, size_t *n, int *finished);
+/* Ask the worker to stop at its next token. */
+void ui_gen_cancel(struct ui_gen *g);
+/* Join the worker and free it; returns generate_run's status (and its *cause). */
+int ui_gen_finish(struct ui_gen *g, char **cause);
+
+#endif

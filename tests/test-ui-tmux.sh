@@ -1,0 +1,332 @@
+#!/bin/sh
+# test-ui-tmux.sh: end-to-end tests of `seqmatch ui` (TAP). The refusals
+# (TERM=dumb, no terminal) run directly; the rest runs the UI in a private
+# tmux server and drives it with send-keys, waiting on screen conditions
+# (capture-pane polled every 0.1 s, generous timeouts: CI runs this on two
+# busy cores), never on fixed sleeps. tmux is required: without it the test
+# fails rather than skips.
+#
+# Run by `make check` with SEQMATCH (the binary) and SRCDIR set.
+
+: "${SEQMATCH:?set SEQMATCH to the seqmatch binary}"
+: "${SRCDIR:?set SRCDIR to the source tree}"
+
+MODEL=$SRCDIR/data/model.bin
+WAIT=${SEQMATCH_UI_WAIT:-150} # tenths of a second per screen condition
+
+n=0
+failed=0
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/seqmatch-ui.XXXXXX") || exit 1
+# Sockets in our directory, so nothing is left behind; one tmux server per UI run (a new server on a socket still shutting down fails).
+TMUX_TMPDIR=$tmp
+export TMUX_TMPDIR
+unset TMUX
+runs=0
+T="tmux -L seqmatch-test-$$-0 -f /dev/null"
+cleanup() {
+	r=0
+	while [ "$r" -le "$runs" ]; do
+		tmux -L "seqmatch-test-$$-$r" -f /dev/null kill-server >/dev/null 2>&1
+		r=$((r + 1))
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+unset SEQMATCH_MODEL SEQMATCH_REEXEC SEQMATCH_GENERIC_CORE XDG_CONFIG_HOME NO_COLOR
+HOME=$tmp/home
+export HOME
+mkdir -p "$HOME"
+
+# Report a passing test.
+pass() {
+	n=$((n + 1))
+	printf 'ok %d - %s\n' "$n" "$1"
+}
+
+# Report a failing test with the reason and the last screen.
+fail() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	printf 'not ok %d - %s\n# %s\n' "$n" "$1" "$2"
+	if [ -s "$tmp/screen" ]; then
+		sed 's/^/#   screen: /' "$tmp/screen"
+	fi
+	if [ -s "$tmp/err" ]; then
+		sed -n '1,8s/^/#   stderr: /p' "$tmp/err"
+	fi
+}
+
+# Finish: the plan, and the status.
+finish() {
+	printf '1..%d\n' "$n"
+	[ "$failed" -eq 0 ]
+	exit $?
+}
+
+# ---------------------------------------------------------------------------
+# Without tmux.
+
+: >"$tmp/screen"
+env TERM=dumb "$SEQMATCH" ui --model "$MODEL" >"$tmp/out" 2>"$tmp/err" </dev/null
+status=$?
+if [ "$status" -eq 1 ] && grep -q 'TERM=dumb' "$tmp/err"; then
+	pass "TERM=dumb: a clear message and exit 1"
+else
+	fail "TERM=dumb: a clear message and exit 1" "exit status $status"
+fi
+
+env TERM=xterm-256color "$SEQMATCH" ui --model "$MODEL" >"$tmp/out" 2>"$tmp/err" </dev/null
+status=$?
+if [ "$status" -eq 1 ] && grep -q 'terminal' "$tmp/err"; then
+	pass "stdin not a terminal: a message and exit 1"
+else
+	fail "stdin not a terminal: a message and exit 1" "exit status $status"
+fi
+: >"$tmp/err"
+
+if ! command -v tmux >/dev/null 2>&1; then
+	fail "tmux is installed" "tmux is required for the UI tests (CI installs it)"
+	finish
+fi
+pass "tmux is installed"
+
+# ---------------------------------------------------------------------------
+# With tmux.
+
+# Capture the pane into $tmp/screen.
+capture() {
+	$T capture-pane -p -t ui >"$tmp/screen" 2>/dev/null
+}
+
+# wait_for REGEX: poll the screen until it matches (extended regex); 1 on timeout.
+wait_for() {
+	i=0
+	while [ "$i" -lt "$WAIT" ]; do
+		capture
+		if grep -Eq -- "$1" "$tmp/screen"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# wait_gone REGEX: poll the screen until it no longer matches.
+wait_gone() {
+	i=0
+	while [ "$i" -lt "$WAIT" ]; do
+		capture
+		if ! grep -Eq -- "$1" "$tmp/screen"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# check DESC REGEX: a test that waits for REGEX on the screen.
+check() {
+	if wait_for "$2"; then
+		pass "$1"
+	else
+		fail "$1" "no /$2/ on the screen"
+	fi
+}
+
+# wait_width W: poll until the first line (the top borders, ending in the last column)
+# is W columns wide. Deleting UTF-8 continuation bytes leaves one byte a character.
+wait_width() {
+	i=0
+	while [ "$i" -lt "$WAIT" ]; do
+		capture
+		w=$(head -n 1 "$tmp/screen" | LC_ALL=C tr -d '\200-\277' | LC_ALL=C awk '{ print length($0) }')
+		if [ "$w" = "$1" ]; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# keys KEY...: send tmux key names to the UI.
+keys() {
+	$T send-keys -t ui "$@"
+}
+
+# start ENV...: start the UI at 100x30 in a new server with NAME=VALUE settings; after
+# the UI ends the pane prints "UI-EXITED status" and the terminal modes, then waits.
+start() {
+	$T kill-server >/dev/null 2>&1
+	runs=$((runs + 1))
+	T="tmux -L seqmatch-test-$$-$runs -f /dev/null"
+	rm -f "$tmp/stty"
+	: >"$tmp/screen"
+	$T new-session -d -x 100 -y 30 -s ui \
+	    "env -u LC_ALL -u LC_CTYPE $* '$SEQMATCH' ui --model '$MODEL' 2>'$tmp/err'; \
+	    st=\$?; stty -a >'$tmp/stty' 2>&1; echo UI-EXITED \$st; exec sleep 600"
+}
+
+# quit_ok DESC KEY: quit with KEY and check the exit status and the terminal modes.
+quit_ok() {
+	keys "$2"
+	if wait_for '^UI-EXITED [0-9]+'; then
+		if grep -q '^UI-EXITED 0$' "$tmp/screen"; then
+			pass "$1: $2 exits with status 0"
+		else
+			fail "$1: $2 exits with status 0" "$(grep '^UI-EXITED' "$tmp/screen")"
+		fi
+		if grep -Eq '(^| )icanon( |$)' "$tmp/stty" && grep -Eq '(^| )echo( |$)' "$tmp/stty" &&
+		    ! grep -q 'theme .* colours' "$tmp/screen"; then
+			pass "$1: the terminal is restored (icanon, echo, screen)"
+		else
+			fail "$1: the terminal is restored (icanon, echo, screen)" \
+			    "stty: $(tr '\n' ' ' <"$tmp/stty")"
+		fi
+	else
+		fail "$1: $2 exits with status 0" "the UI did not exit"
+		fail "$1: the terminal is restored (icanon, echo, screen)" "the UI did not exit"
+	fi
+}
+
+# The main run: UTF-8, 256 colours.
+start TERM=xterm-256color LANG=C.UTF-8
+check "the UI starts (status line)" 'model\.bin.*seed - .*theme .* colours 256'
+check "the decoding pane lists the parameters" 'temperature +0\.8'
+check "UTF-8 box drawing in a UTF-8 locale" '┏━ Text'
+
+# The decoding pane: a fixed seed (typed), then temperature adjusted.
+keys Tab
+check "Tab focuses the decoding pane (its key hints)" 'presets'
+keys j j j j j j j j Enter C-u 7 Enter
+check "a typed value is set (seed 7)" 'seed +7 '
+keys Enter C-u 5 x Enter
+check "a bad value is refused with its message" 'seed: .*(number|valid|range)'
+check "a bad value changes nothing" 'seed +7 '
+keys g l
+check "l raises the temperature to 0.85" 'temperature +0\.85'
+keys h h
+check "h lowers it to 0.75" 'temperature +0\.75'
+
+# Back to the prompt: type, generate, see text.
+keys BTab
+check "Shift-Tab returns to the prompt editor" 'Enter generate'
+keys -l 'Ada had a'
+check "the prompt editor shows what was typed" '> Ada had a'
+keys Enter
+check "the generation ends (done in the status line)" 'done \((eot|max_tokens|max_actions|context)\)'
+check "the playback reaches the end of the log" 'Text - clean - ([0-9]+)/\1 '
+check "generated text follows the prompt" 'Ada had a.{8,}'
+check "the seed used is shown" 'seed used: 7 '
+
+# Views.
+keys v
+check "v: trail view" 'Text - trail'
+keys v
+check "v: timeline view lists events" 'Text - timeline'
+check "the timeline shows +token lines" '^.  +[0-9]+ \+ '"'"
+keys v
+check "v: back to the clean view" 'Text - clean'
+
+# Help.
+keys '?'
+check "? opens the help" 'Help - q, Esc or \? closes'
+keys q
+if wait_gone 'Help - q'; then
+	pass "q closes the help"
+else
+	fail "q closes the help" "the help is still shown"
+fi
+
+# Resize.
+$T resize-window -t ui -x 80 -y 24
+check "80x24: the layout adapts (status line, decoding pane)" 'Decoding'
+if wait_width 80; then
+	pass "80x24: drawn at the new width"
+else
+	fail "80x24: drawn at the new width" "the top line is not 80 columns"
+fi
+$T resize-window -t ui -x 40 -y 12
+if wait_gone 'Decoding' && wait_for 'Text - clean'; then
+	pass "40x12: the side panes collapse, the text pane stays"
+else
+	fail "40x12: the side panes collapse, the text pane stays" "screen not as expected"
+fi
+$T resize-window -t ui -x 30 -y 8
+check "30x8: terminal too small, with the sizes" 'terminal too small: have 30x8'
+$T resize-window -t ui -x 100 -y 30
+check "back to 100x30" 'Inspector'
+if wait_width 100; then
+	pass "100x30: drawn at the new width"
+else
+	fail "100x30: drawn at the new width" "the top line is not 100 columns"
+fi
+
+# R replays with the same seed: the same text.
+capture
+grep 'Ada had a' "$tmp/screen" >"$tmp/first"
+keys C-l # clears the notice, so that "done" below is the new run's
+if wait_gone 'done \('; then
+	pass "Ctrl-L redraws and clears the notice"
+else
+	fail "Ctrl-L redraws and clears the notice" "the notice stayed"
+fi
+keys R
+check "R regenerates and ends" 'done \('
+check "R: the playback reaches the end of the log" 'Text - clean - ([0-9]+)/\1 '
+capture
+grep 'Ada had a' "$tmp/screen" >"$tmp/second"
+if [ -s "$tmp/first" ] && cmp -s "$tmp/first" "$tmp/second"; then
+	pass "R with the same seed gives the same text"
+else
+	fail "R with the same seed gives the same text" "$(cat "$tmp/first") / $(cat "$tmp/second")"
+fi
+
+quit_ok "UTF-8 run" q
+
+# NO_COLOR: attributes only, still starts and quits.
+start TERM=xterm-256color LANG=C.UTF-8 NO_COLOR=1
+check "NO_COLOR=1: starts with colours none" 'theme .* colours none'
+$T capture-pane -p -e -t ui >"$tmp/escapes" 2>/dev/null
+if grep -Eq '\[(3[0-7]|4[0-7]|38;|48;)' "$tmp/escapes"; then
+	fail "NO_COLOR=1: no colour escapes on the screen" "colour SGR found"
+else
+	pass "NO_COLOR=1: no colour escapes on the screen"
+fi
+quit_ok "NO_COLOR run" F10
+
+# LANG=C: ASCII glyphs, never a refusal.
+start TERM=xterm-256color LANG=C
+check "LANG=C: starts" 'theme .* colours'
+check "LANG=C: ASCII boxes" '^\+[-=]+ Text'
+if grep -q '━\|─' "$tmp/screen"; then
+	fail "LANG=C: no UTF-8 box drawing" "found UTF-8 lines"
+else
+	pass "LANG=C: no UTF-8 box drawing"
+fi
+quit_ok "LANG=C run" C-q
+
+# Ctrl-C at the prompt quits; SIGTERM restores the terminal.
+start TERM=xterm-256color LANG=C.UTF-8
+check "started again" 'theme .* colours'
+keys C-c
+if wait_for '^UI-EXITED 0$'; then
+	pass "Ctrl-C at the prompt quits with status 0"
+else
+	fail "Ctrl-C at the prompt quits with status 0" "no exit"
+fi
+start TERM=xterm-256color LANG=C.UTF-8
+check "started again" 'theme .* colours'
+pid=$($T display -p -t ui '#{pane_pid}')
+pkill -TERM -P "$pid"
+if wait_for '^UI-EXITED 143$' && grep -Eq '(^| )icanon( |$)' "$tmp/stty"; then
+	pass "SIGTERM: exits 143 with the terminal restored"
+else
+	fail "SIGTERM: exits 143 with the terminal restored" "$(tr '\n' ' ' <"$tmp/stty")"
+fi
+
+finish
