@@ -286,6 +286,32 @@ else
 	fail "R with the same seed gives the same text" "$(cat "$tmp/first") / $(cat "$tmp/second")"
 fi
 
+# A model that backspaces: raise backspace_bias, generate, see the erased tokens.
+keys Tab
+check "Tab focuses the decoding pane again" 'presets'
+keys g j j j j j j j j j Enter C-u 4 Enter
+check "backspace_bias typed as 4" 'backspace_bias +4 '
+keys BTab i C-u
+check "i edits the prompt" 'Enter generate'
+keys -l 'Ben had a'
+keys Enter
+check "with a +4 bias the generation erases tokens" 'done \([a-z_]+\): [0-9]+ tokens, [1-9][0-9]* erased'
+check "the playback of the erasing run reaches its end" 'Text - clean - ([0-9]+)/\1 '
+grep -A3 '^┃Ben had a' "$tmp/screen" >"$tmp/clean-text"
+keys v
+check "trail view after erasures" 'Text - trail - ([0-9]+)/\1 '
+grep -A3 '^┃Ben had a' "$tmp/screen" >"$tmp/trail-text"
+if [ -s "$tmp/trail-text" ] && ! cmp -s "$tmp/clean-text" "$tmp/trail-text"; then
+	pass "the trail view keeps the erased tokens (its text differs from the clean view)"
+else
+	fail "the trail view keeps the erased tokens (its text differs from the clean view)" \
+	    "same text in both views"
+fi
+keys v
+check "the timeline lists -token (erase) lines" '^.  +[0-9]+ - '"'"
+keys v
+check "back to the clean view after erasures" 'Text - clean'
+
 quit_ok "UTF-8 run" q
 
 # NO_COLOR: attributes only, still starts and quits.
