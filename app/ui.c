@@ -56,12 +56,12 @@
 static const struct ui_pane *const ui_panes[LAYOUT_COUNT] = {
 	[LAYOUT_TEXT] = &view_text_pane,
 	[LAYOUT_DECODE] = &view_params_pane,
+	[LAYOUT_INSPECT] = &view_inspector_pane,
+	[LAYOUT_STATS] = &view_stats_pane,
 };
 
 /* What the placeholder panes say (no fake numbers). */
 static const char *const ui_placeholders[LAYOUT_COUNT] = {
-	[LAYOUT_INSPECT] = "token inspector: coming in a later session",
-	[LAYOUT_STATS] = "stats: coming in a later session",
 	[LAYOUT_FINETUNE] = "fine-tune: coming in a later session",
 };
 
@@ -369,7 +369,7 @@ ui_focus(const struct ui_state *s)
 {
 	int f = s->lay.focus;
 
-	if (f < 0 || f >= LAYOUT_COUNT || ui_panes[f] == NULL ||
+	if (f < 0 || f >= LAYOUT_COUNT || ui_panes[f] == NULL || ui_panes[f]->key == NULL ||
 	    !(s->lay.shown & LAYOUT_BIT(f)))
 		return LAYOUT_TEXT;
 	return f;
@@ -556,7 +556,9 @@ ui_generate(struct ui_state *s, const char *prompt, int64_t seed)
 		free(s->ui.log.prompt);
 		s->ui.log.prompt = xstrdup(prompt);
 	}
+	s->ui.log.n_prompt = (int)n;
 	s->ui.log.n = 0;
+	s->ui.log.shown = 0;
 	s->ui.log.done = 0;
 	s->ui.log.seed = (uint64_t)p.seed;
 	s->ui.log.serial++;
@@ -582,6 +584,7 @@ ui_take_events(struct ui_state *s)
 		if (ev[i].type == GENERATE_EVENT_STOP) {
 			log->done = 1;
 			log->reason = ev[i].reason;
+			log->stop = ev[i];
 			ui_message(&s->ui, 0, "done (%s): %d tokens, %d erased, %.1f tokens/s",
 			    generate_stop_name(ev[i].reason), ev[i].n_generated, ev[i].n_erased,
 			    ev[i].generate_seconds > 0 ? (ev[i].n_generated + ev[i].n_erased) /
@@ -592,11 +595,7 @@ ui_take_events(struct ui_state *s)
 			log->cap = log->cap ? 2 * log->cap : 256;
 			log->ev = xrealloc(log->ev, log->cap * sizeof *log->ev);
 		}
-		log->ev[log->n].type = ev[i].type;
-		log->ev[log->n].token = ev[i].token;
-		log->ev[log->n].prob = ev[i].prob;
-		log->ev[log->n].p_bksp = ev[i].p_bksp;
-		log->n++;
+		log->ev[log->n++] = ev[i];
 	}
 	free(ev);
 	if (finished) {
@@ -648,7 +647,8 @@ ui_cycle_focus(struct ui_state *s, int dir)
 
 	for (int i = 0; i < LAYOUT_COUNT; i++) {
 		f = (f + dir + LAYOUT_COUNT) % LAYOUT_COUNT;
-		if (ui_panes[f] != NULL && (s->lay.shown & LAYOUT_BIT(f))) {
+		if (ui_panes[f] != NULL && ui_panes[f]->key != NULL &&
+		    (s->lay.shown & LAYOUT_BIT(f))) {
 			s->focus = f;
 			return;
 		}
@@ -741,7 +741,8 @@ ui_mouse(struct ui_state *s)
 	for (int p = 0; p < LAYOUT_COUNT; p++) {
 		struct grid_rect r = s->lay.rect[p];
 
-		if (ui_panes[p] != NULL && (s->lay.shown & LAYOUT_BIT(p)) && me.x >= r.x &&
+		if (ui_panes[p] != NULL && ui_panes[p]->key != NULL &&
+		    (s->lay.shown & LAYOUT_BIT(p)) && me.x >= r.x &&
 		    me.x < r.x + r.w && me.y >= r.y && me.y < r.y + r.h) {
 			s->focus = p;
 			return UI_REDRAW;

@@ -45,21 +45,20 @@ enum ui_key {
 #define UI_REPLAY_SEED 0x10 /* generate the last prompt again with the seed it used */
 #define UI_PASS 0x20        /* not handled here: the loop's own keys get a chance */
 
-/* One event of a generation, as the text pane replays it. */
-struct ui_event {
-	enum generate_event_type type;
-	int token;
-	float prob;
-	float p_bksp;
-};
-
-/* The event log of the current (or last) generation. */
+/*
+ * The event log of the current (or last) generation. Events are kept whole
+ * (slot, timings, the step's top alternatives, entropy, P(<bksp>)) so the
+ * stats and inspector panes can read them.
+ */
 struct ui_log {
 	char *prompt;          /* the prompt text */
-	struct ui_event *ev;   /* (n) APPEND and ERASE events, in order */
+	int n_prompt;          /* its tokens (the slots the events count from) */
+	struct generate_event *ev; /* (n) APPEND and ERASE events, in order */
 	size_t n, cap;
+	size_t shown;          /* playback position: events the text pane has applied */
 	int done;              /* the STOP event arrived */
 	enum generate_stop reason;
+	struct generate_event stop; /* the STOP event (timings), once done */
 	uint64_t seed;         /* the seed this run used */
 	unsigned serial;       /* changes with every new generation */
 };
@@ -86,7 +85,7 @@ struct ui_pane {
 	void *(*init)(struct ui *ui);
 	/* Draw into r (the pane's whole rectangle, border included). */
 	void (*draw)(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int focused);
-	/* Handle a key; returns UI_* bits. */
+	/* Handle a key; returns UI_* bits. NULL: a display-only pane that never takes focus. */
 	int (*key)(void *p, struct ui *ui, int key);
 	/* Advance animations to ui->now: UI_REDRAW if the picture changed; *wait gets the
 	 * seconds until the next change (left alone when nothing is pending). May be NULL. */
@@ -96,6 +95,8 @@ struct ui_pane {
 
 extern const struct ui_pane view_text_pane;
 extern const struct ui_pane view_params_pane;
+extern const struct ui_pane view_stats_pane;
+extern const struct ui_pane view_inspector_pane;
 
 /* Text pane: whether the prompt editor has the keyboard (letters type). */
 int view_text_editing(void *p);

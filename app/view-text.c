@@ -413,9 +413,9 @@ view_text_key(void *p, struct ui *ui, int key)
 	return view_text_key_play(t, ui, key);
 }
 
-/* Advance the playback to ui->now. */
+/* Advance the playback to ui->now (view_text_tick publishes the result). */
 static int
-view_text_tick(void *p, struct ui *ui, double *wait)
+view_text_advance(void *p, struct ui *ui, double *wait)
 {
 	struct view_text *t = p;
 	double period = 1.0 / view_text_speeds[t->speed], w;
@@ -464,6 +464,17 @@ view_text_tick(void *p, struct ui *ui, double *wait)
 	if (w >= 0 && (*wait < 0 || w < *wait))
 		*wait = w < 0.001 ? 0.001 : w;
 	return changed ? UI_REDRAW : 0;
+}
+
+/* Advance the playback and publish its position for the stats and inspector panes. */
+static int
+view_text_tick(void *p, struct ui *ui, double *wait)
+{
+	struct view_text *t = p;
+	int flags = view_text_advance(p, ui, wait);
+
+	ui->log.shown = t->shown;
+	return flags;
 }
 
 /* Append bytes in a style to the drawing buffer. */
@@ -611,7 +622,7 @@ view_text_draw_timeline(struct view_text *t, struct ui *ui, struct grid *g,
 	char head[48], piece[64];
 
 	for (size_t i = first; i < t->shown; i++) {
-		const struct ui_event *ev = &ui->log.ev[i];
+		const struct generate_event *ev = &ui->log.ev[i];
 		int erase = ev->type == GENERATE_EVENT_ERASE;
 		const uint8_t *s;
 		size_t n, k = 0;
@@ -687,6 +698,7 @@ view_text_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int f
 
 	if (t->shown > ui->log.n)
 		t->shown = ui->log.n;
+	ui->log.shown = t->shown; /* drawn before the panes that read it (LAYOUT_TEXT is 0) */
 	if (ui->have_run) /* events shown of those logged: the playback position */
 		snprintf(title, sizeof title, "Text - %s%s - %zu/%zu%s",
 		    view_text_view_names[t->view], t->paused ? " (paused)" : "", t->shown,

@@ -1,0 +1,197 @@
+/*
+ * view-stats.c: the stats pane: statistics of the current generation's event
+ * log up to the playback position of the text pane (the title says "playback
+ * 12/40"), so the numbers move as the playback advances: gross and net
+ * tokens, backspace and re-emission rates, the longest backspace run and
+ * distinct-1/2 of the net text, all from engine/textstats.h. The speeds
+ * (prefill and generate tokens/s) come from the STOP event and are the whole
+ * run's. No MAUVE here: one line says so.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "textstats.h"
+#include "theme.h"
+#include "ui.h"
+
+#define VIEW_STATS_MAUVE "MAUVE live estimate: not wired yet (seqmatch eval gives the full " \
+	"estimator)"
+
+/* The pane's state: the numbers of the last (serial, shown) computed. */
+struct view_stats {
+	int valid;
+	unsigned serial;
+	size_t shown;
+	struct textstats st; /* sets released: numbers only */
+	char error[160];     /* non-empty: the log could not be replayed */
+};
+
+/* Create the pane. */
+static void *
+view_stats_init(struct ui *ui)
+{
+	return xcalloc(1, sizeof(struct view_stats));
+}
+
+/* Free the pane. */
+static void
+view_stats_free(void *p)
+{
+	free(p);
+}
+
+/* Compute the statistics of the first n events of the log into v. */
+static void
+view_stats_compute(struct view_stats *v, const struct ui_log *log, size_t n)
+{
+	int *ids = NULL, n_ids = 0;
+	char *cause = NULL;
+
+	v->error[0] = '\0';
+	textstats_init(&v->st);
+	if (textstats_add_events(&v->st, log->ev, (int)n, log->n_prompt, &cause) != 0 ||
+	    textstats_replay(log->ev, (int)n, log->n_prompt, &ids, &n_ids, &cause) != 0 ||
+	    textstats_add_ids(&v->st, ids, n_ids, &cause) != 0) {
+		snprintf(v->error, sizeof v->error, "cannot read the event log: %s",
+		    cause != NULL ? cause : "?");
+		free(cause);
+	}
+	textstats_finish(&v->st);
+	textstats_release(&v->st);
+	free(ids);
+}
+
+/* printf a line at row of r; returns row + 1. */
+static int __attribute__((format(printf, 5, 6)))
+view_stats_line(struct grid *g, struct grid_rect r, int row, int style, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	grid_put_trunc(g, r, 0, row, buf, r.w, style, 0);
+	return row + 1;
+}
+
+/* Word-wrap s (ASCII) into r from row; returns the row after it. */
+static int
+view_stats_wrap(struct grid *g, struct grid_rect r, int row, const char *s, int style)
+{
+	size_t len = strlen(s), start = 0, end, brk;
+
+	while (start < len && row < r.h && r.w > 0) {
+		end = start + (size_t)r.w < len ? start + (size_t)r.w : len;
+		brk = end;
+		if (end < len) { /* break at the last space that fits, if any */
+			while (brk > start && s[brk] != ' ')
+				brk--;
+			if (brk == start)
+				brk = end;
+		}
+		grid_putn(g, r, 0, row++, s + start, brk - start, style, 0);
+		start = brk;
+		while (start < len && s[start] == ' ')
+			start++;
+	}
+	return row;
+}
+
+/* A rate as "0.333 (1/3 what)", or "- (0 what)" when the denominator is 0. */
+static void
+view_stats_rate(char *buf, size_t size, double rate, long num, long den, const char *what)
+{
+	if (den == 0)
+		snprintf(buf, size, "- (0 %s)", what);
+	else
+		snprintf(buf, size, "%.3f (%ld/%ld %s)", rate, num, den, what);
+}
+
+/* Draw the pane. */
+static void
+view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int focused)
+{
+	struct view_stats *v = p;
+	const struct ui_log *log = &ui->log;
+	const struct textstats *st = &v->st;
+	const struct generate_event *stop = &log->stop;
+	struct grid_rect in = grid_rect_inset(r, 1);
+	size_t shown = log->shown < log->n ? log->shown : log->n;
+	char title[64], rate[96];
+	int row = 0;
+
+	if (ui->have_run)
+		snprintf(title, sizeof title, "Stats - playback %zu/%zu", shown, log->n);
+	else
+		snprintf(title, sizeof title, "Stats");
+	grid_box(g, r, GRID_BOX_LIGHT, title, THEME_SLOT_BORDER, THEME_SLOT_TITLE, 0);
+	if (grid_rect_empty(in))
+		return;
+	if (!ui->have_run) {
+		row = view_stats_line(g, in, row, THEME_SLOT_DIM, "no generation yet");
+		view_stats_wrap(g, in, row, VIEW_STATS_MAUVE, THEME_SLOT_DIM);
+		return;
+	}
+	if (!v->valid || v->serial != log->serial || v->shown != shown) {
+		view_stats_compute(v, log, shown);
+		v->valid = 1;
+		v->serial = log->serial;
+		v->shown = shown;
+	}
+	if (v->error[0] != '\0')
+		row = view_stats_wrap(g, in, row, v->error, THEME_SLOT_ERROR);
+	else {
+		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "tokens gross %ld net %ld",
+		    st->appends, st->net_tokens);
+		view_stats_rate(rate, sizeof rate, st->backspace_rate, st->erases, st->actions,
+		    "actions");
+		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "backspace rate %s", rate);
+		view_stats_rate(rate, sizeof rate, st->re_emission_rate, st->re_emissions,
+		    st->erases, "erases");
+		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "re-emission rate %s", rate);
+		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "longest backspace run %ld",
+		    st->longest_backspace_run);
+		if (st->ngrams[1] > 0)
+			row = view_stats_line(g, in, row, THEME_SLOT_VALUE,
+			    "distinct-1 %.3f  distinct-2 %.3f", st->distinct[0], st->distinct[1]);
+		else if (st->ngrams[0] > 0)
+			row = view_stats_line(g, in, row, THEME_SLOT_VALUE,
+			    "distinct-1 %.3f  distinct-2 -", st->distinct[0]);
+		else
+			row = view_stats_line(g, in, row, THEME_SLOT_VALUE,
+			    "distinct-1 -  distinct-2 -");
+	}
+	/* Speeds: the whole run's, from the STOP event (every action counts, as in the status line). */
+	if (!log->done)
+		row = view_stats_line(g, in, row, THEME_SLOT_DIM, "run tok/s: when it ends");
+	else {
+		if (stop->prefill_seconds > 0)
+			row = view_stats_line(g, in, row, THEME_SLOT_VALUE,
+			    "run prefill %.1f tok/s (%d tok)",
+			    log->n_prompt / stop->prefill_seconds, log->n_prompt);
+		else
+			row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "run prefill - tok/s");
+		if (stop->generate_seconds > 0)
+			row = view_stats_line(g, in, row, THEME_SLOT_VALUE,
+			    "run generate %.1f tok/s (%d act.)",
+			    (stop->n_generated + stop->n_erased) / stop->generate_seconds,
+			    stop->n_generated + stop->n_erased);
+		else
+			row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "run generate - tok/s");
+	}
+	view_stats_wrap(g, in, row, VIEW_STATS_MAUVE, THEME_SLOT_DIM);
+}
+
+const struct ui_pane view_stats_pane = {
+	.name = "Stats",
+	.init = view_stats_init,
+	.draw = view_stats_draw,
+	.key = NULL, /* display only: never focused */
+	.free = view_stats_free,
+};

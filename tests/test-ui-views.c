@@ -1,0 +1,209 @@
+/*
+ * test-ui-views.c: the stats and inspector panes, drawn (without curses) into a
+ * 40x12 grid from a hand-made event log, checked for their numbers.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "generate.h"
+#include "grid.h"
+#include "tap.h"
+#include "tokenizer.h"
+#include "ui.h"
+
+/* The panes allocate through the program's xcalloc (app/main.c, not linked here): the test's own. */
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+/* Draw a pane into a fresh 40x12 ASCII grid and return the dump (malloc'd). */
+static char *
+draw_pane(const struct ui_pane *pane, struct ui *ui)
+{
+	struct grid g;
+	void *state;
+	char *s;
+
+	if (grid_init(&g, 40, 12, GRID_GLYPHS_ASCII) != 0)
+		abort();
+	state = pane->init(ui);
+	pane->draw(state, ui, &g, grid_rect_make(0, 0, 40, 12), 0);
+	pane->free(state);
+	s = grid_dump(&g);
+	grid_release(&g);
+	if (s == NULL)
+		abort();
+	return s;
+}
+
+/* Check that the dump holds want. */
+static void
+expect_has(const char *dump, const char *want, const char *what)
+{
+	if (!tap_ok(strstr(dump, want) != NULL, "%s: \"%s\"", what, want))
+		tap_diag("got:\n%s", dump);
+}
+
+/* Check that the dump does not hold bad. */
+static void
+expect_lacks(const char *dump, const char *bad, const char *what)
+{
+	if (!tap_ok(strstr(dump, bad) == NULL, "%s: no \"%s\"", what, bad))
+		tap_diag("got:\n%s", dump);
+}
+
+/* Add an event to the log. */
+static void
+add(struct ui_log *log, enum generate_event_type type, int token, int slot, float prob)
+{
+	struct generate_event *ev = &log->ev[log->n++];
+
+	memset(ev, 0, sizeof *ev);
+	ev->type = type;
+	ev->token = token;
+	ev->slot = slot;
+	ev->prob = prob;
+}
+
+int
+main(void)
+{
+	static const char text[] = "the cat sat on the mat\nthe dog sat on the log\n";
+	struct generate_event evs[16];
+	struct tokenizer *tok = NULL;
+	struct ui ui;
+	struct generate_event *last;
+	char *cause = NULL, *d;
+
+	/* 257: bytes and <|endoftext|> only, so ids are the bytes. */
+	if (tokenizer_train((const uint8_t *)text, strlen(text), 257, &tok, &cause) != 0) {
+		tap_ok(0, "tokenizer: %s", cause);
+		return tap_done();
+	}
+	memset(&ui, 0, sizeof ui);
+	ui.tok = tok;
+	ui.model_bksp = 1;
+	ui.glyphs = GRID_GLYPHS_ASCII;
+
+	/* Before any run. */
+	d = draw_pane(&view_stats_pane, &ui);
+	expect_has(d, "no generation yet", "stats, no run");
+	expect_has(d, "MAUVE live estimate: not wired yet", "stats, no run");
+	free(d);
+	d = draw_pane(&view_inspector_pane, &ui);
+	expect_has(d, "no token yet", "inspector, no run");
+	free(d);
+
+	/*
+	 * Prompt "ab" (slots 0, 1). +c +d -d +d (a re-emission) +e -e -d (a run of
+	 * 2) +x +\n +c: 7 appends, 3 erases, 10 actions; the net text is "cx\nc".
+	 */
+	ui.have_run = 1;
+	ui.log.prompt = "ab";
+	ui.log.n_prompt = 2;
+	ui.log.ev = evs;
+	ui.log.serial = 1;
+	add(&ui.log, GENERATE_EVENT_APPEND, 'c', 2, 0.5f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'd', 3, 0.5f);
+	add(&ui.log, GENERATE_EVENT_ERASE, 'd', 3, 0.25f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'd', 3, 0.5f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'e', 4, 0.5f);
+	add(&ui.log, GENERATE_EVENT_ERASE, 'e', 4, 0.25f);
+	add(&ui.log, GENERATE_EVENT_ERASE, 'd', 3, 0.25f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'x', 3, 0.5f);
+	add(&ui.log, GENERATE_EVENT_APPEND, '\n', 4, 0.5f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'c', 5, 0.625f);
+	last = &ui.log.ev[9];
+	last->entropy = 0.987f;
+	last->p_bksp = 0.1f;
+	last->n_top = 4;
+	last->top[0].id = 'c';
+	last->top[0].prob = 0.625f;
+	last->top[1].id = '\n';
+	last->top[1].prob = 0.25f;
+	last->top[2].id = tokenizer_bksp(tok);
+	last->top[2].prob = 0.1f;
+	last->top[3].id = tokenizer_eot(tok);
+	last->top[3].prob = 0.025f;
+	ui.log.done = 1;
+	ui.log.stop.type = GENERATE_EVENT_STOP;
+	ui.log.stop.n_generated = 7;
+	ui.log.stop.n_erased = 3;
+	ui.log.stop.prefill_seconds = 0.5;  /* 2 prompt tokens: 4.0 tok/s */
+	ui.log.stop.generate_seconds = 2.0; /* 10 actions: 5.0 tok/s */
+
+	/* The whole log played. */
+	ui.log.shown = 10;
+	d = draw_pane(&view_stats_pane, &ui);
+	expect_has(d, "Stats - playback 10/10", "stats, whole log");
+	expect_has(d, "tokens gross 7 net 4", "stats, whole log");
+	expect_has(d, "backspace rate 0.300 (3/10 actions)", "stats, whole log");
+	expect_has(d, "re-emission rate 0.333 (1/3 erases)", "stats, whole log");
+	expect_has(d, "longest backspace run 2", "stats, whole log");
+	expect_has(d, "distinct-1 0.750  distinct-2 1.000", "stats, whole log");
+	expect_has(d, "run prefill 4.0 tok/s (2 tok)", "stats, whole log");
+	expect_has(d, "run generate 5.0 tok/s (10 act.)", "stats, whole log");
+	expect_has(d, "MAUVE live estimate: not wired yet", "stats, whole log");
+	expect_has(d, "(seqmatch eval gives the full", "stats, whole log");
+	free(d);
+
+	/* Playback at event 3 (+c +d -d): the counts follow it. */
+	ui.log.shown = 3;
+	d = draw_pane(&view_stats_pane, &ui);
+	expect_has(d, "Stats - playback 3/10", "stats, playback at 3");
+	expect_has(d, "tokens gross 2 net 1", "stats, playback at 3");
+	expect_has(d, "backspace rate 0.333 (1/3 actions)", "stats, playback at 3");
+	expect_has(d, "re-emission rate 0.000 (0/1 erases)", "stats, playback at 3");
+	expect_has(d, "distinct-1 1.000  distinct-2 -", "stats, playback at 3");
+	free(d);
+
+	/* An inconsistent log is reported, not counted. */
+	ui.log.ev[1].slot = 7;
+	d = draw_pane(&view_stats_pane, &ui);
+	expect_has(d, "cannot read the event log", "stats, bad log");
+	expect_lacks(d, "backspace rate", "stats, bad log");
+	free(d);
+	ui.log.ev[1].slot = 3;
+
+	/* Inspector at the last event: its alternatives, bars, entropy and P(<bksp>). */
+	ui.log.shown = 10;
+	d = draw_pane(&view_inspector_pane, &ui);
+	expect_has(d, "Inspector - event 10/10", "inspector");
+	expect_has(d, "appended 'c' p=0.625", "inspector");
+	expect_has(d, "entropy 0.987 nats  P(<bksp>) 0.100", "inspector");
+	/* Piece column 15 wide, bar 15 wide: 0.625 of 15 rounds to 9 cells. */
+	expect_has(d, "|>'c'             #########...... 0.625|", "inspector, top row");
+	expect_has(d, "| '\\n'            ####........... 0.250|", "inspector, newline row");
+	expect_has(d, " <bksp>          ##............. 0.100", "inspector, <bksp> row");
+	expect_has(d, " <|endoftext|>   ............... 0.025", "inspector, EOT row");
+	free(d);
+
+	/* At an erase: the erased token, <bksp> chosen; no alternatives recorded. */
+	ui.log.shown = 7;
+	ui.log.ev[6].entropy = 1.5f;
+	d = draw_pane(&view_inspector_pane, &ui);
+	expect_has(d, "erased 'd' (<bksp> p=0.250)", "inspector, erase");
+	expect_has(d, "entropy 1.500 nats", "inspector, erase");
+	expect_has(d, "no top alternatives recorded", "inspector, erase without top");
+	free(d);
+
+	/* A model without <bksp>: P(<bksp>) is not applicable. */
+	ui.model_bksp = 0;
+	ui.log.shown = 10;
+	d = draw_pane(&view_inspector_pane, &ui);
+	expect_has(d, "P(<bksp>) n/a", "inspector, no bksp");
+	free(d);
+
+	tokenizer_free(tok);
+	return tap_done();
+}
