@@ -40,6 +40,7 @@
 #include "app.h"
 #include "checkpoint.h"
 #include "cpu.h"
+#include "finetune.h"
 #include "generate.h"
 #include "gpt.h"
 #include "grid.h"
@@ -58,17 +59,16 @@ static const struct ui_pane *const ui_panes[LAYOUT_COUNT] = {
 	[LAYOUT_DECODE] = &view_params_pane,
 	[LAYOUT_INSPECT] = &view_inspector_pane,
 	[LAYOUT_STATS] = &view_stats_pane,
+	[LAYOUT_FINETUNE] = &view_finetune_pane,
 };
 
-/* What the placeholder panes say (no fake numbers). */
-static const char *const ui_placeholders[LAYOUT_COUNT] = {
-	[LAYOUT_FINETUNE] = "fine-tune: coming in a later session",
-};
+/* What the placeholder panes say (no fake numbers); every enabled pane is real now. */
+static const char *const ui_placeholders[LAYOUT_COUNT] = { NULL };
 
 /* The help overlay: key, what it does ("" key: a heading). */
 static const char *const ui_help[][2] = {
 	{ "", "Everywhere" },
-	{ "Tab S-Tab", "move between the text and decoding panes" },
+	{ "Tab S-Tab", "move between the text, decoding and fine-tune panes" },
 	{ "F1 or ?", "this help (? outside the prompt editor)" },
 	{ "F10 ^Q, q", "quit (q outside the prompt editor)" },
 	{ "Esc ^C", "stop a running generation (^C at rest quits)" },
@@ -95,6 +95,10 @@ static const char *const ui_help[][2] = {
 	{ "Enter", "type a value (Esc cancels)" },
 	{ "d D", "reset one, or all, to the defaults" },
 	{ "1 2 3", "presets: greedy, balanced, creative" },
+	{ "", "Fine-tune pane (generation uses its latest weights)" },
+	{ "s", "start a SequenceMatch fine-tune of a copy of the weights" },
+	{ "p x", "pause or resume; stop (it saves)" },
+	{ "w", "save to the model's path with -ft before .bin" },
 };
 
 /* The terminal side: colours and attributes of each slot. */
@@ -111,11 +115,13 @@ struct ui_state {
 	struct gpt_model *model;
 	struct tokenizer *tok;
 	struct ui_gen *gen;
+	struct snapshot *gen_snap;    /* fine-tuned weights the running generation uses */
+	struct record rec;            /* the loaded model's training record */
 	struct theme theme;
 	struct ui_term term;
 	struct grid grid;
 	struct layout lay;
-	int focus;                    /* LAYOUT_TEXT or LAYOUT_DECODE */
+	int focus;                    /* a pane with a key handler */
 	int zoom;
 	int help;
 	int mouse;
@@ -386,7 +392,7 @@ ui_typing(const struct ui_state *s)
 static void
 ui_draw_status(struct ui_state *s, struct grid_rect r)
 {
-	char left[256], right[160], view[64], seed[48];
+	char left[256], right[160], view[64], seed[48], weights[32];
 	int col, rw;
 
 	grid_fill(&s->grid, r, NULL, THEME_SLOT_STATUS, 0);
@@ -395,8 +401,11 @@ ui_draw_status(struct ui_state *s, struct grid_rect r)
 		snprintf(seed, sizeof seed, "seed %llu", (unsigned long long)s->ui.log.seed);
 	else
 		snprintf(seed, sizeof seed, "seed -");
-	snprintf(left, sizeof left, " %s%s | %s | %s ", s->ui.model_name,
-	    s->ui.model_bksp ? " (bksp)" : "", seed, view);
+	weights[0] = '\0';
+	if (s->ui.weights_version > 0)
+		snprintf(weights, sizeof weights, " weights v%ld", s->ui.weights_version);
+	snprintf(left, sizeof left, " %s%s%s | %s | %s ", s->ui.model_name,
+	    s->ui.model_bksp ? " (bksp)" : "", weights, seed, view);
 	snprintf(right, sizeof right, " core %s | theme %s | colours %s ", s->core,
 	    s->theme.name, theme_depth_name(s->term.depth));
 	col = grid_put_trunc(&s->grid, r, 0, 0, left, r.w, THEME_SLOT_STATUS, 0);
@@ -424,11 +433,15 @@ ui_draw_keys(struct ui_state *s, struct grid_rect r)
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
 		"type", "d D", "reset", "1 2 3", "presets", "R", "same seed", "?", "help", "q",
 		"quit", NULL };
+	static const char *const finetune[] = { "s", "start", "p", "pause/resume", "x", "stop",
+		"w", "save -ft", "Tab", "panes", "?", "help", "q", "quit", NULL };
 	const char *const *k;
 	int col = 1;
 
 	if (ui_focus(s) == LAYOUT_DECODE)
 		k = decoding;
+	else if (ui_focus(s) == LAYOUT_FINETUNE)
+		k = finetune;
 	else
 		k = ui_typing(s) ? editing : playback;
 	grid_fill(&s->grid, r, NULL, THEME_SLOT_HINT, 0);
@@ -545,9 +558,15 @@ ui_generate(struct ui_state *s, const char *prompt, int64_t seed)
 		return;
 	}
 	p.seed = (int64_t)generate_pick_seed(seed >= 0 ? seed : p.seed);
-	s->gen = ui_gen_start(s->model, s->tok, &p, ids, (int)n, ui_wake[1], &cause);
+	/* The latest fine-tuned weights when a fine-tune exists, held for the whole run. */
+	s->gen_snap = view_finetune_snapshot(s->pane[LAYOUT_FINETUNE]);
+	s->gen = ui_gen_start(s->gen_snap != NULL ? s->gen_snap->model : s->model, s->tok, &p,
+	    ids, (int)n, ui_wake[1], &cause);
 	free(ids);
+	s->ui.weights_version = s->gen != NULL && s->gen_snap != NULL ? s->gen_snap->version : 0;
 	if (s->gen == NULL) {
+		snapshot_unref(s->gen_snap);
+		s->gen_snap = NULL;
 		ui_message(&s->ui, 1, "cannot start the generation: %s", cause);
 		free(cause);
 		return;
@@ -601,6 +620,8 @@ ui_take_events(struct ui_state *s)
 	if (finished) {
 		rc = ui_gen_finish(s->gen, &cause);
 		s->gen = NULL;
+		snapshot_unref(s->gen_snap);
+		s->gen_snap = NULL;
 		s->ui.generating = 0;
 		if (rc != 0)
 			ui_message(&s->ui, 1, "generation failed: %s", cause ? cause : "?");
@@ -934,8 +955,8 @@ cmd_ui(int argc, char **argv)
 	};
 	struct ui_state *s;
 	const char *model_path = NULL, *theme_name = NULL, *term, *slash;
+	char notice[512];
 	int c, forced = THEME_DEPTH_AUTO, ascii = 0, mouse = 1, rc;
-	struct record rec;
 	char *cause = NULL;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -991,18 +1012,21 @@ cmd_ui(int argc, char **argv)
 	}
 
 	s = xcalloc(1, sizeof *s);
-	record_init(&rec);
-	if (checkpoint_load(model_path, &s->model, &s->tok, &rec, &cause) != 0) {
+	record_init(&s->rec);
+	if (checkpoint_load(model_path, &s->model, &s->tok, &s->rec, &cause) != 0) {
 		app_error("%s", cause);
 		free(cause);
-		record_release(&rec);
+		record_release(&s->rec);
 		free(s);
 		return APP_EXIT_ERROR;
 	}
-	record_release(&rec);
 	slash = strrchr(model_path, '/');
 	s->ui.model_name = slash != NULL ? slash + 1 : model_path;
 	s->ui.model_bksp = gpt_has_bksp(s->model);
+	s->ui.model_path = model_path;
+	s->ui.model = s->model;
+	s->ui.model_rec = &s->rec;
+	s->ui.wake_fd = -1;
 	s->ui.tok = s->tok;
 	sampler_defaults(&s->ui.params);
 	s->focus = LAYOUT_TEXT;
@@ -1017,6 +1041,7 @@ cmd_ui(int argc, char **argv)
 		fcntl(ui_wake[i], F_SETFL, fcntl(ui_wake[i], F_GETFL) | O_NONBLOCK);
 		fcntl(ui_wake[i], F_SETFD, FD_CLOEXEC);
 	}
+	s->ui.wake_fd = ui_wake[1];
 	util_log_set(ui_log, NULL);
 	app_fatal_hook = ui_restore;
 	atexit(ui_restore);
@@ -1035,8 +1060,20 @@ cmd_ui(int argc, char **argv)
 	if (s->gen != NULL) {
 		ui_gen_cancel(s->gen);
 		ui_gen_finish(s->gen, NULL);
+		s->gen = NULL;
+	}
+	snapshot_unref(s->gen_snap);
+	s->gen_snap = NULL;
+	notice[0] = '\0';
+	if (view_finetune_busy(s->pane[LAYOUT_FINETUNE])) {
+		/* Stop the trainer after its current step and save what it learned. */
+		ui_message(&s->ui, 0, "quitting: stopping the fine-tune and saving it...");
+		ui_draw(s);
+		view_finetune_quit(s->pane[LAYOUT_FINETUNE], notice, sizeof notice);
 	}
 	ui_restore();
+	if (notice[0] != '\0')
+		fprintf(stderr, "seqmatch: ui: %s\n", notice);
 	for (int p = 0; p < LAYOUT_COUNT; p++)
 		if (ui_panes[p] != NULL && s->pane[p] != NULL)
 			ui_panes[p]->free(s->pane[p]);
@@ -1051,6 +1088,7 @@ out:
 	free(s->ui.request);
 	tokenizer_free(s->tok);
 	gpt_free(s->model);
+	record_release(&s->rec);
 	free(s);
 	return rc;
 }

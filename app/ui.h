@@ -15,6 +15,8 @@
 
 struct gpt_model;
 struct tokenizer;
+struct record;
+struct snapshot;
 
 /* Keys: Unicode code points (control characters included), or these. */
 enum ui_key {
@@ -66,6 +68,11 @@ struct ui_log {
 /* What the loop and the panes share. */
 struct ui {
 	const char *model_name;      /* file name shown in the status line */
+	const char *model_path;      /* the loaded model file */
+	const struct gpt_model *model; /* the loaded weights (read only) */
+	const struct record *model_rec; /* its training record */
+	int wake_fd;                 /* the self-pipe's write end (threads wake the loop) */
+	long weights_version;        /* fine-tune weights of the last generation (0: loaded) */
 	int model_bksp;              /* the model has a trained <bksp> */
 	const struct tokenizer *tok;
 	struct sampler_params params; /* the decoding parameters for the next run */
@@ -97,6 +104,14 @@ extern const struct ui_pane view_text_pane;
 extern const struct ui_pane view_params_pane;
 extern const struct ui_pane view_stats_pane;
 extern const struct ui_pane view_inspector_pane;
+extern const struct ui_pane view_finetune_pane;
+
+/* Fine-tune pane: the latest weights (referenced; snapshot_unref), NULL without a fine-tune. */
+struct snapshot *view_finetune_snapshot(void *p);
+/* Fine-tune pane: whether its trainer thread is live. */
+int view_finetune_busy(void *p);
+/* Fine-tune pane, on quit: stop and save a live fine-tune; a one-line notice in buf. */
+void view_finetune_quit(void *p, char *buf, size_t size);
 
 /* Text pane: whether the prompt editor has the keyboard (letters type). */
 int view_text_editing(void *p);
