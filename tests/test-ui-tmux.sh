@@ -166,7 +166,7 @@ start() {
 	T="tmux -L seqmatch-test-$$-$runs -f /dev/null"
 	rm -f "$tmp/stty"
 	: >"$tmp/screen"
-	$T new-session -d -x 100 -y 30 -s ui \
+	$T new-session -d -x 100 -y 30 -s ui -c "${START_DIR:-$PWD}" \
 	    "env -u LC_ALL -u LC_CTYPE $* '$SEQMATCH' ui --model '$MODEL' 2>'$tmp/err'; \
 	    st=\$?; stty -a >'$tmp/stty' 2>&1; echo UI-EXITED \$st; exec sleep 600"
 }
@@ -313,6 +313,41 @@ keys v
 check "back to the clean view after erasures" 'Text - clean'
 
 quit_ok "UTF-8 run" q
+
+# The fine-tune pane, on a copy of the model in $tmp (it saves next to the model),
+# run from the source tree so that the model's corpus (data/corpus.txt) is found.
+cp "$MODEL" "$tmp/ftmodel.bin"
+saved_model=$MODEL
+MODEL=$tmp/ftmodel.bin
+START_DIR=$SRCDIR start TERM=xterm-256color LANG=C.UTF-8
+check "fine-tune: the UI starts" 'ftmodel\.bin'
+keys Tab Tab
+check "fine-tune: Tab Tab focuses the fine-tune pane" 'Fine-tune \(sm\) - s p x w'
+keys s
+check "fine-tune: s starts it and steps move" 'state running +step [1-9][0-9]*/'
+keys p
+check "fine-tune: p pauses" 'state paused'
+keys p
+check "fine-tune: p resumes" 'state running'
+keys x
+check "fine-tune: x stops it" 'state (done|stopped|idle)'
+i=0
+while [ ! -s "$tmp/ftmodel-ft.bin" ] && [ "$i" -lt "$WAIT" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -s "$tmp/ftmodel-ft.bin" ]; then
+	pass "fine-tune: stopping saved ftmodel-ft.bin next to the model"
+else
+	fail "fine-tune: stopping saved ftmodel-ft.bin next to the model" "no file"
+fi
+if [ -s "$tmp/ftmodel.bin" ] && cmp -s "$tmp/ftmodel.bin" "$saved_model"; then
+	pass "fine-tune: the loaded model file is left as it was"
+else
+	fail "fine-tune: the loaded model file is left as it was" "it changed"
+fi
+quit_ok "fine-tune run" F10
+MODEL=$saved_model
 
 # NO_COLOR: attributes only, still starts and quits.
 start TERM=xterm-256color LANG=C.UTF-8 NO_COLOR=1
