@@ -21,13 +21,14 @@
 
 enum {
 	CMD_GENERATE_MODEL = 0x100, CMD_GENERATE_PROMPT, CMD_GENERATE_JSON,
-	CMD_GENERATE_HELP
+	CMD_GENERATE_TOP, CMD_GENERATE_HELP
 };
 
 static const struct option cmd_generate_own[] = {
 	{ "model", required_argument, NULL, CMD_GENERATE_MODEL },
 	{ "prompt", required_argument, NULL, CMD_GENERATE_PROMPT },
 	{ "json", no_argument, NULL, CMD_GENERATE_JSON },
+	{ "top", required_argument, NULL, CMD_GENERATE_TOP },
 	{ "help", no_argument, NULL, CMD_GENERATE_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -43,7 +44,9 @@ cmd_generate_usage(FILE *f)
 "given and stdin is not a terminal). The text goes to stdout; the seed used,\n"
 "which replays the run exactly, and the speeds go to stderr. --json prints\n"
 "one event per line instead: start (parameters, seed), append (id, text,\n"
-"probability), stop (reason, counts, prefill and generate tokens/s).\n"
+"probability), stop (reason, counts, prefill and generate tokens/s); --top N\n"
+"adds the step's N most likely actions under the model (N <= 8) and the\n"
+"entropy to each append and erase event.\n"
 "MODEL defaults to $SEQMATCH_MODEL, then the installed default model.\n"
 "\n"
 "Decoding (applied in this order: repeat penalty, top-k, typical-p, top-p,\n"
@@ -54,6 +57,7 @@ cmd_generate_usage(FILE *f)
 struct cmd_generate_state {
 	const struct tokenizer *tok;
 	int json;
+	int top;        /* alternatives per event in --json (0: none) */
 	int tty;        /* stdout is a terminal: erase in place */
 	int buffered;   /* not a terminal and backspacing on: print the final text */
 	uint64_t seed;
@@ -96,6 +100,23 @@ cmd_generate_event(const struct generate_event *ev, void *arg)
 			json_number(stdout, ev->model_prob);
 			printf(", \"p_bksp\": ");
 			json_number(stdout, ev->p_bksp);
+			if (s->top > 0) {
+				printf(", \"entropy\": ");
+				json_number(stdout, ev->entropy);
+				printf(", \"top\": [");
+				for (int i = 0; i < ev->n_top && i < s->top; i++) {
+					size_t tl;
+					const uint8_t *tp = tokenizer_piece(s->tok,
+					    ev->top[i].id, &tl);
+					printf("%s{\"id\": %d, \"text\": ", i ? ", " : "",
+					    ev->top[i].id);
+					json_string(stdout, tp, tl);
+					printf(", \"prob\": ");
+					json_number(stdout, ev->top[i].prob);
+					printf("}");
+				}
+				printf("]");
+			}
 			printf(", \"t\": %.6f}\n", ev->seconds);
 		} else if (s->buffered) {
 			if (erase) {
@@ -191,7 +212,7 @@ cmd_generate(int argc, char **argv)
 	const char *model_path = NULL, *prompt = NULL;
 	char *prompt_buf = NULL, *cause = NULL;
 	size_t prompt_len = 0, n_ids;
-	int *ids = NULL, json = 0, opt, status = APP_EXIT_ERROR;
+	int *ids = NULL, json = 0, top = 0, opt, status = APP_EXIT_ERROR;
 	struct gpt_model *model = NULL;
 	struct tokenizer *tok = NULL;
 	struct cmd_generate_state st;
@@ -223,6 +244,12 @@ cmd_generate(int argc, char **argv)
 			break;
 		case CMD_GENERATE_JSON:
 			json = 1;
+			break;
+		case CMD_GENERATE_TOP:
+			if (options_int("top", optarg, 0, GENERATE_TOP, &top) != 0) {
+				free(longopts);
+				return APP_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 		case CMD_GENERATE_HELP:
@@ -274,6 +301,7 @@ cmd_generate(int argc, char **argv)
 	}
 	st.tok = tok;
 	st.json = json;
+	st.top = top;
 	st.tty = isatty(STDOUT_FILENO);
 	st.buffered = !st.tty && gpt_has_bksp(model) && params.backspace_bias != -INFINITY;
 	/* Pick the seed here so that the start event can report it. */

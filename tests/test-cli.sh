@@ -325,6 +325,18 @@ else
 	    "$(cat "$tmp/json-err") in: $(head -c 300 "$tmp/tok.json")"
 fi
 
+expect "generate --json --top 2" 0 "" generate --model "$model" --seed 5 --max-tokens 4 \
+    --json --top 2
+n_append=$(grep -c '"event": "append"' "$tmp/out")
+n_top=$(grep '"event": "append"' "$tmp/out" | grep -c '"top": \[{"id": [0-9]*, "text": .*}, {"id": [0-9]*, "text": .*}\]')
+if [ "$n_append" -gt 0 ] && [ "$n_append" -eq "$n_top" ] && grep -q '"entropy": ' "$tmp/out"; then
+	pass "generate --top 2 gives two alternatives and the entropy on every append event"
+else
+	fail "generate --top 2 gives two alternatives and the entropy on every append event" \
+	    "$n_append appends, $n_top with two alternatives: $(head -c 300 "$tmp/out")"
+fi
+expect "generate --top 9 is refused" 2 "top" generate --model "$model" --top 9
+
 expect "tokenize (plain)" 0 "" tokenize --model "$model" "$text"
 ids=$(tr -cd ',' <"$tmp/tok.json" | wc -c)
 lines=$(wc -l <"$tmp/out")
