@@ -46,6 +46,7 @@
 #include "grid.h"
 #include "layout.h"
 #include "record.h"
+#include "textstats.h"
 #include "theme.h"
 #include "tokenizer.h"
 #include "ui.h"
@@ -116,6 +117,7 @@ struct ui_state {
 	struct tokenizer *tok;
 	struct ui_gen *gen;
 	struct snapshot *gen_snap;    /* fine-tuned weights the running generation uses */
+	struct ui_mauve *mauve;       /* the live MAUVE worker, started after the first frame */
 	struct record rec;            /* the loaded model's training record */
 	struct theme theme;
 	struct ui_term term;
@@ -586,6 +588,22 @@ ui_generate(struct ui_state *s, const char *prompt, int64_t seed)
 	ui_message(&s->ui, 0, "generating with seed %llu", (unsigned long long)p.seed);
 }
 
+/* Queue the net text of the finished generation in the log as a live MAUVE sample. */
+static void
+ui_queue_mauve(struct ui_state *s)
+{
+	int *ids = NULL, n_ids = 0;
+	char *cause = NULL;
+
+	if (s->mauve == NULL)
+		return;
+	if (textstats_replay(s->ui.log.ev, (int)s->ui.log.n, s->ui.log.n_prompt, &ids, &n_ids,
+	    &cause) == 0)
+		ui_mauve_add(s->mauve, ids, n_ids);
+	free(ids);
+	free(cause);
+}
+
 /* Move the worker's events into the log; reap it when it has ended. */
 static int
 ui_take_events(struct ui_state *s)
@@ -604,6 +622,7 @@ ui_take_events(struct ui_state *s)
 			log->done = 1;
 			log->reason = ev[i].reason;
 			log->stop = ev[i];
+			ui_queue_mauve(s);
 			ui_message(&s->ui, 0, "done (%s): %d tokens, %d erased, %.1f tokens/s",
 			    generate_stop_name(ev[i].reason), ev[i].n_generated, ev[i].n_erased,
 			    ev[i].generate_seconds > 0 ? (ev[i].n_generated + ev[i].n_erased) /
@@ -908,6 +927,8 @@ ui_loop(struct ui_state *s)
 		s->ui.now = ui_now();
 		if (ui_take_events(s))
 			dirty = 1;
+		if (s->mauve != NULL && ui_mauve_get(s->mauve, &s->ui.mauve))
+			dirty = 1;
 		wait = -1;
 		for (int p = 0; p < LAYOUT_COUNT; p++)
 			if (ui_panes[p] != NULL && ui_panes[p]->tick != NULL &&
@@ -918,6 +939,12 @@ ui_loop(struct ui_state *s)
 				ui_draw(s);
 				last_frame = s->ui.now;
 				dirty = 0;
+				/* The live MAUVE worker starts once the UI is on screen. */
+				if (s->mauve == NULL) {
+					s->mauve = ui_mauve_start(s->model, s->tok, &s->rec,
+					    ui_wake[1]);
+					dirty = ui_mauve_get(s->mauve, &s->ui.mauve);
+				}
 			} else if (wait < 0 || last_frame + UI_FRAME_SECONDS - s->ui.now < wait)
 				wait = last_frame + UI_FRAME_SECONDS - s->ui.now;
 		}
@@ -1064,6 +1091,8 @@ cmd_ui(int argc, char **argv)
 	}
 	snapshot_unref(s->gen_snap);
 	s->gen_snap = NULL;
+	ui_mauve_free(s->mauve);
+	s->mauve = NULL;
 	notice[0] = '\0';
 	if (view_finetune_busy(s->pane[LAYOUT_FINETUNE])) {
 		/* Stop the trainer after its current step and save what it learned. */

@@ -65,6 +65,27 @@ struct ui_log {
 	unsigned serial;       /* changes with every new generation */
 };
 
+/* The live MAUVE estimator's state (ui-mauve.c), as plain data for the stats pane. */
+enum ui_mauve_state {
+	UI_MAUVE_OFF,                /* not started yet */
+	UI_MAUVE_FITTING,            /* featurizing the reference texts and fitting */
+	UI_MAUVE_READY,              /* fitted: each finished generation adds a sample */
+	UI_MAUVE_FAILED              /* cannot run: error says why */
+};
+
+/* A copy of the live estimate (the loop refreshes ui->mauve from the worker). */
+struct ui_mauve_info {
+	enum ui_mauve_state state;
+	char ref[128];               /* the reference file's name */
+	int n_ref;                   /* reference texts (being) featurized */
+	int max_tokens;              /* tokens per text (the first ones) */
+	int k;                       /* clusters */
+	int n;                       /* samples counted */
+	int pending;                 /* samples queued, not yet added */
+	double mauve, mauve_star;    /* over the n samples (n >= 1) */
+	char error[320];             /* UI_MAUVE_FAILED: the reason */
+};
+
 /* What the loop and the panes share. */
 struct ui {
 	const char *model_name;      /* file name shown in the status line */
@@ -84,6 +105,7 @@ struct ui {
 	int message_error;           /* the notice is an error */
 	enum grid_glyphs glyphs;
 	double now;                  /* seconds, monotonic, at the start of this frame */
+	struct ui_mauve_info mauve;  /* the live MAUVE estimate (stats pane) */
 };
 
 /* A pane: private state behind void *, created by init. */
@@ -113,6 +135,13 @@ int view_finetune_busy(void *p);
 /* Fine-tune pane, on quit: stop and save a live fine-tune; a one-line notice in buf. */
 void view_finetune_quit(void *p, char *buf, size_t size);
 
+/*
+ * The corpus the fine-tune uses: the model's record (corpus, ft_corpus), else
+ * data/corpus.txt next to the program or here, else the installed one. A
+ * malloc'd path with a note (which one) in note, or NULL with the reason in note.
+ */
+char *ui_find_corpus(const struct record *rec, char *note, size_t size);
+
 /* Text pane: whether the prompt editor has the keyboard (letters type). */
 int view_text_editing(void *p);
 /* Text pane: "clean 30/s" (view, speed, paused) for the status line. */
@@ -137,5 +166,24 @@ struct generate_event *ui_gen_take(struct ui_gen *g, size_t *n, int *finished);
 void ui_gen_cancel(struct ui_gen *g);
 /* Join the worker and free it; returns generate_run's status (and its *cause). */
 int ui_gen_finish(struct ui_gen *g, char **cause);
+
+/*
+ * The live MAUVE worker (ui-mauve.c): a thread that fits mauve_live on the
+ * reference corpus (up to UI_MAUVE_MAX_REF texts, their first
+ * UI_MAUVE_MAX_TOKENS tokens, featurized by m with its own KV cache), then
+ * adds one queued sample at a time. Writes a byte to wake_fd on each change.
+ */
+#define UI_MAUVE_MAX_REF 200
+#define UI_MAUVE_MAX_TOKENS 48
+struct ui_mauve;
+/* Start the worker (never NULL: a failure shows as UI_MAUVE_FAILED). */
+struct ui_mauve *ui_mauve_start(const struct gpt_model *m, const struct tokenizer *tok,
+    const struct record *rec, int wake_fd);
+/* Queue a generation's net ids (n of them, prompt excluded; copied) as a sample. */
+void ui_mauve_add(struct ui_mauve *mv, const int *ids, int n);
+/* Copy the state into out; returns 1 if it changed since the last call. */
+int ui_mauve_get(struct ui_mauve *mv, struct ui_mauve_info *out);
+/* Stop the worker (after its current text), join it and free everything. */
+void ui_mauve_free(struct ui_mauve *mv);
 
 #endif

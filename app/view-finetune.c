@@ -107,9 +107,9 @@ view_finetune_exe_dir(void)
 	return xstrdup(exe);
 }
 
-/* Pick the corpus: the model's record, else the shipped one; NULL with corpus_note. */
-static char *
-view_finetune_find_corpus(struct view_finetune *v)
+/* Pick the corpus: the model's record, else the shipped one; NULL with the reason in note. */
+char *
+ui_find_corpus(const struct record *rec, char *note, size_t size)
 {
 	static const char *const keys[] = { "corpus", "ft_corpus" };
 	const char *val;
@@ -117,12 +117,11 @@ view_finetune_find_corpus(struct view_finetune *v)
 	const char *tried = NULL;
 
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		val = v->ui->model_rec != NULL ? record_get(v->ui->model_rec, keys[i]) : NULL;
+		val = rec != NULL ? record_get(rec, keys[i]) : NULL;
 		if (val == NULL || val[0] == '\0')
 			continue;
 		if (access(val, R_OK) == 0) {
-			snprintf(v->corpus_note, sizeof v->corpus_note, "corpus %s (record key "
-			    "%s)", val, keys[i]);
+			snprintf(note, size, "corpus %s (record key %s)", val, keys[i]);
 			return xstrdup(val);
 		}
 		if (tried == NULL)
@@ -140,7 +139,7 @@ view_finetune_find_corpus(struct view_finetune *v)
 			if (asprintf(&path, "%s/corpus.txt", PKGDATADIR) < 0)
 				app_fatal("out of memory");
 			if (access(path, R_OK) != 0) {
-				snprintf(v->corpus_note, sizeof v->corpus_note, "no corpus: %s%s%s"
+				snprintf(note, size, "no corpus: %s%s%s"
 				    "no data/corpus.txt next to the program or here, none in %s",
 				    tried != NULL ? "the record's " : "", tried != NULL ? tried : "",
 				    tried != NULL ? " is not readable; " : "the model's record "
@@ -150,10 +149,17 @@ view_finetune_find_corpus(struct view_finetune *v)
 			}
 		}
 	}
-	snprintf(v->corpus_note, sizeof v->corpus_note, "corpus %s (shipped%s)", path,
+	snprintf(note, size, "corpus %s (shipped%s)", path,
 	    tried != NULL ? "; the record's one is not readable" :
 	    "; the model's record names none");
 	return path;
+}
+
+/* Pick the fine-tune's corpus; NULL with corpus_note. */
+static char *
+view_finetune_find_corpus(struct view_finetune *v)
+{
+	return ui_find_corpus(v->ui->model_rec, v->corpus_note, sizeof v->corpus_note);
 }
 
 /* Progress callback, on the trainer thread: copy the step and wake the UI. */

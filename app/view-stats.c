@@ -5,7 +5,10 @@
  * tokens, backspace and re-emission rates, the longest backspace run and
  * distinct-1/2 of the net text, all from engine/textstats.h. The speeds
  * (prefill and generate tokens/s) come from the STOP event and are the whole
- * run's. No MAUVE here: one line says so.
+ * run's. Below them, the live MAUVE estimate (ui->mauve, plain data the loop
+ * copies from the worker in ui-mauve.c): fixed reference clusters and running
+ * counts over the finished generations, labelled live, not `seqmatch eval`'s
+ * full estimator.
  */
 #include "config.h"
 
@@ -19,8 +22,7 @@
 #include "theme.h"
 #include "ui.h"
 
-#define VIEW_STATS_MAUVE "MAUVE live estimate: not wired yet (seqmatch eval gives the full " \
-	"estimator)"
+#define VIEW_STATS_MAUVE_FEW 50 /* below this many samples the estimate is noisy */
 
 /* The pane's state: the numbers of the last (serial, shown) computed. */
 struct view_stats {
@@ -113,6 +115,48 @@ view_stats_rate(char *buf, size_t size, double rate, long num, long den, const c
 		snprintf(buf, size, "%.3f (%ld/%ld %s)", rate, num, den, what);
 }
 
+/* Draw the live MAUVE lines from row; returns the row after them. */
+static int
+view_stats_mauve(struct grid *g, struct grid_rect r, int row, const struct ui *ui)
+{
+	const struct ui_mauve_info *m = &ui->mauve;
+	char buf[512];
+
+	switch (m->state) {
+	case UI_MAUVE_OFF:
+		return view_stats_line(g, r, row, THEME_SLOT_DIM, "MAUVE (live): starting...");
+	case UI_MAUVE_FAILED:
+		snprintf(buf, sizeof buf, "MAUVE (live): cannot run: %s", m->error);
+		return view_stats_wrap(g, r, row, buf, THEME_SLOT_ERROR);
+	case UI_MAUVE_FITTING:
+		if (m->n_ref > 0) {
+			snprintf(buf, sizeof buf, "MAUVE (live): fitting reference (%d texts)...",
+			    m->n_ref);
+			row = view_stats_wrap(g, r, row, buf, THEME_SLOT_DIM);
+		} else
+			row = view_stats_line(g, r, row, THEME_SLOT_DIM, "MAUVE (live): loading "
+			    "reference...");
+		break;
+	case UI_MAUVE_READY:
+		if (m->n > 0)
+			row = view_stats_line(g, r, row, THEME_SLOT_VALUE, "MAUVE (live estimate) "
+			    "%.3f  n=%d  k=%d", m->mauve, m->n, m->k);
+		else
+			row = view_stats_line(g, r, row, THEME_SLOT_VALUE, "MAUVE (live estimate) "
+			    "-  n=0  k=%d", m->k);
+		if (m->pending > 0)
+			row = view_stats_line(g, r, row, THEME_SLOT_DIM, "  +%d sample%s queued",
+			    m->pending, m->pending == 1 ? "" : "s");
+		if (m->n < VIEW_STATS_MAUVE_FEW)
+			row = view_stats_line(g, r, row, THEME_SLOT_WARNING, "few samples: noisy");
+		break;
+	}
+	snprintf(buf, sizeof buf, "ref: %s first %d tokens, featurizer: %s (live: one sample "
+	    "per finished generation; seqmatch eval gives the full estimator)", m->ref,
+	    m->max_tokens, ui->model_name != NULL ? ui->model_name : "the loaded model");
+	return view_stats_wrap(g, r, row, buf, THEME_SLOT_DIM);
+}
+
 /* Draw the pane. */
 static void
 view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int focused)
@@ -135,7 +179,7 @@ view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int 
 		return;
 	if (!ui->have_run) {
 		row = view_stats_line(g, in, row, THEME_SLOT_DIM, "no generation yet");
-		view_stats_wrap(g, in, row, VIEW_STATS_MAUVE, THEME_SLOT_DIM);
+		view_stats_mauve(g, in, row, ui);
 		return;
 	}
 	if (!v->valid || v->serial != log->serial || v->shown != shown) {
@@ -185,7 +229,7 @@ view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int 
 		else
 			row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "run generate - tok/s");
 	}
-	view_stats_wrap(g, in, row, VIEW_STATS_MAUVE, THEME_SLOT_DIM);
+	view_stats_mauve(g, in, row, ui);
 }
 
 const struct ui_pane view_stats_pane = {

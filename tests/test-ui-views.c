@@ -1,6 +1,7 @@
 /*
  * test-ui-views.c: the stats and inspector panes, drawn (without curses) into a
- * 40x12 grid from a hand-made event log, checked for their numbers.
+ * 40x12 grid from a hand-made event log and a hand-made live MAUVE state,
+ * checked for their numbers.
  */
 #include "config.h"
 
@@ -98,7 +99,26 @@ main(void)
 	/* Before any run. */
 	d = draw_pane(&view_stats_pane, &ui);
 	expect_has(d, "no generation yet", "stats, no run");
-	expect_has(d, "MAUVE live estimate: not wired yet", "stats, no run");
+	expect_has(d, "MAUVE (live): starting...", "stats, no run");
+	free(d);
+
+	/* The live MAUVE worker fitting, and one that cannot run. */
+	ui.model_name = "model.bin";
+	ui.mauve.state = UI_MAUVE_FITTING;
+	ui.mauve.n_ref = 200;
+	ui.mauve.max_tokens = 48;
+	snprintf(ui.mauve.ref, sizeof ui.mauve.ref, "heldout.txt");
+	d = draw_pane(&view_stats_pane, &ui);
+	expect_has(d, "MAUVE (live): fitting reference (200", "stats, fitting");
+	expect_has(d, "texts)...", "stats, fitting");
+	expect_has(d, "ref: heldout.txt first 48 tokens,", "stats, fitting");
+	expect_has(d, "featurizer: model.bin", "stats, fitting");
+	expect_lacks(d, "n=", "stats, fitting");
+	free(d);
+	ui.mauve.state = UI_MAUVE_FAILED;
+	snprintf(ui.mauve.error, sizeof ui.mauve.error, "no corpus: none here");
+	d = draw_pane(&view_stats_pane, &ui);
+	expect_has(d, "MAUVE (live): cannot run: no corpus:", "stats, failed");
 	free(d);
 	d = draw_pane(&view_inspector_pane, &ui);
 	expect_has(d, "no token yet", "inspector, no run");
@@ -153,8 +173,24 @@ main(void)
 	expect_has(d, "distinct-1 0.750  distinct-2 1.000", "stats, whole log");
 	expect_has(d, "run prefill 4.0 tok/s (2 tok)", "stats, whole log");
 	expect_has(d, "run generate 5.0 tok/s (10 act.)", "stats, whole log");
-	expect_has(d, "MAUVE live estimate: not wired yet", "stats, whole log");
-	expect_has(d, "(seqmatch eval gives the full", "stats, whole log");
+	expect_has(d, "MAUVE (live): cannot run", "stats, whole log");
+	free(d);
+
+	/* A hand-made live result over 3 samples: the score, n, k and the warning. */
+	ui.mauve.state = UI_MAUVE_READY;
+	ui.mauve.n = 3;
+	ui.mauve.k = 20;
+	ui.mauve.mauve = 0.4567;
+	ui.mauve.mauve_star = 0.5;
+	d = draw_pane(&view_stats_pane, &ui);
+	expect_has(d, "MAUVE (live estimate) 0.457  n=3  k=20", "stats, live result");
+	expect_has(d, "few samples: noisy", "stats, live result");
+	expect_has(d, "ref: heldout.txt first 48", "stats, live result");
+	free(d);
+	ui.mauve.n = 50;
+	d = draw_pane(&view_stats_pane, &ui);
+	expect_has(d, "n=50", "stats, 50 samples");
+	expect_lacks(d, "few samples", "stats, 50 samples");
 	free(d);
 
 	/* Playback at event 3 (+c +d -d): the counts follow it. */
