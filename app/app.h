@@ -20,6 +20,7 @@ int cmd_finetune(int argc, char **argv);
 int cmd_mauve(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_theme(int argc, char **argv);
+int cmd_session(int argc, char **argv);
 int cmd_ui(int argc, char **argv);
 
 /* Called by app_fatal before it prints (the UI sets it to restore the terminal), or NULL. */

@@ -69,6 +69,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "mauve", cmd_mauve, "MAUVE between two feature matrices (.npy)" },
 	{ "eval", cmd_eval, "generate from held-out prompts; MAUVE and text statistics" },
 	{ "theme", cmd_theme, "check and list colour themes" },
+	{ "session", cmd_session, "list and export saved UI sessions; check the config" },
 	{ "ui", cmd_ui, "the interactive terminal UI" },
 };
 #define MAIN_NCMDS (sizeof main_cmds / sizeof main_cmds[0])

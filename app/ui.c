@@ -47,6 +47,7 @@
 #include "layout.h"
 #include "record.h"
 #include "textstats.h"
+#include "session.h"
 #include "theme.h"
 #include "tokenizer.h"
 #include "ui.h"
@@ -128,6 +129,10 @@ struct ui_state {
 	int help;
 	int mouse;
 	int clear;                    /* Ctrl-L: repaint everything */
+	struct sampler_params run_params; /* the parameters the running/last run started with */
+	uint64_t run_hash;            /* FNV-1a of the weights it uses */
+	uint64_t model_hash;          /* the loaded weights' FNV-1a, once model_hash_done */
+	int model_hash_done;
 	const char *core;
 };
 
@@ -530,6 +535,22 @@ ui_draw(struct ui_state *s)
 	ui_blit(s);
 }
 
+/* FNV-1a of a model's parameter block (the loaded model's is computed once). */
+static uint64_t
+ui_model_hash(struct ui_state *s, const struct gpt_model *m)
+{
+	uint64_t h;
+
+	if (m == s->model && s->model_hash_done)
+		return s->model_hash;
+	h = util_fnv1a(UTIL_FNV_INIT, gpt_params(m)->wte, gpt_num_params(m) * sizeof(float));
+	if (m == s->model) {
+		s->model_hash = h;
+		s->model_hash_done = 1;
+	}
+	return h;
+}
+
 /* Start a generation from prompt text; seed < 0 uses the parameters' seed. */
 static void
 ui_generate(struct ui_state *s, const char *prompt, int64_t seed)
@@ -566,6 +587,8 @@ ui_generate(struct ui_state *s, const char *prompt, int64_t seed)
 	    ids, (int)n, ui_wake[1], &cause);
 	free(ids);
 	s->ui.weights_version = s->gen != NULL && s->gen_snap != NULL ? s->gen_snap->version : 0;
+	s->run_params = p;
+	s->run_hash = ui_model_hash(s, s->gen_snap != NULL ? s->gen_snap->model : s->model);
 	if (s->gen == NULL) {
 		snapshot_unref(s->gen_snap);
 		s->gen_snap = NULL;
@@ -604,6 +627,21 @@ ui_queue_mauve(struct ui_state *s)
 	free(cause);
 }
 
+/* Save the finished generation's transcript (a failure is a notice). */
+static void
+ui_save_session(struct ui_state *s)
+{
+	char *dir = session_dir(), *cause = NULL;
+
+	if (dir == NULL)
+		return;
+	if (session_save_log(dir, &s->ui.log, s->tok, &s->run_params, s->ui.model_path,
+	    s->run_hash, s->ui.weights_version, NULL, &cause) != 0)
+		ui_message(&s->ui, 1, "session not saved: %s", cause != NULL ? cause : "?");
+	free(cause);
+	free(dir);
+}
+
 /* Move the worker's events into the log; reap it when it has ended. */
 static int
 ui_take_events(struct ui_state *s)
@@ -627,6 +665,7 @@ ui_take_events(struct ui_state *s)
 			    generate_stop_name(ev[i].reason), ev[i].n_generated, ev[i].n_erased,
 			    ev[i].generate_seconds > 0 ? (ev[i].n_generated + ev[i].n_erased) /
 			    ev[i].generate_seconds : 0.0);
+			ui_save_session(s);
 			continue;
 		}
 		if (log->n == log->cap) {
@@ -984,7 +1023,9 @@ cmd_ui(int argc, char **argv)
 	const char *model_path = NULL, *theme_name = NULL, *term, *slash;
 	char notice[512];
 	int c, forced = THEME_DEPTH_AUTO, ascii = 0, mouse = 1, rc;
-	char *cause = NULL;
+	int forced_flag = 0, mouse_flag = 0;
+	char *cause = NULL, *config_path, *config_error = NULL;
+	struct session_config cfg;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -996,6 +1037,7 @@ cmd_ui(int argc, char **argv)
 			break;
 		case 'c':
 			forced = theme_depth_parse(optarg);
+			forced_flag = 1;
 			if (forced == -2) {
 				app_error("ui: --colors must be auto, none, 16, 256 or direct, "
 				    "not '%s'", optarg);
@@ -1004,6 +1046,7 @@ cmd_ui(int argc, char **argv)
 			break;
 		case 'M':
 			mouse = 0;
+			mouse_flag = 1;
 			break;
 		case 'a':
 			ascii = 1;
@@ -1038,11 +1081,26 @@ cmd_ui(int argc, char **argv)
 		return APP_EXIT_ERROR;
 	}
 
+	/* The config file; flags override it; a bad one leaves the defaults (a notice). */
+	session_config_init(&cfg);
+	if ((config_path = session_config_path()) != NULL &&
+	    session_config_load(&cfg, config_path, &config_error) < 0 && config_error == NULL)
+		config_error = xstrdup(config_path);
+	free(config_path);
+	if (theme_name == NULL)
+		theme_name = cfg.theme;
+	if (!forced_flag && cfg.colors != NULL)
+		forced = theme_depth_parse(cfg.colors);
+	if (!mouse_flag && cfg.mouse >= 0)
+		mouse = cfg.mouse;
+
 	s = xcalloc(1, sizeof *s);
 	record_init(&s->rec);
 	if (checkpoint_load(model_path, &s->model, &s->tok, &s->rec, &cause) != 0) {
 		app_error("%s", cause);
 		free(cause);
+		free(config_error);
+		session_config_release(&cfg);
 		record_release(&s->rec);
 		free(s);
 		return APP_EXIT_ERROR;
@@ -1055,12 +1113,20 @@ cmd_ui(int argc, char **argv)
 	s->ui.model_rec = &s->rec;
 	s->ui.wake_fd = -1;
 	s->ui.tok = s->tok;
-	sampler_defaults(&s->ui.params);
+	s->ui.params = cfg.params;
 	s->focus = LAYOUT_TEXT;
 	s->zoom = LAYOUT_NONE;
 	s->mouse = mouse;
 	s->core = cpu_blas_core() != NULL ? cpu_blas_core() : "?";
 	ui_load_theme(s, theme_name);
+	if (config_error != NULL) {
+		char *nl = strchr(config_error, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		ui_message(&s->ui, 1, "config: %s (using the defaults)", config_error);
+		free(config_error);
+	}
 
 	if (pipe(ui_wake) != 0)
 		app_fatal("pipe: %s", strerror(errno));
@@ -1119,5 +1185,6 @@ out:
 	gpt_free(s->model);
 	record_release(&s->rec);
 	free(s);
+	session_config_release(&cfg);
 	return rc;
 }

@@ -1,0 +1,93 @@
+/*
+ * session.h: the user's config file ($XDG_CONFIG_HOME/seqmatch/config.yaml,
+ * read, never written) and session transcripts (JSON lines in
+ * $XDG_STATE_HOME/seqmatch/sessions/): saving one after a generation,
+ * reading one back for `seqmatch session`.
+ */
+#ifndef SEQMATCH_SESSION_H
+#define SEQMATCH_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sampler.h"
+
+struct ui_log;
+struct tokenizer;
+
+/* What config.yaml sets; unset fields keep their "unset" values. */
+struct session_config {
+	char *theme;                  /* theme name or file, NULL: unset */
+	char *colors;                 /* auto, none, 16, 256 or direct; NULL: unset */
+	int mouse;                    /* 0, 1; -1: unset */
+	struct sampler_params params; /* the defaults with decoding: applied */
+	int n_decoding;               /* decoding: entries applied */
+};
+
+/* Unset everything (params get the defaults). */
+void session_config_init(struct session_config *c);
+void session_config_release(struct session_config *c);
+/* $XDG_CONFIG_HOME/seqmatch/config.yaml, else ~/.config/...; malloc'd, NULL without HOME. */
+char *session_config_path(void);
+/*
+ * Parse config text (name for messages). 0 with c filled; -1 with
+ * "name:line:col: message" in *cause and c left as it was.
+ */
+int session_config_parse(struct session_config *c, const char *text, size_t len,
+    const char *name, char **cause);
+/* Load path: 0 loaded, 1 no such file (c untouched), -1 bad file (*cause). */
+int session_config_load(struct session_config *c, const char *path, char **cause);
+
+/* One append or erase of a transcript. */
+struct session_event {
+	int erase;                    /* 0 append, 1 erase */
+	int id;                       /* the token */
+	int slot;
+	double prob;
+	char *text;                   /* the token's bytes (len of them) */
+	size_t len;
+};
+
+/* A transcript. */
+struct session {
+	char *version;                /* the program's version that wrote it */
+	char *model;                  /* the model's path */
+	uint64_t model_hash;          /* FNV-1a of the parameter block */
+	long weights_version;         /* fine-tune weights version (0: as loaded) */
+	char *time;                   /* local time, ISO 8601 */
+	char *prompt;
+	struct sampler_params params;
+	uint64_t seed;                /* the seed used */
+	struct session_event *ev;     /* (n) */
+	size_t n;
+	int stopped;                  /* the stop line is there */
+	char *reason;                 /* generate_stop_name */
+	int n_generated, n_erased;
+	double seconds;
+};
+
+void session_free(struct session *s);
+/* Write s as JSON lines (header, events, stop). */
+void session_write(FILE *f, const struct session *s);
+/* Parse JSON lines; -1 with "name:line:col: message" in *cause. */
+int session_parse(struct session *s, const char *text, size_t len, const char *name,
+    char **cause);
+/* Read a transcript file. */
+int session_load(struct session *s, const char *path, char **cause);
+/* Write s as Markdown: settings, final text, the backspace events. */
+void session_markdown(FILE *f, const struct session *s);
+/* The text after the events: prompt plus the tokens left (malloc'd, *len bytes). */
+char *session_final_text(const struct session *s, size_t *len);
+
+/* $XDG_STATE_HOME/seqmatch/sessions, else ~/.local/state/...; malloc'd, NULL without HOME. */
+char *session_dir(void);
+/*
+ * Save a finished generation's log to dir (created) as YYYYmmdd-HHMMSS-SEED.jsonl,
+ * atomically. *path (may be NULL) gets the file's path (malloc'd).
+ */
+int session_save_log(const char *dir, const struct ui_log *log, const struct tokenizer *tok,
+    const struct sampler_params *params, const char *model_path, uint64_t model_hash,
+    long weights_version, char **path, char **cause);
+
+#endif
