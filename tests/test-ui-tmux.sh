@@ -371,6 +371,24 @@ else
 fi
 quit_ok "LANG=C run" C-q
 
+# Other terminals: vt100 (no colour) and xterm-direct (24-bit colour, from
+# Debian's ncurses-term).
+start TERM=vt100 LANG=C.UTF-8
+check "TERM=vt100: starts without colours" 'theme .* colours none'
+keys Tab
+check "TERM=vt100: Tab focuses the decoding pane" 'presets'
+keys q
+# vt100 has no alternate screen: the last frame stays and the exit line lands after it.
+if wait_for 'UI-EXITED 0' && grep -Eq '(^| )icanon( |$)' "$tmp/stty"; then
+	pass "vt100 run: q exits with status 0 and restores the terminal modes"
+else
+	fail "vt100 run: q exits with status 0 and restores the terminal modes" \
+	    "$(grep 'UI-EXITED' "$tmp/screen")"
+fi
+start TERM=xterm-direct LANG=C.UTF-8
+check "TERM=xterm-direct: starts with direct colour" 'theme .* colours direct'
+quit_ok "xterm-direct run" C-q
+
 # Ctrl-C at the prompt quits; SIGTERM restores the terminal.
 start TERM=xterm-256color LANG=C.UTF-8
 check "started again" 'theme .* colours'
