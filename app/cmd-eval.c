@@ -1028,7 +1028,7 @@ static int
 cmd_eval_parse(struct cmd_eval *e, int argc, char **argv)
 {
 	struct option *longopts = options_sampler_longopts(cmd_eval_own);
-	int opt, ret = -1;
+	int opt, sepv, ret = -1;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "hm:", longopts, NULL)) != -1) {
@@ -1057,14 +1057,9 @@ cmd_eval_parse(struct cmd_eval *e, int argc, char **argv)
 			e->corpus_path = optarg;
 			break;
 		case CMD_EVAL_SEPARATOR:
-			if (strcmp(optarg, "blank") == 0)
-				e->sep = CORPUS_SEP_BLANK;
-			else if (strcmp(optarg, "percent") == 0 || strcmp(optarg, "%") == 0)
-				e->sep = CORPUS_SEP_PERCENT;
-			else {
-				app_error("--separator: '%s' is not blank or percent", optarg);
+			if (options_separator(optarg, &sepv) != 0)
 				goto out;
-			}
+			e->sep = (enum corpus_sep)sepv;
 			break;
 		case CMD_EVAL_PROMPT_TOKENS:
 			if (options_int("prompt-tokens", optarg, 1, GPT_MAX_SEQ_LEN,

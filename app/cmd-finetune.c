@@ -183,7 +183,7 @@ cmd_finetune(int argc, char **argv)
 	char *best_alloc = NULL, *cause = NULL;
 	double val_fraction = 0.1, dv;
 	enum corpus_sep sep = CORPUS_SEP_BLANK;
-	int resume = 0, json = 0, opt, status = APP_EXIT_ERROR;
+	int resume = 0, json = 0, opt, sepv, status = APP_EXIT_ERROR;
 	long lv, start = 0;
 	struct corpus *corpus = NULL, *ctrain = NULL, *cval = NULL;
 	struct tokenizer *tok = NULL;
@@ -218,14 +218,9 @@ cmd_finetune(int argc, char **argv)
 			o.unigram_noise = strcmp(optarg, "unigram") == 0;
 			break;
 		case CMD_FT_SEPARATOR:
-			if (strcmp(optarg, "blank") == 0)
-				sep = CORPUS_SEP_BLANK;
-			else if (strcmp(optarg, "percent") == 0)
-				sep = CORPUS_SEP_PERCENT;
-			else {
-				app_error("--separator: '%s' is not blank or percent", optarg);
+			if (options_separator(optarg, &sepv) != 0)
 				return APP_EXIT_USAGE;
-			}
+			sep = (enum corpus_sep)sepv;
 			break;
 		case CMD_FT_GAMMA: CMD_FT_DOUBLE("gamma", 0, 0.999999, o.sm.gamma); break;
 		case CMD_FT_C: CMD_FT_DOUBLE("sm-c", 0, 100, o.sm.c); break;

@@ -169,7 +169,7 @@ cmd_train(int argc, char **argv)
 	const char *corpus_path = NULL, *out = NULL, *tok_from = NULL, *best = NULL;
 	const struct cmd_train_preset *preset = &cmd_train_presets[1];
 	int layers = 0, heads = 0, channels = 0, context = 0, vocab = 0, seq_len = 0;
-	int resume = 0, json = 0, opt;
+	int resume = 0, json = 0, opt, sepv;
 	double val_fraction = 0.1, dv;
 	enum corpus_sep sep = CORPUS_SEP_BLANK;
 	struct corpus *corpus = NULL, *ctrain = NULL, *cval = NULL;
@@ -207,14 +207,9 @@ cmd_train(int argc, char **argv)
 			}
 			break;
 		case CMD_TRAIN_SEPARATOR:
-			if (strcmp(optarg, "blank") == 0)
-				sep = CORPUS_SEP_BLANK;
-			else if (strcmp(optarg, "percent") == 0 || strcmp(optarg, "%") == 0)
-				sep = CORPUS_SEP_PERCENT;
-			else {
-				app_error("--separator: '%s' is not blank or percent", optarg);
+			if (options_separator(optarg, &sepv) != 0)
 				return APP_EXIT_USAGE;
-			}
+			sep = (enum corpus_sep)sepv;
 			break;
 		case CMD_TRAIN_LAYERS:
 			if (options_int("layers", optarg, 1, GPT_MAX_LAYERS, &layers) != 0)

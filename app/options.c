@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "corpus.h"
 #include "options.h"
 #include "sampler.h"
 
@@ -291,4 +292,19 @@ options_best_path(const char *out)
 	} else if (asprintf(&s, "%s.best", out) < 0)
 		app_fatal("out of memory");
 	return s;
+}
+
+/* Parse --separator: blank lines or lines holding a single %. */
+int
+options_separator(const char *text, int *sep)
+{
+	if (strcmp(text, "blank") == 0)
+		*sep = CORPUS_SEP_BLANK;
+	else if (strcmp(text, "percent") == 0 || strcmp(text, "%") == 0)
+		*sep = CORPUS_SEP_PERCENT;
+	else {
+		app_error("--separator: '%s' is not blank or percent", text);
+		return -1;
+	}
+	return 0;
 }

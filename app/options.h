@@ -58,4 +58,10 @@ void options_sampler_help(FILE *f);
 /* The default best-checkpoint path: "x.bin" -> "x-best.bin", else "x.best" (xmalloc'd). */
 char *options_best_path(const char *out);
 
+/*
+ * --separator: "blank" or "percent" ("%") into *sep (an enum corpus_sep);
+ * -1 with a message on anything else.
+ */
+int options_separator(const char *text, int *sep);
+
 #endif
