@@ -601,6 +601,7 @@ ui_generate(struct ui_state *s, const char *prompt, int64_t seed)
 		s->ui.log.prompt = xstrdup(prompt);
 	}
 	s->ui.log.n_prompt = (int)n;
+	s->ui.log.inspect = -1;
 	s->ui.log.n = 0;
 	s->ui.log.shown = 0;
 	s->ui.log.done = 0;
@@ -1114,6 +1115,7 @@ cmd_ui(int argc, char **argv)
 	s->ui.wake_fd = -1;
 	s->ui.tok = s->tok;
 	s->ui.params = cfg.params;
+	s->ui.log.inspect = -1;
 	s->focus = LAYOUT_TEXT;
 	s->zoom = LAYOUT_NONE;
 	s->mouse = mouse;

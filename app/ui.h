@@ -33,7 +33,9 @@ enum ui_key {
 	UI_KEY_ENTER,
 	UI_KEY_BTAB,
 	UI_KEY_F1,
-	UI_KEY_F10
+	UI_KEY_F10,
+	UI_KEY_PASTE_BEGIN, /* bracketed paste: the keys until PASTE_END are pasted text */
+	UI_KEY_PASTE_END
 };
 #define UI_KEY_TAB 9
 #define UI_KEY_ESC 27
@@ -46,6 +48,8 @@ enum ui_key {
 #define UI_STOP 0x08        /* stop the running generation */
 #define UI_REPLAY_SEED 0x10 /* generate the last prompt again with the seed it used */
 #define UI_PASS 0x20        /* not handled here: the loop's own keys get a chance */
+#define UI_EDITOR 0x40      /* edit ui->request (the draft, malloc'd) in $EDITOR; the loop
+                             * hands the result back through view_text_set_draft */
 
 /*
  * The event log of the current (or last) generation. Events are kept whole
@@ -63,6 +67,8 @@ struct ui_log {
 	struct generate_event stop; /* the STOP event (timings), once done */
 	uint64_t seed;         /* the seed this run used */
 	unsigned serial;       /* changes with every new generation */
+	long inspect;          /* the event the inspector shows (0-based), -1: the one at
+	                        * the playback position (shown - 1) */
 };
 
 /* The live MAUVE estimator's state (ui-mauve.c), as plain data for the stats pane. */
@@ -72,6 +78,8 @@ enum ui_mauve_state {
 	UI_MAUVE_READY,              /* fitted: each finished generation adds a sample */
 	UI_MAUVE_FAILED              /* cannot run: error says why */
 };
+
+#define UI_MAUVE_CURVE_MAX 128
 
 /* A copy of the live estimate (the loop refreshes ui->mauve from the worker). */
 struct ui_mauve_info {
@@ -83,11 +91,15 @@ struct ui_mauve_info {
 	int n;                       /* samples counted */
 	int pending;                 /* samples queued, not yet added */
 	double mauve, mauve_star;    /* over the n samples (n >= 1) */
+	int curve_len;               /* points of the divergence curve (0: none yet) */
+	double curve_x[UI_MAUVE_CURVE_MAX], curve_y[UI_MAUVE_CURVE_MAX];
 	char error[320];             /* UI_MAUVE_FAILED: the reason */
 };
 
 /* What the loop and the panes share. */
 struct ui {
+	int side;                    /* 0, or 1 for model B in compare mode (its own struct ui:
+	                              * model, log, stats; B's text pane never edits a prompt) */
 	const char *model_name;      /* file name shown in the status line */
 	const char *model_path;      /* the loaded model file */
 	const struct gpt_model *model; /* the loaded weights (read only) */
@@ -116,6 +128,9 @@ struct ui_pane {
 	void (*draw)(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int focused);
 	/* Handle a key; returns UI_* bits. NULL: a display-only pane that never takes focus. */
 	int (*key)(void *p, struct ui *ui, int key);
+	/* A mouse event at (x, y) (screen cells) inside r, the pane's rectangle: button 1
+	 * a click, 4 and 5 the wheel up and down. UI_* bits. May be NULL. */
+	int (*click)(void *p, struct ui *ui, struct grid_rect r, int x, int y, int button);
 	/* Advance animations to ui->now: UI_REDRAW if the picture changed; *wait gets the
 	 * seconds until the next change (left alone when nothing is pending). May be NULL. */
 	int (*tick)(void *p, struct ui *ui, double *wait);
@@ -144,6 +159,8 @@ char *ui_find_corpus(const struct record *rec, char *note, size_t size);
 
 /* Text pane: whether the prompt editor has the keyboard (letters type). */
 int view_text_editing(void *p);
+/* Text pane: replace the prompt draft with text (after UI_EDITOR) and edit it. */
+void view_text_set_draft(void *p, const char *text);
 /* Text pane: "clean 30/s" (view, speed, paused) for the status line. */
 void view_text_describe(void *p, char *buf, size_t size);
 

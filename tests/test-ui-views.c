@@ -133,6 +133,7 @@ main(void)
 	ui.log.n_prompt = 2;
 	ui.log.ev = evs;
 	ui.log.serial = 1;
+	ui.log.inspect = -1;
 	add(&ui.log, GENERATE_EVENT_APPEND, 'c', 2, 0.5f);
 	add(&ui.log, GENERATE_EVENT_APPEND, 'd', 3, 0.5f);
 	add(&ui.log, GENERATE_EVENT_ERASE, 'd', 3, 0.25f);
