@@ -710,6 +710,10 @@ ui_key_from_curses(int r, wint_t wch)
 		case KEY_F(1): return UI_KEY_F1;
 		case KEY_F(10): return UI_KEY_F10;
 		}
+		if (wch >= KEY_F(2) && wch <= KEY_F(9))
+			return UI_KEY_F2 + (int)(wch - KEY_F(2));
+		switch (wch) {
+		}
 		return 0;
 	}
 	if (wch == '\r' || wch == '\n')

@@ -33,6 +33,14 @@ enum ui_key {
 	UI_KEY_ENTER,
 	UI_KEY_BTAB,
 	UI_KEY_F1,
+	UI_KEY_F2,
+	UI_KEY_F3,
+	UI_KEY_F4,
+	UI_KEY_F5,
+	UI_KEY_F6,
+	UI_KEY_F7,
+	UI_KEY_F8,
+	UI_KEY_F9,
 	UI_KEY_F10,
 	UI_KEY_PASTE_BEGIN, /* bracketed paste: the keys until PASTE_END are pasted text */
 	UI_KEY_PASTE_END
