@@ -712,8 +712,6 @@ ui_key_from_curses(int r, wint_t wch)
 		}
 		if (wch >= KEY_F(2) && wch <= KEY_F(9))
 			return UI_KEY_F2 + (int)(wch - KEY_F(2));
-		switch (wch) {
-		}
 		return 0;
 	}
 	if (wch == '\r' || wch == '\n')
