@@ -878,6 +878,7 @@ ui_curses_start(struct ui_state *s, int forced_depth, int ascii)
 	codeset = nl_langinfo(CODESET);
 	s->ui.glyphs = !ascii && codeset != NULL && (strcmp(codeset, "UTF-8") == 0 ||
 	    strcmp(codeset, "utf8") == 0) ? GRID_GLYPHS_UTF8 : GRID_GLYPHS_ASCII;
+	s->ui.plot = s->ui.glyphs == GRID_GLYPHS_UTF8 ? GRID_PLOT_BRAILLE : GRID_PLOT_ASCII;
 	if (newterm(NULL, stdout, stdin) == NULL) {
 		app_error("ui: cannot use the terminal TERM=%s", getenv("TERM"));
 		return -1;

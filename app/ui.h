@@ -124,6 +124,7 @@ struct ui {
 	char message[256];           /* a notice for the status line, "" for none */
 	int message_error;           /* the notice is an error */
 	enum grid_glyphs glyphs;
+	enum grid_plot plot;         /* how the stats pane plots (braille, block, ASCII) */
 	double now;                  /* seconds, monotonic, at the start of this frame */
 	struct ui_mauve_info mauve;  /* the live MAUVE estimate (stats pane) */
 };
