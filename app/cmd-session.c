@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +17,12 @@ static void
 cmd_session_usage(FILE *f)
 {
 	fprintf(f, "Usage: seqmatch session list\n"
-	    "       seqmatch session export FILE.jsonl [--markdown]\n"
+	    "       seqmatch session export ID|FILE.jsonl [--markdown]\n"
 	    "       seqmatch session check-config [FILE]\n"
 	    "\n"
-	    "list          the saved sessions, one per line: FILE, a tab, the seed, a tab,\n"
-	    "              the prompt's first line\n"
+	    "list          the saved sessions, newest first, one per line, tab-separated:\n"
+	    "              ID, time, model, seed, tokens/erased, the prompt's first line\n"
+	    "              (open one with 'seqmatch ui --session ID')\n"
 	    "export        print a session as normalised JSON lines, or with --markdown\n"
 	    "              as Markdown (settings, final text, the backspace events)\n"
 	    "check-config  load a config file (default: the user's config.yaml)\n"
@@ -33,60 +33,44 @@ cmd_session_usage(FILE *f)
 	    "Exit status: 0 ok, 1 a bad or missing file, 2 bad command line.\n");
 }
 
-/* Sort file names. */
-static int
-cmd_session_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* `session list`. */
 static int
 cmd_session_list(void)
 {
-	char *dir = session_dir(), **names = NULL, *path;
-	size_t n = 0;
-	struct dirent *de;
-	struct session s;
-	char *cause = NULL;
-	DIR *d;
+	char *dir = session_dir(), *cause = NULL;
+	struct session_entry *v;
+	size_t n;
 
 	if (dir == NULL) {
 		app_error("session: neither XDG_STATE_HOME nor HOME is set");
 		return APP_EXIT_ERROR;
 	}
-	if ((d = opendir(dir)) == NULL) {
-		free(dir); /* no sessions saved yet */
-		return APP_EXIT_OK;
+	if (session_list(dir, &v, &n, &cause) != 0) {
+		app_error("session list: %s", cause);
+		free(cause);
+		free(dir);
+		return APP_EXIT_ERROR;
 	}
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-
-		if (len > 6 && strcmp(de->d_name + len - 6, ".jsonl") == 0) {
-			names = xrealloc(names, (n + 1) * sizeof *names);
-			names[n++] = xstrdup(de->d_name);
-		}
-	}
-	closedir(d);
-	qsort(names, n, sizeof *names, cmd_session_cmp);
 	for (size_t i = 0; i < n; i++) {
-		if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
-			app_fatal("out of memory");
-		if (session_load(&s, path, &cause) != 0) {
-			app_warn("%s", cause);
-			free(cause);
-			cause = NULL;
-		} else {
-			size_t l = strcspn(s.prompt, "\n");
+		const char *model;
+		size_t l;
 
-			printf("%s\t%llu\t%.*s\n", path, (unsigned long long)s.seed,
-			    (int)(l > 60 ? 60 : l), s.prompt);
-			session_free(&s);
+		if (v[i].error != NULL) {
+			app_warn("%s", v[i].error);
+			continue;
 		}
-		free(path);
-		free(names[i]);
+		model = strrchr(v[i].model, '/') != NULL ? strrchr(v[i].model, '/') + 1 :
+		    v[i].model;
+		l = strcspn(v[i].prompt, "\n");
+		printf("%s\t%s\t%s\t%llu\t", v[i].id, v[i].time, model,
+		    (unsigned long long)v[i].seed);
+		if (v[i].stopped)
+			printf("%d/%d", v[i].n_generated, v[i].n_erased);
+		else
+			printf("-");
+		printf("\t%.*s\n", (int)(l > 60 ? 60 : l), v[i].prompt);
 	}
-	free(names);
+	session_list_free(v, n);
 	free(dir);
 	return APP_EXIT_OK;
 }
@@ -98,7 +82,7 @@ cmd_session_export(int argc, char **argv)
 	const char *file = NULL;
 	int markdown = 0;
 	struct session s;
-	char *cause = NULL;
+	char *cause = NULL, *dir, *path;
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--markdown") == 0 || strcmp(argv[i], "-m") == 0)
@@ -115,14 +99,19 @@ cmd_session_export(int argc, char **argv)
 			file = argv[i];
 	}
 	if (file == NULL) {
-		app_error("session export: which FILE.jsonl?");
+		app_error("session export: which ID or FILE.jsonl?");
 		return APP_EXIT_USAGE;
 	}
-	if (session_load(&s, file, &cause) != 0) {
+	dir = session_dir();
+	path = session_resolve(dir, file, &cause);
+	free(dir);
+	if (path == NULL || session_load(&s, path, &cause) != 0) {
 		app_error("%s", cause);
 		free(cause);
+		free(path);
 		return APP_EXIT_ERROR;
 	}
+	free(path);
 	if (markdown)
 		session_markdown(stdout, &s);
 	else
@@ -159,9 +148,11 @@ cmd_session_check_config(int argc, char **argv)
 	else if (rc != 0)
 		fprintf(stderr, "%s\n", cause);
 	else
-		printf("%s: ok (theme %s, colors %s, mouse %s, %d decoding values)\n", path,
-		    c.theme != NULL ? c.theme : "unset", c.colors != NULL ? c.colors : "unset",
-		    c.mouse < 0 ? "unset" : c.mouse ? "on" : "off", c.n_decoding);
+		printf("%s: ok (theme %s, colors %s, mouse %s, plot %s, %d decoding values)\n",
+		    path, c.theme != NULL ? c.theme : "unset", c.colors != NULL ? c.colors :
+		    "unset", c.mouse < 0 ? "unset" : c.mouse ? "on" : "off", c.plot < 0 ? "unset" :
+		    c.plot == GRID_PLOT_BRAILLE ? "braille" : c.plot == GRID_PLOT_BLOCK ? "block" :
+		    "ascii", c.n_decoding);
 	free(cause);
 	free(path);
 	session_config_release(&c);

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -31,7 +33,7 @@
 
 #define SESSION_MAX_CONFIG (64 * 1024)         /* bytes of config.yaml */
 #define SESSION_MAX_FILE (256 * 1024 * 1024)   /* bytes of a transcript */
-#define SESSION_FORMAT 1
+#define SESSION_FORMAT 2                        /* 2: n_prompt, tokenizer_hash, step details */
 
 /* A malloc'd printf into *cause (left alone when cause is NULL). */
 static void __attribute__((format(printf, 2, 3)))
@@ -86,6 +88,7 @@ session_config_init(struct session_config *c)
 {
 	memset(c, 0, sizeof *c);
 	c->mouse = -1;
+	c->plot = -1;
 	sampler_defaults(&c->params);
 }
 
@@ -209,12 +212,14 @@ session_config_root(struct session_config *t, yaml_document_t *doc, yaml_node_t 
     const char *name, char **cause)
 {
 	static const char *depths[] = { "auto", "none", "16", "256", "direct" };
+	static const char *plots[] = { "braille", "block", "ascii" };
+	static const int plot_modes[] = { GRID_PLOT_BRAILLE, GRID_PLOT_BLOCK, GRID_PLOT_ASCII };
 	yaml_node_pair_t *pair;
 
 	if (root->type != YAML_MAPPING_NODE) {
 		session_mark_error(cause, name, (int)root->start_mark.line + 1,
 		    (int)root->start_mark.column + 1, "the config must be a mapping "
-		    "(theme, colors, mouse, decoding)");
+		    "(theme, colors, mouse, plot, decoding)");
 		return -1;
 	}
 	for (pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top;
@@ -252,13 +257,22 @@ session_config_root(struct session_config *t, yaml_document_t *doc, yaml_node_t 
 				    "false, not '%s'", val);
 				return -1;
 			}
+		} else if (strcmp(key, "plot") == 0) {
+			for (i = 0; i < 3 && strcmp(val, plots[i]) != 0; i++)
+				continue;
+			if (i == 3) {
+				session_mark_error(cause, name, line, col, "plot must be braille, "
+				    "block or ascii, not '%s'", val);
+				return -1;
+			}
+			t->plot = plot_modes[i];
 		} else if (strcmp(key, "decoding") == 0) {
 			if (session_config_decoding(t, doc, v, name, cause) != 0)
 				return -1;
 		} else {
 			session_mark_error(cause, name, (int)k->start_mark.line + 1,
 			    (int)k->start_mark.column + 1, "unknown key '%s' (theme, colors, "
-			    "mouse, decoding)", key);
+			    "mouse, plot, decoding)", key);
 			return -1;
 		}
 	}
@@ -330,6 +344,7 @@ session_config_load(struct session_config *c, const char *path, char **cause)
 void
 session_free(struct session *s)
 {
+	free(s->path);
 	free(s->version);
 	free(s->model);
 	free(s->time);
@@ -366,6 +381,45 @@ session_num(FILE *f, double v)
 	fputs(buf, f);
 }
 
+/* Write a float: the shortest of 6 to 9 digits that reads back as the same float. */
+static void
+session_fnum(FILE *f, float v)
+{
+	char buf[64];
+
+	if (!isfinite(v)) {
+		json_number(f, v);
+		return;
+	}
+	for (int digits = 6; digits <= 9; digits++) {
+		snprintf(buf, sizeof buf, "%.*g", digits, (double)v);
+		if (strtof(buf, NULL) == v)
+			break;
+	}
+	fputs(buf, f);
+}
+
+/* Write an event's step details (format 2). */
+static void
+session_write_detail(FILE *f, const struct session_event *e)
+{
+	fputs(", \"model_prob\": ", f);
+	session_fnum(f, e->model_prob);
+	fputs(", \"seconds\": ", f);
+	session_num(f, e->seconds);
+	fputs(", \"entropy\": ", f);
+	session_fnum(f, e->entropy);
+	fputs(", \"p_bksp\": ", f);
+	session_fnum(f, e->p_bksp);
+	fputs(", \"top\": [", f);
+	for (int k = 0; k < e->n_top; k++) {
+		fprintf(f, "%s{\"id\": %d, \"prob\": ", k ? ", " : "", e->top[k].id);
+		session_fnum(f, e->top[k].prob);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
 /* Write s as JSON lines. */
 void
 session_write(FILE *f, const struct session *s)
@@ -379,6 +433,10 @@ session_write(FILE *f, const struct session *s)
 	session_jstr(f, s->time);
 	fputs(", \"prompt\": ", f);
 	session_jstr(f, s->prompt);
+	if (s->n_prompt >= 0)
+		fprintf(f, ", \"n_prompt\": %d", s->n_prompt);
+	if (s->tokenizer_hash != 0)
+		fprintf(f, ", \"tokenizer_hash\": \"%016" PRIx64 "\"", s->tokenizer_hash);
 	fputs(", \"params\": {", f);
 	for (size_t i = 0; i < sampler_table_len; i++) {
 		const struct sampler_param *row = &sampler_table[i];
@@ -399,6 +457,8 @@ session_write(FILE *f, const struct session *s)
 		json_string(f, e->text != NULL ? e->text : "", e->len);
 		fprintf(f, ", \"slot\": %d, \"prob\": ", e->slot);
 		session_num(f, e->prob);
+		if (e->detail)
+			session_write_detail(f, e);
 		fputs("}\n", f);
 	}
 	if (s->stopped) {
@@ -407,6 +467,12 @@ session_write(FILE *f, const struct session *s)
 		fprintf(f, ", \"generated\": %d, \"erased\": %d, \"seconds\": ", s->n_generated,
 		    s->n_erased);
 		session_num(f, s->seconds);
+		if (s->stop_detail) {
+			fputs(", \"prefill_seconds\": ", f);
+			session_num(f, s->prefill_seconds);
+			fputs(", \"elapsed\": ", f);
+			session_num(f, s->elapsed);
+		}
 		fputs("}\n", f);
 	}
 }
@@ -517,13 +583,16 @@ session_parse_header(struct session *s, struct session_line *l)
 	long long v;
 	const char *seed;
 
-	if (session_get_int(l, l->root, "format", 1, SESSION_FORMAT, &v) != 0 ||
+	if (session_get_int(l, l->root, "format", 1, SESSION_FORMAT, &v) != 0)
+		return -1;
+	s->format = (int)v;
+	if (
 	    session_get_str(l, l->root, "version", &s->version, NULL) != 0 ||
 	    session_get_str(l, l->root, "model", &s->model, NULL) != 0 ||
 	    session_get_str(l, l->root, "model_hash", &hash, NULL) != 0)
 		return -1;
 	s->model_hash = strtoull(hash, &end, 16);
-	if (strlen(hash) != 16 || *end != '\0') {
+	if (strlen(hash) != 16 || *end != '\0' || !isxdigit((unsigned char)hash[0])) {
 		free(hash);
 		return session_field_error(l, session_get(l, l->root, "model_hash"), "model_hash",
 		    "must be 16 hexadecimal digits");
@@ -535,6 +604,22 @@ session_parse_header(struct session *s, struct session_line *l)
 	if (session_get_str(l, l->root, "time", &s->time, NULL) != 0 ||
 	    session_get_str(l, l->root, "prompt", &s->prompt, NULL) != 0)
 		return -1;
+	if (session_get(l, l->root, "n_prompt") != NULL) {
+		if (session_get_int(l, l->root, "n_prompt", 1, INT32_MAX, &v) != 0)
+			return -1;
+		s->n_prompt = (int)v;
+	}
+	if ((n = session_get(l, l->root, "tokenizer_hash")) != NULL) {
+		if (session_get_str(l, l->root, "tokenizer_hash", &hash, NULL) != 0)
+			return -1;
+		s->tokenizer_hash = strtoull(hash, &end, 16);
+		if (strlen(hash) != 16 || *end != '\0' || !isxdigit((unsigned char)hash[0])) {
+			free(hash);
+			return session_field_error(l, n, "tokenizer_hash",
+			    "must be 16 hexadecimal digits");
+		}
+		free(hash);
+	}
 	params = session_get(l, l->root, "params");
 	if (params == NULL || params->type != YAML_MAPPING_NODE)
 		return session_field_error(l, params, "params", params == NULL ? "is missing" :
@@ -567,6 +652,49 @@ session_parse_header(struct session *s, struct session_line *l)
 	return 0;
 }
 
+/* Read an event's step details (format 2): all of them or none. */
+static int
+session_parse_detail(struct session_event *e, struct session_line *l)
+{
+	yaml_node_t *top = session_get(l, l->root, "top");
+	yaml_node_item_t *it;
+	double d;
+	long long v;
+
+	if (top == NULL && session_get(l, l->root, "model_prob") == NULL)
+		return 0;
+	e->detail = 1;
+	if (session_get_num(l, l->root, "model_prob", &d, 0) != 0)
+		return -1;
+	e->model_prob = (float)d;
+	if (session_get_num(l, l->root, "seconds", &e->seconds, 0) != 0 ||
+	    session_get_num(l, l->root, "entropy", &d, 0) != 0)
+		return -1;
+	e->entropy = (float)d;
+	if (session_get_num(l, l->root, "p_bksp", &d, 0) != 0)
+		return -1;
+	e->p_bksp = (float)d;
+	if (top == NULL || top->type != YAML_SEQUENCE_NODE)
+		return session_field_error(l, top, "top", top == NULL ? "is missing" :
+		    "must be a list of {\"id\", \"prob\"}");
+	for (it = top->data.sequence.items.start; it < top->data.sequence.items.top; it++) {
+		yaml_node_t *item = yaml_document_get_node(l->doc, *it);
+
+		if (e->n_top == GENERATE_TOP)
+			return session_field_error(l, item, "top", "has more than "
+			    "8 alternatives");
+		if (item->type != YAML_MAPPING_NODE)
+			return session_field_error(l, item, "top", "must be a list of "
+			    "{\"id\", \"prob\"}");
+		if (session_get_int(l, item, "id", 0, INT32_MAX, &v) != 0 ||
+		    session_get_num(l, item, "prob", &d, 0) != 0)
+			return -1;
+		e->top[e->n_top].id = (int)v;
+		e->top[e->n_top++].prob = (float)d;
+	}
+	return 0;
+}
+
 /* Read an append or erase line. */
 static int
 session_parse_event(struct session *s, struct session_line *l, int erase)
@@ -581,6 +709,7 @@ session_parse_event(struct session *s, struct session_line *l, int erase)
 		return -1;
 	e.slot = (int)v;
 	if (session_get_num(l, l->root, "prob", &e.prob, 0) != 0 ||
+	    session_parse_detail(&e, l) != 0 ||
 	    session_get_str(l, l->root, "text", &e.text, &e.len) != 0)
 		return -1;
 	s->ev = xrealloc(s->ev, (s->n + 1) * sizeof *s->ev);
@@ -603,6 +732,12 @@ session_parse_stop(struct session *s, struct session_line *l)
 	s->n_erased = (int)v;
 	if (session_get_num(l, l->root, "seconds", &s->seconds, 0) != 0)
 		return -1;
+	if (session_get(l, l->root, "prefill_seconds") != NULL) {
+		if (session_get_num(l, l->root, "prefill_seconds", &s->prefill_seconds, 0) != 0 ||
+		    session_get_num(l, l->root, "elapsed", &s->elapsed, 0) != 0)
+			return -1;
+		s->stop_detail = 1;
+	}
 	s->stopped = 1;
 	return 0;
 }
@@ -667,6 +802,60 @@ out:
 	return rc;
 }
 
+/*
+ * Check that the events replay: an append fills the next slot, an erase
+ * empties the last one (never the prompt's) and names the token there.
+ * Format 1 has no n_prompt: the first event's slot gives it.
+ */
+static int
+session_check_slots(struct session *s, const char *name, char **cause)
+{
+	size_t *stack, depth = 0;
+	int n_prompt = s->n_prompt;
+
+	if (s->n == 0)
+		return 0;
+	if (n_prompt < 0) {
+		if (s->ev[0].erase || s->ev[0].slot < 1) {
+			session_cause(cause, "%s:2:1: the first event must append after the "
+			    "prompt", name);
+			return -1;
+		}
+		n_prompt = s->ev[0].slot;
+	}
+	stack = xmalloc(s->n * sizeof *stack);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct session_event *e = &s->ev[i];
+		long want = (long)n_prompt + (long)depth - (e->erase ? 1 : 0);
+
+		if (e->erase && depth == 0) {
+			session_cause(cause, "%s:%zu:1: an erase with no generated token left "
+			    "(the prompt is never erased)", name, i + 2);
+			free(stack);
+			return -1;
+		}
+		if (e->slot != want) {
+			session_cause(cause, "%s:%zu:1: slot %d does not follow the events "
+			    "before it (expected %ld)", name, i + 2, e->slot, want);
+			free(stack);
+			return -1;
+		}
+		if (e->erase && s->ev[stack[depth - 1]].id != e->id) {
+			session_cause(cause, "%s:%zu:1: erases token %d but slot %d holds token "
+			    "%d", name, i + 2, e->id, e->slot, s->ev[stack[depth - 1]].id);
+			free(stack);
+			return -1;
+		}
+		if (e->erase)
+			depth--;
+		else
+			stack[depth++] = i;
+	}
+	free(stack);
+	s->n_prompt = n_prompt;
+	return 0;
+}
+
 /* Parse a transcript. */
 int
 session_parse(struct session *s, const char *text, size_t len, const char *name,
@@ -676,6 +865,7 @@ session_parse(struct session *s, const char *text, size_t len, const char *name,
 	int line = 0;
 
 	memset(s, 0, sizeof *s);
+	s->n_prompt = -1;
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
@@ -696,6 +886,11 @@ session_parse(struct session *s, const char *text, size_t len, const char *name,
 		session_cause(cause, "%s:1:1: empty file: no header line", name);
 		return -1;
 	}
+	if (session_check_slots(s, name, cause) != 0) {
+		session_free(s);
+		return -1;
+	}
+	s->path = xstrdup(name);
 	return 0;
 }
 
@@ -745,6 +940,180 @@ session_final_text(const struct session *s, size_t *len)
 	free(ends);
 	*len = n;
 	return out;
+}
+
+/* Bytes for a message: quoted, control bytes escaped, at most 40 of them. */
+static void
+session_quote(char *buf, size_t size, const char *text, size_t len)
+{
+	size_t k = 0;
+
+	buf[k++] = '\'';
+	for (size_t i = 0; i < len && k + 8 < size; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (i == 40) {
+			k += (size_t)snprintf(buf + k, size - k, "...");
+			break;
+		}
+		if (c == '\n')
+			k += (size_t)snprintf(buf + k, size - k, "\\n");
+		else if (c < 0x20 || c == 0x7f)
+			k += (size_t)snprintf(buf + k, size - k, "\\x%02x", c);
+		else
+			buf[k++] = (char)c;
+	}
+	buf[k++] = '\'';
+	buf[k] = '\0';
+}
+
+/* The stop reason named name ('-' or '_'); -1 if none is. */
+static int
+session_stop_reason(const char *name)
+{
+	for (int r = GENERATE_STOP_EOT; r <= GENERATE_STOP_MAX_ACTIONS; r++) {
+		const char *want = generate_stop_name((enum generate_stop)r);
+		size_t i;
+
+		for (i = 0; want[i] != '\0' && (name[i] == want[i] || (name[i] == '-' &&
+		    want[i] == '_')); i++)
+			continue;
+		if (want[i] == '\0' && name[i] == '\0')
+			return r;
+	}
+	return -1;
+}
+
+/* Why a session from another tokenizer is refused, and what to do instead. */
+static void
+session_other_tokenizer(const struct session *s, const char *name, size_t line,
+    const char *what, char **cause)
+{
+	session_cause(cause, "%s:%zu:1: %s: the session was made with another tokenizer "
+	    "(model %s), so its token ids would show the wrong text here; open it with "
+	    "that model (seqmatch ui --model %s --session FILE), or read its text with "
+	    "'seqmatch session export FILE --markdown'", name, line, what, s->model, s->model);
+}
+
+/* Turn a transcript into an event log. */
+int
+session_to_log(const struct session *s, const struct tokenizer *tok, struct ui_log *log,
+    char **cause)
+{
+	const char *name = s->path != NULL ? s->path : "session";
+	int V = tokenizer_vocab_size(tok), n_prompt, reason = GENERATE_STOP_CANCELLED;
+	int *ids = NULL, depth = 0, appended = 0, erased = 0;
+	size_t n_ids = 0;
+	char what[256], a[64], b[64];
+	struct generate_event *ev;
+
+	if (s->prompt[0] == '\0')
+		n_prompt = 1; /* an empty prompt starts from <|endoftext|> */
+	else if (tokenizer_encode(tok, (const uint8_t *)s->prompt, strlen(s->prompt), &ids,
+	    &n_ids, cause) != 0)
+		return -1;
+	else
+		n_prompt = (int)n_ids;
+	free(ids);
+	if (s->n_prompt >= 0 && s->n_prompt != n_prompt) {
+		snprintf(what, sizeof what, "the prompt is %d tokens here but %d in the session",
+		    n_prompt, s->n_prompt);
+		session_other_tokenizer(s, name, 1, what, cause);
+		return -1;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const struct session_event *e = &s->ev[i];
+		const uint8_t *piece;
+		size_t len;
+
+		if (e->id >= V - 1) {
+			snprintf(what, sizeof what, "token %d is not an ordinary token of this "
+			    "model's %d", e->id, V);
+			session_other_tokenizer(s, name, i + 2, what, cause);
+			return -1;
+		}
+		piece = tokenizer_piece(tok, e->id, &len);
+		if (len != e->len || memcmp(piece, e->text, len) != 0) {
+			session_quote(a, sizeof a, (const char *)piece, len);
+			session_quote(b, sizeof b, e->text, e->len);
+			snprintf(what, sizeof what, "token %d is %s here but %s in the session",
+			    e->id, a, b);
+			session_other_tokenizer(s, name, i + 2, what, cause);
+			return -1;
+		}
+		for (int k = 0; k < e->n_top; k++) {
+			if (e->top[k].id > V) {
+				snprintf(what, sizeof what, "alternative token %d is past this "
+				    "model's %d", e->top[k].id, V);
+				session_other_tokenizer(s, name, i + 2, what, cause);
+				return -1;
+			}
+		}
+	}
+	if (s->stopped && (reason = session_stop_reason(s->reason)) < 0) {
+		session_cause(cause, "%s:%zu:1: unknown stop reason '%s'", name, s->n + 2,
+		    s->reason);
+		return -1;
+	}
+
+	memset(log, 0, sizeof *log);
+	log->prompt = xstrdup(s->prompt);
+	log->n_prompt = n_prompt;
+	log->ev = xcalloc(s->n + 1, sizeof *log->ev);
+	log->n = s->n;
+	log->cap = s->n + 1;
+	log->inspect = -1;
+	log->seed = s->seed;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct session_event *e = &s->ev[i];
+
+		ev = &log->ev[i];
+		ev->type = e->erase ? GENERATE_EVENT_ERASE : GENERATE_EVENT_APPEND;
+		ev->token = e->id;
+		ev->slot = e->slot;
+		ev->prob = (float)e->prob;
+		if (e->erase) {
+			depth--;
+			erased++;
+		} else {
+			depth++;
+			appended++;
+		}
+		ev->n_generated = appended;
+		ev->n_erased = erased;
+		ev->length = n_prompt + depth;
+		ev->prefill_seconds = s->stop_detail ? s->prefill_seconds : 0;
+		if (e->detail) {
+			ev->model_prob = e->model_prob;
+			ev->seconds = e->seconds;
+			ev->entropy = e->entropy;
+			ev->p_bksp = e->p_bksp;
+			ev->n_top = e->n_top;
+			for (int k = 0; k < e->n_top; k++) {
+				ev->top[k].id = e->top[k].id;
+				ev->top[k].prob = e->top[k].prob;
+			}
+		} else { /* format 1 did not save them: not known */
+			ev->model_prob = ev->entropy = ev->p_bksp = NAN;
+			ev->seconds = NAN;
+		}
+	}
+	if (s->stopped) {
+		log->done = 1;
+		log->reason = (enum generate_stop)reason;
+		ev = &log->stop;
+		ev->type = GENERATE_EVENT_STOP;
+		ev->token = -1;
+		ev->reason = log->reason;
+		ev->n_generated = s->n_generated;
+		ev->n_erased = s->n_erased;
+		ev->length = n_prompt + depth;
+		ev->slot = ev->length - 1;
+		ev->generate_seconds = s->seconds;
+		ev->prefill_seconds = s->stop_detail ? s->prefill_seconds : 0;
+		ev->seconds = s->stop_detail ? s->elapsed : s->seconds;
+	}
+	return 0;
 }
 
 /* A code fence longer than any run of backticks in text. */
@@ -897,6 +1266,8 @@ session_save_log(const char *dir, const struct ui_log *log, const struct tokeniz
 	s.prompt = xstrdup(log->prompt != NULL ? log->prompt : "");
 	s.params = *params;
 	s.seed = log->seed;
+	s.n_prompt = log->n_prompt >= 1 ? log->n_prompt : -1;
+	s.tokenizer_hash = session_tokenizer_hash(tok);
 	s.ev = xcalloc(log->n + 1, sizeof *s.ev);
 	for (size_t i = 0; i < log->n; i++) {
 		const struct generate_event *e = &log->ev[i];
@@ -912,6 +1283,17 @@ session_save_log(const char *dir, const struct ui_log *log, const struct tokeniz
 		s.ev[s.n].text = xmalloc(s.ev[s.n].len + 1);
 		memcpy(s.ev[s.n].text, piece, s.ev[s.n].len);
 		s.ev[s.n].text[s.ev[s.n].len] = '\0';
+		s.ev[s.n].detail = 1;
+		s.ev[s.n].model_prob = e->model_prob;
+		s.ev[s.n].seconds = e->seconds;
+		s.ev[s.n].entropy = e->entropy;
+		s.ev[s.n].p_bksp = e->p_bksp;
+		s.ev[s.n].n_top = e->n_top < 0 ? 0 : e->n_top > GENERATE_TOP ? GENERATE_TOP :
+		    e->n_top;
+		for (int k = 0; k < s.ev[s.n].n_top; k++) {
+			s.ev[s.n].top[k].id = e->top[k].id;
+			s.ev[s.n].top[k].prob = e->top[k].prob;
+		}
 		s.n++;
 	}
 	if (log->done) {
@@ -920,6 +1302,9 @@ session_save_log(const char *dir, const struct ui_log *log, const struct tokeniz
 		s.n_generated = log->stop.n_generated;
 		s.n_erased = log->stop.n_erased;
 		s.seconds = log->stop.generate_seconds;
+		s.stop_detail = 1;
+		s.prefill_seconds = log->stop.prefill_seconds;
+		s.elapsed = log->stop.seconds;
 	}
 	f = open_memstream(&buf, &size);
 	if (f == NULL)
@@ -951,4 +1336,157 @@ session_save_log(const char *dir, const struct ui_log *log, const struct tokeniz
 	else
 		free(file);
 	return rc;
+}
+
+/* FNV-1a of the tokenizer's serialised form. */
+uint64_t
+session_tokenizer_hash(const struct tokenizer *tok)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint64_t h;
+
+	if (tok == NULL || tokenizer_serialize(tok, &buf, &len, NULL) != 0)
+		return 0;
+	h = util_fnv1a(UTIL_FNV_INIT, buf, len);
+	free(buf);
+	return h != 0 ? h : 1;
+}
+
+/* Read a session's header and stop line into e (the events are not read). */
+static void
+session_peek(struct session_entry *e)
+{
+	struct session s;
+	char *buf = NULL, *why = NULL;
+	const char *last;
+	size_t len;
+	int line = 1;
+
+	memset(&s, 0, sizeof s);
+	s.n_prompt = -1;
+	if (util_read_file(e->path, SESSION_MAX_FILE, &buf, &len, &why) != 0) {
+		e->error = why != NULL ? why : xstrdup(e->path);
+		return;
+	}
+	while (len > 0 && buf[len - 1] == '\n')
+		len--;
+	last = buf + len;
+	while (last > buf && last[-1] != '\n')
+		last--;
+	for (const char *p = buf; p < last; p++)
+		line += *p == '\n';
+	if (len == 0)
+		session_cause(&e->error, "%s:1:1: empty file: no header line", e->path);
+	else if (session_parse_line(&s, buf, strcspn(buf, "\n"), e->path, 1, &e->error) != 0)
+		;
+	else if (line > 1 && session_parse_line(&s, last, (size_t)(buf + len - last), e->path, line,
+	    &e->error) != 0)
+		;
+	else {
+		e->time = xstrdup(s.time);
+		e->model = xstrdup(s.model);
+		e->prompt = xstrdup(s.prompt);
+		e->seed = s.seed;
+		e->model_hash = s.model_hash;
+		e->stopped = s.stopped;
+		e->n_generated = s.n_generated;
+		e->n_erased = s.n_erased;
+	}
+	session_free(&s);
+	free(buf);
+}
+
+/* Newest first: ids start with the time; version order puts -10 after -9. */
+static int
+session_entry_cmp(const void *a, const void *b)
+{
+	return strverscmp(((const struct session_entry *)b)->id,
+	    ((const struct session_entry *)a)->id);
+}
+
+/* The sessions in dir. */
+int
+session_list(const char *dir, struct session_entry **out, size_t *n, char **cause)
+{
+	struct session_entry *v = NULL;
+	struct dirent *de;
+	size_t count = 0;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	if ((d = opendir(dir)) == NULL) {
+		if (errno == ENOENT)
+			return 0; /* no session saved yet */
+		session_cause(cause, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (len <= 6 || de->d_name[0] == '.' ||
+		    strcmp(de->d_name + len - 6, ".jsonl") != 0)
+			continue;
+		v = xrealloc(v, (count + 1) * sizeof *v);
+		memset(&v[count], 0, sizeof v[count]);
+		v[count].id = xstrdup(de->d_name);
+		v[count].id[len - 6] = '\0';
+		if (asprintf(&v[count].path, "%s/%s", dir, de->d_name) < 0)
+			app_fatal("out of memory");
+		count++;
+	}
+	closedir(d);
+	for (size_t i = 0; i < count; i++)
+		session_peek(&v[i]);
+	if (count > 1)
+		qsort(v, count, sizeof *v, session_entry_cmp);
+	*out = v;
+	*n = count;
+	return 0;
+}
+
+/* Free a list. */
+void
+session_list_free(struct session_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(e[i].id);
+		free(e[i].path);
+		free(e[i].error);
+		free(e[i].time);
+		free(e[i].model);
+		free(e[i].prompt);
+	}
+	free(e);
+}
+
+/* A session's file from an ID or a path. */
+char *
+session_resolve(const char *dir, const char *id_or_file, char **cause)
+{
+	size_t len = strlen(id_or_file);
+	char *path;
+
+	if (len == 0) {
+		session_cause(cause, "an empty session name");
+		return NULL;
+	}
+	if (strchr(id_or_file, '/') != NULL || (len > 6 &&
+	    strcmp(id_or_file + len - 6, ".jsonl") == 0))
+		return xstrdup(id_or_file);
+	if (dir == NULL) {
+		session_cause(cause, "session %s: neither XDG_STATE_HOME nor HOME is set",
+		    id_or_file);
+		return NULL;
+	}
+	if (asprintf(&path, "%s/%s.jsonl", dir, id_or_file) < 0)
+		app_fatal("out of memory");
+	if (access(path, F_OK) != 0) {
+		session_cause(cause, "no session '%s' in %s (see 'seqmatch session list')",
+		    id_or_file, dir);
+		free(path);
+		return NULL;
+	}
+	return path;
 }

@@ -52,6 +52,7 @@
 #include "tokenizer.h"
 #include "ui.h"
 #include "util.h"
+#include "view-sessions.h"
 
 #define UI_FRAME_SECONDS (1.0 / 60.0) /* frame cap */
 
@@ -77,6 +78,7 @@ static const char *const ui_help[][2] = {
 	{ "^L", "redraw the screen" },
 	{ "z", "zoom the focused pane (outside the prompt editor)" },
 	{ "R", "generate again with the seed of the last run" },
+	{ "F3 or O", "saved sessions: Enter replays one, then R regenerates it" },
 	{ "", "Prompt editor (text pane)" },
 	{ "Enter", "generate from the prompt" },
 	{ "Left Right", "move; Home End ^A ^E line start and end" },
@@ -127,6 +129,7 @@ struct ui_state {
 	int focus;                    /* a pane with a key handler */
 	int zoom;
 	int help;
+	struct view_sessions *sessions; /* the session browser overlay, while open */
 	int mouse;
 	int clear;                    /* Ctrl-L: repaint everything */
 	struct sampler_params run_params; /* the parameters the running/last run started with */
@@ -241,6 +244,8 @@ ui_usage(FILE *f)
 	    "  --colors=C        auto, none, 16, 256 or direct (default auto; NO_COLOR means none)\n"
 	    "  --no-mouse        do not take the mouse\n"
 	    "  --ascii           ASCII glyphs only (automatic when the locale is not UTF-8)\n"
+	    "  --session S       open a saved session (an ID from 'seqmatch session list', or\n"
+	    "                    a FILE) to replay; R regenerates it\n"
 	    "  -h, --help        this help\n");
 }
 
@@ -433,10 +438,11 @@ static void
 ui_draw_keys(struct ui_state *s, struct grid_rect r)
 {
 	static const char *const editing[] = { "Enter", "generate", "Up/Dn", "history",
-		"Tab", "panes", "Esc", "stop/playback", "F1", "help", "F10/^Q", "quit", NULL };
+		"Tab", "panes", "Esc", "stop/playback", "F3", "sessions", "F1", "help", "F10/^Q",
+		"quit", NULL };
 	static const char *const playback[] = { "Spc", "pause", ". ,", "step", "n N", "bksp",
-		"v", "view", "+ -", "speed", "r", "replay", "i", "edit", "?", "help", "q", "quit",
-		NULL };
+		"v", "view", "+ -", "speed", "r", "replay", "F3/O", "sessions", "i", "edit", "?",
+		"help", "q", "quit", NULL };
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
 		"type", "d D", "reset", "1 2 3", "presets", "R", "same seed", "?", "help", "q",
 		"quit", NULL };
@@ -532,6 +538,9 @@ ui_draw(struct ui_state *s)
 		ui_draw_keys(s, s->lay.rect[LAYOUT_KEYS]);
 	if (s->help)
 		ui_draw_help(s);
+	if (s->sessions != NULL)
+		view_sessions_draw(s->sessions, &s->grid, grid_rect_make(0, 0, s->grid.width,
+		    s->grid.height));
 	ui_blit(s);
 }
 
@@ -737,6 +746,84 @@ ui_cycle_focus(struct ui_state *s, int dir)
 	}
 }
 
+/*
+ * Open a saved session: its log replaces the last run (the text pane replays
+ * it from the start), its decoding parameters become the current ones, and
+ * R regenerates it with its seed. -1 with *cause, nothing changed, if it
+ * cannot be read or is not this model's tokenizer's.
+ */
+static int
+ui_open_session(struct ui_state *s, const char *path, char **cause)
+{
+	struct session ses;
+	struct ui_log log;
+	const char *id = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	uint64_t hash;
+
+	if (s->gen != NULL) {
+		*cause = xstrdup("a generation is running: Esc or Ctrl-C stops it first");
+		return -1;
+	}
+	if (session_load(&ses, path, cause) != 0 || session_to_log(&ses, s->tok, &log,
+	    cause) != 0) {
+		session_free(&ses);
+		return -1;
+	}
+	free(s->ui.log.prompt);
+	free(s->ui.log.ev);
+	log.serial = s->ui.log.serial + 1;
+	s->ui.log = log;
+	s->ui.params = ses.params;
+	s->ui.have_run = 1;
+	hash = ui_model_hash(s, s->model);
+	if (hash != ses.model_hash)
+		ui_message(&s->ui, 1, "opened %s: made by model %016llx, not the loaded "
+		    "%016llx: R will not reproduce it", id, (unsigned long long)ses.model_hash,
+		    (unsigned long long)hash);
+	else
+		ui_message(&s->ui, 0, "opened %s (seed %llu): R generates it again", id,
+		    (unsigned long long)ses.seed);
+	session_free(&ses);
+	return 0;
+}
+
+/* A key while the session browser is open. */
+static int
+ui_key_sessions(struct ui_state *s, int key)
+{
+	char *path, *cause = NULL;
+
+	switch (view_sessions_key(s->sessions, key)) {
+	case VIEW_SESSIONS_NONE:
+		return key == UI_CTRL('q') || key == UI_KEY_F10 ? UI_QUIT : 0;
+	case VIEW_SESSIONS_REDRAW:
+		return UI_REDRAW;
+	case VIEW_SESSIONS_OPEN:
+		path = xstrdup(view_sessions_selected(s->sessions));
+		if (ui_open_session(s, path, &cause) != 0)
+			ui_message(&s->ui, 1, "%s", cause != NULL ? cause : path);
+		free(cause);
+		free(path);
+		break;
+	case VIEW_SESSIONS_CLOSE:
+		break;
+	}
+	view_sessions_free(s->sessions);
+	s->sessions = NULL;
+	return UI_REDRAW;
+}
+
+/* Open the session browser on the sessions directory. */
+static int
+ui_browse_sessions(struct ui_state *s)
+{
+	char *dir = session_dir();
+
+	s->sessions = view_sessions_new(dir);
+	free(dir);
+	return UI_REDRAW;
+}
+
 /* Dispatch a key: help, global keys, the focused pane, then the loop's letter keys. */
 static int
 ui_key(struct ui_state *s, int key)
@@ -751,6 +838,8 @@ ui_key(struct ui_state *s, int key)
 		}
 		return key == UI_CTRL('q') || key == UI_KEY_F10 ? UI_QUIT : 0;
 	}
+	if (s->sessions != NULL)
+		return ui_key_sessions(s, key);
 	switch (key) {
 	case UI_CTRL('q'):
 	case UI_KEY_F10:
@@ -763,6 +852,8 @@ ui_key(struct ui_state *s, int key)
 	case UI_KEY_F1:
 		s->help = 1;
 		return UI_REDRAW;
+	case UI_KEY_F3:
+		return ui_browse_sessions(s);
 	case UI_KEY_TAB:
 		ui_cycle_focus(s, 1);
 		return UI_REDRAW;
@@ -784,6 +875,8 @@ ui_key(struct ui_state *s, int key)
 		return s->ui.generating ? flags | UI_STOP | UI_REDRAW : flags;
 	case 'R':
 		return flags | UI_REPLAY_SEED | UI_REDRAW;
+	case 'O':
+		return flags | ui_browse_sessions(s);
 	case 'z':
 		s->zoom = s->zoom == LAYOUT_NONE ? focus : LAYOUT_NONE;
 		return flags | UI_REDRAW;
@@ -1020,11 +1113,12 @@ cmd_ui(int argc, char **argv)
 		{ "colours", required_argument, NULL, 'c' },
 		{ "no-mouse", no_argument, NULL, 'M' },
 		{ "ascii", no_argument, NULL, 'a' },
+		{ "session", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ui_state *s;
-	const char *model_path = NULL, *theme_name = NULL, *term, *slash;
+	const char *model_path = NULL, *theme_name = NULL, *term, *slash, *session_arg = NULL;
 	char notice[512];
 	int c, forced = THEME_DEPTH_AUTO, ascii = 0, mouse = 1, rc;
 	int forced_flag = 0, mouse_flag = 0;
@@ -1054,6 +1148,9 @@ cmd_ui(int argc, char **argv)
 			break;
 		case 'a':
 			ascii = 1;
+			break;
+		case 'S':
+			session_arg = optarg;
 			break;
 		case 'h':
 			ui_usage(stdout);
@@ -1123,6 +1220,20 @@ cmd_ui(int argc, char **argv)
 	s->zoom = LAYOUT_NONE;
 	s->mouse = mouse;
 	s->core = cpu_blas_core() != NULL ? cpu_blas_core() : "?";
+	if (session_arg != NULL) { /* a bad --session stops here, before the screen is taken */
+		char *dir = session_dir(), *path = session_resolve(dir, session_arg, &cause);
+
+		free(dir);
+		rc = path != NULL ? ui_open_session(s, path, &cause) : -1;
+		free(path);
+		if (rc != 0) {
+			app_error("ui: %s", cause);
+			free(cause);
+			free(config_error);
+			rc = APP_EXIT_ERROR;
+			goto out;
+		}
+	}
 	ui_load_theme(s, theme_name);
 	if (config_error != NULL) {
 		char *nl = strchr(config_error, '\n');
@@ -1147,6 +1258,8 @@ cmd_ui(int argc, char **argv)
 		rc = APP_EXIT_ERROR;
 		goto out;
 	}
+	if (cfg.plot >= 0 && (s->ui.glyphs == GRID_GLYPHS_UTF8 || cfg.plot == GRID_PLOT_ASCII))
+		s->ui.plot = (enum grid_plot)cfg.plot; /* braille and blocks need UTF-8 */
 	ui_signals();
 	for (int p = 0; p < LAYOUT_COUNT; p++)
 		if (ui_panes[p] != NULL)
@@ -1178,6 +1291,7 @@ cmd_ui(int argc, char **argv)
 		if (ui_panes[p] != NULL && s->pane[p] != NULL)
 			ui_panes[p]->free(s->pane[p]);
 	grid_release(&s->grid);
+	view_sessions_free(s->sessions);
 out:
 	app_fatal_hook = NULL;
 	close(ui_wake[0]);

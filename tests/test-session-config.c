@@ -1,7 +1,10 @@
 /*
  * test-session-config.c: the config parser (session_config_parse): every key
- * read, bad files rejected with FILE:LINE:COL and nothing half-applied; and a
- * transcript that survives a write and a parse.
+ * read, bad files rejected with FILE:LINE:COL and nothing half-applied; a
+ * transcript that survives a write and a parse; the loader that turns a saved
+ * session back into the UI's event log (field by field, old files, another
+ * tokenizer refused, malformed files with their line numbers); and the
+ * session browser drawn into a grid.
  */
 #include "config.h"
 
@@ -10,10 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
+#include "generate.h"
+#include "grid.h"
 #include "session.h"
 #include "tap.h"
+#include "tokenizer.h"
+#include "ui.h"
+#include "view-sessions.h"
 
 /* The app's allocation and fatal-error helpers, for session.c. */
 void
@@ -133,6 +142,440 @@ test_roundtrip(void)
 	free(cause);
 }
 
+/* plot: each value read, unset by default. */
+static void
+test_plot(void)
+{
+	static const char *names[] = { "braille", "block", "ascii" };
+	static const int want[] = { GRID_PLOT_BRAILLE, GRID_PLOT_BLOCK, GRID_PLOT_ASCII };
+	struct session_config c;
+	char text[64], *cause = NULL;
+	int ok = 1;
+
+	session_config_init(&c);
+	ok &= c.plot == -1;
+	for (int i = 0; i < 3; i++) {
+		snprintf(text, sizeof text, "plot: %s\n", names[i]);
+		ok &= session_config_parse(&c, text, strlen(text), "c.yaml", &cause) == 0 &&
+		    c.plot == want[i];
+	}
+	tap_ok(ok, "plot: braille, block and ascii are read");
+	free(cause);
+	session_config_release(&c);
+}
+
+/* A small tokenizer trained on text (NULL on failure). */
+static struct tokenizer *
+test_tokenizer(const char *text)
+{
+	struct tokenizer *tok = NULL;
+	char *cause = NULL;
+
+	if (tokenizer_train((const uint8_t *)text, strlen(text), 300, &tok, &cause) != 0) {
+		tap_diag("tokenizer: %s", cause);
+		free(cause);
+		return NULL;
+	}
+	return tok;
+}
+
+/* Append an event to log like generate_run would (counts and length follow). */
+static void
+test_push(struct ui_log *log, int erase, int token, float prob, int step, int V)
+{
+	struct generate_event *e, *prev = log->n > 0 ? &log->ev[log->n - 1] : NULL;
+	int depth = prev != NULL ? prev->length - log->n_prompt : 0;
+
+	if (log->n == log->cap) {
+		log->cap = log->cap ? 2 * log->cap : 16;
+		log->ev = xrealloc(log->ev, log->cap * sizeof *log->ev);
+	}
+	e = &log->ev[log->n++];
+	memset(e, 0, sizeof *e);
+	e->type = erase ? GENERATE_EVENT_ERASE : GENERATE_EVENT_APPEND;
+	e->token = token;
+	e->slot = log->n_prompt + depth - (erase ? 1 : 0);
+	e->prob = prob;
+	e->model_prob = prob * 0.75f;
+	e->seconds = 0.01 * step + 1.0 / 3.0;
+	e->n_generated = (prev != NULL ? prev->n_generated : 0) + !erase;
+	e->n_erased = (prev != NULL ? prev->n_erased : 0) + erase;
+	e->length = log->n_prompt + depth + (erase ? -1 : 1);
+	e->p_bksp = 0.1f * (float)step + 0.0123f;
+	e->entropy = 2.0f / (float)(step + 3);
+	e->n_top = step % (GENERATE_TOP + 1);
+	for (int k = 0; k < e->n_top; k++) {
+		e->top[k].id = (token + k * 7) % (V + 1); /* V is <bksp> */
+		e->top[k].prob = 1.0f / (float)(k + 2 + step);
+	}
+	e->prefill_seconds = 0.0625;
+}
+
+/* Whether two events are equal in every field the transcript keeps. */
+static int
+test_same_event(const struct generate_event *a, const struct generate_event *b, size_t i)
+{
+	int same = a->type == b->type && a->token == b->token && a->slot == b->slot &&
+	    a->prob == b->prob && a->model_prob == b->model_prob && a->seconds == b->seconds &&
+	    a->n_generated == b->n_generated && a->n_erased == b->n_erased &&
+	    a->length == b->length && a->p_bksp == b->p_bksp && a->entropy == b->entropy &&
+	    a->n_top == b->n_top && a->prefill_seconds == b->prefill_seconds &&
+	    a->generate_seconds == b->generate_seconds && a->reason == b->reason;
+
+	for (int k = 0; same && k < a->n_top; k++)
+		same = a->top[k].id == b->top[k].id && a->top[k].prob == b->top[k].prob;
+	if (!same)
+		tap_diag("event %zu differs: type %d/%d token %d/%d slot %d/%d prob %.9g/%.9g "
+		    "n_top %d/%d entropy %.9g/%.9g length %d/%d", i, a->type, b->type, a->token,
+		    b->token, a->slot, b->slot, a->prob, b->prob, a->n_top, b->n_top, a->entropy,
+		    b->entropy, a->length, b->length);
+	return same;
+}
+
+/* Save a log with session_save_log, load it back with session_to_log. */
+static void
+test_log(void)
+{
+	static const char corpus[] = "the cat sat on the mat. the dog sat on the log. "
+	    "a cat and a dog and the mat and the log sat there. ";
+	struct tokenizer *tok = test_tokenizer(corpus), *other;
+	struct sampler_params params;
+	struct ui_log log, back;
+	struct session s;
+	char dir[] = "/tmp/test-session.XXXXXX", *path = NULL, *cause = NULL, *text;
+	int *ids = NULL, same = 1, step = 0, V;
+	size_t n_ids = 0;
+	FILE *f;
+
+	if (tok == NULL || mkdtemp(dir) == NULL) {
+		tap_ok(0, "a tokenizer and a temp directory for the log tests");
+		return;
+	}
+	V = tokenizer_vocab_size(tok);
+	memset(&log, 0, sizeof log);
+	log.prompt = xstrdup("the cat");
+	tokenizer_encode(tok, (const uint8_t *)log.prompt, strlen(log.prompt), &ids, &n_ids,
+	    &cause);
+	log.n_prompt = (int)n_ids;
+	free(ids);
+	tokenizer_encode(tok, (const uint8_t *)" sat on the mat", 15, &ids, &n_ids, &cause);
+	/* Appends, an erase of the last one and its retyping, another erase run. */
+	for (size_t i = 0; i < n_ids; i++)
+		test_push(&log, 0, ids[i], 0.5f / (float)(i + 1), step++, V);
+	test_push(&log, 1, ids[n_ids - 1], 0.2f, step++, V);
+	test_push(&log, 0, ids[n_ids - 1], 0.3f, step++, V);
+	test_push(&log, 1, ids[n_ids - 1], 0.125f, step++, V);
+	test_push(&log, 1, ids[n_ids - 2], 0.0625f, step++, V);
+	test_push(&log, 0, 'x', 0.9f, step++, V);
+	free(ids);
+	log.done = 1;
+	log.reason = GENERATE_STOP_MAX_TOKENS;
+	memset(&log.stop, 0, sizeof log.stop);
+	log.stop.type = GENERATE_EVENT_STOP;
+	log.stop.token = -1;
+	log.stop.reason = log.reason;
+	log.stop.n_generated = log.ev[log.n - 1].n_generated;
+	log.stop.n_erased = log.ev[log.n - 1].n_erased;
+	log.stop.length = log.ev[log.n - 1].length;
+	log.stop.slot = log.stop.length - 1;
+	log.stop.seconds = 0.75;
+	log.stop.prefill_seconds = 0.0625;
+	log.stop.generate_seconds = 0.6875;
+	log.seed = 12345678901234567ULL;
+	sampler_defaults(&params);
+	params.temperature = 0.3;
+	params.top_k = 11;
+	params.backspace_bias = -INFINITY;
+	params.seed = 99;
+
+	if (!tap_ok(session_save_log(dir, &log, tok, &params, "/m/model.bin",
+	    0xfedcba9876543210ULL, 3, &path, &cause) == 0, "a log is saved")) {
+		tap_diag("%s", cause);
+		return;
+	}
+	if (!tap_ok(session_load(&s, path, &cause) == 0 && session_to_log(&s, tok, &back,
+	    &cause) == 0, "the saved log loads back")) {
+		tap_diag("%s", cause);
+		return;
+	}
+	tap_ok(strcmp(back.prompt, log.prompt) == 0 && back.n_prompt == log.n_prompt &&
+	    back.seed == log.seed && back.n == log.n && back.done && back.shown == 0 &&
+	    back.inspect == -1 && back.reason == log.reason, "prompt, n_prompt, seed, count, done");
+	for (size_t i = 0; i < log.n && back.n == log.n; i++)
+		same &= test_same_event(&log.ev[i], &back.ev[i], i);
+	tap_ok(same, "%zu events equal field by field (top alternatives, entropy, P(<bksp>), "
+	    "timings, counts)", log.n);
+	tap_ok(test_same_event(&log.stop, &back.stop, log.n), "the STOP event equal field by field");
+	tap_ok(s.params.temperature == 0.3 && s.params.top_k == 11 &&
+	    isinf(s.params.backspace_bias) && s.params.seed == 99 &&
+	    strcmp(s.model, "/m/model.bin") == 0 && s.model_hash == 0xfedcba9876543210ULL &&
+	    s.weights_version == 3 && s.tokenizer_hash == session_tokenizer_hash(tok),
+	    "parameters, model path and hash, weights version, tokenizer hash");
+	free(back.prompt);
+	free(back.ev);
+
+	/* Another tokenizer: refused with the reason, never shown as wrong text. */
+	other = test_tokenizer("zzzz yyyy zzzz yyyy xxxx wwww zzzz wwww qqqq qqqq qqqq ");
+	cause = NULL;
+	if (!tap_ok(other != NULL && session_to_log(&s, other, &back, &cause) == -1 &&
+	    cause != NULL && strstr(cause, path) == cause && strstr(cause, ":1: ") != NULL &&
+	    strstr(cause, "another tokenizer (model /m/model.bin)") != NULL,
+	    "another tokenizer is refused with FILE:LINE and the model to use"))
+		tap_diag("%s", cause != NULL ? cause : "(no message)");
+	free(cause);
+	tokenizer_free(other);
+	session_free(&s);
+
+	/* A format 1 file (no details, no n_prompt): still opens, details unknown. */
+	text = NULL;
+	{
+		size_t size = 0;
+
+		f = open_memstream(&text, &size);
+		fprintf(f, "{\"type\": \"header\", \"format\": 1, \"version\": \"0.1\", "
+		    "\"model\": \"m\", \"model_hash\": \"0000000000000001\", \"weights_version\": 0, "
+		    "\"time\": \"t\", \"prompt\": \"the cat\", \"params\": {\"temperature\": 0.8, "
+		    "\"top_k\": 40, \"top_p\": 0.95, \"min_p\": 0.05, \"typical_p\": 1, "
+		    "\"repeat_penalty\": 1, \"repeat_last_n\": 64, \"max_tokens\": 10, \"seed\": -1, "
+		    "\"backspace_bias\": 0, \"max_consecutive_backspaces\": -1, "
+		    "\"max_total_backspaces\": -1, \"forbid_retype\": 0}, \"seed\": 4}\n"
+		    "{\"type\": \"append\", \"id\": 120, \"text\": \"x\", \"slot\": %d, \"prob\": 0.5}\n"
+		    "{\"type\": \"erase\", \"id\": 120, \"text\": \"x\", \"slot\": %d, \"prob\": 0.25}\n"
+		    "{\"type\": \"append\", \"id\": 121, \"text\": \"y\", \"slot\": %d, \"prob\": 1}\n"
+		    "{\"type\": \"stop\", \"reason\": \"max_tokens\", \"generated\": 2, \"erased\": 1, "
+		    "\"seconds\": 0.5}\n", log.n_prompt, log.n_prompt, log.n_prompt);
+		fclose(f);
+		cause = NULL;
+		if (!tap_ok(session_parse(&s, text, size, "old.jsonl", &cause) == 0 &&
+		    session_to_log(&s, tok, &back, &cause) == 0 && back.n == 3 &&
+		    back.n_prompt == log.n_prompt && back.ev[2].token == 121 &&
+		    back.ev[2].length == log.n_prompt + 1 && back.ev[1].n_erased == 1 &&
+		    back.ev[0].n_top == 0 && isnan(back.ev[0].entropy) && back.stop.n_generated == 2 &&
+		    back.stop.generate_seconds == 0.5, "a format 1 transcript opens (details unknown)"))
+			tap_diag("%s", cause != NULL ? cause : "fields differ");
+		else {
+			free(back.prompt);
+			free(back.ev);
+		}
+		free(cause);
+		session_free(&s);
+		free(text);
+	}
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(log.prompt);
+	free(log.ev);
+	tokenizer_free(tok);
+}
+
+/* A header line, format 2, prompt "ab", n_prompt 2. */
+#define TEST_HEADER "{\"type\": \"header\", \"format\": 2, \"version\": \"0.1\", \"model\": " \
+	"\"m\", \"model_hash\": \"0000000000000001\", \"weights_version\": 0, \"time\": \"t\", " \
+	"\"prompt\": \"ab\", \"n_prompt\": 2, \"params\": {\"temperature\": 0.8, \"top_k\": 40, " \
+	"\"top_p\": 0.95, \"min_p\": 0.05, \"typical_p\": 1, \"repeat_penalty\": 1, " \
+	"\"repeat_last_n\": 64, \"max_tokens\": 10, \"seed\": -1, \"backspace_bias\": 0, " \
+	"\"max_consecutive_backspaces\": -1, \"max_total_backspaces\": -1, \"forbid_retype\": 0}, " \
+	"\"seed\": 4}\n"
+#define TEST_APPEND "{\"type\": \"append\", \"id\": 120, \"text\": \"x\", \"slot\": 2, " \
+	"\"prob\": 0.5}\n"
+
+/* A malformed transcript gives exactly want (FILE:LINE:COL: message). */
+static void
+test_malformed_one(const char *what, const char *text, const char *want)
+{
+	struct session s;
+	char *cause = NULL;
+	int rc = session_parse(&s, text, strlen(text), "bad.jsonl", &cause);
+
+	if (!tap_ok(rc == -1 && cause != NULL && strcmp(cause, want) == 0, "malformed: %s", what)) {
+		tap_diag("want: %s", want);
+		tap_diag("got:  %s (rc %d)", cause != NULL ? cause : "(none)", rc);
+	}
+	if (rc == 0)
+		session_free(&s);
+	free(cause);
+}
+
+/* Malformed transcripts: the line (and column) of the problem. */
+static void
+test_malformed(void)
+{
+	test_malformed_one("a truncated line", TEST_HEADER TEST_APPEND
+	    "{\"type\": \"append\", \"id\": 121, \"te",
+	    "bad.jsonl:3:34: found unexpected end of stream while scanning a quoted scalar");
+	test_malformed_one("a truncated last line with its newline", TEST_HEADER
+	    "{\"type\": \"stop\", \"reason\n",
+	    "bad.jsonl:2:25: found unexpected end of stream while scanning a quoted scalar");
+	test_malformed_one("missing header", TEST_APPEND,
+	    "bad.jsonl:1:10: the first line must be the header (type \"header\"), not \"append\"");
+	test_malformed_one("unknown event type", TEST_HEADER TEST_APPEND
+	    "{\"type\": \"rewind\", \"slot\": 2}\n",
+	    "bad.jsonl:3:10: unknown line type \"rewind\" (header, append, erase, stop)");
+	test_malformed_one("slot a string", TEST_HEADER
+	    "{\"type\": \"append\", \"id\": 120, \"text\": \"x\", \"slot\": \"2\", \"prob\": 0.5}\n",
+	    "bad.jsonl:2:52: \"slot\" must be a whole number in range");
+	test_malformed_one("top not a list", TEST_HEADER
+	    "{\"type\": \"append\", \"id\": 120, \"text\": \"x\", \"slot\": 2, \"prob\": 0.5, "
+	    "\"model_prob\": 0.5, \"seconds\": 1, \"entropy\": 1, \"p_bksp\": 0, \"top\": 3}\n",
+	    "bad.jsonl:2:135: \"top\" must be a list of {\"id\", \"prob\"}");
+	test_malformed_one("entropy missing from the details", TEST_HEADER
+	    "{\"type\": \"append\", \"id\": 120, \"text\": \"x\", \"slot\": 2, \"prob\": 0.5, "
+	    "\"model_prob\": 0.5, \"seconds\": 1, \"p_bksp\": 0, \"top\": []}\n",
+	    "bad.jsonl:2:1: \"entropy\" is missing");
+	test_malformed_one("an alternative's prob a string", TEST_HEADER
+	    "{\"type\": \"append\", \"id\": 120, \"text\": \"x\", \"slot\": 2, \"prob\": 0.5, "
+	    "\"model_prob\": 0.5, \"seconds\": 1, \"entropy\": 1, \"p_bksp\": 0, "
+	    "\"top\": [{\"id\": 1, \"prob\": \"high\"}]}\n",
+	    "bad.jsonl:2:154: \"prob\" must be a number");
+	test_malformed_one("a slot that does not follow", TEST_HEADER TEST_APPEND
+	    "{\"type\": \"append\", \"id\": 121, \"text\": \"y\", \"slot\": 2, \"prob\": 0.5}\n",
+	    "bad.jsonl:3:1: slot 2 does not follow the events before it (expected 3)");
+	test_malformed_one("an erase of the prompt", TEST_HEADER
+	    "{\"type\": \"erase\", \"id\": 98, \"text\": \"b\", \"slot\": 1, \"prob\": 0.5}\n",
+	    "bad.jsonl:2:1: an erase with no generated token left (the prompt is never erased)");
+	test_malformed_one("an erase of another token", TEST_HEADER TEST_APPEND
+	    "{\"type\": \"erase\", \"id\": 7, \"text\": \"x\", \"slot\": 2, \"prob\": 0.5}\n",
+	    "bad.jsonl:3:1: erases token 7 but slot 2 holds token 120");
+	test_malformed_one("a bad tokenizer hash", "{\"type\": \"header\", \"format\": 2, "
+	    "\"version\": \"0.1\", \"model\": \"m\", \"model_hash\": \"0000000000000001\", "
+	    "\"weights_version\": 0, \"time\": \"t\", \"prompt\": \"ab\", \"tokenizer_hash\": "
+	    "\"xyz\"}\n", "bad.jsonl:1:168: \"tokenizer_hash\" must be 16 hexadecimal digits");
+	test_malformed_one("format 3", "{\"type\": \"header\", \"format\": 3}\n",
+	    "bad.jsonl:1:30: \"format\" must be a whole number in range");
+}
+
+/* Write a minimal session file dir/id.jsonl (broken: a bad one). */
+static void
+test_write_session(const char *dir, const char *id, const char *time, const char *prompt,
+    uint64_t seed, int generated, int broken)
+{
+	struct session s;
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s.jsonl", dir, id);
+	if ((f = fopen(path, "w")) == NULL)
+		return;
+	if (broken) {
+		fputs("{\"type\": \"append\"}\n", f);
+		fclose(f);
+		return;
+	}
+	memset(&s, 0, sizeof s);
+	s.version = xstrdup("0.1");
+	s.model = xstrdup("/data/model.bin");
+	s.time = xstrdup(time);
+	s.prompt = xstrdup(prompt);
+	s.n_prompt = -1;
+	sampler_defaults(&s.params);
+	s.seed = seed;
+	s.stopped = 1;
+	s.reason = xstrdup("eot");
+	s.n_generated = generated;
+	s.n_erased = 1;
+	session_write(f, &s);
+	fclose(f);
+	session_free(&s);
+}
+
+/* The row (y) of the first line of dump holding needle, or -1. */
+static int
+test_row_of(const char *dump, const char *needle)
+{
+	const char *p = strstr(dump, needle);
+	int row = 0;
+
+	if (p == NULL)
+		return -1;
+	for (const char *q = dump; q < p; q++)
+		row += *q == '\n';
+	return row;
+}
+
+/* The browser: sessions newest first, keys, drawn into a grid. */
+static void
+test_browser(void)
+{
+	char dir[] = "/tmp/test-browser.XXXXXX", *dump, cmd[600];
+	struct view_sessions *v;
+	struct grid g;
+	const char *sel;
+	int rows[5];
+
+	if (mkdtemp(dir) == NULL || grid_init(&g, 100, 14, GRID_GLYPHS_ASCII) != 0) {
+		tap_ok(0, "a temp directory and a grid for the browser");
+		return;
+	}
+	v = view_sessions_new(dir);
+	grid_clear(&g, 0);
+	view_sessions_draw(v, &g, grid_rect_make(0, 0, 100, 14));
+	dump = grid_dump(&g);
+	tap_ok(view_sessions_count(v) == 0 && strstr(dump, "no saved sessions yet") != NULL &&
+	    view_sessions_key(v, UI_KEY_ENTER) == VIEW_SESSIONS_CLOSE,
+	    "browser: an empty directory says so");
+	free(dump);
+	view_sessions_free(v);
+
+	test_write_session(dir, "20260101-000000-1", "2026-01-01T00:00:00+0000",
+	    "oldest prompt\nsecond line", 1, 10, 0);
+	test_write_session(dir, "20260301-120000-5", "2026-03-01T12:00:00+0000",
+	    "newest prompt", 5, 30, 0);
+	test_write_session(dir, "20260301-120000-5-2", "2026-03-01T12:00:00+0000",
+	    "newest again", 5, 31, 0);
+	test_write_session(dir, "20260201-080000-3", "2026-02-01T08:00:00+0000",
+	    "middle prompt", 3, 20, 0);
+	test_write_session(dir, "20250101-000000-9", NULL, NULL, 0, 0, 1);
+	v = view_sessions_new(dir);
+	grid_clear(&g, 0);
+	view_sessions_draw(v, &g, grid_rect_make(0, 0, 100, 14));
+	dump = grid_dump(&g);
+	rows[0] = test_row_of(dump, "newest again");
+	rows[1] = test_row_of(dump, "newest prompt");
+	rows[2] = test_row_of(dump, "middle prompt");
+	rows[3] = test_row_of(dump, "oldest prompt");
+	rows[4] = test_row_of(dump, "unreadable: ");
+	if (!tap_ok(view_sessions_count(v) == 5 && rows[0] > 0 && rows[1] == rows[0] + 1 &&
+	    rows[2] == rows[1] + 1 && rows[3] == rows[2] + 1 && rows[4] == rows[3] + 1,
+	    "browser: newest first, an unreadable one last with its error"))
+		tap_diag("rows %d %d %d %d %d\n%s", rows[0], rows[1], rows[2], rows[3], rows[4],
+		    dump);
+	tap_ok(strstr(dump, "2026-03-01 12:00  model.bin") != NULL &&
+	    strstr(dump, "31/1") != NULL && strstr(dump, "oldest prompt ") != NULL &&
+	    strstr(dump, "second line") == NULL && strstr(dump, "Sessions (5)") != NULL,
+	    "browser: a row has date and time, model, seed, tokens/erased, the first line");
+	if (!tap_ok(strstr(dump, "> 2026-03-01 12:00") != NULL, "browser: the newest is selected"))
+		tap_diag("\n%s", dump);
+	free(dump);
+	tap_ok(view_sessions_key(v, 'j') == VIEW_SESSIONS_REDRAW &&
+	    view_sessions_key(v, UI_KEY_DOWN) == VIEW_SESSIONS_REDRAW &&
+	    (sel = view_sessions_selected(v)) != NULL &&
+	    strstr(sel, "/20260201-080000-3.jsonl") != NULL, "browser: j and Down move down");
+	view_sessions_key(v, 'k');
+	tap_ok(strstr(view_sessions_selected(v), "/20260301-120000-5.jsonl") != NULL,
+	    "browser: k moves up");
+	view_sessions_key(v, UI_KEY_END);
+	view_sessions_key(v, UI_KEY_DOWN);
+	tap_ok(strstr(view_sessions_selected(v), "/20250101-000000-9.jsonl") != NULL &&
+	    view_sessions_key(v, UI_KEY_ENTER) == VIEW_SESSIONS_OPEN &&
+	    view_sessions_key(v, UI_KEY_ESC) == VIEW_SESSIONS_CLOSE &&
+	    view_sessions_key(v, 'q') == VIEW_SESSIONS_CLOSE &&
+	    view_sessions_key(v, 'x') == VIEW_SESSIONS_NONE,
+	    "browser: End stays at the last; Enter opens, Esc and q close, others pass");
+	/* A short screen scrolls to keep the selection in view. */
+	grid_clear(&g, 0);
+	view_sessions_draw(v, &g, grid_rect_make(0, 0, 100, 6));
+	dump = grid_dump(&g);
+	tap_ok(strstr(dump, "> 20250101-000000-9") != NULL && strstr(dump, "newest again") ==
+	    NULL, "browser: a short screen scrolls to the selection");
+	free(dump);
+	view_sessions_free(v);
+	grid_release(&g);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+}
+
 /* Run the tests. */
 int
 main(void)
@@ -160,9 +603,12 @@ main(void)
 	test_bad("half applied is not applied", "theme: x\nmouse: false\ndecoding:\n  top_k: 5\n"
 	    "  min_p: x\n", "c.yaml:5:10: decoding: min_p: 'x' is not a number");
 	test_bad("unknown key", "\n\n  zoom: 1\n", "c.yaml:3:3: unknown key 'zoom' (theme, colors, "
-	    "mouse, decoding)");
+	    "mouse, plot, decoding)");
 	test_bad("not a mapping", "- a\n", "c.yaml:1:1: the config must be a mapping (theme, "
-	    "colors, mouse, decoding)");
+	    "colors, mouse, plot, decoding)");
+	test_bad("a bad plot", "mouse: on\nplot: dots\n", "c.yaml:2:7: plot must be braille, "
+	    "block or ascii, not 'dots'");
+	test_bad("plot not a scalar", "plot: {a: 1}\n", "c.yaml:1:7: plot must be a single value");
 	test_bad("decoding not a mapping", "decoding: 3\n", "c.yaml:1:11: decoding must be a "
 	    "mapping of parameter: value");
 	test_bad("theme not a scalar", "theme: [a]\n", "c.yaml:1:8: theme must be a single value");
@@ -172,5 +618,9 @@ main(void)
 	    "c.yaml:2:1: found character that cannot start any token while scanning for the "
 	    "next token");
 	test_roundtrip();
+	test_plot();
+	test_log();
+	test_malformed();
+	test_browser();
 	return tap_done();
 }

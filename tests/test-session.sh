@@ -52,9 +52,9 @@ expect() {
 
 # The config: the user's file, then bad ones with their positions.
 cfg=$XDG_CONFIG_HOME/seqmatch/config.yaml
-printf 'theme: light\ncolors: 256\nmouse: false\ndecoding:\n  temperature: 0.5\n  top-k: 7\n' >"$cfg"
+printf 'theme: light\ncolors: 256\nmouse: false\nplot: block\ndecoding:\n  temperature: 0.5\n  top-k: 7\n' >"$cfg"
 expect 0 - "check-config: the user's config loads" -- "$SEQMATCH" session check-config
-if grep -q 'theme light, colors 256, mouse off, 2 decoding values' "$tmp/out"; then
+if grep -q 'theme light, colors 256, mouse off, plot block, 2 decoding values' "$tmp/out"; then
 	pass "check-config: every key is read"
 else
 	fail "check-config: every key is read"
@@ -77,6 +77,9 @@ expect 1 "bad5.yaml:2:3: decoding: unknown parameter 'warmth'" "config: an unkno
 printf 'colors: lots\n' >"$tmp/bad6.yaml"
 expect 1 "bad6.yaml:1:9: colors must be" "config: a bad colors value" -- \
 	"$SEQMATCH" session check-config "$tmp/bad6.yaml"
+printf 'mouse: on\nplot: sixel\n' >"$tmp/bad8.yaml"
+expect 1 "bad8.yaml:2:7: plot must be braille, block or ascii, not 'sixel'" "config: a bad plot value" -- \
+	"$SEQMATCH" session check-config "$tmp/bad8.yaml"
 printf 'a: &a [*a, *a]\n' >"$tmp/bad7.yaml"
 expect 1 "bad7.yaml:" "config: an alias does not crash" -- \
 	"$SEQMATCH" session check-config "$tmp/bad7.yaml"
@@ -135,6 +138,10 @@ broken "text not a string" '2:37: "text" must be a string' '{"type": "append", "
 broken "unknown type" '2:10: unknown line type' '{"type": "nope"}'
 broken "a second header" '2:10: a second header' "$header"
 broken "not an object" '2:1: not a JSON object' '[1, 2]'
+broken "an erase first" '2:1: the first event must append after the prompt' \
+	'{"type": "erase", "id": 5, "text": "a", "slot": 1, "prob": 0.5}'
+broken "details half there" '2:1: "entropy" is missing' \
+	'{"type": "append", "id": 5, "text": "a", "slot": 1, "prob": 0.5, "model_prob": 0.5, "seconds": 1, "p_bksp": 0, "top": []}'
 printf '{"type": "append", "id": 5, "text": "a", "slot": 1, "prob": 0.5}\n' >"$tmp/broken.jsonl"
 expect 1 "broken.jsonl:1:10: the first line must be the header" "broken: no header" -- \
 	"$SEQMATCH" session export "$tmp/broken.jsonl"
@@ -147,11 +154,22 @@ expect 2 "unknown action" "session: a bad action" -- "$SEQMATCH" session frobnic
 # list: the saved session, with its seed and prompt; broken ones warned about.
 cp "$tmp/broken.jsonl" "$XDG_STATE_HOME/seqmatch/sessions/20250101-000000-1.jsonl"
 expect 0 "20250101-000000-1.jsonl:1:10" "list: a broken session is a warning" -- "$SEQMATCH" session list
-if [ "$(cat "$tmp/out")" = "$(printf '%s\t42\tHello' "$sess")" ]; then
-	pass "list: the session with its seed and prompt"
+if [ "$(cat "$tmp/out")" = "$(printf '20260101-000000-42\t2026-01-01T00:00:00+0000\tm.bin\t42\t3/1\tHello')" ]; then
+	pass "list: the session's id, time, model, seed, tokens/erased and prompt"
 else
-	fail "list: the session with its seed and prompt"
+	fail "list: the session's id, time, model, seed, tokens/erased and prompt"
 fi
+# Newest first: a later session is listed above.
+sed 's/"seed": 42}$/"seed": 43}/' "$sess" >"$XDG_STATE_HOME/seqmatch/sessions/20260102-000000-43.jsonl"
+"$SEQMATCH" session list >"$tmp/out" 2>"$tmp/err"
+if [ "$(cut -f1 "$tmp/out" | tr '\n' ' ')" = "20260102-000000-43 20260101-000000-42 " ]; then
+	pass "list: newest first"
+else
+	fail "list: newest first"
+fi
+expect 0 - "export: by the id list shows" -- "$SEQMATCH" session export 20260101-000000-42
+if cmp -s "$tmp/out" "$tmp/n.jsonl"; then pass "export: the id names the same file"; else fail "export: the id names the same file"; fi
+expect 1 "no session '20990101-000000-1'" "export: an unknown id" -- "$SEQMATCH" session export 20990101-000000-1
 rm -rf "$XDG_STATE_HOME/seqmatch"
 expect 0 - "list: no sessions yet" -- "$SEQMATCH" session list
 if [ -s "$tmp/out" ]; then fail "list: no sessions prints nothing"; else pass "list: no sessions prints nothing"; fi

@@ -1,0 +1,200 @@
+/*
+ * view-sessions.c: the session browser overlay: a table of the saved
+ * transcripts (session_list), newest first: date and time, model, seed,
+ * tokens/erased, the prompt's first words. Up/Down/j/k/PgUp/PgDn/Home/End
+ * move, Enter opens, Esc, q or F3 closes. The loop does the opening
+ * (session_load, session_to_log); this file only lists and draws.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "grid.h"
+#include "session.h"
+#include "theme.h"
+#include "ui.h"
+#include "view-sessions.h"
+
+/* The browser's state. */
+struct view_sessions {
+	char *dir;                    /* where the sessions are, or NULL */
+	char *error;                  /* the directory cannot be read: why */
+	struct session_entry *e;      /* (n), newest first */
+	size_t n;
+	size_t sel, top;              /* the selected row, the first row shown */
+	int page;                     /* rows shown at the last draw (PgUp/PgDn) */
+};
+
+/* Read the list. */
+struct view_sessions *
+view_sessions_new(const char *dir)
+{
+	struct view_sessions *v = xcalloc(1, sizeof *v);
+
+	v->page = 10;
+	if (dir == NULL) {
+		v->error = xstrdup("neither XDG_STATE_HOME nor HOME is set: no sessions");
+		return v;
+	}
+	v->dir = xstrdup(dir);
+	if (session_list(dir, &v->e, &v->n, &v->error) != 0 && v->error == NULL)
+		v->error = xstrdup(dir);
+	return v;
+}
+
+/* Free the browser. */
+void
+view_sessions_free(struct view_sessions *v)
+{
+	if (v == NULL)
+		return;
+	session_list_free(v->e, v->n);
+	free(v->dir);
+	free(v->error);
+	free(v);
+}
+
+/* Move the selection by d rows, clamped. */
+static void
+view_sessions_move(struct view_sessions *v, long d)
+{
+	long sel = (long)v->sel + d;
+
+	if (sel >= (long)v->n)
+		sel = (long)v->n - 1;
+	if (sel < 0)
+		sel = 0;
+	v->sel = (size_t)sel;
+}
+
+/* Handle a key. */
+enum view_sessions_action
+view_sessions_key(struct view_sessions *v, int key)
+{
+	switch (key) {
+	case UI_KEY_ESC:
+	case 'q':
+	case UI_KEY_F3:
+		return VIEW_SESSIONS_CLOSE;
+	case UI_KEY_ENTER:
+		return v->n > 0 ? VIEW_SESSIONS_OPEN : VIEW_SESSIONS_CLOSE;
+	case UI_KEY_UP:
+	case 'k':
+		view_sessions_move(v, -1);
+		return VIEW_SESSIONS_REDRAW;
+	case UI_KEY_DOWN:
+	case 'j':
+		view_sessions_move(v, 1);
+		return VIEW_SESSIONS_REDRAW;
+	case UI_KEY_PGUP:
+		view_sessions_move(v, -v->page);
+		return VIEW_SESSIONS_REDRAW;
+	case UI_KEY_PGDN:
+		view_sessions_move(v, v->page);
+		return VIEW_SESSIONS_REDRAW;
+	case UI_KEY_HOME:
+	case 'g':
+		v->sel = 0;
+		return VIEW_SESSIONS_REDRAW;
+	case UI_KEY_END:
+	case 'G':
+		view_sessions_move(v, (long)v->n);
+		return VIEW_SESSIONS_REDRAW;
+	}
+	return VIEW_SESSIONS_NONE;
+}
+
+/* The selected session's file. */
+const char *
+view_sessions_selected(const struct view_sessions *v)
+{
+	return v->n > 0 ? v->e[v->sel].path : NULL;
+}
+
+/* How many sessions are listed. */
+size_t
+view_sessions_count(const struct view_sessions *v)
+{
+	return v->n;
+}
+
+/* One row's text: "2026-11-26 14:30  model.bin  seed  40/3  prompt..." (buf of size). */
+static void
+view_sessions_row(const struct session_entry *e, const char *dir, char *buf, size_t size)
+{
+	char when[20], counts[32], prompt[80];
+	const char *model;
+	size_t l;
+
+	if (e->error != NULL) { /* the message without the directory */
+		l = strlen(dir);
+		snprintf(buf, size, "%-16s  unreadable: %s", e->id, strncmp(e->error, dir, l) == 0 &&
+		    e->error[l] == '/' ? e->error + l + 1 : e->error);
+		return;
+	}
+	snprintf(when, sizeof when, "%.16s", e->time);
+	if (strlen(when) > 10 && when[10] == 'T')
+		when[10] = ' ';
+	model = strrchr(e->model, '/') != NULL ? strrchr(e->model, '/') + 1 : e->model;
+	if (e->stopped)
+		snprintf(counts, sizeof counts, "%d/%d", e->n_generated, e->n_erased);
+	else
+		snprintf(counts, sizeof counts, "-");
+	l = strcspn(e->prompt, "\n");
+	snprintf(prompt, sizeof prompt, "%.*s", (int)(l < 60 ? l : 60), e->prompt);
+	snprintf(buf, size, "%-16s  %-14.14s %20llu  %-9s  %s", when, model,
+	    (unsigned long long)e->seed, counts, e->prompt[0] != '\0' ? prompt :
+	    "(empty prompt)");
+}
+
+/* Draw the overlay. */
+void
+view_sessions_draw(struct view_sessions *v, struct grid *g, struct grid_rect screen)
+{
+	int w = screen.w - 4 < 110 ? screen.w - 4 : 110;
+	int rows = v->n > 0 ? (int)v->n : 1;
+	int h = screen.h - 2 < rows + 4 ? screen.h - 2 : rows + 4;
+	struct grid_rect r, in;
+	char title[96], line[512];
+
+	if (w < 10 || h < 4)
+		return;
+	r = grid_rect_make(screen.x + (screen.w - w) / 2, screen.y + (screen.h - h) / 2, w, h);
+	in = grid_rect_inset(r, 1);
+	snprintf(title, sizeof title, "Sessions (%zu) - Enter opens, Esc closes", v->n);
+	grid_fill(g, r, NULL, THEME_SLOT_TEXT, 0);
+	grid_box(g, r, GRID_BOX_HEAVY, title, THEME_SLOT_BORDER_FOCUS, THEME_SLOT_TITLE, 0);
+	if (v->error != NULL) {
+		grid_put_trunc(g, in, 1, 0, v->error, in.w - 1, THEME_SLOT_ERROR, 0);
+		return;
+	}
+	if (v->n == 0) {
+		snprintf(line, sizeof line, "no saved sessions yet in %s: one is saved when a "
+		    "generation ends", v->dir);
+		grid_put_trunc(g, in, 1, 0, line, in.w - 1, THEME_SLOT_DIM, 0);
+		return;
+	}
+	snprintf(line, sizeof line, "%-16s  %-14s %20s  %-9s  %s", "date", "model", "seed",
+	    "tok/erased", "prompt");
+	grid_put_trunc(g, in, 2, 0, line, in.w - 2, THEME_SLOT_DIM, 0);
+	v->page = in.h - 1 > 1 ? in.h - 1 : 1;
+	if (v->sel < v->top)
+		v->top = v->sel;
+	if (v->sel >= v->top + (size_t)v->page)
+		v->top = v->sel - (size_t)v->page + 1;
+	for (int i = 0; i < v->page && v->top + (size_t)i < v->n; i++) {
+		size_t k = v->top + (size_t)i;
+		int sel = k == v->sel;
+
+		view_sessions_row(&v->e[k], v->dir, line, sizeof line);
+		if (sel)
+			grid_fill(g, grid_rect_make(in.x, in.y + 1 + i, in.w, 1), NULL,
+			    THEME_SLOT_SELECTION, 0);
+		grid_put(g, in, 0, 1 + i, sel ? ">" : " ", THEME_SLOT_KEY, 0);
+		grid_put_trunc(g, in, 2, 1 + i, line, in.w - 2, sel ? THEME_SLOT_SELECTION :
+		    v->e[k].error != NULL ? THEME_SLOT_ERROR : THEME_SLOT_TEXT, 0);
+	}
+}
