@@ -445,6 +445,9 @@ session_write(FILE *f, const struct session *s)
 		fprintf(f, "%s\"%s\": ", i ? ", " : "", row->name);
 		if (row->type == SAMPLER_DOUBLE)
 			session_num(f, v);
+		else if (row->type == SAMPLER_INT64) /* exactly: a double loses a big seed */
+			fprintf(f, "%" PRId64, *(const int64_t *)(const void *)
+			    ((const char *)&s->params + row->offset));
 		else
 			fprintf(f, "%lld", (long long)v);
 	}
@@ -627,16 +630,15 @@ session_parse_header(struct session *s, struct session_line *l)
 	sampler_defaults(&s->params);
 	for (size_t i = 0; i < sampler_table_len; i++) {
 		const struct sampler_param *row = &sampler_table[i];
-		char buf[64], *why = NULL;
+		char *why = NULL;
+		const char *text;
 		double d;
 
+		/* The number's own text: a double would round a 64-bit seed. */
 		if (session_get_num(l, params, row->name, &d, isinf(row->min)) != 0)
 			return -1;
-		if (isinf(d))
-			snprintf(buf, sizeof buf, "-inf");
-		else
-			snprintf(buf, sizeof buf, "%.17g", d);
-		if (sampler_set(&s->params, row, buf, &why) != 0) {
+		text = isinf(d) ? "-inf" : session_scalar(session_get(l, params, row->name));
+		if (sampler_set(&s->params, row, text, &why) != 0) {
 			session_field_error(l, session_get(l, params, row->name), row->name, why);
 			free(why);
 			return -1;

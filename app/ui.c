@@ -759,6 +759,8 @@ ui_open_session(struct ui_state *s, const char *path, char **cause)
 	struct ui_log log;
 	const char *id = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
 	uint64_t hash;
+	int64_t seed;
+	char when[24];
 
 	if (s->gen != NULL) {
 		*cause = xstrdup("a generation is running: Esc or Ctrl-C stops it first");
@@ -773,16 +775,20 @@ ui_open_session(struct ui_state *s, const char *path, char **cause)
 	free(s->ui.log.ev);
 	log.serial = s->ui.log.serial + 1;
 	s->ui.log = log;
+	seed = s->ui.params.seed; /* R uses the session's seed; the setting stays the user's */
 	s->ui.params = ses.params;
+	s->ui.params.seed = seed;
 	s->ui.have_run = 1;
 	hash = ui_model_hash(s, s->model);
+	snprintf(when, sizeof when, "%.16s", ses.time); /* 2026-11-26T14:48: the line is short */
+	if (strlen(when) > 10 && when[10] == 'T')
+		when[10] = ' ';
 	if (hash != ses.model_hash)
-		ui_message(&s->ui, 1, "opened %s: made by model %016llx, not the loaded "
-		    "%016llx: R will not reproduce it", id, (unsigned long long)ses.model_hash,
-		    (unsigned long long)hash);
+		ui_message(&s->ui, 1, "opened %s: another model made it (hash %016llx, loaded "
+		    "%016llx): R will differ (%s)", when,
+		    (unsigned long long)ses.model_hash, (unsigned long long)hash, id);
 	else
-		ui_message(&s->ui, 0, "opened %s (seed %llu): R generates it again", id,
-		    (unsigned long long)ses.seed);
+		ui_message(&s->ui, 0, "opened %s; R generates it again (%s)", when, id);
 	session_free(&ses);
 	return 0;
 }

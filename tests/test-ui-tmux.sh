@@ -408,4 +408,48 @@ else
 	fail "SIGTERM: exits 143 with the terminal restored" "$(tr '\n' ' ' <"$tmp/stty")"
 fi
 
+# Sessions: a finished generation is saved; F3 lists it, Enter opens it (the
+# text pane replays it), R regenerates it; --session ID opens one at start-up.
+start_session() { # start_session ARGS...: the UI with a private XDG_STATE_HOME and ARGS
+	$T kill-server >/dev/null 2>&1
+	runs=$((runs + 1))
+	T="tmux -L seqmatch-test-$$-$runs -f /dev/null"
+	rm -f "$tmp/stty"
+	: >"$tmp/screen"
+	$T new-session -d -x 100 -y 30 -s ui \
+	    "env -u LC_ALL -u LC_CTYPE TERM=xterm-256color LANG=C.UTF-8 XDG_STATE_HOME='$tmp/state' \
+	    '$SEQMATCH' ui --model '$MODEL' $* 2>'$tmp/err'; st=\$?; stty -a >'$tmp/stty' 2>&1; \
+	    echo UI-EXITED \$st; exec sleep 600"
+}
+start_session
+check "sessions: the UI starts" 'theme .* colours'
+keys -l 'Ada had a'
+keys Enter
+check "sessions: a generation ends" 'done \('
+keys F3
+check "sessions: F3 lists the saved session" 'Sessions \(1\) - Enter opens'
+check "sessions: the row has the model, the prompt" 'model\.bin .* Ada had a'
+keys Escape
+if wait_gone 'Sessions \(1\)'; then pass "sessions: Esc closes the browser"; else fail "sessions: Esc closes the browser" "still shown"; fi
+keys O
+check "sessions: O (outside the prompt editor) opens the browser" 'Sessions \(1\)'
+keys Enter
+check "sessions: Enter opens it (the notice says which)" 'opened [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}; R gen'
+check "sessions: the text pane replays it to the end" 'Text - clean - ([0-9]+)/\1 '
+keys C-l R
+check "sessions: R regenerates it" 'done \('
+quit_ok "sessions run" F10
+id=$(XDG_STATE_HOME=$tmp/state "$SEQMATCH" session list 2>/dev/null | tail -n 1 | cut -f1)
+start_session --session "$id"
+check "sessions: --session ID opens it at start-up (its seed in the status line)" \
+	"seed ${id##*-} \\| .*opened [0-9]{4}-[0-9]{2}-[0-9]{2} "
+check "sessions: --session replays it" 'Text - clean - ([0-9]+)/\1 '
+quit_ok "--session run" F10
+start_session --session 20990101-000000-1
+if wait_for '^UI-EXITED 1$' && grep -q "no session '20990101-000000-1'" "$tmp/err"; then
+	pass "sessions: an unknown --session is an error before the screen is taken"
+else
+	fail "sessions: an unknown --session is an error before the screen is taken" "$(cat "$tmp/err")"
+fi
+
 finish
