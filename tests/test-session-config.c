@@ -314,6 +314,25 @@ test_log(void)
 	free(back.prompt);
 	free(back.ev);
 
+	/* A token whose text is not this tokenizer's: refused, with its line. */
+	{
+		char *saved = s.ev[1].text;
+		size_t saved_len = s.ev[1].len;
+
+		s.ev[1].text = xstrdup("zz");
+		s.ev[1].len = 2;
+		cause = NULL;
+		if (!tap_ok(session_to_log(&s, tok, &back, &cause) == -1 && cause != NULL &&
+		    strstr(cause, path) == cause && strstr(cause, ":3:1: token ") != NULL &&
+		    strstr(cause, "but 'zz' in the session") != NULL,
+		    "a token with other text is refused at its line"))
+			tap_diag("%s", cause != NULL ? cause : "(no message)");
+		free(cause);
+		free(s.ev[1].text);
+		s.ev[1].text = saved;
+		s.ev[1].len = saved_len;
+	}
+
 	/* Another tokenizer: refused with the reason, never shown as wrong text. */
 	other = test_tokenizer("zzzz yyyy zzzz yyyy xxxx wwww zzzz wwww qqqq qqqq qqqq ");
 	cause = NULL;
