@@ -660,7 +660,6 @@ ui_side_generate(struct ui_state *s, struct ui_side *d, const char *prompt, uint
 	d->gen = ui_gen_start(m, d->tok, &p, ids, (int)n, ui_wake[1], &cause);
 	free(ids);
 	d->ui->weights_version = d->gen != NULL && d->gen_snap != NULL ? d->gen_snap->version : 0;
-	d->ui->params = p;
 	d->run_params = p;
 	d->run_hash = ui_model_hash(d, m);
 	if (d->gen == NULL) {

@@ -294,8 +294,9 @@ view_params_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int
 		view_params_format(row, cur, val, sizeof val);
 		if (strcmp(row->name, "seed") == 0 && cur < 0)
 			snprintf(val, sizeof val, "random");
-		grid_put(g, in, col + 8 - (int)strlen(val) > col ? col + 8 - (int)strlen(val) : col,
-		    y, val, sel && focused ? THEME_SLOT_SELECTION
+		/* Right-aligned in 8 columns; a longer value (a typed seed) is cut with an ellipsis. */
+		grid_put_trunc(g, in, col + 8 - (int)strlen(val) > col ? col + 8 -
+		    (int)strlen(val) : col, y, val, 8, sel && focused ? THEME_SLOT_SELECTION
 		    : changed ? THEME_SLOT_VALUE_CHANGED : THEME_SLOT_VALUE, 0);
 		col += 9;
 		if (show_def) {
