@@ -72,7 +72,7 @@ static const char *const ui_placeholders[LAYOUT_COUNT] = { NULL };
 /* The help overlay: key, what it does ("" key: a heading). */
 static const char *const ui_help[][2] = {
 	{ "", "Everywhere" },
-	{ "Tab S-Tab", "move between the text, decoding and fine-tune panes" },
+	{ "Tab S-Tab", "move between the text (A, B), decoding and fine-tune panes" },
 	{ "F1 or ?", "this help (? outside the prompt editor)" },
 	{ "F10 ^Q, q", "quit (q outside the prompt editor)" },
 	{ "Esc ^C", "stop a running generation (^C at rest quits)" },
@@ -149,6 +149,7 @@ struct ui_state {
 	int focus;                    /* a pane with a key handler */
 	int zoom;
 	int help;
+	int help_top;                 /* the help overlay's first line shown (it scrolls) */
 	int mouse;
 	int clear;                    /* Ctrl-L: repaint everything */
 	const char *core;
@@ -532,27 +533,69 @@ ui_draw_placeholder(struct ui_state *s, int pane, struct grid_rect r)
 	    r.w - 2, THEME_SLOT_DIM, 0);
 }
 
-/* The help overlay, centred. */
-static void
-ui_draw_help(struct ui_state *s)
+/* The help overlay's rectangle: centred, at most 70 columns, as tall as it fits. */
+static struct grid_rect
+ui_help_rect(const struct ui_state *s)
 {
 	int n = (int)(sizeof ui_help / sizeof ui_help[0]);
 	int w = s->grid.width - 4 < 70 ? s->grid.width - 4 : 70;
 	int h = s->grid.height - 2 < n + 3 ? s->grid.height - 2 : n + 3;
-	struct grid_rect r = grid_rect_make((s->grid.width - w) / 2, (s->grid.height - h) / 2,
-	    w, h), in = grid_rect_inset(r, 1);
 
+	return grid_rect_make((s->grid.width - w) / 2, (s->grid.height - h) / 2, w, h);
+}
+
+/* Scroll the help overlay by a key (j k arrows, Space PgDn PgUp, Home). */
+static void
+ui_help_scroll(struct ui_state *s, int key)
+{
+	int n = (int)(sizeof ui_help / sizeof ui_help[0]);
+	int rows = ui_help_rect(s).h - 3, top = s->help_top;
+
+	if (rows < 1)
+		rows = 1;
+	if (key == 'j' || key == UI_KEY_DOWN)
+		top++;
+	else if (key == 'k' || key == UI_KEY_UP)
+		top--;
+	else if (key == UI_KEY_PGDN || key == ' ')
+		top += rows;
+	else if (key == UI_KEY_PGUP)
+		top -= rows;
+	else
+		top = 0;
+	if (top > n - rows)
+		top = n - rows;
+	s->help_top = top < 0 ? 0 : top;
+}
+
+/* The help overlay, centred; it scrolls when the terminal is shorter than the list. */
+static void
+ui_draw_help(struct ui_state *s)
+{
+	int n = (int)(sizeof ui_help / sizeof ui_help[0]);
+	struct grid_rect r = ui_help_rect(s), in = grid_rect_inset(r, 1);
+	int rows = in.h - 1, top;
+	char title[64];
+
+	if (s->help_top > n - rows)
+		s->help_top = n - rows > 0 ? n - rows : 0;
+	top = s->help_top;
+	if (rows < n)
+		snprintf(title, sizeof title, "Help %d-%d/%d - j k scroll, q closes", top + 1,
+		    top + rows < n ? top + rows : n, n);
+	else
+		snprintf(title, sizeof title, "Help - q, Esc or ? closes");
 	grid_fill(&s->grid, r, NULL, THEME_SLOT_TEXT, 0);
-	grid_box(&s->grid, r, GRID_BOX_HEAVY, "Help - q, Esc or ? closes",
-	    THEME_SLOT_BORDER_FOCUS, THEME_SLOT_TITLE, 0);
-	for (int i = 0; i < n && i < in.h - 1; i++) {
-		if (ui_help[i][0][0] == '\0')
-			grid_put_trunc(&s->grid, in, 1, i, ui_help[i][1], in.w - 1, THEME_SLOT_TITLE,
-			    0);
+	grid_box(&s->grid, r, GRID_BOX_HEAVY, title, THEME_SLOT_BORDER_FOCUS, THEME_SLOT_TITLE,
+	    0);
+	for (int i = 0; i < rows && top + i < n; i++) {
+		const char *const *h = ui_help[top + i];
+
+		if (h[0][0] == '\0')
+			grid_put_trunc(&s->grid, in, 1, i, h[1], in.w - 1, THEME_SLOT_TITLE, 0);
 		else {
-			grid_put_trunc(&s->grid, in, 2, i, ui_help[i][0], 14, THEME_SLOT_KEY, 0);
-			grid_put_trunc(&s->grid, in, 17, i, ui_help[i][1], in.w - 17,
-			    THEME_SLOT_TEXT, 0);
+			grid_put_trunc(&s->grid, in, 2, i, h[0], 14, THEME_SLOT_KEY, 0);
+			grid_put_trunc(&s->grid, in, 17, i, h[1], in.w - 17, THEME_SLOT_TEXT, 0);
 		}
 	}
 	grid_put_trunc(&s->grid, in, 1, in.h - 1, "Letter keys work when the prompt editor "
@@ -925,6 +968,11 @@ ui_key(struct ui_state *s, int key)
 			s->help = 0;
 			return UI_REDRAW;
 		}
+		if (key == 'j' || key == UI_KEY_DOWN || key == 'k' || key == UI_KEY_UP ||
+		    key == UI_KEY_PGDN || key == ' ' || key == UI_KEY_PGUP || key == UI_KEY_HOME) {
+			ui_help_scroll(s, key);
+			return UI_REDRAW;
+		}
 		return key == UI_CTRL('q') || key == UI_KEY_F10 ? UI_QUIT : 0;
 	}
 	switch (key) {
@@ -938,6 +986,7 @@ ui_key(struct ui_state *s, int key)
 		return UI_REDRAW;
 	case UI_KEY_F1:
 		s->help = 1;
+		s->help_top = 0;
 		return UI_REDRAW;
 	case UI_KEY_TAB:
 		ui_cycle_focus(s, 1);
@@ -953,6 +1002,7 @@ ui_key(struct ui_state *s, int key)
 	switch (key) {
 	case '?':
 		s->help = 1;
+		s->help_top = 0;
 		return flags | UI_REDRAW;
 	case 'q':
 		return flags | UI_QUIT;
