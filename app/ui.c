@@ -851,6 +851,11 @@ ui_side_take(struct ui_state *s, struct ui_side *d)
 			    ev[i].n_generated, ev[i].n_erased, ev[i].generate_seconds > 0 ?
 			    (ev[i].n_generated + ev[i].n_erased) / ev[i].generate_seconds : 0.0);
 			ui_save_session(s, d);
+			if (ev[i].reason == GENERATE_STOP_MAX_ACTIONS &&
+			    ev[i].n_generated - ev[i].n_erased <= 1)
+				ui_message(&s->ui, 1, "%sthe model erased all it wrote: the prompt is "
+				    "unlike its corpus's text (try a name, e.g. 'Lena'), or lower "
+				    "backspace_bias", ui_side_prefix(s, d));
 			continue;
 		}
 		if (log->n == log->cap) {
