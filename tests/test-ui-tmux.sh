@@ -167,7 +167,7 @@ start() {
 	rm -f "$tmp/stty"
 	: >"$tmp/screen"
 	$T new-session -d -x 100 -y 30 -s ui -c "${START_DIR:-$PWD}" \
-	    "env -u LC_ALL -u LC_CTYPE $* '$SEQMATCH' ui --model '$MODEL' 2>'$tmp/err'; \
+	    "env -u LC_ALL -u LC_CTYPE $* '$SEQMATCH' ui --model '$MODEL' ${UI_ARGS:-} 2>'$tmp/err'; \
 	    st=\$?; stty -a >'$tmp/stty' 2>&1; echo UI-EXITED \$st; exec sleep 600"
 }
 
@@ -407,6 +407,33 @@ if wait_for '^UI-EXITED 143$' && grep -Eq '(^| )icanon( |$)' "$tmp/stty"; then
 else
 	fail "SIGTERM: exits 143 with the terminal restored" "$(tr '\n' ' ' <"$tmp/stty")"
 fi
+
+# Compare mode: the SequenceMatch model beside its MLE base, one prompt, one seed.
+UI_ARGS="--compare '$SRCDIR/data/base.bin'" start TERM=xterm-256color LANG=C.UTF-8 \
+    XDG_STATE_HOME="$tmp/state-compare"
+check "compare: the status line names both models" ' A model\.bin \(bksp\) \| B base\.bin '
+check "compare: two text panes and two stats panes" 'Stats.*Stats'
+keys -l 'Lena'
+keys Enter
+check "compare: both models write after the same prompt" '^.Lena.*.Lena'
+i=0
+while [ "$i" -lt "$WAIT" ] && [ "$(ls "$tmp/state-compare/seqmatch/sessions" 2>/dev/null | wc -l)" -lt 2 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+seeds=$(cat "$tmp/state-compare/seqmatch/sessions/"*.jsonl 2>/dev/null | head -c 100000 |
+    grep -o '"type": "header".*' | sed 's/.*"seed": \([0-9]*\)}$/\1/' | sort -u)
+models=$(cat "$tmp/state-compare/seqmatch/sessions/"*.jsonl 2>/dev/null |
+    grep -o '"type": "header", [^{]*"model": "[^"]*"' | sed 's/.*"model": "//; s/"$//' | sort | tr '\n' ' ')
+if [ "$(printf '%s\n' "$seeds" | grep -c .)" -eq 1 ] && echo "$models" | grep -q 'base\.bin.*model\.bin'; then
+	pass "compare: both runs saved, one seed ($seeds)"
+else
+	fail "compare: both runs saved, one seed" "seeds: $seeds; models: $models"
+fi
+keys Escape Tab
+check "compare: Tab moves to model B's text pane (playback keys)" 'Spc pause'
+quit_ok "compare run" q
+UI_ARGS=
 
 # Sessions: a finished generation is saved; F3 lists it, Enter opens it (the
 # text pane replays it), R regenerates it; --session ID opens one at start-up.
