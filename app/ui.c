@@ -101,9 +101,10 @@ static const char *const ui_help[][2] = {
 	{ "d D", "reset one, or all, to the defaults" },
 	{ "p", "next preset: greedy, balanced, creative" },
 	{ "", "Fine-tune pane (generation uses its latest weights)" },
-	{ "s", "start a SequenceMatch fine-tune of a copy of the weights" },
+	{ "j k h l e d", "rows: objective, steps, lr, noise, weights pick-up" },
+	{ "Enter g", "start a fine-tune of a copy of the weights" },
 	{ "p x", "pause or resume; stop (it saves)" },
-	{ "w", "save to the model's path with -ft before .bin" },
+	{ "s", "save to the model's path with -ft before .bin" },
 };
 
 /* The terminal side: colours and attributes of each slot. */
@@ -504,8 +505,8 @@ ui_draw_keys(struct ui_state *s, struct grid_rect r)
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
 		"type", "d D", "reset", "p", "preset", "R", "same seed", "?", "help", "q",
 		"quit", NULL };
-	static const char *const finetune[] = { "s", "start", "p", "pause/resume", "x", "stop",
-		"w", "save -ft", "Tab", "panes", "?", "help", "q", "quit", NULL };
+	static const char *const finetune[] = { "Enter", "start", "j k h l e", "options", "p",
+		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", NULL };
 	const char *const *k;
 	int col = 1;
 
@@ -700,7 +701,8 @@ ui_side_generate(struct ui_state *s, struct ui_side *d, const char *prompt, uint
 	if (d == &s->side[0])
 		d->gen_snap = view_finetune_snapshot(s->pane[LAYOUT_FINETUNE]);
 	m = d->gen_snap != NULL ? d->gen_snap->model : d->model;
-	d->gen = ui_gen_start(m, d->tok, &p, ids, (int)n, ui_wake[1], &cause);
+	d->gen = ui_gen_start(d->model, d->gen_snap, d->tok, &p, ids, (int)n, ui_wake[1],
+	    &cause);
 	free(ids);
 	d->ui->weights_version = d->gen != NULL && d->gen_snap != NULL ? d->gen_snap->version : 0;
 	d->run_params = p;
@@ -834,11 +836,13 @@ ui_side_take(struct ui_state *s, struct ui_side *d)
 	struct generate_event *ev;
 	struct ui_log *log = &d->ui->log;
 	size_t n;
-	int finished, rc;
+	int finished, rc, fed;
 	char *cause = NULL;
 
 	if (d->gen == NULL)
 		return 0;
+	/* Model A's run picks up fine-tuned weights as the fine-tune pane says. */
+	fed = d == &s->side[0] ? view_finetune_feed(s->pane[LAYOUT_FINETUNE], d->gen) : 0;
 	ev = ui_gen_take(d->gen, &n, &finished);
 	for (size_t i = 0; i < n; i++) {
 		if (ev[i].type == GENERATE_EVENT_STOP) {
@@ -876,7 +880,7 @@ ui_side_take(struct ui_state *s, struct ui_side *d)
 			    cause ? cause : "?");
 		free(cause);
 	}
-	return n > 0 || finished;
+	return n > 0 || finished || fed;
 }
 
 /* Take every side's events; 1 if anything changed. */
@@ -1049,6 +1053,10 @@ ui_act(struct ui_state *s, int flags)
 		else
 			ui_generate(s, s->ui.log.prompt, (int64_t)s->ui.log.seed);
 	}
+	/* Decoding changes reach the running generations at their next token. */
+	for (int i = 0; i < s->nsides; i++)
+		if (s->side[i].gen != NULL)
+			ui_gen_update(s->side[i].gen, &s->ui.params);
 }
 
 /* A mouse event: a click focuses the pane under it. */
@@ -1095,7 +1103,12 @@ ui_read_keys(struct ui_state *s)
 		key = ui_key_from_curses(r, wch);
 		if (key == 0)
 			continue;
-		flags |= ui_key(s, key);
+		/* Quitting while a fine-tune runs asks first (y or n in the status line). */
+		if (view_finetune_asking(s->pane[LAYOUT_FINETUNE]))
+			flags |= view_finetune_answer(s->pane[LAYOUT_FINETUNE], &s->ui, key);
+		else
+			flags |= view_finetune_confirm_quit(s->pane[LAYOUT_FINETUNE], &s->ui,
+			    ui_key(s, key));
 		ui_act(s, flags & ~(UI_REDRAW | UI_QUIT));
 		flags &= UI_REDRAW | UI_QUIT;
 		ui_relayout(s);

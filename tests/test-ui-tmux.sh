@@ -322,13 +322,34 @@ MODEL=$tmp/ftmodel.bin
 START_DIR=$SRCDIR start TERM=xterm-256color LANG=C.UTF-8
 check "fine-tune: the UI starts" 'ftmodel\.bin'
 keys Tab Tab
-check "fine-tune: Tab Tab focuses the fine-tune pane" 'Fine-tune \(sm\) - s p x w'
-keys s
-check "fine-tune: s starts it and steps move" 'state running +step [1-9][0-9]*/'
+check "fine-tune: Tab Tab focuses the fine-tune pane (its key hints)" \
+    'Enter start +j k h l e options +p pause +x stop +s save'
+check "fine-tune: its rows before a start" 'objective +SequenceMatch \(sm\)'
+keys j e C-u 2 5 0 Enter
+check "fine-tune: a typed value sets a row (steps 250)" 'steps +250 '
+keys e C-u x 1 Enter
+check "fine-tune: a bad value is refused with its message" 'steps: .x1. is not a whole number'
+check "fine-tune: a bad value changes nothing" 'steps +250'
+keys j l
+check "fine-tune: l raises the learning rate to 0.0005" 'lr +0\.0005'
+keys j j l
+check "fine-tune: the weights row toggles to the next token" 'weights +next token'
+keys Enter
+check "fine-tune: Enter starts it with the rows' options and steps move" \
+    'state running +step [1-9][0-9]*/250'
+check "fine-tune: the run's options are shown while it runs" 'sm, 250 steps, lr 0\.0005'
 keys p
 check "fine-tune: p pauses" 'state paused'
 keys p
 check "fine-tune: p resumes" 'state running'
+keys s
+check "fine-tune: s saves (between two steps)" 'saved .*ftmodel-ft\.bin at step [0-9]+'
+if [ -s "$tmp/ftmodel-ft.bin" ]; then
+	pass "fine-tune: s wrote ftmodel-ft.bin next to the model"
+else
+	fail "fine-tune: s wrote ftmodel-ft.bin next to the model" "no file"
+fi
+rm -f "$tmp/ftmodel-ft.bin"
 keys x
 check "fine-tune: x stops it" 'state (done|stopped|idle)'
 i=0
@@ -346,7 +367,29 @@ if [ -s "$tmp/ftmodel.bin" ] && cmp -s "$tmp/ftmodel.bin" "$saved_model"; then
 else
 	fail "fine-tune: the loaded model file is left as it was" "it changed"
 fi
-quit_ok "fine-tune run" F10
+quit_ok "fine-tune run (stopped: no question)" F10
+
+# Quitting while a fine-tune runs asks; n goes back, y stops, saves and quits.
+rm -f "$tmp/ftmodel-ft.bin"
+START_DIR=$SRCDIR start TERM=xterm-256color LANG=C.UTF-8
+check "fine-tune (quit): the UI starts" 'ftmodel\.bin'
+# Many steps, so that it still runs when y answers.
+keys Tab Tab j e C-u 1 0 0 0 0 0 Enter g
+check "fine-tune (quit): g starts it" 'state running +step [1-9][0-9]*/100000'
+keys q
+check "fine-tune (quit): q asks first" 'Quit and save the running fine-tune \(step [0-9]+/100000\)\? y/n'
+keys n
+check "fine-tune (quit): n goes back" 'not quitting; the fine-tune goes on'
+check "fine-tune (quit): still running after n" 'state running'
+keys F10
+check "fine-tune (quit): F10 asks too" 'Quit and save the running fine-tune .*\? y/n'
+quit_ok "fine-tune (quit): y" y
+if [ -s "$tmp/ftmodel-ft.bin" ] && grep -q 'fine-tune stopped at step [0-9]*; saved' "$tmp/err"; then
+	pass "fine-tune (quit): y saved what it learned (file and notice)"
+else
+	fail "fine-tune (quit): y saved what it learned (file and notice)" \
+	    "$(cat "$tmp/err" 2>/dev/null)"
+fi
 MODEL=$saved_model
 
 # NO_COLOR: attributes only, still starts and quits.
