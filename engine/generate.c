@@ -100,7 +100,8 @@ generate_run_live(const struct gpt_model *m, const struct tokenizer *tok,
     generate_cb cb, generate_refresh_cb refresh, void *arg, uint64_t *seed_used,
     char **cause)
 {
-	const struct gpt_config *cfg = gpt_config(m);
+	/* A copy: a refresh may free the first weights once the run has moved off them. */
+	const struct gpt_config cfg0 = *gpt_config(m), *cfg = &cfg0;
 	int V = cfg->vocab_size, Vp = cfg->padded_vocab_size;
 	int eot = tokenizer_eot(tok), bksp = tokenizer_bksp(tok), cap = cfg->max_seq_len;
 	int erased = -1, reloads = 0;
@@ -163,7 +164,6 @@ generate_run_live(const struct gpt_model *m, const struct tokenizer *tok,
 				}
 				/* Recompute the context with the new weights (one prefill). */
 				m = next;
-				cfg = gpt_config(m);
 				gpt_kv_truncate(kv, 0);
 				if (gpt_kv_append(m, kv, seq, nseq, cause) != 0)
 					goto out;

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,7 @@ struct live {
 	struct sampler_params change;    /* new parameters at `at` (if has_change) */
 	int has_change;
 	const struct gpt_model *switch_to; /* new weights at `at`, or NULL */
+	struct gpt_model *free_at_switch; /* the first weights, freed once switched off */
 	int effective[512], n_effective; /* the effective sequence when the change came */
 	/* Threaded: switch once to a newer snapshot of ft than `held` at step `at`. */
 	struct finetune *ft;
@@ -118,6 +120,9 @@ live_refresh(struct sampler_params *p, const struct gpt_model **m, void *arg)
 		*p = l->change;
 	if (l->switch_to != NULL)
 		*m = l->switch_to;
+	/* The engine must not read the old weights after this (ASan catches it). */
+	gpt_free(l->free_at_switch);
+	l->free_at_switch = NULL;
 	return 1;
 }
 
@@ -248,6 +253,24 @@ test_live_weights(const struct gpt_model *a, const struct gpt_model *b,
 	    &cause) == 0;
 	tap_ok(ok && live_same_tail(&l, 10, &ref), "after it, tokens and probabilities are "
 	    "model B's for the same text (the cache was recomputed, not mixed)");
+
+	/* The first weights may go away once the run has switched off them. */
+	{
+		struct gpt_model *copy = gpt_new(gpt_config(a), &cause);
+		struct live l2;
+
+		memcpy(gpt_param_memory(copy), gpt_param_memory((struct gpt_model *)(uintptr_t)a),
+		    gpt_num_params(a) * sizeof(float));
+		gpt_set_bksp(copy, gpt_has_bksp(a));
+		memset(&l2, 0, sizeof l2);
+		l2.at = 10;
+		l2.switch_to = b;
+		l2.free_at_switch = copy;
+		p.max_tokens = 30;
+		ok = live_run(copy, tok, &p, &l2, &cause) == 0;
+		tap_ok(ok && l2.free_at_switch == NULL && live_same_tail(&l, 0, &l2),
+		    "a run whose first weights are freed at the switch goes on the same");
+	}
 
 	memset(&l, 0, sizeof l);
 	l.at = 3;
