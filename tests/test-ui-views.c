@@ -1,10 +1,12 @@
 /*
  * test-ui-views.c: the stats and inspector panes, drawn (without curses) into a
  * 40x12 grid from a hand-made event log and a hand-made live MAUVE state,
- * checked for their numbers.
+ * checked for their numbers; and the stats pane's divergence curve, drawn from
+ * known curves and checked for where its dots land.
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,24 @@ draw_pane(const struct ui_pane *pane, struct ui *ui)
 	return s;
 }
 
+/* Draw a pane into g (w x h, glyphs; the caller releases it); returns the dump (malloc'd). */
+static char *
+draw_into(struct grid *g, const struct ui_pane *pane, struct ui *ui, int w, int h,
+    enum grid_glyphs glyphs)
+{
+	void *state;
+	char *s;
+
+	if (grid_init(g, w, h, glyphs) != 0)
+		abort();
+	state = pane->init(ui);
+	pane->draw(state, ui, g, grid_rect_make(0, 0, w, h), 0);
+	pane->free(state);
+	if ((s = grid_dump(g)) == NULL)
+		abort();
+	return s;
+}
+
 /* Check that the dump holds want. */
 static void
 expect_has(const char *dump, const char *want, const char *what)
@@ -74,6 +94,220 @@ add(struct ui_log *log, enum generate_event_type type, int token, int slot, floa
 	ev->token = token;
 	ev->slot = slot;
 	ev->prob = prob;
+}
+
+/* Whether cell (x, y) of g shows text. */
+static int
+cell_is(const struct grid *g, int x, int y, const char *text)
+{
+	const struct grid_cell *c = grid_cell_at(g, x, y);
+
+	return c != NULL && c->len == strlen(text) && memcmp(c->text, text, c->len) == 0;
+}
+
+/* Whether cell (x, y) of g is blank (a space). */
+static int
+cell_blank(const struct grid *g, int x, int y)
+{
+	return cell_is(g, x, y, " ");
+}
+
+/* Whether cell (x, y) of g holds a plot dot of the mode (braille, or ASCII dots). */
+static int
+cell_dot(const struct grid *g, int x, int y, int braille)
+{
+	const struct grid_cell *c = grid_cell_at(g, x, y);
+	const unsigned char *t = c != NULL ? (const unsigned char *)c->text : NULL;
+
+	if (t == NULL || c->len == 0 || cell_blank(g, x, y))
+		return 0;
+	if (braille) /* U+2801..U+28FF: E2 A0..A3 xx, not the empty pattern */
+		return c->len == 3 && t[0] == 0xe2 && t[1] >= 0xa0 && t[1] <= 0xa3 &&
+		    !(t[1] == 0xa0 && t[2] == 0x80);
+	return c->len == 1 && t[0] < 0x80;
+}
+
+/* The plot's area, found from its axes: the corner is a "0" then the corner glyph. */
+struct plot_box {
+	int x, y, w, h; /* the dot cells: columns x..x+w-1, rows y..y+h-1 */
+};
+
+/* Find the plot's axes in g; returns 0 when there are none. */
+static int
+find_plot(const struct grid *g, struct plot_box *b)
+{
+	int ascii = g->glyphs == GRID_GLYPHS_ASCII;
+	const char *corner = ascii ? "+" : "\xe2\x94\x94", *side = ascii ? "|" : "\xe2\x94\x82";
+	const char *tick = ascii ? "|" : "\xe2\x94\xa4", *hline = ascii ? "-" : "\xe2\x94\x80";
+
+	for (int y = 1; y < g->height; y++) {
+		for (int x = 1; x < g->width; x++) {
+			int top = y - 1, right = x + 1;
+
+			if (!cell_is(g, x, y, corner) || !cell_is(g, x - 1, y, "0"))
+				continue;
+			while (top > 0 && cell_is(g, x, top, side) && !cell_is(g, x - 1, top, "1"))
+				top--;
+			if (!cell_is(g, x, top, tick) || !cell_is(g, x - 1, top, "1"))
+				return 0;
+			while (right < g->width && cell_is(g, right, y, hline))
+				right++;
+			b->x = x + 1;
+			b->y = top;
+			b->w = right - b->x;
+			b->h = y - top;
+			return b->w > 0 && b->h > 0;
+		}
+	}
+	return 0;
+}
+
+/* Whether every byte of s is ASCII. */
+static int
+all_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* A quarter circle from (1, 0) to (0, 1): a close model (its bulge is top right). */
+static void
+curve_close(struct ui_mauve_info *m)
+{
+	m->curve_len = 33;
+	for (int i = 0; i < m->curve_len; i++) {
+		double t = (M_PI / 2) * i / (m->curve_len - 1);
+
+		m->curve_x[i] = cos(t);
+		m->curve_y[i] = sin(t);
+	}
+}
+
+/* The frontier of disjoint supports with c = 5, x = (1-w)^5, y = w^5: hugs the axes. */
+static void
+curve_disjoint(struct ui_mauve_info *m)
+{
+	m->curve_len = 27;
+	m->curve_x[0] = 1;
+	m->curve_y[0] = 0;
+	for (int i = 1; i < 26; i++) {
+		double w = 1e-6 + (1 - 2e-6) * (i - 1) / 24.0;
+
+		m->curve_x[i] = pow(1 - w, 5);
+		m->curve_y[i] = pow(w, 5);
+	}
+	m->curve_x[26] = 0;
+	m->curve_y[26] = 1;
+}
+
+/* The stats pane's divergence curve: where its dots land, its labels, its absence (run: a log). */
+static void
+test_curve(const struct tokenizer *tok, const struct ui *run)
+{
+	struct ui ui, ui2;
+	struct grid g;
+	struct plot_box b;
+	char *d;
+
+	memset(&ui, 0, sizeof ui);
+	ui.tok = tok;
+	ui.model_name = "model.bin";
+	ui.mauve.state = UI_MAUVE_READY;
+	ui.mauve.max_tokens = 48;
+	ui.mauve.k = 5;
+	ui.mauve.n = 50;
+	ui.mauve.mauve = 0.7854;
+	snprintf(ui.mauve.ref, sizeof ui.mauve.ref, "heldout.txt");
+	curve_close(&ui.mauve);
+
+	for (int braille = 1; braille >= 0; braille--) {
+		const char *mode = braille ? "braille" : "ascii";
+
+		ui.glyphs = braille ? GRID_GLYPHS_UTF8 : GRID_GLYPHS_ASCII;
+		ui.plot = braille ? GRID_PLOT_BRAILLE : GRID_PLOT_ASCII;
+		d = draw_into(&g, &view_stats_pane, &ui, 40, 24, ui.glyphs);
+		expect_has(d, "divergence curve (live, n=50)", mode);
+		expect_has(d, "area (MAUVE) 0.785", mode);
+		expect_has(d, "x=exp(-c KL(Q|R))", mode);
+		expect_has(d, "y=exp(-c KL(P|R))", mode);
+		if (!braille)
+			tap_ok(all_ascii(d), "ascii: only ASCII bytes");
+		if (!tap_ok(find_plot(&g, &b) && b.w >= 16 && b.h >= 4, "%s: axes found", mode)) {
+			tap_diag("got:\n%s", d);
+		} else {
+			/* (0, 1) top left and (1, 0) bottom right are on it; (0, 0) and (1, 1) not. */
+			tap_ok(cell_dot(&g, b.x, b.y, braille), "%s: dot at (0, 1)", mode);
+			tap_ok(cell_dot(&g, b.x + b.w - 1, b.y + b.h - 1, braille),
+			    "%s: dot at (1, 0)", mode);
+			tap_ok(cell_blank(&g, b.x, b.y + b.h - 1), "%s: none at (0, 0)", mode);
+			tap_ok(cell_blank(&g, b.x + b.w - 1, b.y), "%s: none at (1, 1)", mode);
+			tap_ok(cell_dot(&g, b.x + b.w * 7 / 10, b.y + b.h * 3 / 10, braille) ||
+			    cell_dot(&g, b.x + b.w * 7 / 10, b.y + b.h * 3 / 10 - 1, braille) ||
+			    cell_dot(&g, b.x + b.w * 7 / 10, b.y + b.h * 3 / 10 + 1, braille),
+			    "%s: the bulge near (0.7, 0.7)", mode);
+		}
+		free(d);
+		grid_release(&g);
+	}
+
+	/* A far model: the curve hugs the axes, so (0, 0) is on it and the middle is empty. */
+	curve_disjoint(&ui.mauve);
+	ui.mauve.mauve = 0.004;
+	d = draw_into(&g, &view_stats_pane, &ui, 40, 24, ui.glyphs);
+	if (tap_ok(find_plot(&g, &b), "disjoint: axes found")) {
+		tap_ok(cell_dot(&g, b.x, b.y + b.h - 1, 0), "disjoint: dot at (0, 0)");
+		tap_ok(cell_blank(&g, b.x + b.w / 2, b.y + b.h / 2), "disjoint: none mid-plot");
+		tap_ok(cell_blank(&g, b.x + b.w - 1, b.y), "disjoint: none at (1, 1)");
+	} else
+		tap_diag("got:\n%s", d);
+	expect_has(d, "area (MAUVE) 0.004", "disjoint");
+	free(d);
+	grid_release(&g);
+
+	/* No curve yet: one line says why, no axes. */
+	ui.mauve.curve_len = 0;
+	ui.mauve.n = 0;
+	d = draw_into(&g, &view_stats_pane, &ui, 40, 24, ui.glyphs);
+	expect_has(d, "curve: waiting for samples", "no curve");
+	tap_ok(!find_plot(&g, &b), "no curve: no axes");
+	free(d);
+	grid_release(&g);
+	ui.mauve.state = UI_MAUVE_FITTING;
+	d = draw_into(&g, &view_stats_pane, &ui, 40, 24, ui.glyphs);
+	expect_has(d, "curve: after the reference is fitted", "fitting");
+	tap_ok(!find_plot(&g, &b), "fitting: no axes");
+	free(d);
+	grid_release(&g);
+
+	/* Too little room: 40x12 keeps the score line and says the plot needs more. */
+	ui.mauve.state = UI_MAUVE_READY;
+	ui.mauve.n = 50;
+	ui.mauve.mauve = 0.7854;
+	curve_close(&ui.mauve);
+	d = draw_into(&g, &view_stats_pane, &ui, 40, 12, ui.glyphs);
+	tap_ok(!find_plot(&g, &b), "40x12: no axes");
+	expect_has(d, "MAUVE (live estimate) 0.785", "40x12");
+	expect_has(d, "curve: needs a larger pane", "40x12");
+	free(d);
+	grid_release(&g);
+
+	/* With a run's numbers: a 20-row pane has no room for the plot, a 30-row one has. */
+	ui2 = *run;
+	ui2.mauve = ui.mauve;
+	ui2.glyphs = ui.glyphs;
+	ui2.plot = ui.plot;
+	for (int h = 20; h <= 30; h += 10) {
+		d = draw_into(&g, &view_stats_pane, &ui2, 40, h, ui2.glyphs);
+		expect_has(d, "tokens gross 7 net 4", h == 20 ? "40x20" : "40x30");
+		expect_has(d, "MAUVE (live estimate) 0.785", h == 20 ? "40x20" : "40x30");
+		if (!tap_ok(find_plot(&g, &b) == (h == 30), "40x%d: %s", h,
+		    h == 30 ? "a plot" : "no plot"))
+			tap_diag("got:\n%s", d);
+		free(d);
+		grid_release(&g);
+	}
 }
 
 int
@@ -241,6 +475,7 @@ main(void)
 	expect_has(d, "P(<bksp>) n/a", "inspector, no bksp");
 	free(d);
 
+	test_curve(tok, &ui);
 	tokenizer_free(tok);
 	return tap_done();
 }
