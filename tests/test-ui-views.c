@@ -266,6 +266,23 @@ test_curve(const struct tokenizer *tok, const struct ui *run)
 	free(d);
 	grid_release(&g);
 
+	/* Not symmetric in x and y: (1, 0), (1, 0.6), (0, 1); x is across, y is up. */
+	ui.mauve.curve_len = 3;
+	ui.mauve.curve_x[0] = 1;
+	ui.mauve.curve_y[0] = 0;
+	ui.mauve.curve_x[1] = 1;
+	ui.mauve.curve_y[1] = 0.6;
+	ui.mauve.curve_x[2] = 0;
+	ui.mauve.curve_y[2] = 1;
+	d = draw_into(&g, &view_stats_pane, &ui, 40, 24, ui.glyphs);
+	if (tap_ok(find_plot(&g, &b), "lopsided: axes found")) {
+		tap_ok(cell_dot(&g, b.x + b.w - 1, b.y + b.h / 2, 0), "lopsided: dot at (1, 0.5)");
+		tap_ok(cell_blank(&g, b.x + b.w / 2, b.y), "lopsided: none at (0.5, 1)");
+	} else
+		tap_diag("got:\n%s", d);
+	free(d);
+	grid_release(&g);
+
 	/* No curve yet: one line says why, no axes. */
 	ui.mauve.curve_len = 0;
 	ui.mauve.n = 0;
