@@ -1,32 +1,94 @@
 /*
  * test-ui-views.c: the stats and inspector panes, drawn (without curses) into a
  * 40x12 grid from a hand-made event log and a hand-made live MAUVE state,
- * checked for their numbers; and the stats pane's divergence curve, drawn from
- * known curves and checked for where its dots land.
+ * checked for their numbers; the stats pane's divergence curve, drawn from
+ * known curves and checked for where its dots land; and the live MAUVE worker
+ * (ui-mauve.c) on a tiny random model, checked for publishing the curve.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "generate.h"
+#include "gpt.h"
 #include "grid.h"
+#include "record.h"
 #include "tap.h"
 #include "tokenizer.h"
 #include "ui.h"
 
-/* The panes allocate through the program's xcalloc (app/main.c, not linked here): the test's own. */
+/*
+ * The panes and the MAUVE worker allocate through the program's x* functions
+ * (app/main.c, not linked here): the test's own, which abort on failure.
+ */
+
+/* calloc or abort. */
 void *
 xcalloc(size_t n, size_t size)
 {
-	void *p = calloc(n, size);
+	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (p == NULL)
 		abort();
 	return p;
+}
+
+/* malloc or abort. */
+void *
+xmalloc(size_t n)
+{
+	return xcalloc(1, n);
+}
+
+/* realloc or abort. */
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+/* strdup or abort. */
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+/* A fatal error: say so and end as a hard error. */
+void
+app_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(99);
+}
+
+/* The worker's reference corpus: the record's "corpus" (the real one also looks elsewhere). */
+char *
+ui_find_corpus(const struct record *rec, char *note, size_t size)
+{
+	const char *path = rec != NULL ? record_get(rec, "corpus") : NULL;
+
+	snprintf(note, size, "%s", path != NULL ? path : "no corpus");
+	return path != NULL ? xstrdup(path) : NULL;
 }
 
 /* Draw a pane into a fresh 40x12 ASCII grid and return the dump (malloc'd). */
@@ -327,6 +389,100 @@ test_curve(const struct tokenizer *tok, const struct ui *run)
 	}
 }
 
+/* Wait for the worker to publish a change and copy its state into info. */
+static void
+mauve_wait(struct ui_mauve *mv, int fd, struct ui_mauve_info *info)
+{
+	char buf[64];
+
+	while (!ui_mauve_get(mv, info)) {
+		if (read(fd, buf, sizeof buf) < 0 && errno != EINTR)
+			abort();
+	}
+}
+
+/* The area under the curve as MAUVE.md defines it (x sorted, then y), for points in order. */
+static double
+curve_area(const double *x, const double *y, int n)
+{
+	double a = 0, b = 0;
+
+	/* The worker's curve runs from (1, 0) to (0, 1): x falls and y rises along it. */
+	for (int i = 1; i < n; i++) {
+		a += (x[i - 1] - x[i]) * (y[i - 1] + y[i]) / 2;
+		b += (y[i] - y[i - 1]) * (x[i - 1] + x[i]) / 2;
+	}
+	return (a + b) / 2;
+}
+
+/*
+ * The live worker on a tiny random model and a 30-text reference: no curve
+ * while it waits for samples; after one sample, the m + 2 = 27 points from
+ * (1, 0) to (0, 1) whose area is the published MAUVE.
+ */
+static void
+test_worker(const struct tokenizer *tok)
+{
+	struct gpt_config cfg = {64, tokenizer_vocab_size(tok), 264, 1, 2, 16};
+	struct gpt_model *m;
+	struct ui_mauve *mv;
+	struct ui_mauve_info info;
+	struct record rec;
+	char dir[] = "/tmp/seqmatch-ui-views-XXXXXX", path[64], *cause = NULL;
+	FILE *f;
+	int fds[2], ok = 1;
+
+	if ((m = gpt_new(&cfg, &cause)) == NULL || mkdtemp(dir) == NULL || pipe(fds) != 0) {
+		tap_ok(0, "worker setup: %s", cause != NULL ? cause : strerror(errno));
+		free(cause);
+		gpt_free(m);
+		return;
+	}
+	gpt_init_random(m, 7);
+	snprintf(path, sizeof path, "%s/corpus.txt", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		abort();
+	for (int i = 0; i < 30; i++)
+		fprintf(f, "the %s sat on the %s number %d\n\n", i % 3 ? "cat" : "dog",
+		    i % 2 ? "mat" : "log", i);
+	fclose(f);
+	record_init(&rec);
+	record_set(&rec, "corpus", "%s", path);
+
+	mv = ui_mauve_start(m, tok, &rec, fds[1]);
+	do
+		mauve_wait(mv, fds[0], &info);
+	while (info.state == UI_MAUVE_FITTING);
+	if (!tap_ok(info.state == UI_MAUVE_READY, "worker: fitted (%s)", info.error))
+		ok = 0;
+	tap_ok(info.curve_len == 0 && info.n == 0, "worker: no curve before a sample");
+	if (ok) {
+		static const int ids[] = {'t', 'h', 'e', ' ', 'c', 'a', 't'};
+
+		ui_mauve_add(mv, ids, 7);
+		do
+			mauve_wait(mv, fds[0], &info);
+		while (info.n < 1 && info.state == UI_MAUVE_READY);
+		tap_ok(info.n == 1, "worker: one sample counted");
+		if (tap_ok(info.curve_len == 27, "worker: curve of 27 points (got %d)",
+		    info.curve_len)) {
+			tap_ok(info.curve_x[0] == 1 && info.curve_y[0] == 0 &&
+			    info.curve_x[26] == 0 && info.curve_y[26] == 1,
+			    "worker: curve from (1, 0) to (0, 1)");
+			tap_ok(fabs(curve_area(info.curve_x, info.curve_y, 27) - info.mauve) < 1e-9,
+			    "worker: the curve's area %.6f is the published MAUVE %.6f",
+			    curve_area(info.curve_x, info.curve_y, 27), info.mauve);
+		}
+	}
+	ui_mauve_free(mv);
+	record_release(&rec);
+	gpt_free(m);
+	close(fds[0]);
+	close(fds[1]);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -493,6 +649,7 @@ main(void)
 	free(d);
 
 	test_curve(tok, &ui);
+	test_worker(tok);
 	tokenizer_free(tok);
 	return tap_done();
 }
