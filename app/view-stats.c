@@ -30,6 +30,7 @@
 #define VIEW_STATS_PLOT_MIN_W 16 /* and 16 columns */
 #define VIEW_STATS_PLOT_MAX_H 12 /* no taller than this: the numbers matter more */
 #define VIEW_STATS_PLOT_EXTRA 4  /* rows around the plot: title, x axis, x label, area */
+#define VIEW_STATS_PLOT_NARROW 24 /* narrower: the area and the y label need a row each */
 
 /* The pane's state: the numbers of the last (serial, shown) computed. */
 struct view_stats {
@@ -206,13 +207,42 @@ view_stats_axes(struct grid *g, struct grid_rect r, int row, int pw, int ph)
 static void
 view_stats_xlabel(struct grid *g, struct grid_rect r, int row, int pw)
 {
-	static const char *const names[] = {"x=exp(-c KL(Q|R))", "x=e^(-c KL(Q|R))", "x"};
-	const char *name = view_stats_fit(names, 3, pw - 3);
+	static const char *const names[] = {"x=exp(-c KL(Q|R))", "x=e^(-c KL(Q|R))",
+		"x=e^-cKL(Q|R)", "x"};
+	const char *name = view_stats_fit(names, 4, pw - 3);
 	int len = (int)strlen(name);
 
 	grid_put(g, r, 1, row, "0", THEME_SLOT_DIM, 0);
 	grid_put_trunc(g, r, 2 + (pw - len) / 2, row, name, pw - 2, THEME_SLOT_DIM, 0);
 	grid_put(g, r, 1 + pw, row, "1", THEME_SLOT_DIM, 0);
+}
+
+/*
+ * The rows under the x axis' name: the area (MAUVE) and the y axis' name on
+ * one row when they fit in r's width, else on two (rows tells how many are
+ * left). Returns the rows used.
+ */
+static int
+view_stats_ylabel(struct grid *g, struct grid_rect r, int row, int rows, double mauve)
+{
+	static const char *const ynames[] = {"y=exp(-c KL(P|R))", "y=e^(-c KL(P|R))",
+		"y=e^-cKL(P|R)"};
+	char one[96], two[64], three[48], area[32];
+	const char *ones[3] = {one, two, three};
+	const char *best;
+
+	snprintf(one, sizeof one, "area (MAUVE) %.3f  %s", mauve, ynames[0]);
+	snprintf(two, sizeof two, "area %.3f  %s", mauve, ynames[1]);
+	snprintf(three, sizeof three, "area %.3f %s", mauve, ynames[2]);
+	best = view_stats_fit(ones, 3, r.w);
+	if ((int)strlen(best) <= r.w || rows < 2) {
+		grid_put_trunc(g, r, 0, row, best, r.w, THEME_SLOT_VALUE, 0);
+		return 1;
+	}
+	grid_put_trunc(g, r, 0, row, view_stats_fit(ynames, 3, r.w), r.w, THEME_SLOT_DIM, 0);
+	snprintf(area, sizeof area, "area (MAUVE) %.3f", mauve);
+	grid_put_trunc(g, r, 0, row + 1, area, r.w, THEME_SLOT_VALUE, 0);
+	return 2;
 }
 
 /*
@@ -225,35 +255,33 @@ view_stats_curve(struct grid *g, struct grid_rect r, int row, const struct ui *u
 {
 	const struct ui_mauve_info *m = &ui->mauve;
 	const char *why = view_stats_no_curve(m);
-	char title[64], area[96], area2[64], area3[48], area4[32];
-	const char *areas[4] = {area, area2, area3, area4};
-	int rows = r.h - row, ph, pw;
+	char title[64], title2[64];
+	const char *titles[2] = {title, title2};
+	int rows = r.h - row, ph, pw, extra = VIEW_STATS_PLOT_EXTRA;
 
 	if (rows <= 0 || m->state == UI_MAUVE_FAILED)
 		return; /* the failure is already shown */
-	if (why == NULL && (rows < VIEW_STATS_PLOT_MIN_H + VIEW_STATS_PLOT_EXTRA ||
+	if (r.w < VIEW_STATS_PLOT_NARROW)
+		extra++; /* the area and the y axis' name on two rows */
+	if (why == NULL && (rows < VIEW_STATS_PLOT_MIN_H + extra ||
 	    r.w < VIEW_STATS_PLOT_MIN_W + 2))
 		why = "curve: needs a larger pane";
 	if (why != NULL) {
 		grid_put_trunc(g, r, 0, row, why, r.w, THEME_SLOT_DIM, 0);
 		return;
 	}
-	ph = rows - VIEW_STATS_PLOT_EXTRA;
+	ph = rows - extra;
 	ph = ph < VIEW_STATS_PLOT_MAX_H ? ph : VIEW_STATS_PLOT_MAX_H;
 	pw = r.w - 2 < 3 * ph ? r.w - 2 : 3 * ph; /* roughly square in braille dots */
 	pw = pw > VIEW_STATS_PLOT_MIN_W ? pw : VIEW_STATS_PLOT_MIN_W;
 	snprintf(title, sizeof title, "divergence curve (live, n=%d)", m->n);
-	grid_put_trunc(g, r, 0, row, title, r.w, THEME_SLOT_VALUE, 0);
+	snprintf(title2, sizeof title2, "curve (live, n=%d)", m->n);
+	grid_put_trunc(g, r, 0, row, view_stats_fit(titles, 2, r.w), r.w, THEME_SLOT_VALUE, 0);
 	view_stats_axes(g, r, row + 1, pw, ph);
 	grid_plot(g, grid_rect_make(r.x + 2, r.y + row + 1, pw, ph), m->curve_x, m->curve_y,
 	    m->curve_len, ui->plot, THEME_SLOT_PLOT);
 	view_stats_xlabel(g, r, row + ph + 2, pw);
-	snprintf(area, sizeof area, "area (MAUVE) %.3f  y=exp(-c KL(P|R))", m->mauve);
-	snprintf(area2, sizeof area2, "area %.3f  y=e^(-c KL(P|R))", m->mauve);
-	snprintf(area3, sizeof area3, "area %.3f y=e^-cKL(P|R)", m->mauve);
-	snprintf(area4, sizeof area4, "area %.3f", m->mauve);
-	grid_put_trunc(g, r, 0, row + ph + 3, view_stats_fit(areas, 4, r.w), r.w,
-	    THEME_SLOT_VALUE, 0);
+	view_stats_ylabel(g, r, row + ph + 3, rows - ph - 3, m->mauve);
 }
 
 /* Draw the pane. */

@@ -360,6 +360,21 @@ test_curve(const struct tokenizer *tok, const struct ui *run)
 	free(d);
 	grid_release(&g);
 
+	/* The narrowest plot (18 columns inside the box) still names both axes. */
+	ui.mauve.state = UI_MAUVE_READY;
+	ui.mauve.n = 50;
+	ui.mauve.mauve = 0.7854;
+	curve_close(&ui.mauve);
+	d = draw_into(&g, &view_stats_pane, &ui, 20, 40, ui.glyphs);
+	if (!tap_ok(find_plot(&g, &b) && b.w == 16, "20 wide: a 16-column plot"))
+		tap_diag("got:\n%s", d);
+	expect_has(d, "curve (live, n=50)", "20 wide");
+	expect_has(d, "x=e^-cKL(Q|R)", "20 wide");
+	expect_has(d, "y=exp(-c KL(P|R))", "20 wide");
+	expect_has(d, "area (MAUVE) 0.785", "20 wide");
+	free(d);
+	grid_release(&g);
+
 	/* Too little room: 40x12 keeps the score line and says the plot needs more. */
 	ui.mauve.state = UI_MAUVE_READY;
 	ui.mauve.n = 50;
