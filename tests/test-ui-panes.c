@@ -10,7 +10,9 @@
  *
  * Golden files live in $SRCDIR/tests/golden ("." when run by hand from the top
  * of the tree); SEQMATCH_REGEN_GOLDEN=1 rewrites them, and without it a missing
- * file fails.
+ * file fails. After changing a pane on purpose:
+ *   SEQMATCH_REGEN_GOLDEN=1 make check TESTS=tests/test-ui-panes
+ * and read the diff of tests/golden/pane-*.txt before committing it.
  */
 #include "config.h"
 
