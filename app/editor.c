@@ -680,6 +680,20 @@ editor_spawn(const char *cmd, const char *path)
 	return status;
 }
 
+/* The editor command's program name, short, for messages ("/usr/bin/vim -f" -> "vim"). */
+static void
+editor_name(const char *cmd, char *buf, size_t size)
+{
+	size_t n = strcspn(cmd, " \t");
+	const char *s = cmd;
+
+	for (size_t i = 0; i < n; i++)
+		if (cmd[i] == '/')
+			s = cmd + i + 1;
+	n -= (size_t)(s - cmd);
+	snprintf(buf, size, "%.*s", (int)n, s);
+}
+
 /* Edit text in the user's editor. */
 int
 editor_external(const char *text, char **out, int *truncated, char **cause)
@@ -715,13 +729,16 @@ editor_external(const char *text, char **out, int *truncated, char **cause)
 		goto out;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		char name[32];
+
+		editor_name(cmd, name, sizeof name);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-			editor_cause(cause, "the editor '%s' was not found", cmd);
+			editor_cause(cause, "editor %s not found", name);
 		else if (WIFEXITED(status))
-			editor_cause(cause, "the editor '%s' failed (exit status %d)", cmd,
+			editor_cause(cause, "editor %s failed (exit status %d)", name,
 			    WEXITSTATUS(status));
 		else
-			editor_cause(cause, "the editor '%s' was killed by signal %d", cmd,
+			editor_cause(cause, "editor %s killed by signal %d", name,
 			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 		goto out;
 	}

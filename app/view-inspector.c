@@ -115,7 +115,7 @@ view_inspector_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, 
 
 	if (clicked) {
 		shown = (size_t)log->inspect + 1;
-		snprintf(title, sizeof title, "Inspector - event %zu/%zu (clicked)", shown, log->n);
+		snprintf(title, sizeof title, "Inspector - clicked %zu/%zu", shown, log->n);
 	} else if (shown > 0)
 		snprintf(title, sizeof title, "Inspector - event %zu/%zu", shown, log->n);
 	else

@@ -553,7 +553,7 @@ test_pane(const char *dir)
 	    "(inspect %ld)", ui.log.inspect);
 	ui.log.shown = ui.log.n;
 	d = draw(&view_inspector_pane, &ui, &ui, &g);
-	expect_has(d, "event 4/4 (clicked)", "the inspector shows the clicked event");
+	expect_has(d, "Inspector - clicked 4/4", "the inspector shows the clicked event");
 	free(d);
 	view_text_pane.click(t, &ui, grid_rect_make(0, 0, 40, 12), 2, 1, 1); /* the prompt */
 	tap_ok(ui.log.inspect == 3, "a click on the prompt selects nothing");
