@@ -517,8 +517,9 @@ ui_draw_status(struct ui_state *s, struct grid_rect r)
 static void
 ui_draw_keys(struct ui_state *s, struct grid_rect r)
 {
-	static const char *const editing[] = { "Enter", "generate", "Up/Dn", "history",
-		"Tab", "panes", "Esc", "stop/playback", "F1", "help", "F10/^Q", "quit", NULL };
+	static const char *const editing[] = { "Enter", "generate", "^J", "newline", "Up/Dn",
+		"history", "^G", "$EDITOR", "Tab", "panes", "Esc", "stop/playback", "F1", "help",
+		"F10/^Q", "quit", NULL };
 	static const char *const playback[] = { "Spc", "pause", ". ,", "step", "n N", "bksp",
 		"v", "view", "+ -", "speed", "r", "replay", "i", "edit", "?", "help", "q", "quit",
 		NULL };
