@@ -612,6 +612,7 @@ test_pane(const char *dir)
 	tokenizer_free(tok);
 }
 
+/* Run the tests in a private temp directory. */
 int
 main(void)
 {
