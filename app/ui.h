@@ -187,6 +187,11 @@ int view_text_editing(void *p);
 void view_text_set_draft(void *p, const char *text);
 /* Text pane: "clean 30/s" (view, speed, paused) for the status line. */
 void view_text_describe(void *p, char *buf, size_t size);
+/* Text pane, for the UI-state file: the view (0 clean, 1 trail, 2 timeline) and the speed
+ * (events a second); returns 0. */
+int view_text_get_state(void *p, int *view, int *speed);
+/* Text pane: restore them (a view out of range is ignored; the nearest speed is taken). */
+void view_text_set_state(void *p, int view, int speed);
 
 /* Set the status-line notice (printf-style). */
 void ui_message(struct ui *ui, int error, const char *fmt, ...)
