@@ -39,6 +39,7 @@
 
 #include "app.h"
 #include "checkpoint.h"
+#include "editor.h"
 #include "cpu.h"
 #include "finetune.h"
 #include "generate.h"
@@ -55,6 +56,9 @@
 #include "view-sessions.h"
 
 #define UI_FRAME_SECONDS (1.0 / 60.0) /* frame cap */
+#define UI_CURSES_PASTE_BEGIN (KEY_MAX + 1) /* define_key codes of the paste brackets */
+#define UI_CURSES_PASTE_END (KEY_MAX + 2)
+#define UI_MOUSE_EVENTS (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED)
 
 /* The panes with a real implementation, by layout slot (NULL: a placeholder box). */
 static const struct ui_pane *const ui_panes[LAYOUT_COUNT] = {
@@ -84,9 +88,11 @@ static const char *const ui_help[][2] = {
 	{ "F3 or O", "saved sessions: Enter replays one, then R regenerates it" },
 	{ "", "Prompt editor (text pane)" },
 	{ "Enter", "generate from the prompt" },
+	{ "^J Alt-Enter", "a new line (a paste goes in literally)" },
 	{ "Left Right", "move; Home End ^A ^E line start and end" },
-	{ "Bksp ^U ^W ^K", "delete a character, to the start, a word, to the end" },
-	{ "Up Down", "history (the unsent draft is kept)" },
+	{ "Bksp ^U ^W ^K", "delete a character, to the line start, a word, to its end" },
+	{ "Up Down", "lines, then history (the unsent draft is kept)" },
+	{ "^G", "edit the prompt in $VISUAL or $EDITOR" },
 	{ "Esc", "to playback keys" },
 	{ "", "Playback (text pane, after Enter)" },
 	{ "Space", "pause or resume the animation" },
@@ -95,6 +101,8 @@ static const char *const ui_help[][2] = {
 	{ "+ - ] [", "animation speed (events a second)" },
 	{ "v", "view: clean, trail (erased as ghosts), timeline" },
 	{ "r", "replay the last generation from its event log" },
+	{ "PgUp PgDn", "scroll the text (the wheel too); End follows it again" },
+	{ "click", "a token: the inspector shows it; Esc follows the playback" },
 	{ "i Enter", "back to the prompt editor" },
 	{ "", "Decoding pane" },
 	{ "j k Up Down", "select a parameter" },
@@ -103,9 +111,10 @@ static const char *const ui_help[][2] = {
 	{ "d D", "reset one, or all, to the defaults" },
 	{ "p", "next preset: greedy, balanced, creative" },
 	{ "", "Fine-tune pane (generation uses its latest weights)" },
-	{ "s", "start a SequenceMatch fine-tune of a copy of the weights" },
+	{ "j k h l e d", "rows: objective, steps, lr, noise, weights pick-up" },
+	{ "Enter g", "start a fine-tune of a copy of the weights" },
 	{ "p x", "pause or resume; stop (it saves)" },
-	{ "w", "save to the model's path with -ft before .bin" },
+	{ "s", "save to the model's path with -ft before .bin" },
 };
 
 /* The terminal side: colours and attributes of each slot. */
@@ -155,6 +164,7 @@ struct ui_state {
 	struct view_sessions *sessions; /* the session browser overlay, while open */
 	int mouse;
 	int clear;                    /* Ctrl-L: repaint everything */
+	int pasting;                  /* inside a bracketed paste: keys go to the pane as text */
 	const char *core;
 };
 
@@ -185,12 +195,24 @@ ui_message(struct ui *ui, int error, const char *fmt, ...)
 	ui->message_error = error;
 }
 
+/* Bracketed paste: the terminal marks pasted text (CSI 200~ ... 201~) while on. */
+static void
+ui_paste_mode(int on)
+{
+	const char *seq = on ? "\033[?2004h" : "\033[?2004l";
+
+	if (write(STDOUT_FILENO, seq, strlen(seq)) < 0) {
+		/* A terminal that is gone: nothing to switch. */
+	}
+}
+
 /* Restore the terminal if curses has it (atexit, app_fatal, every exit path). */
 static void
 ui_restore(void)
 {
 	if (ui_curses_active) {
 		ui_curses_active = 0;
+		ui_paste_mode(0);
 		endwin();
 	}
 }
@@ -501,17 +523,17 @@ ui_draw_status(struct ui_state *s, struct grid_rect r)
 static void
 ui_draw_keys(struct ui_state *s, struct grid_rect r)
 {
-	static const char *const editing[] = { "Enter", "generate", "Up/Dn", "history",
-		"Tab", "panes", "Esc", "stop/playback", "F3", "sessions", "F1", "help", "F10/^Q",
-		"quit", NULL };
+	static const char *const editing[] = { "Enter", "generate", "^J", "newline", "Up/Dn",
+		"history", "^G", "$EDITOR", "Tab", "panes", "Esc", "stop/playback", "F1", "help",
+		"F10/^Q", "quit", NULL };
 	static const char *const playback[] = { "Spc", "pause", ". ,", "step", "n N", "bksp",
 		"v", "view", "+ -", "speed", "r", "replay", "F3/O", "sessions", "i", "edit", "?",
 		"help", "q", "quit", NULL };
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
 		"type", "d D", "reset", "p", "preset", "R", "same seed", "?", "help", "q",
 		"quit", NULL };
-	static const char *const finetune[] = { "s", "start", "p", "pause/resume", "x", "stop",
-		"w", "save -ft", "Tab", "panes", "?", "help", "q", "quit", NULL };
+	static const char *const finetune[] = { "Enter", "start", "j k h l e", "options", "p",
+		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", NULL };
 	const char *const *k;
 	int col = 1;
 
@@ -709,7 +731,8 @@ ui_side_generate(struct ui_state *s, struct ui_side *d, const char *prompt, uint
 	if (d == &s->side[0])
 		d->gen_snap = view_finetune_snapshot(s->pane[LAYOUT_FINETUNE]);
 	m = d->gen_snap != NULL ? d->gen_snap->model : d->model;
-	d->gen = ui_gen_start(m, d->tok, &p, ids, (int)n, ui_wake[1], &cause);
+	d->gen = ui_gen_start(d->model, d->gen_snap, d->tok, &p, ids, (int)n, ui_wake[1],
+	    &cause);
 	free(ids);
 	d->ui->weights_version = d->gen != NULL && d->gen_snap != NULL ? d->gen_snap->version : 0;
 	d->run_params = p;
@@ -843,11 +866,13 @@ ui_side_take(struct ui_state *s, struct ui_side *d)
 	struct generate_event *ev;
 	struct ui_log *log = &d->ui->log;
 	size_t n;
-	int finished, rc;
+	int finished, rc, fed;
 	char *cause = NULL;
 
 	if (d->gen == NULL)
 		return 0;
+	/* Model A's run picks up fine-tuned weights as the fine-tune pane says. */
+	fed = d == &s->side[0] ? view_finetune_feed(s->pane[LAYOUT_FINETUNE], d->gen) : 0;
 	ev = ui_gen_take(d->gen, &n, &finished);
 	for (size_t i = 0; i < n; i++) {
 		if (ev[i].type == GENERATE_EVENT_STOP) {
@@ -885,7 +910,7 @@ ui_side_take(struct ui_state *s, struct ui_side *d)
 			    cause ? cause : "?");
 		free(cause);
 	}
-	return n > 0 || finished;
+	return n > 0 || finished || fed;
 }
 
 /* Take every side's events; 1 if anything changed. */
@@ -919,13 +944,17 @@ ui_key_from_curses(int r, wint_t wch)
 		case KEY_BTAB: return UI_KEY_BTAB;
 		case KEY_F(1): return UI_KEY_F1;
 		case KEY_F(10): return UI_KEY_F10;
+		case UI_CURSES_PASTE_BEGIN: return UI_KEY_PASTE_BEGIN;
+		case UI_CURSES_PASTE_END: return UI_KEY_PASTE_END;
 		}
 		if (wch >= KEY_F(2) && wch <= KEY_F(9))
 			return UI_KEY_F2 + (int)(wch - KEY_F(2));
 		return 0;
 	}
-	if (wch == '\r' || wch == '\n')
+	if (wch == '\r')
 		return UI_KEY_ENTER;
+	if (wch == '\n') /* Ctrl-J: with nonl(), Enter sends \r */
+		return UI_CTRL('j');
 	if (wch == 127 || wch == 8)
 		return UI_KEY_BACKSPACE;
 	return (int)wch;
@@ -1067,6 +1096,15 @@ ui_key(struct ui_state *s, int key)
 {
 	int focus = ui_focus(s), flags;
 
+	if (key == UI_KEY_PASTE_BEGIN || key == UI_KEY_PASTE_END)
+		s->pasting = key == UI_KEY_PASTE_BEGIN;
+	if (s->pasting || key == UI_KEY_PASTE_END) {
+		/* Pasted text is text: no global key acts (a pasted Tab or ^C, a 'q'). */
+		if (s->help)
+			return 0;
+		return ui_panes[focus]->key(s->pane[focus], ui_pane_ui(s, focus), key) &
+		    ~(UI_PASS | UI_QUIT);
+	}
 	s->ui.message[0] = '\0';
 	s->ui_b.message[0] = '\0';
 	if (s->help) {
@@ -1135,6 +1173,36 @@ ui_key(struct ui_state *s, int key)
 	return flags;
 }
 
+/* Edit the draft in $VISUAL/$EDITOR with curses suspended; a failure keeps the draft. */
+static void
+ui_run_editor(struct ui_state *s, const char *draft)
+{
+	char *text = NULL, *cause = NULL;
+	int truncated, rc;
+
+	def_prog_mode();
+	if (s->mouse)
+		mousemask(0, NULL);
+	ui_paste_mode(0);
+	endwin();
+	rc = editor_external(draft, &text, &truncated, &cause);
+	reset_prog_mode();
+	ui_paste_mode(1);
+	if (s->mouse)
+		mousemask(UI_MOUSE_EVENTS, NULL);
+	s->clear = 1;
+	if (rc != 0) {
+		ui_message(&s->ui, 1, "%s: the draft is kept", cause != NULL ? cause : "editor");
+	} else {
+		view_text_set_draft(s->pane[LAYOUT_TEXT], text);
+		if (truncated)
+			ui_message(&s->ui, 1, "the edited prompt was cut to %d KiB",
+			    EDITOR_MAX_BYTES / 1024);
+	}
+	free(text);
+	free(cause);
+}
+
 /* Act on a key handler's flags (except REDRAW and QUIT, which the loop reads). */
 static void
 ui_act(struct ui_state *s, int flags)
@@ -1150,31 +1218,56 @@ ui_act(struct ui_state *s, int flags)
 		free(s->ui.request);
 		s->ui.request = NULL;
 	}
+	if ((flags & UI_EDITOR) && s->ui.request != NULL) {
+		ui_run_editor(s, s->ui.request);
+		free(s->ui.request);
+		s->ui.request = NULL;
+	}
 	if (flags & UI_REPLAY_SEED) {
 		if (!s->ui.have_run || s->ui.log.prompt == NULL)
 			ui_message(&s->ui, 1, "nothing to replay yet: generate first");
 		else
 			ui_generate(s, s->ui.log.prompt, (int64_t)s->ui.log.seed);
 	}
+	/* Decoding changes reach the running generations at their next token. */
+	for (int i = 0; i < s->nsides; i++)
+		if (s->side[i].gen != NULL)
+			ui_gen_update(s->side[i].gen, &s->ui.params);
 }
 
-/* A mouse event: a click focuses the pane under it. */
+/* A mouse event: a click focuses the pane under it; clicks and the wheel go to its click hook. */
 static int
 ui_mouse(struct ui_state *s)
 {
 	MEVENT me;
+	int button, flags;
 
-	if (getmouse(&me) != OK || !(me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+	if (getmouse(&me) != OK)
+		return 0;
+	if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))
+		button = 1;
+	else if (me.bstate & BUTTON4_PRESSED)
+		button = 4;
+	else if (me.bstate & BUTTON5_PRESSED)
+		button = 5;
+	else
 		return 0;
 	for (int p = 0; p < LAYOUT_COUNT; p++) {
 		struct grid_rect r = s->lay.rect[p];
 
-		if (ui_panes[p] != NULL && ui_panes[p]->key != NULL &&
-		    (s->lay.shown & LAYOUT_BIT(p)) && me.x >= r.x &&
-		    me.x < r.x + r.w && me.y >= r.y && me.y < r.y + r.h) {
+		if (ui_panes[p] == NULL || s->pane[p] == NULL || !(s->lay.shown & LAYOUT_BIT(p)) ||
+		    me.x < r.x ||
+		    me.x >= r.x + r.w || me.y < r.y || me.y >= r.y + r.h)
+			continue;
+		flags = UI_REDRAW;
+		if (button == 1 && ui_panes[p]->key != NULL)
 			s->focus = p;
-			return UI_REDRAW;
+		if (ui_panes[p]->click != NULL) {
+			flags |= ui_panes[p]->click(s->pane[p], ui_pane_ui(s, p), r, me.x, me.y,
+			    button);
+			ui_act(s, flags & ~(UI_REDRAW | UI_QUIT | UI_PASS));
 		}
+		return flags & (UI_REDRAW | UI_QUIT);
 	}
 	return 0;
 }
@@ -1202,7 +1295,24 @@ ui_read_keys(struct ui_state *s)
 		key = ui_key_from_curses(r, wch);
 		if (key == 0)
 			continue;
-		flags |= ui_key(s, key);
+		if (key == UI_KEY_ESC && !s->pasting) {
+			/* Alt-Enter arrives as Esc and Enter together: a newline, like ^J. */
+			wint_t next;
+			int r2 = wget_wch(stdscr, &next);
+
+			if (r2 == OK && next == '\r')
+				key = UI_CTRL('j');
+			else if (r2 == OK)
+				unget_wch((wchar_t)next);
+			else if (r2 == KEY_CODE_YES)
+				ungetch((int)next);
+		}
+		/* Quitting while a fine-tune runs asks first (y or n in the status line). */
+		if (view_finetune_asking(s->pane[LAYOUT_FINETUNE]))
+			flags |= view_finetune_answer(s->pane[LAYOUT_FINETUNE], &s->ui, key);
+		else
+			flags |= view_finetune_confirm_quit(s->pane[LAYOUT_FINETUNE], &s->ui,
+			    ui_key(s, key));
 		ui_act(s, flags & ~(UI_REDRAW | UI_QUIT));
 		flags &= UI_REDRAW | UI_QUIT;
 		ui_relayout(s);
@@ -1238,7 +1348,10 @@ ui_curses_start(struct ui_state *s, int forced_depth, int ascii)
 	set_escdelay(25);
 	curs_set(0);
 	if (s->mouse)
-		mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL);
+		mousemask(UI_MOUSE_EVENTS, NULL);
+	define_key("\033[200~", UI_CURSES_PASTE_BEGIN);
+	define_key("\033[201~", UI_CURSES_PASTE_END);
+	ui_paste_mode(1);
 
 	s->term.depth = theme_depth_detect(getenv("TERM"), getenv("COLORTERM"),
 	    getenv("NO_COLOR"), tigetnum("colors"), forced_depth);
