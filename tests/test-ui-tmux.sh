@@ -552,7 +552,7 @@ start_session() { # start_session ARGS...: the UI with a private XDG_STATE_HOME 
 	rm -f "$tmp/stty"
 	: >"$tmp/screen"
 	$T new-session -d -x 100 -y 30 -s ui \
-	    "env -u LC_ALL -u LC_CTYPE TERM=xterm-256color LANG=C.UTF-8 XDG_STATE_HOME='$tmp/state' \
+	    "env -u LC_ALL -u LC_CTYPE TERM=xterm-256color LANG=C.UTF-8 XDG_STATE_HOME='$tmp/state-sessions' \
 	    '$SEQMATCH' ui --model '$MODEL' $* 2>'$tmp/err'; st=\$?; stty -a >'$tmp/stty' 2>&1; \
 	    echo UI-EXITED \$st; exec sleep 600"
 }
@@ -574,7 +574,7 @@ check "sessions: the text pane replays it to the end" 'Text - clean - ([0-9]+)/\
 keys C-l R
 check "sessions: R regenerates it" 'done \('
 quit_ok "sessions run" F10
-id=$(XDG_STATE_HOME=$tmp/state "$SEQMATCH" session list 2>/dev/null | tail -n 1 | cut -f1)
+id=$(XDG_STATE_HOME=$tmp/state-sessions "$SEQMATCH" session list 2>/dev/null | head -n 1 | cut -f1)
 start_session --session "$id"
 check "sessions: --session ID opens it at start-up (its seed in the status line)" \
 	"seed ${id##*-} \\| .*opened [0-9]{4}-[0-9]{2}-[0-9]{2} "
