@@ -150,6 +150,7 @@ struct ui_state {
 	struct ui_side side[2];
 	int nsides;                   /* 2 in compare mode */
 	int text_side;                /* the text pane focused last (the inspector follows it) */
+	char label[2][80];            /* compare mode: the pane-title labels */
 	unsigned enabled;             /* LAYOUT_BIT()s of the panes switched on (digit keys) */
 	struct theme theme;
 	struct ui_term term;
@@ -529,13 +530,17 @@ ui_draw_keys(struct ui_state *s, struct grid_rect r)
 		"quit", NULL };
 	static const char *const finetune[] = { "Enter", "start", "j k h l e", "options", "p",
 		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", NULL };
+	static const char *const display[] = { "z", "zoom", "Tab", "panes", "1-4",
+		"show/hide panes", "R", "same seed", "?", "help", "q", "quit", NULL };
 	const char *const *k;
-	int col = 1;
+	int col = 1, f = ui_focus(s);
 
-	if (ui_focus(s) == LAYOUT_DECODE)
+	if (f == LAYOUT_DECODE)
 		k = decoding;
-	else if (ui_focus(s) == LAYOUT_FINETUNE)
+	else if (f == LAYOUT_FINETUNE)
 		k = finetune;
+	else if (f == LAYOUT_STATS || f == LAYOUT_STATS2 || f == LAYOUT_INSPECT)
+		k = display;
 	else
 		k = ui_typing(s) ? editing : playback;
 	grid_fill(&s->grid, r, NULL, THEME_SLOT_HINT, 0);
@@ -1371,6 +1376,11 @@ ui_compare_init(struct ui_state *s, const char *path)
 
 	s->ui_b.side = 1;
 	s->ui_b.model_name = slash != NULL ? slash + 1 : path;
+	snprintf(s->label[0], sizeof s->label[0], "A %s", s->ui.model_name);
+	snprintf(s->label[1], sizeof s->label[1], "B %s", s->ui_b.model_name);
+	s->ui.label = s->label[0];
+	s->ui_b.label = s->label[1];
+	s->ui_b.featurizer_name = s->ui.model_name;
 	s->ui_b.model_path = path;
 	s->ui_b.model = s->model_b;
 	s->ui_b.model_rec = &s->rec_b;
