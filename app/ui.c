@@ -1221,6 +1221,26 @@ ui_read_keys(struct ui_state *s)
 	return flags;
 }
 
+/*
+ * Home and End as the common terminals send them, whatever TERM's terminfo
+ * says (xterm-256color inside tmux or screen gets ESC [1~ and ESC [4~; rxvt
+ * sends ESC [7~ and ESC [8~): otherwise they arrive as loose characters and
+ * end up typed into the prompt.
+ */
+static void
+ui_define_home_end(void)
+{
+	static const char *const home[] = { "\033[1~", "\033[7~", "\033[H", "\033OH" };
+	static const char *const end[] = { "\033[4~", "\033[8~", "\033[F", "\033OF" };
+
+	for (size_t i = 0; i < sizeof home / sizeof home[0]; i++) {
+		if (key_defined(home[i]) <= 0)
+			define_key(home[i], KEY_HOME);
+		if (key_defined(end[i]) <= 0)
+			define_key(end[i], KEY_END);
+	}
+}
+
 /* Start curses; -1 with a message if the terminal cannot be used. */
 static int
 ui_curses_start(struct ui_state *s, int forced_depth, int ascii)
@@ -1250,6 +1270,7 @@ ui_curses_start(struct ui_state *s, int forced_depth, int ascii)
 		mousemask(UI_MOUSE_EVENTS, NULL);
 	define_key("\033[200~", UI_CURSES_PASTE_BEGIN);
 	define_key("\033[201~", UI_CURSES_PASTE_END);
+	ui_define_home_end();
 	ui_paste_mode(1);
 
 	s->term.depth = theme_depth_detect(getenv("TERM"), getenv("COLORTERM"),
