@@ -51,7 +51,9 @@
 #include "theme.h"
 #include "tokenizer.h"
 #include "ui.h"
+#include "uistate.h"
 #include "util.h"
+#include "view-themes.h"
 
 #define UI_FRAME_SECONDS (1.0 / 60.0) /* frame cap */
 
@@ -76,6 +78,7 @@ static const char *const ui_help[][2] = {
 	{ "Esc ^C", "stop a running generation (^C at rest quits)" },
 	{ "^L", "redraw the screen" },
 	{ "z", "zoom the focused pane (outside the prompt editor)" },
+	{ "F2 T", "pick a theme: j k preview, Enter keeps, Esc undoes" },
 	{ "R", "generate again with the seed of the last run" },
 	{ "", "Prompt editor (text pane)" },
 	{ "Enter", "generate from the prompt" },
@@ -134,6 +137,11 @@ struct ui_state {
 	uint64_t model_hash;          /* the loaded weights' FNV-1a, once model_hash_done */
 	int model_hash_done;
 	const char *core;
+	unsigned enabled;             /* LAYOUT_BIT()s of the panes switched on */
+	struct view_themes *picker;   /* the theme picker, when open */
+	char theme_spec[UISTATE_THEME_MAX]; /* the name or path the theme came from, "": built-in */
+	struct uistate saved;         /* the UI state file's contents (the theme last picked) */
+	char *state_path;             /* the UI state file, NULL: none (no HOME) */
 };
 
 static int ui_wake[2] = { -1, -1 };      /* the self-pipe: read end, write end */
@@ -370,7 +378,7 @@ ui_relayout(struct ui_state *s)
 	memset(&req, 0, sizeof req);
 	req.width = s->grid.width;
 	req.height = s->grid.height;
-	req.enabled = LAYOUT_ALL;
+	req.enabled = s->enabled;
 	req.focus = s->focus;
 	req.zoom = s->zoom;
 	layout_compute(&req, &s->lay);
@@ -433,15 +441,16 @@ static void
 ui_draw_keys(struct ui_state *s, struct grid_rect r)
 {
 	static const char *const editing[] = { "Enter", "generate", "Up/Dn", "history",
-		"Tab", "panes", "Esc", "stop/playback", "F1", "help", "F10/^Q", "quit", NULL };
+		"Tab", "panes", "Esc", "stop/playback", "F1", "help", "F10/^Q", "quit", "F2",
+		"theme", NULL };
 	static const char *const playback[] = { "Spc", "pause", ". ,", "step", "n N", "bksp",
 		"v", "view", "+ -", "speed", "r", "replay", "i", "edit", "?", "help", "q", "quit",
-		NULL };
+		"F2 T", "theme", NULL };
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
 		"type", "d D", "reset", "1 2 3", "presets", "R", "same seed", "?", "help", "q",
-		"quit", NULL };
+		"quit", "F2 T", "theme", NULL };
 	static const char *const finetune[] = { "s", "start", "p", "pause/resume", "x", "stop",
-		"w", "save -ft", "Tab", "panes", "?", "help", "q", "quit", NULL };
+		"w", "save -ft", "Tab", "panes", "?", "help", "q", "quit", "F2 T", "theme", NULL };
 	const char *const *k;
 	int col = 1;
 
@@ -532,6 +541,8 @@ ui_draw(struct ui_state *s)
 		ui_draw_keys(s, s->lay.rect[LAYOUT_KEYS]);
 	if (s->help)
 		ui_draw_help(s);
+	if (s->picker != NULL)
+		view_themes_draw(s->picker, &s->grid);
 	ui_blit(s);
 }
 
@@ -737,6 +748,70 @@ ui_cycle_focus(struct ui_state *s, int dir)
 	}
 }
 
+static char *ui_exe_dir(void);
+
+/*
+ * Save the UI state (the theme last picked, the panes, zoom and focus); a
+ * failure, or a bad file kept as .bad, is a line in buf ("" otherwise).
+ */
+static void
+ui_state_save(struct ui_state *s, char *buf, size_t size)
+{
+	char *note = NULL, *cause = NULL;
+
+	buf[0] = '\0';
+	if (s->state_path == NULL)
+		return;
+	s->saved.panes = s->enabled;
+	s->saved.zoom = s->zoom;
+	s->saved.focus = s->focus;
+	if (uistate_save(&s->saved, s->state_path, &note, &cause) != 0)
+		snprintf(buf, size, "UI state not saved: %s", cause != NULL ? cause : "?");
+	else if (note != NULL)
+		snprintf(buf, size, "UI state: %s", note);
+	free(note);
+	free(cause);
+}
+
+/* Open the theme picker over the panes, the shown theme marked. */
+static void
+ui_picker_open(struct ui_state *s)
+{
+	char *dir = ui_exe_dir();
+
+	view_themes_free(s->picker);
+	s->picker = view_themes_new(s->theme_spec, &s->theme, dir);
+	free(dir);
+}
+
+/* A key while the theme picker is open: preview (new colour pairs), keep and save, or undo. */
+static int
+ui_picker_key(struct ui_state *s, int key)
+{
+	char buf[512];
+	int r;
+
+	if (key == UI_CTRL('q') || key == UI_KEY_F10)
+		return UI_QUIT;
+	r = view_themes_key(s->picker, key, &s->theme);
+	if (r & VIEW_THEMES_RECOLOUR)
+		ui_term_theme(&s->term, &s->theme);
+	if (r & VIEW_THEMES_PICKED) {
+		snprintf(s->theme_spec, sizeof s->theme_spec, "%s", view_themes_pick(s->picker));
+		snprintf(s->saved.theme, sizeof s->saved.theme, "%s", s->theme_spec);
+		ui_state_save(s, buf, sizeof buf);
+		if (buf[0] != '\0')
+			ui_message(&s->ui, 1, "theme %s: %s", s->theme.name, buf);
+		else
+			ui_message(&s->ui, 0, "theme %s kept", s->theme.name);
+	}
+	if (r & VIEW_THEMES_CLOSE) {
+		view_themes_free(s->picker);
+		s->picker = NULL;
+	}
+	return r != 0 ? UI_REDRAW : 0;
+}
+
 /* Dispatch a key: help, global keys, the focused pane, then the loop's letter keys. */
 static int
 ui_key(struct ui_state *s, int key)
@@ -751,6 +826,8 @@ ui_key(struct ui_state *s, int key)
 		}
 		return key == UI_CTRL('q') || key == UI_KEY_F10 ? UI_QUIT : 0;
 	}
+	if (s->picker != NULL)
+		return ui_picker_key(s, key);
 	switch (key) {
 	case UI_CTRL('q'):
 	case UI_KEY_F10:
@@ -762,6 +839,9 @@ ui_key(struct ui_state *s, int key)
 		return UI_REDRAW;
 	case UI_KEY_F1:
 		s->help = 1;
+		return UI_REDRAW;
+	case UI_KEY_F2:
+		ui_picker_open(s);
 		return UI_REDRAW;
 	case UI_KEY_TAB:
 		ui_cycle_focus(s, 1);
@@ -786,6 +866,9 @@ ui_key(struct ui_state *s, int key)
 		return flags | UI_REPLAY_SEED | UI_REDRAW;
 	case 'z':
 		s->zoom = s->zoom == LAYOUT_NONE ? focus : LAYOUT_NONE;
+		return flags | UI_REDRAW;
+	case 'T':
+		ui_picker_open(s);
 		return flags | UI_REDRAW;
 	}
 	return flags;
@@ -929,28 +1012,66 @@ ui_exe_dir(void)
 	return xstrdup(exe);
 }
 
-/* Load the theme: --theme, else "default" from the search path, else the built-in one. */
+/*
+ * Load the theme: the first of --theme, the UI state's last pick, config.yaml's
+ * theme and "default" that loads, else the built-in one. A named theme that
+ * fails is a notice with its first error.
+ */
 static void
-ui_load_theme(struct ui_state *s, const char *name)
+ui_load_theme(struct ui_state *s, const char *flag, const char *picked, const char *config)
 {
-	char *dir = ui_exe_dir(), *cause = NULL;
+	const char *cand[] = { flag, picked, config, "default" };
+	char *dir = ui_exe_dir(), *cause = NULL, *first = NULL;
 	char **search = theme_search_path_new(getenv("XDG_CONFIG_HOME"), getenv("HOME"), dir);
 
 	theme_init_default(&s->theme);
-	if (name != NULL) {
-		if (theme_load(&s->theme, name, (const char *const *)search, &cause) != 0) {
-			char *nl = cause != NULL ? strchr(cause, '\n') : NULL;
-
-			if (nl != NULL)
-				*nl = '\0';
-			ui_message(&s->ui, 1, "theme: %s (using the built-in one)",
-			    cause != NULL ? cause : "cannot load");
+	s->theme_spec[0] = '\0';
+	for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) {
+		if (cand[i] == NULL || cand[i][0] == '\0')
+			continue;
+		if (theme_load(&s->theme, cand[i], (const char *const *)search, &cause) == 0) {
+			snprintf(s->theme_spec, sizeof s->theme_spec, "%s", cand[i]);
+			break;
 		}
-	} else if (theme_load(&s->theme, "default", (const char *const *)search, &cause) != 0)
-		theme_init_default(&s->theme);
-	free(cause);
+		/* A missing "default" is silent: the built-in one is the same scheme. */
+		if (first == NULL && i + 1 < sizeof cand / sizeof cand[0]) {
+			first = cause != NULL ? cause : xstrdup("cannot load");
+			cause = NULL;
+		}
+		free(cause);
+		cause = NULL;
+	}
+	if (first != NULL) {
+		char *nl = strchr(first, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		ui_message(&s->ui, 1, "theme: %s (using %s)", first, s->theme_spec[0] != '\0' ?
+		    s->theme.name : "the built-in one");
+	}
+	free(first);
 	theme_search_path_free(search);
 	free(dir);
+}
+
+/* Read the UI state file: none means the defaults; a bad one the defaults and a notice. */
+static void
+ui_state_load(struct ui_state *s)
+{
+	char *cause = NULL, *nl;
+
+	uistate_init(&s->saved);
+	s->state_path = uistate_path(getenv("XDG_STATE_HOME"), getenv("HOME"));
+	if (s->state_path != NULL && uistate_load(&s->saved, s->state_path, &cause) < 0) {
+		if (cause != NULL && (nl = strchr(cause, '\n')) != NULL)
+			*nl = '\0';
+		ui_message(&s->ui, 1, "UI state: %s (using the defaults; the next save keeps the "
+		    "file as ui.yaml.bad)", cause != NULL ? cause : "cannot read it");
+	}
+	free(cause);
+	s->enabled = s->saved.panes;
+	s->zoom = s->saved.zoom;
+	s->focus = s->saved.focus;
 }
 
 /* Run the loop until quit or a signal; returns the exit status. */
@@ -1025,7 +1146,7 @@ cmd_ui(int argc, char **argv)
 	};
 	struct ui_state *s;
 	const char *model_path = NULL, *theme_name = NULL, *term, *slash;
-	char notice[512];
+	char notice[512], state_note[1024];
 	int c, forced = THEME_DEPTH_AUTO, ascii = 0, mouse = 1, rc;
 	int forced_flag = 0, mouse_flag = 0;
 	char *cause = NULL, *config_path, *config_error = NULL;
@@ -1091,8 +1212,6 @@ cmd_ui(int argc, char **argv)
 	    session_config_load(&cfg, config_path, &config_error) < 0 && config_error == NULL)
 		config_error = xstrdup(config_path);
 	free(config_path);
-	if (theme_name == NULL)
-		theme_name = cfg.theme;
 	if (!forced_flag && cfg.colors != NULL)
 		forced = theme_depth_parse(cfg.colors);
 	if (!mouse_flag && cfg.mouse >= 0)
@@ -1119,11 +1238,10 @@ cmd_ui(int argc, char **argv)
 	s->ui.tok = s->tok;
 	s->ui.params = cfg.params;
 	s->ui.log.inspect = -1;
-	s->focus = LAYOUT_TEXT;
-	s->zoom = LAYOUT_NONE;
 	s->mouse = mouse;
 	s->core = cpu_blas_core() != NULL ? cpu_blas_core() : "?";
-	ui_load_theme(s, theme_name);
+	ui_state_load(s);
+	ui_load_theme(s, theme_name, s->saved.theme, cfg.theme);
 	if (config_error != NULL) {
 		char *nl = strchr(config_error, '\n');
 
@@ -1164,6 +1282,7 @@ cmd_ui(int argc, char **argv)
 	s->gen_snap = NULL;
 	ui_mauve_free(s->mauve);
 	s->mauve = NULL;
+	ui_state_save(s, state_note, sizeof state_note);
 	notice[0] = '\0';
 	if (view_finetune_busy(s->pane[LAYOUT_FINETUNE])) {
 		/* Stop the trainer after its current step and save what it learned. */
@@ -1174,6 +1293,8 @@ cmd_ui(int argc, char **argv)
 	ui_restore();
 	if (notice[0] != '\0')
 		fprintf(stderr, "seqmatch: ui: %s\n", notice);
+	if (state_note[0] != '\0')
+		fprintf(stderr, "seqmatch: ui: %s\n", state_note);
 	for (int p = 0; p < LAYOUT_COUNT; p++)
 		if (ui_panes[p] != NULL && s->pane[p] != NULL)
 			ui_panes[p]->free(s->pane[p]);
@@ -1186,6 +1307,8 @@ out:
 	free(s->ui.log.prompt);
 	free(s->ui.log.ev);
 	free(s->ui.request);
+	view_themes_free(s->picker);
+	free(s->state_path);
 	tokenizer_free(s->tok);
 	gpt_free(s->model);
 	record_release(&s->rec);
