@@ -1063,10 +1063,18 @@ ui_state_load(struct ui_state *s)
 	uistate_init(&s->saved);
 	s->state_path = uistate_path(getenv("XDG_STATE_HOME"), getenv("HOME"));
 	if (s->state_path != NULL && uistate_load(&s->saved, s->state_path, &cause) < 0) {
+		const char *home = getenv("HOME"), *msg = cause != NULL ? cause : "cannot read it";
+		size_t hl = home != NULL ? strlen(home) : 0;
+
 		if (cause != NULL && (nl = strchr(cause, '\n')) != NULL)
 			*nl = '\0';
-		ui_message(&s->ui, 1, "UI state: %s (using the defaults; the next save keeps the "
-		    "file as ui.yaml.bad)", cause != NULL ? cause : "cannot read it");
+		/* ~ for $HOME: the status line is short and file:line:col must show. */
+		if (hl > 1 && strncmp(msg, home, hl) == 0 && msg[hl] == '/')
+			ui_message(&s->ui, 1, "UI state: ~%s (using the defaults; the next save "
+			    "keeps the file as ui.yaml.bad)", msg + hl);
+		else
+			ui_message(&s->ui, 1, "UI state: %s (using the defaults; the next save "
+			    "keeps the file as ui.yaml.bad)", msg);
 	}
 	free(cause);
 	s->enabled = s->saved.panes;

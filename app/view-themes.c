@@ -143,6 +143,15 @@ view_themes_preview(struct view_themes *v, struct theme *shown)
 			cause = xstrdup("out of memory");
 		if ((nl = strchr(cause, '\n')) != NULL)
 			*nl = '\0';
+		/* The row above shows the directory: a message about this file names it short. */
+		if (strncmp(cause, v->item[v->sel].path, strlen(v->item[v->sel].path)) == 0 &&
+		    cause[strlen(v->item[v->sel].path)] == ':' &&
+		    strrchr(v->item[v->sel].path, '/') != NULL) {
+			const char *base = strrchr(v->item[v->sel].path, '/') + 1;
+
+			memmove(cause, cause + (base - v->item[v->sel].path),
+			    strlen(cause) - (size_t)(base - v->item[v->sel].path) + 1);
+		}
 		v->error = cause;
 		return VIEW_THEMES_REDRAW;
 	}
