@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,6 +395,91 @@ test_path(void)
 	tap_ok(p == NULL, "an empty HOME: no state file");
 }
 
+/* xorshift64*: a deterministic stream for the fuzz loop (a failure replays). */
+static uint64_t
+test_rand(uint64_t *st)
+{
+	*st ^= *st >> 12;
+	*st ^= *st << 25;
+	*st ^= *st >> 27;
+	return *st * 0x2545f4914f6cdd1du;
+}
+
+/* Whether msg is "ui.yaml:LINE:COL: something" with LINE, COL >= 1. */
+static int
+test_has_position(const char *msg)
+{
+	unsigned line, col;
+	int end = 0;
+
+	return msg != NULL && sscanf(msg, "ui.yaml:%u:%u: %n", &line, &col, &end) == 2 &&
+	    end > 0 && line >= 1 && col >= 1 && msg[end] != '\0';
+}
+
+/*
+ * Random files from pieces of good and bad ones: every parse either succeeds
+ * with a state that is sane and survives a format and parse, or fails with a
+ * position and leaves the state alone.
+ */
+static void
+test_fuzz(void)
+{
+	static const char *const pieces[] = { "version: 1\n", "theme: light\n", "theme: ",
+		"panes: [text, decode]\n", "panes:\n  - stats\n", "zoom: none\n", "zoom: ",
+		"focus: decode\n", "view: 2\n", "speed: ", "99999999999", "-1", "[", "]", "{",
+		"}", ": ", "- ", "\n", "  ", "\t", "'", "\"", "#", "&a ", "*a", "---\n", "...\n",
+		"~", "null", "\xff", "\xe2\x82\xac", "!!str ", "? ", "|\n  x\n", "text",
+		"finetune", "inspect", ",", "version: 2\n", "<<: *a\n" };
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+	int bad = 0, ok = 0, failed_runs = 0;
+
+	for (int run = 0; run < 4000; run++) {
+		char buf[512], *cause = NULL, *text;
+		size_t len = 0;
+		int n = 1 + (int)(test_rand(&seed) % 8), rc;
+		struct uistate st, before, again;
+
+		buf[0] = '\0';
+		for (int i = 0; i < n; i++) {
+			const char *p = pieces[test_rand(&seed) % (sizeof pieces / sizeof pieces[0])];
+
+			if (len + strlen(p) + 1 >= sizeof buf)
+				break;
+			memcpy(buf + len, p, strlen(p) + 1);
+			len += strlen(p);
+		}
+		test_sample(&st);
+		before = st;
+		rc = uistate_parse(&st, buf, len, "ui.yaml", &cause);
+		if (rc == 0) {
+			ok++;
+			text = uistate_format(&st);
+			uistate_init(&again);
+			if (cause != NULL || !(st.panes & LAYOUT_BIT(LAYOUT_TEXT)) ||
+			    (st.panes & ~LAYOUT_ALL) != 0 || (st.zoom != LAYOUT_NONE &&
+			    !(st.panes & LAYOUT_BIT(st.zoom))) || !(st.panes & LAYOUT_BIT(st.focus)) ||
+			    st.view < -1 || st.speed < -1 ||
+			    uistate_parse(&again, text, strlen(text), "ui.yaml", NULL) != 0 ||
+			    !test_same(&st, &again)) {
+				if (failed_runs++ < 3)
+					tap_diag("run %d: a bad success on '%s'", run, buf);
+			}
+			free(text);
+		} else {
+			bad++;
+			if (rc != -1 || !test_has_position(cause) || !test_same(&st, &before)) {
+				if (failed_runs++ < 3)
+					tap_diag("run %d: '%s' -> %d %s", run, buf, rc,
+					    cause != NULL ? cause : "(no message)");
+			}
+		}
+		free(cause);
+	}
+	tap_ok(failed_runs == 0 && ok > 100 && bad > 100, "4000 random files: every one parsed "
+	    "to a sane state that round-trips, or refused with a position and nothing "
+	    "changed (%d parsed, %d refused)", ok, bad);
+}
+
 /* Run everything in a fresh temporary directory. */
 int
 main(void)
@@ -408,6 +494,7 @@ main(void)
 	test_bad_files();
 	test_files();
 	test_path();
+	test_fuzz();
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", test_dir);
