@@ -527,4 +527,23 @@ else
 	    "$(ls "$(dirname "$uistate")")"
 fi
 
+# --theme beats the last pick, and is not remembered.
+printf 'theme: light\n' >"$uistate"
+$T kill-server >/dev/null 2>&1
+runs=$((runs + 1))
+T="tmux -L seqmatch-test-$$-$runs -f /dev/null"
+rm -f "$tmp/stty"
+: >"$tmp/screen"
+$T new-session -d -x 100 -y 30 -s ui -c "$PWD" \
+    "env -u LC_ALL -u LC_CTYPE TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME='$cfg' \
+    XDG_STATE_HOME= '$SEQMATCH' ui --model '$MODEL' --theme high-contrast 2>'$tmp/err'; \
+    st=\$?; stty -a >'$tmp/stty' 2>&1; echo UI-EXITED \$st; exec sleep 600"
+check "--theme beats the UI state's pick" 'theme high-contrast \| colours'
+quit_ok "--theme run" F10
+if grep -q '^theme: "light"$' "$uistate"; then
+	pass "--theme is not saved as the pick"
+else
+	fail "--theme is not saved as the pick" "$(cat "$uistate")"
+fi
+
 finish
