@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-unset SEQMATCH_MODEL SEQMATCH_REEXEC SEQMATCH_GENERIC_CORE XDG_CONFIG_HOME NO_COLOR
+unset SEQMATCH_MODEL SEQMATCH_REEXEC SEQMATCH_GENERIC_CORE XDG_CONFIG_HOME XDG_STATE_HOME NO_COLOR
 HOME=$tmp/home
 export HOME
 mkdir -p "$HOME"
@@ -169,7 +169,7 @@ start() {
 	: >"$tmp/screen"
 	$T new-session -d -x 100 -y 30 -s ui -c "${START_DIR:-$PWD}" \
 	    "env -u LC_ALL -u LC_CTYPE XDG_STATE_HOME='$tmp/state-$runs' $* '$SEQMATCH' ui \
-	    --model '$MODEL' 2>'$tmp/err'; \
+	    --model '$MODEL' ${UI_ARGS:-} 2>'$tmp/err'; \
 	    st=\$?; stty -a >'$tmp/stty' 2>&1; echo UI-EXITED \$st; exec sleep 600"
 }
 
@@ -236,9 +236,10 @@ check "v: back to the clean view" 'Text - clean'
 
 # Help.
 keys '?'
-check "? opens the help" 'Help - q, Esc or \? closes'
+# The title says how to close it; a help taller than the screen scrolls ("Help 1-25/37 - ...").
+check "? opens the help" 'Help( [0-9]+-[0-9]+/[0-9]+ - j k scroll,| -) q'
 keys q
-if wait_gone 'Help - q'; then
+if wait_gone 'Help( [0-9]+-[0-9]+/[0-9]+)? - '; then
 	pass "q closes the help"
 else
 	fail "q closes the help" "the help is still shown"
@@ -324,13 +325,34 @@ MODEL=$tmp/ftmodel.bin
 START_DIR=$SRCDIR start TERM=xterm-256color LANG=C.UTF-8
 check "fine-tune: the UI starts" 'ftmodel\.bin'
 keys Tab Tab
-check "fine-tune: Tab Tab focuses the fine-tune pane" 'Fine-tune \(sm\) - s p x w'
-keys s
-check "fine-tune: s starts it and steps move" 'state running +step [1-9][0-9]*/'
+check "fine-tune: Tab Tab focuses the fine-tune pane (its key hints)" \
+    'Enter start +j k h l e options +p pause +x stop +s save'
+check "fine-tune: its rows before a start" 'objective +SequenceMatch \(sm\)'
+keys j e C-u 2 5 0 Enter
+check "fine-tune: a typed value sets a row (steps 250)" 'steps +250 '
+keys e C-u x 1 Enter
+check "fine-tune: a bad value is refused with its message" 'steps: .x1. is not a whole number'
+check "fine-tune: a bad value changes nothing" 'steps +250'
+keys j l
+check "fine-tune: l raises the learning rate to 0.0005" 'lr +0\.0005'
+keys j j l
+check "fine-tune: the weights row toggles to the next token" 'weights +next token'
+keys Enter
+check "fine-tune: Enter starts it with the rows' options and steps move" \
+    'state running +step [1-9][0-9]*/250'
+check "fine-tune: the run's options are shown while it runs" 'sm, 250 steps, lr 0\.0005'
 keys p
 check "fine-tune: p pauses" 'state paused'
 keys p
 check "fine-tune: p resumes" 'state running'
+keys s
+check "fine-tune: s saves (between two steps)" 'saved .*ftmodel-ft\.bin at step [0-9]+'
+if [ -s "$tmp/ftmodel-ft.bin" ]; then
+	pass "fine-tune: s wrote ftmodel-ft.bin next to the model"
+else
+	fail "fine-tune: s wrote ftmodel-ft.bin next to the model" "no file"
+fi
+rm -f "$tmp/ftmodel-ft.bin"
 keys x
 check "fine-tune: x stops it" 'state (done|stopped|idle)'
 i=0
@@ -348,7 +370,29 @@ if [ -s "$tmp/ftmodel.bin" ] && cmp -s "$tmp/ftmodel.bin" "$saved_model"; then
 else
 	fail "fine-tune: the loaded model file is left as it was" "it changed"
 fi
-quit_ok "fine-tune run" F10
+quit_ok "fine-tune run (stopped: no question)" F10
+
+# Quitting while a fine-tune runs asks; n goes back, y stops, saves and quits.
+rm -f "$tmp/ftmodel-ft.bin"
+START_DIR=$SRCDIR start TERM=xterm-256color LANG=C.UTF-8
+check "fine-tune (quit): the UI starts" 'ftmodel\.bin'
+# Many steps, so that it still runs when y answers.
+keys Tab Tab j e C-u 1 0 0 0 0 0 Enter g
+check "fine-tune (quit): g starts it" 'state running +step [1-9][0-9]*/100000'
+keys q
+check "fine-tune (quit): q asks first" 'Quit and save the running fine-tune \(step [0-9]+/100000\)\? y/n'
+keys n
+check "fine-tune (quit): n goes back" 'not quitting; the fine-tune goes on'
+check "fine-tune (quit): still running after n" 'state running'
+keys F10
+check "fine-tune (quit): F10 asks too" 'Quit and save the running fine-tune .*\? y/n'
+quit_ok "fine-tune (quit): y" y
+if [ -s "$tmp/ftmodel-ft.bin" ] && grep -q 'fine-tune stopped at step [0-9]*; saved' "$tmp/err"; then
+	pass "fine-tune (quit): y saved what it learned (file and notice)"
+else
+	fail "fine-tune (quit): y saved what it learned (file and notice)" \
+	    "$(cat "$tmp/err" 2>/dev/null)"
+fi
 MODEL=$saved_model
 
 # NO_COLOR: attributes only, still starts and quits.
@@ -410,6 +454,96 @@ else
 	fail "SIGTERM: exits 143 with the terminal restored" "$(tr '\n' ' ' <"$tmp/stty")"
 fi
 
+# Compare mode: the SequenceMatch model beside its MLE base, one prompt, one seed.
+UI_ARGS="--compare '$SRCDIR/data/base.bin'" start TERM=xterm-256color LANG=C.UTF-8 \
+    XDG_STATE_HOME="$tmp/state-compare"
+check "compare: the status line names both models" ' A model\.bin \(bksp\) \| B base\.bin '
+check "compare: two text panes and two stats panes" 'Stats.*Stats'
+keys -l 'Lena'
+keys Enter
+check "compare: both models write after the same prompt" '^.Lena.*.Lena'
+i=0
+while [ "$i" -lt "$WAIT" ] && [ "$(ls "$tmp/state-compare/seqmatch/sessions" 2>/dev/null | wc -l)" -lt 2 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+seeds=$(cat "$tmp/state-compare/seqmatch/sessions/"*.jsonl 2>/dev/null | head -c 100000 |
+    grep -o '"type": "header".*' | sed 's/.*"seed": \([0-9]*\)}$/\1/' | sort -u)
+models=$(cat "$tmp/state-compare/seqmatch/sessions/"*.jsonl 2>/dev/null |
+    grep -o '"type": "header", [^{]*"model": "[^"]*"' | sed 's/.*"model": "//; s/"$//' | sort | tr '\n' ' ')
+if [ "$(printf '%s\n' "$seeds" | grep -c .)" -eq 1 ] && echo "$models" | grep -q 'base\.bin.*model\.bin'; then
+	pass "compare: both runs saved, one seed ($seeds)"
+else
+	fail "compare: both runs saved, one seed" "seeds: $seeds; models: $models"
+fi
+keys Escape Tab
+check "compare: Tab moves to model B's text pane (playback keys)" 'Spc pause'
+quit_ok "compare run" q
+UI_ARGS=
+
+# ---------------------------------------------------------------------------
+# The prompt editor: bracketed paste, Alt-Enter, $EDITOR, the history file,
+# clicking a token. The editor is a script: it writes a known prompt, or fails
+# when the draft says "fail".
+printf '%s\n' '#!/bin/sh' 'for f; do :; done' 'if grep -q fail "$f"; then exit 3; fi' \
+    "printf 'from the editor\\n' >\"\$f\"" >"$tmp/editor.sh"
+chmod +x "$tmp/editor.sh"
+start TERM=xterm-256color LANG=C.UTF-8 "VISUAL='$tmp/editor.sh'" "XDG_STATE_HOME='$tmp/state'"
+check "editor: the UI starts" 'theme .* colours'
+# paste-buffer -p brackets the text only if the UI turned bracketed paste on.
+printf 'pasted one\nsecond q line' >"$tmp/paste"
+$T load-buffer -b p "$tmp/paste"
+$T paste-buffer -p -b p -t ui
+check "a bracketed paste keeps its newline (two prompt rows)" '^.> pasted one +.'
+check "... and its second line; a pasted q does not quit" '^.: second q line'
+capture
+if grep -q 'generating' "$tmp/screen"; then
+	fail "a newline inside a paste does not generate" "a generation started"
+else
+	pass "a newline inside a paste does not generate"
+fi
+keys M-Enter
+keys -l 'third'
+check "Alt-Enter adds a line" '^.: third '
+keys C-u
+keys -l 'please fail'
+keys C-g
+check "a failing \$EDITOR: a notice" 'editor editor\.sh failed \(exit status 3\): the draft is kept'
+check "... and the draft is kept" '^.: please fail'
+keys C-a C-k BSpace C-a C-k BSpace C-a C-k
+keys C-g
+check "Ctrl-G: the prompt comes back from \$EDITOR" '^.> from the editor +.'
+keys Enter
+check "the edited prompt generates (and ends)" 'done \(|erased all it wrote'
+i=0
+while ! grep -q '^from the editor$' "$tmp/state/seqmatch/history" 2>/dev/null &&
+    [ "$i" -lt "$WAIT" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if grep -q '^from the editor$' "$tmp/state/seqmatch/history" 2>/dev/null; then
+	pass "the history file holds the sent prompt"
+else
+	fail "the history file holds the sent prompt" "$(cat "$tmp/state/seqmatch/history" 2>&1)"
+fi
+# A click (an SGR mouse report) on the timeline's second row selects that event.
+keys v v
+check "editor: the timeline lists events" 'Text - timeline.* - [0-9]{2,}/'
+keys Space
+$T send-keys -t ui -l "$(printf '\033[<0;10;3M\033[<0;10;3m')"
+check "a click on a token: the inspector shows it" 'Inspector - clicked [0-9]+/'
+keys Escape
+if wait_gone 'Inspector - clicked'; then
+	pass "Esc: the inspector follows the playback again"
+else
+	fail "Esc: the inspector follows the playback again" "still the clicked token"
+fi
+quit_ok "editor run" C-q
+start TERM=xterm-256color LANG=C.UTF-8 "XDG_STATE_HOME='$tmp/state'"
+check "editor: started again" 'theme .* colours'
+keys Up
+check "the history survives a restart (Up recalls the prompt)" '^.> from the editor'
+quit_ok "history run" C-q
 
 # ---------------------------------------------------------------------------
 # The theme picker (F2, T) and the UI state file (ui.yaml).
