@@ -535,7 +535,8 @@ ui_draw_keys(struct ui_state *s, struct grid_rect r)
 		"type", "d D", "reset", "p", "preset", "R", "same seed", "?", "help", "q",
 		"quit", "F2 T", "theme", NULL };
 	static const char *const finetune[] = { "Enter", "start", "j k h l e", "options", "p",
-		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", "F2 T", "theme", NULL };
+		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", "F2 T", "theme",
+		NULL };
 	const char *const *k;
 	int col = 1;
 
