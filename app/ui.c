@@ -52,7 +52,9 @@
 #include "theme.h"
 #include "tokenizer.h"
 #include "ui.h"
+#include "uistate.h"
 #include "util.h"
+#include "view-themes.h"
 
 #define UI_FRAME_SECONDS (1.0 / 60.0) /* frame cap */
 #define UI_CURSES_PASTE_BEGIN (KEY_MAX + 1) /* define_key codes of the paste brackets */
@@ -82,6 +84,7 @@ static const char *const ui_help[][2] = {
 	{ "Esc ^C", "stop a running generation (^C at rest quits)" },
 	{ "^L", "redraw the screen" },
 	{ "z", "zoom the focused pane (outside the prompt editor)" },
+	{ "F2 T", "pick a theme: j k preview, Enter keeps, Esc undoes" },
 	{ "1 2 3 4", "show or hide the decoding, inspector, stats, fine-tune panes" },
 	{ "R", "generate again with the seed of the last run" },
 	{ "", "Prompt editor (text pane)" },
@@ -164,6 +167,10 @@ struct ui_state {
 	int clear;                    /* Ctrl-L: repaint everything */
 	int pasting;                  /* inside a bracketed paste: keys go to the pane as text */
 	const char *core;
+	struct view_themes *picker;   /* the theme picker, when open */
+	char theme_spec[UISTATE_THEME_MAX]; /* the name or path the theme came from, "": built-in */
+	struct uistate saved;         /* the UI state file's contents (the theme last picked) */
+	char *state_path;             /* the UI state file, NULL: none (no HOME) */
 };
 
 static int ui_wake[2] = { -1, -1 };      /* the self-pipe: read end, write end */
@@ -519,19 +526,22 @@ ui_draw_status(struct ui_state *s, struct grid_rect r)
 static void
 ui_draw_keys(struct ui_state *s, struct grid_rect r)
 {
+	/* Most needed first: a narrow terminal cuts the line at its end. */
 	static const char *const editing[] = { "Enter", "generate", "^J", "newline", "Up/Dn",
-		"history", "^G", "$EDITOR", "Tab", "panes", "Esc", "stop/playback", "F1", "help",
-		"F10/^Q", "quit", NULL };
+		"history", "Esc", "stop/playback", "Tab", "panes", "F1", "help", "F10/^Q", "quit",
+		"^G", "$EDITOR", "F2", "theme", "F3", "sessions", NULL };
 	static const char *const playback[] = { "Spc", "pause", ". ,", "step", "n N", "bksp",
-		"v", "view", "+ -", "speed", "r", "replay", "i", "edit", "?", "help", "q", "quit",
-		NULL };
+		"v", "view", "?", "help", "q", "quit", "+ -", "speed", "r", "replay", "i", "edit",
+		"F2 T", "theme", "F3 O", "sessions", NULL };
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
-		"type", "d D", "reset", "p", "preset", "R", "same seed", "?", "help", "q",
-		"quit", NULL };
+		"type", "d D", "reset", "p", "preset", "?", "help", "q", "quit", "R", "same seed",
+		"F2 T", "theme", NULL };
 	static const char *const finetune[] = { "Enter", "start", "j k h l e", "options", "p",
-		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", NULL };
+		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", "F2 T", "theme",
+		NULL };
 	static const char *const display[] = { "z", "zoom", "Tab", "panes", "1-4",
-		"show/hide panes", "R", "same seed", "?", "help", "q", "quit", NULL };
+		"show/hide panes", "?", "help", "q", "quit", "R", "same seed", "F2 T", "theme",
+		NULL };
 	const char *const *k;
 	int col = 1, f = ui_focus(s);
 
@@ -668,6 +678,8 @@ ui_draw(struct ui_state *s)
 		ui_draw_keys(s, s->lay.rect[LAYOUT_KEYS]);
 	if (s->help)
 		ui_draw_help(s);
+	if (s->picker != NULL)
+		view_themes_draw(s->picker, &s->grid);
 	ui_blit(s);
 }
 
@@ -978,6 +990,70 @@ ui_cycle_focus(struct ui_state *s, int dir)
 	}
 }
 
+static char *ui_exe_dir(void);
+
+/*
+ * Save the UI state (the theme last picked, the panes, zoom and focus); a
+ * failure, or a bad file kept as .bad, is a line in buf ("" otherwise).
+ */
+static void
+ui_state_save(struct ui_state *s, char *buf, size_t size)
+{
+	char *note = NULL, *cause = NULL;
+
+	buf[0] = '\0';
+	if (s->state_path == NULL)
+		return;
+	s->saved.panes = s->enabled;
+	s->saved.zoom = s->zoom;
+	s->saved.focus = s->focus;
+	if (uistate_save(&s->saved, s->state_path, &note, &cause) != 0)
+		snprintf(buf, size, "UI state not saved: %s", cause != NULL ? cause : "?");
+	else if (note != NULL)
+		snprintf(buf, size, "UI state: %s", note);
+	free(note);
+	free(cause);
+}
+
+/* Open the theme picker over the panes, the shown theme marked. */
+static void
+ui_picker_open(struct ui_state *s)
+{
+	char *dir = ui_exe_dir();
+
+	view_themes_free(s->picker);
+	s->picker = view_themes_new(s->theme_spec, &s->theme, dir);
+	free(dir);
+}
+
+/* A key while the theme picker is open: preview (new colour pairs), keep and save, or undo. */
+static int
+ui_picker_key(struct ui_state *s, int key)
+{
+	char buf[512];
+	int r;
+
+	if (key == UI_CTRL('q') || key == UI_KEY_F10)
+		return UI_QUIT;
+	r = view_themes_key(s->picker, key, &s->theme);
+	if (r & VIEW_THEMES_RECOLOUR)
+		ui_term_theme(&s->term, &s->theme);
+	if (r & VIEW_THEMES_PICKED) {
+		snprintf(s->theme_spec, sizeof s->theme_spec, "%s", view_themes_pick(s->picker));
+		snprintf(s->saved.theme, sizeof s->saved.theme, "%s", s->theme_spec);
+		ui_state_save(s, buf, sizeof buf);
+		if (buf[0] != '\0')
+			ui_message(&s->ui, 1, "theme %s: %s", s->theme.name, buf);
+		else
+			ui_message(&s->ui, 0, "theme %s kept", s->theme.name);
+	}
+	if (r & VIEW_THEMES_CLOSE) {
+		view_themes_free(s->picker);
+		s->picker = NULL;
+	}
+	return r != 0 ? UI_REDRAW : 0;
+}
+
 /* Show or hide a pane by its digit (1 decoding, 2 inspector, 3 stats, 4 fine-tune). */
 static void
 ui_toggle_pane(struct ui_state *s, int i)
@@ -1024,6 +1100,8 @@ ui_key(struct ui_state *s, int key)
 		}
 		return key == UI_CTRL('q') || key == UI_KEY_F10 ? UI_QUIT : 0;
 	}
+	if (s->picker != NULL)
+		return ui_picker_key(s, key);
 	switch (key) {
 	case UI_CTRL('q'):
 	case UI_KEY_F10:
@@ -1036,6 +1114,9 @@ ui_key(struct ui_state *s, int key)
 	case UI_KEY_F1:
 		s->help = 1;
 		s->help_top = 0;
+		return UI_REDRAW;
+	case UI_KEY_F2:
+		ui_picker_open(s);
 		return UI_REDRAW;
 	case UI_KEY_TAB:
 		ui_cycle_focus(s, 1);
@@ -1061,6 +1142,9 @@ ui_key(struct ui_state *s, int key)
 		return flags | UI_REPLAY_SEED | UI_REDRAW;
 	case 'z':
 		s->zoom = s->zoom == LAYOUT_NONE ? focus : LAYOUT_NONE;
+		return flags | UI_REDRAW;
+	case 'T':
+		ui_picker_open(s);
 		return flags | UI_REDRAW;
 	case '1':
 	case '2':
@@ -1308,28 +1392,74 @@ ui_exe_dir(void)
 	return xstrdup(exe);
 }
 
-/* Load the theme: --theme, else "default" from the search path, else the built-in one. */
+/*
+ * Load the theme: the first of --theme, the UI state's last pick, config.yaml's
+ * theme and "default" that loads, else the built-in one. A named theme that
+ * fails is a notice with its first error.
+ */
 static void
-ui_load_theme(struct ui_state *s, const char *name)
+ui_load_theme(struct ui_state *s, const char *flag, const char *picked, const char *config)
 {
-	char *dir = ui_exe_dir(), *cause = NULL;
+	const char *cand[] = { flag, picked, config, "default" };
+	char *dir = ui_exe_dir(), *cause = NULL, *first = NULL;
 	char **search = theme_search_path_new(getenv("XDG_CONFIG_HOME"), getenv("HOME"), dir);
 
 	theme_init_default(&s->theme);
-	if (name != NULL) {
-		if (theme_load(&s->theme, name, (const char *const *)search, &cause) != 0) {
-			char *nl = cause != NULL ? strchr(cause, '\n') : NULL;
-
-			if (nl != NULL)
-				*nl = '\0';
-			ui_message(&s->ui, 1, "theme: %s (using the built-in one)",
-			    cause != NULL ? cause : "cannot load");
+	s->theme_spec[0] = '\0';
+	for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) {
+		if (cand[i] == NULL || cand[i][0] == '\0')
+			continue;
+		if (theme_load(&s->theme, cand[i], (const char *const *)search, &cause) == 0) {
+			snprintf(s->theme_spec, sizeof s->theme_spec, "%s", cand[i]);
+			break;
 		}
-	} else if (theme_load(&s->theme, "default", (const char *const *)search, &cause) != 0)
-		theme_init_default(&s->theme);
-	free(cause);
+		/* A missing "default" is silent: the built-in one is the same scheme. */
+		if (first == NULL && i + 1 < sizeof cand / sizeof cand[0]) {
+			first = cause != NULL ? cause : xstrdup("cannot load");
+			cause = NULL;
+		}
+		free(cause);
+		cause = NULL;
+	}
+	if (first != NULL) {
+		char *nl = strchr(first, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		ui_message(&s->ui, 1, "theme: %s (using %s)", first, s->theme_spec[0] != '\0' ?
+		    s->theme.name : "the built-in one");
+	}
+	free(first);
 	theme_search_path_free(search);
 	free(dir);
+}
+
+/* Read the UI state file: none means the defaults; a bad one the defaults and a notice. */
+static void
+ui_state_load(struct ui_state *s)
+{
+	char *cause = NULL, *nl;
+
+	uistate_init(&s->saved);
+	s->state_path = uistate_path(getenv("XDG_STATE_HOME"), getenv("HOME"));
+	if (s->state_path != NULL && uistate_load(&s->saved, s->state_path, &cause) < 0) {
+		const char *home = getenv("HOME"), *msg = cause != NULL ? cause : "cannot read it";
+		size_t hl = home != NULL ? strlen(home) : 0;
+
+		if (cause != NULL && (nl = strchr(cause, '\n')) != NULL)
+			*nl = '\0';
+		/* ~ for $HOME: the status line is short and file:line:col must show. */
+		if (hl > 1 && strncmp(msg, home, hl) == 0 && msg[hl] == '/')
+			ui_message(&s->ui, 1, "UI state: ~%s (using the defaults; the next save "
+			    "keeps the file as ui.yaml.bad)", msg + hl);
+		else
+			ui_message(&s->ui, 1, "UI state: %s (using the defaults; the next save "
+			    "keeps the file as ui.yaml.bad)", msg);
+	}
+	free(cause);
+	s->enabled = s->saved.panes;
+	s->zoom = s->saved.zoom;
+	s->focus = s->saved.focus;
 }
 
 /* Run the loop until quit or a signal; returns the exit status. */
@@ -1432,7 +1562,7 @@ cmd_ui(int argc, char **argv)
 	};
 	struct ui_state *s;
 	const char *model_path = NULL, *compare_path = NULL, *theme_name = NULL, *term, *slash;
-	char notice[512];
+	char notice[512], state_note[1024];
 	int c, forced = THEME_DEPTH_AUTO, ascii = 0, mouse = 1, rc;
 	int forced_flag = 0, mouse_flag = 0;
 	char *cause = NULL, *config_path, *config_error = NULL;
@@ -1501,8 +1631,6 @@ cmd_ui(int argc, char **argv)
 	    session_config_load(&cfg, config_path, &config_error) < 0 && config_error == NULL)
 		config_error = xstrdup(config_path);
 	free(config_path);
-	if (theme_name == NULL)
-		theme_name = cfg.theme;
 	if (!forced_flag && cfg.colors != NULL)
 		forced = theme_depth_parse(cfg.colors);
 	if (!mouse_flag && cfg.mouse >= 0)
@@ -1541,12 +1669,10 @@ cmd_ui(int argc, char **argv)
 	s->side[0].tok = s->tok;
 	if (compare_path != NULL)
 		ui_compare_init(s, compare_path);
-	s->enabled = LAYOUT_ALL;
-	s->focus = LAYOUT_TEXT;
-	s->zoom = LAYOUT_NONE;
 	s->mouse = mouse;
 	s->core = cpu_blas_core() != NULL ? cpu_blas_core() : "?";
-	ui_load_theme(s, theme_name);
+	ui_state_load(s);
+	ui_load_theme(s, theme_name, s->saved.theme, cfg.theme);
 	if (config_error != NULL) {
 		char *nl = strchr(config_error, '\n');
 
@@ -1595,6 +1721,7 @@ cmd_ui(int argc, char **argv)
 		ui_mauve_free(d->mauve);
 		d->mauve = NULL;
 	}
+	ui_state_save(s, state_note, sizeof state_note);
 	notice[0] = '\0';
 	if (view_finetune_busy(s->pane[LAYOUT_FINETUNE])) {
 		/* Stop the trainer after its current step and save what it learned. */
@@ -1605,6 +1732,8 @@ cmd_ui(int argc, char **argv)
 	ui_restore();
 	if (notice[0] != '\0')
 		fprintf(stderr, "seqmatch: ui: %s\n", notice);
+	if (state_note[0] != '\0')
+		fprintf(stderr, "seqmatch: ui: %s\n", state_note);
 	for (int p = 0; p < LAYOUT_COUNT; p++)
 		if (ui_panes[p] != NULL && s->pane[p] != NULL)
 			ui_panes[p]->free(s->pane[p]);
@@ -1617,6 +1746,8 @@ out:
 	free(s->ui.log.prompt);
 	free(s->ui.log.ev);
 	free(s->ui.request);
+	view_themes_free(s->picker);
+	free(s->state_path);
 	free(s->ui_b.log.prompt);
 	free(s->ui_b.log.ev);
 	free(s->ui_b.request);
