@@ -1007,6 +1007,8 @@ ui_state_save(struct ui_state *s, char *buf, size_t size)
 	s->saved.panes = s->enabled;
 	s->saved.zoom = s->zoom;
 	s->saved.focus = s->focus;
+	if (s->pane[LAYOUT_TEXT] != NULL)
+		view_text_get_state(s->pane[LAYOUT_TEXT], &s->saved.view, &s->saved.speed);
 	if (uistate_save(&s->saved, s->state_path, &note, &cause) != 0)
 		snprintf(buf, size, "UI state not saved: %s", cause != NULL ? cause : "?");
 	else if (note != NULL)
@@ -1704,6 +1706,9 @@ cmd_ui(int argc, char **argv)
 		if (ui_panes[p] != NULL &&
 		    (s->nsides == 2 || (p != LAYOUT_TEXT2 && p != LAYOUT_STATS2)))
 			s->pane[p] = ui_panes[p]->init(ui_pane_ui(s, p));
+	view_text_set_state(s->pane[LAYOUT_TEXT], s->saved.view, s->saved.speed);
+	if (s->pane[LAYOUT_TEXT2] != NULL)
+		view_text_set_state(s->pane[LAYOUT_TEXT2], s->saved.view, s->saved.speed);
 	ui_relayout(s);
 
 	rc = ui_loop(s);
