@@ -52,8 +52,10 @@
 #include "theme.h"
 #include "tokenizer.h"
 #include "ui.h"
+#include "uistate.h"
 #include "util.h"
 #include "view-sessions.h"
+#include "view-themes.h"
 
 #define UI_FRAME_SECONDS (1.0 / 60.0) /* frame cap */
 #define UI_CURSES_PASTE_BEGIN (KEY_MAX + 1) /* define_key codes of the paste brackets */
@@ -83,6 +85,7 @@ static const char *const ui_help[][2] = {
 	{ "Esc ^C", "stop a running generation (^C at rest quits)" },
 	{ "^L", "redraw the screen" },
 	{ "z", "zoom the focused pane (outside the prompt editor)" },
+	{ "F2 T", "pick a theme: j k preview, Enter keeps, Esc undoes" },
 	{ "1 2 3 4", "show or hide the decoding, inspector, stats, fine-tune panes" },
 	{ "R", "generate again with the seed of the last run" },
 	{ "F3 or O", "saved sessions: Enter replays one, then R regenerates it" },
@@ -152,6 +155,7 @@ struct ui_state {
 	struct ui_side side[2];
 	int nsides;                   /* 2 in compare mode */
 	int text_side;                /* the text pane focused last (the inspector follows it) */
+	char label[2][80];            /* compare mode: the pane-title labels */
 	unsigned enabled;             /* LAYOUT_BIT()s of the panes switched on (digit keys) */
 	struct theme theme;
 	struct ui_term term;
@@ -166,6 +170,10 @@ struct ui_state {
 	int clear;                    /* Ctrl-L: repaint everything */
 	int pasting;                  /* inside a bracketed paste: keys go to the pane as text */
 	const char *core;
+	struct view_themes *picker;   /* the theme picker, when open */
+	char theme_spec[UISTATE_THEME_MAX]; /* the name or path the theme came from, "": built-in */
+	struct uistate saved;         /* the UI state file's contents (the theme last picked) */
+	char *state_path;             /* the UI state file, NULL: none (no HOME) */
 };
 
 static int ui_wake[2] = { -1, -1 };      /* the self-pipe: read end, write end */
@@ -523,24 +531,31 @@ ui_draw_status(struct ui_state *s, struct grid_rect r)
 static void
 ui_draw_keys(struct ui_state *s, struct grid_rect r)
 {
+	/* Most needed first: a narrow terminal cuts the line at its end. */
 	static const char *const editing[] = { "Enter", "generate", "^J", "newline", "Up/Dn",
-		"history", "^G", "$EDITOR", "Tab", "panes", "Esc", "stop/playback", "F1", "help",
-		"F10/^Q", "quit", NULL };
+		"history", "Esc", "stop/playback", "Tab", "panes", "F1", "help", "F10/^Q", "quit",
+		"^G", "$EDITOR", "F2", "theme", "F3", "sessions", NULL };
 	static const char *const playback[] = { "Spc", "pause", ". ,", "step", "n N", "bksp",
-		"v", "view", "+ -", "speed", "r", "replay", "F3/O", "sessions", "i", "edit", "?",
-		"help", "q", "quit", NULL };
+		"v", "view", "?", "help", "q", "quit", "+ -", "speed", "r", "replay", "i", "edit",
+		"F2 T", "theme", "F3 O", "sessions", NULL };
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
-		"type", "d D", "reset", "p", "preset", "R", "same seed", "?", "help", "q",
-		"quit", NULL };
+		"type", "d D", "reset", "p", "preset", "?", "help", "q", "quit", "R", "same seed",
+		"F2 T", "theme", NULL };
 	static const char *const finetune[] = { "Enter", "start", "j k h l e", "options", "p",
-		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", NULL };
+		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", "F2 T", "theme",
+		NULL };
+	static const char *const display[] = { "z", "zoom", "Tab", "panes", "1-4",
+		"show/hide panes", "?", "help", "q", "quit", "R", "same seed", "F2 T", "theme",
+		NULL };
 	const char *const *k;
-	int col = 1;
+	int col = 1, f = ui_focus(s);
 
-	if (ui_focus(s) == LAYOUT_DECODE)
+	if (f == LAYOUT_DECODE)
 		k = decoding;
-	else if (ui_focus(s) == LAYOUT_FINETUNE)
+	else if (f == LAYOUT_FINETUNE)
 		k = finetune;
+	else if (f == LAYOUT_STATS || f == LAYOUT_STATS2 || f == LAYOUT_INSPECT)
+		k = display;
 	else
 		k = ui_typing(s) ? editing : playback;
 	grid_fill(&s->grid, r, NULL, THEME_SLOT_HINT, 0);
@@ -668,6 +683,8 @@ ui_draw(struct ui_state *s)
 		ui_draw_keys(s, s->lay.rect[LAYOUT_KEYS]);
 	if (s->help)
 		ui_draw_help(s);
+	if (s->picker != NULL)
+		view_themes_draw(s->picker, &s->grid);
 	if (s->sessions != NULL)
 		view_sessions_draw(s->sessions, &s->grid, grid_rect_make(0, 0, s->grid.width,
 		    s->grid.height));
@@ -981,6 +998,72 @@ ui_cycle_focus(struct ui_state *s, int dir)
 	}
 }
 
+static char *ui_exe_dir(void);
+
+/*
+ * Save the UI state (the theme last picked, the panes, zoom and focus); a
+ * failure, or a bad file kept as .bad, is a line in buf ("" otherwise).
+ */
+static void
+ui_state_save(struct ui_state *s, char *buf, size_t size)
+{
+	char *note = NULL, *cause = NULL;
+
+	buf[0] = '\0';
+	if (s->state_path == NULL)
+		return;
+	s->saved.panes = s->enabled;
+	s->saved.zoom = s->zoom;
+	s->saved.focus = s->focus;
+	if (s->pane[LAYOUT_TEXT] != NULL)
+		view_text_get_state(s->pane[LAYOUT_TEXT], &s->saved.view, &s->saved.speed);
+	if (uistate_save(&s->saved, s->state_path, &note, &cause) != 0)
+		snprintf(buf, size, "UI state not saved: %s", cause != NULL ? cause : "?");
+	else if (note != NULL)
+		snprintf(buf, size, "UI state: %s", note);
+	free(note);
+	free(cause);
+}
+
+/* Open the theme picker over the panes, the shown theme marked. */
+static void
+ui_picker_open(struct ui_state *s)
+{
+	char *dir = ui_exe_dir();
+
+	view_themes_free(s->picker);
+	s->picker = view_themes_new(s->theme_spec, &s->theme, dir);
+	free(dir);
+}
+
+/* A key while the theme picker is open: preview (new colour pairs), keep and save, or undo. */
+static int
+ui_picker_key(struct ui_state *s, int key)
+{
+	char buf[512];
+	int r;
+
+	if (key == UI_CTRL('q') || key == UI_KEY_F10)
+		return UI_QUIT;
+	r = view_themes_key(s->picker, key, &s->theme);
+	if (r & VIEW_THEMES_RECOLOUR)
+		ui_term_theme(&s->term, &s->theme);
+	if (r & VIEW_THEMES_PICKED) {
+		snprintf(s->theme_spec, sizeof s->theme_spec, "%s", view_themes_pick(s->picker));
+		snprintf(s->saved.theme, sizeof s->saved.theme, "%s", s->theme_spec);
+		ui_state_save(s, buf, sizeof buf);
+		if (buf[0] != '\0')
+			ui_message(&s->ui, 1, "theme %s: %s", s->theme.name, buf);
+		else
+			ui_message(&s->ui, 0, "theme %s kept", s->theme.name);
+	}
+	if (r & VIEW_THEMES_CLOSE) {
+		view_themes_free(s->picker);
+		s->picker = NULL;
+	}
+	return r != 0 ? UI_REDRAW : 0;
+}
+
 /* Show or hide a pane by its digit (1 decoding, 2 inspector, 3 stats, 4 fine-tune). */
 static void
 ui_toggle_pane(struct ui_state *s, int i)
@@ -1119,6 +1202,8 @@ ui_key(struct ui_state *s, int key)
 		}
 		return key == UI_CTRL('q') || key == UI_KEY_F10 ? UI_QUIT : 0;
 	}
+	if (s->picker != NULL)
+		return ui_picker_key(s, key);
 	if (s->sessions != NULL)
 		return ui_key_sessions(s, key);
 	switch (key) {
@@ -1133,6 +1218,9 @@ ui_key(struct ui_state *s, int key)
 	case UI_KEY_F1:
 		s->help = 1;
 		s->help_top = 0;
+		return UI_REDRAW;
+	case UI_KEY_F2:
+		ui_picker_open(s);
 		return UI_REDRAW;
 	case UI_KEY_F3:
 		return ui_browse_sessions(s);
@@ -1162,6 +1250,9 @@ ui_key(struct ui_state *s, int key)
 		return flags | ui_browse_sessions(s);
 	case 'z':
 		s->zoom = s->zoom == LAYOUT_NONE ? focus : LAYOUT_NONE;
+		return flags | UI_REDRAW;
+	case 'T':
+		ui_picker_open(s);
 		return flags | UI_REDRAW;
 	case '1':
 	case '2':
@@ -1322,6 +1413,26 @@ ui_read_keys(struct ui_state *s)
 	return flags;
 }
 
+/*
+ * Home and End as the common terminals send them, whatever TERM's terminfo
+ * says (xterm-256color inside tmux or screen gets ESC [1~ and ESC [4~; rxvt
+ * sends ESC [7~ and ESC [8~): otherwise they arrive as loose characters and
+ * end up typed into the prompt.
+ */
+static void
+ui_define_home_end(void)
+{
+	static const char *const home[] = { "\033[1~", "\033[7~", "\033[H", "\033OH" };
+	static const char *const end[] = { "\033[4~", "\033[8~", "\033[F", "\033OF" };
+
+	for (size_t i = 0; i < sizeof home / sizeof home[0]; i++) {
+		if (key_defined(home[i]) <= 0)
+			define_key(home[i], KEY_HOME);
+		if (key_defined(end[i]) <= 0)
+			define_key(end[i], KEY_END);
+	}
+}
+
 /* Start curses; -1 with a message if the terminal cannot be used. */
 static int
 ui_curses_start(struct ui_state *s, int forced_depth, int ascii)
@@ -1351,6 +1462,7 @@ ui_curses_start(struct ui_state *s, int forced_depth, int ascii)
 		mousemask(UI_MOUSE_EVENTS, NULL);
 	define_key("\033[200~", UI_CURSES_PASTE_BEGIN);
 	define_key("\033[201~", UI_CURSES_PASTE_END);
+	ui_define_home_end();
 	ui_paste_mode(1);
 
 	s->term.depth = theme_depth_detect(getenv("TERM"), getenv("COLORTERM"),
@@ -1388,28 +1500,74 @@ ui_exe_dir(void)
 	return xstrdup(exe);
 }
 
-/* Load the theme: --theme, else "default" from the search path, else the built-in one. */
+/*
+ * Load the theme: the first of --theme, the UI state's last pick, config.yaml's
+ * theme and "default" that loads, else the built-in one. A named theme that
+ * fails is a notice with its first error.
+ */
 static void
-ui_load_theme(struct ui_state *s, const char *name)
+ui_load_theme(struct ui_state *s, const char *flag, const char *picked, const char *config)
 {
-	char *dir = ui_exe_dir(), *cause = NULL;
+	const char *cand[] = { flag, picked, config, "default" };
+	char *dir = ui_exe_dir(), *cause = NULL, *first = NULL;
 	char **search = theme_search_path_new(getenv("XDG_CONFIG_HOME"), getenv("HOME"), dir);
 
 	theme_init_default(&s->theme);
-	if (name != NULL) {
-		if (theme_load(&s->theme, name, (const char *const *)search, &cause) != 0) {
-			char *nl = cause != NULL ? strchr(cause, '\n') : NULL;
-
-			if (nl != NULL)
-				*nl = '\0';
-			ui_message(&s->ui, 1, "theme: %s (using the built-in one)",
-			    cause != NULL ? cause : "cannot load");
+	s->theme_spec[0] = '\0';
+	for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) {
+		if (cand[i] == NULL || cand[i][0] == '\0')
+			continue;
+		if (theme_load(&s->theme, cand[i], (const char *const *)search, &cause) == 0) {
+			snprintf(s->theme_spec, sizeof s->theme_spec, "%s", cand[i]);
+			break;
 		}
-	} else if (theme_load(&s->theme, "default", (const char *const *)search, &cause) != 0)
-		theme_init_default(&s->theme);
-	free(cause);
+		/* A missing "default" is silent: the built-in one is the same scheme. */
+		if (first == NULL && i + 1 < sizeof cand / sizeof cand[0]) {
+			first = cause != NULL ? cause : xstrdup("cannot load");
+			cause = NULL;
+		}
+		free(cause);
+		cause = NULL;
+	}
+	if (first != NULL) {
+		char *nl = strchr(first, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		ui_message(&s->ui, 1, "theme: %s (using %s)", first, s->theme_spec[0] != '\0' ?
+		    s->theme.name : "the built-in one");
+	}
+	free(first);
 	theme_search_path_free(search);
 	free(dir);
+}
+
+/* Read the UI state file: none means the defaults; a bad one the defaults and a notice. */
+static void
+ui_state_load(struct ui_state *s)
+{
+	char *cause = NULL, *nl;
+
+	uistate_init(&s->saved);
+	s->state_path = uistate_path(getenv("XDG_STATE_HOME"), getenv("HOME"));
+	if (s->state_path != NULL && uistate_load(&s->saved, s->state_path, &cause) < 0) {
+		const char *home = getenv("HOME"), *msg = cause != NULL ? cause : "cannot read it";
+		size_t hl = home != NULL ? strlen(home) : 0;
+
+		if (cause != NULL && (nl = strchr(cause, '\n')) != NULL)
+			*nl = '\0';
+		/* ~ for $HOME: the status line is short and file:line:col must show. */
+		if (hl > 1 && strncmp(msg, home, hl) == 0 && msg[hl] == '/')
+			ui_message(&s->ui, 1, "UI state: ~%s (using the defaults; the next save "
+			    "keeps the file as ui.yaml.bad)", msg + hl);
+		else
+			ui_message(&s->ui, 1, "UI state: %s (using the defaults; the next save "
+			    "keeps the file as ui.yaml.bad)", msg);
+	}
+	free(cause);
+	s->enabled = s->saved.panes;
+	s->zoom = s->saved.zoom;
+	s->focus = s->saved.focus;
 }
 
 /* Run the loop until quit or a signal; returns the exit status. */
@@ -1477,6 +1635,11 @@ ui_compare_init(struct ui_state *s, const char *path)
 
 	s->ui_b.side = 1;
 	s->ui_b.model_name = slash != NULL ? slash + 1 : path;
+	snprintf(s->label[0], sizeof s->label[0], "A %s", s->ui.model_name);
+	snprintf(s->label[1], sizeof s->label[1], "B %s", s->ui_b.model_name);
+	s->ui.label = s->label[0];
+	s->ui_b.label = s->label[1];
+	s->ui_b.featurizer_name = s->ui.model_name;
 	s->ui_b.model_path = path;
 	s->ui_b.model = s->model_b;
 	s->ui_b.model_rec = &s->rec_b;
@@ -1509,7 +1672,7 @@ cmd_ui(int argc, char **argv)
 	struct ui_state *s;
 	const char *model_path = NULL, *compare_path = NULL, *theme_name = NULL, *term, *slash;
 	const char *session_arg = NULL;
-	char notice[512];
+	char notice[512], state_note[1024];
 	int c, forced = THEME_DEPTH_AUTO, ascii = 0, mouse = 1, rc;
 	int forced_flag = 0, mouse_flag = 0;
 	char *cause = NULL, *config_path, *config_error = NULL;
@@ -1581,8 +1744,6 @@ cmd_ui(int argc, char **argv)
 	    session_config_load(&cfg, config_path, &config_error) < 0 && config_error == NULL)
 		config_error = xstrdup(config_path);
 	free(config_path);
-	if (theme_name == NULL)
-		theme_name = cfg.theme;
 	if (!forced_flag && cfg.colors != NULL)
 		forced = theme_depth_parse(cfg.colors);
 	if (!mouse_flag && cfg.mouse >= 0)
@@ -1621,9 +1782,6 @@ cmd_ui(int argc, char **argv)
 	s->side[0].tok = s->tok;
 	if (compare_path != NULL)
 		ui_compare_init(s, compare_path);
-	s->enabled = LAYOUT_ALL;
-	s->focus = LAYOUT_TEXT;
-	s->zoom = LAYOUT_NONE;
 	s->mouse = mouse;
 	s->core = cpu_blas_core() != NULL ? cpu_blas_core() : "?";
 	if (session_arg != NULL) { /* a bad --session stops here, before the screen is taken */
@@ -1640,7 +1798,8 @@ cmd_ui(int argc, char **argv)
 			goto out;
 		}
 	}
-	ui_load_theme(s, theme_name);
+	ui_state_load(s);
+	ui_load_theme(s, theme_name, s->saved.theme, cfg.theme);
 	if (config_error != NULL) {
 		char *nl = strchr(config_error, '\n');
 
@@ -1674,6 +1833,9 @@ cmd_ui(int argc, char **argv)
 		if (ui_panes[p] != NULL &&
 		    (s->nsides == 2 || (p != LAYOUT_TEXT2 && p != LAYOUT_STATS2)))
 			s->pane[p] = ui_panes[p]->init(ui_pane_ui(s, p));
+	view_text_set_state(s->pane[LAYOUT_TEXT], s->saved.view, s->saved.speed);
+	if (s->pane[LAYOUT_TEXT2] != NULL)
+		view_text_set_state(s->pane[LAYOUT_TEXT2], s->saved.view, s->saved.speed);
 	ui_relayout(s);
 
 	rc = ui_loop(s);
@@ -1691,6 +1853,7 @@ cmd_ui(int argc, char **argv)
 		ui_mauve_free(d->mauve);
 		d->mauve = NULL;
 	}
+	ui_state_save(s, state_note, sizeof state_note);
 	notice[0] = '\0';
 	if (view_finetune_busy(s->pane[LAYOUT_FINETUNE])) {
 		/* Stop the trainer after its current step and save what it learned. */
@@ -1701,6 +1864,8 @@ cmd_ui(int argc, char **argv)
 	ui_restore();
 	if (notice[0] != '\0')
 		fprintf(stderr, "seqmatch: ui: %s\n", notice);
+	if (state_note[0] != '\0')
+		fprintf(stderr, "seqmatch: ui: %s\n", state_note);
 	for (int p = 0; p < LAYOUT_COUNT; p++)
 		if (ui_panes[p] != NULL && s->pane[p] != NULL)
 			ui_panes[p]->free(s->pane[p]);
@@ -1714,6 +1879,8 @@ out:
 	free(s->ui.log.prompt);
 	free(s->ui.log.ev);
 	free(s->ui.request);
+	view_themes_free(s->picker);
+	free(s->state_path);
 	free(s->ui_b.log.prompt);
 	free(s->ui_b.log.ev);
 	free(s->ui_b.request);

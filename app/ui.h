@@ -109,6 +109,9 @@ struct ui {
 	int side;                    /* 0, or 1 for model B in compare mode (its own struct ui:
 	                              * model, log, stats; B's text pane never edits a prompt) */
 	const char *model_name;      /* file name shown in the status line */
+	const char *label;           /* compare mode: "A model.bin" or "B base.bin" for the pane
+	                              * titles; NULL otherwise */
+	const char *featurizer_name; /* the live MAUVE featurizer's file name (NULL: model_name) */
 	const char *model_path;      /* the loaded model file */
 	const struct gpt_model *model; /* the loaded weights (read only) */
 	const struct record *model_rec; /* its training record */

@@ -67,6 +67,7 @@ static const double view_finetune_lrs[] = { 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 3e-4, 
 
 /* The pane's state. */
 struct view_finetune {
+	int seen_state;              /* the trainer state last drawn (enum finetune_state) */
 	struct ui *ui;
 	struct finetune_options o;    /* the next start's options (the rows) */
 	int next_token;               /* weights: 1 the next token, 0 the next generation */
@@ -898,6 +899,10 @@ view_finetune_tick(void *p, struct ui *ui, double *wait)
 	if (!v->live)
 		return flags;
 	st = finetune_get_state(v->ft);
+	if ((int)st != v->seen_state) { /* e.g. "pausing" became "paused": no callback says so */
+		v->seen_state = (int)st;
+		flags |= UI_REDRAW;
+	}
 	if (st == FINETUNE_DONE || st == FINETUNE_FAILED) {
 		view_finetune_join(v);
 		ui_message(ui, st == FINETUNE_FAILED, "fine-tune: %s", v->note);

@@ -115,12 +115,15 @@ view_inspector_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, 
 
 	if (clicked) {
 		shown = (size_t)log->inspect + 1;
-		snprintf(title, sizeof title, "Inspector - clicked %zu/%zu", shown, log->n);
+		snprintf(title, sizeof title, "Inspector%s%.1s - clicked %zu/%zu",
+		    ui->label != NULL ? " " : "", ui->label != NULL ? ui->label : "", shown, log->n);
 	} else if (shown > 0)
-		snprintf(title, sizeof title, "Inspector - event %zu/%zu", shown, log->n);
+		snprintf(title, sizeof title, "Inspector%s%.1s - event %zu/%zu",
+		    ui->label != NULL ? " " : "", ui->label != NULL ? ui->label : "", shown, log->n);
 	else
 		snprintf(title, sizeof title, "Inspector");
-	grid_box(g, r, GRID_BOX_LIGHT, title, THEME_SLOT_BORDER, THEME_SLOT_TITLE, 0);
+	grid_box(g, r, focused ? GRID_BOX_HEAVY : GRID_BOX_LIGHT, title,
+	    focused ? THEME_SLOT_BORDER_FOCUS : THEME_SLOT_BORDER, THEME_SLOT_TITLE, 0);
 	if (grid_rect_empty(in))
 		return;
 	if (shown == 0 || ui->tok == NULL) {
@@ -167,10 +170,20 @@ view_inspector_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, 
 	}
 }
 
+/* No keys of its own: focused only so that z can zoom it. */
+static int
+view_inspector_key(void *p, struct ui *ui, int key)
+{
+	(void)p;
+	(void)ui;
+	(void)key;
+	return UI_PASS;
+}
+
 const struct ui_pane view_inspector_pane = {
 	.name = "Inspector",
 	.init = view_inspector_init,
 	.draw = view_inspector_draw,
-	.key = NULL, /* display only: never focused */
+	.key = view_inspector_key,
 	.free = view_inspector_free,
 };

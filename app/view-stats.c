@@ -161,7 +161,8 @@ view_stats_mauve(struct grid *g, struct grid_rect r, int row, const struct ui *u
 	}
 	snprintf(buf, sizeof buf, "ref: %s first %d tokens, featurizer: %s (live: one sample "
 	    "per finished generation; seqmatch eval gives the full estimator)", m->ref,
-	    m->max_tokens, ui->model_name != NULL ? ui->model_name : "the loaded model");
+	    m->max_tokens, ui->featurizer_name != NULL ? ui->featurizer_name :
+	    ui->model_name != NULL ? ui->model_name : "the loaded model");
 	return view_stats_wrap(g, r, row, buf, THEME_SLOT_DIM);
 }
 
@@ -294,14 +295,17 @@ view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int 
 	const struct generate_event *stop = &log->stop;
 	struct grid_rect in = grid_rect_inset(r, 1);
 	size_t shown = log->shown < log->n ? log->shown : log->n;
-	char title[64], rate[96];
+	char title[128], rate[96];
 	int row = 0;
 
 	if (ui->have_run)
-		snprintf(title, sizeof title, "Stats - playback %zu/%zu", shown, log->n);
+		snprintf(title, sizeof title, "Stats%s%s - playback %zu/%zu",
+		    ui->label != NULL ? " " : "", ui->label != NULL ? ui->label : "", shown, log->n);
 	else
-		snprintf(title, sizeof title, "Stats");
-	grid_box(g, r, GRID_BOX_LIGHT, title, THEME_SLOT_BORDER, THEME_SLOT_TITLE, 0);
+		snprintf(title, sizeof title, "Stats%s%s", ui->label != NULL ? " " : "",
+		    ui->label != NULL ? ui->label : "");
+	grid_box(g, r, focused ? GRID_BOX_HEAVY : GRID_BOX_LIGHT, title,
+	    focused ? THEME_SLOT_BORDER_FOCUS : THEME_SLOT_BORDER, THEME_SLOT_TITLE, 0);
 	if (grid_rect_empty(in))
 		return;
 	if (!ui->have_run) {
@@ -361,10 +365,20 @@ view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int 
 	view_stats_curve(g, in, row, ui);
 }
 
+/* No keys of its own: focused only so that z can zoom it (the curve needs room). */
+static int
+view_stats_key(void *p, struct ui *ui, int key)
+{
+	(void)p;
+	(void)ui;
+	(void)key;
+	return UI_PASS;
+}
+
 const struct ui_pane view_stats_pane = {
 	.name = "Stats",
 	.init = view_stats_init,
 	.draw = view_stats_draw,
-	.key = NULL, /* display only: never focused */
+	.key = view_stats_key,
 	.free = view_stats_free,
 };

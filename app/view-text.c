@@ -746,12 +746,14 @@ view_text_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int f
 		t->shown = ui->log.n;
 	ui->log.shown = t->shown; /* drawn before the panes that read it (LAYOUT_TEXT is 0) */
 	if (ui->have_run) /* events shown of those logged: the playback position */
-		snprintf(title, sizeof title, "Text - %s%s - %zu/%zu%s%s",
+		snprintf(title, sizeof title, "Text%s%s - %s%s - %zu/%zu%s%s",
+		    ui->label != NULL ? " " : "", ui->label != NULL ? ui->label : "",
 		    view_text_view_names[t->view], t->paused ? " (paused)" : "", t->shown,
 		    ui->log.n, ui->generating ? " - generating" : "",
 		    t->scroll > 0 ? " - scrolled" : "");
 	else
-		snprintf(title, sizeof title, "Text - %s", view_text_view_names[t->view]);
+		snprintf(title, sizeof title, "Text%s%s - %s", ui->label != NULL ? " " : "",
+		    ui->label != NULL ? ui->label : "", view_text_view_names[t->view]);
 	grid_box(g, r, focused ? GRID_BOX_HEAVY : GRID_BOX_LIGHT, title,
 	    focused ? THEME_SLOT_BORDER_FOCUS : THEME_SLOT_BORDER, THEME_SLOT_TITLE, 0);
 	t->text_rect = grid_rect_make(0, 0, 0, 0);

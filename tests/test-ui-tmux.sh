@@ -160,6 +160,7 @@ keys() {
 
 # start ENV...: start the UI at 100x30 in a new server with NAME=VALUE settings; after
 # the UI ends the pane prints "UI-EXITED status" and the terminal modes, then waits.
+# Each run gets its own UI state directory (ui.yaml) unless ENV sets XDG_STATE_HOME.
 start() {
 	$T kill-server >/dev/null 2>&1
 	runs=$((runs + 1))
@@ -167,7 +168,8 @@ start() {
 	rm -f "$tmp/stty"
 	: >"$tmp/screen"
 	$T new-session -d -x 100 -y 30 -s ui -c "${START_DIR:-$PWD}" \
-	    "env -u LC_ALL -u LC_CTYPE $* '$SEQMATCH' ui --model '$MODEL' ${UI_ARGS:-} 2>'$tmp/err'; \
+	    "env -u LC_ALL -u LC_CTYPE XDG_STATE_HOME='$tmp/state-$runs' $* '$SEQMATCH' ui \
+	    --model '$MODEL' ${UI_ARGS:-} 2>'$tmp/err'; \
 	    st=\$?; stty -a >'$tmp/stty' 2>&1; echo UI-EXITED \$st; exec sleep 600"
 }
 
@@ -526,7 +528,7 @@ else
 fi
 # A click (an SGR mouse report) on the timeline's second row selects that event.
 keys v v
-check "editor: the timeline lists events" 'Text - timeline.* - [0-9]{2,}/'
+check "editor: the timeline lists events" 'Text - timeline.* - ([2-9]|[0-9]{2,})/'
 keys Space
 $T send-keys -t ui -l "$(printf '\033[<0;10;3M\033[<0;10;3m')"
 check "a click on a token: the inspector shows it" 'Inspector - clicked [0-9]+/'
@@ -542,6 +544,140 @@ check "editor: started again" 'theme .* colours'
 keys Up
 check "the history survives a restart (Up recalls the prompt)" '^.> from the editor'
 quit_ok "history run" C-q
+
+# ---------------------------------------------------------------------------
+# The theme picker (F2, T) and the UI state file (ui.yaml).
+
+# theme list: one line per name, sorted, a user theme shadowing a shipped one.
+mkdir -p "$tmp/cfg2/seqmatch/themes"
+printf 'name: my-light\n' >"$tmp/cfg2/seqmatch/themes/light.yaml"
+XDG_CONFIG_HOME=$tmp/cfg2 "$SEQMATCH" theme list >"$tmp/list" 2>"$tmp/err"
+if [ "$(cut -f1 "$tmp/list" | tr '\n' ' ')" = "default gruvbox-dark high-contrast light monochrome " ] &&
+    grep -q "^light	$tmp/cfg2/seqmatch/themes/light.yaml\$" "$tmp/list"; then
+	pass "theme list: sorted, one line a name, the user's light.yaml wins"
+else
+	fail "theme list: sorted, one line a name, the user's light.yaml wins" "$(cat "$tmp/list")"
+fi
+
+# A broken user theme, and the state in $HOME/.local/state (XDG_STATE_HOME empty).
+cfg=$tmp/cfg
+mkdir -p "$cfg/seqmatch/themes"
+printf 'name: broken\nslots:\n  txet: red\n' >"$cfg/seqmatch/themes/broken.yaml"
+uistate=$HOME/.local/state/seqmatch/ui.yaml
+rm -f "$uistate" "$uistate.bad"
+start TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$cfg" XDG_STATE_HOME=
+check "picker run: starts in the default theme" 'theme default \| colours 256'
+$T capture-pane -p -e -t ui | grep 'theme default' >"$tmp/status0"
+keys F2
+check "F2 opens the theme picker with the current theme marked" '>\* default  '
+check "the picker lists a user theme with where it comes from" 'broken +.*seqmatch/themes'
+keys Down
+check "Down previews gruvbox-dark: the status line names it" 'theme gruvbox-dark \| colours'
+$T capture-pane -p -e -t ui | grep 'theme gruvbox-dark' >"$tmp/status1"
+if [ -s "$tmp/status1" ] && ! cmp -s "$tmp/status0" "$tmp/status1"; then
+	pass "the preview recolours the screen (the status line's escapes change)"
+else
+	fail "the preview recolours the screen (the status line's escapes change)" "same escapes"
+fi
+keys Escape
+check "Esc restores the previous theme" 'theme default \| colours 256'
+if wait_gone '┏━ Theme'; then
+	pass "Esc closes the picker"
+else
+	fail "Esc closes the picker" "the picker is still shown"
+fi
+$T capture-pane -p -e -t ui | grep 'theme default' >"$tmp/status2"
+if cmp -s "$tmp/status0" "$tmp/status2"; then
+	pass "Esc restores the previous colours exactly"
+else
+	fail "Esc restores the previous colours exactly" "the status line's escapes differ"
+fi
+keys Tab
+check "Tab focuses the decoding pane, where letters are keys" 'presets'
+keys T
+check "T opens the picker outside the prompt editor" '>\* default  '
+keys k
+check "a broken theme shows its first error (file:line:col) in the picker" \
+    'broken\.yaml:3:3: unknown'
+check "and the colours stay (status still default)" 'theme default \| colours 256'
+keys Enter j j j j
+check "Enter does not keep a broken theme; j moves on to light" '> +light  '
+keys Enter
+check "Enter keeps light" 'theme light kept'
+if grep -q '^theme: "light"$' "$uistate" 2>/dev/null; then
+	pass "the pick is saved in ~/.local/state/seqmatch/ui.yaml at once"
+else
+	fail "the pick is saved in ~/.local/state/seqmatch/ui.yaml at once" "$(cat "$uistate" 2>&1)"
+fi
+$T resize-window -t ui -x 80 -y 24
+keys F2
+check "80x24: the picker fits, every theme listed" 'monochrome +.*themes'
+keys Escape
+$T resize-window -t ui -x 40 -y 12
+keys F2
+check "40x12: the picker still shows the selection" '>\* light'
+keys Escape
+$T resize-window -t ui -x 100 -y 30
+keys z
+check "z zooms the decoding pane" 'theme light \| colours'
+if wait_gone 'Text - '; then
+	pass "zoomed: the other panes are gone"
+else
+	fail "zoomed: the other panes are gone" "the text pane is still shown"
+fi
+quit_ok "picker run" q
+if grep -q '^zoom: decode$' "$uistate" && grep -q '^focus: decode$' "$uistate" &&
+    grep -q '^panes: \[text, decode, inspect, stats, finetune\]$' "$uistate"; then
+	pass "quit saves the panes, zoom and focus"
+else
+	fail "quit saves the panes, zoom and focus" "$(cat "$uistate")"
+fi
+
+# The last pick beats config.yaml's theme; zoom comes back.
+printf 'theme: monochrome\n' >"$cfg/seqmatch/config.yaml"
+start TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$cfg" XDG_STATE_HOME=
+check "the UI state's pick beats config.yaml's theme" 'theme light \| colours'
+if wait_for 'Decoding' && wait_gone 'Text - ' && wait_for 'presets'; then
+	pass "the zoom and the focus are restored"
+else
+	fail "the zoom and the focus are restored" "the decoding pane is not zoomed and focused"
+fi
+quit_ok "restored run" F10
+
+# A bad ui.yaml: a notice with file:line:col, the defaults (config.yaml's theme),
+# and on quit the file is kept as ui.yaml.bad.
+printf 'theme: light\npanes: text\n' >"$uistate"
+start TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$cfg" XDG_STATE_HOME=
+check "a bad ui.yaml: a notice with file:line:col" \
+    'UI state: ~/\.local/state/seqmatch/ui\.yaml:2:8: panes'
+keys Escape
+check "a bad ui.yaml: the defaults, so config.yaml's theme" 'theme monochrome \| colours'
+quit_ok "bad ui.yaml run" F10
+if [ "$(cat "$uistate.bad" 2>/dev/null)" = "$(printf 'theme: light\npanes: text')" ] &&
+    grep -q '^version: 1$' "$uistate" && grep -q 'ui\.yaml\.bad' "$tmp/err"; then
+	pass "the bad ui.yaml is kept as ui.yaml.bad (and said on stderr), a good one written"
+else
+	fail "the bad ui.yaml is kept as ui.yaml.bad (and said on stderr), a good one written" \
+	    "$(ls "$(dirname "$uistate")")"
+fi
+
+# --theme beats the last pick, and is not remembered.
+printf 'theme: light\n' >"$uistate"
+$T kill-server >/dev/null 2>&1
+runs=$((runs + 1))
+T="tmux -L seqmatch-test-$$-$runs -f /dev/null"
+rm -f "$tmp/stty"
+: >"$tmp/screen"
+$T new-session -d -x 100 -y 30 -s ui -c "$PWD" \
+    "env -u LC_ALL -u LC_CTYPE TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME='$cfg' \
+    XDG_STATE_HOME= '$SEQMATCH' ui --model '$MODEL' --theme high-contrast 2>'$tmp/err'; \
+    st=\$?; stty -a >'$tmp/stty' 2>&1; echo UI-EXITED \$st; exec sleep 600"
+check "--theme beats the UI state's pick" 'theme high-contrast \| colours'
+quit_ok "--theme run" F10
+if grep -q '^theme: "light"$' "$uistate"; then
+	pass "--theme is not saved as the pick"
+else
+	fail "--theme is not saved as the pick" "$(cat "$uistate")"
 
 # Sessions: a finished generation is saved; F3 lists it, Enter opens it (the
 # text pane replays it), R regenerates it; --session ID opens one at start-up.
