@@ -678,6 +678,7 @@ if grep -q '^theme: "light"$' "$uistate"; then
 	pass "--theme is not saved as the pick"
 else
 	fail "--theme is not saved as the pick" "$(cat "$uistate")"
+fi
 
 # Sessions: a finished generation is saved; F3 lists it, Enter opens it (the
 # text pane replays it), R regenerates it; --session ID opens one at start-up.
