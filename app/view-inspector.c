@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,7 +140,9 @@ view_inspector_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, 
 	    piece, ev->prob);
 	grid_put_trunc(g, in, 0, row++, line, in.w, erase ? THEME_SLOT_ERASED :
 	    THEME_SLOT_GENERATED, 0);
-	if (ui->model_bksp)
+	if (isnan(ev->entropy)) /* a reopened format-1 session did not record them */
+		snprintf(line, sizeof line, "entropy and P(<bksp>) not recorded");
+	else if (ui->model_bksp && !isnan(ev->p_bksp))
 		snprintf(line, sizeof line, "entropy %.3f nats  P(<bksp>) %.3f", ev->entropy,
 		    ev->p_bksp);
 	else
