@@ -140,6 +140,9 @@ static int ui_wake[2] = { -1, -1 };      /* the self-pipe: read end, write end *
 static volatile sig_atomic_t ui_signal_caught;
 static struct sigaction ui_old_winch;
 static int ui_curses_active;
+static FILE *ui_trace;                   /* SEQMATCH_UI_TRACE: one line a frame */
+static double ui_trace_draw;             /* when this frame's pane drawing began */
+static double ui_trace_key;              /* when the first key since the last frame was read */
 
 /* Seconds on a monotonic clock. */
 static double
@@ -149,6 +152,36 @@ ui_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Open $SEQMATCH_UI_TRACE for appending, line-buffered: a killed UI leaves whole lines. */
+static void
+ui_trace_open(struct ui *ui)
+{
+	const char *path = getenv("SEQMATCH_UI_TRACE");
+
+	if (path == NULL || path[0] == '\0')
+		return;
+	if ((ui_trace = fopen(path, "ae")) == NULL) {
+		ui_message(ui, 1, "SEQMATCH_UI_TRACE: %s: %s", path, strerror(errno));
+		return;
+	}
+	setvbuf(ui_trace, NULL, _IOLBF, 0);
+}
+
+/* Append a frame's times in ms: panes into the grid, grid to curses, doupdate, key to screen. */
+static void
+ui_trace_frame(const struct grid *g, int full, double blit, double update)
+{
+	double end = ui_now();
+
+	fprintf(ui_trace, "t=%.6f size=%dx%d full=%d draw_ms=%.3f blit_ms=%.3f update_ms=%.3f",
+	    end, g->width, g->height, full, (blit - ui_trace_draw) * 1e3, (update - blit) * 1e3,
+	    (end - update) * 1e3);
+	if (ui_trace_key > 0)
+		fprintf(ui_trace, " key_ms=%.3f", (end - ui_trace_key) * 1e3);
+	fputc('\n', ui_trace);
+	ui_trace_key = 0;
 }
 
 /* Set the status-line notice. */
@@ -319,9 +352,9 @@ ui_cell_attr(const struct ui_term *t, const struct grid_cell *c, int style)
 	return a;
 }
 
-/* Copy the grid to curses and send the frame (the one doupdate). */
+/* Copy the grid to curses (wnoutrefresh; ui_blit sends it). */
 static void
-ui_blit(struct ui_state *s)
+ui_blit_copy(struct ui_state *s)
 {
 	const struct grid *g = &s->grid;
 	cchar_t cc;
@@ -358,7 +391,25 @@ ui_blit(struct ui_state *s)
 		}
 	}
 	wnoutrefresh(stdscr);
+}
+
+/* Copy the grid to curses and send the frame (the one doupdate); timed when tracing. */
+static void
+ui_blit(struct ui_state *s)
+{
+	double blit, update;
+	int full = s->clear;
+
+	if (ui_trace == NULL) {
+		ui_blit_copy(s);
+		doupdate();
+		return;
+	}
+	blit = ui_now();
+	ui_blit_copy(s);
+	update = ui_now();
 	doupdate();
+	ui_trace_frame(&s->grid, full, blit, update);
 }
 
 /* Lay out the panes for the current size, focus and zoom. */
@@ -503,6 +554,8 @@ ui_draw(struct ui_state *s)
 	char msg[128];
 	int focus;
 
+	if (ui_trace != NULL)
+		ui_trace_draw = ui_now();
 	ui_relayout(s);
 	grid_clear(&s->grid, THEME_SLOT_BACKGROUND);
 	if (s->lay.too_small) {
@@ -856,6 +909,8 @@ ui_read_keys(struct ui_state *s)
 		key = ui_key_from_curses(r, wch);
 		if (key == 0)
 			continue;
+		if (ui_trace != NULL && ui_trace_key == 0)
+			ui_trace_key = ui_now();
 		flags |= ui_key(s, key);
 		ui_act(s, flags & ~(UI_REDRAW | UI_QUIT));
 		flags &= UI_REDRAW | UI_QUIT;
@@ -1152,6 +1207,7 @@ cmd_ui(int argc, char **argv)
 		if (ui_panes[p] != NULL)
 			s->pane[p] = ui_panes[p]->init(&s->ui);
 	ui_relayout(s);
+	ui_trace_open(&s->ui);
 
 	rc = ui_loop(s);
 
