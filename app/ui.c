@@ -54,6 +54,7 @@
 #include "util.h"
 
 #define UI_FRAME_SECONDS (1.0 / 60.0) /* frame cap */
+#define UI_BLIT_RUN 256               /* ASCII cells handed to curses in one call */
 
 /* The panes with a real implementation, by layout slot (NULL: a placeholder box). */
 static const struct ui_pane *const ui_panes[LAYOUT_COUNT] = {
@@ -143,6 +144,15 @@ static int ui_curses_active;
 static FILE *ui_trace;                   /* SEQMATCH_UI_TRACE: one line a frame */
 static double ui_trace_draw;             /* when this frame's pane drawing began */
 static double ui_trace_key;              /* when the first key since the last frame was read */
+
+/* What ui_blit_copy last gave curses for each cell, so that unchanged cells are skipped. */
+struct ui_shadow {
+	struct grid_cell cell;
+	attr_t attr;
+	short pair;
+};
+static struct ui_shadow *ui_shadow;     /* (ui_shadow_h, ui_shadow_w); NULL: none valid */
+static int ui_shadow_w, ui_shadow_h;
 
 /* Seconds on a monotonic clock. */
 static double
@@ -352,27 +362,79 @@ ui_cell_attr(const struct ui_term *t, const struct grid_cell *c, int style)
 	return a;
 }
 
-/* Copy the grid to curses (wnoutrefresh; ui_blit sends it). */
+/* Whether curses already holds cell c with attr and pair (per the shadow); records it if not. */
+static int
+ui_shadow_same(struct ui_shadow *sh, const struct grid_cell *c, attr_t attr, short pair)
+{
+	if (sh->attr == attr && sh->pair == pair && sh->cell.len == c->len &&
+	    sh->cell.width == c->width && sh->cell.attr == c->attr &&
+	    sh->cell.style == c->style && memcmp(sh->cell.text, c->text, c->len) == 0)
+		return 1;
+	sh->cell = *c;
+	sh->attr = attr;
+	sh->pair = pair;
+	return 0;
+}
+
+/* Copy the grid to curses (wnoutrefresh; ui_blit sends it). Cells unchanged since the
+ * last frame are skipped (only this function writes stdscr; anything else that does
+ * must set s->clear, which also repaints the terminal). Runs of printable ASCII cells
+ * go in one mvwadd_wchnstr, other cells one by one at their own column (our widths are
+ * not wcwidth's, so a run never spans a wide or non-ASCII cell). */
 static void
 ui_blit_copy(struct ui_state *s)
 {
 	const struct grid *g = &s->grid;
-	cchar_t cc;
+	cchar_t cc, run[UI_BLIT_RUN];
+	int n, x0;
 
+	if (s->clear || ui_shadow_w != g->width || ui_shadow_h != g->height) {
+		free(ui_shadow);
+		ui_shadow = xcalloc((size_t)g->width * (size_t)g->height + 1, sizeof *ui_shadow);
+		for (size_t i = 0; i < (size_t)g->width * (size_t)g->height; i++)
+			ui_shadow[i].pair = -1; /* matches no cell */
+		ui_shadow_w = g->width;
+		ui_shadow_h = g->height;
+	}
 	if (s->clear) {
 		clearok(curscr, TRUE);
 		s->clear = 0;
 	}
 	for (int y = 0; y < g->height; y++) {
+		n = x0 = 0;
 		for (int x = 0; x < g->width; x++) {
 			const struct grid_cell *c = grid_cell_at(g, x, y);
 			wchar_t wc[CCHARW_MAX + 1];
 			mbstate_t mb;
 			size_t off = 0, k;
-			int nw = 0, style;
+			int nw = 0, style, same;
+			attr_t attr;
 
-			if (c == NULL || c->width == 0)
+			if (c == NULL)
 				continue;
+			style = c->style >= 0 && c->style < THEME_NSLOTS ? c->style : 0;
+			attr = ui_cell_attr(&s->term, c, style);
+			same = ui_shadow_same(&ui_shadow[(size_t)y * (size_t)g->width + (size_t)x], c,
+			    attr, s->term.pair[style]);
+			if (n > 0 && (same || c->width != 1 || c->len != 1 || c->text[0] < 0x20 ||
+			    c->text[0] >= 0x7f)) {
+				mvwadd_wchnstr(stdscr, y, x0, run, n);
+				n = 0;
+			}
+			if (same || c->width == 0)
+				continue;
+			if (c->width == 1 && c->len == 1 && c->text[0] >= 0x20 && c->text[0] < 0x7f) {
+				wc[0] = (wchar_t)c->text[0];
+				wc[1] = L'\0';
+				if (n == 0)
+					x0 = x;
+				setcchar(&run[n++], wc, attr, s->term.pair[style], NULL);
+				if (n == UI_BLIT_RUN) {
+					mvwadd_wchnstr(stdscr, y, x0, run, n);
+					n = 0;
+				}
+				continue;
+			}
 			memset(&mb, 0, sizeof mb);
 			while (off < c->len && nw < CCHARW_MAX) {
 				k = mbrtowc(&wc[nw], c->text + off, c->len - off, &mb);
@@ -384,11 +446,11 @@ ui_blit_copy(struct ui_state *s)
 			if (nw == 0)
 				wc[nw++] = L'?';
 			wc[nw] = L'\0';
-			style = c->style >= 0 && c->style < THEME_NSLOTS ? c->style : 0;
-			setcchar(&cc, wc, ui_cell_attr(&s->term, c, style), s->term.pair[style],
-			    NULL);
+			setcchar(&cc, wc, attr, s->term.pair[style], NULL);
 			mvwadd_wch(stdscr, y, x, &cc);
 		}
+		if (n > 0)
+			mvwadd_wchnstr(stdscr, y, x0, run, n);
 	}
 	wnoutrefresh(stdscr);
 }
@@ -898,6 +960,7 @@ ui_read_keys(struct ui_state *s)
 			getmaxyx(stdscr, h, w);
 			if (grid_resize(&s->grid, w, h) != 0)
 				app_fatal("out of memory (a %dx%d screen)", w, h);
+			ui_shadow_w = 0; /* curses resized stdscr: copy every cell again */
 			ui_relayout(s);
 			flags |= UI_REDRAW;
 			continue;
@@ -1059,8 +1122,10 @@ ui_loop(struct ui_state *s)
 		flags = ui_read_keys(s);
 		if (flags & UI_QUIT)
 			return APP_EXIT_OK;
-		if (flags & UI_REDRAW)
+		if (flags & UI_REDRAW) {
 			dirty = 1;
+			last_frame = -1; /* input shows at once; the cap paces animation */
+		}
 	}
 }
 
@@ -1234,6 +1299,9 @@ cmd_ui(int argc, char **argv)
 		if (ui_panes[p] != NULL && s->pane[p] != NULL)
 			ui_panes[p]->free(s->pane[p]);
 	grid_release(&s->grid);
+	free(ui_shadow);
+	ui_shadow = NULL;
+	ui_shadow_w = ui_shadow_h = 0;
 out:
 	app_fatal_hook = NULL;
 	close(ui_wake[0]);
