@@ -206,12 +206,27 @@ ui_message(struct ui *ui, int error, const char *fmt, ...)
 	ui->message_error = error;
 }
 
+/* Whether the terminal lacks an alternate screen (smcup), as vt100 does. */
+static int
+ui_no_alt_screen(void)
+{
+	char *smcup = tigetstr("smcup");
+
+	return smcup == NULL || smcup == (char *)-1 || smcup[0] == '\0';
+}
+
 /* Restore the terminal if curses has it (atexit, app_fatal, every exit path). */
 static void
 ui_restore(void)
 {
 	if (ui_curses_active) {
 		ui_curses_active = 0;
+		if (ui_no_alt_screen()) {
+			/* The last frame would stay under the shell: blank it; endwin then
+			 * leaves the cursor on the bottom line. */
+			clear();
+			refresh();
+		}
 		endwin();
 	}
 }
