@@ -23,7 +23,7 @@
 enum {
 	CMD_FT_MODEL = 0x100, CMD_FT_CORPUS, CMD_FT_OUT, CMD_FT_BEST, CMD_FT_METHOD,
 	CMD_FT_GAMMA, CMD_FT_C, CMD_FT_BETA, CMD_FT_VTERM, CMD_FT_BC_WARMUP, CMD_FT_BC_MIX,
-	CMD_FT_P_NOISE, CMD_FT_BURST, CMD_FT_NOISE, CMD_FT_SAMPLE_EVERY, CMD_FT_SAMPLES,
+	CMD_FT_P_NOISE, CMD_FT_CTX_NOISE, CMD_FT_BURST, CMD_FT_NOISE, CMD_FT_SAMPLE_EVERY, CMD_FT_SAMPLES,
 	CMD_FT_REPLAY, CMD_FT_BATCH, CMD_FT_PROMPT, CMD_FT_WINDOW, CMD_FT_STEPS, CMD_FT_LR,
 	CMD_FT_MIN_LR, CMD_FT_WARMUP, CMD_FT_WD, CMD_FT_CLIP, CMD_FT_EVAL_EVERY,
 	CMD_FT_EVAL_BATCHES, CMD_FT_SAVE_EVERY, CMD_FT_SEED, CMD_FT_VAL_FRACTION,
@@ -43,6 +43,7 @@ static const struct option cmd_finetune_longopts[] = {
 	{ "bc-warmup", required_argument, NULL, CMD_FT_BC_WARMUP },
 	{ "bc-mix", required_argument, NULL, CMD_FT_BC_MIX },
 	{ "p-noise", required_argument, NULL, CMD_FT_P_NOISE },
+	{ "ctx-noise", required_argument, NULL, CMD_FT_CTX_NOISE },
 	{ "burst-mean", required_argument, NULL, CMD_FT_BURST },
 	{ "noise", required_argument, NULL, CMD_FT_NOISE },
 	{ "sample-every", required_argument, NULL, CMD_FT_SAMPLE_EVERY },
@@ -93,9 +94,10 @@ cmd_finetune_usage(FILE *f)
 "Trajectories:\n"
 "  --batch-size N          trajectories per step (default %d; half are the\n"
 "                          model's own for sm after --bc-warmup)\n"
-"  --prompt-tokens N       prompt of each trajectory (default %d)\n"
+"  --prompt-tokens N       longest prompt; each trajectory draws 1..N (default %d)\n"
 "  --window N              data tokens after the prompt (default %d)\n"
 "  --p-noise F             noise bursts per data position (default %g)\n"
+"  --ctx-noise F           share of prompts given noise that stays (default %g)\n"
 "  --burst-mean F          mean burst length (default %g)\n"
 "  --noise uniform|unigram noise tokens (default uniform)\n"
 "  --sample-every N        new model samples every N steps (default %d)\n"
@@ -114,7 +116,7 @@ cmd_finetune_usage(FILE *f)
 "  --eval-every N (default %ld) --eval-batches N (default %d)\n"
 "  --save-every N (default: at the end) --seed N (default %llu)\n"
 "  --json                  one JSON object per step on stdout\n",
-	    d.batch_size, d.prompt_tokens, d.window, d.p_noise, d.burst_mean,
+	    d.batch_size, d.prompt_tokens, d.window, d.p_noise, d.ctx_noise, d.burst_mean,
 	    d.sample_every, d.samples_per_round, d.replay_rounds, d.sm.gamma, d.sm.c,
 	    d.sm.beta, d.sm.v_term, d.bc_warmup, d.bc_mix, d.steps, (double)d.lr,
 	    (double)d.min_lr_frac, d.warmup, (double)d.weight_decay,
@@ -228,6 +230,7 @@ cmd_finetune(int argc, char **argv)
 		case CMD_FT_VTERM: CMD_FT_DOUBLE("v-term", -1000, 1000, o.sm.v_term); break;
 		case CMD_FT_BC_MIX: CMD_FT_DOUBLE("bc-mix", 0, 1, o.bc_mix); break;
 		case CMD_FT_P_NOISE: CMD_FT_DOUBLE("p-noise", 0, 1, o.p_noise); break;
+		case CMD_FT_CTX_NOISE: CMD_FT_DOUBLE("ctx-noise", 0, 1, o.ctx_noise); break;
 		case CMD_FT_BURST: CMD_FT_DOUBLE("burst-mean", 1, SM_MAX_BURST, o.burst_mean); break;
 		case CMD_FT_VAL_FRACTION: CMD_FT_DOUBLE("val-fraction", 0, 0.5, val_fraction); break;
 		case CMD_FT_LR: CMD_FT_DOUBLE("lr", 0, 10, dv); o.lr = (float)dv; break;

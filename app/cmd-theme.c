@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -127,59 +126,24 @@ cmd_theme_check(int argc, char **argv, int verbose, char **search)
 	return rc;
 }
 
-/* qsort order of strings. */
-static int
-cmd_theme_strcmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Whether name ends with .yaml and is a theme name (no leading dot). */
-static int
-cmd_theme_is_theme_file(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 5 && name[0] != '.' && strcmp(name + n - 5, ".yaml") == 0;
-}
-
 /* `theme list`: every NAME.yaml in the search path, first match of a name wins. */
 static int
 cmd_theme_list(int verbose, char **search)
 {
-	char **names = NULL;
-	size_t nnames = 0;
+	struct theme_entry *list;
+	size_t n;
 	int rc = APP_EXIT_OK;
 
-	for (size_t d = 0; search[d] != NULL; d++) {
-		DIR *dir = opendir(search[d]);
-		struct dirent *e;
-
-		if (dir == NULL)
-			continue;
-		while ((e = readdir(dir)) != NULL) {
-			if (!cmd_theme_is_theme_file(e->d_name))
-				continue;
-			names = xrealloc(names, (nnames + 1) * sizeof *names);
-			names[nnames] = xstrdup(e->d_name);
-			names[nnames][strlen(names[nnames]) - 5] = '\0'; /* drop .yaml */
-			nnames++;
-		}
-		closedir(dir);
-	}
-	qsort(names, nnames, sizeof *names, cmd_theme_strcmp);
-	for (size_t i = 0; i < nnames; i++) {
-		char path[PATH_MAX];
+	if (theme_list_new((const char *const *)search, &list, &n) != 0)
+		app_fatal("out of memory");
+	for (size_t i = 0; i < n; i++) {
 		struct theme t;
 		char *cause = NULL;
 
-		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
-			continue;
-		if (theme_find(names[i], (const char *const *)search, path, sizeof path) < 0)
-			continue;
-		printf("%s\t%s", names[i], path);
+		printf("%s\t%s", list[i].name, list[i].path);
 		if (verbose) {
-			if (theme_load_file(&t, path, (const char *const *)search, &cause) == 0) {
+			if (theme_load_file(&t, list[i].path, (const char *const *)search,
+			    &cause) == 0) {
 				printf("\tok");
 			} else {
 				printf("\tERRORS");
@@ -191,9 +155,7 @@ cmd_theme_list(int verbose, char **search)
 		}
 		printf("\n");
 	}
-	for (size_t i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
+	theme_list_free(list, n);
 	return rc;
 }
 

@@ -32,6 +32,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -2043,4 +2044,98 @@ theme_search_path_free(char **path)
 	for (size_t i = 0; path[i] != NULL; i++)
 		free(path[i]);
 	free(path);
+}
+
+/* ---- Listing ---- */
+
+/* qsort order of entries: by name. */
+static int
+theme_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct theme_entry *)a)->name, ((const struct theme_entry *)b)->name);
+}
+
+/* Whether a directory entry is a theme file: NAME.yaml, NAME not starting with a dot. */
+static int
+theme_is_theme_file(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && name[0] != '.' && strcmp(name + n - 5, ".yaml") == 0;
+}
+
+/* The themes in the search path. */
+int
+theme_list_new(const char *const *search, struct theme_entry **out, size_t *n)
+{
+	struct theme_entry *list = NULL, *grown;
+	size_t count = 0, kept = 0;
+	char path[PATH_MAX];
+
+	*out = NULL;
+	*n = 0;
+	for (size_t d = 0; search != NULL && search[d] != NULL; d++) {
+		DIR *dir = opendir(search[d]);
+		struct dirent *e;
+
+		if (dir == NULL)
+			continue;
+		while ((e = readdir(dir)) != NULL) {
+			if (!theme_is_theme_file(e->d_name))
+				continue;
+			grown = realloc(list, (count + 1) * sizeof *list);
+			if (grown == NULL)
+				break;
+			list = grown;
+			list[count].path = NULL;
+			list[count].dir = d;
+			if ((list[count].name = strdup(e->d_name)) == NULL)
+				break;
+			list[count].name[strlen(list[count].name) - 5] = '\0'; /* drop .yaml */
+			count++;
+		}
+		closedir(dir);
+		if (e != NULL) {
+			theme_list_free(list, count);
+			return -1;
+		}
+	}
+	if (count > 0)
+		qsort(list, count, sizeof *list, theme_entry_cmp);
+	/* One entry per name: the file theme_find picks (the first directory's). */
+	for (size_t i = 0; i < count; i++) {
+		if ((kept > 0 && strcmp(list[i].name, list[kept - 1].name) == 0) ||
+		    theme_find(list[i].name, search, path, sizeof path) < 0) {
+			free(list[i].name);
+			continue;
+		}
+		list[kept] = list[i];
+		if ((list[kept].path = strdup(path)) == NULL) {
+			for (size_t j = i + 1; j < count; j++)
+				free(list[j].name);
+			theme_list_free(list, kept + 1);
+			return -1;
+		}
+		for (size_t d = 0; search[d] != NULL; d++)
+			if (strncmp(path, search[d], strlen(search[d])) == 0 &&
+			    path[strlen(search[d])] == '/') {
+				list[kept].dir = d;
+				break;
+			}
+		kept++;
+	}
+	*out = list;
+	*n = kept;
+	return 0;
+}
+
+/* Free a theme list. */
+void
+theme_list_free(struct theme_entry *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].name);
+		free(list[i].path);
+	}
+	free(list);
 }

@@ -186,6 +186,21 @@ char **theme_search_path_new(const char *xdg_config_home, const char *home,
 /* Free a list from theme_search_path_new. */
 void theme_search_path_free(char **path);
 
+/* A theme found in the search path. */
+struct theme_entry {
+	char *name;  /* NAME of NAME.yaml */
+	char *path;  /* the file: the first NAME.yaml in the search path */
+	size_t dir;  /* the index in the search path of its directory */
+};
+/*
+ * Every NAME.yaml (not starting with '.') in the search path, sorted by name,
+ * one entry per name (the one theme_find picks). *out gets the array (free
+ * with theme_list_free) and *n its length. 0, or -1 when out of memory.
+ */
+int theme_list_new(const char *const *search, struct theme_entry **out, size_t *n);
+/* Free a list from theme_list_new. */
+void theme_list_free(struct theme_entry *list, size_t n);
+
 /* Parse one colour value with no palette (names, #rgb, #rrggbb, 0-255, default). */
 int theme_colour_parse(const char *s, struct theme_colour *c, char **cause);
 /* Write a colour as a theme file would spell it ("default", "red", "196", "#ff8700"). */

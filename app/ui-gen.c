@@ -3,6 +3,12 @@
  * callback copies each event into a mutex-protected queue and writes a byte
  * to the UI's wake pipe. The UI thread takes the queue when it wakes; this
  * file never touches curses. Cancelling sets a flag the callback returns.
+ *
+ * Live changes: ui_gen_update and ui_gen_set_weights leave new parameters or a
+ * newer weight snapshot under the mutex; generate_run_live's refresh callback
+ * takes them before the next step (an atomic flag keeps the usual step free of
+ * the lock). The worker holds a reference on the snapshot it generates with
+ * and drops the previous one only once the engine has switched away from it.
  */
 #include "config.h"
 
@@ -14,6 +20,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "finetune.h"
 #include "generate.h"
 #include "ui.h"
 
@@ -27,7 +34,13 @@ struct ui_gen {
 	int n;
 	int wake_fd;
 	atomic_int cancel;         /* set by the UI, returned by the callback */
+	atomic_int pending;        /* new parameters or weights wait in the fields below */
+	struct snapshot *snap;     /* the fine-tuned weights in use (a reference), or NULL: model */
 	pthread_mutex_t mutex;     /* guards everything below */
+	struct sampler_params next_params; /* valid when have_params */
+	int have_params;
+	struct snapshot *next_snap; /* newer weights to switch to (a reference), or NULL */
+	struct sampler_params sent; /* the last parameters given (UI thread only) */
 	struct generate_event *q;  /* (nq) events not yet taken */
 	size_t nq, capq;
 	int finished;
@@ -63,6 +76,33 @@ ui_gen_event(const struct generate_event *ev, void *arg)
 	return atomic_load(&g->cancel);
 }
 
+/* generate_run_live's refresh, on the worker: take new parameters and weights. */
+static int
+ui_gen_refresh(struct sampler_params *params, const struct gpt_model **model, void *arg)
+{
+	struct ui_gen *g = arg;
+	struct snapshot *old = NULL;
+
+	if (!atomic_load(&g->pending))
+		return 0;
+	pthread_mutex_lock(&g->mutex);
+	atomic_store(&g->pending, 0);
+	if (g->have_params) {
+		*params = g->next_params;
+		g->have_params = 0;
+	}
+	if (g->next_snap != NULL) {
+		old = g->snap;
+		g->snap = g->next_snap;
+		g->next_snap = NULL;
+		*model = g->snap->model;
+	}
+	pthread_mutex_unlock(&g->mutex);
+	/* The engine reads the old weights no more once it has the new ones. */
+	snapshot_unref(old);
+	return 1;
+}
+
 /* The worker thread. */
 static void *
 ui_gen_main(void *arg)
@@ -71,8 +111,8 @@ ui_gen_main(void *arg)
 	char *cause = NULL;
 	int rc;
 
-	rc = generate_run(g->model, g->tok, &g->params, g->ids, g->n, ui_gen_event, g,
-	    NULL, &cause);
+	rc = generate_run_live(g->model, g->tok, &g->params, g->ids, g->n, ui_gen_event,
+	    ui_gen_refresh, g, NULL, &cause);
 	pthread_mutex_lock(&g->mutex);
 	g->finished = 1;
 	g->rc = rc;
@@ -82,26 +122,30 @@ ui_gen_main(void *arg)
 	return NULL;
 }
 
-/* Start a worker. */
+/* Start a worker on snap's weights (referenced here), or on m without a snapshot. */
 struct ui_gen *
-ui_gen_start(const struct gpt_model *m, const struct tokenizer *tok,
+ui_gen_start(const struct gpt_model *m, struct snapshot *snap, const struct tokenizer *tok,
     const struct sampler_params *params, const int *ids, int n, int wake_fd, char **cause)
 {
 	struct ui_gen *g = xcalloc(1, sizeof *g);
 	int err;
 
-	g->model = m;
+	g->snap = snapshot_ref(snap);
+	g->model = snap != NULL ? snap->model : m;
 	g->tok = tok;
 	g->params = *params;
+	g->sent = *params;
 	g->ids = xmalloc((size_t)n * sizeof *g->ids);
 	memcpy(g->ids, ids, (size_t)n * sizeof *g->ids);
 	g->n = n;
 	g->wake_fd = wake_fd;
 	atomic_init(&g->cancel, 0);
+	atomic_init(&g->pending, 0);
 	pthread_mutex_init(&g->mutex, NULL);
 	err = pthread_create(&g->thread, NULL, ui_gen_main, g);
 	if (err != 0) {
 		*cause = xstrdup(strerror(err));
+		snapshot_unref(g->snap);
 		pthread_mutex_destroy(&g->mutex);
 		free(g->ids);
 		free(g);
@@ -133,6 +177,67 @@ ui_gen_cancel(struct ui_gen *g)
 	atomic_store(&g->cancel, 1);
 }
 
+/* Whether two parameter sets differ in a row of the table (the seed aside). */
+static int
+ui_gen_params_differ(const struct sampler_params *a, const struct sampler_params *b)
+{
+	for (size_t i = 0; i < sampler_table_len; i++) {
+		double x = sampler_get(a, &sampler_table[i]), y = sampler_get(b, &sampler_table[i]);
+
+		if (strcmp(sampler_table[i].name, "seed") != 0 && x != y && !(x != x && y != y))
+			return 1;
+	}
+	return 0;
+}
+
+/* New decoding parameters from the next step (the seed is the run's); unchanged ones cost nothing. */
+void
+ui_gen_update(struct ui_gen *g, const struct sampler_params *p)
+{
+	if (!ui_gen_params_differ(&g->sent, p))
+		return;
+	g->sent = *p;
+	pthread_mutex_lock(&g->mutex);
+	g->next_params = *p;
+	g->have_params = 1;
+	atomic_store(&g->pending, 1);
+	pthread_mutex_unlock(&g->mutex);
+}
+
+/* Switch to other weights from the next step; 1 unless s is in use or waiting already. */
+int
+ui_gen_set_weights(struct ui_gen *g, struct snapshot *s)
+{
+	struct snapshot *old = NULL;
+	int taken = 0;
+
+	if (s == NULL)
+		return 0;
+	pthread_mutex_lock(&g->mutex);
+	/* Both are referenced, so an address is never reused while compared. */
+	if (s != (g->next_snap != NULL ? g->next_snap : g->snap)) {
+		old = g->next_snap;	/* never used: drop it */
+		g->next_snap = snapshot_ref(s);
+		atomic_store(&g->pending, 1);
+		taken = 1;
+	}
+	pthread_mutex_unlock(&g->mutex);
+	snapshot_unref(old);
+	return taken;
+}
+
+/* The weights version the worker generates with (0: the loaded weights). */
+long
+ui_gen_weights_version(struct ui_gen *g)
+{
+	long v;
+
+	pthread_mutex_lock(&g->mutex);
+	v = g->snap != NULL ? g->snap->version : 0;
+	pthread_mutex_unlock(&g->mutex);
+	return v;
+}
+
 /* Join and free the worker. */
 int
 ui_gen_finish(struct ui_gen *g, char **cause)
@@ -145,6 +250,8 @@ ui_gen_finish(struct ui_gen *g, char **cause)
 		*cause = g->cause;
 	else
 		free(g->cause);
+	snapshot_unref(g->snap);
+	snapshot_unref(g->next_snap);
 	pthread_mutex_destroy(&g->mutex);
 	free(g->q);
 	free(g->ids);

@@ -144,6 +144,30 @@ out:
 	return l;
 }
 
+/*
+ * Copy the curve (n points) into info, thinned to UI_MAUVE_CURVE_MAX points by
+ * taking evenly spaced indices (first and last kept, order unchanged).
+ */
+static void
+ui_mauve_set_curve(struct ui_mauve_info *info, const double *x, const double *y, int n)
+{
+	int len = n < UI_MAUVE_CURVE_MAX ? n : UI_MAUVE_CURVE_MAX;
+
+	if (x == NULL || y == NULL || n <= 0) {
+		info->curve_len = 0;
+		return;
+	}
+	for (int i = 0; i < len; i++) {
+		/* i (len - 1) / (len - 1) = n - 1 exactly: the last point is kept. */
+		int j = len == n || len < 2 ? i :
+		    (int)(((long long)i * (n - 1) + (len - 1) / 2) / (len - 1));
+
+		info->curve_x[i] = x[j];
+		info->curve_y[i] = y[j];
+	}
+	info->curve_len = len;
+}
+
 /* Decode, featurize and add one sample; publish the new scores. */
 static void
 ui_mauve_add_one(struct ui_mauve *mv, struct featurizer *f, struct mauve_live *l,
@@ -169,6 +193,7 @@ ui_mauve_add_one(struct ui_mauve *mv, struct featurizer *f, struct mauve_live *l
 		mv->info.mauve = res.mauve;
 		mv->info.mauve_star = res.mauve_star;
 		mv->info.k = res.num_buckets;
+		ui_mauve_set_curve(&mv->info, res.curve_x, res.curve_y, res.curve_len);
 	}
 	mv->changed = 1;
 	pthread_mutex_unlock(&mv->mutex);

@@ -39,6 +39,7 @@
 
 #include "app.h"
 #include "checkpoint.h"
+#include "editor.h"
 #include "cpu.h"
 #include "finetune.h"
 #include "generate.h"
@@ -51,10 +52,15 @@
 #include "theme.h"
 #include "tokenizer.h"
 #include "ui.h"
+#include "uistate.h"
 #include "util.h"
+#include "view-themes.h"
 
 #define UI_FRAME_SECONDS (1.0 / 60.0) /* frame cap */
 #define UI_BLIT_RUN 256               /* ASCII cells handed to curses in one call */
+#define UI_CURSES_PASTE_BEGIN (KEY_MAX + 1) /* define_key codes of the paste brackets */
+#define UI_CURSES_PASTE_END (KEY_MAX + 2)
+#define UI_MOUSE_EVENTS (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED)
 
 /* The panes with a real implementation, by layout slot (NULL: a placeholder box). */
 static const struct ui_pane *const ui_panes[LAYOUT_COUNT] = {
@@ -63,6 +69,8 @@ static const struct ui_pane *const ui_panes[LAYOUT_COUNT] = {
 	[LAYOUT_INSPECT] = &view_inspector_pane,
 	[LAYOUT_STATS] = &view_stats_pane,
 	[LAYOUT_FINETUNE] = &view_finetune_pane,
+	[LAYOUT_TEXT2] = &view_text_pane,
+	[LAYOUT_STATS2] = &view_stats_pane,
 };
 
 /* What the placeholder panes say (no fake numbers); every enabled pane is real now. */
@@ -71,18 +79,22 @@ static const char *const ui_placeholders[LAYOUT_COUNT] = { NULL };
 /* The help overlay: key, what it does ("" key: a heading). */
 static const char *const ui_help[][2] = {
 	{ "", "Everywhere" },
-	{ "Tab S-Tab", "move between the text, decoding and fine-tune panes" },
+	{ "Tab S-Tab", "move between the text (A, B), decoding and fine-tune panes" },
 	{ "F1 or ?", "this help (? outside the prompt editor)" },
 	{ "F10 ^Q, q", "quit (q outside the prompt editor)" },
 	{ "Esc ^C", "stop a running generation (^C at rest quits)" },
 	{ "^L", "redraw the screen" },
 	{ "z", "zoom the focused pane (outside the prompt editor)" },
+	{ "F2 T", "pick a theme: j k preview, Enter keeps, Esc undoes" },
+	{ "1 2 3 4", "show or hide the decoding, inspector, stats, fine-tune panes" },
 	{ "R", "generate again with the seed of the last run" },
 	{ "", "Prompt editor (text pane)" },
 	{ "Enter", "generate from the prompt" },
+	{ "^J Alt-Enter", "a new line (a paste goes in literally)" },
 	{ "Left Right", "move; Home End ^A ^E line start and end" },
-	{ "Bksp ^U ^W ^K", "delete a character, to the start, a word, to the end" },
-	{ "Up Down", "history (the unsent draft is kept)" },
+	{ "Bksp ^U ^W ^K", "delete a character, to the line start, a word, to its end" },
+	{ "Up Down", "lines, then history (the unsent draft is kept)" },
+	{ "^G", "edit the prompt in $VISUAL or $EDITOR" },
 	{ "Esc", "to playback keys" },
 	{ "", "Playback (text pane, after Enter)" },
 	{ "Space", "pause or resume the animation" },
@@ -91,17 +103,20 @@ static const char *const ui_help[][2] = {
 	{ "+ - ] [", "animation speed (events a second)" },
 	{ "v", "view: clean, trail (erased as ghosts), timeline" },
 	{ "r", "replay the last generation from its event log" },
+	{ "PgUp PgDn", "scroll the text (the wheel too); End follows it again" },
+	{ "click", "a token: the inspector shows it; Esc follows the playback" },
 	{ "i Enter", "back to the prompt editor" },
 	{ "", "Decoding pane" },
 	{ "j k Up Down", "select a parameter" },
 	{ "h l - +", "adjust it" },
 	{ "Enter", "type a value (Esc cancels)" },
 	{ "d D", "reset one, or all, to the defaults" },
-	{ "1 2 3", "presets: greedy, balanced, creative" },
+	{ "p", "next preset: greedy, balanced, creative" },
 	{ "", "Fine-tune pane (generation uses its latest weights)" },
-	{ "s", "start a SequenceMatch fine-tune of a copy of the weights" },
+	{ "j k h l e d", "rows: objective, steps, lr, noise, weights pick-up" },
+	{ "Enter g", "start a fine-tune of a copy of the weights" },
 	{ "p x", "pause or resume; stop (it saves)" },
-	{ "w", "save to the model's path with -ft before .bin" },
+	{ "s", "save to the model's path with -ft before .bin" },
 };
 
 /* The terminal side: colours and attributes of each slot. */
@@ -111,16 +126,36 @@ struct ui_term {
 	short pair[THEME_NSLOTS];
 };
 
+/* One model's generations: A, the loaded model, and in compare mode B. */
+struct ui_side {
+	struct ui *ui;                /* what this side's panes read */
+	struct gpt_model *model;      /* the loaded weights */
+	struct tokenizer *tok;
+	struct ui_gen *gen;           /* the running generation, or NULL */
+	struct snapshot *gen_snap;    /* fine-tuned weights it uses (A only) */
+	struct ui_mauve *mauve;       /* the live MAUVE worker (B's featurizes with A's model) */
+	struct sampler_params run_params; /* the parameters the running/last run started with */
+	uint64_t run_hash;            /* FNV-1a of the weights it uses */
+	uint64_t model_hash;          /* the loaded weights' FNV-1a, once model_hash_done */
+	int model_hash_done;
+};
+
 /* Everything the loop owns. */
 struct ui_state {
-	struct ui ui;
+	struct ui ui;                 /* model A's (and the shared panes') view */
+	struct ui ui_b;               /* compare mode: model B's */
 	void *pane[LAYOUT_COUNT];     /* pane states, for ui_panes */
 	struct gpt_model *model;
 	struct tokenizer *tok;
-	struct ui_gen *gen;
-	struct snapshot *gen_snap;    /* fine-tuned weights the running generation uses */
-	struct ui_mauve *mauve;       /* the live MAUVE worker, started after the first frame */
 	struct record rec;            /* the loaded model's training record */
+	struct gpt_model *model_b;    /* compare mode: model B, its tokenizer and record */
+	struct tokenizer *tok_b;
+	struct record rec_b;
+	struct ui_side side[2];
+	int nsides;                   /* 2 in compare mode */
+	int text_side;                /* the text pane focused last (the inspector follows it) */
+	char label[2][80];            /* compare mode: the pane-title labels */
+	unsigned enabled;             /* LAYOUT_BIT()s of the panes switched on (digit keys) */
 	struct theme theme;
 	struct ui_term term;
 	struct grid grid;
@@ -128,13 +163,15 @@ struct ui_state {
 	int focus;                    /* a pane with a key handler */
 	int zoom;
 	int help;
+	int help_top;                 /* the help overlay's first line shown (it scrolls) */
 	int mouse;
 	int clear;                    /* Ctrl-L: repaint everything */
-	struct sampler_params run_params; /* the parameters the running/last run started with */
-	uint64_t run_hash;            /* FNV-1a of the weights it uses */
-	uint64_t model_hash;          /* the loaded weights' FNV-1a, once model_hash_done */
-	int model_hash_done;
+	int pasting;                  /* inside a bracketed paste: keys go to the pane as text */
 	const char *core;
+	struct view_themes *picker;   /* the theme picker, when open */
+	char theme_spec[UISTATE_THEME_MAX]; /* the name or path the theme came from, "": built-in */
+	struct uistate saved;         /* the UI state file's contents (the theme last picked) */
+	char *state_path;             /* the UI state file, NULL: none (no HOME) */
 };
 
 static int ui_wake[2] = { -1, -1 };      /* the self-pipe: read end, write end */
@@ -215,12 +252,24 @@ ui_no_alt_screen(void)
 	return smcup == NULL || smcup == (char *)-1 || smcup[0] == '\0';
 }
 
+/* Bracketed paste: the terminal marks pasted text (CSI 200~ ... 201~) while on. */
+static void
+ui_paste_mode(int on)
+{
+	const char *seq = on ? "\033[?2004h" : "\033[?2004l";
+
+	if (write(STDOUT_FILENO, seq, strlen(seq)) < 0) {
+		/* A terminal that is gone: nothing to switch. */
+	}
+}
+
 /* Restore the terminal if curses has it (atexit, app_fatal, every exit path). */
 static void
 ui_restore(void)
 {
 	if (ui_curses_active) {
 		ui_curses_active = 0;
+		ui_paste_mode(0);
 		if (ui_no_alt_screen()) {
 			/* The last frame would stay under the shell: blank it; endwin then
 			 * leaves the cursor on the bottom line. */
@@ -295,6 +344,7 @@ ui_usage(FILE *f)
 	    "\n"
 	    "Options:\n"
 	    "  --model M         the model file (default: $SEQMATCH_MODEL, else the default model)\n"
+	    "  --compare M2      compare mode: M2 writes beside M, same prompt, seed and settings\n"
 	    "  --theme T         a theme name (themes/T.yaml) or file\n"
 	    "  --colors=C        auto, none, 16, 256 or direct (default auto; NO_COLOR means none)\n"
 	    "  --no-mouse        do not take the mouse\n"
@@ -498,9 +548,10 @@ ui_relayout(struct ui_state *s)
 	memset(&req, 0, sizeof req);
 	req.width = s->grid.width;
 	req.height = s->grid.height;
-	req.enabled = LAYOUT_ALL;
+	req.enabled = s->enabled | LAYOUT_BIT(LAYOUT_TEXT);
 	req.focus = s->focus;
 	req.zoom = s->zoom;
+	req.compare = s->nsides == 2;
 	layout_compute(&req, &s->lay);
 }
 
@@ -516,6 +567,43 @@ ui_focus(const struct ui_state *s)
 	return f;
 }
 
+/* The struct ui a pane reads: model B's for B's panes; the inspector follows the text pane. */
+static struct ui *
+ui_pane_ui(struct ui_state *s, int pane)
+{
+	if (s->nsides < 2)
+		return &s->ui;
+	if (pane == LAYOUT_INSPECT)
+		pane = s->text_side == 1 ? LAYOUT_TEXT2 : LAYOUT_TEXT;
+	return pane == LAYOUT_TEXT2 || pane == LAYOUT_STATS2 ? &s->ui_b : &s->ui;
+}
+
+/* Note which text pane has the focus, for the inspector. */
+static void
+ui_note_text_side(struct ui_state *s)
+{
+	int f = ui_focus(s);
+
+	if (f == LAYOUT_TEXT || f == LAYOUT_TEXT2)
+		s->text_side = f == LAYOUT_TEXT2;
+}
+
+/* Copy the live MAUVE estimates; start B's worker once A's has fitted. 1 if changed. */
+static int
+ui_mauve_poll(struct ui_state *s)
+{
+	int changed = 0;
+
+	if (s->side[0].mauve != NULL && ui_mauve_get(s->side[0].mauve, &s->ui.mauve))
+		changed = 1;
+	/* One fit at a time on two cores; B's uses A's featurizer, so the scores compare. */
+	if (s->nsides == 2 && s->side[1].mauve == NULL && s->ui.mauve.state == UI_MAUVE_READY)
+		s->side[1].mauve = ui_mauve_start(s->model, s->tok, &s->rec, ui_wake[1]);
+	if (s->side[1].mauve != NULL && ui_mauve_get(s->side[1].mauve, &s->ui_b.mauve))
+		changed = 1;
+	return changed;
+}
+
 /* Whether letters go to the prompt editor. */
 static int
 ui_typing(const struct ui_state *s)
@@ -528,6 +616,7 @@ static void
 ui_draw_status(struct ui_state *s, struct grid_rect r)
 {
 	char left[256], right[160], view[64], seed[48], weights[32];
+	const struct ui *msg = s->ui.message[0] == '\0' && s->nsides == 2 ? &s->ui_b : &s->ui;
 	int col, rw;
 
 	grid_fill(&s->grid, r, NULL, THEME_SLOT_STATUS, 0);
@@ -539,18 +628,23 @@ ui_draw_status(struct ui_state *s, struct grid_rect r)
 	weights[0] = '\0';
 	if (s->ui.weights_version > 0)
 		snprintf(weights, sizeof weights, " weights v%ld", s->ui.weights_version);
-	snprintf(left, sizeof left, " %s%s%s | %s | %s ", s->ui.model_name,
-	    s->ui.model_bksp ? " (bksp)" : "", weights, seed, view);
+	if (s->nsides == 2)
+		snprintf(left, sizeof left, " A %s%s%s | B %s%s | %s | %s ", s->ui.model_name,
+		    s->ui.model_bksp ? " (bksp)" : "", weights, s->ui_b.model_name,
+		    s->ui_b.model_bksp ? " (bksp)" : "", seed, view);
+	else
+		snprintf(left, sizeof left, " %s%s%s | %s | %s ", s->ui.model_name,
+		    s->ui.model_bksp ? " (bksp)" : "", weights, seed, view);
 	snprintf(right, sizeof right, " core %s | theme %s | colours %s ", s->core,
 	    s->theme.name, theme_depth_name(s->term.depth));
 	col = grid_put_trunc(&s->grid, r, 0, 0, left, r.w, THEME_SLOT_STATUS, 0);
 	rw = (int)strlen(right);
-	if (s->ui.message[0] != '\0' && col < r.w - 4) {
+	if (msg->message[0] != '\0' && col < r.w - 4) {
 		int room = r.w - col - (r.w - col - rw >= 24 ? rw : 0);
 
-		col += grid_put_trunc(&s->grid, r, col, 0, s->ui.message, room - 1,
-		    s->ui.message_error ? THEME_SLOT_ERROR : THEME_SLOT_STATUS,
-		    s->ui.message_error ? GRID_ATTR_REVERSE : 0);
+		col += grid_put_trunc(&s->grid, r, col, 0, msg->message, room - 1,
+		    msg->message_error ? THEME_SLOT_ERROR : THEME_SLOT_STATUS,
+		    msg->message_error ? GRID_ATTR_REVERSE : 0);
 	}
 	if (r.w - col >= rw)
 		grid_put(&s->grid, r, r.w - rw, 0, right, THEME_SLOT_STATUS, 0);
@@ -560,23 +654,31 @@ ui_draw_status(struct ui_state *s, struct grid_rect r)
 static void
 ui_draw_keys(struct ui_state *s, struct grid_rect r)
 {
-	static const char *const editing[] = { "Enter", "generate", "Up/Dn", "history",
-		"Tab", "panes", "Esc", "stop/playback", "F1", "help", "F10/^Q", "quit", NULL };
+	/* Most needed first: a narrow terminal cuts the line at its end. */
+	static const char *const editing[] = { "Enter", "generate", "^J", "newline", "Up/Dn",
+		"history", "Esc", "stop/playback", "Tab", "panes", "F1", "help", "F10/^Q", "quit",
+		"^G", "$EDITOR", "F2", "theme", "F3", "sessions", NULL };
 	static const char *const playback[] = { "Spc", "pause", ". ,", "step", "n N", "bksp",
-		"v", "view", "+ -", "speed", "r", "replay", "i", "edit", "?", "help", "q", "quit",
-		NULL };
+		"v", "view", "?", "help", "q", "quit", "+ -", "speed", "r", "replay", "i", "edit",
+		"F2 T", "theme", "F3 O", "sessions", NULL };
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
-		"type", "d D", "reset", "1 2 3", "presets", "R", "same seed", "?", "help", "q",
-		"quit", NULL };
-	static const char *const finetune[] = { "s", "start", "p", "pause/resume", "x", "stop",
-		"w", "save -ft", "Tab", "panes", "?", "help", "q", "quit", NULL };
+		"type", "d D", "reset", "p", "preset", "?", "help", "q", "quit", "R", "same seed",
+		"F2 T", "theme", NULL };
+	static const char *const finetune[] = { "Enter", "start", "j k h l e", "options", "p",
+		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", "F2 T", "theme",
+		NULL };
+	static const char *const display[] = { "z", "zoom", "Tab", "panes", "1-4",
+		"show/hide panes", "?", "help", "q", "quit", "R", "same seed", "F2 T", "theme",
+		NULL };
 	const char *const *k;
-	int col = 1;
+	int col = 1, f = ui_focus(s);
 
-	if (ui_focus(s) == LAYOUT_DECODE)
+	if (f == LAYOUT_DECODE)
 		k = decoding;
-	else if (ui_focus(s) == LAYOUT_FINETUNE)
+	else if (f == LAYOUT_FINETUNE)
 		k = finetune;
+	else if (f == LAYOUT_STATS || f == LAYOUT_STATS2 || f == LAYOUT_INSPECT)
+		k = display;
 	else
 		k = ui_typing(s) ? editing : playback;
 	grid_fill(&s->grid, r, NULL, THEME_SLOT_HINT, 0);
@@ -597,27 +699,69 @@ ui_draw_placeholder(struct ui_state *s, int pane, struct grid_rect r)
 	    r.w - 2, THEME_SLOT_DIM, 0);
 }
 
-/* The help overlay, centred. */
-static void
-ui_draw_help(struct ui_state *s)
+/* The help overlay's rectangle: centred, at most 70 columns, as tall as it fits. */
+static struct grid_rect
+ui_help_rect(const struct ui_state *s)
 {
 	int n = (int)(sizeof ui_help / sizeof ui_help[0]);
 	int w = s->grid.width - 4 < 70 ? s->grid.width - 4 : 70;
 	int h = s->grid.height - 2 < n + 3 ? s->grid.height - 2 : n + 3;
-	struct grid_rect r = grid_rect_make((s->grid.width - w) / 2, (s->grid.height - h) / 2,
-	    w, h), in = grid_rect_inset(r, 1);
 
+	return grid_rect_make((s->grid.width - w) / 2, (s->grid.height - h) / 2, w, h);
+}
+
+/* Scroll the help overlay by a key (j k arrows, Space PgDn PgUp, Home). */
+static void
+ui_help_scroll(struct ui_state *s, int key)
+{
+	int n = (int)(sizeof ui_help / sizeof ui_help[0]);
+	int rows = ui_help_rect(s).h - 3, top = s->help_top;
+
+	if (rows < 1)
+		rows = 1;
+	if (key == 'j' || key == UI_KEY_DOWN)
+		top++;
+	else if (key == 'k' || key == UI_KEY_UP)
+		top--;
+	else if (key == UI_KEY_PGDN || key == ' ')
+		top += rows;
+	else if (key == UI_KEY_PGUP)
+		top -= rows;
+	else
+		top = 0;
+	if (top > n - rows)
+		top = n - rows;
+	s->help_top = top < 0 ? 0 : top;
+}
+
+/* The help overlay, centred; it scrolls when the terminal is shorter than the list. */
+static void
+ui_draw_help(struct ui_state *s)
+{
+	int n = (int)(sizeof ui_help / sizeof ui_help[0]);
+	struct grid_rect r = ui_help_rect(s), in = grid_rect_inset(r, 1);
+	int rows = in.h - 1, top;
+	char title[64];
+
+	if (s->help_top > n - rows)
+		s->help_top = n - rows > 0 ? n - rows : 0;
+	top = s->help_top;
+	if (rows < n)
+		snprintf(title, sizeof title, "Help %d-%d/%d - j k scroll, q closes", top + 1,
+		    top + rows < n ? top + rows : n, n);
+	else
+		snprintf(title, sizeof title, "Help - q, Esc or ? closes");
 	grid_fill(&s->grid, r, NULL, THEME_SLOT_TEXT, 0);
-	grid_box(&s->grid, r, GRID_BOX_HEAVY, "Help - q, Esc or ? closes",
-	    THEME_SLOT_BORDER_FOCUS, THEME_SLOT_TITLE, 0);
-	for (int i = 0; i < n && i < in.h - 1; i++) {
-		if (ui_help[i][0][0] == '\0')
-			grid_put_trunc(&s->grid, in, 1, i, ui_help[i][1], in.w - 1, THEME_SLOT_TITLE,
-			    0);
+	grid_box(&s->grid, r, GRID_BOX_HEAVY, title, THEME_SLOT_BORDER_FOCUS, THEME_SLOT_TITLE,
+	    0);
+	for (int i = 0; i < rows && top + i < n; i++) {
+		const char *const *h = ui_help[top + i];
+
+		if (h[0][0] == '\0')
+			grid_put_trunc(&s->grid, in, 1, i, h[1], in.w - 1, THEME_SLOT_TITLE, 0);
 		else {
-			grid_put_trunc(&s->grid, in, 2, i, ui_help[i][0], 14, THEME_SLOT_KEY, 0);
-			grid_put_trunc(&s->grid, in, 17, i, ui_help[i][1], in.w - 17,
-			    THEME_SLOT_TEXT, 0);
+			grid_put_trunc(&s->grid, in, 2, i, h[0], 14, THEME_SLOT_KEY, 0);
+			grid_put_trunc(&s->grid, in, 17, i, h[1], in.w - 17, THEME_SLOT_TEXT, 0);
 		}
 	}
 	grid_put_trunc(&s->grid, in, 1, in.h - 1, "Letter keys work when the prompt editor "
@@ -647,12 +791,14 @@ ui_draw(struct ui_state *s)
 		return;
 	}
 	focus = ui_focus(s);
+	ui_note_text_side(s);
 	for (int p = 0; p < LAYOUT_COUNT; p++) {
 		if (p == LAYOUT_STATUS || p == LAYOUT_KEYS || !(s->lay.shown & LAYOUT_BIT(p)) ||
 		    grid_rect_empty(s->lay.rect[p]))
 			continue;
-		if (ui_panes[p] != NULL)
-			ui_panes[p]->draw(s->pane[p], &s->ui, &s->grid, s->lay.rect[p], p == focus);
+		if (ui_panes[p] != NULL && s->pane[p] != NULL)
+			ui_panes[p]->draw(s->pane[p], ui_pane_ui(s, p), &s->grid, s->lay.rect[p],
+			    p == focus);
 		else if (ui_placeholders[p] != NULL)
 			ui_draw_placeholder(s, p, s->lay.rect[p]);
 	}
@@ -662,141 +808,227 @@ ui_draw(struct ui_state *s)
 		ui_draw_keys(s, s->lay.rect[LAYOUT_KEYS]);
 	if (s->help)
 		ui_draw_help(s);
+	if (s->picker != NULL)
+		view_themes_draw(s->picker, &s->grid);
 	ui_blit(s);
 }
 
-/* FNV-1a of a model's parameter block (the loaded model's is computed once). */
+/* FNV-1a of a model's parameter block (the side's loaded model's is computed once). */
 static uint64_t
-ui_model_hash(struct ui_state *s, const struct gpt_model *m)
+ui_model_hash(struct ui_side *d, const struct gpt_model *m)
 {
 	uint64_t h;
 
-	if (m == s->model && s->model_hash_done)
-		return s->model_hash;
+	if (m == d->model && d->model_hash_done)
+		return d->model_hash;
 	h = util_fnv1a(UTIL_FNV_INIT, gpt_params(m)->wte, gpt_num_params(m) * sizeof(float));
-	if (m == s->model) {
-		s->model_hash = h;
-		s->model_hash_done = 1;
+	if (m == d->model) {
+		d->model_hash = h;
+		d->model_hash_done = 1;
 	}
 	return h;
 }
 
-/* Start a generation from prompt text; seed < 0 uses the parameters' seed. */
-static void
-ui_generate(struct ui_state *s, const char *prompt, int64_t seed)
+/* "B: " for model B's notices in compare mode, "" otherwise. */
+static const char *
+ui_side_prefix(const struct ui_state *s, const struct ui_side *d)
+{
+	if (s->nsides < 2)
+		return "";
+	return d == &s->side[0] ? "A: " : "B: ";
+}
+
+/* Start one side's generation from prompt text with seed; -1 with a notice on failure. */
+static int
+ui_side_generate(struct ui_state *s, struct ui_side *d, const char *prompt, uint64_t seed)
 {
 	struct sampler_params p = s->ui.params;
+	struct ui_log *log = &d->ui->log;
+	const struct gpt_model *m;
 	int *ids = NULL;
 	size_t n = 0;
 	char *cause = NULL;
 
-	if (s->gen != NULL) {
+	if (prompt[0] == '\0') { /* an empty prompt starts a new document */
+		ids = xmalloc(sizeof *ids);
+		ids[0] = tokenizer_eot(d->tok);
+		n = 1;
+	} else if (tokenizer_encode(d->tok, (const uint8_t *)prompt, strlen(prompt), &ids, &n,
+	    &cause) != 0) {
+		ui_message(&s->ui, 1, "%sprompt: %s", ui_side_prefix(s, d), cause);
+		free(cause);
+		return -1;
+	}
+	if (n >= (size_t)gpt_config(d->model)->max_seq_len) {
+		ui_message(&s->ui, 1, "%sprompt: %zu tokens do not fit the model's context of %d",
+		    ui_side_prefix(s, d), n, gpt_config(d->model)->max_seq_len);
+		free(ids);
+		return -1;
+	}
+	p.seed = (int64_t)seed;
+	/* A: the latest fine-tuned weights when a fine-tune exists, held for the whole run. */
+	if (d == &s->side[0])
+		d->gen_snap = view_finetune_snapshot(s->pane[LAYOUT_FINETUNE]);
+	m = d->gen_snap != NULL ? d->gen_snap->model : d->model;
+	d->gen = ui_gen_start(d->model, d->gen_snap, d->tok, &p, ids, (int)n, ui_wake[1],
+	    &cause);
+	free(ids);
+	d->ui->weights_version = d->gen != NULL && d->gen_snap != NULL ? d->gen_snap->version : 0;
+	d->run_params = p;
+	d->run_hash = ui_model_hash(d, m);
+	if (d->gen == NULL) {
+		snapshot_unref(d->gen_snap);
+		d->gen_snap = NULL;
+		ui_message(&s->ui, 1, "%scannot start the generation: %s", ui_side_prefix(s, d),
+		    cause);
+		free(cause);
+		return -1;
+	}
+	if (log->prompt != prompt) {
+		free(log->prompt);
+		log->prompt = xstrdup(prompt);
+	}
+	log->n_prompt = (int)n;
+	log->inspect = -1;
+	log->n = 0;
+	log->shown = 0;
+	log->done = 0;
+	log->seed = seed;
+	log->serial++;
+	d->ui->have_run = 1;
+	d->ui->generating = 1;
+	return 0;
+}
+
+/* Whether any side is generating. */
+static int
+ui_busy(const struct ui_state *s)
+{
+	for (int i = 0; i < s->nsides; i++)
+		if (s->side[i].gen != NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * Start a generation from prompt text; seed < 0 uses the parameters' seed. In
+ * compare mode both models start on the same prompt with the same seed and
+ * parameters.
+ */
+static void
+ui_generate(struct ui_state *s, const char *prompt, int64_t seed)
+{
+	char *copy;
+	uint64_t used;
+	int started = 0;
+
+	if (ui_busy(s)) {
 		ui_message(&s->ui, 1, "a generation is running: Esc or Ctrl-C stops it");
 		return;
 	}
-	if (prompt[0] == '\0') { /* an empty prompt starts a new document */
-		ids = xmalloc(sizeof *ids);
-		ids[0] = tokenizer_eot(s->tok);
-		n = 1;
-	} else if (tokenizer_encode(s->tok, (const uint8_t *)prompt, strlen(prompt), &ids, &n,
-	    &cause) != 0) {
-		ui_message(&s->ui, 1, "prompt: %s", cause);
-		free(cause);
-		return;
-	}
-	if (n >= (size_t)gpt_config(s->model)->max_seq_len) {
-		ui_message(&s->ui, 1, "prompt: %zu tokens do not fit the model's context of %d",
-		    n, gpt_config(s->model)->max_seq_len);
-		free(ids);
-		return;
-	}
-	p.seed = (int64_t)generate_pick_seed(seed >= 0 ? seed : p.seed);
-	/* The latest fine-tuned weights when a fine-tune exists, held for the whole run. */
-	s->gen_snap = view_finetune_snapshot(s->pane[LAYOUT_FINETUNE]);
-	s->gen = ui_gen_start(s->gen_snap != NULL ? s->gen_snap->model : s->model, s->tok, &p,
-	    ids, (int)n, ui_wake[1], &cause);
-	free(ids);
-	s->ui.weights_version = s->gen != NULL && s->gen_snap != NULL ? s->gen_snap->version : 0;
-	s->run_params = p;
-	s->run_hash = ui_model_hash(s, s->gen_snap != NULL ? s->gen_snap->model : s->model);
-	if (s->gen == NULL) {
-		snapshot_unref(s->gen_snap);
-		s->gen_snap = NULL;
-		ui_message(&s->ui, 1, "cannot start the generation: %s", cause);
-		free(cause);
-		return;
-	}
-	if (s->ui.log.prompt != prompt) {
-		free(s->ui.log.prompt);
-		s->ui.log.prompt = xstrdup(prompt);
-	}
-	s->ui.log.n_prompt = (int)n;
-	s->ui.log.inspect = -1;
-	s->ui.log.n = 0;
-	s->ui.log.shown = 0;
-	s->ui.log.done = 0;
-	s->ui.log.seed = (uint64_t)p.seed;
-	s->ui.log.serial++;
-	s->ui.have_run = 1;
-	s->ui.generating = 1;
-	ui_message(&s->ui, 0, "generating with seed %llu", (unsigned long long)p.seed);
+	used = generate_pick_seed(seed >= 0 ? seed : s->ui.params.seed);
+	copy = xstrdup(prompt); /* prompt may be a log's own copy, replaced on the way */
+	for (int i = 0; i < s->nsides; i++)
+		if (ui_side_generate(s, &s->side[i], copy, used) == 0)
+			started++;
+	if (started == s->nsides)
+		ui_message(&s->ui, 0, "generating with seed %llu%s", (unsigned long long)used,
+		    s->nsides > 1 ? " (both models)" : "");
+	free(copy);
 }
 
-/* Queue the net text of the finished generation in the log as a live MAUVE sample. */
-static void
-ui_queue_mauve(struct ui_state *s)
+/* A generation's net ids (prompt excluded) in model A's tokens, for A's featurizer. */
+static int
+ui_sample_ids(struct ui_state *s, struct ui_side *d, int **out, int *n_out)
 {
 	int *ids = NULL, n_ids = 0;
+	uint8_t *text = NULL;
+	size_t len = 0, n = 0;
 	char *cause = NULL;
+	int rc;
 
-	if (s->mauve == NULL)
-		return;
-	if (textstats_replay(s->ui.log.ev, (int)s->ui.log.n, s->ui.log.n_prompt, &ids, &n_ids,
-	    &cause) == 0)
-		ui_mauve_add(s->mauve, ids, n_ids);
-	free(ids);
+	*out = NULL;
+	*n_out = 0;
+	rc = textstats_replay(d->ui->log.ev, (int)d->ui->log.n, d->ui->log.n_prompt, &ids,
+	    &n_ids, &cause);
+	if (rc == 0 && d->tok != s->tok) { /* B's tokens: through text into A's */
+		rc = tokenizer_decode(d->tok, ids, (size_t)n_ids, &text, &len, &cause);
+		free(ids);
+		ids = NULL;
+		if (rc == 0)
+			rc = tokenizer_encode(s->tok, text, len, &ids, &n, &cause);
+		n_ids = (int)n;
+		free(text);
+	}
 	free(cause);
+	if (rc != 0) {
+		free(ids);
+		return -1;
+	}
+	*out = ids;
+	*n_out = n_ids;
+	return 0;
 }
 
-/* Save the finished generation's transcript (a failure is a notice). */
+/* Queue the net text of a side's finished generation as a live MAUVE sample. */
 static void
-ui_save_session(struct ui_state *s)
+ui_queue_mauve(struct ui_state *s, struct ui_side *d)
+{
+	int *ids, n_ids;
+
+	if (d->mauve == NULL || ui_sample_ids(s, d, &ids, &n_ids) != 0)
+		return;
+	ui_mauve_add(d->mauve, ids, n_ids);
+	free(ids);
+}
+
+/* Save a side's finished generation as a transcript (a failure is a notice). */
+static void
+ui_save_session(struct ui_state *s, struct ui_side *d)
 {
 	char *dir = session_dir(), *cause = NULL;
 
 	if (dir == NULL)
 		return;
-	if (session_save_log(dir, &s->ui.log, s->tok, &s->run_params, s->ui.model_path,
-	    s->run_hash, s->ui.weights_version, NULL, &cause) != 0)
-		ui_message(&s->ui, 1, "session not saved: %s", cause != NULL ? cause : "?");
+	if (session_save_log(dir, &d->ui->log, d->tok, &d->run_params, d->ui->model_path,
+	    d->run_hash, d->ui->weights_version, NULL, &cause) != 0)
+		ui_message(&s->ui, 1, "%ssession not saved: %s", ui_side_prefix(s, d),
+		    cause != NULL ? cause : "?");
 	free(cause);
 	free(dir);
 }
 
-/* Move the worker's events into the log; reap it when it has ended. */
+/* Move a side's queued events into its log; reap its worker when it has ended. */
 static int
-ui_take_events(struct ui_state *s)
+ui_side_take(struct ui_state *s, struct ui_side *d)
 {
 	struct generate_event *ev;
-	struct ui_log *log = &s->ui.log;
+	struct ui_log *log = &d->ui->log;
 	size_t n;
-	int finished, rc;
+	int finished, rc, fed;
 	char *cause = NULL;
 
-	if (s->gen == NULL)
+	if (d->gen == NULL)
 		return 0;
-	ev = ui_gen_take(s->gen, &n, &finished);
+	/* Model A's run picks up fine-tuned weights as the fine-tune pane says. */
+	fed = d == &s->side[0] ? view_finetune_feed(s->pane[LAYOUT_FINETUNE], d->gen) : 0;
+	ev = ui_gen_take(d->gen, &n, &finished);
 	for (size_t i = 0; i < n; i++) {
 		if (ev[i].type == GENERATE_EVENT_STOP) {
 			log->done = 1;
 			log->reason = ev[i].reason;
 			log->stop = ev[i];
-			ui_queue_mauve(s);
-			ui_message(&s->ui, 0, "done (%s): %d tokens, %d erased, %.1f tokens/s",
-			    generate_stop_name(ev[i].reason), ev[i].n_generated, ev[i].n_erased,
-			    ev[i].generate_seconds > 0 ? (ev[i].n_generated + ev[i].n_erased) /
-			    ev[i].generate_seconds : 0.0);
-			ui_save_session(s);
+			ui_queue_mauve(s, d);
+			ui_message(&s->ui, 0, "%sdone (%s): %d tokens, %d erased, %.1f tokens/s",
+			    ui_side_prefix(s, d), generate_stop_name(ev[i].reason),
+			    ev[i].n_generated, ev[i].n_erased, ev[i].generate_seconds > 0 ?
+			    (ev[i].n_generated + ev[i].n_erased) / ev[i].generate_seconds : 0.0);
+			ui_save_session(s, d);
+			if (ev[i].reason == GENERATE_STOP_MAX_ACTIONS &&
+			    ev[i].n_generated - ev[i].n_erased <= 1)
+				ui_message(&s->ui, 1, "%sthe model erased all it wrote: the prompt is "
+				    "unlike its corpus's text (try a name, e.g. 'Lena'), or lower "
+				    "backspace_bias", ui_side_prefix(s, d));
 			continue;
 		}
 		if (log->n == log->cap) {
@@ -807,16 +1039,28 @@ ui_take_events(struct ui_state *s)
 	}
 	free(ev);
 	if (finished) {
-		rc = ui_gen_finish(s->gen, &cause);
-		s->gen = NULL;
-		snapshot_unref(s->gen_snap);
-		s->gen_snap = NULL;
-		s->ui.generating = 0;
+		rc = ui_gen_finish(d->gen, &cause);
+		d->gen = NULL;
+		snapshot_unref(d->gen_snap);
+		d->gen_snap = NULL;
+		d->ui->generating = 0;
 		if (rc != 0)
-			ui_message(&s->ui, 1, "generation failed: %s", cause ? cause : "?");
+			ui_message(&s->ui, 1, "%sgeneration failed: %s", ui_side_prefix(s, d),
+			    cause ? cause : "?");
 		free(cause);
 	}
-	return n > 0 || finished;
+	return n > 0 || finished || fed;
+}
+
+/* Take every side's events; 1 if anything changed. */
+static int
+ui_take_events(struct ui_state *s)
+{
+	int changed = 0;
+
+	for (int i = 0; i < s->nsides; i++)
+		changed |= ui_side_take(s, &s->side[i]);
+	return changed;
 }
 
 /* Turn a curses key into a ui_key; 0 for none. */
@@ -839,31 +1083,123 @@ ui_key_from_curses(int r, wint_t wch)
 		case KEY_BTAB: return UI_KEY_BTAB;
 		case KEY_F(1): return UI_KEY_F1;
 		case KEY_F(10): return UI_KEY_F10;
+		case UI_CURSES_PASTE_BEGIN: return UI_KEY_PASTE_BEGIN;
+		case UI_CURSES_PASTE_END: return UI_KEY_PASTE_END;
 		}
 		if (wch >= KEY_F(2) && wch <= KEY_F(9))
 			return UI_KEY_F2 + (int)(wch - KEY_F(2));
 		return 0;
 	}
-	if (wch == '\r' || wch == '\n')
+	if (wch == '\r')
 		return UI_KEY_ENTER;
+	if (wch == '\n') /* Ctrl-J: with nonl(), Enter sends \r */
+		return UI_CTRL('j');
 	if (wch == 127 || wch == 8)
 		return UI_KEY_BACKSPACE;
 	return (int)wch;
 }
 
-/* Move the focus to the next (dir 1) or previous (-1) real pane on screen. */
+/* Move the focus to the next (dir 1) or previous (-1) pane with keys on screen. */
 static void
 ui_cycle_focus(struct ui_state *s, int dir)
 {
-	int f = ui_focus(s);
+	static const int order[] = { LAYOUT_TEXT, LAYOUT_TEXT2, LAYOUT_DECODE, LAYOUT_FINETUNE,
+		LAYOUT_INSPECT, LAYOUT_STATS, LAYOUT_STATS2 };
+	int n = (int)(sizeof order / sizeof order[0]), at = 0, f = ui_focus(s);
 
-	for (int i = 0; i < LAYOUT_COUNT; i++) {
-		f = (f + dir + LAYOUT_COUNT) % LAYOUT_COUNT;
-		if (ui_panes[f] != NULL && ui_panes[f]->key != NULL &&
+	for (int i = 0; i < n; i++)
+		if (order[i] == f)
+			at = i;
+	for (int i = 1; i < n; i++) {
+		f = order[(at + dir * i + n) % n];
+		if (ui_panes[f] != NULL && ui_panes[f]->key != NULL && s->pane[f] != NULL &&
 		    (s->lay.shown & LAYOUT_BIT(f))) {
 			s->focus = f;
 			return;
 		}
+	}
+}
+
+static char *ui_exe_dir(void);
+
+/*
+ * Save the UI state (the theme last picked, the panes, zoom and focus); a
+ * failure, or a bad file kept as .bad, is a line in buf ("" otherwise).
+ */
+static void
+ui_state_save(struct ui_state *s, char *buf, size_t size)
+{
+	char *note = NULL, *cause = NULL;
+
+	buf[0] = '\0';
+	if (s->state_path == NULL)
+		return;
+	s->saved.panes = s->enabled;
+	s->saved.zoom = s->zoom;
+	s->saved.focus = s->focus;
+	if (s->pane[LAYOUT_TEXT] != NULL)
+		view_text_get_state(s->pane[LAYOUT_TEXT], &s->saved.view, &s->saved.speed);
+	if (uistate_save(&s->saved, s->state_path, &note, &cause) != 0)
+		snprintf(buf, size, "UI state not saved: %s", cause != NULL ? cause : "?");
+	else if (note != NULL)
+		snprintf(buf, size, "UI state: %s", note);
+	free(note);
+	free(cause);
+}
+
+/* Open the theme picker over the panes, the shown theme marked. */
+static void
+ui_picker_open(struct ui_state *s)
+{
+	char *dir = ui_exe_dir();
+
+	view_themes_free(s->picker);
+	s->picker = view_themes_new(s->theme_spec, &s->theme, dir);
+	free(dir);
+}
+
+/* A key while the theme picker is open: preview (new colour pairs), keep and save, or undo. */
+static int
+ui_picker_key(struct ui_state *s, int key)
+{
+	char buf[512];
+	int r;
+
+	if (key == UI_CTRL('q') || key == UI_KEY_F10)
+		return UI_QUIT;
+	r = view_themes_key(s->picker, key, &s->theme);
+	if (r & VIEW_THEMES_RECOLOUR)
+		ui_term_theme(&s->term, &s->theme);
+	if (r & VIEW_THEMES_PICKED) {
+		snprintf(s->theme_spec, sizeof s->theme_spec, "%s", view_themes_pick(s->picker));
+		snprintf(s->saved.theme, sizeof s->saved.theme, "%s", s->theme_spec);
+		ui_state_save(s, buf, sizeof buf);
+		if (buf[0] != '\0')
+			ui_message(&s->ui, 1, "theme %s: %s", s->theme.name, buf);
+		else
+			ui_message(&s->ui, 0, "theme %s kept", s->theme.name);
+	}
+	if (r & VIEW_THEMES_CLOSE) {
+		view_themes_free(s->picker);
+		s->picker = NULL;
+	}
+	return r != 0 ? UI_REDRAW : 0;
+}
+
+/* Show or hide a pane by its digit (1 decoding, 2 inspector, 3 stats, 4 fine-tune). */
+static void
+ui_toggle_pane(struct ui_state *s, int i)
+{
+	static const int panes[] = { LAYOUT_DECODE, LAYOUT_INSPECT, LAYOUT_STATS,
+		LAYOUT_FINETUNE };
+	unsigned bit = LAYOUT_BIT(panes[i]);
+
+	s->enabled ^= bit;
+	ui_message(&s->ui, 0, "%s pane %s", layout_pane_name(panes[i]),
+	    s->enabled & bit ? "shown" : "hidden");
+	if (!(s->enabled & bit) && (s->focus == panes[i] || s->zoom == panes[i])) {
+		s->focus = LAYOUT_TEXT;
+		s->zoom = LAYOUT_NONE;
 	}
 }
 
@@ -873,14 +1209,31 @@ ui_key(struct ui_state *s, int key)
 {
 	int focus = ui_focus(s), flags;
 
+	if (key == UI_KEY_PASTE_BEGIN || key == UI_KEY_PASTE_END)
+		s->pasting = key == UI_KEY_PASTE_BEGIN;
+	if (s->pasting || key == UI_KEY_PASTE_END) {
+		/* Pasted text is text: no global key acts (a pasted Tab or ^C, a 'q'). */
+		if (s->help)
+			return 0;
+		return ui_panes[focus]->key(s->pane[focus], ui_pane_ui(s, focus), key) &
+		    ~(UI_PASS | UI_QUIT);
+	}
 	s->ui.message[0] = '\0';
+	s->ui_b.message[0] = '\0';
 	if (s->help) {
 		if (key == 'q' || key == UI_KEY_ESC || key == '?' || key == UI_KEY_F1) {
 			s->help = 0;
 			return UI_REDRAW;
 		}
+		if (key == 'j' || key == UI_KEY_DOWN || key == 'k' || key == UI_KEY_UP ||
+		    key == UI_KEY_PGDN || key == ' ' || key == UI_KEY_PGUP || key == UI_KEY_HOME) {
+			ui_help_scroll(s, key);
+			return UI_REDRAW;
+		}
 		return key == UI_CTRL('q') || key == UI_KEY_F10 ? UI_QUIT : 0;
 	}
+	if (s->picker != NULL)
+		return ui_picker_key(s, key);
 	switch (key) {
 	case UI_CTRL('q'):
 	case UI_KEY_F10:
@@ -892,6 +1245,10 @@ ui_key(struct ui_state *s, int key)
 		return UI_REDRAW;
 	case UI_KEY_F1:
 		s->help = 1;
+		s->help_top = 0;
+		return UI_REDRAW;
+	case UI_KEY_F2:
+		ui_picker_open(s);
 		return UI_REDRAW;
 	case UI_KEY_TAB:
 		ui_cycle_focus(s, 1);
@@ -900,13 +1257,14 @@ ui_key(struct ui_state *s, int key)
 		ui_cycle_focus(s, -1);
 		return UI_REDRAW;
 	}
-	flags = ui_panes[focus]->key(s->pane[focus], &s->ui, key);
+	flags = ui_panes[focus]->key(s->pane[focus], ui_pane_ui(s, focus), key);
 	if (!(flags & UI_PASS))
 		return flags;
 	flags &= ~UI_PASS;
 	switch (key) {
 	case '?':
 		s->help = 1;
+		s->help_top = 0;
 		return flags | UI_REDRAW;
 	case 'q':
 		return flags | UI_QUIT;
@@ -917,16 +1275,57 @@ ui_key(struct ui_state *s, int key)
 	case 'z':
 		s->zoom = s->zoom == LAYOUT_NONE ? focus : LAYOUT_NONE;
 		return flags | UI_REDRAW;
+	case 'T':
+		ui_picker_open(s);
+		return flags | UI_REDRAW;
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+		ui_toggle_pane(s, key - '1');
+		return flags | UI_REDRAW;
 	}
 	return flags;
+}
+
+/* Edit the draft in $VISUAL/$EDITOR with curses suspended; a failure keeps the draft. */
+static void
+ui_run_editor(struct ui_state *s, const char *draft)
+{
+	char *text = NULL, *cause = NULL;
+	int truncated, rc;
+
+	def_prog_mode();
+	if (s->mouse)
+		mousemask(0, NULL);
+	ui_paste_mode(0);
+	endwin();
+	rc = editor_external(draft, &text, &truncated, &cause);
+	reset_prog_mode();
+	ui_paste_mode(1);
+	if (s->mouse)
+		mousemask(UI_MOUSE_EVENTS, NULL);
+	s->clear = 1;
+	if (rc != 0) {
+		ui_message(&s->ui, 1, "%s: the draft is kept", cause != NULL ? cause : "editor");
+	} else {
+		view_text_set_draft(s->pane[LAYOUT_TEXT], text);
+		if (truncated)
+			ui_message(&s->ui, 1, "the edited prompt was cut to %d KiB",
+			    EDITOR_MAX_BYTES / 1024);
+	}
+	free(text);
+	free(cause);
 }
 
 /* Act on a key handler's flags (except REDRAW and QUIT, which the loop reads). */
 static void
 ui_act(struct ui_state *s, int flags)
 {
-	if ((flags & UI_STOP) && s->gen != NULL) {
-		ui_gen_cancel(s->gen);
+	if ((flags & UI_STOP) && ui_busy(s)) {
+		for (int i = 0; i < s->nsides; i++)
+			if (s->side[i].gen != NULL)
+				ui_gen_cancel(s->side[i].gen);
 		ui_message(&s->ui, 0, "stopping");
 	}
 	if ((flags & UI_GENERATE) && s->ui.request != NULL) {
@@ -934,31 +1333,56 @@ ui_act(struct ui_state *s, int flags)
 		free(s->ui.request);
 		s->ui.request = NULL;
 	}
+	if ((flags & UI_EDITOR) && s->ui.request != NULL) {
+		ui_run_editor(s, s->ui.request);
+		free(s->ui.request);
+		s->ui.request = NULL;
+	}
 	if (flags & UI_REPLAY_SEED) {
-		if (!s->ui.have_run)
+		if (!s->ui.have_run || s->ui.log.prompt == NULL)
 			ui_message(&s->ui, 1, "nothing to replay yet: generate first");
 		else
 			ui_generate(s, s->ui.log.prompt, (int64_t)s->ui.log.seed);
 	}
+	/* Decoding changes reach the running generations at their next token. */
+	for (int i = 0; i < s->nsides; i++)
+		if (s->side[i].gen != NULL)
+			ui_gen_update(s->side[i].gen, &s->ui.params);
 }
 
-/* A mouse event: a click focuses the pane under it. */
+/* A mouse event: a click focuses the pane under it; clicks and the wheel go to its click hook. */
 static int
 ui_mouse(struct ui_state *s)
 {
 	MEVENT me;
+	int button, flags;
 
-	if (getmouse(&me) != OK || !(me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+	if (getmouse(&me) != OK)
+		return 0;
+	if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))
+		button = 1;
+	else if (me.bstate & BUTTON4_PRESSED)
+		button = 4;
+	else if (me.bstate & BUTTON5_PRESSED)
+		button = 5;
+	else
 		return 0;
 	for (int p = 0; p < LAYOUT_COUNT; p++) {
 		struct grid_rect r = s->lay.rect[p];
 
-		if (ui_panes[p] != NULL && ui_panes[p]->key != NULL &&
-		    (s->lay.shown & LAYOUT_BIT(p)) && me.x >= r.x &&
-		    me.x < r.x + r.w && me.y >= r.y && me.y < r.y + r.h) {
+		if (ui_panes[p] == NULL || s->pane[p] == NULL || !(s->lay.shown & LAYOUT_BIT(p)) ||
+		    me.x < r.x ||
+		    me.x >= r.x + r.w || me.y < r.y || me.y >= r.y + r.h)
+			continue;
+		flags = UI_REDRAW;
+		if (button == 1 && ui_panes[p]->key != NULL)
 			s->focus = p;
-			return UI_REDRAW;
+		if (ui_panes[p]->click != NULL) {
+			flags |= ui_panes[p]->click(s->pane[p], ui_pane_ui(s, p), r, me.x, me.y,
+			    button);
+			ui_act(s, flags & ~(UI_REDRAW | UI_QUIT | UI_PASS));
 		}
+		return flags & (UI_REDRAW | UI_QUIT);
 	}
 	return 0;
 }
@@ -989,7 +1413,24 @@ ui_read_keys(struct ui_state *s)
 			continue;
 		if (ui_trace != NULL && ui_trace_key == 0)
 			ui_trace_key = ui_now();
-		flags |= ui_key(s, key);
+		if (key == UI_KEY_ESC && !s->pasting) {
+			/* Alt-Enter arrives as Esc and Enter together: a newline, like ^J. */
+			wint_t next;
+			int r2 = wget_wch(stdscr, &next);
+
+			if (r2 == OK && next == '\r')
+				key = UI_CTRL('j');
+			else if (r2 == OK)
+				unget_wch((wchar_t)next);
+			else if (r2 == KEY_CODE_YES)
+				ungetch((int)next);
+		}
+		/* Quitting while a fine-tune runs asks first (y or n in the status line). */
+		if (view_finetune_asking(s->pane[LAYOUT_FINETUNE]))
+			flags |= view_finetune_answer(s->pane[LAYOUT_FINETUNE], &s->ui, key);
+		else
+			flags |= view_finetune_confirm_quit(s->pane[LAYOUT_FINETUNE], &s->ui,
+			    ui_key(s, key));
 		ui_act(s, flags & ~(UI_REDRAW | UI_QUIT));
 		flags &= UI_REDRAW | UI_QUIT;
 		ui_relayout(s);
@@ -997,6 +1438,26 @@ ui_read_keys(struct ui_state *s)
 			break;
 	}
 	return flags;
+}
+
+/*
+ * Home and End as the common terminals send them, whatever TERM's terminfo
+ * says (xterm-256color inside tmux or screen gets ESC [1~ and ESC [4~; rxvt
+ * sends ESC [7~ and ESC [8~): otherwise they arrive as loose characters and
+ * end up typed into the prompt.
+ */
+static void
+ui_define_home_end(void)
+{
+	static const char *const home[] = { "\033[1~", "\033[7~", "\033[H", "\033OH" };
+	static const char *const end[] = { "\033[4~", "\033[8~", "\033[F", "\033OF" };
+
+	for (size_t i = 0; i < sizeof home / sizeof home[0]; i++) {
+		if (key_defined(home[i]) <= 0)
+			define_key(home[i], KEY_HOME);
+		if (key_defined(end[i]) <= 0)
+			define_key(end[i], KEY_END);
+	}
 }
 
 /* Start curses; -1 with a message if the terminal cannot be used. */
@@ -1025,7 +1486,11 @@ ui_curses_start(struct ui_state *s, int forced_depth, int ascii)
 	set_escdelay(25);
 	curs_set(0);
 	if (s->mouse)
-		mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED, NULL);
+		mousemask(UI_MOUSE_EVENTS, NULL);
+	define_key("\033[200~", UI_CURSES_PASTE_BEGIN);
+	define_key("\033[201~", UI_CURSES_PASTE_END);
+	ui_define_home_end();
+	ui_paste_mode(1);
 
 	s->term.depth = theme_depth_detect(getenv("TERM"), getenv("COLORTERM"),
 	    getenv("NO_COLOR"), tigetnum("colors"), forced_depth);
@@ -1062,28 +1527,74 @@ ui_exe_dir(void)
 	return xstrdup(exe);
 }
 
-/* Load the theme: --theme, else "default" from the search path, else the built-in one. */
+/*
+ * Load the theme: the first of --theme, the UI state's last pick, config.yaml's
+ * theme and "default" that loads, else the built-in one. A named theme that
+ * fails is a notice with its first error.
+ */
 static void
-ui_load_theme(struct ui_state *s, const char *name)
+ui_load_theme(struct ui_state *s, const char *flag, const char *picked, const char *config)
 {
-	char *dir = ui_exe_dir(), *cause = NULL;
+	const char *cand[] = { flag, picked, config, "default" };
+	char *dir = ui_exe_dir(), *cause = NULL, *first = NULL;
 	char **search = theme_search_path_new(getenv("XDG_CONFIG_HOME"), getenv("HOME"), dir);
 
 	theme_init_default(&s->theme);
-	if (name != NULL) {
-		if (theme_load(&s->theme, name, (const char *const *)search, &cause) != 0) {
-			char *nl = cause != NULL ? strchr(cause, '\n') : NULL;
-
-			if (nl != NULL)
-				*nl = '\0';
-			ui_message(&s->ui, 1, "theme: %s (using the built-in one)",
-			    cause != NULL ? cause : "cannot load");
+	s->theme_spec[0] = '\0';
+	for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++) {
+		if (cand[i] == NULL || cand[i][0] == '\0')
+			continue;
+		if (theme_load(&s->theme, cand[i], (const char *const *)search, &cause) == 0) {
+			snprintf(s->theme_spec, sizeof s->theme_spec, "%s", cand[i]);
+			break;
 		}
-	} else if (theme_load(&s->theme, "default", (const char *const *)search, &cause) != 0)
-		theme_init_default(&s->theme);
-	free(cause);
+		/* A missing "default" is silent: the built-in one is the same scheme. */
+		if (first == NULL && i + 1 < sizeof cand / sizeof cand[0]) {
+			first = cause != NULL ? cause : xstrdup("cannot load");
+			cause = NULL;
+		}
+		free(cause);
+		cause = NULL;
+	}
+	if (first != NULL) {
+		char *nl = strchr(first, '\n');
+
+		if (nl != NULL)
+			*nl = '\0';
+		ui_message(&s->ui, 1, "theme: %s (using %s)", first, s->theme_spec[0] != '\0' ?
+		    s->theme.name : "the built-in one");
+	}
+	free(first);
 	theme_search_path_free(search);
 	free(dir);
+}
+
+/* Read the UI state file: none means the defaults; a bad one the defaults and a notice. */
+static void
+ui_state_load(struct ui_state *s)
+{
+	char *cause = NULL, *nl;
+
+	uistate_init(&s->saved);
+	s->state_path = uistate_path(getenv("XDG_STATE_HOME"), getenv("HOME"));
+	if (s->state_path != NULL && uistate_load(&s->saved, s->state_path, &cause) < 0) {
+		const char *home = getenv("HOME"), *msg = cause != NULL ? cause : "cannot read it";
+		size_t hl = home != NULL ? strlen(home) : 0;
+
+		if (cause != NULL && (nl = strchr(cause, '\n')) != NULL)
+			*nl = '\0';
+		/* ~ for $HOME: the status line is short and file:line:col must show. */
+		if (hl > 1 && strncmp(msg, home, hl) == 0 && msg[hl] == '/')
+			ui_message(&s->ui, 1, "UI state: ~%s (using the defaults; the next save "
+			    "keeps the file as ui.yaml.bad)", msg + hl);
+		else
+			ui_message(&s->ui, 1, "UI state: %s (using the defaults; the next save "
+			    "keeps the file as ui.yaml.bad)", msg);
+	}
+	free(cause);
+	s->enabled = s->saved.panes;
+	s->zoom = s->saved.zoom;
+	s->focus = s->saved.focus;
 }
 
 /* Run the loop until quit or a signal; returns the exit status. */
@@ -1103,12 +1614,13 @@ ui_loop(struct ui_state *s)
 		s->ui.now = ui_now();
 		if (ui_take_events(s))
 			dirty = 1;
-		if (s->mauve != NULL && ui_mauve_get(s->mauve, &s->ui.mauve))
+		if (ui_mauve_poll(s))
 			dirty = 1;
+		s->ui_b.now = s->ui.now;
 		wait = -1;
 		for (int p = 0; p < LAYOUT_COUNT; p++)
-			if (ui_panes[p] != NULL && ui_panes[p]->tick != NULL &&
-			    (ui_panes[p]->tick(s->pane[p], &s->ui, &wait) & UI_REDRAW))
+			if (ui_panes[p] != NULL && ui_panes[p]->tick != NULL && s->pane[p] != NULL &&
+			    (ui_panes[p]->tick(s->pane[p], ui_pane_ui(s, p), &wait) & UI_REDRAW))
 				dirty = 1;
 		if (dirty) {
 			if (last_frame < 0 || s->ui.now - last_frame >= UI_FRAME_SECONDS) {
@@ -1116,10 +1628,10 @@ ui_loop(struct ui_state *s)
 				last_frame = s->ui.now;
 				dirty = 0;
 				/* The live MAUVE worker starts once the UI is on screen. */
-				if (s->mauve == NULL) {
-					s->mauve = ui_mauve_start(s->model, s->tok, &s->rec,
+				if (s->side[0].mauve == NULL) {
+					s->side[0].mauve = ui_mauve_start(s->model, s->tok, &s->rec,
 					    ui_wake[1]);
-					dirty = ui_mauve_get(s->mauve, &s->ui.mauve);
+					dirty = ui_mauve_poll(s);
 				}
 			} else if (wait < 0 || last_frame + UI_FRAME_SECONDS - s->ui.now < wait)
 				wait = last_frame + UI_FRAME_SECONDS - s->ui.now;
@@ -1144,12 +1656,39 @@ ui_loop(struct ui_state *s)
 	}
 }
 
+/* Compare mode: model B's side and its struct ui (the panes TEXT2 and STATS2 read it). */
+static void
+ui_compare_init(struct ui_state *s, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	s->ui_b.side = 1;
+	s->ui_b.model_name = slash != NULL ? slash + 1 : path;
+	snprintf(s->label[0], sizeof s->label[0], "A %s", s->ui.model_name);
+	snprintf(s->label[1], sizeof s->label[1], "B %s", s->ui_b.model_name);
+	s->ui.label = s->label[0];
+	s->ui_b.label = s->label[1];
+	s->ui_b.featurizer_name = s->ui.model_name;
+	s->ui_b.model_path = path;
+	s->ui_b.model = s->model_b;
+	s->ui_b.model_rec = &s->rec_b;
+	s->ui_b.model_bksp = gpt_has_bksp(s->model_b);
+	s->ui_b.tok = s->tok_b;
+	s->ui_b.params = s->ui.params;
+	s->ui_b.log.inspect = -1;
+	s->side[1].ui = &s->ui_b;
+	s->side[1].model = s->model_b;
+	s->side[1].tok = s->tok_b;
+	s->nsides = 2;
+}
+
 /* `seqmatch ui`. */
 int
 cmd_ui(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "model", required_argument, NULL, 'm' },
+		{ "compare", required_argument, NULL, 'C' },
 		{ "theme", required_argument, NULL, 't' },
 		{ "colors", required_argument, NULL, 'c' },
 		{ "colours", required_argument, NULL, 'c' },
@@ -1159,8 +1698,8 @@ cmd_ui(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ui_state *s;
-	const char *model_path = NULL, *theme_name = NULL, *term, *slash;
-	char notice[512];
+	const char *model_path = NULL, *compare_path = NULL, *theme_name = NULL, *term, *slash;
+	char notice[512], state_note[1024];
 	int c, forced = THEME_DEPTH_AUTO, ascii = 0, mouse = 1, rc;
 	int forced_flag = 0, mouse_flag = 0;
 	char *cause = NULL, *config_path, *config_error = NULL;
@@ -1170,6 +1709,9 @@ cmd_ui(int argc, char **argv)
 		switch (c) {
 		case 'm':
 			model_path = optarg;
+			break;
+		case 'C':
+			compare_path = optarg;
 			break;
 		case 't':
 			theme_name = optarg;
@@ -1226,8 +1768,6 @@ cmd_ui(int argc, char **argv)
 	    session_config_load(&cfg, config_path, &config_error) < 0 && config_error == NULL)
 		config_error = xstrdup(config_path);
 	free(config_path);
-	if (theme_name == NULL)
-		theme_name = cfg.theme;
 	if (!forced_flag && cfg.colors != NULL)
 		forced = theme_depth_parse(cfg.colors);
 	if (!mouse_flag && cfg.mouse >= 0)
@@ -1235,12 +1775,18 @@ cmd_ui(int argc, char **argv)
 
 	s = xcalloc(1, sizeof *s);
 	record_init(&s->rec);
-	if (checkpoint_load(model_path, &s->model, &s->tok, &s->rec, &cause) != 0) {
+	record_init(&s->rec_b);
+	if (checkpoint_load(model_path, &s->model, &s->tok, &s->rec, &cause) != 0 ||
+	    (compare_path != NULL && checkpoint_load(compare_path, &s->model_b, &s->tok_b,
+	    &s->rec_b, &cause) != 0)) {
 		app_error("%s", cause);
 		free(cause);
 		free(config_error);
 		session_config_release(&cfg);
+		tokenizer_free(s->tok);
+		gpt_free(s->model);
 		record_release(&s->rec);
+		record_release(&s->rec_b);
 		free(s);
 		return APP_EXIT_ERROR;
 	}
@@ -1254,11 +1800,16 @@ cmd_ui(int argc, char **argv)
 	s->ui.tok = s->tok;
 	s->ui.params = cfg.params;
 	s->ui.log.inspect = -1;
-	s->focus = LAYOUT_TEXT;
-	s->zoom = LAYOUT_NONE;
+	s->nsides = 1;
+	s->side[0].ui = &s->ui;
+	s->side[0].model = s->model;
+	s->side[0].tok = s->tok;
+	if (compare_path != NULL)
+		ui_compare_init(s, compare_path);
 	s->mouse = mouse;
 	s->core = cpu_blas_core() != NULL ? cpu_blas_core() : "?";
-	ui_load_theme(s, theme_name);
+	ui_state_load(s);
+	ui_load_theme(s, theme_name, s->saved.theme, cfg.theme);
 	if (config_error != NULL) {
 		char *nl = strchr(config_error, '\n');
 
@@ -1275,6 +1826,7 @@ cmd_ui(int argc, char **argv)
 		fcntl(ui_wake[i], F_SETFD, FD_CLOEXEC);
 	}
 	s->ui.wake_fd = ui_wake[1];
+	s->ui_b.wake_fd = ui_wake[1];
 	util_log_set(ui_log, NULL);
 	app_fatal_hook = ui_restore;
 	atexit(ui_restore);
@@ -1283,23 +1835,34 @@ cmd_ui(int argc, char **argv)
 		goto out;
 	}
 	ui_signals();
+	s->ui_b.glyphs = s->ui.glyphs;
+	s->ui_b.plot = s->ui.plot;
 	for (int p = 0; p < LAYOUT_COUNT; p++)
-		if (ui_panes[p] != NULL)
-			s->pane[p] = ui_panes[p]->init(&s->ui);
+		if (ui_panes[p] != NULL &&
+		    (s->nsides == 2 || (p != LAYOUT_TEXT2 && p != LAYOUT_STATS2)))
+			s->pane[p] = ui_panes[p]->init(ui_pane_ui(s, p));
+	view_text_set_state(s->pane[LAYOUT_TEXT], s->saved.view, s->saved.speed);
+	if (s->pane[LAYOUT_TEXT2] != NULL)
+		view_text_set_state(s->pane[LAYOUT_TEXT2], s->saved.view, s->saved.speed);
 	ui_relayout(s);
 	ui_trace_open(&s->ui);
 
 	rc = ui_loop(s);
 
-	if (s->gen != NULL) {
-		ui_gen_cancel(s->gen);
-		ui_gen_finish(s->gen, NULL);
-		s->gen = NULL;
+	for (int i = 0; i < s->nsides; i++) {
+		struct ui_side *d = &s->side[i];
+
+		if (d->gen != NULL) {
+			ui_gen_cancel(d->gen);
+			ui_gen_finish(d->gen, NULL);
+			d->gen = NULL;
+		}
+		snapshot_unref(d->gen_snap);
+		d->gen_snap = NULL;
+		ui_mauve_free(d->mauve);
+		d->mauve = NULL;
 	}
-	snapshot_unref(s->gen_snap);
-	s->gen_snap = NULL;
-	ui_mauve_free(s->mauve);
-	s->mauve = NULL;
+	ui_state_save(s, state_note, sizeof state_note);
 	notice[0] = '\0';
 	if (view_finetune_busy(s->pane[LAYOUT_FINETUNE])) {
 		/* Stop the trainer after its current step and save what it learned. */
@@ -1310,6 +1873,8 @@ cmd_ui(int argc, char **argv)
 	ui_restore();
 	if (notice[0] != '\0')
 		fprintf(stderr, "seqmatch: ui: %s\n", notice);
+	if (state_note[0] != '\0')
+		fprintf(stderr, "seqmatch: ui: %s\n", state_note);
 	for (int p = 0; p < LAYOUT_COUNT; p++)
 		if (ui_panes[p] != NULL && s->pane[p] != NULL)
 			ui_panes[p]->free(s->pane[p]);
@@ -1325,9 +1890,17 @@ out:
 	free(s->ui.log.prompt);
 	free(s->ui.log.ev);
 	free(s->ui.request);
+	view_themes_free(s->picker);
+	free(s->state_path);
+	free(s->ui_b.log.prompt);
+	free(s->ui_b.log.ev);
+	free(s->ui_b.request);
 	tokenizer_free(s->tok);
 	gpt_free(s->model);
 	record_release(&s->rec);
+	tokenizer_free(s->tok_b);
+	gpt_free(s->model_b);
+	record_release(&s->rec_b);
 	free(s);
 	session_config_release(&cfg);
 	return rc;

@@ -109,6 +109,9 @@ struct ui {
 	int side;                    /* 0, or 1 for model B in compare mode (its own struct ui:
 	                              * model, log, stats; B's text pane never edits a prompt) */
 	const char *model_name;      /* file name shown in the status line */
+	const char *label;           /* compare mode: "A model.bin" or "B base.bin" for the pane
+	                              * titles; NULL otherwise */
+	const char *featurizer_name; /* the live MAUVE featurizer's file name (NULL: model_name) */
 	const char *model_path;      /* the loaded model file */
 	const struct gpt_model *model; /* the loaded weights (read only) */
 	const struct record *model_rec; /* its training record */
@@ -158,6 +161,21 @@ struct snapshot *view_finetune_snapshot(void *p);
 int view_finetune_busy(void *p);
 /* Fine-tune pane, on quit: stop and save a live fine-tune; a one-line notice in buf. */
 void view_finetune_quit(void *p, char *buf, size_t size);
+struct ui_gen;
+/*
+ * Fine-tune pane, each loop while generating (model A): when its weights row
+ * says "next token", hand g the latest snapshot (ui_gen_set_weights); keeps
+ * ui->weights_version at the version g uses. 1 if that changed (redraw).
+ */
+int view_finetune_feed(void *p, struct ui_gen *g);
+/* Fine-tune pane: 1 and the one-line quit question in buf while a fine-tune runs, else 0. */
+int view_finetune_question(void *p, char *buf, size_t size);
+/* Fine-tune pane: a key handler's flags with UI_QUIT turned into the question (status line). */
+int view_finetune_confirm_quit(void *p, struct ui *ui, int flags);
+/* Fine-tune pane: whether the quit question waits for y or n. */
+int view_finetune_asking(void *p);
+/* Fine-tune pane: the answer key: y UI_QUIT (the exit path saves), n or Esc cancels. */
+int view_finetune_answer(void *p, struct ui *ui, int key);
 
 /*
  * The corpus the fine-tune uses: the model's record (corpus, ft_corpus), else
@@ -172,6 +190,11 @@ int view_text_editing(void *p);
 void view_text_set_draft(void *p, const char *text);
 /* Text pane: "clean 30/s" (view, speed, paused) for the status line. */
 void view_text_describe(void *p, char *buf, size_t size);
+/* Text pane, for the UI-state file: the view (0 clean, 1 trail, 2 timeline) and the speed
+ * (events a second); returns 0. */
+int view_text_get_state(void *p, int *view, int *speed);
+/* Text pane: restore them (a view out of range is ignored; the nearest speed is taken). */
+void view_text_set_state(void *p, int view, int speed);
 
 /* Set the status-line notice (printf-style). */
 void ui_message(struct ui *ui, int error, const char *fmt, ...)
@@ -180,12 +203,25 @@ void ui_message(struct ui *ui, int error, const char *fmt, ...)
 /* The generation worker (ui-gen.c): a thread running generate_run. */
 struct ui_gen;
 /*
- * Start generating from ids (n >= 1; copied) with params. The worker writes a
- * byte to wake_fd whenever it has queued events and when it ends. NULL with
- * *cause on failure.
+ * Start generating from ids (n >= 1; copied) with params, on snap's weights
+ * (the worker takes its own reference) or, with snap NULL, on m (the caller
+ * keeps m alive for the run). The worker writes a byte to wake_fd whenever it
+ * has queued events and when it ends. NULL with *cause on failure.
  */
-struct ui_gen *ui_gen_start(const struct gpt_model *m, const struct tokenizer *tok,
-    const struct sampler_params *params, const int *ids, int n, int wake_fd, char **cause);
+struct ui_gen *ui_gen_start(const struct gpt_model *m, struct snapshot *snap,
+    const struct tokenizer *tok, const struct sampler_params *params, const int *ids, int n,
+    int wake_fd, char **cause);
+/* Decoding parameters for the running generation from its next step (its seed stays). */
+void ui_gen_update(struct ui_gen *g, const struct sampler_params *p);
+/*
+ * Other (newer) weights for the running generation from its next step: the
+ * context is recomputed with them (generate_run_live). Takes its own
+ * reference, dropped once the worker has moved on; 0 (ignored) when s is the
+ * snapshot in use or already waiting.
+ */
+int ui_gen_set_weights(struct ui_gen *g, struct snapshot *s);
+/* The weights version the worker generates with now. */
+long ui_gen_weights_version(struct ui_gen *g);
 /* Take the queued events (*n of them, malloc'd, may be NULL); *finished once the run ended. */
 struct generate_event *ui_gen_take(struct ui_gen *g, size_t *n, int *finished);
 /* Ask the worker to stop at its next token. */

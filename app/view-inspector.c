@@ -1,7 +1,7 @@
 /*
  * view-inspector.c: the token inspector: for the event at the playback cursor
- * (the last event the text pane has applied; the text pane has no mouse
- * selection yet), the token appended or erased with its probability, the
+ * (the last event the text pane has applied), or the one clicked in the text
+ * pane (ui->log.inspect), the token appended or erased with its probability, the
  * entropy of the model's distribution and P(<bksp>) at that step, and the
  * step's most likely actions (generate.h's top[]) as rows: piece, bar, prob.
  * The chosen action's row is marked with '>'. Display only: it never takes
@@ -108,15 +108,22 @@ view_inspector_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, 
 	const struct ui_log *log = &ui->log;
 	struct grid_rect in = grid_rect_inset(r, 1);
 	size_t shown = log->shown < log->n ? log->shown : log->n;
+	int clicked = log->inspect >= 0 && (size_t)log->inspect < log->n;
 	const struct generate_event *ev;
-	char title[64], piece[96], line[192];
+	char title[96], piece[96], line[192];
 	int erase, chosen, pw, bw, row = 0;
 
-	if (shown > 0)
-		snprintf(title, sizeof title, "Inspector - event %zu/%zu", shown, log->n);
+	if (clicked) {
+		shown = (size_t)log->inspect + 1;
+		snprintf(title, sizeof title, "Inspector%s%.1s - clicked %zu/%zu",
+		    ui->label != NULL ? " " : "", ui->label != NULL ? ui->label : "", shown, log->n);
+	} else if (shown > 0)
+		snprintf(title, sizeof title, "Inspector%s%.1s - event %zu/%zu",
+		    ui->label != NULL ? " " : "", ui->label != NULL ? ui->label : "", shown, log->n);
 	else
 		snprintf(title, sizeof title, "Inspector");
-	grid_box(g, r, GRID_BOX_LIGHT, title, THEME_SLOT_BORDER, THEME_SLOT_TITLE, 0);
+	grid_box(g, r, focused ? GRID_BOX_HEAVY : GRID_BOX_LIGHT, title,
+	    focused ? THEME_SLOT_BORDER_FOCUS : THEME_SLOT_BORDER, THEME_SLOT_TITLE, 0);
 	if (grid_rect_empty(in))
 		return;
 	if (shown == 0 || ui->tok == NULL) {
@@ -163,10 +170,20 @@ view_inspector_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, 
 	}
 }
 
+/* No keys of its own: focused only so that z can zoom it. */
+static int
+view_inspector_key(void *p, struct ui *ui, int key)
+{
+	(void)p;
+	(void)ui;
+	(void)key;
+	return UI_PASS;
+}
+
 const struct ui_pane view_inspector_pane = {
 	.name = "Inspector",
 	.init = view_inspector_init,
 	.draw = view_inspector_draw,
-	.key = NULL, /* display only: never focused */
+	.key = view_inspector_key,
 	.free = view_inspector_free,
 };

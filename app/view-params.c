@@ -37,6 +37,7 @@ struct view_params {
 	int editing;                     /* typing a value */
 	char edit[VIEW_PARAMS_EDIT_MAX]; /* the typed value */
 	size_t top;                      /* first row shown */
+	size_t preset;                   /* the preset p applies next */
 };
 
 /* Create the pane. */
@@ -234,10 +235,9 @@ view_params_key(void *p, struct ui *ui, int key)
 		sampler_defaults(&ui->params);
 		ui_message(ui, 0, "every parameter back to its default");
 		return UI_REDRAW;
-	case '1':
-	case '2':
-	case '3':
-		view_params_preset(ui, (size_t)(key - '1'));
+	case 'p':
+		view_params_preset(ui, v->preset);
+		v->preset = (v->preset + 1) % VIEW_PARAMS_NPRESETS;
 		return UI_REDRAW;
 	}
 	return UI_PASS;
@@ -294,8 +294,9 @@ view_params_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int
 		view_params_format(row, cur, val, sizeof val);
 		if (strcmp(row->name, "seed") == 0 && cur < 0)
 			snprintf(val, sizeof val, "random");
-		grid_put(g, in, col + 8 - (int)strlen(val) > col ? col + 8 - (int)strlen(val) : col,
-		    y, val, sel && focused ? THEME_SLOT_SELECTION
+		/* Right-aligned in 8 columns; a longer value (a typed seed) is cut with an ellipsis. */
+		grid_put_trunc(g, in, col + 8 - (int)strlen(val) > col ? col + 8 -
+		    (int)strlen(val) : col, y, val, 8, sel && focused ? THEME_SLOT_SELECTION
 		    : changed ? THEME_SLOT_VALUE_CHANGED : THEME_SLOT_VALUE, 0);
 		col += 9;
 		if (show_def) {
@@ -326,7 +327,7 @@ view_params_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int
 	else
 		snprintf(val, sizeof val, "seed used: none yet");
 	grid_put_trunc(g, in, 0, in.h - 2, val, in.w, THEME_SLOT_TEXT, 0);
-	grid_put_trunc(g, in, 0, in.h - 1, "presets: 1 greedy 2 balanced 3 creative", in.w,
+	grid_put_trunc(g, in, 0, in.h - 1, "p: presets greedy, balanced, creative in turn", in.w,
 	    THEME_SLOT_DIM, 0);
 }
 

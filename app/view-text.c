@@ -12,21 +12,28 @@
  * on every draw (a few hundred tokens), as bytes with one style per byte, so
  * a character split across tokens is drawn once it is complete.
  *
- * The pane has two modes: editing (letters go to the prompt line; Enter
- * generates) and playback (letters are playback keys; Enter or i edits).
+ * The pane has two modes: editing (letters go to the prompt editor,
+ * editor.c; Enter generates) and playback (letters are playback keys; Enter
+ * or i edits). In compare mode the pane of model B (ui->side 1) only plays
+ * back: it shows model A's prompt read only and passes editing keys on.
+ *
+ * A click on a token selects its event for the inspector (ui->log.inspect);
+ * the text and timeline scroll with the wheel or PgUp/PgDn (scroll counts
+ * lines up from the end, 0 follows the end).
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "editor.h"
 #include "theme.h"
 #include "tokenizer.h"
 #include "ui.h"
 
-#define VIEW_TEXT_HISTORY 100     /* prompts kept */
 #define VIEW_TEXT_FLASH 0.35      /* seconds an erased token flashes */
 #define VIEW_TEXT_DEFAULT_SPEED 5 /* index into view_text_speeds */
 
@@ -39,14 +46,13 @@ static const char *const view_text_view_names[] = {"clean", "trail", "timeline"}
 
 /* The pane's state. */
 struct view_text {
-	/* Prompt editor. */
-	char *line;        /* UTF-8, NUL-terminated */
-	size_t len, cap, cursor; /* cursor: byte offset */
-	char *history[VIEW_TEXT_HISTORY];
-	int nhistory;
-	int hpos;          /* index into history while browsing, nhistory for the draft */
-	char *draft;       /* the unsent line kept while browsing history */
+	struct editor ed;  /* the prompt editor */
+	char *history_path; /* where the history is saved (NULL: nowhere) */
 	int editing;
+	int ptop;          /* the first prompt row shown (a tall draft scrolls) */
+	int scroll;        /* text lines scrolled up from the end (0: follow the end) */
+	struct grid_rect text_rect; /* where the text was last drawn, for clicks */
+	int text_skip;     /* the lines the last draw skipped */
 	/* Playback. */
 	unsigned serial;   /* the log this playback follows */
 	size_t shown;      /* events applied */
@@ -58,6 +64,7 @@ struct view_text {
 	/* Drawing scratch: the text as bytes with a style each. */
 	char *buf;
 	unsigned char *sty;
+	long *evi;         /* (nbuf) the event each byte came from, -1: the prompt */
 	size_t nbuf, capbuf;
 };
 
@@ -66,12 +73,20 @@ static void *
 view_text_init(struct ui *ui)
 {
 	struct view_text *t = xcalloc(1, sizeof *t);
+	char *cause = NULL;
 
-	t->cap = 64;
-	t->line = xcalloc(1, t->cap);
-	t->editing = 1;
+	editor_init(&t->ed);
+	t->editing = ui->side == 0;
 	t->speed = VIEW_TEXT_DEFAULT_SPEED;
 	t->serial = ui->log.serial;
+	if (ui->side == 0 && (t->history_path = editor_history_path()) != NULL &&
+	    editor_history_load(&t->ed, t->history_path, &cause) < 0 && cause != NULL) {
+		if (ui->message[0] == '\0')
+			ui_message(ui, 1, "history: %s", cause);
+		else /* keep the notice already there (a bad config) */
+			ui_message(ui, 1, "%.120s; history: %s", ui->message, cause);
+	}
+	free(cause);
 	return t;
 }
 
@@ -81,11 +96,10 @@ view_text_free(void *p)
 {
 	struct view_text *t = p;
 
-	for (int i = 0; i < t->nhistory; i++)
-		free(t->history[i]);
-	free(t->draft);
-	free(t->line);
+	editor_release(&t->ed);
+	free(t->history_path);
 	free(t->buf);
+	free(t->evi);
 	free(t->sty);
 	free(t);
 }
@@ -107,212 +121,102 @@ view_text_describe(void *p, char *buf, size_t size)
 	    view_text_speeds[t->speed], t->paused ? " paused" : "");
 }
 
-/* Replace the editor's line. */
-static void
-view_text_set_line(struct view_text *t, const char *s)
+/* Replace the draft (after $EDITOR) and edit it. */
+void
+view_text_set_draft(void *p, const char *text)
 {
-	size_t n = strlen(s);
+	struct view_text *t = p;
 
-	if (n + 1 > t->cap) {
-		t->cap = n + 64;
-		t->line = xrealloc(t->line, t->cap);
-	}
-	memcpy(t->line, s, n + 1);
-	t->len = t->cursor = n;
+	editor_set(&t->ed, text, strlen(text));
+	t->editing = 1;
 }
 
-/* Insert bytes at the cursor. */
-static void
-view_text_insert(struct view_text *t, const char *s, size_t n)
+/* The view and the speed (events a second) for the UI-state file. */
+int
+view_text_get_state(void *p, int *view, int *speed)
 {
-	if (t->len + n + 1 > t->cap) {
-		t->cap = 2 * (t->len + n + 1);
-		t->line = xrealloc(t->line, t->cap);
-	}
-	memmove(t->line + t->cursor + n, t->line + t->cursor, t->len - t->cursor + 1);
-	memcpy(t->line + t->cursor, s, n);
-	t->len += n;
-	t->cursor += n;
-}
+	struct view_text *t = p;
 
-/* Delete the bytes [from, to) of the line. */
-static void
-view_text_delete(struct view_text *t, size_t from, size_t to)
-{
-	memmove(t->line + from, t->line + to, t->len - to + 1);
-	t->len -= to - from;
-	t->cursor = from;
-}
-
-/* The start of the UTF-8 character before byte i. */
-static size_t
-view_text_prev_char(const char *s, size_t i)
-{
-	if (i == 0)
-		return 0;
-	i--;
-	while (i > 0 && ((unsigned char)s[i] & 0xc0) == 0x80)
-		i--;
-	return i;
-}
-
-/* The end of the UTF-8 character at byte i. */
-static size_t
-view_text_next_char(const char *s, size_t len, size_t i)
-{
-	if (i >= len)
-		return len;
-	i++;
-	while (i < len && ((unsigned char)s[i] & 0xc0) == 0x80)
-		i++;
-	return i;
-}
-
-/* Encode a code point as UTF-8; returns the bytes written (0 if invalid). */
-static size_t
-view_text_utf8(int cp, char *out)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp >= 0xd800 && cp < 0xe000)
-		return 0;
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	if (cp < 0x110000) {
-		out[0] = (char)(0xf0 | (cp >> 18));
-		out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[3] = (char)(0x80 | (cp & 0x3f));
-		return 4;
-	}
+	*view = t->view;
+	*speed = (int)view_text_speeds[t->speed];
 	return 0;
 }
 
-/* Browse the history by dir (-1 older, +1 newer), keeping the unsent draft. */
-static void
-view_text_history(struct view_text *t, int dir)
+/* Restore the view (out of range: left alone) and the nearest speed. */
+void
+view_text_set_state(void *p, int view, int speed)
 {
-	int to = t->hpos + dir;
+	struct view_text *t = p;
+	size_t best = 0;
 
-	if (to < 0 || to > t->nhistory)
+	if (view >= 0 && view < VIEW_TEXT_NVIEWS)
+		t->view = view;
+	if (speed <= 0)
 		return;
-	if (t->hpos == t->nhistory) {
-		free(t->draft);
-		t->draft = xstrdup(t->line);
-	}
-	t->hpos = to;
-	view_text_set_line(t, to == t->nhistory ? (t->draft ? t->draft : "") : t->history[to]);
+	for (size_t i = 1; i < VIEW_TEXT_NSPEEDS; i++)
+		if (fabs(view_text_speeds[i] - speed) < fabs(view_text_speeds[best] - speed))
+			best = i;
+	t->speed = (int)best;
 }
 
-/* Remember a sent prompt (not twice in a row). */
-static void
-view_text_remember(struct view_text *t, const char *s)
+/* Send the draft: remember it, save the history, ask the loop to generate. */
+static int
+view_text_submit(struct view_text *t, struct ui *ui)
 {
-	if (s[0] == '\0' || (t->nhistory > 0 && strcmp(t->history[t->nhistory - 1], s) == 0))
-		return;
-	if (t->nhistory == VIEW_TEXT_HISTORY) {
-		free(t->history[0]);
-		memmove(t->history, t->history + 1, (VIEW_TEXT_HISTORY - 1) * sizeof *t->history);
-		t->nhistory--;
+	char *cause = NULL;
+
+	if (ui->generating) {
+		ui_message(ui, 1, "a generation is running: Esc or Ctrl-C stops it");
+		return UI_REDRAW;
 	}
-	t->history[t->nhistory++] = xstrdup(s);
+	free(ui->request);
+	ui->request = xstrdup(t->ed.text);
+	editor_remember(&t->ed, t->ed.text);
+	if (t->history_path != NULL && t->ed.nhistory > 0 &&
+	    editor_history_save(&t->ed, t->history_path, &cause) != 0)
+		ui_message(ui, 1, "history not saved: %s", cause != NULL ? cause : "?");
+	free(cause);
+	editor_set(&t->ed, "", 0);
+	t->ptop = 0;
+	t->editing = 0;
+	return UI_GENERATE | UI_REDRAW;
 }
 
 /* A key while the prompt editor has the keyboard. */
 static int
 view_text_key_edit(struct view_text *t, struct ui *ui, int key)
 {
-	char enc[4];
-	size_t n, i;
+	enum editor_result r;
 
-	switch (key) {
-	case UI_KEY_ENTER:
-		if (ui->generating) {
-			ui_message(ui, 1, "a generation is running: Esc or Ctrl-C stops it");
-			return UI_REDRAW;
+	if (!t->ed.pasting) {
+		switch (key) {
+		case UI_CTRL('g'):
+			free(ui->request);
+			ui->request = xstrdup(t->ed.text);
+			return UI_EDITOR | UI_REDRAW;
+		case UI_KEY_ESC:
+			if (ui->generating)
+				return UI_STOP | UI_REDRAW;
+			if (ui->log.inspect >= 0) { /* first drop a clicked selection */
+				ui->log.inspect = -1;
+				return UI_REDRAW;
+			}
+			if (ui->have_run) {
+				t->editing = 0; /* to playback */
+				return UI_REDRAW;
+			}
+			return 0;
 		}
-		view_text_remember(t, t->line);
-		free(ui->request);
-		ui->request = xstrdup(t->line);
-		free(t->draft);
-		t->draft = NULL;
-		t->hpos = t->nhistory;
-		view_text_set_line(t, "");
-		t->editing = 0;
-		return UI_GENERATE | UI_REDRAW;
-	case UI_KEY_ESC:
-		if (ui->generating)
-			return UI_STOP | UI_REDRAW;
-		if (ui->have_run) {
-			t->editing = 0; /* to playback */
-			return UI_REDRAW;
-		}
-		return 0;
-	case UI_KEY_LEFT:
-		t->cursor = view_text_prev_char(t->line, t->cursor);
-		return UI_REDRAW;
-	case UI_KEY_RIGHT:
-		t->cursor = view_text_next_char(t->line, t->len, t->cursor);
-		return UI_REDRAW;
-	case UI_KEY_HOME:
-	case UI_CTRL('a'):
-		t->cursor = 0;
-		return UI_REDRAW;
-	case UI_KEY_END:
-	case UI_CTRL('e'):
-		t->cursor = t->len;
-		return UI_REDRAW;
-	case UI_KEY_BACKSPACE:
-		if (t->cursor > 0)
-			view_text_delete(t, view_text_prev_char(t->line, t->cursor), t->cursor);
-		return UI_REDRAW;
-	case UI_KEY_DELETE:
-	case UI_CTRL('d'):
-		if (t->cursor < t->len) {
-			size_t end = view_text_next_char(t->line, t->len, t->cursor);
-
-			view_text_delete(t, t->cursor, end);
-		}
-		return UI_REDRAW;
-	case UI_CTRL('u'):
-		view_text_delete(t, 0, t->cursor);
-		return UI_REDRAW;
-	case UI_CTRL('k'):
-		t->line[t->cursor] = '\0';
-		t->len = t->cursor;
-		return UI_REDRAW;
-	case UI_CTRL('w'):
-		i = t->cursor;
-		while (i > 0 && t->line[i - 1] == ' ')
-			i--;
-		while (i > 0 && t->line[i - 1] != ' ')
-			i--;
-		view_text_delete(t, i, t->cursor);
-		return UI_REDRAW;
-	case UI_KEY_UP:
-		view_text_history(t, -1);
-		return UI_REDRAW;
-	case UI_KEY_DOWN:
-		view_text_history(t, +1);
-		return UI_REDRAW;
 	}
-	if (key == '\t' || key < 0x20 || key == 0x7f || key >= UI_KEY_UP)
-		return UI_PASS;
-	n = view_text_utf8(key, enc);
-	if (n > 0)
-		view_text_insert(t, enc, n);
-	return UI_REDRAW;
+	t->ed.truncated = 0;
+	r = editor_key(&t->ed, key);
+	if (t->ed.truncated)
+		ui_message(ui, 1, "the prompt is limited to %d KiB", EDITOR_MAX_BYTES / 1024);
+	if (r == EDITOR_SUBMIT)
+		return view_text_submit(t, ui);
+	if (r == EDITOR_CHANGED)
+		return UI_REDRAW;
+	return UI_PASS;
 }
 
 /* Whether the event at index i of the log is an ERASE. */
@@ -344,19 +248,24 @@ view_text_key_play(struct view_text *t, struct ui *ui, int key)
 	case UI_KEY_ENTER:
 	case 'i':
 	case '/':
+	case UI_KEY_PASTE_BEGIN:
+		if (ui->side != 0)
+			return UI_PASS; /* model B follows model A's prompt */
 		t->editing = 1;
-		return UI_REDRAW;
+		return key == UI_KEY_PASTE_BEGIN ? view_text_key_edit(t, ui, key) : UI_REDRAW;
 	case UI_KEY_ESC:
 		if (ui->generating)
 			return UI_STOP | UI_REDRAW;
+		if (ui->log.inspect >= 0) { /* back to following the playback */
+			ui->log.inspect = -1;
+			return UI_REDRAW;
+		}
+		if (ui->side != 0)
+			return UI_PASS;
 		t->editing = 1;
 		return UI_REDRAW;
 	case 'v':
 		t->view = (t->view + 1) % VIEW_TEXT_NVIEWS;
-		return UI_REDRAW;
-	case ' ':
-		t->paused = !t->paused;
-		t->last_step = ui->now;
 		return UI_REDRAW;
 	case '+':
 	case ']':
@@ -368,23 +277,46 @@ view_text_key_play(struct view_text *t, struct ui *ui, int key)
 		if (t->speed > 0)
 			t->speed--;
 		return UI_REDRAW;
+	case UI_KEY_PGUP:
+		t->scroll += t->text_rect.h > 2 ? t->text_rect.h - 1 : 1;
+		return UI_REDRAW;
+	case UI_KEY_PGDN:
+		t->scroll -= t->text_rect.h > 2 ? t->text_rect.h - 1 : 1;
+		if (t->scroll < 0)
+			t->scroll = 0;
+		return UI_REDRAW;
+	}
+	/* The keys that move the playback also return the inspector to following it. */
+	switch (key) {
+	case ' ':
+		ui->log.inspect = -1;
+		t->paused = !t->paused;
+		t->last_step = ui->now;
+		return UI_REDRAW;
 	case '.':
 	case UI_KEY_RIGHT:
+		ui->log.inspect = -1;
 		return view_text_seek(t, ui, t->shown + 1);
 	case ',':
 	case UI_KEY_LEFT:
+		ui->log.inspect = -1;
 		return view_text_seek(t, ui, t->shown > 0 ? t->shown - 1 : 0);
 	case UI_KEY_HOME:
+		ui->log.inspect = -1;
 		return view_text_seek(t, ui, 0);
 	case UI_KEY_END:
+		ui->log.inspect = -1;
+		t->scroll = 0;
 		return view_text_seek(t, ui, ui->log.n);
 	case 'n':
+		ui->log.inspect = -1;
 		for (i = t->shown; i < ui->log.n; i++)
 			if (view_text_is_erase(ui, i))
 				return view_text_seek(t, ui, i + 1);
 		ui_message(ui, 0, "no later <bksp>%s", ui->log.done ? "" : " yet");
 		return UI_REDRAW;
 	case 'N':
+		ui->log.inspect = -1;
 		for (i = t->shown > 1 ? t->shown - 1 : 0; i-- > 0;)
 			if (view_text_is_erase(ui, i))
 				return view_text_seek(t, ui, i + 1);
@@ -393,10 +325,12 @@ view_text_key_play(struct view_text *t, struct ui *ui, int key)
 	case 'r':
 		if (!ui->have_run)
 			return 0;
+		ui->log.inspect = -1;
 		t->shown = 0;
 		t->paused = 0;
 		t->flash_until = 0;
 		t->last_step = ui->now;
+		t->scroll = 0;
 		return UI_REDRAW;
 	}
 	return UI_PASS;
@@ -408,7 +342,7 @@ view_text_key(void *p, struct ui *ui, int key)
 {
 	struct view_text *t = p;
 
-	if (t->editing)
+	if (t->editing && ui->side == 0)
 		return view_text_key_edit(t, ui, key);
 	return view_text_key_play(t, ui, key);
 }
@@ -424,6 +358,7 @@ view_text_advance(void *p, struct ui *ui, double *wait)
 	if (t->serial != ui->log.serial) { /* a new generation: follow it from the start */
 		t->serial = ui->log.serial;
 		t->shown = 0;
+		t->scroll = 0;
 		t->paused = 0;
 		t->flash_until = 0;
 		t->last_step = ui->now;
@@ -477,31 +412,35 @@ view_text_tick(void *p, struct ui *ui, double *wait)
 	return flags;
 }
 
-/* Append bytes in a style to the drawing buffer. */
+/* Append bytes in a style, from event ev (-1: the prompt), to the drawing buffer. */
 static void
-view_text_emit(struct view_text *t, const void *s, size_t n, int style)
+view_text_emit(struct view_text *t, const void *s, size_t n, int style, long ev)
 {
 	if (t->nbuf + n > t->capbuf) {
 		t->capbuf = 2 * (t->nbuf + n) + 256;
 		t->buf = xrealloc(t->buf, t->capbuf);
 		t->sty = xrealloc(t->sty, t->capbuf);
+		t->evi = xrealloc(t->evi, t->capbuf * sizeof *t->evi);
 	}
 	memcpy(t->buf + t->nbuf, s, n);
 	memset(t->sty + t->nbuf, style, n);
+	for (size_t i = 0; i < n; i++)
+		t->evi[t->nbuf + i] = ev;
 	t->nbuf += n;
 }
 
-/* Append a token's bytes (end-of-text shows nothing in the text). */
+/* Append the token of event ev (end-of-text shows nothing in the text). */
 static void
-view_text_emit_token(struct view_text *t, const struct ui *ui, int id, int style)
+view_text_emit_token(struct view_text *t, const struct ui *ui, size_t ev, int style)
 {
 	size_t n;
 	const uint8_t *piece;
+	int id = ui->log.ev[ev].token;
 
 	if (id == tokenizer_eot(ui->tok) || id == tokenizer_bksp(ui->tok))
 		return;
 	piece = tokenizer_piece(ui->tok, id, &n);
-	view_text_emit(t, piece, n, style);
+	view_text_emit(t, piece, n, style, (long)ev);
 }
 
 /* Whether the erase just applied is to be flagged (flashing, or paused on it). */
@@ -524,7 +463,7 @@ view_text_build(struct view_text *t, const struct ui *ui)
 
 	t->nbuf = 0;
 	if (ui->log.prompt != NULL)
-		view_text_emit(t, ui->log.prompt, strlen(ui->log.prompt), THEME_SLOT_PROMPT);
+		view_text_emit(t, ui->log.prompt, strlen(ui->log.prompt), THEME_SLOT_PROMPT, -1);
 	for (i = 0; i < n; i++) {
 		if (ui->log.ev[i].type == GENERATE_EVENT_APPEND)
 			live[nlive++] = i;
@@ -539,48 +478,67 @@ view_text_build(struct view_text *t, const struct ui *ui)
 		for (i = 0; i < n; i++) {
 			if (ui->log.ev[i].type != GENERATE_EVENT_APPEND)
 				continue;
-			view_text_emit_token(t, ui, ui->log.ev[i].token,
+			view_text_emit_token(t, ui, i,
 			    !ghost[i] ? THEME_SLOT_GENERATED
 			    : (flagged && i == flag_idx) ? THEME_SLOT_ERASED : THEME_SLOT_GHOST);
 		}
 	} else {
 		for (i = 0; i < nlive; i++)
-			view_text_emit_token(t, ui, ui->log.ev[live[i]].token,
-			    THEME_SLOT_GENERATED);
+			view_text_emit_token(t, ui, live[i], THEME_SLOT_GENERATED);
 		if (flagged && flag_idx != (size_t)-1)
-			view_text_emit_token(t, ui, ui->log.ev[flag_idx].token,
-			    THEME_SLOT_ERASED);
+			view_text_emit_token(t, ui, flag_idx, THEME_SLOT_ERASED);
 	}
 	free(live);
 	free(ghost);
 }
 
-/* Bytes of the UTF-8 sequence at s (n left): 1 for ASCII or invalid, 0 if cut off at the end. */
+/*
+ * Bytes of the UTF-8 sequence at s (n left): the whole character, 0 if it is
+ * cut off at the end (the rest may come with the next token), else the
+ * maximal invalid part (drawn as one replacement character).
+ */
 static size_t
 view_text_seq(const unsigned char *s, size_t n)
 {
 	size_t want, i;
 
-	if (s[0] < 0xc0)
+	if (s[0] < 0xc2 || s[0] > 0xf4)
 		return 1;
-	want = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : s[0] < 0xf8 ? 4 : 1;
+	want = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
 	for (i = 1; i < want; i++) {
 		if (i >= n)
 			return 0;
 		if ((s[i] & 0xc0) != 0x80)
-			return 1;
+			return i;
 	}
 	return want;
+}
+
+/* The style of a character split across tokens: the most erased of its bytes'. */
+static int
+view_text_char_style(const unsigned char *sty, size_t len)
+{
+	int st = sty[0];
+
+	for (size_t k = 1; k < len; k++) {
+		if (sty[k] == THEME_SLOT_ERASED || (sty[k] == THEME_SLOT_GHOST &&
+		    st != THEME_SLOT_ERASED))
+			st = sty[k];
+		else if (sty[k] == THEME_SLOT_GENERATED && st == THEME_SLOT_PROMPT)
+			st = sty[k];
+	}
+	return st;
 }
 
 /*
  * Flow the buffer into r (wrapping at its width, breaking at newlines),
  * skipping the first `skip` lines; draws when g is not NULL. Returns the
- * number of lines the whole text takes.
+ * number of lines the whole text takes. With hit not NULL, *hit gets the byte
+ * index of the character drawn at (hx, hy) (relative to r), or stays.
  */
 static int
 view_text_flow(struct view_text *t, struct grid *g, enum grid_glyphs glyphs,
-    struct grid_rect r, int skip)
+    struct grid_rect r, int skip, int hx, int hy, long *hit)
 {
 	int x = 0, line = 0, w;
 	size_t i = 0, len;
@@ -606,11 +564,22 @@ view_text_flow(struct view_text *t, struct grid *g, enum grid_glyphs glyphs,
 		}
 		if (g != NULL && line >= skip && line - skip < r.h)
 			grid_putn(g, r, x, line - skip, b[i] == '\t' ? " " : t->buf + i,
-			    b[i] == '\t' ? 1 : len, t->sty[i], 0);
+			    b[i] == '\t' ? 1 : len, view_text_char_style(t->sty + i, len), 0);
+		if (hit != NULL && line - skip == hy && hx >= x && hx < x + (w > 0 ? w : 1))
+			*hit = (long)i;
 		x += w;
 		i += len;
 	}
 	return line + 1;
+}
+
+/* The first event the timeline shows in h rows. */
+static size_t
+view_text_timeline_first(const struct view_text *t, int h)
+{
+	size_t first = t->shown > (size_t)h ? t->shown - (size_t)h : 0;
+
+	return first > (size_t)t->scroll ? first - (size_t)t->scroll : 0;
 }
 
 /* Draw the timeline view: one line per event, the latest at the bottom. */
@@ -618,10 +587,10 @@ static void
 view_text_draw_timeline(struct view_text *t, struct ui *ui, struct grid *g,
     struct grid_rect r)
 {
-	size_t first = t->shown > (size_t)r.h ? t->shown - (size_t)r.h : 0;
+	size_t first = view_text_timeline_first(t, r.h);
 	char head[48], piece[64];
 
-	for (size_t i = first; i < t->shown; i++) {
+	for (size_t i = first; i < t->shown && i < first + (size_t)r.h; i++) {
 		const struct generate_event *ev = &ui->log.ev[i];
 		int erase = ev->type == GENERATE_EVENT_ERASE;
 		const uint8_t *s;
@@ -629,7 +598,8 @@ view_text_draw_timeline(struct view_text *t, struct ui *ui, struct grid *g,
 		int row = (int)(i - first), col;
 
 		snprintf(head, sizeof head, "%4zu %c ", i + 1, erase ? '-' : '+');
-		col = grid_put(g, r, 0, row, head, THEME_SLOT_DIM, 0);
+		col = grid_put(g, r, 0, row, head, (long)i == ui->log.inspect ? THEME_SLOT_KEY :
+		    THEME_SLOT_DIM, 0);
 		s = tokenizer_piece(ui->tok, ev->token, &n);
 		/* Make newlines and tabs visible: the timeline shows tokens, not text. */
 		piece[k++] = '\'';
@@ -649,42 +619,118 @@ view_text_draw_timeline(struct view_text *t, struct ui *ui, struct grid *g,
 	}
 }
 
-/* Draw the prompt line: "> text" scrolled to show the cursor. */
+/*
+ * Lay out prompt text s (len bytes) in rows of width w (a newline or the edge
+ * starts a row); draws the rows from `top` into r when g is not NULL, the
+ * character at byte `cursor` (or a blank, at the end of a line) in the cursor
+ * style unless cursor is -1. *cur_row gets the cursor's row. Returns the rows.
+ */
+static int
+view_text_prompt_flow(const char *s, size_t len, long cursor, struct grid *g,
+    struct grid_rect r, int top, enum grid_glyphs glyphs, int style, int *cur_row)
+{
+	int x = 0, row = 0, cw;
+	size_t i = 0, n;
+
+	*cur_row = 0;
+	for (;;) {
+		int at = cursor >= 0 && (size_t)cursor == i;
+
+		if (i >= len || s[i] == '\n') {
+			if (at && x >= r.w) { /* the cursor past a full row starts the next */
+				row++;
+				x = 0;
+			}
+			if (at) {
+				*cur_row = row;
+				if (g != NULL && row >= top && row - top < r.h)
+					grid_put(g, r, x, row - top, " ", THEME_SLOT_CURSOR, 0);
+			}
+			if (i >= len)
+				break;
+			row++;
+			x = 0;
+			i++;
+			continue;
+		}
+		n = 1;
+		while (i + n < len && ((unsigned char)s[i + n] & 0xc0) == 0x80)
+			n++;
+		cw = s[i] == '\t' ? 1 : grid_text_width(s + i, n, glyphs);
+		if (cw > 0 && x + cw > r.w) {
+			row++;
+			x = 0;
+		}
+		if (at)
+			*cur_row = row;
+		if (g != NULL && row >= top && row - top < r.h)
+			grid_putn(g, r, x, row - top, s[i] == '\t' ? " " : s + i,
+			    s[i] == '\t' ? 1 : n, at ? THEME_SLOT_CURSOR : style, 0);
+		x += cw;
+		i += n;
+	}
+	return row + 1;
+}
+
+/* Rows the prompt area needs in a pane of inner size (w, h): its draft's, up to half. */
+static int
+view_text_prompt_rows(struct view_text *t, struct ui *ui, int w, int h)
+{
+	const char *s = ui->side != 0 ? ui->log.prompt : t->ed.text;
+	int rows, cur, cap = h / 2 > 1 ? h / 2 : 1;
+
+	if (s == NULL || w <= 3 || (ui->side == 0 && !t->editing && t->ed.len == 0))
+		return 1;
+	rows = view_text_prompt_flow(s, strlen(s), ui->side == 0 ? (long)t->ed.cursor : -1, NULL,
+	    grid_rect_make(0, 0, w - 2, 1), 0, ui->glyphs, 0, &cur);
+	return rows < cap ? rows : cap;
+}
+
+/* Draw the prompt area: "> " and the draft, scrolled to show the cursor. */
 static void
 view_text_draw_prompt(struct view_text *t, struct ui *ui, struct grid *g, struct grid_rect r,
     int focused)
 {
-	int active = focused && t->editing;
-	int avail = r.w - 2, start_w;
-	size_t start = 0;
+	int active = focused && t->editing && ui->side == 0;
+	int avail = r.w - 2, rows, cur;
+	struct grid_rect body = grid_rect_make(r.x + 2, r.y, avail, r.h);
 
 	grid_put(g, r, 0, 0, "> ", active ? THEME_SLOT_PROMPT : THEME_SLOT_DIM, 0);
+	for (int k = 1; k < r.h; k++)
+		grid_put(g, r, 0, k, ": ", THEME_SLOT_DIM, 0);
 	if (avail <= 1)
 		return;
-	if (!t->editing && t->len == 0) {
-		grid_put_trunc(g, r, 2, 0, ui->generating ? "generating... Esc stops" :
+	if (ui->side != 0) { /* compare mode, model B: A's prompt, read only */
+		if (ui->log.prompt == NULL)
+			grid_put_trunc(g, body, 0, 0, "the prompt of model A", avail,
+			    THEME_SLOT_DIM, 0);
+		else
+			view_text_prompt_flow(ui->log.prompt, strlen(ui->log.prompt), -1, g, body,
+			    0, ui->glyphs, THEME_SLOT_DIM, &cur);
+		return;
+	}
+	if (!t->editing && t->ed.len == 0) {
+		grid_put_trunc(g, body, 0, 0, ui->generating ? "generating... Esc stops" :
 		    "Enter or i: edit the prompt", avail, THEME_SLOT_DIM, 0);
 		return;
 	}
-	if (t->len == 0 && !ui->have_run) {
-		grid_put_trunc(g, r, 3, 0, "type a prompt, Enter generates", avail - 1,
+	if (t->ed.len == 0 && !ui->have_run)
+		grid_put_trunc(g, body, 1, 0, "type a prompt, Enter generates", avail - 1,
 		    THEME_SLOT_DIM, 0);
-	}
-	/* Scroll so that the cursor fits. */
-	while (start < t->cursor &&
-	    grid_text_width(t->line + start, t->cursor - start, ui->glyphs) > avail - 1)
-		start = view_text_next_char(t->line, t->len, start);
-	start_w = grid_text_width(t->line + start, t->cursor - start, ui->glyphs);
-	grid_putn(g, grid_rect_make(r.x + 2, r.y, avail, 1), 0, 0, t->line + start,
-	    t->len - start, active ? THEME_SLOT_TEXT : THEME_SLOT_DIM, 0);
-	if (active) {
-		const struct grid_cell *c = grid_cell_at(g, r.x + 2 + start_w, r.y);
-
-		if (t->cursor < t->len && c != NULL && c->width > 0)
-			grid_putn(g, r, 2 + start_w, 0, c->text, c->len, THEME_SLOT_CURSOR, 0);
-		else
-			grid_put(g, r, 2 + start_w, 0, " ", THEME_SLOT_CURSOR, 0);
-	}
+	rows = view_text_prompt_flow(t->ed.text, t->ed.len, active ? (long)t->ed.cursor : -1,
+	    NULL, body, 0, ui->glyphs, 0, &cur);
+	if (cur < t->ptop)
+		t->ptop = cur;
+	if (cur >= t->ptop + r.h)
+		t->ptop = cur - r.h + 1;
+	if (t->ptop > rows - r.h)
+		t->ptop = rows - r.h > 0 ? rows - r.h : 0;
+	view_text_prompt_flow(t->ed.text, t->ed.len, active ? (long)t->ed.cursor : -1, g, body,
+	    t->ptop, ui->glyphs, active ? THEME_SLOT_TEXT : THEME_SLOT_DIM, &cur);
+	if (t->ptop > 0)
+		grid_put(g, r, 0, 0, "^ ", THEME_SLOT_DIM, 0);
+	if (t->ptop + r.h < rows)
+		grid_put(g, r, 0, r.h - 1, "v ", THEME_SLOT_DIM, 0);
 }
 
 /* Draw the pane. */
@@ -694,37 +740,92 @@ view_text_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int f
 	struct view_text *t = p;
 	struct grid_rect in = grid_rect_inset(r, 1), text, prompt;
 	char title[96];
-	int lines;
+	int lines, prows, top;
 
 	if (t->shown > ui->log.n)
 		t->shown = ui->log.n;
 	ui->log.shown = t->shown; /* drawn before the panes that read it (LAYOUT_TEXT is 0) */
 	if (ui->have_run) /* events shown of those logged: the playback position */
-		snprintf(title, sizeof title, "Text - %s%s - %zu/%zu%s",
+		snprintf(title, sizeof title, "Text%s%s - %s%s - %zu/%zu%s%s",
+		    ui->label != NULL ? " " : "", ui->label != NULL ? ui->label : "",
 		    view_text_view_names[t->view], t->paused ? " (paused)" : "", t->shown,
-		    ui->log.n, ui->generating ? " - generating" : "");
+		    ui->log.n, ui->generating ? " - generating" : "",
+		    t->scroll > 0 ? " - scrolled" : "");
 	else
-		snprintf(title, sizeof title, "Text - %s", view_text_view_names[t->view]);
+		snprintf(title, sizeof title, "Text%s%s - %s", ui->label != NULL ? " " : "",
+		    ui->label != NULL ? ui->label : "", view_text_view_names[t->view]);
 	grid_box(g, r, focused ? GRID_BOX_HEAVY : GRID_BOX_LIGHT, title,
 	    focused ? THEME_SLOT_BORDER_FOCUS : THEME_SLOT_BORDER, THEME_SLOT_TITLE, 0);
+	t->text_rect = grid_rect_make(0, 0, 0, 0);
 	if (grid_rect_empty(in))
 		return;
-	text = grid_rect_make(in.x, in.y, in.w, in.h - 1);
-	prompt = grid_rect_make(in.x, in.y + in.h - 1, in.w, 1);
+	prows = view_text_prompt_rows(t, ui, in.w, in.h);
+	text = grid_rect_make(in.x, in.y, in.w, in.h - prows);
+	prompt = grid_rect_make(in.x, in.y + in.h - prows, in.w, prows);
+	t->text_rect = text;
 	if (!ui->have_run) {
-		grid_put_trunc(g, text, 0, 0, "Type a prompt below and press Enter.", text.w,
-		    THEME_SLOT_DIM, 0);
+		grid_put_trunc(g, text, 0, 0, ui->side != 0 ? "Model B: the same prompt, its "
+		    "own text." : "Type a prompt below and press Enter.", text.w, THEME_SLOT_DIM, 0);
 		if (ui->model_bksp)
 			grid_put_trunc(g, text, 0, 1, "This model can erase (<bksp>): watch for it.",
 			    text.w, THEME_SLOT_DIM, 0);
-	} else if (t->view == VIEW_TEXT_TIMELINE)
+	} else if (t->view == VIEW_TEXT_TIMELINE) {
+		if ((size_t)t->scroll > t->shown)
+			t->scroll = (int)t->shown;
 		view_text_draw_timeline(t, ui, g, text);
-	else {
+	} else {
 		view_text_build(t, ui);
-		lines = view_text_flow(t, NULL, ui->glyphs, text, 0);
-		view_text_flow(t, g, ui->glyphs, text, lines > text.h ? lines - text.h : 0);
+		lines = view_text_flow(t, NULL, ui->glyphs, text, 0, 0, 0, NULL);
+		top = lines > text.h ? lines - text.h : 0;
+		if (t->scroll > top)
+			t->scroll = top;
+		t->text_skip = top - t->scroll;
+		view_text_flow(t, g, ui->glyphs, text, t->text_skip, 0, 0, NULL);
 	}
 	view_text_draw_prompt(t, ui, g, prompt, focused);
+}
+
+/* A click or the wheel: a token click selects its event for the inspector. */
+static int
+view_text_click(void *p, struct ui *ui, struct grid_rect r, int x, int y, int button)
+{
+	struct view_text *t = p;
+	struct grid_rect tr = t->text_rect;
+	long hit = -1;
+
+	if (button == 4) {
+		t->scroll += 3;
+		return UI_REDRAW;
+	}
+	if (button == 5) {
+		t->scroll = t->scroll > 3 ? t->scroll - 3 : 0;
+		return UI_REDRAW;
+	}
+	if (button != 1 || !ui->have_run || x < tr.x || x >= tr.x + tr.w || y < tr.y ||
+	    y >= tr.y + tr.h) {
+		if (button == 1 && ui->side == 0 && y >= tr.y + tr.h && y < r.y + r.h - 1) {
+			t->editing = 1; /* a click on the prompt area edits */
+			return UI_REDRAW;
+		}
+		return 0;
+	}
+	if (t->view == VIEW_TEXT_TIMELINE) {
+		size_t ev = view_text_timeline_first(t, tr.h) + (size_t)(y - tr.y);
+
+		if (ev < t->shown)
+			hit = (long)ev;
+	} else {
+		long byte = -1;
+
+		view_text_build(t, ui);
+		view_text_flow(t, NULL, ui->glyphs, tr, t->text_skip, x - tr.x, y - tr.y, &byte);
+		if (byte >= 0)
+			hit = t->evi[byte];
+	}
+	if (hit < 0)
+		return 0;
+	ui->log.inspect = hit;
+	return UI_REDRAW;
 }
 
 const struct ui_pane view_text_pane = {
@@ -732,6 +833,7 @@ const struct ui_pane view_text_pane = {
 	.init = view_text_init,
 	.draw = view_text_draw,
 	.key = view_text_key,
+	.click = view_text_click,
 	.tick = view_text_tick,
 	.free = view_text_free,
 };

@@ -90,6 +90,7 @@ finetune_options_defaults(struct finetune_options *o)
 	o->bc_warmup = 50;
 	o->bc_mix = 0.001;
 	o->p_noise = 0.05;
+	o->ctx_noise = 0.5;
 	o->burst_mean = 1.5;
 	o->unigram_noise = 0;
 	o->sample_every = 10;
@@ -136,6 +137,7 @@ finetune_options_record(const struct finetune_options *o, struct record *rec)
 	record_set(rec, "bc_warmup", "%ld", o->bc_warmup);
 	record_set(rec, "bc_mix", "%g", o->bc_mix);
 	record_set(rec, "p_noise", "%g", o->p_noise);
+	record_set(rec, "ctx_noise", "%g", o->ctx_noise);
 	record_set(rec, "burst_mean", "%g", o->burst_mean);
 	record_set(rec, "noise", "%s", o->unigram_noise ? "unigram" : "uniform");
 	record_set(rec, "sample_every", "%d", o->sample_every);
@@ -426,12 +428,12 @@ finetune_sample(const struct gpt_model *m, const struct tokenizer *tok,
 	return 0;
 }
 
-/* A data window: prompt and continuation (ending at <|endoftext|>: terminal). */
+/* A data window: a prompt of P tokens and its continuation (ending at <|endoftext|>: terminal). */
 static void
-finetune_window(const struct finetune *ft, const struct train_data *d, size_t start,
+finetune_window(const struct finetune *ft, const struct train_data *d, size_t start, int P,
     const int **prompt, const int **cont, int *n_cont, int *terminal)
 {
-	int P = ft->o.prompt_tokens, eot = tokenizer_eot(ft->tok);
+	int eot = tokenizer_eot(ft->tok);
 
 	*prompt = d->tokens + start;
 	*cont = d->tokens + start + P;
@@ -446,14 +448,46 @@ finetune_window(const struct finetune *ft, const struct train_data *d, size_t st
 	}
 }
 
+/*
+ * A training trajectory's prompt length: uniform in 1..prompt_tokens, so the
+ * short contexts a user types (a name, three words) get loss and model samples
+ * too; with a fixed length no state shorter than the prompt was ever trained.
+ */
+static int
+finetune_prompt_len(const struct finetune *ft, struct rng *rng)
+{
+	return 1 + (int)rng_below(rng, (uint64_t)ft->o.prompt_tokens);
+}
+
+/*
+ * With probability ctx_noise, replace some of a data prompt's tokens (never
+ * the last) with noise that stays: the continuation after them is clean data.
+ * Erased noise teaches "take back the token just typed"; this teaches that
+ * strange text further back (an unseen word in a user's prompt) is no reason
+ * to erase, or the model erases everything after an unfamiliar prompt.
+ */
+static void
+finetune_ctx_noise(const struct finetune *ft, struct sm_traj *t, struct rng *rng)
+{
+	int V = gpt_config(ft->model)->vocab_size, eot = tokenizer_eot(ft->tok);
+	double rate;
+
+	if (t->n_prompt < 2 || rng_double(rng) >= ft->o.ctx_noise)
+		return;
+	rate = 0.5 * rng_double(rng);
+	for (int i = 0; i < t->n_prompt - 1; i++)
+		if (rng_double(rng) < rate)
+			t->prompt[i] = sm_noise_token(ft->noise_cdf, V, eot, rng);
+}
+
 /* Refill the replay buffer with new generations from data prompts. */
 static int
 finetune_sample_round(struct finetune *ft, struct rng *rng, char **cause)
 {
-	int P = ft->o.prompt_tokens;
-
 	for (int i = 0; i < ft->o.samples_per_round; i++) {
-		size_t start = (size_t)rng_below(rng, ft->train->n - (size_t)P - 1);
+		int P = finetune_prompt_len(ft, rng);
+		size_t start = (size_t)rng_below(rng, ft->train->n -
+		    (size_t)ft->o.prompt_tokens - 1);
 		struct sm_traj t;
 
 		if (finetune_sample(ft->model, ft->tok, ft->train->tokens + start, P,
@@ -495,7 +529,7 @@ finetune_eval(struct finetune *ft, float *loss, char **cause)
 			int nc, term;
 			size_t start = span * (size_t)(k * n + i) /
 			    (size_t)(ft->o.eval_batches * n);
-			finetune_window(ft, d, start, &prompt, &cont, &nc, &term);
+			finetune_window(ft, d, start, P, &prompt, &cont, &nc, &term);
 			t[i].prompt = (int *)(uintptr_t)prompt;
 			t[i].n_prompt = P;
 			t[i].actions = (int *)(uintptr_t)cont;
@@ -602,11 +636,11 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 		}
 		for (int i = 0; i < nd; i++) {
 			const int *prompt, *cont;
-			int nc, term;
+			int nc, term, P = finetune_prompt_len(ft, &rng);
 			size_t start = (size_t)rng_below(&rng, ft->train->n -
 			    (size_t)o->prompt_tokens - 1);
-			finetune_window(ft, ft->train, start, &prompt, &cont, &nc, &term);
-			if (sm_augment(prompt, o->prompt_tokens, cont, nc, term, o->p_noise,
+			finetune_window(ft, ft->train, start, P, &prompt, &cont, &nc, &term);
+			if (sm_augment(prompt, P, cont, nc, term, o->p_noise,
 			    o->burst_mean, ft->noise_cdf, cfg->vocab_size, eot, bksp, &rng,
 			    &data[i], cause) != 0) {
 				for (int k = 0; k < i; k++)
@@ -615,6 +649,7 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 				free(tp);
 				return -1;
 			}
+			finetune_ctx_noise(ft, &data[i], &rng);
 			tp[i] = &data[i];
 		}
 		for (int i = 0; i < nm; i++)

@@ -22,7 +22,7 @@ struct finetune_options {
 	enum finetune_method method;
 	struct sm_params sm;     /* gamma, c, beta, v_term (bc/sm weights are set per step) */
 	int batch_size;          /* trajectories per step (data, plus model ones for sm) */
-	int prompt_tokens;       /* prompt length of each trajectory */
+	int prompt_tokens;       /* longest prompt: each trajectory draws 1..prompt_tokens */
 	int window;              /* data tokens after the prompt */
 	long steps;              /* total optimiser steps (across resumes) */
 	float lr, min_lr_frac, weight_decay, beta1, beta2, eps, grad_clip;
@@ -30,6 +30,7 @@ struct finetune_options {
 	long bc_warmup;          /* sm: BC-only steps first */
 	double bc_mix;           /* sm: weight of BC after bc_warmup (SM gets 1 - bc_mix) */
 	double p_noise;          /* noise bursts per data position */
+	double ctx_noise;        /* share of data prompts given noise that stays (not erased) */
 	double burst_mean;       /* mean burst length */
 	int unigram_noise;       /* noise from the data's unigram distribution */
 	int sample_every;        /* k_sample: new model samples every N steps */

@@ -6,6 +6,12 @@
  * samples with the decoding parameters and appends the token (one forward
  * step). Only the V real tokens are candidates; the <bksp> row and padding are
  * never sampled here.
+ *
+ * generate_run_live asks a refresh callback before every step whether the
+ * parameters or the weights changed (the UI's decoding pane and a fine-tune
+ * publishing snapshots). New parameters only change the step settings; new
+ * weights re-run the effective sequence through them into the same KV cache
+ * (same shapes), so the cache never holds two models' keys and values.
  */
 #include "config.h"
 
@@ -55,19 +61,55 @@ generate_pick_seed(int64_t requested)
 	return (x ^ (x >> 29)) & 0x7fffffffffffffffULL;
 }
 
+/* The settings derived from the parameters and weights (recomputed when they change). */
+struct generate_limits {
+	int use_bksp, ncols, max_actions, max_bk;
+};
+
+/* Derive the step settings from params and the weights m. */
+static void
+generate_limits(const struct gpt_model *m, const struct tokenizer *tok,
+    const struct sampler_params *params, struct generate_limits *lim)
+{
+	const struct gpt_config *cfg = gpt_config(m);
+	int cap = cfg->max_seq_len;
+
+	lim->use_bksp = gpt_has_bksp(m) && tokenizer_bksp(tok) < cfg->padded_vocab_size &&
+	    params->backspace_bias != -INFINITY && params->max_total_backspaces != 0 &&
+	    params->max_consecutive_backspaces != 0;
+	lim->ncols = lim->use_bksp ? cfg->vocab_size + 1 : cfg->vocab_size;
+	lim->max_actions = 2 * (params->max_tokens >= 0 ? params->max_tokens : cap);
+	lim->max_bk = params->max_total_backspaces >= 0 ? params->max_total_backspaces :
+	    (params->max_tokens >= 0 ? params->max_tokens : cap);
+}
+
 /* Generate from a prompt, reporting events to cb. */
 int
 generate_run(const struct gpt_model *m, const struct tokenizer *tok,
     const struct sampler_params *params, const int *prompt, int n_prompt,
     generate_cb cb, void *arg, uint64_t *seed_used, char **cause)
 {
-	const struct gpt_config *cfg = gpt_config(m);
+	return generate_run_live(m, tok, params, prompt, n_prompt, cb, NULL, arg, seed_used,
+	    cause);
+}
+
+/* Generate from a prompt, letting refresh change the parameters and weights between steps. */
+int
+generate_run_live(const struct gpt_model *m, const struct tokenizer *tok,
+    const struct sampler_params *params, const int *prompt, int n_prompt,
+    generate_cb cb, generate_refresh_cb refresh, void *arg, uint64_t *seed_used,
+    char **cause)
+{
+	/* A copy: a refresh may free the first weights once the run has moved off them. */
+	const struct gpt_config cfg0 = *gpt_config(m), *cfg = &cfg0;
 	int V = cfg->vocab_size, Vp = cfg->padded_vocab_size;
 	int eot = tokenizer_eot(tok), bksp = tokenizer_bksp(tok), cap = cfg->max_seq_len;
-	int use_bksp, ncols, max_actions, max_bk, erased = -1;
+	int erased = -1, reloads = 0;
 	int appended = 0, n_erased = 0, run = 0, actions = 0, ret = -1;
 	struct gpt_kv *kv = NULL;
 	struct generate_event ev;
+	struct generate_limits lim;
+	struct sampler_params cur = *params; /* the parameters in force */
 	struct rng rng;
 	float *logits = NULL, *probs = NULL;
 	int *seq = NULL;	/* the effective sequence, prompt included */
@@ -83,12 +125,7 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 	if (tokenizer_vocab_size(tok) != V)
 		return util_error(cause, "tokenizer has %d tokens but the model %d",
 		    tokenizer_vocab_size(tok), V);
-	use_bksp = gpt_has_bksp(m) && bksp < Vp && params->backspace_bias != -INFINITY &&
-	    params->max_total_backspaces != 0 && params->max_consecutive_backspaces != 0;
-	ncols = use_bksp ? V + 1 : V;
-	max_actions = 2 * (params->max_tokens >= 0 ? params->max_tokens : cap);
-	max_bk = params->max_total_backspaces >= 0 ? params->max_total_backspaces :
-	    (params->max_tokens >= 0 ? params->max_tokens : cap);
+	generate_limits(m, tok, &cur, &lim);
 	seed = generate_pick_seed(params->seed);
 	if (seed_used != NULL)
 		*seed_used = seed;
@@ -114,10 +151,27 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 	memset(&ev, 0, sizeof ev);
 	ev.prefill_seconds = t1 - t0;
 	for (;;) {
+		const struct gpt_model *next = m;
 		float prob, model_prob;
 		int id;
 
-		if (params->max_tokens >= 0 && nseq - n_prompt >= params->max_tokens) {
+		if (refresh != NULL && refresh(&cur, &next, arg)) {
+			cur.seed = params->seed; /* the random stream goes on */
+			if (next != m) {
+				if (memcmp(gpt_config(next), cfg, sizeof *cfg) != 0) {
+					util_error(cause, "the new weights have another shape");
+					goto out;
+				}
+				/* Recompute the context with the new weights (one prefill). */
+				m = next;
+				gpt_kv_truncate(kv, 0);
+				if (gpt_kv_append(m, kv, seq, nseq, cause) != 0)
+					goto out;
+				reloads++;
+			}
+			generate_limits(m, tok, &cur, &lim);
+		}
+		if (cur.max_tokens >= 0 && nseq - n_prompt >= cur.max_tokens) {
 			ev.reason = GENERATE_STOP_MAX_TOKENS;
 			break;
 		}
@@ -125,27 +179,27 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 			ev.reason = GENERATE_STOP_CONTEXT;
 			break;
 		}
-		if (actions >= max_actions) {
+		if (actions >= lim.max_actions) {
 			ev.reason = GENERATE_STOP_MAX_ACTIONS;
 			break;
 		}
 		gpt_kv_logits(m, kv, nseq - 1, logits);
 		ev.p_bksp = 0;
-		if (use_bksp) {
-			logits[bksp] += (float)params->backspace_bias;
+		if (lim.use_bksp) {
+			logits[bksp] += (float)cur.backspace_bias;
 			/* Never erase the prompt; respect the caps. */
-			if (nseq <= n_prompt || n_erased >= max_bk ||
-			    (params->max_consecutive_backspaces >= 0 &&
-			    run >= params->max_consecutive_backspaces))
+			if (nseq <= n_prompt || n_erased >= lim.max_bk ||
+			    (cur.max_consecutive_backspaces >= 0 &&
+			    run >= cur.max_consecutive_backspaces))
 				logits[bksp] = -INFINITY;
 		}
-		if (params->forbid_retype && erased >= 0)
+		if (cur.forbid_retype && erased >= 0)
 			logits[erased] = -INFINITY;
 		/* The model's distribution at this step, for an inspector. */
-		ev.entropy = (float)sampler_softmax(logits, probs, ncols);
-		ev.n_top = sampler_top(probs, ncols, ev.top, GENERATE_TOP);
-		ev.p_bksp = use_bksp ? probs[bksp] : 0.0f;
-		id = sampler_sample(params, logits, ncols, seq, nseq, &rng, &prob,
+		ev.entropy = (float)sampler_softmax(logits, probs, lim.ncols);
+		ev.n_top = sampler_top(probs, lim.ncols, ev.top, GENERATE_TOP);
+		ev.p_bksp = lim.use_bksp ? probs[bksp] : 0.0f;
+		id = sampler_sample(&cur, logits, lim.ncols, seq, nseq, &rng, &prob,
 		    &model_prob);
 		if (id < 0) {
 			util_error(cause, "no token can be sampled (every logit is -inf "
@@ -159,7 +213,7 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 		}
 		ev.prob = prob;
 		ev.model_prob = model_prob;
-		if (use_bksp && id == bksp) {
+		if (lim.use_bksp && id == bksp) {
 			/* Erase: drop the last slot; no forward pass. */
 			nseq--;
 			gpt_kv_truncate(kv, nseq);
@@ -184,6 +238,7 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 		ev.n_generated = appended;
 		ev.n_erased = n_erased;
 		ev.length = nseq;
+		ev.n_reloads = reloads;
 		if (cb != NULL && cb(&ev, arg) != 0) {
 			ev.reason = GENERATE_STOP_CANCELLED;
 			break;
@@ -195,6 +250,7 @@ generate_run(const struct gpt_model *m, const struct tokenizer *tok,
 	ev.n_generated = appended;
 	ev.n_erased = n_erased;
 	ev.length = nseq;
+	ev.n_reloads = reloads;
 	ev.seconds = util_now() - t0;
 	ev.generate_seconds = util_now() - t1;
 	if (cb != NULL)

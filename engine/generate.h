@@ -47,10 +47,31 @@ struct generate_event {
 	float entropy;      /* of the model's distribution at this step, in nats */
 	double prefill_seconds;
 	double generate_seconds;
+	int n_reloads;      /* weight switches so far (generate_run_live; 0: the first weights) */
 };
 
 /* Return non-zero to stop the generation. */
 typedef int (*generate_cb)(const struct generate_event *ev, void *arg);
+
+/*
+ * Called on the generating thread before every step (each action chosen),
+ * the first one included. To change the run from this step on, write new
+ * parameters into *params and/or point *model at other weights, and return
+ * 1; return 0 to keep both (the cheap, usual case).
+ * - Parameters: every field applies from this step (filters, temperature,
+ *   penalties, max_tokens, the backspace controls) except seed: the random
+ *   stream goes on, so a run changed mid-way is not replayed by its seed.
+ *   Caps compare against what the run has done so far: lowering max_tokens
+ *   under the current length stops the run now (GENERATE_STOP_MAX_TOKENS).
+ * - Weights: they must have the loaded weights' configuration. The KV cache
+ *   is recomputed for the current effective sequence with them (one prefill
+ *   of up to the context), so every later logit is exactly what the new
+ *   weights give for that text; keeping the cache would mix keys and values
+ *   of two models in one attention. The caller keeps the old and the new
+ *   weights alive: the old ones are no longer read once this returns.
+ */
+typedef int (*generate_refresh_cb)(struct sampler_params *params,
+    const struct gpt_model **model, void *arg);
 
 const char *generate_stop_name(enum generate_stop reason);
 /* The seed a run uses: requested if >= 0, else one from the clock (< 2^63). */
@@ -70,5 +91,10 @@ uint64_t generate_pick_seed(int64_t requested);
 int generate_run(const struct gpt_model *m, const struct tokenizer *tok,
     const struct sampler_params *params, const int *prompt, int n_prompt,
     generate_cb cb, void *arg, uint64_t *seed_used, char **cause);
+/* generate_run with refresh (may be NULL) called before each step; arg goes to both. */
+int generate_run_live(const struct gpt_model *m, const struct tokenizer *tok,
+    const struct sampler_params *params, const int *prompt, int n_prompt,
+    generate_cb cb, generate_refresh_cb refresh, void *arg, uint64_t *seed_used,
+    char **cause);
 
 #endif

@@ -345,7 +345,7 @@ sm_loss(const struct sm_batch *b, const float *logits, float *dlogits, int V,
 }
 
 /* A noise token: uniform over ordinary tokens, or from a unigram CDF. */
-static int
+int
 sm_noise_token(const double *cdf, int V, int eot, struct rng *rng)
 {
 	if (cdf == NULL) {

@@ -106,6 +106,9 @@ int sm_loss(const struct sm_batch *b, const float *logits, float *dlogits, int V
  * with <bksp>. noise_probs (V) is the unigram distribution to draw from, or
  * NULL for uniform over ordinary tokens (eot excluded).
  */
+/* A noise token: uniform over the V - 1 ordinary tokens (cdf NULL), or from a unigram CDF. */
+int sm_noise_token(const double *cdf, int V, int eot, struct rng *rng);
+
 int sm_augment(const int *prompt, int n_prompt, const int *cont, int n_cont,
     int terminal, double p_noise, double burst_mean, const double *noise_cdf,
     int V, int eot, int bksp, struct rng *rng, struct sm_traj *out, char **cause);

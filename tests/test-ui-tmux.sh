@@ -34,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-unset SEQMATCH_MODEL SEQMATCH_REEXEC SEQMATCH_GENERIC_CORE XDG_CONFIG_HOME NO_COLOR
+unset SEQMATCH_MODEL SEQMATCH_REEXEC SEQMATCH_GENERIC_CORE XDG_CONFIG_HOME XDG_STATE_HOME NO_COLOR
 HOME=$tmp/home
 export HOME
 mkdir -p "$HOME"
@@ -160,6 +160,7 @@ keys() {
 
 # start ENV...: start the UI at 100x30 in a new server with NAME=VALUE settings; after
 # the UI ends the pane prints "UI-EXITED status" and the terminal modes, then waits.
+# Each run gets its own UI state directory (ui.yaml) unless ENV sets XDG_STATE_HOME.
 start() {
 	$T kill-server >/dev/null 2>&1
 	runs=$((runs + 1))
@@ -167,7 +168,8 @@ start() {
 	rm -f "$tmp/stty"
 	: >"$tmp/screen"
 	$T new-session -d -x 100 -y 30 -s ui -c "${START_DIR:-$PWD}" \
-	    "env -u LC_ALL -u LC_CTYPE $* '$SEQMATCH' ui --model '$MODEL' 2>'$tmp/err'; \
+	    "env -u LC_ALL -u LC_CTYPE XDG_STATE_HOME='$tmp/state-$runs' $* '$SEQMATCH' ui \
+	    --model '$MODEL' ${UI_ARGS:-} 2>'$tmp/err'; \
 	    st=\$?; stty -a >'$tmp/stty' 2>&1; echo UI-EXITED \$st; exec sleep 600"
 }
 
@@ -234,9 +236,10 @@ check "v: back to the clean view" 'Text - clean'
 
 # Help.
 keys '?'
-check "? opens the help" 'Help - q, Esc or \? closes'
+# The title says how to close it; a help taller than the screen scrolls ("Help 1-25/37 - ...").
+check "? opens the help" 'Help( [0-9]+-[0-9]+/[0-9]+ - j k scroll,| -) q'
 keys q
-if wait_gone 'Help - q'; then
+if wait_gone 'Help( [0-9]+-[0-9]+/[0-9]+)? - '; then
 	pass "q closes the help"
 else
 	fail "q closes the help" "the help is still shown"
@@ -322,13 +325,34 @@ MODEL=$tmp/ftmodel.bin
 START_DIR=$SRCDIR start TERM=xterm-256color LANG=C.UTF-8
 check "fine-tune: the UI starts" 'ftmodel\.bin'
 keys Tab Tab
-check "fine-tune: Tab Tab focuses the fine-tune pane" 'Fine-tune \(sm\) - s p x w'
-keys s
-check "fine-tune: s starts it and steps move" 'state running +step [1-9][0-9]*/'
+check "fine-tune: Tab Tab focuses the fine-tune pane (its key hints)" \
+    'Enter start +j k h l e options +p pause +x stop +s save'
+check "fine-tune: its rows before a start" 'objective +SequenceMatch \(sm\)'
+keys j e C-u 2 5 0 Enter
+check "fine-tune: a typed value sets a row (steps 250)" 'steps +250 '
+keys e C-u x 1 Enter
+check "fine-tune: a bad value is refused with its message" 'steps: .x1. is not a whole number'
+check "fine-tune: a bad value changes nothing" 'steps +250'
+keys j l
+check "fine-tune: l raises the learning rate to 0.0005" 'lr +0\.0005'
+keys j j l
+check "fine-tune: the weights row toggles to the next token" 'weights +next token'
+keys Enter
+check "fine-tune: Enter starts it with the rows' options and steps move" \
+    'state running +step [1-9][0-9]*/250'
+check "fine-tune: the run's options are shown while it runs" 'sm, 250 steps, lr 0\.0005'
 keys p
 check "fine-tune: p pauses" 'state paused'
 keys p
 check "fine-tune: p resumes" 'state running'
+keys s
+check "fine-tune: s saves (between two steps)" 'saved .*ftmodel-ft\.bin at step [0-9]+'
+if [ -s "$tmp/ftmodel-ft.bin" ]; then
+	pass "fine-tune: s wrote ftmodel-ft.bin next to the model"
+else
+	fail "fine-tune: s wrote ftmodel-ft.bin next to the model" "no file"
+fi
+rm -f "$tmp/ftmodel-ft.bin"
 keys x
 check "fine-tune: x stops it" 'state (done|stopped|idle)'
 i=0
@@ -346,7 +370,29 @@ if [ -s "$tmp/ftmodel.bin" ] && cmp -s "$tmp/ftmodel.bin" "$saved_model"; then
 else
 	fail "fine-tune: the loaded model file is left as it was" "it changed"
 fi
-quit_ok "fine-tune run" F10
+quit_ok "fine-tune run (stopped: no question)" F10
+
+# Quitting while a fine-tune runs asks; n goes back, y stops, saves and quits.
+rm -f "$tmp/ftmodel-ft.bin"
+START_DIR=$SRCDIR start TERM=xterm-256color LANG=C.UTF-8
+check "fine-tune (quit): the UI starts" 'ftmodel\.bin'
+# Many steps, so that it still runs when y answers.
+keys Tab Tab j e C-u 1 0 0 0 0 0 Enter g
+check "fine-tune (quit): g starts it" 'state running +step [1-9][0-9]*/100000'
+keys q
+check "fine-tune (quit): q asks first" 'Quit and save the running fine-tune \(step [0-9]+/100000\)\? y/n'
+keys n
+check "fine-tune (quit): n goes back" 'not quitting; the fine-tune goes on'
+check "fine-tune (quit): still running after n" 'state running'
+keys F10
+check "fine-tune (quit): F10 asks too" 'Quit and save the running fine-tune .*\? y/n'
+quit_ok "fine-tune (quit): y" y
+if [ -s "$tmp/ftmodel-ft.bin" ] && grep -q 'fine-tune stopped at step [0-9]*; saved' "$tmp/err"; then
+	pass "fine-tune (quit): y saved what it learned (file and notice)"
+else
+	fail "fine-tune (quit): y saved what it learned (file and notice)" \
+	    "$(cat "$tmp/err" 2>/dev/null)"
+fi
 MODEL=$saved_model
 
 # NO_COLOR: attributes only, still starts and quits.
@@ -417,6 +463,232 @@ if wait_for '^UI-EXITED 143$' && grep -Eq '(^| )icanon( |$)' "$tmp/stty"; then
 	pass "SIGTERM: exits 143 with the terminal restored"
 else
 	fail "SIGTERM: exits 143 with the terminal restored" "$(tr '\n' ' ' <"$tmp/stty")"
+fi
+
+# Compare mode: the SequenceMatch model beside its MLE base, one prompt, one seed.
+UI_ARGS="--compare '$SRCDIR/data/base.bin'" start TERM=xterm-256color LANG=C.UTF-8 \
+    XDG_STATE_HOME="$tmp/state-compare"
+check "compare: the status line names both models" ' A model\.bin \(bksp\) \| B base\.bin '
+check "compare: two text panes and two stats panes" 'Stats.*Stats'
+keys -l 'Lena'
+keys Enter
+check "compare: both models write after the same prompt" '^.Lena.*.Lena'
+i=0
+while [ "$i" -lt "$WAIT" ] && [ "$(ls "$tmp/state-compare/seqmatch/sessions" 2>/dev/null | wc -l)" -lt 2 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+seeds=$(cat "$tmp/state-compare/seqmatch/sessions/"*.jsonl 2>/dev/null | head -c 100000 |
+    grep -o '"type": "header".*' | sed 's/.*"seed": \([0-9]*\)}$/\1/' | sort -u)
+models=$(cat "$tmp/state-compare/seqmatch/sessions/"*.jsonl 2>/dev/null |
+    grep -o '"type": "header", [^{]*"model": "[^"]*"' | sed 's/.*"model": "//; s/"$//' | sort | tr '\n' ' ')
+if [ "$(printf '%s\n' "$seeds" | grep -c .)" -eq 1 ] && echo "$models" | grep -q 'base\.bin.*model\.bin'; then
+	pass "compare: both runs saved, one seed ($seeds)"
+else
+	fail "compare: both runs saved, one seed" "seeds: $seeds; models: $models"
+fi
+keys Escape Tab
+check "compare: Tab moves to model B's text pane (playback keys)" 'Spc pause'
+quit_ok "compare run" q
+UI_ARGS=
+
+# ---------------------------------------------------------------------------
+# The prompt editor: bracketed paste, Alt-Enter, $EDITOR, the history file,
+# clicking a token. The editor is a script: it writes a known prompt, or fails
+# when the draft says "fail".
+printf '%s\n' '#!/bin/sh' 'for f; do :; done' 'if grep -q fail "$f"; then exit 3; fi' \
+    "printf 'from the editor\\n' >\"\$f\"" >"$tmp/editor.sh"
+chmod +x "$tmp/editor.sh"
+start TERM=xterm-256color LANG=C.UTF-8 "VISUAL='$tmp/editor.sh'" "XDG_STATE_HOME='$tmp/state'"
+check "editor: the UI starts" 'theme .* colours'
+# paste-buffer -p brackets the text only if the UI turned bracketed paste on.
+printf 'pasted one\nsecond q line' >"$tmp/paste"
+$T load-buffer -b p "$tmp/paste"
+$T paste-buffer -p -b p -t ui
+check "a bracketed paste keeps its newline (two prompt rows)" '^.> pasted one +.'
+check "... and its second line; a pasted q does not quit" '^.: second q line'
+capture
+if grep -q 'generating' "$tmp/screen"; then
+	fail "a newline inside a paste does not generate" "a generation started"
+else
+	pass "a newline inside a paste does not generate"
+fi
+keys M-Enter
+keys -l 'third'
+check "Alt-Enter adds a line" '^.: third '
+keys C-u
+keys -l 'please fail'
+keys C-g
+check "a failing \$EDITOR: a notice" 'editor editor\.sh failed \(exit status 3\): the draft is kept'
+check "... and the draft is kept" '^.: please fail'
+keys C-a C-k BSpace C-a C-k BSpace C-a C-k
+keys C-g
+check "Ctrl-G: the prompt comes back from \$EDITOR" '^.> from the editor +.'
+keys Enter
+check "the edited prompt generates (and ends)" 'done \(|erased all it wrote'
+i=0
+while ! grep -q '^from the editor$' "$tmp/state/seqmatch/history" 2>/dev/null &&
+    [ "$i" -lt "$WAIT" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if grep -q '^from the editor$' "$tmp/state/seqmatch/history" 2>/dev/null; then
+	pass "the history file holds the sent prompt"
+else
+	fail "the history file holds the sent prompt" "$(cat "$tmp/state/seqmatch/history" 2>&1)"
+fi
+# A click (an SGR mouse report) on the timeline's second row selects that event.
+keys v v
+check "editor: the timeline lists events" 'Text - timeline.* - ([2-9]|[0-9]{2,})/'
+keys Space
+$T send-keys -t ui -l "$(printf '\033[<0;10;3M\033[<0;10;3m')"
+check "a click on a token: the inspector shows it" 'Inspector - clicked [0-9]+/'
+keys Escape
+if wait_gone 'Inspector - clicked'; then
+	pass "Esc: the inspector follows the playback again"
+else
+	fail "Esc: the inspector follows the playback again" "still the clicked token"
+fi
+quit_ok "editor run" C-q
+start TERM=xterm-256color LANG=C.UTF-8 "XDG_STATE_HOME='$tmp/state'"
+check "editor: started again" 'theme .* colours'
+keys Up
+check "the history survives a restart (Up recalls the prompt)" '^.> from the editor'
+quit_ok "history run" C-q
+
+# ---------------------------------------------------------------------------
+# The theme picker (F2, T) and the UI state file (ui.yaml).
+
+# theme list: one line per name, sorted, a user theme shadowing a shipped one.
+mkdir -p "$tmp/cfg2/seqmatch/themes"
+printf 'name: my-light\n' >"$tmp/cfg2/seqmatch/themes/light.yaml"
+XDG_CONFIG_HOME=$tmp/cfg2 "$SEQMATCH" theme list >"$tmp/list" 2>"$tmp/err"
+if [ "$(cut -f1 "$tmp/list" | tr '\n' ' ')" = "default gruvbox-dark high-contrast light monochrome " ] &&
+    grep -q "^light	$tmp/cfg2/seqmatch/themes/light.yaml\$" "$tmp/list"; then
+	pass "theme list: sorted, one line a name, the user's light.yaml wins"
+else
+	fail "theme list: sorted, one line a name, the user's light.yaml wins" "$(cat "$tmp/list")"
+fi
+
+# A broken user theme, and the state in $HOME/.local/state (XDG_STATE_HOME empty).
+cfg=$tmp/cfg
+mkdir -p "$cfg/seqmatch/themes"
+printf 'name: broken\nslots:\n  txet: red\n' >"$cfg/seqmatch/themes/broken.yaml"
+uistate=$HOME/.local/state/seqmatch/ui.yaml
+rm -f "$uistate" "$uistate.bad"
+start TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$cfg" XDG_STATE_HOME=
+check "picker run: starts in the default theme" 'theme default \| colours 256'
+$T capture-pane -p -e -t ui | grep 'theme default' >"$tmp/status0"
+keys F2
+check "F2 opens the theme picker with the current theme marked" '>\* default  '
+check "the picker lists a user theme with where it comes from" 'broken +.*seqmatch/themes'
+keys Down
+check "Down previews gruvbox-dark: the status line names it" 'theme gruvbox-dark \| colours'
+$T capture-pane -p -e -t ui | grep 'theme gruvbox-dark' >"$tmp/status1"
+if [ -s "$tmp/status1" ] && ! cmp -s "$tmp/status0" "$tmp/status1"; then
+	pass "the preview recolours the screen (the status line's escapes change)"
+else
+	fail "the preview recolours the screen (the status line's escapes change)" "same escapes"
+fi
+keys Escape
+check "Esc restores the previous theme" 'theme default \| colours 256'
+if wait_gone '┏━ Theme'; then
+	pass "Esc closes the picker"
+else
+	fail "Esc closes the picker" "the picker is still shown"
+fi
+$T capture-pane -p -e -t ui | grep 'theme default' >"$tmp/status2"
+if cmp -s "$tmp/status0" "$tmp/status2"; then
+	pass "Esc restores the previous colours exactly"
+else
+	fail "Esc restores the previous colours exactly" "the status line's escapes differ"
+fi
+keys Tab
+check "Tab focuses the decoding pane, where letters are keys" 'presets'
+keys T
+check "T opens the picker outside the prompt editor" '>\* default  '
+keys k
+check "a broken theme shows its first error (file:line:col) in the picker" \
+    'broken\.yaml:3:3: unknown'
+check "and the colours stay (status still default)" 'theme default \| colours 256'
+keys Enter j j j j
+check "Enter does not keep a broken theme; j moves on to light" '> +light  '
+keys Enter
+check "Enter keeps light" 'theme light kept'
+if grep -q '^theme: "light"$' "$uistate" 2>/dev/null; then
+	pass "the pick is saved in ~/.local/state/seqmatch/ui.yaml at once"
+else
+	fail "the pick is saved in ~/.local/state/seqmatch/ui.yaml at once" "$(cat "$uistate" 2>&1)"
+fi
+$T resize-window -t ui -x 80 -y 24
+keys F2
+check "80x24: the picker fits, every theme listed" 'monochrome +.*themes'
+keys Escape
+$T resize-window -t ui -x 40 -y 12
+keys F2
+check "40x12: the picker still shows the selection" '>\* light'
+keys Escape
+$T resize-window -t ui -x 100 -y 30
+keys z
+check "z zooms the decoding pane" 'theme light \| colours'
+if wait_gone 'Text - '; then
+	pass "zoomed: the other panes are gone"
+else
+	fail "zoomed: the other panes are gone" "the text pane is still shown"
+fi
+quit_ok "picker run" q
+if grep -q '^zoom: decode$' "$uistate" && grep -q '^focus: decode$' "$uistate" &&
+    grep -q '^panes: \[text, decode, inspect, stats, finetune\]$' "$uistate"; then
+	pass "quit saves the panes, zoom and focus"
+else
+	fail "quit saves the panes, zoom and focus" "$(cat "$uistate")"
+fi
+
+# The last pick beats config.yaml's theme; zoom comes back.
+printf 'theme: monochrome\n' >"$cfg/seqmatch/config.yaml"
+start TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$cfg" XDG_STATE_HOME=
+check "the UI state's pick beats config.yaml's theme" 'theme light \| colours'
+if wait_for 'Decoding' && wait_gone 'Text - ' && wait_for 'presets'; then
+	pass "the zoom and the focus are restored"
+else
+	fail "the zoom and the focus are restored" "the decoding pane is not zoomed and focused"
+fi
+quit_ok "restored run" F10
+
+# A bad ui.yaml: a notice with file:line:col, the defaults (config.yaml's theme),
+# and on quit the file is kept as ui.yaml.bad.
+printf 'theme: light\npanes: text\n' >"$uistate"
+start TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$cfg" XDG_STATE_HOME=
+check "a bad ui.yaml: a notice with file:line:col" \
+    'UI state: ~/\.local/state/seqmatch/ui\.yaml:2:8: panes'
+keys Escape
+check "a bad ui.yaml: the defaults, so config.yaml's theme" 'theme monochrome \| colours'
+quit_ok "bad ui.yaml run" F10
+if [ "$(cat "$uistate.bad" 2>/dev/null)" = "$(printf 'theme: light\npanes: text')" ] &&
+    grep -q '^version: 1$' "$uistate" && grep -q 'ui\.yaml\.bad' "$tmp/err"; then
+	pass "the bad ui.yaml is kept as ui.yaml.bad (and said on stderr), a good one written"
+else
+	fail "the bad ui.yaml is kept as ui.yaml.bad (and said on stderr), a good one written" \
+	    "$(ls "$(dirname "$uistate")")"
+fi
+
+# --theme beats the last pick, and is not remembered.
+printf 'theme: light\n' >"$uistate"
+$T kill-server >/dev/null 2>&1
+runs=$((runs + 1))
+T="tmux -L seqmatch-test-$$-$runs -f /dev/null"
+rm -f "$tmp/stty"
+: >"$tmp/screen"
+$T new-session -d -x 100 -y 30 -s ui -c "$PWD" \
+    "env -u LC_ALL -u LC_CTYPE TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME='$cfg' \
+    XDG_STATE_HOME= '$SEQMATCH' ui --model '$MODEL' --theme high-contrast 2>'$tmp/err'; \
+    st=\$?; stty -a >'$tmp/stty' 2>&1; echo UI-EXITED \$st; exec sleep 600"
+check "--theme beats the UI state's pick" 'theme high-contrast \| colours'
+quit_ok "--theme run" F10
+if grep -q '^theme: "light"$' "$uistate"; then
+	pass "--theme is not saved as the pick"
+else
+	fail "--theme is not saved as the pick" "$(cat "$uistate")"
 fi
 
 finish

@@ -1,30 +1,94 @@
 /*
  * test-ui-views.c: the stats and inspector panes, drawn (without curses) into a
  * 40x12 grid from a hand-made event log and a hand-made live MAUVE state,
- * checked for their numbers.
+ * checked for their numbers; the stats pane's divergence curve, drawn from
+ * known curves and checked for where its dots land; and the live MAUVE worker
+ * (ui-mauve.c) on a tiny random model, checked for publishing the curve.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "generate.h"
+#include "gpt.h"
 #include "grid.h"
+#include "record.h"
 #include "tap.h"
 #include "tokenizer.h"
 #include "ui.h"
 
-/* The panes allocate through the program's xcalloc (app/main.c, not linked here): the test's own. */
+/*
+ * The panes and the MAUVE worker allocate through the program's x* functions
+ * (app/main.c, not linked here): the test's own, which abort on failure.
+ */
+
+/* calloc or abort. */
 void *
 xcalloc(size_t n, size_t size)
 {
-	void *p = calloc(n, size);
+	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (p == NULL)
 		abort();
 	return p;
+}
+
+/* malloc or abort. */
+void *
+xmalloc(size_t n)
+{
+	return xcalloc(1, n);
+}
+
+/* realloc or abort. */
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+/* strdup or abort. */
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+/* A fatal error: say so and end as a hard error. */
+void
+app_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(99);
+}
+
+/* The worker's reference corpus: the record's "corpus" (the real one also looks elsewhere). */
+char *
+ui_find_corpus(const struct record *rec, char *note, size_t size)
+{
+	const char *path = rec != NULL ? record_get(rec, "corpus") : NULL;
+
+	snprintf(note, size, "%s", path != NULL ? path : "no corpus");
+	return path != NULL ? xstrdup(path) : NULL;
 }
 
 /* Draw a pane into a fresh 40x12 ASCII grid and return the dump (malloc'd). */
@@ -43,6 +107,24 @@ draw_pane(const struct ui_pane *pane, struct ui *ui)
 	s = grid_dump(&g);
 	grid_release(&g);
 	if (s == NULL)
+		abort();
+	return s;
+}
+
+/* Draw a pane into g (w x h, glyphs; the caller releases it); returns the dump (malloc'd). */
+static char *
+draw_into(struct grid *g, const struct ui_pane *pane, struct ui *ui, int w, int h,
+    enum grid_glyphs glyphs)
+{
+	void *state;
+	char *s;
+
+	if (grid_init(g, w, h, glyphs) != 0)
+		abort();
+	state = pane->init(ui);
+	pane->draw(state, ui, g, grid_rect_make(0, 0, w, h), 0);
+	pane->free(state);
+	if ((s = grid_dump(g)) == NULL)
 		abort();
 	return s;
 }
@@ -74,6 +156,346 @@ add(struct ui_log *log, enum generate_event_type type, int token, int slot, floa
 	ev->token = token;
 	ev->slot = slot;
 	ev->prob = prob;
+}
+
+/* Whether cell (x, y) of g shows text. */
+static int
+cell_is(const struct grid *g, int x, int y, const char *text)
+{
+	const struct grid_cell *c = grid_cell_at(g, x, y);
+
+	return c != NULL && c->len == strlen(text) && memcmp(c->text, text, c->len) == 0;
+}
+
+/* Whether cell (x, y) of g is blank (a space). */
+static int
+cell_blank(const struct grid *g, int x, int y)
+{
+	return cell_is(g, x, y, " ");
+}
+
+/* Whether cell (x, y) of g holds a plot dot of the mode (braille, or ASCII dots). */
+static int
+cell_dot(const struct grid *g, int x, int y, int braille)
+{
+	const struct grid_cell *c = grid_cell_at(g, x, y);
+	const unsigned char *t = c != NULL ? (const unsigned char *)c->text : NULL;
+
+	if (t == NULL || c->len == 0 || cell_blank(g, x, y))
+		return 0;
+	if (braille) /* U+2801..U+28FF: E2 A0..A3 xx, not the empty pattern */
+		return c->len == 3 && t[0] == 0xe2 && t[1] >= 0xa0 && t[1] <= 0xa3 &&
+		    !(t[1] == 0xa0 && t[2] == 0x80);
+	return c->len == 1 && t[0] < 0x80;
+}
+
+/* The plot's area, found from its axes: the corner is a "0" then the corner glyph. */
+struct plot_box {
+	int x, y, w, h; /* the dot cells: columns x..x+w-1, rows y..y+h-1 */
+};
+
+/* Find the plot's axes in g; returns 0 when there are none. */
+static int
+find_plot(const struct grid *g, struct plot_box *b)
+{
+	int ascii = g->glyphs == GRID_GLYPHS_ASCII;
+	const char *corner = ascii ? "+" : "\xe2\x94\x94", *side = ascii ? "|" : "\xe2\x94\x82";
+	const char *tick = ascii ? "|" : "\xe2\x94\xa4", *hline = ascii ? "-" : "\xe2\x94\x80";
+
+	for (int y = 1; y < g->height; y++) {
+		for (int x = 1; x < g->width; x++) {
+			int top = y - 1, right = x + 1;
+
+			if (!cell_is(g, x, y, corner) || !cell_is(g, x - 1, y, "0"))
+				continue;
+			while (top > 0 && cell_is(g, x, top, side) && !cell_is(g, x - 1, top, "1"))
+				top--;
+			if (!cell_is(g, x, top, tick) || !cell_is(g, x - 1, top, "1"))
+				return 0;
+			while (right < g->width && cell_is(g, right, y, hline))
+				right++;
+			b->x = x + 1;
+			b->y = top;
+			b->w = right - b->x;
+			b->h = y - top;
+			return b->w > 0 && b->h > 0;
+		}
+	}
+	return 0;
+}
+
+/* Whether every byte of s is ASCII. */
+static int
+all_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* A quarter circle from (1, 0) to (0, 1): a close model (its bulge is top right). */
+static void
+curve_close(struct ui_mauve_info *m)
+{
+	m->curve_len = 33;
+	for (int i = 0; i < m->curve_len; i++) {
+		double t = (M_PI / 2) * i / (m->curve_len - 1);
+
+		m->curve_x[i] = cos(t);
+		m->curve_y[i] = sin(t);
+	}
+}
+
+/* The frontier of disjoint supports with c = 5, x = (1-w)^5, y = w^5: hugs the axes. */
+static void
+curve_disjoint(struct ui_mauve_info *m)
+{
+	m->curve_len = 27;
+	m->curve_x[0] = 1;
+	m->curve_y[0] = 0;
+	for (int i = 1; i < 26; i++) {
+		double w = 1e-6 + (1 - 2e-6) * (i - 1) / 24.0;
+
+		m->curve_x[i] = pow(1 - w, 5);
+		m->curve_y[i] = pow(w, 5);
+	}
+	m->curve_x[26] = 0;
+	m->curve_y[26] = 1;
+}
+
+/* The stats pane's divergence curve: where its dots land, its labels, its absence (run: a log). */
+static void
+test_curve(const struct tokenizer *tok, const struct ui *run)
+{
+	struct ui ui, ui2;
+	struct grid g;
+	struct plot_box b;
+	char *d;
+
+	memset(&ui, 0, sizeof ui);
+	ui.tok = tok;
+	ui.model_name = "model.bin";
+	ui.mauve.state = UI_MAUVE_READY;
+	ui.mauve.max_tokens = 48;
+	ui.mauve.k = 5;
+	ui.mauve.n = 50;
+	ui.mauve.mauve = 0.7854;
+	snprintf(ui.mauve.ref, sizeof ui.mauve.ref, "heldout.txt");
+	curve_close(&ui.mauve);
+
+	for (int braille = 1; braille >= 0; braille--) {
+		const char *mode = braille ? "braille" : "ascii";
+
+		ui.glyphs = braille ? GRID_GLYPHS_UTF8 : GRID_GLYPHS_ASCII;
+		ui.plot = braille ? GRID_PLOT_BRAILLE : GRID_PLOT_ASCII;
+		d = draw_into(&g, &view_stats_pane, &ui, 40, 24, ui.glyphs);
+		expect_has(d, "divergence curve (live, n=50)", mode);
+		expect_has(d, "area (MAUVE) 0.785", mode);
+		expect_has(d, "x=exp(-c KL(Q|R))", mode);
+		expect_has(d, "y=exp(-c KL(P|R))", mode);
+		if (!braille)
+			tap_ok(all_ascii(d), "ascii: only ASCII bytes");
+		if (!tap_ok(find_plot(&g, &b) && b.w >= 16 && b.h >= 4, "%s: axes found", mode)) {
+			tap_diag("got:\n%s", d);
+		} else {
+			/* (0, 1) top left and (1, 0) bottom right are on it; (0, 0) and (1, 1) not. */
+			tap_ok(cell_dot(&g, b.x, b.y, braille), "%s: dot at (0, 1)", mode);
+			tap_ok(cell_dot(&g, b.x + b.w - 1, b.y + b.h - 1, braille),
+			    "%s: dot at (1, 0)", mode);
+			tap_ok(cell_blank(&g, b.x, b.y + b.h - 1), "%s: none at (0, 0)", mode);
+			tap_ok(cell_blank(&g, b.x + b.w - 1, b.y), "%s: none at (1, 1)", mode);
+			tap_ok(cell_dot(&g, b.x + b.w * 7 / 10, b.y + b.h * 3 / 10, braille) ||
+			    cell_dot(&g, b.x + b.w * 7 / 10, b.y + b.h * 3 / 10 - 1, braille) ||
+			    cell_dot(&g, b.x + b.w * 7 / 10, b.y + b.h * 3 / 10 + 1, braille),
+			    "%s: the bulge near (0.7, 0.7)", mode);
+		}
+		free(d);
+		grid_release(&g);
+	}
+
+	/* A far model: the curve hugs the axes, so (0, 0) is on it and the middle is empty. */
+	curve_disjoint(&ui.mauve);
+	ui.mauve.mauve = 0.004;
+	d = draw_into(&g, &view_stats_pane, &ui, 40, 24, ui.glyphs);
+	if (tap_ok(find_plot(&g, &b), "disjoint: axes found")) {
+		tap_ok(cell_dot(&g, b.x, b.y + b.h - 1, 0), "disjoint: dot at (0, 0)");
+		tap_ok(cell_blank(&g, b.x + b.w / 2, b.y + b.h / 2), "disjoint: none mid-plot");
+		tap_ok(cell_blank(&g, b.x + b.w - 1, b.y), "disjoint: none at (1, 1)");
+	} else
+		tap_diag("got:\n%s", d);
+	expect_has(d, "area (MAUVE) 0.004", "disjoint");
+	free(d);
+	grid_release(&g);
+
+	/* Not symmetric in x and y: (1, 0), (1, 0.6), (0, 1); x is across, y is up. */
+	ui.mauve.curve_len = 3;
+	ui.mauve.curve_x[0] = 1;
+	ui.mauve.curve_y[0] = 0;
+	ui.mauve.curve_x[1] = 1;
+	ui.mauve.curve_y[1] = 0.6;
+	ui.mauve.curve_x[2] = 0;
+	ui.mauve.curve_y[2] = 1;
+	d = draw_into(&g, &view_stats_pane, &ui, 40, 24, ui.glyphs);
+	if (tap_ok(find_plot(&g, &b), "lopsided: axes found")) {
+		tap_ok(cell_dot(&g, b.x + b.w - 1, b.y + b.h / 2, 0), "lopsided: dot at (1, 0.5)");
+		tap_ok(cell_blank(&g, b.x + b.w / 2, b.y), "lopsided: none at (0.5, 1)");
+	} else
+		tap_diag("got:\n%s", d);
+	free(d);
+	grid_release(&g);
+
+	/* No curve yet: one line says why, no axes. */
+	ui.mauve.curve_len = 0;
+	ui.mauve.n = 0;
+	d = draw_into(&g, &view_stats_pane, &ui, 40, 24, ui.glyphs);
+	expect_has(d, "curve: waiting for samples", "no curve");
+	tap_ok(!find_plot(&g, &b), "no curve: no axes");
+	free(d);
+	grid_release(&g);
+	ui.mauve.state = UI_MAUVE_FITTING;
+	d = draw_into(&g, &view_stats_pane, &ui, 40, 24, ui.glyphs);
+	expect_has(d, "curve: after the reference is fitted", "fitting");
+	tap_ok(!find_plot(&g, &b), "fitting: no axes");
+	free(d);
+	grid_release(&g);
+
+	/* The narrowest plot (18 columns inside the box) still names both axes. */
+	ui.mauve.state = UI_MAUVE_READY;
+	ui.mauve.n = 50;
+	ui.mauve.mauve = 0.7854;
+	curve_close(&ui.mauve);
+	d = draw_into(&g, &view_stats_pane, &ui, 20, 40, ui.glyphs);
+	if (!tap_ok(find_plot(&g, &b) && b.w == 16, "20 wide: a 16-column plot"))
+		tap_diag("got:\n%s", d);
+	expect_has(d, "curve (live, n=50)", "20 wide");
+	expect_has(d, "x=e^-cKL(Q|R)", "20 wide");
+	expect_has(d, "y=exp(-c KL(P|R))", "20 wide");
+	expect_has(d, "area (MAUVE) 0.785", "20 wide");
+	free(d);
+	grid_release(&g);
+
+	/* Too little room: 40x12 keeps the score line and says the plot needs more. */
+	ui.mauve.state = UI_MAUVE_READY;
+	ui.mauve.n = 50;
+	ui.mauve.mauve = 0.7854;
+	curve_close(&ui.mauve);
+	d = draw_into(&g, &view_stats_pane, &ui, 40, 12, ui.glyphs);
+	tap_ok(!find_plot(&g, &b), "40x12: no axes");
+	expect_has(d, "MAUVE (live estimate) 0.785", "40x12");
+	expect_has(d, "curve: needs a larger pane", "40x12");
+	free(d);
+	grid_release(&g);
+
+	/* With a run's numbers: a 20-row pane has no room for the plot, a 30-row one has. */
+	ui2 = *run;
+	ui2.mauve = ui.mauve;
+	ui2.glyphs = ui.glyphs;
+	ui2.plot = ui.plot;
+	for (int h = 20; h <= 30; h += 10) {
+		d = draw_into(&g, &view_stats_pane, &ui2, 40, h, ui2.glyphs);
+		expect_has(d, "tokens gross 7 net 4", h == 20 ? "40x20" : "40x30");
+		expect_has(d, "MAUVE (live estimate) 0.785", h == 20 ? "40x20" : "40x30");
+		if (!tap_ok(find_plot(&g, &b) == (h == 30), "40x%d: %s", h,
+		    h == 30 ? "a plot" : "no plot"))
+			tap_diag("got:\n%s", d);
+		free(d);
+		grid_release(&g);
+	}
+}
+
+/* Wait for the worker to publish a change and copy its state into info. */
+static void
+mauve_wait(struct ui_mauve *mv, int fd, struct ui_mauve_info *info)
+{
+	char buf[64];
+
+	while (!ui_mauve_get(mv, info)) {
+		if (read(fd, buf, sizeof buf) < 0 && errno != EINTR)
+			abort();
+	}
+}
+
+/* The area under the curve as MAUVE.md defines it (x sorted, then y), for points in order. */
+static double
+curve_area(const double *x, const double *y, int n)
+{
+	double a = 0, b = 0;
+
+	/* The worker's curve runs from (1, 0) to (0, 1): x falls and y rises along it. */
+	for (int i = 1; i < n; i++) {
+		a += (x[i - 1] - x[i]) * (y[i - 1] + y[i]) / 2;
+		b += (y[i] - y[i - 1]) * (x[i - 1] + x[i]) / 2;
+	}
+	return (a + b) / 2;
+}
+
+/*
+ * The live worker on a tiny random model and a 30-text reference: no curve
+ * while it waits for samples; after one sample, the m + 2 = 27 points from
+ * (1, 0) to (0, 1) whose area is the published MAUVE.
+ */
+static void
+test_worker(const struct tokenizer *tok)
+{
+	struct gpt_config cfg = {64, tokenizer_vocab_size(tok), 264, 1, 2, 16};
+	struct gpt_model *m;
+	struct ui_mauve *mv;
+	struct ui_mauve_info info;
+	struct record rec;
+	char dir[] = "/tmp/seqmatch-ui-views-XXXXXX", path[64], *cause = NULL;
+	FILE *f;
+	int fds[2], ok = 1;
+
+	if ((m = gpt_new(&cfg, &cause)) == NULL || mkdtemp(dir) == NULL || pipe(fds) != 0) {
+		tap_ok(0, "worker setup: %s", cause != NULL ? cause : strerror(errno));
+		free(cause);
+		gpt_free(m);
+		return;
+	}
+	gpt_init_random(m, 7);
+	snprintf(path, sizeof path, "%s/corpus.txt", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		abort();
+	for (int i = 0; i < 30; i++)
+		fprintf(f, "the %s sat on the %s number %d\n\n", i % 3 ? "cat" : "dog",
+		    i % 2 ? "mat" : "log", i);
+	fclose(f);
+	record_init(&rec);
+	record_set(&rec, "corpus", "%s", path);
+
+	mv = ui_mauve_start(m, tok, &rec, fds[1]);
+	do
+		mauve_wait(mv, fds[0], &info);
+	while (info.state == UI_MAUVE_FITTING);
+	if (!tap_ok(info.state == UI_MAUVE_READY, "worker: fitted (%s)", info.error))
+		ok = 0;
+	tap_ok(info.curve_len == 0 && info.n == 0, "worker: no curve before a sample");
+	if (ok) {
+		static const int ids[] = {'t', 'h', 'e', ' ', 'c', 'a', 't'};
+
+		ui_mauve_add(mv, ids, 7);
+		do
+			mauve_wait(mv, fds[0], &info);
+		while (info.n < 1 && info.state == UI_MAUVE_READY);
+		tap_ok(info.n == 1, "worker: one sample counted");
+		if (tap_ok(info.curve_len == 27, "worker: curve of 27 points (got %d)",
+		    info.curve_len)) {
+			tap_ok(info.curve_x[0] == 1 && info.curve_y[0] == 0 &&
+			    info.curve_x[26] == 0 && info.curve_y[26] == 1,
+			    "worker: curve from (1, 0) to (0, 1)");
+			tap_ok(fabs(curve_area(info.curve_x, info.curve_y, 27) - info.mauve) < 1e-9,
+			    "worker: the curve's area %.6f is the published MAUVE %.6f",
+			    curve_area(info.curve_x, info.curve_y, 27), info.mauve);
+		}
+	}
+	ui_mauve_free(mv);
+	record_release(&rec);
+	gpt_free(m);
+	close(fds[0]);
+	close(fds[1]);
+	unlink(path);
+	rmdir(dir);
 }
 
 int
@@ -241,6 +663,8 @@ main(void)
 	expect_has(d, "P(<bksp>) n/a", "inspector, no bksp");
 	free(d);
 
+	test_curve(tok, &ui);
+	test_worker(tok);
 	tokenizer_free(tok);
 	return tap_done();
 }

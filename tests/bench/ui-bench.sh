@@ -27,7 +27,7 @@
 # Environment: SEQMATCH (default ./seqmatch), MODEL (default SRCDIR/data/model.bin;
 # the fine-tune runs on a copy), SRCDIR (default .), SIZES (default "200x60 80x24"),
 # IDLE (seconds, default 10), UI_TERM (default xterm-256color), FT_START (the key
-# that starts a fine-tune in its pane, default s), KEEP=1 (keep the traces).
+# that starts a fine-tune in its pane, default g), KEEP=1 (keep the traces).
 # The machine should be quiet: other processes show up as noise in every number.
 # Needs tmux. Not run by `make check`.
 
@@ -40,7 +40,7 @@ MODEL=${MODEL:-$SRCDIR/data/model.bin}
 SIZES=${SIZES:-200x60 80x24}
 IDLE=${IDLE:-10}
 UI_TERM=${UI_TERM:-xterm-256color}
-FT_START=${FT_START:-s}
+FT_START=${FT_START:-g}
 WAIT=600 # tenths of a second per screen condition
 
 # Print a message and fail.
@@ -72,11 +72,25 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 cp "$MODEL" "$tmp/model.bin" || die "cannot copy $MODEL"
+# The UI gets HOME and XDG directories in $tmp: the user's config and UI state stay untouched.
+mkdir -p "$tmp/home"
 CLK_TCK=$(getconf CLK_TCK)
 
 # Wall-clock seconds with nanoseconds.
 now() {
 	date +%s.%N
+}
+
+# focus NAME: Tab until the pane titled NAME has the focus (the heavy box).
+focus() {
+	_t=0
+	while ! $T capture-pane -p -t ui | grep -q "┏━ $1"; do
+		_t=$((_t + 1))
+		[ "$_t" -le 10 ] || die "Tab does not reach the $1 pane"
+		_n=$(frames)
+		$T send-keys -t ui Tab
+		wait_frame "$_n"
+	done
 }
 
 # Shell functions share variables: the helpers count with _-prefixed ones.
@@ -189,7 +203,9 @@ for size in $SIZES; do
 	rm -f "$tmp/trace"
 	$T kill-server >/dev/null 2>&1
 	$T new-session -d -x "$cols" -y "$rows" -s ui -c "$SRCDIR" \
-	    "exec env TERM=$UI_TERM LANG=C.UTF-8 SEQMATCH_UI_TRACE='$tmp/trace' '$SEQMATCH' ui \
+	    "exec env TERM=$UI_TERM LANG=C.UTF-8 HOME='$tmp/home' XDG_CONFIG_HOME='$tmp/config' \
+	    XDG_DATA_HOME='$tmp/data' XDG_STATE_HOME='$tmp/state' SEQMATCH_UI_TRACE='$tmp/trace' \
+	    '$SEQMATCH' ui \
 	    --model '$tmp/model.bin' 2>'$tmp/err'" || die "tmux cannot start a session"
 	$T set-option -t ui remain-on-exit on >/dev/null 2>&1
 	pid=$($T display -p -t ui '#{pane_pid}')
@@ -226,8 +242,7 @@ for size in $SIZES; do
 	tail -n +"$((start + 1))" "$tmp/trace" | grep ' full=1 ' >"$tmp/ctrl-l"
 	frame_ms <"$tmp/ctrl-l" | stats "Ctrl-L redraw (draw+blit+update)" 2
 	printf '  %-34s %s\n' "" "$(breakdown <"$tmp/ctrl-l")"
-	$T send-keys -t ui Tab
-	wait_for 'presets'
+	focus Decoding
 	start=$(frames)
 	i=0
 	while [ "$i" -lt "$N" ]; do
@@ -242,14 +257,7 @@ for size in $SIZES; do
 	[ $((N % 2)) -eq 0 ] || { f=$(frames); $T send-keys -t ui z; wait_frame "$f"; }
 
 	# Keys while a fine-tune runs.
-	i=0
-	while ! $T capture-pane -p -t ui | grep -q 'Fine-tune (sm) - '; do
-		i=$((i + 1))
-		[ "$i" -le 8 ] || die "Tab does not reach the fine-tune pane"
-		f=$(frames)
-		$T send-keys -t ui Tab
-		wait_frame "$f"
-	done
+	focus Fine-tune
 	fs=$(frames)
 	$T send-keys -t ui "$FT_START"
 	wait_for 'state running +step [1-9]'
@@ -279,7 +287,7 @@ for size in $SIZES; do
 	u1=$(cpu_ticks /proc/"$pid"/task/"$pid"/stat)
 	f1=$(frames)
 	# Leave out the frame after each restart key (it starts a fine-tune, timed below).
-	awk -v start="$start" 'NR == FNR { skip[$1] = 1; next }
+	awk -v start="$start" 'FILENAME == ARGV[1] { skip[$1] = 1; next }
 	    FNR > start { for (f in skip) if (f + 0 < FNR && !(f in done) && /key_ms=/) {
 		done[f] = 1; next } print }' "$tmp/restart-at" "$tmp/trace" >"$tmp/ft"
 	field key_ms <"$tmp/ft" | stats "key to screen during the fine-tune" 16.7
@@ -291,9 +299,13 @@ for size in $SIZES; do
 	echo "  the fine-tune ran under every key (restarted $restarts times when it ended)"
 	echo "  starting the fine-tune ($FT_START): key to screen $(cat "$tmp/start-key") ms (not a target)"
 	[ $((K % 2)) -eq 0 ] || $T send-keys -t ui z
+	# Quit; quitting while a fine-tune runs asks first (y saves it).
 	$T send-keys -t ui F10
 	i=0
 	while kill -0 "$pid" 2>/dev/null && [ "$i" -lt "$WAIT" ]; do
+		if $T capture-pane -p -t ui 2>/dev/null | grep -q 'y/n'; then
+			$T send-keys -t ui y
+		fi
 		sleep 0.1
 		i=$((i + 1))
 	done
