@@ -49,5 +49,7 @@ int app_threads(void);
  * (~/.local/share/...), else data/model.bin in the source tree. NULL if none exists.
  */
 const char *app_default_model(void);
+/* The directory with data/ and themes/ of an uninstalled build (malloc'd, or NULL; paths.c). */
+char *app_data_dir(void);
 
 #endif

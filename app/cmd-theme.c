@@ -40,29 +40,11 @@ cmd_theme_usage(FILE *f)
 	    PKGDATADIR);
 }
 
-/* The directory holding the running program (for an uninstalled build), or NULL. */
-static char *
-cmd_theme_exe_dir(void)
-{
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash == NULL)
-		return NULL;
-	*slash = '\0';
-	return xstrdup(exe);
-}
-
 /* The search path from the environment; free with theme_search_path_free. */
 static char **
 cmd_theme_search_path(void)
 {
-	char *exe_dir = cmd_theme_exe_dir();
+	char *exe_dir = app_data_dir();
 	char **path;
 
 	path = theme_search_path_new(getenv("XDG_CONFIG_HOME"), getenv("HOME"), exe_dir);

@@ -240,8 +240,7 @@ app_default_model(void)
 {
 	static char path[PATH_MAX + 64];
 	const char *env, *home;
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
+	char *dir;
 
 	env = getenv("SEQMATCH_MODEL");
 	if (env != NULL && env[0] != '\0')
@@ -259,16 +258,11 @@ app_default_model(void)
 			return path;
 	}
 
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash != NULL) {
-			*slash = '\0';
-			snprintf(path, sizeof path, "%s/data/model.bin", exe);
-			if (main_readable(path))
-				return path;
-		}
+	if ((dir = app_data_dir()) != NULL) {
+		snprintf(path, sizeof path, "%s/data/model.bin", dir);
+		free(dir);
+		if (main_readable(path))
+			return path;
 	}
 	snprintf(path, sizeof path, "data/model.bin");
 	if (main_readable(path))

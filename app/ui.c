@@ -58,6 +58,7 @@
 #include "view-themes.h"
 
 #define UI_FRAME_SECONDS (1.0 / 60.0) /* frame cap */
+#define UI_BLIT_RUN 256               /* ASCII cells handed to curses in one call */
 #define UI_CURSES_PASTE_BEGIN (KEY_MAX + 1) /* define_key codes of the paste brackets */
 #define UI_CURSES_PASTE_END (KEY_MAX + 2)
 #define UI_MOUSE_EVENTS (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED)
@@ -180,6 +181,18 @@ static int ui_wake[2] = { -1, -1 };      /* the self-pipe: read end, write end *
 static volatile sig_atomic_t ui_signal_caught;
 static struct sigaction ui_old_winch;
 static int ui_curses_active;
+static FILE *ui_trace;                   /* SEQMATCH_UI_TRACE: one line a frame */
+static double ui_trace_draw;             /* when this frame's pane drawing began */
+static double ui_trace_key;              /* when the first key since the last frame was read */
+
+/* What ui_blit_copy last gave curses for each cell, so that unchanged cells are skipped. */
+struct ui_shadow {
+	struct grid_cell cell;
+	attr_t attr;
+	short pair;
+};
+static struct ui_shadow *ui_shadow;     /* (ui_shadow_h, ui_shadow_w); NULL: none valid */
+static int ui_shadow_w, ui_shadow_h;
 
 /* Seconds on a monotonic clock. */
 static double
@@ -189,6 +202,36 @@ ui_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Open $SEQMATCH_UI_TRACE for appending, line-buffered: a killed UI leaves whole lines. */
+static void
+ui_trace_open(struct ui *ui)
+{
+	const char *path = getenv("SEQMATCH_UI_TRACE");
+
+	if (path == NULL || path[0] == '\0')
+		return;
+	if ((ui_trace = fopen(path, "ae")) == NULL) {
+		ui_message(ui, 1, "SEQMATCH_UI_TRACE: %s: %s", path, strerror(errno));
+		return;
+	}
+	setvbuf(ui_trace, NULL, _IOLBF, 0);
+}
+
+/* Append a frame's times in ms: panes into the grid, grid to curses, doupdate, key to screen. */
+static void
+ui_trace_frame(const struct grid *g, int full, double blit, double update)
+{
+	double end = ui_now();
+
+	fprintf(ui_trace, "t=%.6f size=%dx%d full=%d draw_ms=%.3f blit_ms=%.3f update_ms=%.3f",
+	    end, g->width, g->height, full, (blit - ui_trace_draw) * 1e3, (update - blit) * 1e3,
+	    (end - update) * 1e3);
+	if (ui_trace_key > 0)
+		fprintf(ui_trace, " key_ms=%.3f", (end - ui_trace_key) * 1e3);
+	fputc('\n', ui_trace);
+	ui_trace_key = 0;
 }
 
 /* Set the status-line notice. */
@@ -201,6 +244,15 @@ ui_message(struct ui *ui, int error, const char *fmt, ...)
 	vsnprintf(ui->message, sizeof ui->message, fmt, ap);
 	va_end(ap);
 	ui->message_error = error;
+}
+
+/* Whether the terminal lacks an alternate screen (smcup), as vt100 does. */
+static int
+ui_no_alt_screen(void)
+{
+	char *smcup = tigetstr("smcup");
+
+	return smcup == NULL || smcup == (char *)-1 || smcup[0] == '\0';
 }
 
 /* Bracketed paste: the terminal marks pasted text (CSI 200~ ... 201~) while on. */
@@ -221,6 +273,12 @@ ui_restore(void)
 	if (ui_curses_active) {
 		ui_curses_active = 0;
 		ui_paste_mode(0);
+		if (ui_no_alt_screen()) {
+			/* The last frame would stay under the shell: blank it; endwin then
+			 * leaves the cursor on the bottom line. */
+			clear();
+			refresh();
+		}
 		endwin();
 	}
 }
@@ -374,27 +432,79 @@ ui_cell_attr(const struct ui_term *t, const struct grid_cell *c, int style)
 	return a;
 }
 
-/* Copy the grid to curses and send the frame (the one doupdate). */
+/* Whether curses already holds cell c with attr and pair (per the shadow); records it if not. */
+static int
+ui_shadow_same(struct ui_shadow *sh, const struct grid_cell *c, attr_t attr, short pair)
+{
+	if (sh->attr == attr && sh->pair == pair && sh->cell.len == c->len &&
+	    sh->cell.width == c->width && sh->cell.attr == c->attr &&
+	    sh->cell.style == c->style && memcmp(sh->cell.text, c->text, c->len) == 0)
+		return 1;
+	sh->cell = *c;
+	sh->attr = attr;
+	sh->pair = pair;
+	return 0;
+}
+
+/* Copy the grid to curses (wnoutrefresh; ui_blit sends it). Cells unchanged since the
+ * last frame are skipped (only this function writes stdscr; anything else that does
+ * must set s->clear, which also repaints the terminal). Runs of printable ASCII cells
+ * go in one mvwadd_wchnstr, other cells one by one at their own column (our widths are
+ * not wcwidth's, so a run never spans a wide or non-ASCII cell). */
 static void
-ui_blit(struct ui_state *s)
+ui_blit_copy(struct ui_state *s)
 {
 	const struct grid *g = &s->grid;
-	cchar_t cc;
+	cchar_t cc, run[UI_BLIT_RUN];
+	int n, x0;
 
+	if (s->clear || ui_shadow_w != g->width || ui_shadow_h != g->height) {
+		free(ui_shadow);
+		ui_shadow = xcalloc((size_t)g->width * (size_t)g->height + 1, sizeof *ui_shadow);
+		for (size_t i = 0; i < (size_t)g->width * (size_t)g->height; i++)
+			ui_shadow[i].pair = -1; /* matches no cell */
+		ui_shadow_w = g->width;
+		ui_shadow_h = g->height;
+	}
 	if (s->clear) {
 		clearok(curscr, TRUE);
 		s->clear = 0;
 	}
 	for (int y = 0; y < g->height; y++) {
+		n = x0 = 0;
 		for (int x = 0; x < g->width; x++) {
 			const struct grid_cell *c = grid_cell_at(g, x, y);
 			wchar_t wc[CCHARW_MAX + 1];
 			mbstate_t mb;
 			size_t off = 0, k;
-			int nw = 0, style;
+			int nw = 0, style, same;
+			attr_t attr;
 
-			if (c == NULL || c->width == 0)
+			if (c == NULL)
 				continue;
+			style = c->style >= 0 && c->style < THEME_NSLOTS ? c->style : 0;
+			attr = ui_cell_attr(&s->term, c, style);
+			same = ui_shadow_same(&ui_shadow[(size_t)y * (size_t)g->width + (size_t)x], c,
+			    attr, s->term.pair[style]);
+			if (n > 0 && (same || c->width != 1 || c->len != 1 || c->text[0] < 0x20 ||
+			    c->text[0] >= 0x7f)) {
+				mvwadd_wchnstr(stdscr, y, x0, run, n);
+				n = 0;
+			}
+			if (same || c->width == 0)
+				continue;
+			if (c->width == 1 && c->len == 1 && c->text[0] >= 0x20 && c->text[0] < 0x7f) {
+				wc[0] = (wchar_t)c->text[0];
+				wc[1] = L'\0';
+				if (n == 0)
+					x0 = x;
+				setcchar(&run[n++], wc, attr, s->term.pair[style], NULL);
+				if (n == UI_BLIT_RUN) {
+					mvwadd_wchnstr(stdscr, y, x0, run, n);
+					n = 0;
+				}
+				continue;
+			}
 			memset(&mb, 0, sizeof mb);
 			while (off < c->len && nw < CCHARW_MAX) {
 				k = mbrtowc(&wc[nw], c->text + off, c->len - off, &mb);
@@ -406,14 +516,32 @@ ui_blit(struct ui_state *s)
 			if (nw == 0)
 				wc[nw++] = L'?';
 			wc[nw] = L'\0';
-			style = c->style >= 0 && c->style < THEME_NSLOTS ? c->style : 0;
-			setcchar(&cc, wc, ui_cell_attr(&s->term, c, style), s->term.pair[style],
-			    NULL);
+			setcchar(&cc, wc, attr, s->term.pair[style], NULL);
 			mvwadd_wch(stdscr, y, x, &cc);
 		}
+		if (n > 0)
+			mvwadd_wchnstr(stdscr, y, x0, run, n);
 	}
 	wnoutrefresh(stdscr);
+}
+
+/* Copy the grid to curses and send the frame (the one doupdate); timed when tracing. */
+static void
+ui_blit(struct ui_state *s)
+{
+	double blit, update;
+	int full = s->clear;
+
+	if (ui_trace == NULL) {
+		ui_blit_copy(s);
+		doupdate();
+		return;
+	}
+	blit = ui_now();
+	ui_blit_copy(s);
+	update = ui_now();
 	doupdate();
+	ui_trace_frame(&s->grid, full, blit, update);
 }
 
 /* Lay out the panes for the current size, focus and zoom. */
@@ -652,6 +780,8 @@ ui_draw(struct ui_state *s)
 	char msg[128];
 	int focus;
 
+	if (ui_trace != NULL)
+		ui_trace_draw = ui_now();
 	ui_relayout(s);
 	grid_clear(&s->grid, THEME_SLOT_BACKGROUND);
 	if (s->lay.too_small) {
@@ -998,8 +1128,6 @@ ui_cycle_focus(struct ui_state *s, int dir)
 	}
 }
 
-static char *ui_exe_dir(void);
-
 /*
  * Save the UI state (the theme last picked, the panes, zoom and focus); a
  * failure, or a bad file kept as .bad, is a line in buf ("" otherwise).
@@ -1029,7 +1157,7 @@ ui_state_save(struct ui_state *s, char *buf, size_t size)
 static void
 ui_picker_open(struct ui_state *s)
 {
-	char *dir = ui_exe_dir();
+	char *dir = app_data_dir();
 
 	view_themes_free(s->picker);
 	s->picker = view_themes_new(s->theme_spec, &s->theme, dir);
@@ -1375,6 +1503,7 @@ ui_read_keys(struct ui_state *s)
 			getmaxyx(stdscr, h, w);
 			if (grid_resize(&s->grid, w, h) != 0)
 				app_fatal("out of memory (a %dx%d screen)", w, h);
+			ui_shadow_w = 0; /* curses resized stdscr: copy every cell again */
 			ui_relayout(s);
 			flags |= UI_REDRAW;
 			continue;
@@ -1386,6 +1515,8 @@ ui_read_keys(struct ui_state *s)
 		key = ui_key_from_curses(r, wch);
 		if (key == 0)
 			continue;
+		if (ui_trace != NULL && ui_trace_key == 0)
+			ui_trace_key = ui_now();
 		if (key == UI_KEY_ESC && !s->pasting) {
 			/* Alt-Enter arrives as Esc and Enter together: a newline, like ^J. */
 			wint_t next;
@@ -1483,23 +1614,6 @@ ui_curses_start(struct ui_state *s, int forced_depth, int ascii)
 	return 0;
 }
 
-/* The directory of this program (for themes/ in an uninstalled build), or NULL. */
-static char *
-ui_exe_dir(void)
-{
-	char exe[4096], *slash;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash == NULL)
-		return NULL;
-	*slash = '\0';
-	return xstrdup(exe);
-}
-
 /*
  * Load the theme: the first of --theme, the UI state's last pick, config.yaml's
  * theme and "default" that loads, else the built-in one. A named theme that
@@ -1509,7 +1623,7 @@ static void
 ui_load_theme(struct ui_state *s, const char *flag, const char *picked, const char *config)
 {
 	const char *cand[] = { flag, picked, config, "default" };
-	char *dir = ui_exe_dir(), *cause = NULL, *first = NULL;
+	char *dir = app_data_dir(), *cause = NULL, *first = NULL;
 	char **search = theme_search_path_new(getenv("XDG_CONFIG_HOME"), getenv("HOME"), dir);
 
 	theme_init_default(&s->theme);
@@ -1622,8 +1736,10 @@ ui_loop(struct ui_state *s)
 		flags = ui_read_keys(s);
 		if (flags & UI_QUIT)
 			return APP_EXIT_OK;
-		if (flags & UI_REDRAW)
+		if (flags & UI_REDRAW) {
 			dirty = 1;
+			last_frame = -1; /* input shows at once; the cap paces animation */
+		}
 	}
 }
 
@@ -1837,6 +1953,7 @@ cmd_ui(int argc, char **argv)
 	if (s->pane[LAYOUT_TEXT2] != NULL)
 		view_text_set_state(s->pane[LAYOUT_TEXT2], s->saved.view, s->saved.speed);
 	ui_relayout(s);
+	ui_trace_open(&s->ui);
 
 	rc = ui_loop(s);
 
@@ -1871,6 +1988,9 @@ cmd_ui(int argc, char **argv)
 			ui_panes[p]->free(s->pane[p]);
 	grid_release(&s->grid);
 	view_sessions_free(s->sessions);
+	free(ui_shadow);
+	ui_shadow = NULL;
+	ui_shadow_w = ui_shadow_h = 0;
 out:
 	app_fatal_hook = NULL;
 	close(ui_wake[0]);

@@ -130,23 +130,6 @@ view_finetune_out_path(const char *model)
 	return s;
 }
 
-/* The directory of this program, or NULL. */
-static char *
-view_finetune_exe_dir(void)
-{
-	char exe[4096], *slash;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash == NULL)
-		return NULL;
-	*slash = '\0';
-	return xstrdup(exe);
-}
-
 /* Pick the corpus: the model's record, else the shipped one; NULL with the reason in note. */
 char *
 ui_find_corpus(const struct record *rec, char *note, size_t size)
@@ -167,7 +150,7 @@ ui_find_corpus(const struct record *rec, char *note, size_t size)
 		if (tried == NULL)
 			tried = val;
 	}
-	dir = view_finetune_exe_dir();
+	dir = app_data_dir();
 	if (dir != NULL && asprintf(&path, "%s/data/corpus.txt", dir) < 0)
 		app_fatal("out of memory");
 	free(dir);
