@@ -51,5 +51,9 @@ int app_threads(void);
 const char *app_default_model(void);
 /* The directory with data/ and themes/ of an uninstalled build (malloc'd, or NULL; paths.c). */
 char *app_data_dir(void);
+/* value/suffix for an absolute XDG value, else home/fallback/suffix, else NULL (malloc'd). */
+char *app_xdg_path(const char *value, const char *home, const char *fallback, const char *suffix);
+/* mkdir -p with mode 0700; -1 with *cause. */
+int app_mkdirs(const char *dir, char **cause);
 
 #endif

@@ -456,18 +456,8 @@ editor_remember(struct editor *e, const char *s)
 char *
 editor_history_path(void)
 {
-	const char *v = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	char *out;
-
-	if (v != NULL && v[0] == '/') {
-		if (asprintf(&out, "%s/seqmatch/history", v) < 0)
-			app_fatal("out of memory");
-	} else if (home != NULL && home[0] != '\0') {
-		if (asprintf(&out, "%s/.local/state/seqmatch/history", home) < 0)
-			app_fatal("out of memory");
-	} else
-		return NULL;
-	return out;
+	return app_xdg_path(getenv("XDG_STATE_HOME"), getenv("HOME"), ".local/state",
+	    "seqmatch/history");
 }
 
 /* Decode one escaped history line in place; its length, or -1 if it is bad. */
@@ -570,24 +560,6 @@ editor_history_load(struct editor *e, const char *path, char **cause)
 	return 0;
 }
 
-/* Create the directories above path (mode 0700). */
-static int
-editor_mkdirs(const char *path)
-{
-	char *d = xstrdup(path), *p;
-
-	for (p = d + 1; (p = strchr(p, '/')) != NULL; p++) {
-		*p = '\0';
-		if (mkdir(d, 0700) != 0 && errno != EEXIST) {
-			free(d);
-			return -1;
-		}
-		*p = '/';
-	}
-	free(d);
-	return 0;
-}
-
 /* Save the history atomically. */
 int
 editor_history_save(const struct editor *e, const char *path, char **cause)
@@ -596,10 +568,17 @@ editor_history_save(const struct editor *e, const char *path, char **cause)
 	int fd, ok;
 	FILE *f;
 
-	if (editor_mkdirs(path) != 0) {
-		editor_cause(cause, "cannot create the directory of %s: %s", path,
-		    strerror(errno));
-		return -1;
+	{
+		char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+		int r = 0;
+
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			r = app_mkdirs(dir, cause);
+		}
+		free(dir);
+		if (r != 0)
+			return -1;
 	}
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
 		app_fatal("out of memory");

@@ -54,18 +54,7 @@ session_cause(char **cause, const char *fmt, ...)
 static char *
 session_xdg(const char *var, const char *fallback, const char *suffix)
 {
-	const char *v = getenv(var), *home = getenv("HOME");
-	char *out;
-
-	if (v != NULL && v[0] == '/') {
-		if (asprintf(&out, "%s/%s", v, suffix) < 0)
-			app_fatal("out of memory");
-	} else if (home != NULL && home[0] != '\0') {
-		if (asprintf(&out, "%s/%s/%s", home, fallback, suffix) < 0)
-			app_fatal("out of memory");
-	} else
-		return NULL;
-	return out;
+	return app_xdg_path(getenv(var), getenv("HOME"), fallback, suffix);
 }
 
 /* The config file's path. */
@@ -1217,31 +1206,6 @@ session_markdown(FILE *f, const struct session *s)
 	free(text);
 }
 
-/* mkdir -p. */
-static int
-session_mkdirs(const char *dir, char **cause)
-{
-	char *p = xstrdup(dir);
-
-	for (char *q = p + 1; ; q++) {
-		if (*q == '/' || *q == '\0') {
-			char c = *q;
-
-			*q = '\0';
-			if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-				session_cause(cause, "%s: %s", p, strerror(errno));
-				free(p);
-				return -1;
-			}
-			*q = c;
-			if (c == '\0')
-				break;
-		}
-	}
-	free(p);
-	return 0;
-}
-
 /* Save a finished generation. */
 int
 session_save_log(const char *dir, const struct ui_log *log, const struct tokenizer *tok,
@@ -1315,7 +1279,7 @@ session_save_log(const char *dir, const struct ui_log *log, const struct tokeniz
 	if (fclose(f) != 0)
 		app_fatal("out of memory");
 	session_free(&s);
-	if (session_mkdirs(dir, cause) != 0) {
+	if (app_mkdirs(dir, cause) != 0) {
 		free(buf);
 		return -1;
 	}

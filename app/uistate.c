@@ -71,17 +71,7 @@ uistate_init(struct uistate *st)
 char *
 uistate_path(const char *xdg_state_home, const char *home)
 {
-	char *out;
-
-	if (xdg_state_home != NULL && xdg_state_home[0] == '/') {
-		if (asprintf(&out, "%s/seqmatch/ui.yaml", xdg_state_home) < 0)
-			app_fatal("out of memory");
-	} else if (home != NULL && home[0] != '\0') {
-		if (asprintf(&out, "%s/.local/state/seqmatch/ui.yaml", home) < 0)
-			app_fatal("out of memory");
-	} else
-		return NULL;
-	return out;
+	return app_xdg_path(xdg_state_home, home, ".local/state", "seqmatch/ui.yaml");
 }
 
 /* A pane's name in the file. */
@@ -630,31 +620,6 @@ uistate_format(const struct uistate *st)
 	return buf;
 }
 
-/* mkdir -p dir (0700 for the ones made). */
-static int
-uistate_mkdirs(const char *dir, char **cause)
-{
-	char *p = xstrdup(dir);
-
-	for (char *q = p + 1; ; q++) {
-		if (*q == '/' || *q == '\0') {
-			char c = *q;
-
-			*q = '\0';
-			if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-				uistate_cause(cause, "cannot create %s: %s", p, strerror(errno));
-				free(p);
-				return -1;
-			}
-			*q = c;
-			if (c == '\0')
-				break;
-		}
-	}
-	free(p);
-	return 0;
-}
-
 /* Write buf to a new temporary file next to path and fsync it; its name in *tmp. */
 static int
 uistate_write_tmp(const char *path, const char *buf, size_t len, char **tmp, char **cause)
@@ -713,7 +678,7 @@ uistate_save(const struct uistate *st, const char *path, char **note, char **cau
 		*note = NULL;
 	if (slash != NULL && slash != dir) {
 		*slash = '\0';
-		if (uistate_mkdirs(dir, cause) != 0) {
+		if (app_mkdirs(dir, cause) != 0) {
 			free(dir);
 			return -1;
 		}
