@@ -399,16 +399,33 @@ fi
 with=SEQMATCH_MODEL=$model
 expect "seqmatch alone uses \$SEQMATCH_MODEL" 0 ""
 with=
-bindir=$(dirname "$SEQMATCH")
-if [ -e "$bindir/data/model.bin" ]; then
-	expect "seqmatch alone finds data/model.bin" 0 ""
-else
-	# From an empty directory, so no data/model.bin is found there either.
-	oldpwd=$(pwd)
-	cd "$tmp" || exit 1
-	expect "seqmatch alone with no model says how to train one" 1 "seqmatch train --corpus"
-	cd "$oldpwd" || exit 1
+# The build's program finds the tree's data/model.bin: next to it in an in-tree
+# build, in the source tree from an out-of-tree build directory.
+if [ -e "$SRCDIR/data/model.bin" ]; then
+	with="HOME=$tmp/nohome"
+	expect "seqmatch alone finds the tree's data/model.bin" 0 ""
+	with=
 fi
+# A copy of the program elsewhere, run from an empty directory with no HOME
+# data, finds no model (unless one is installed) and says how to train one.
+mkdir -p "$tmp/copy" "$tmp/empty"
+cp "$SEQMATCH" "$tmp/copy/seqmatch"
+oldpwd=$(pwd)
+cd "$tmp/empty" || exit 1
+saved=$SEQMATCH
+SEQMATCH=$tmp/copy/seqmatch
+with="HOME=$tmp/nohome"
+run
+SEQMATCH=$saved
+with=
+cd "$oldpwd" || exit 1
+if [ -n "${PKGDATADIR:-}" ] && [ -e "$PKGDATADIR/model.bin" ]; then
+	pass "a copy of seqmatch alone finds the installed model ($PKGDATADIR) # SKIP installed"
+else
+	check_last "a copy of seqmatch alone, with no model around, says how to train one" 1 \
+	    "seqmatch train --corpus|no model"
+fi
+
 with=SEQMATCH_MODEL=$tmp/nonexistent.bin
 expect "a missing \$SEQMATCH_MODEL is reported" 1 "nonexistent"
 with=
