@@ -1073,6 +1073,15 @@ cmd_ui(int argc, char **argv)
 	if (cfg.plot >= 0 && (s->ui.glyphs == GRID_GLYPHS_UTF8 || cfg.plot == GRID_PLOT_ASCII))
 		s->ui.plot = (enum grid_plot)cfg.plot; /* braille and blocks need UTF-8 */
 	ui_signals();
+	/*
+	 * BLAS on one thread for the whole UI, set before any worker starts and never
+	 * changed: generation, the live MAUVE worker and a fine-tune call BLAS from
+	 * their own threads, and changing OpenBLAS's thread count while another
+	 * thread is inside a BLAS call can deadlock it (seen: a worker stuck on
+	 * OpenBLAS's lock at exit, its server thread spinning). On two cores the
+	 * workers are the parallelism.
+	 */
+	cpu_set_threads(1);
 	s->ui_b.glyphs = s->ui.glyphs;
 	s->ui_b.plot = s->ui.plot;
 	for (int p = 0; p < LAYOUT_COUNT; p++)

@@ -34,7 +34,6 @@
 
 #include "app.h"
 #include "corpus.h"
-#include "cpu.h"
 #include "finetune.h"
 #include "gpt.h"
 #include "record.h"
@@ -84,7 +83,6 @@ struct view_finetune {
 	int pause_req;                /* we asked it to pause */
 	int save_pending;             /* save once it has paused */
 	int resume_after_save;        /* and then resume */
-	int saved_threads;            /* BLAS threads before the run (0: not changed) */
 	struct record rec;            /* the fine-tune's training record */
 	struct corpus *corpus, *ctrain, *cval;
 	struct train_data dtrain, dval;
@@ -459,13 +457,8 @@ view_finetune_start(struct view_finetune *v)
 		gpt_free(copy);
 		goto fail;
 	}
-	v->saved_threads = cpu_threads();
-	cpu_set_threads(1);
-	if (finetune_start(v->ft, view_finetune_progress, v, &cause) != 0) {
-		cpu_set_threads(v->saved_threads);
-		v->saved_threads = 0;
+	if (finetune_start(v->ft, view_finetune_progress, v, &cause) != 0)
 		goto fail;
-	}
 	v->live = 1;
 	v->run_method = o.method;
 	v->run_steps = o.steps;
@@ -473,7 +466,7 @@ view_finetune_start(struct view_finetune *v)
 	v->run_noise = o.p_noise;
 	v->sel = VIEW_FINETUNE_ROW_WEIGHTS; /* the one row that can change while it runs */
 	v->pause_req = v->save_pending = 0;
-	view_finetune_note(v, 0, "started: %s, %ld steps, lr %g; BLAS on 1 thread",
+	view_finetune_note(v, 0, "started: %s, %ld steps, lr %g",
 	    finetune_method_name(o.method), o.steps, (double)o.lr);
 	free(corpus_path);
 	return;
@@ -522,9 +515,6 @@ view_finetune_join(struct view_finetune *v)
 	free(cause);
 	v->live = 0;
 	v->pause_req = v->save_pending = 0;
-	if (v->saved_threads > 0)
-		cpu_set_threads(v->saved_threads);
-	v->saved_threads = 0;
 }
 
 /* Create the pane. */
