@@ -851,7 +851,8 @@ gpt_linear(float *out, const float *inp, const float *w, const float *b, int n,
 	if (n == 1) {
 		if (b != NULL)
 			memcpy(out, b, (size_t)OC * sizeof(float));
-		kernels_matvec(out, w, inp, OC, C, b != NULL);
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, C, 1.0f, w, C, inp, 1,
+		    b != NULL ? 1.0f : 0.0f, out, 1);
 	} else
 		kernels_matmul_forward(out, inp, w, b, n, C, OC);
 }
@@ -965,7 +966,8 @@ void
 gpt_kv_logits(const struct gpt_model *m, const struct gpt_kv *kv, int slot,
     float *logits)
 {
-	kernels_matvec(logits, m->params.wte, kv->hidden + (size_t)slot * kv->C, kv->Vp, kv->C, 0);
+	cblas_sgemv(CblasRowMajor, CblasNoTrans, kv->Vp, kv->C, 1.0f, m->params.wte,
+	    kv->C, kv->hidden + (size_t)slot * kv->C, 1, 0.0f, logits, 1);
 }
 
 /* Cached final hidden state of a slot. */

@@ -433,45 +433,6 @@ kernels_softmax_row(float *s, const uint8_t *mrow, int i, int T)
 		s[j] = 0.0f;
 }
 
-/*
- * y (M) = W (M,K) x (K), plus y when accumulate: one matrix-vector product
- * for single-token decoding. Small matrices are done here on the calling
- * thread; OpenBLAS's sgemv splits anything over about 9k elements across its
- * threads, and on a small model that costs more than the product: on two busy
- * cores (a UI, a MAUVE fit, a fine-tune) a 0.9M-parameter model fell from
- * about 1000 to 20 tokens/s. Large ones (a 124M model's) go to BLAS, whose
- * threads help the memory-bound product there.
- */
-KERNELS_CLONES static void
-kernels_matvec_small(float *y, const float *w, const float *x, int M, int K, int accumulate)
-{
-	for (int i = 0; i < M; i++) {
-		const float *row = w + (size_t)i * (size_t)K;
-		float lane[16] = { 0 }, s = 0.0f;
-		int k = 0;
-
-		for (; k + 16 <= K; k += 16)
-			for (int j = 0; j < 16; j++)
-				lane[j] += row[k + j] * x[k + j];
-		for (int j = 0; j < 16; j++)
-			s += lane[j];
-		for (; k < K; k++)
-			s += row[k] * x[k];
-		y[i] = accumulate ? y[i] + s : s;
-	}
-}
-
-/* y (M) = W (M,K) x (K) (+ y when accumulate), on this thread when small, else cblas_sgemv. */
-void
-kernels_matvec(float *y, const float *w, const float *x, int M, int K, int accumulate)
-{
-	if ((size_t)M * (size_t)K <= KERNELS_MATVEC_SMALL)
-		kernels_matvec_small(y, w, x, M, K, accumulate);
-	else
-		cblas_sgemv(CblasRowMajor, CblasNoTrans, M, K, 1.0f, w, K, x, 1,
-		    accumulate ? 1.0f : 0.0f, y, 1);
-}
-
 /* log(sum(exp(x))) of one row (n >= 1), vectorised. */
 KERNELS_CLONES double
 kernels_logsumexp(const float *x, int n)

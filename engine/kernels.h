@@ -37,10 +37,6 @@ void kernels_layernorm_backward(float *dinp, float *dweight, float *dbias,
     const float *dout, const float *inp, const float *weight,
     const float *mean, const float *rstd, int N, int C);
 
-/* Matrices of up to this many elements: kernels_matvec computes on the calling thread. */
-#define KERNELS_MATVEC_SMALL (256 * 1024)
-/* y (M) = W (M,K) x (K), plus y when accumulate (single-token decoding). */
-void kernels_matvec(float *y, const float *w, const float *x, int M, int K, int accumulate);
 /* out (N,OC) = inp (N,C) @ weight (OC,C)^T + bias (OC); bias may be NULL. */
 void kernels_matmul_forward(float *out, const float *inp, const float *weight,
     const float *bias, int N, int C, int OC);

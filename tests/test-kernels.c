@@ -103,37 +103,6 @@ test_close(const char *what, const float *got, const float *want, size_t n)
 	return tap_ok(d <= tol, "%s", what);
 }
 
-/*
- * kernels_matvec against a double-precision loop, with and without
- * accumulation: sizes below KERNELS_MATVEC_SMALL (computed in kernels.c) and
- * above it (cblas_sgemv), and lengths that are not a multiple of its lanes.
- */
-static void
-test_ref_matvec(int M, int K)
-{
-	float *w = test_floats((size_t)M * K), *x = test_floats(K), *y = test_floats(M);
-	float *want = test_floats(M), *y0 = test_floats(M);
-	char what[96];
-
-	test_fill(w, (size_t)M * K, 0.5f);
-	test_fill(x, K, 1);
-	test_fill(y0, M, 1);
-	for (int acc = 0; acc <= 1; acc++) {
-		for (int i = 0; i < M; i++)
-			want[i] = (float)((acc ? y0[i] : 0.0) + test_dot(w + (size_t)i * K, x, K));
-		memcpy(y, y0, (size_t)M * sizeof *y);
-		kernels_matvec(y, w, x, M, K, acc);
-		snprintf(what, sizeof what, "matvec %dx%d%s (%s)", M, K, acc ? " + y" : "",
-		    (size_t)M * K <= KERNELS_MATVEC_SMALL ? "own loop" : "cblas_sgemv");
-		test_close(what, y, want, (size_t)M);
-	}
-	free(w);
-	free(x);
-	free(y);
-	free(want);
-	free(y0);
-}
-
 /* A random parent array: half the time the previous input, else any earlier one or -1. */
 static void
 test_random_parents(int *parent, int B, int T)
@@ -1044,10 +1013,6 @@ main(void)
 
 	test_ref_matmul(14, 24, 40);
 	test_ref_matmul(32, 32, 96);
-	test_ref_matvec(3, 5);
-	test_ref_matvec(594, 128);	/* the shipped model's logits */
-	test_ref_matvec(130, 37);
-	test_ref_matvec(1000, 300);	/* past KERNELS_MATVEC_SMALL: BLAS */
 	test_ref_attention(2, 16, 32, 4, 0);
 	test_ref_attention(2, 16, 32, 4, 1);
 	test_ref_attention(2, 7, 16, 2, 0);
