@@ -80,6 +80,12 @@ struct view_finetune {
 	float run_lr;
 	double run_noise;
 	int live;                     /* the trainer thread has not been joined */
+	int preparing;                /* the prep thread loads the corpus and copies the weights */
+	pthread_t prep;
+	struct finetune_options prep_o; /* the options it prepares for */
+	char *prep_corpus;            /* the corpus it loads (malloc'd) */
+	struct gpt_model *prep_copy;  /* its copy of the weights, once done */
+	char *prep_cause;             /* why it failed, or NULL */
 	int pause_req;                /* we asked it to pause */
 	int save_pending;             /* save once it has paused */
 	int resume_after_save;        /* and then resume */
@@ -93,6 +99,7 @@ struct view_finetune {
 	char error[256];              /* the trainer's error, once failed */
 	pthread_mutex_t mutex;        /* guards everything below */
 	int dirty;                    /* new progress since the last tick */
+	int prep_done;                /* the prep thread has finished */
 	int have;                     /* last holds a step */
 	struct finetune_progress last;
 	double hist[VIEW_FINETUNE_HIST];
@@ -361,12 +368,24 @@ view_finetune_same_file(const char *a, const char *b)
 	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* Wake the UI thread (from the trainer or prep thread; a full pipe wakes it anyway). */
+static void
+view_finetune_wake(struct view_finetune *v)
+{
+	ssize_t r;
+
+	if (v->ui->wake_fd >= 0) {
+		do
+			r = write(v->ui->wake_fd, "f", 1);
+		while (r < 0 && errno == EINTR);
+	}
+}
+
 /* Progress callback, on the trainer thread: copy the step and wake the UI. */
 static void
 view_finetune_progress(const struct finetune_progress *p, void *arg)
 {
 	struct view_finetune *v = arg;
-	ssize_t r;
 
 	pthread_mutex_lock(&v->mutex);
 	v->last = *p;
@@ -378,11 +397,7 @@ view_finetune_progress(const struct finetune_progress *p, void *arg)
 	}
 	v->hist[v->n_hist++] = p->skipped ? NAN : p->sm.loss;
 	pthread_mutex_unlock(&v->mutex);
-	if (v->ui->wake_fd >= 0) {
-		do
-			r = write(v->ui->wake_fd, "f", 1);
-		while (r < 0 && errno == EINTR);
-	}
+	view_finetune_wake(v);
 }
 
 /* Drop the data and record of a previous run (the fine-tune must be freed). */
@@ -401,16 +416,51 @@ view_finetune_release(struct view_finetune *v)
 	record_init(&v->rec);
 }
 
-/* Start a fine-tune of a copy of the loaded weights. */
+/*
+ * The prep thread: load and split the corpus, tokenize both parts, copy the
+ * weights (tens of milliseconds that would freeze the UI). It writes only the
+ * pane's data fields, which the UI thread leaves alone while preparing is set,
+ * then says it is done and wakes the loop; view_finetune_tick finishes.
+ */
+static void *
+view_finetune_prepare(void *arg)
+{
+	struct view_finetune *v = arg;
+	char *cause = NULL;
+	struct gpt_model *copy = NULL;
+
+	if (corpus_load(v->prep_corpus, CORPUS_SEP_BLANK, &v->corpus, &cause) == 0 &&
+	    corpus_split(v->corpus, 0.1, v->prep_o.seed, &v->ctrain, &v->cval, &cause) == 0 &&
+	    train_data_build(v->ui->tok, v->ctrain->docs, v->ctrain->lens, v->ctrain->ndocs,
+	    &v->dtrain, &cause) == 0 &&
+	    train_data_build(v->ui->tok, v->cval->docs, v->cval->lens, v->cval->ndocs,
+	    &v->dval, &cause) == 0 &&
+	    (copy = gpt_new(gpt_config(v->ui->model), &cause)) != NULL) {
+		/* gpt_param_memory is not const-qualified; the loaded model is only read. */
+		memcpy(gpt_param_memory(copy), gpt_param_memory((struct gpt_model *)(uintptr_t)
+		    v->ui->model), gpt_num_params(v->ui->model) * sizeof(float));
+		gpt_set_bksp(copy, gpt_has_bksp(v->ui->model));
+	}
+	pthread_mutex_lock(&v->mutex);
+	v->prep_copy = copy;
+	v->prep_cause = cause;
+	v->prep_done = 1;
+	v->dirty = 1;
+	pthread_mutex_unlock(&v->mutex);
+	view_finetune_wake(v);
+	return NULL;
+}
+
+/* Start a fine-tune of a copy of the loaded weights: checks here, the slow part on a thread. */
 static void
 view_finetune_start(struct view_finetune *v)
 {
-	struct finetune_options o;
-	struct gpt_model *copy;
-	char *corpus_path, *cause = NULL;
+	char *corpus_path;
+	int rc;
 
-	if (v->live) {
-		view_finetune_note(v, 1, "a fine-tune is running: x stops it");
+	if (v->live || v->preparing) {
+		view_finetune_note(v, 1, v->live ? "a fine-tune is running: x stops it" :
+		    "a fine-tune is starting");
 		return;
 	}
 	finetune_free(v->ft);
@@ -419,32 +469,49 @@ view_finetune_start(struct view_finetune *v)
 	pthread_mutex_lock(&v->mutex);
 	v->have = 0;
 	v->n_hist = 0;
+	v->prep_done = 0;
 	pthread_mutex_unlock(&v->mutex);
 	v->error[0] = '\0';
 	if ((corpus_path = view_finetune_find_corpus(v)) == NULL) {
 		view_finetune_note(v, 1, "cannot start: no corpus");
 		return;
 	}
-	o = v->o;
 	if (view_finetune_same_file(v->out_path, v->ui->model_path)) {
 		view_finetune_note(v, 1, "cannot start: %s is the loaded model; it is never "
 		    "overwritten", v->out_path);
 		free(corpus_path);
 		return;
 	}
-	if (corpus_load(corpus_path, CORPUS_SEP_BLANK, &v->corpus, &cause) != 0 ||
-	    corpus_split(v->corpus, 0.1, o.seed, &v->ctrain, &v->cval, &cause) != 0 ||
-	    train_data_build(v->ui->tok, v->ctrain->docs, v->ctrain->lens, v->ctrain->ndocs,
-	    &v->dtrain, &cause) != 0 ||
-	    train_data_build(v->ui->tok, v->cval->docs, v->cval->lens, v->cval->ndocs,
-	    &v->dval, &cause) != 0)
+	v->prep_o = v->o;
+	v->prep_corpus = corpus_path;
+	v->prep_copy = NULL;
+	v->prep_cause = NULL;
+	v->preparing = 1;
+	if ((rc = pthread_create(&v->prep, NULL, view_finetune_prepare, v)) != 0) {
+		v->preparing = 0;
+		free(v->prep_corpus);
+		v->prep_corpus = NULL;
+		view_finetune_note(v, 1, "cannot start: %s", strerror(rc));
+		return;
+	}
+	view_finetune_note(v, 0, "starting: loading %s", corpus_path);
+}
+
+/* The prep thread is done (UI thread): join it and start the trainer, or say why not. */
+static void
+view_finetune_started(struct view_finetune *v)
+{
+	struct finetune_options o = v->prep_o;
+	struct gpt_model *copy = v->prep_copy;
+	char *cause = v->prep_cause, *corpus_path = v->prep_corpus;
+
+	pthread_join(v->prep, NULL);
+	v->preparing = 0;
+	v->prep_copy = NULL;
+	v->prep_cause = NULL;
+	v->prep_corpus = NULL;
+	if (copy == NULL)
 		goto fail;
-	if ((copy = gpt_new(gpt_config(v->ui->model), &cause)) == NULL)
-		goto fail;
-	/* gpt_param_memory is not const-qualified; the loaded model is only read. */
-	memcpy(gpt_param_memory(copy), gpt_param_memory((struct gpt_model *)(uintptr_t)
-	    v->ui->model), gpt_num_params(v->ui->model) * sizeof(float));
-	gpt_set_bksp(copy, gpt_has_bksp(v->ui->model));
 	if (v->ui->model_rec != NULL)
 		record_copy(&v->rec, v->ui->model_rec);
 	record_set(&v->rec, "base_model", "%s", v->ui->model_path);
@@ -539,6 +606,13 @@ view_finetune_free(void *p)
 {
 	struct view_finetune *v = p;
 
+	if (v->preparing) { /* let it finish, then drop what it made */
+		pthread_join(v->prep, NULL);
+		v->preparing = 0;
+		gpt_free(v->prep_copy);
+		free(v->prep_cause);
+		free(v->prep_corpus);
+	}
 	if (v->live) {
 		finetune_stop(v->ft);
 		view_finetune_join(v);
@@ -863,12 +937,19 @@ view_finetune_tick(void *p, struct ui *ui, double *wait)
 	enum finetune_state st;
 	int flags = 0;
 
+	int prepared;
+
 	pthread_mutex_lock(&v->mutex);
 	if (v->dirty) {
 		v->dirty = 0;
 		flags |= UI_REDRAW;
 	}
+	prepared = v->preparing && v->prep_done;
 	pthread_mutex_unlock(&v->mutex);
+	if (prepared) {
+		view_finetune_started(v);
+		flags |= UI_REDRAW;
+	}
 	if (!v->live)
 		return flags;
 	st = finetune_get_state(v->ft);
