@@ -8,8 +8,8 @@
  *     panes: [text, decode, inspect, stats, finetune]
  *     zoom: none
  *     focus: text
- *     view: 0
- *     speed: 5
+ *     view: trail
+ *     speed: 40
  *
  * It is read with libyaml's event parser so that every problem has a
  * position; anything wrong (not YAML, a wrong type, an unknown key or pane, an
@@ -50,6 +50,10 @@ static const struct {
 	{ LAYOUT_FINETUNE, "finetune" },
 };
 #define UISTATE_NPANES (sizeof uistate_panes / sizeof uistate_panes[0])
+
+/* The text pane's views, by index (view-text.c has them in this order), NULL-terminated. */
+static const char *const uistate_views[] = { "clean", "trail", "timeline", NULL };
+#define UISTATE_NVIEWS 3
 
 /* The keys of the file, for "unknown key" messages. */
 static const char *const uistate_keys[] = { "version", "theme", "panes", "zoom", "focus",
@@ -385,7 +389,20 @@ uistate_value(struct uistate_parser *p, const char *key, yaml_event_t *ev,
 		*(zoom ? &st->zoom : &st->focus) = v;
 		return 0;
 	}
-	if (strcmp(key, "view") == 0 || strcmp(key, "speed") == 0) {
+	if (strcmp(key, "view") == 0) {
+		for (v = 0; v < UISTATE_NVIEWS; v++)
+			if (strcmp(uistate_text(ev), uistate_views[v]) == 0)
+				break;
+		if (v == UISTATE_NVIEWS) {
+			uistate_error(p, ev->start_mark, "view: expected clean, trail or timeline, "
+			    "got '%s'%s", uistate_text(ev), uistate_suggest(uistate_text(ev),
+			    uistate_views, hint, sizeof hint));
+			return -1;
+		}
+		st->view = v;
+		return 0;
+	}
+	if (strcmp(key, "speed") == 0) {
 		v = uistate_int(ev);
 		if (v < 0) {
 			uistate_error(p, ev->start_mark, "%s: expected a whole number from 0 to %d, "
@@ -611,8 +628,8 @@ uistate_format(const struct uistate *st)
 	    "none" : uistate_pane_name(st->zoom));
 	fprintf(f, "focus: %s\n", uistate_pane_name(st->focus) != NULL ?
 	    uistate_pane_name(st->focus) : "text");
-	if (st->view >= 0)
-		fprintf(f, "view: %d\n", st->view);
+	if (st->view >= 0 && st->view < UISTATE_NVIEWS)
+		fprintf(f, "view: %s\n", uistate_views[st->view]);
 	if (st->speed >= 0)
 		fprintf(f, "speed: %d\n", st->speed);
 	if (fclose(f) != 0)

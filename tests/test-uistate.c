@@ -241,8 +241,9 @@ test_bad_files(void)
 	    "text, decode, inspect, stats, finetune");
 	test_bad("a list inside panes", "panes:\n  - text\n  - [stats]\n",
 	    "ui.yaml:3:5: panes: expected a pane name, got a list");
-	test_bad("view is not a number", "view: fast\n",
-	    "ui.yaml:1:7: view: expected a whole number from 0 to 1000000, got 'fast'");
+	test_bad("view is not a view's name", "view: trial\n",
+	    "ui.yaml:1:7: view: expected clean, trail or timeline, got 'trial' (did you mean "
+	    "'trail'?)");
 	test_bad("speed is negative", "speed: -3\n",
 	    "ui.yaml:1:8: speed: expected a whole number from 0 to 1000000, got '-3'");
 	test_bad("speed is a list", "speed: [1]\n",
