@@ -426,6 +426,8 @@ session_write(FILE *f, const struct session *s)
 		fprintf(f, ", \"n_prompt\": %d", s->n_prompt);
 	if (s->tokenizer_hash != 0)
 		fprintf(f, ", \"tokenizer_hash\": \"%016" PRIx64 "\"", s->tokenizer_hash);
+	if (s->params_changed)
+		fputs(", \"params_changed\": true", f);
 	fputs(", \"params\": {", f);
 	for (size_t i = 0; i < sampler_table_len; i++) {
 		const struct sampler_param *row = &sampler_table[i];
@@ -611,6 +613,13 @@ session_parse_header(struct session *s, struct session_line *l)
 			    "must be 16 hexadecimal digits");
 		}
 		free(hash);
+	}
+	if ((n = session_get(l, l->root, "params_changed")) != NULL) {
+		const char *b = session_scalar(n);
+
+		if (b == NULL || (strcmp(b, "true") != 0 && strcmp(b, "false") != 0))
+			return session_field_error(l, n, "params_changed", "must be true or false");
+		s->params_changed = strcmp(b, "true") == 0;
 	}
 	params = session_get(l, l->root, "params");
 	if (params == NULL || params->type != YAML_MAPPING_NODE)
@@ -1055,6 +1064,7 @@ session_to_log(const struct session *s, const struct tokenizer *tok, struct ui_l
 	log->cap = s->n + 1;
 	log->inspect = -1;
 	log->seed = s->seed;
+	log->params_changed = s->params_changed;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct session_event *e = &s->ev[i];
 
@@ -1172,6 +1182,8 @@ session_markdown(FILE *f, const struct session *s)
 	fputs(" |\n| time | ", f);
 	session_cell(f, s->time, strlen(s->time));
 	fprintf(f, " |\n| seed used | %" PRIu64 " |\n", s->seed);
+	if (s->params_changed)
+		fputs("| parameters | changed during the run: below are the starting ones |\n", f);
 	for (size_t i = 0; i < sampler_table_len; i++) {
 		double v = sampler_get(&s->params, &sampler_table[i]);
 
@@ -1232,6 +1244,7 @@ session_save_log(const char *dir, const struct ui_log *log, const struct tokeniz
 	s.prompt = xstrdup(log->prompt != NULL ? log->prompt : "");
 	s.params = *params;
 	s.seed = log->seed;
+	s.params_changed = log->params_changed;
 	s.n_prompt = log->n_prompt >= 1 ? log->n_prompt : -1;
 	s.tokenizer_hash = session_tokenizer_hash(tok);
 	s.ev = xcalloc(log->n + 1, sizeof *s.ev);

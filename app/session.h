@@ -78,6 +78,7 @@ struct session {
 	char *prompt;
 	struct sampler_params params;
 	uint64_t seed;                /* the seed used */
+	int params_changed;           /* params are the starting ones; they changed mid-run */
 	int n_prompt;                 /* the prompt's tokens (format 1: from the first event;
 	                               * -1 when unknown) */
 	uint64_t tokenizer_hash;      /* FNV-1a of the serialised tokenizer, 0: not saved */

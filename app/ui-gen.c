@@ -190,18 +190,19 @@ ui_gen_params_differ(const struct sampler_params *a, const struct sampler_params
 	return 0;
 }
 
-/* New decoding parameters from the next step (the seed is the run's); unchanged ones cost nothing. */
-void
+/* New decoding parameters from the next step (the seed is the run's); 1 if they changed. */
+int
 ui_gen_update(struct ui_gen *g, const struct sampler_params *p)
 {
 	if (!ui_gen_params_differ(&g->sent, p))
-		return;
+		return 0;
 	g->sent = *p;
 	pthread_mutex_lock(&g->mutex);
 	g->next_params = *p;
 	g->have_params = 1;
 	atomic_store(&g->pending, 1);
 	pthread_mutex_unlock(&g->mutex);
+	return 1;
 }
 
 /* Switch to other weights from the next step; 1 unless s is in use or waiting already. */

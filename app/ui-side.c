@@ -141,6 +141,7 @@ ui_side_generate(struct ui_state *s, struct ui_side *d, const char *prompt, uint
 	}
 	log->n_prompt = (int)n;
 	log->inspect = -1;
+	log->params_changed = 0;
 	log->n = 0;
 	log->shown = 0;
 	log->done = 0;
@@ -363,6 +364,9 @@ ui_open_session(struct ui_state *s, const char *path, char **cause)
 		ui_message(&s->ui, 1, "opened %s: another model made it (hash %016llx, loaded "
 		    "%016llx): R will differ (%s)", when,
 		    (unsigned long long)ses.model_hash, (unsigned long long)hash, id);
+	else if (ses.params_changed)
+		ui_message(&s->ui, 1, "opened %s: its parameters changed while it ran, so R "
+		    "will differ (%s)", when, id);
 	else
 		ui_message(&s->ui, 0, "opened %s; R generates it again (%s)", when, id);
 	session_free(&ses);

@@ -676,8 +676,8 @@ ui_act(struct ui_state *s, int flags)
 	}
 	/* Decoding changes reach the running generations at their next token. */
 	for (int i = 0; i < s->nsides; i++)
-		if (s->side[i].gen != NULL)
-			ui_gen_update(s->side[i].gen, &s->ui.params);
+		if (s->side[i].gen != NULL && ui_gen_update(s->side[i].gen, &s->ui.params))
+			s->side[i].ui->log.params_changed = 1;
 }
 
 /* A mouse event: a click focuses the pane under it; clicks and the wheel go to its click hook. */

@@ -77,6 +77,8 @@ struct ui_log {
 	unsigned serial;       /* changes with every new generation */
 	long inspect;          /* the event the inspector shows (0-based), -1: the one at
 	                        * the playback position (shown - 1) */
+	int params_changed;    /* the decoding parameters changed while it ran (live), so
+	                        * its seed and starting parameters do not reproduce it */
 };
 
 /* The live MAUVE estimator's state (ui-mauve.c), as plain data for the stats pane. */
@@ -212,7 +214,7 @@ struct ui_gen *ui_gen_start(const struct gpt_model *m, struct snapshot *snap,
     const struct tokenizer *tok, const struct sampler_params *params, const int *ids, int n,
     int wake_fd, char **cause);
 /* Decoding parameters for the running generation from its next step (its seed stays). */
-void ui_gen_update(struct ui_gen *g, const struct sampler_params *p);
+int ui_gen_update(struct ui_gen *g, const struct sampler_params *p);
 /*
  * Other (newer) weights for the running generation from its next step: the
  * context is recomputed with them (generate_run_live). Takes its own

@@ -282,6 +282,7 @@ test_log(void)
 	log.stop.prefill_seconds = 0.0625;
 	log.stop.generate_seconds = 0.6875;
 	log.seed = 12345678901234567ULL;
+	log.params_changed = 1;
 	sampler_defaults(&params);
 	params.temperature = 0.3;
 	params.top_k = 11;
@@ -301,6 +302,8 @@ test_log(void)
 	tap_ok(strcmp(back.prompt, log.prompt) == 0 && back.n_prompt == log.n_prompt &&
 	    back.seed == log.seed && back.n == log.n && back.done && back.shown == 0 &&
 	    back.inspect == -1 && back.reason == log.reason, "prompt, n_prompt, seed, count, done");
+	tap_ok(s.params_changed == 1 && back.params_changed == 1, "a run whose parameters "
+	    "changed mid-way says so after loading");
 	for (size_t i = 0; i < log.n && back.n == log.n; i++)
 		same &= test_same_event(&log.ev[i], &back.ev[i], i);
 	tap_ok(same, "%zu events equal field by field (top alternatives, entropy, P(<bksp>), "
@@ -460,6 +463,10 @@ test_malformed(void)
 	    "\"version\": \"0.1\", \"model\": \"m\", \"model_hash\": \"0000000000000001\", "
 	    "\"weights_version\": 0, \"time\": \"t\", \"prompt\": \"ab\", \"tokenizer_hash\": "
 	    "\"xyz\"}\n", "bad.jsonl:1:168: \"tokenizer_hash\" must be 16 hexadecimal digits");
+	test_malformed_one("params_changed not a boolean", "{\"type\": \"header\", \"format\": 2, "
+	    "\"version\": \"0.1\", \"model\": \"m\", \"model_hash\": \"0000000000000001\", "
+	    "\"weights_version\": 0, \"time\": \"t\", \"prompt\": \"ab\", \"params_changed\": "
+	    "3}\n", "bad.jsonl:1:168: \"params_changed\" must be true or false");
 	test_malformed_one("format 3", "{\"type\": \"header\", \"format\": 3}\n",
 	    "bad.jsonl:1:30: \"format\" must be a whole number in range");
 }
