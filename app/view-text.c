@@ -530,17 +530,34 @@ view_text_char_style(const unsigned char *sty, size_t len)
 	return st;
 }
 
+/* Cells of the word starting at byte i (up to a space, tab, newline or a cut-off character). */
+static int
+view_text_word_width(const struct view_text *t, size_t i, enum grid_glyphs glyphs)
+{
+	const unsigned char *b = (const unsigned char *)t->buf;
+	size_t len;
+	int w = 0;
+
+	while (i < t->nbuf && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' &&
+	    (len = view_text_seq(b + i, t->nbuf - i)) > 0) {
+		w += grid_text_width(t->buf + i, len, glyphs);
+		i += len;
+	}
+	return w;
+}
+
 /*
- * Flow the buffer into r (wrapping at its width, breaking at newlines),
- * skipping the first `skip` lines; draws when g is not NULL. Returns the
- * number of lines the whole text takes. With hit not NULL, *hit gets the byte
- * index of the character drawn at (hx, hy) (relative to r), or stays.
+ * Flow the buffer into r (wrapping before a word that does not fit, inside
+ * one longer than the width, breaking at newlines), skipping the first `skip`
+ * lines; draws when g is not NULL. Returns the number of lines the whole text
+ * takes. With hit not NULL, *hit gets the byte index of the character drawn
+ * at (hx, hy) (relative to r), or stays.
  */
 static int
 view_text_flow(struct view_text *t, struct grid *g, enum grid_glyphs glyphs,
     struct grid_rect r, int skip, int hx, int hy, long *hit)
 {
-	int x = 0, line = 0, w;
+	int x = 0, line = 0, w, ww;
 	size_t i = 0, len;
 	const unsigned char *b = (const unsigned char *)t->buf;
 
@@ -558,7 +575,11 @@ view_text_flow(struct view_text *t, struct grid *g, enum grid_glyphs glyphs,
 			w = 1;
 		else
 			w = grid_text_width(t->buf + i, len, glyphs);
-		if (w > 0 && x + w > r.w) {
+		if (x > 0 && b[i] != ' ' && b[i] != '\t' && (b[i - 1] == ' ' || b[i - 1] == '\t') &&
+		    (ww = view_text_word_width(t, i, glyphs)) <= r.w && x + ww > r.w) {
+			line++; /* the word goes to the next line whole */
+			x = 0;
+		} else if (w > 0 && x + w > r.w) {
 			line++;
 			x = 0;
 		}
