@@ -582,6 +582,10 @@ view_text_flow(struct view_text *t, struct grid *g, enum grid_glyphs glyphs,
 		} else if (w > 0 && x + w > r.w) {
 			line++;
 			x = 0;
+			if (b[i] == ' ') { /* a space at the break is not carried to the next line */
+				i += len;
+				continue;
+			}
 		}
 		if (g != NULL && line >= skip && line - skip < r.h)
 			grid_putn(g, r, x, line - skip, b[i] == '\t' ? " " : t->buf + i,
