@@ -77,12 +77,12 @@ static const char *const ui_placeholders[LAYOUT_COUNT] = { NULL };
 /* The help overlay: key, what it does ("" key: a heading). */
 static const char *const ui_help[][2] = {
 	{ "", "Everywhere" },
-	{ "Tab S-Tab", "move between the text (A, B), decoding and fine-tune panes" },
+	{ "Tab S-Tab", "move between panes (text A and B, decoding, fine-tune, stats...)" },
 	{ "F1 or ?", "this help (? outside the prompt editor)" },
 	{ "F10 ^Q, q", "quit (q outside the prompt editor)" },
 	{ "Esc ^C", "stop a running generation (^C at rest quits)" },
 	{ "^L", "redraw the screen" },
-	{ "z", "zoom the focused pane (outside the prompt editor)" },
+	{ "z", "zoom the focused pane (outside the prompt editor; stats: the curve)" },
 	{ "F2 T", "pick a theme: j k preview, Enter keeps, Esc undoes" },
 	{ "1 2 3 4", "show or hide the decoding, inspector, stats, fine-tune panes" },
 	{ "R", "generate again with the seed of the last run" },
