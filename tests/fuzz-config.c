@@ -9,7 +9,7 @@
  * was; a loaded config holds only allowed values; a parsed transcript
  * written out and parsed again writes the same bytes. Built with libFuzzer:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZ_CONFIG_NO_MAIN \
- *       -I. -Iapp -Iengine tests/fuzz-config.c app/session.c app/json.c \
+ *       -I. -Iapp -Iengine tests/fuzz-config.c tests/app-stubs.c app/session.c app/json.c app/paths.c \
  *       engine/libseqmatch.a -lyaml -lopenblas -lm -lpthread -o fuzz-config
  *   ./fuzz-config -max_len=4096 CORPUS_DIR
  * Without libFuzzer (make check) main() is a smoke test: seed configs and
@@ -33,56 +33,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static long fuzz_config_loaded, fuzz_config_parsed; /* inputs accepted by each parser */
-
-/* The app's fatal-error and allocation helpers, for session.c. */
-void
-app_fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	abort();
-}
-
-/* malloc or die. */
-void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		app_fatal("out of memory");
-	return p;
-}
-
-/* calloc or die. */
-void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (p == NULL)
-		app_fatal("out of memory");
-	return p;
-}
-
-/* realloc or die. */
-void *
-xrealloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n ? n : 1)) == NULL)
-		app_fatal("out of memory");
-	return p;
-}
-
-/* strdup or die. */
-char *
-xstrdup(const char *s)
-{
-	return strcpy(xmalloc(strlen(s) + 1), s);
-}
 
 /* Abort with a reason (the fuzzer keeps the input). */
 static void

@@ -24,56 +24,6 @@
 #include "tokenizer.h"
 #include "ui.h"
 
-/* The program's allocation wrappers and notices (app/main.c, ui.c; not linked here). */
-void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-/* calloc or abort. */
-void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-/* realloc or abort. */
-void *
-xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-/* strdup or abort. */
-char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-/* Out of memory in the code under test: fail loudly. */
-void
-app_fatal(const char *fmt, ...)
-{
-	abort();
-}
-
 /* The status-line notice, as ui.c sets it. */
 void
 ui_message(struct ui *ui, int error, const char *fmt, ...)

@@ -24,56 +24,6 @@
 #include "ui.h"
 #include "view-sessions.h"
 
-/* The app's allocation and fatal-error helpers, for session.c. */
-void
-app_fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	abort();
-}
-
-/* malloc or die. */
-void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		app_fatal("out of memory");
-	return p;
-}
-
-/* calloc or die. */
-void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (p == NULL)
-		app_fatal("out of memory");
-	return p;
-}
-
-/* realloc or die. */
-void *
-xrealloc(void *p, size_t n)
-{
-	if ((p = realloc(p, n ? n : 1)) == NULL)
-		app_fatal("out of memory");
-	return p;
-}
-
-/* strdup or die. */
-char *
-xstrdup(const char *s)
-{
-	return strcpy(xmalloc(strlen(s) + 1), s);
-}
-
 /* Check that text fails with exactly the message want, and c is untouched. */
 static void
 test_bad(const char *what, const char *text, const char *want)

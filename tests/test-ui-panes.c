@@ -36,59 +36,6 @@
 
 /* ---- what the panes need from the program (app/main.c, app/ui.c are not linked) ---- */
 
-/* Out of memory ends the test. */
-static void *
-oom(void *p)
-{
-	if (p == NULL) {
-		fprintf(stderr, "test-ui-panes: out of memory\n");
-		exit(99);
-	}
-	return p;
-}
-
-/* malloc or end the test. */
-void *
-xmalloc(size_t n)
-{
-	return oom(malloc(n != 0 ? n : 1));
-}
-
-/* calloc or end the test. */
-void *
-xcalloc(size_t n, size_t size)
-{
-	return oom(calloc(n != 0 ? n : 1, size != 0 ? size : 1));
-}
-
-/* realloc or end the test. */
-void *
-xrealloc(void *p, size_t n)
-{
-	return oom(realloc(p, n != 0 ? n : 1));
-}
-
-/* strdup or end the test. */
-char *
-xstrdup(const char *s)
-{
-	return oom(strdup(s));
-}
-
-/* A fatal error in a pane: report it and end the test as a hard error. */
-void
-app_fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "test-ui-panes: fatal: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(99);
-}
-
 /* The status-line notice, kept in ui->message as the loop keeps it. */
 void
 ui_message(struct ui *ui, int error, const char *fmt, ...)
@@ -412,8 +359,10 @@ screen(struct fixture *f, const struct ui_pane *pane, const char *name, const ch
 				app_fatal("grid_init");
 			pane->draw(p, &f->ui, &g, grid_rect_make(0, 0, g.width, g.height), focused);
 			pane->free(p);
-			text = oom(grid_dump(&g));
-			styles = oom(grid_dump_styles(&g));
+			text = grid_dump(&g);
+			styles = grid_dump_styles(&g);
+			if (text == NULL || styles == NULL)
+				app_fatal("out of memory");
 			len = strlen(text) + strlen(styles) + 32;
 			both = xmalloc(len);
 			snprintf(both, len, "%s--- styles ---\n%s", text, styles);

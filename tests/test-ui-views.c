@@ -29,58 +29,6 @@
  * (app/main.c, not linked here): the test's own, which abort on failure.
  */
 
-/* calloc or abort. */
-void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-/* malloc or abort. */
-void *
-xmalloc(size_t n)
-{
-	return xcalloc(1, n);
-}
-
-/* realloc or abort. */
-void *
-xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-/* strdup or abort. */
-char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
-/* A fatal error: say so and end as a hard error. */
-void
-app_fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(99);
-}
-
 /* The worker's reference corpus: the record's "corpus" (the real one also looks elsewhere). */
 char *
 ui_find_corpus(const struct record *rec, char *note, size_t size)

@@ -21,36 +21,6 @@
 #include "tap.h"
 #include "uistate.h"
 
-/* The app's fatal-error helper, for uistate.c. */
-void
-app_fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	abort();
-}
-
-/* malloc or die. */
-void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-
-	if (p == NULL)
-		app_fatal("out of memory");
-	return p;
-}
-
-/* strdup or die. */
-char *
-xstrdup(const char *s)
-{
-	return strcpy(xmalloc(strlen(s) + 1), s);
-}
-
 static char test_dir[] = "/tmp/test-uistate.XXXXXX";
 
 /* Whether two states are the same. */
