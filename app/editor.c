@@ -25,26 +25,12 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "util.h"
 #include "editor.h"
 #include "ui.h"
 
 #define EDITOR_FILE_HEADER "# seqmatch history 1"
 #define EDITOR_FILE_MAX (16 * 1024 * 1024) /* a bigger history file is not read */
-
-/* Set *cause (printf-style) if cause is not NULL. */
-static void __attribute__((format(printf, 2, 3)))
-editor_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	free(*cause);
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		*cause = NULL;
-	va_end(ap);
-}
 
 /* Start empty. */
 void
@@ -511,13 +497,13 @@ editor_history_load(struct editor *e, const char *path, char **cause)
 	if (f == NULL) {
 		if (errno == ENOENT)
 			return 1;
-		editor_cause(cause, "%s: %s", path, strerror(errno));
+		util_error(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	buf = xmalloc(EDITOR_FILE_MAX + 1);
 	n = fread(buf, 1, EDITOR_FILE_MAX + 1, f);
 	if (ferror(f) || n > EDITOR_FILE_MAX) {
-		editor_cause(cause, "%s: %s", path, ferror(f) ? "cannot read it" :
+		util_error(cause, "%s: %s", path, ferror(f) ? "cannot read it" :
 		    "larger than 16 MiB, not loaded");
 		fclose(f);
 		free(buf);
@@ -527,7 +513,7 @@ editor_history_load(struct editor *e, const char *path, char **cause)
 	buf[n] = '\0';
 	if (memchr(buf, '\0', n) != NULL || strncmp(buf, EDITOR_FILE_HEADER "\n",
 	    sizeof EDITOR_FILE_HEADER) != 0) {
-		editor_cause(cause, "%s:1: not a seqmatch history file, not loaded", path);
+		util_error(cause, "%s:1: not a seqmatch history file, not loaded", path);
 		free(buf);
 		return -1;
 	}
@@ -554,7 +540,7 @@ editor_history_load(struct editor *e, const char *path, char **cause)
 		editor_remember(e, tmp.history[i]);
 	editor_release(&tmp);
 	if (bad > 0) {
-		editor_cause(cause, "%s:%ld: a bad entry (%ld skipped)", path, first_bad, bad);
+		util_error(cause, "%s:%ld: a bad entry (%ld skipped)", path, first_bad, bad);
 		return -1;
 	}
 	return 0;
@@ -583,7 +569,7 @@ editor_history_save(const struct editor *e, const char *path, char **cause)
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
 		app_fatal("out of memory");
 	if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
-		editor_cause(cause, "%s: %s", tmp, strerror(errno));
+		util_error(cause, "%s: %s", tmp, strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			unlink(tmp);
@@ -609,7 +595,7 @@ editor_history_save(const struct editor *e, const char *path, char **cause)
 	if (fclose(f) != 0)
 		ok = 0;
 	if (!ok || rename(tmp, path) != 0) {
-		editor_cause(cause, "cannot write %s: %s", path, strerror(errno));
+		util_error(cause, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 		free(tmp);
 		return -1;
@@ -694,17 +680,17 @@ editor_external(const char *text, char **out, int *truncated, char **cause)
 	if (asprintf(&path, "%s/seqmatch-prompt.XXXXXX", dir) < 0)
 		app_fatal("out of memory");
 	if ((fd = mkstemp(path)) < 0) {
-		editor_cause(cause, "cannot create a temp file in %s: %s", dir, strerror(errno));
+		util_error(cause, "cannot create a temp file in %s: %s", dir, strerror(errno));
 		free(path);
 		return -1;
 	}
 	if (write(fd, text, len) != (ssize_t)len || close(fd) != 0) {
-		editor_cause(cause, "cannot write %s: %s", path, strerror(errno));
+		util_error(cause, "cannot write %s: %s", path, strerror(errno));
 		goto out;
 	}
 	status = editor_spawn(cmd, path);
 	if (status == -1) {
-		editor_cause(cause, "cannot run the editor '%s': %s", cmd, strerror(errno));
+		util_error(cause, "cannot run the editor '%s': %s", cmd, strerror(errno));
 		goto out;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -712,23 +698,23 @@ editor_external(const char *text, char **out, int *truncated, char **cause)
 
 		editor_name(cmd, name, sizeof name);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-			editor_cause(cause, "editor %s not found", name);
+			util_error(cause, "editor %s not found", name);
 		else if (WIFEXITED(status))
-			editor_cause(cause, "editor %s failed (exit status %d)", name,
+			util_error(cause, "editor %s failed (exit status %d)", name,
 			    WEXITSTATUS(status));
 		else
-			editor_cause(cause, "editor %s killed by signal %d", name,
+			util_error(cause, "editor %s killed by signal %d", name,
 			    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 		goto out;
 	}
 	if ((f = fopen(path, "rb")) == NULL) {
-		editor_cause(cause, "cannot read %s: %s", path, strerror(errno));
+		util_error(cause, "cannot read %s: %s", path, strerror(errno));
 		goto out;
 	}
 	buf = xmalloc(EDITOR_MAX_BYTES + 2);
 	n = fread(buf, 1, EDITOR_MAX_BYTES + 1, f);
 	if (ferror(f)) {
-		editor_cause(cause, "cannot read %s", path);
+		util_error(cause, "cannot read %s", path);
 		fclose(f);
 		free(buf);
 		goto out;

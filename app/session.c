@@ -35,21 +35,6 @@
 #define SESSION_MAX_FILE (256 * 1024 * 1024)   /* bytes of a transcript */
 #define SESSION_FORMAT 2                        /* 2: n_prompt, tokenizer_hash, step details */
 
-/* A malloc'd printf into *cause (left alone when cause is NULL). */
-static void __attribute__((format(printf, 2, 3)))
-session_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	free(*cause);
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		app_fatal("out of memory");
-	va_end(ap);
-}
-
 /* $VAR/suffix if VAR is set and absolute, else $HOME/fallback/suffix; NULL without either. */
 static char *
 session_xdg(const char *var, const char *fallback, const char *suffix)
@@ -110,7 +95,7 @@ session_mark_error(char **cause, const char *name, int line, int col, const char
 	if (vasprintf(&msg, fmt, ap) < 0)
 		app_fatal("out of memory");
 	va_end(ap);
-	session_cause(cause, "%s:%d:%d: %s", name, line, col, msg);
+	util_error(cause, "%s:%d:%d: %s", name, line, col, msg);
 	free(msg);
 }
 
@@ -280,7 +265,7 @@ session_config_parse(struct session_config *c, const char *text, size_t len,
 	int rc = 0;
 
 	if (len > SESSION_MAX_CONFIG) {
-		session_cause(cause, "%s:1:1: the config is larger than %d bytes", name,
+		util_error(cause, "%s:1:1: the config is larger than %d bytes", name,
 		    SESSION_MAX_CONFIG);
 		return -1;
 	}
@@ -320,7 +305,7 @@ session_config_load(struct session_config *c, const char *path, char **cause)
 	if (stat(path, &st) != 0 && errno == ENOENT)
 		return 1;
 	if (util_read_file(path, SESSION_MAX_CONFIG + 1, &buf, &len, &why) != 0) {
-		session_cause(cause, "%s", why != NULL ? why : path);
+		util_error(cause, "%s", why != NULL ? why : path);
 		free(why);
 		return -1;
 	}
@@ -817,7 +802,7 @@ session_check_slots(struct session *s, const char *name, char **cause)
 		return 0;
 	if (n_prompt < 0) {
 		if (s->ev[0].erase || s->ev[0].slot < 1) {
-			session_cause(cause, "%s:2:1: the first event must append after the "
+			util_error(cause, "%s:2:1: the first event must append after the "
 			    "prompt", name);
 			return -1;
 		}
@@ -829,19 +814,19 @@ session_check_slots(struct session *s, const char *name, char **cause)
 		long want = (long)n_prompt + (long)depth - (e->erase ? 1 : 0);
 
 		if (e->erase && depth == 0) {
-			session_cause(cause, "%s:%zu:1: an erase with no generated token left "
+			util_error(cause, "%s:%zu:1: an erase with no generated token left "
 			    "(the prompt is never erased)", name, i + 2);
 			free(stack);
 			return -1;
 		}
 		if (e->slot != want) {
-			session_cause(cause, "%s:%zu:1: slot %d does not follow the events "
+			util_error(cause, "%s:%zu:1: slot %d does not follow the events "
 			    "before it (expected %ld)", name, i + 2, e->slot, want);
 			free(stack);
 			return -1;
 		}
 		if (e->erase && s->ev[stack[depth - 1]].id != e->id) {
-			session_cause(cause, "%s:%zu:1: erases token %d but slot %d holds token "
+			util_error(cause, "%s:%zu:1: erases token %d but slot %d holds token "
 			    "%d", name, i + 2, e->id, e->slot, s->ev[stack[depth - 1]].id);
 			free(stack);
 			return -1;
@@ -877,13 +862,13 @@ session_parse(struct session *s, const char *text, size_t len, const char *name,
 		}
 		if (nl == p) {
 			session_free(s);
-			session_cause(cause, "%s:%d:1: an empty line", name, line);
+			util_error(cause, "%s:%d:1: an empty line", name, line);
 			return -1;
 		}
 		p = nl + 1;
 	}
 	if (line == 0) {
-		session_cause(cause, "%s:1:1: empty file: no header line", name);
+		util_error(cause, "%s:1:1: empty file: no header line", name);
 		return -1;
 	}
 	if (session_check_slots(s, name, cause) != 0) {
@@ -904,7 +889,7 @@ session_load(struct session *s, const char *path, char **cause)
 
 	memset(s, 0, sizeof *s);
 	if (util_read_file(path, SESSION_MAX_FILE, &buf, &len, &why) != 0) {
-		session_cause(cause, "%s", why != NULL ? why : path);
+		util_error(cause, "%s", why != NULL ? why : path);
 		free(why);
 		return -1;
 	}
@@ -989,7 +974,7 @@ static void
 session_other_tokenizer(const struct session *s, const char *name, size_t line,
     const char *what, char **cause)
 {
-	session_cause(cause, "%s:%zu:1: %s: the session was made with another tokenizer "
+	util_error(cause, "%s:%zu:1: %s: the session was made with another tokenizer "
 	    "(model %s), so its token ids would show the wrong text here; open it with "
 	    "that model (seqmatch ui --model %s --session FILE), or read its text with "
 	    "'seqmatch session export FILE --markdown'", name, line, what, s->model, s->model);
@@ -1051,7 +1036,7 @@ session_to_log(const struct session *s, const struct tokenizer *tok, struct ui_l
 		}
 	}
 	if (s->stopped && (reason = session_stop_reason(s->reason)) < 0) {
-		session_cause(cause, "%s:%zu:1: unknown stop reason '%s'", name, s->n + 2,
+		util_error(cause, "%s:%zu:1: unknown stop reason '%s'", name, s->n + 2,
 		    s->reason);
 		return -1;
 	}
@@ -1356,7 +1341,7 @@ session_peek(struct session_entry *e)
 	for (const char *p = buf; p < last; p++)
 		line += *p == '\n';
 	if (len == 0)
-		session_cause(&e->error, "%s:1:1: empty file: no header line", e->path);
+		util_error(&e->error, "%s:1:1: empty file: no header line", e->path);
 	else if (session_parse_line(&s, buf, strcspn(buf, "\n"), e->path, 1, &e->error) != 0)
 		;
 	else if (line > 1 && session_parse_line(&s, last, (size_t)(buf + len - last), e->path, line,
@@ -1398,7 +1383,7 @@ session_list(const char *dir, struct session_entry **out, size_t *n, char **caus
 	if ((d = opendir(dir)) == NULL) {
 		if (errno == ENOENT)
 			return 0; /* no session saved yet */
-		session_cause(cause, "%s: %s", dir, strerror(errno));
+		util_error(cause, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -1448,21 +1433,21 @@ session_resolve(const char *dir, const char *id_or_file, char **cause)
 	char *path;
 
 	if (len == 0) {
-		session_cause(cause, "an empty session name");
+		util_error(cause, "an empty session name");
 		return NULL;
 	}
 	if (strchr(id_or_file, '/') != NULL || (len > 6 &&
 	    strcmp(id_or_file + len - 6, ".jsonl") == 0))
 		return xstrdup(id_or_file);
 	if (dir == NULL) {
-		session_cause(cause, "session %s: neither XDG_STATE_HOME nor HOME is set",
+		util_error(cause, "session %s: neither XDG_STATE_HOME nor HOME is set",
 		    id_or_file);
 		return NULL;
 	}
 	if (asprintf(&path, "%s/%s.jsonl", dir, id_or_file) < 0)
 		app_fatal("out of memory");
 	if (access(path, F_OK) != 0) {
-		session_cause(cause, "no session '%s' in %s (see 'seqmatch session list')",
+		util_error(cause, "no session '%s' in %s (see 'seqmatch session list')",
 		    id_or_file, dir);
 		free(path);
 		return NULL;

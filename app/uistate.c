@@ -33,6 +33,7 @@
 #include <yaml.h>
 
 #include "app.h"
+#include "util.h"
 #include "layout.h"
 #include "uistate.h"
 
@@ -96,21 +97,6 @@ uistate_pane_find(const char *name)
 		if (strcmp(uistate_panes[i].name, name) == 0)
 			return uistate_panes[i].pane;
 	return -1;
-}
-
-/* Replace *cause with a formatted message (cause may be NULL). */
-static void __attribute__((format(printf, 2, 3)))
-uistate_cause(char **cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cause == NULL)
-		return;
-	free(*cause);
-	va_start(ap, fmt);
-	if (vasprintf(cause, fmt, ap) < 0)
-		app_fatal("out of memory");
-	va_end(ap);
 }
 
 /* Edit distance of two short words (longer ones count as far apart). */
@@ -185,7 +171,7 @@ uistate_error(struct uistate_parser *p, yaml_mark_t m, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		app_fatal("out of memory");
 	va_end(ap);
-	uistate_cause(p->cause, "%s:%zu:%zu: %s", p->name, m.line + 1, m.column + 1, msg);
+	util_error(p->cause, "%s:%zu:%zu: %s", p->name, m.line + 1, m.column + 1, msg);
 	free(msg);
 }
 
@@ -481,12 +467,12 @@ uistate_parse(struct uistate *st, const char *text, size_t len, const char *name
 	p.name = name;
 	p.cause = cause;
 	if (len > UISTATE_MAX_FILE_SIZE) {
-		uistate_cause(cause, "%s:1:1: %zu bytes is too big for a UI state file (most %u)",
+		util_error(cause, "%s:1:1: %zu bytes is too big for a UI state file (most %u)",
 		    name, len, UISTATE_MAX_FILE_SIZE);
 		return -1;
 	}
 	if (memchr(text, '\0', len) != NULL) {
-		uistate_cause(cause, "%s:1:1: not a text file (it holds NUL bytes)", name);
+		util_error(cause, "%s:1:1: not a text file (it holds NUL bytes)", name);
 		return -1;
 	}
 	if (!yaml_parser_initialize(&p.yp))
@@ -550,13 +536,13 @@ uistate_read(const char *path, char **text, size_t *len, char **cause)
 	if (f == NULL) {
 		if (errno == ENOENT)
 			return 1;
-		uistate_cause(cause, "%s: %s", path, strerror(errno));
+		util_error(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	buf = xmalloc(UISTATE_MAX_FILE_SIZE + 2);
 	n = fread(buf, 1, UISTATE_MAX_FILE_SIZE + 1, f);
 	if (ferror(f)) {
-		uistate_cause(cause, "%s: %s", path, strerror(errno));
+		util_error(cause, "%s: %s", path, strerror(errno));
 		fclose(f);
 		free(buf);
 		return -1;
@@ -648,7 +634,7 @@ uistate_write_tmp(const char *path, const char *buf, size_t len, char **tmp, cha
 		app_fatal("out of memory");
 	fd = mkstemp(*tmp);
 	if (fd < 0) {
-		uistate_cause(cause, "cannot write %s: %s", *tmp, strerror(errno));
+		util_error(cause, "cannot write %s: %s", *tmp, strerror(errno));
 		free(*tmp);
 		*tmp = NULL;
 		return -1;
@@ -659,19 +645,19 @@ uistate_write_tmp(const char *path, const char *buf, size_t len, char **tmp, cha
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			uistate_cause(cause, "cannot write %s: %s", *tmp, strerror(errno));
+			util_error(cause, "cannot write %s: %s", *tmp, strerror(errno));
 			close(fd);
 			goto fail;
 		}
 		done += (size_t)w;
 	}
 	if (fsync(fd) != 0) {
-		uistate_cause(cause, "cannot write %s: %s", *tmp, strerror(errno));
+		util_error(cause, "cannot write %s: %s", *tmp, strerror(errno));
 		close(fd);
 		goto fail;
 	}
 	if (close(fd) != 0) {
-		uistate_cause(cause, "cannot write %s: %s", *tmp, strerror(errno));
+		util_error(cause, "cannot write %s: %s", *tmp, strerror(errno));
 		goto fail;
 	}
 	return 0;
@@ -710,7 +696,7 @@ uistate_save(const struct uistate *st, const char *path, char **note, char **cau
 		if (asprintf(&bad, "%s.bad", path) < 0)
 			app_fatal("out of memory");
 		if (rename(path, bad) != 0) {
-			uistate_cause(cause, "cannot keep the unreadable %s as %s: %s", path, bad,
+			util_error(cause, "cannot keep the unreadable %s as %s: %s", path, bad,
 			    strerror(errno));
 			unlink(tmp);
 			goto out;
@@ -720,7 +706,7 @@ uistate_save(const struct uistate *st, const char *path, char **note, char **cau
 			app_fatal("out of memory");
 	}
 	if (rename(tmp, path) != 0) {
-		uistate_cause(cause, "cannot write %s: %s", path, strerror(errno));
+		util_error(cause, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}
