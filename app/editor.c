@@ -736,3 +736,29 @@ out:
 	free(path);
 	return rc;
 }
+
+/* A key in a one-line value field: 1 Enter, -1 Esc, 0 typed, deleted or ignored. */
+int
+editor_field_key(char *buf, size_t size, int key)
+{
+	size_t n = strlen(buf);
+
+	switch (key) {
+	case UI_KEY_ENTER:
+		return 1;
+	case UI_KEY_ESC:
+		return -1;
+	case UI_KEY_BACKSPACE:
+		if (n > 0)
+			buf[n - 1] = '\0';
+		return 0;
+	case UI_CTRL('u'):
+		buf[0] = '\0';
+		return 0;
+	}
+	if (key > 0x20 && key < 0x7f && n + 1 < size) {
+		buf[n] = (char)key;
+		buf[n + 1] = '\0';
+	}
+	return 0;
+}

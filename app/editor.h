@@ -69,4 +69,12 @@ int editor_history_save(const struct editor *e, const char *path, char **cause);
  */
 int editor_external(const char *text, char **out, int *truncated, char **cause);
 
+/*
+ * A one-line value field (a number or name typed into a pane's row), NUL-
+ * terminated in buf (size bytes): printable ASCII other than space is typed,
+ * Backspace and ^U delete. Returns 1 for Enter (take the value), -1 for Esc
+ * (drop it), 0 otherwise.
+ */
+int editor_field_key(char *buf, size_t size, int key);
+
 #endif

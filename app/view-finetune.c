@@ -39,6 +39,7 @@
 #include "record.h"
 #include "theme.h"
 #include "train.h"
+#include "editor.h"
 #include "ui.h"
 
 #define VIEW_FINETUNE_HIST 512    /* loss values kept for the sparkline */
@@ -794,31 +795,13 @@ view_finetune_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, i
 static int
 view_finetune_key_edit(struct view_finetune *v, int key)
 {
-	size_t n = strlen(v->edit);
+	int r = editor_field_key(v->edit, sizeof v->edit, key);
 
-	switch (key) {
-	case UI_KEY_ENTER:
+	if (r != 0)
 		v->editing = 0;
-		if (!view_finetune_row_locked(v, v->sel) &&
-		    view_finetune_row_set(v, v->sel, v->edit) == 0)
-			view_finetune_note(v, 0, "%s = %s", view_finetune_row_names[v->sel],
-			    v->edit);
-		return UI_REDRAW;
-	case UI_KEY_ESC:
-		v->editing = 0;
-		return UI_REDRAW;
-	case UI_KEY_BACKSPACE:
-		if (n > 0)
-			v->edit[n - 1] = '\0';
-		return UI_REDRAW;
-	case UI_CTRL('u'):
-		v->edit[0] = '\0';
-		return UI_REDRAW;
-	}
-	if (key >= 0x20 && key < 0x7f && n + 1 < sizeof v->edit) {
-		v->edit[n] = (char)key;
-		v->edit[n + 1] = '\0';
-	}
+	if (r == 1 && !view_finetune_row_locked(v, v->sel) &&
+	    view_finetune_row_set(v, v->sel, v->edit) == 0)
+		view_finetune_note(v, 0, "%s = %s", view_finetune_row_names[v->sel], v->edit);
 	return UI_REDRAW;
 }
 

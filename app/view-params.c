@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "theme.h"
+#include "editor.h"
 #include "ui.h"
 
 #define VIEW_PARAMS_EDIT_MAX 40
@@ -154,29 +155,12 @@ view_params_preset(struct ui *ui, size_t i)
 static int
 view_params_key_edit(struct view_params *v, struct ui *ui, int key)
 {
-	size_t n = strlen(v->edit);
+	int r = editor_field_key(v->edit, sizeof v->edit, key);
 
-	switch (key) {
-	case UI_KEY_ENTER:
+	if (r != 0)
 		v->editing = 0;
-		if (view_params_set(ui, &sampler_table[v->sel], v->edit) == 0)
-			ui_message(ui, 0, "%s = %s", sampler_table[v->sel].name, v->edit);
-		return UI_REDRAW;
-	case UI_KEY_ESC:
-		v->editing = 0;
-		return UI_REDRAW;
-	case UI_KEY_BACKSPACE:
-		if (n > 0)
-			v->edit[n - 1] = '\0';
-		return UI_REDRAW;
-	case UI_CTRL('u'):
-		v->edit[0] = '\0';
-		return UI_REDRAW;
-	}
-	if (key > 0x20 && key < 0x7f && n + 1 < sizeof v->edit) {
-		v->edit[n] = (char)key;
-		v->edit[n + 1] = '\0';
-	}
+	if (r == 1 && view_params_set(ui, &sampler_table[v->sel], v->edit) == 0)
+		ui_message(ui, 0, "%s = %s", sampler_table[v->sel].name, v->edit);
 	return UI_REDRAW;
 }
 

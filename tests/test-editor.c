@@ -563,6 +563,27 @@ test_pane(const char *dir)
 }
 
 /* Run the tests in a private temp directory. */
+/* The one-line value field of the decoding and fine-tune panes. */
+static void
+test_field(void)
+{
+	char buf[6] = "";
+	int r = 0;
+
+	for (const char *k = "0.5 e-3xyz"; *k != '\0'; k++)
+		r |= editor_field_key(buf, sizeof buf, (unsigned char)*k);
+	tap_ok(r == 0 && strcmp(buf, "0.5e-") == 0, "field: typed text without the space, "
+	    "cut at its size (\"%s\")", buf);
+	editor_field_key(buf, sizeof buf, UI_KEY_BACKSPACE);
+	tap_ok(strcmp(buf, "0.5e") == 0, "field: Backspace deletes one (\"%s\")", buf);
+	editor_field_key(buf, sizeof buf, UI_CTRL('u'));
+	tap_ok(buf[0] == '\0', "field: ^U clears it");
+	editor_field_key(buf, sizeof buf, '7');
+	tap_ok(editor_field_key(buf, sizeof buf, UI_KEY_ENTER) == 1 &&
+	    editor_field_key(buf, sizeof buf, UI_KEY_ESC) == -1 && strcmp(buf, "7") == 0,
+	    "field: Enter takes it (1), Esc drops it (-1), neither changes it");
+}
+
 int
 main(void)
 {
@@ -571,6 +592,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 99;
 	test_editing();
+	test_field();
 	test_history();
 	test_paste();
 	test_history_file(dir);
