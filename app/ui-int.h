@@ -92,7 +92,6 @@ extern FILE *ui_trace;
 extern double ui_trace_draw, ui_trace_key;
 
 /* ui-term.c */
-double ui_now(void);
 void ui_trace_open(struct ui *ui);
 void ui_restore(void);
 void ui_signals(void);

@@ -66,16 +66,6 @@ struct ui_shadow {
 static struct ui_shadow *ui_shadow;     /* (ui_shadow_h, ui_shadow_w); NULL: none valid */
 static int ui_shadow_w, ui_shadow_h;
 
-/* Seconds on a monotonic clock. */
-double
-ui_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Open $SEQMATCH_UI_TRACE for appending, line-buffered: a killed UI leaves whole lines. */
 void
 ui_trace_open(struct ui *ui)
@@ -95,7 +85,7 @@ ui_trace_open(struct ui *ui)
 static void
 ui_trace_frame(const struct grid *g, int full, double blit, double update)
 {
-	double end = ui_now();
+	double end = util_now();
 
 	fprintf(ui_trace, "t=%.6f size=%dx%d full=%d draw_ms=%.3f blit_ms=%.3f update_ms=%.3f",
 	    end, g->width, g->height, full, (blit - ui_trace_draw) * 1e3, (update - blit) * 1e3,
@@ -370,9 +360,9 @@ ui_blit(struct ui_state *s)
 		doupdate();
 		return;
 	}
-	blit = ui_now();
+	blit = util_now();
 	ui_blit_copy(s);
-	update = ui_now();
+	update = util_now();
 	doupdate();
 	ui_trace_frame(&s->grid, full, blit, update);
 }

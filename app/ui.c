@@ -378,7 +378,7 @@ ui_draw(struct ui_state *s)
 	int focus;
 
 	if (ui_trace != NULL)
-		ui_trace_draw = ui_now();
+		ui_trace_draw = util_now();
 	ui_relayout(s);
 	grid_clear(&s->grid, THEME_SLOT_BACKGROUND);
 	if (s->lay.too_small) {
@@ -742,7 +742,7 @@ ui_read_keys(struct ui_state *s)
 		if (key == 0)
 			continue;
 		if (ui_trace != NULL && ui_trace_key == 0)
-			ui_trace_key = ui_now();
+			ui_trace_key = util_now();
 		if (key == UI_KEY_ESC && !s->pasting) {
 			/* Alt-Enter arrives as Esc and Enter together: a newline, like ^J. */
 			wint_t next;
@@ -854,7 +854,7 @@ ui_loop(struct ui_state *s)
 			continue;
 		if (ui_signal_caught)
 			return 128 + ui_signal_caught;
-		s->ui.now = ui_now();
+		s->ui.now = util_now();
 		if (ui_take_events(s))
 			dirty = 1;
 		if (ui_mauve_poll(s))
@@ -888,7 +888,7 @@ ui_loop(struct ui_state *s)
 			app_fatal("poll: %s", strerror(errno));
 		if (fds[0].revents & (POLLHUP | POLLERR))
 			return APP_EXIT_ERROR;
-		s->ui.now = ui_now();
+		s->ui.now = util_now();
 		flags = ui_read_keys(s);
 		if (flags & UI_QUIT)
 			return APP_EXIT_OK;
