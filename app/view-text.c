@@ -451,6 +451,22 @@ view_text_flagged(const struct view_text *t, const struct ui *ui)
 	    (t->flash_until > 0 || t->paused);
 }
 
+/* Whether bytes s[0..n) end inside a UTF-8 character (its lead byte still waits for more). */
+static int
+view_text_cut(const unsigned char *s, size_t n)
+{
+	for (size_t k = 1; k <= 4 && k <= n; k++) {
+		unsigned char c = s[n - k];
+
+		if ((c & 0xc0) == 0x80)
+			continue; /* a continuation byte: the lead is further back */
+		if (c < 0xc2 || c > 0xf4)
+			return 0;
+		return k < (size_t)(c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4);
+	}
+	return 0;
+}
+
 /* Build the clean or trail text of the first `shown` events into the buffer. */
 static void
 view_text_build(struct view_text *t, const struct ui *ui)
@@ -475,13 +491,32 @@ view_text_build(struct view_text *t, const struct ui *ui)
 		}
 	}
 	if (t->view == VIEW_TEXT_TRAIL) {
+		/*
+		 * Ghosts go where they were typed, except inside a live character
+		 * split across tokens: they wait until its last byte is out, so
+		 * they never join (and spoil) the live character's bytes.
+		 */
+		size_t npend = 0;
+
 		for (i = 0; i < n; i++) {
 			if (ui->log.ev[i].type != GENERATE_EVENT_APPEND)
 				continue;
-			view_text_emit_token(t, ui, i,
-			    !ghost[i] ? THEME_SLOT_GENERATED
-			    : (flagged && i == flag_idx) ? THEME_SLOT_ERASED : THEME_SLOT_GHOST);
+			if (ghost[i]) {
+				live[npend++] = i; /* live[] is free now: the pending ghosts */
+				if (view_text_cut((const unsigned char *)t->buf, t->nbuf))
+					continue;
+			} else
+				view_text_emit_token(t, ui, i, THEME_SLOT_GENERATED);
+			if (view_text_cut((const unsigned char *)t->buf, t->nbuf))
+				continue;
+			for (size_t k = 0; k < npend; k++)
+				view_text_emit_token(t, ui, live[k], (flagged && live[k] ==
+				    flag_idx) ? THEME_SLOT_ERASED : THEME_SLOT_GHOST);
+			npend = 0;
 		}
+		for (size_t k = 0; k < npend; k++) /* the text ends inside a character */
+			view_text_emit_token(t, ui, live[k], (flagged && live[k] == flag_idx) ?
+			    THEME_SLOT_ERASED : THEME_SLOT_GHOST);
 	} else {
 		for (i = 0; i < nlive; i++)
 			view_text_emit_token(t, ui, live[i], THEME_SLOT_GENERATED);

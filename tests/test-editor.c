@@ -401,6 +401,7 @@ test_pane(const char *dir)
 	void *t;
 	char *d, *cause = NULL, path[512];
 	int view, speed, flags;
+	char name[64];
 
 	snprintf(path, sizeof path, "%s/pane-state", dir);
 	setenv("XDG_STATE_HOME", path, 1);
@@ -515,6 +516,31 @@ test_pane(const char *dir)
 	tap_ok(ui.log.inspect == -1, "a playback key returns it too");
 	tap_ok(view_text_pane.click(t, &ui, grid_rect_make(0, 0, 40, 12), 4, 4, 4) & UI_REDRAW,
 	    "the wheel scrolls");
+
+	/*
+	 * The second half retyped after its erase (C3 A9, erase, A9): the trail
+	 * view shows the live character whole, the erased half after it as a ghost.
+	 */
+	ui.log.n = 0;
+	ui.log.serial++;
+	add(&ui.log, GENERATE_EVENT_APPEND, 0xc3);
+	add(&ui.log, GENERATE_EVENT_APPEND, 0xa9);
+	add(&ui.log, GENERATE_EVENT_ERASE, 0xa9);
+	add(&ui.log, GENERATE_EVENT_APPEND, 0xa9);
+	view_text_pane.tick(t, &ui, &(double){ -1 });
+	view_text_pane.key(t, &ui, UI_KEY_END);
+	while (view_text_pane.key(t, &ui, 'v'), view_text_describe(t, name, sizeof name),
+	    strncmp(name, "trail", 5) != 0)
+		continue;
+	d = draw(&view_text_pane, t, &ui, &g);
+	expect_has(d, "ab\xc3\xa9\xef\xbf\xbd", "retyped half: the live character, then the "
+	    "erased half as a ghost");
+	tap_ok(style_of(&g, "\xc3\xa9") == THEME_SLOT_GENERATED &&
+	    style_of(&g, "\xef\xbf\xbd") == THEME_SLOT_GHOST, "... live, then ghost");
+	free(d);
+	while (view_text_pane.key(t, &ui, 'v'), view_text_describe(t, name, sizeof name),
+	    strncmp(name, "clean", 5) != 0)
+		continue;
 
 	/* The UI-state functions. */
 	view_text_set_state(t, 2, 35);
