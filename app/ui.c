@@ -23,8 +23,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <langinfo.h>
-#include <locale.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -32,28 +30,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <wchar.h>
-
-#include "curses.h"
 
 #include "app.h"
 #include "checkpoint.h"
-#include "editor.h"
 #include "cpu.h"
 #include "finetune.h"
-#include "generate.h"
 #include "gpt.h"
-#include "grid.h"
-#include "layout.h"
-#include "record.h"
-#include "textstats.h"
 #include "session.h"
-#include "theme.h"
 #include "tokenizer.h"
-#include "ui.h"
-#include "uistate.h"
 #include "util.h"
 #include "view-sessions.h"
 #include "view-themes.h"
