@@ -24,10 +24,9 @@ enum {
 	CMD_FT_MODEL = 0x100, CMD_FT_CORPUS, CMD_FT_OUT, CMD_FT_BEST, CMD_FT_METHOD,
 	CMD_FT_GAMMA, CMD_FT_C, CMD_FT_BETA, CMD_FT_VTERM, CMD_FT_BC_WARMUP, CMD_FT_BC_MIX,
 	CMD_FT_P_NOISE, CMD_FT_CTX_NOISE, CMD_FT_BURST, CMD_FT_NOISE, CMD_FT_SAMPLE_EVERY, CMD_FT_SAMPLES,
-	CMD_FT_REPLAY, CMD_FT_BATCH, CMD_FT_PROMPT, CMD_FT_WINDOW, CMD_FT_STEPS, CMD_FT_LR,
-	CMD_FT_MIN_LR, CMD_FT_WARMUP, CMD_FT_WD, CMD_FT_CLIP, CMD_FT_EVAL_EVERY,
-	CMD_FT_EVAL_BATCHES, CMD_FT_SAVE_EVERY, CMD_FT_SEED, CMD_FT_VAL_FRACTION,
-	CMD_FT_SEPARATOR, CMD_FT_RESUME, CMD_FT_JSON, CMD_FT_HELP
+	CMD_FT_REPLAY, CMD_FT_BATCH, CMD_FT_PROMPT, CMD_FT_WINDOW, CMD_FT_VAL_FRACTION,
+	CMD_FT_SEPARATOR, CMD_FT_RESUME, CMD_FT_JSON, CMD_FT_HELP,
+	CMD_FT_OPTIM /* .. + OPTIONS_OPTIM_N - 1: the optimiser's options */
 };
 
 static const struct option cmd_finetune_longopts[] = {
@@ -52,21 +51,12 @@ static const struct option cmd_finetune_longopts[] = {
 	{ "batch-size", required_argument, NULL, CMD_FT_BATCH },
 	{ "prompt-tokens", required_argument, NULL, CMD_FT_PROMPT },
 	{ "window", required_argument, NULL, CMD_FT_WINDOW },
-	{ "steps", required_argument, NULL, CMD_FT_STEPS },
-	{ "lr", required_argument, NULL, CMD_FT_LR },
-	{ "min-lr-frac", required_argument, NULL, CMD_FT_MIN_LR },
-	{ "warmup", required_argument, NULL, CMD_FT_WARMUP },
-	{ "weight-decay", required_argument, NULL, CMD_FT_WD },
-	{ "grad-clip", required_argument, NULL, CMD_FT_CLIP },
-	{ "eval-every", required_argument, NULL, CMD_FT_EVAL_EVERY },
-	{ "eval-batches", required_argument, NULL, CMD_FT_EVAL_BATCHES },
-	{ "save-every", required_argument, NULL, CMD_FT_SAVE_EVERY },
-	{ "seed", required_argument, NULL, CMD_FT_SEED },
 	{ "val-fraction", required_argument, NULL, CMD_FT_VAL_FRACTION },
 	{ "separator", required_argument, NULL, CMD_FT_SEPARATOR },
 	{ "resume", no_argument, NULL, CMD_FT_RESUME },
 	{ "json", no_argument, NULL, CMD_FT_JSON },
 	{ "help", no_argument, NULL, CMD_FT_HELP },
+	OPTIONS_OPTIM_LONGOPTS(CMD_FT_OPTIM),
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -113,6 +103,7 @@ cmd_finetune_usage(FILE *f)
 "Optimisation:\n"
 "  --steps N (default %ld) --lr F (default %g) --min-lr-frac F (default %g)\n"
 "  --warmup N (default %ld) --weight-decay F (default %g) --grad-clip F (default %g)\n"
+"  --beta1 F (default %g) --beta2 F (default %g) --eps F (default %g)\n"
 "  --eval-every N (default %ld) --eval-batches N (default %d)\n"
 "  --save-every N (default: at the end) --seed N (default %llu)\n"
 "  --json                  one JSON object per step on stdout\n",
@@ -120,7 +111,8 @@ cmd_finetune_usage(FILE *f)
 	    d.sample_every, d.samples_per_round, d.replay_rounds, d.sm.gamma, d.sm.c,
 	    d.sm.beta, d.sm.v_term, d.bc_warmup, d.bc_mix, d.steps, (double)d.lr,
 	    (double)d.min_lr_frac, d.warmup, (double)d.weight_decay,
-	    (double)d.grad_clip, d.eval_every, d.eval_batches,
+	    (double)d.grad_clip, (double)d.beta1, (double)d.beta2, (double)d.eps,
+	    d.eval_every, d.eval_batches,
 	    (unsigned long long)d.seed);
 }
 
@@ -183,10 +175,11 @@ cmd_finetune(int argc, char **argv)
 	struct finetune_options o;
 	const char *base = NULL, *corpus_path = NULL, *out = NULL, *best = NULL;
 	char *best_alloc = NULL, *cause = NULL;
-	double val_fraction = 0.1, dv;
+	double val_fraction = 0.1;
+	struct options_optim optim;
 	enum corpus_sep sep = CORPUS_SEP_BLANK;
 	int resume = 0, json = 0, opt, sepv, status = APP_EXIT_ERROR;
-	long lv, start = 0;
+	long start = 0;
 	struct corpus *corpus = NULL, *ctrain = NULL, *cval = NULL;
 	struct tokenizer *tok = NULL;
 	struct gpt_model *model = NULL;
@@ -196,6 +189,9 @@ cmd_finetune(int argc, char **argv)
 	struct cmd_finetune_state st;
 
 	finetune_options_defaults(&o);
+	optim = (struct options_optim){ &o.steps, &o.warmup, &o.eval_every, &o.save_every,
+	    &o.lr, &o.min_lr_frac, &o.weight_decay, &o.beta1, &o.beta2, &o.eps, &o.grad_clip,
+	    &o.eval_batches, &o.seed };
 	record_init(&rec);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", cmd_finetune_longopts, NULL)) != -1) {
@@ -233,10 +229,6 @@ cmd_finetune(int argc, char **argv)
 		case CMD_FT_CTX_NOISE: CMD_FT_DOUBLE("ctx-noise", 0, 1, o.ctx_noise); break;
 		case CMD_FT_BURST: CMD_FT_DOUBLE("burst-mean", 1, SM_MAX_BURST, o.burst_mean); break;
 		case CMD_FT_VAL_FRACTION: CMD_FT_DOUBLE("val-fraction", 0, 0.5, val_fraction); break;
-		case CMD_FT_LR: CMD_FT_DOUBLE("lr", 0, 10, dv); o.lr = (float)dv; break;
-		case CMD_FT_MIN_LR: CMD_FT_DOUBLE("min-lr-frac", 0, 1, dv); o.min_lr_frac = (float)dv; break;
-		case CMD_FT_WD: CMD_FT_DOUBLE("weight-decay", 0, 10, dv); o.weight_decay = (float)dv; break;
-		case CMD_FT_CLIP: CMD_FT_DOUBLE("grad-clip", 0, 1e9, dv); o.grad_clip = (float)dv; break;
 		case CMD_FT_BC_WARMUP:
 			if (options_long("bc-warmup", optarg, 0, 1000000000L, &o.bc_warmup) != 0)
 				return APP_EXIT_USAGE;
@@ -266,36 +258,16 @@ cmd_finetune(int argc, char **argv)
 			if (options_int("window", optarg, 1, 65536, &o.window) != 0)
 				return APP_EXIT_USAGE;
 			break;
-		case CMD_FT_STEPS:
-			if (options_long("steps", optarg, 1, 1000000000L, &o.steps) != 0)
-				return APP_EXIT_USAGE;
-			break;
-		case CMD_FT_WARMUP:
-			if (options_long("warmup", optarg, 0, 1000000000L, &o.warmup) != 0)
-				return APP_EXIT_USAGE;
-			break;
-		case CMD_FT_EVAL_EVERY:
-			if (options_long("eval-every", optarg, 0, 1000000000L, &o.eval_every) != 0)
-				return APP_EXIT_USAGE;
-			break;
-		case CMD_FT_EVAL_BATCHES:
-			if (options_int("eval-batches", optarg, 1, 100000, &o.eval_batches) != 0)
-				return APP_EXIT_USAGE;
-			break;
-		case CMD_FT_SAVE_EVERY:
-			if (options_long("save-every", optarg, 0, 1000000000L, &o.save_every) != 0)
-				return APP_EXIT_USAGE;
-			break;
-		case CMD_FT_SEED:
-			if (options_long("seed", optarg, 0, 0x7fffffffffffffffL, &lv) != 0)
-				return APP_EXIT_USAGE;
-			o.seed = (uint64_t)lv;
-			break;
 		case 'h':
 		case CMD_FT_HELP:
 			cmd_finetune_usage(stdout);
 			return APP_EXIT_OK;
 		default:
+			if (opt >= CMD_FT_OPTIM && opt < CMD_FT_OPTIM + OPTIONS_OPTIM_N) {
+				if (options_optim_set(&optim, opt - CMD_FT_OPTIM, optarg) != 0)
+					return APP_EXIT_USAGE;
+				break;
+			}
 			cmd_finetune_usage(stderr);
 			return APP_EXIT_USAGE;
 		}

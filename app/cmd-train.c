@@ -37,12 +37,9 @@ static const struct cmd_train_preset cmd_train_presets[] = {
 enum {
 	CMD_TRAIN_CORPUS = 0x100, CMD_TRAIN_OUT, CMD_TRAIN_PRESET, CMD_TRAIN_LAYERS,
 	CMD_TRAIN_HEADS, CMD_TRAIN_CHANNELS, CMD_TRAIN_CONTEXT, CMD_TRAIN_VOCAB,
-	CMD_TRAIN_TOKENIZER, CMD_TRAIN_SEQ_LEN, CMD_TRAIN_BATCH, CMD_TRAIN_STEPS,
-	CMD_TRAIN_LR, CMD_TRAIN_MIN_LR, CMD_TRAIN_WARMUP, CMD_TRAIN_WD, CMD_TRAIN_BETA1,
-	CMD_TRAIN_BETA2, CMD_TRAIN_EPS, CMD_TRAIN_CLIP, CMD_TRAIN_EVAL_EVERY,
-	CMD_TRAIN_EVAL_BATCHES, CMD_TRAIN_SAVE_EVERY, CMD_TRAIN_VAL_FRACTION,
-	CMD_TRAIN_SEPARATOR, CMD_TRAIN_SEED, CMD_TRAIN_RESUME, CMD_TRAIN_JSON,
-	CMD_TRAIN_BEST, CMD_TRAIN_HELP
+	CMD_TRAIN_TOKENIZER, CMD_TRAIN_SEQ_LEN, CMD_TRAIN_BATCH, CMD_TRAIN_VAL_FRACTION,
+	CMD_TRAIN_SEPARATOR, CMD_TRAIN_RESUME, CMD_TRAIN_JSON, CMD_TRAIN_BEST, CMD_TRAIN_HELP,
+	CMD_TRAIN_OPTIM /* .. + OPTIONS_OPTIM_N - 1: the optimiser's options */
 };
 
 static const struct option cmd_train_longopts[] = {
@@ -57,25 +54,13 @@ static const struct option cmd_train_longopts[] = {
 	{ "tokenizer-from", required_argument, NULL, CMD_TRAIN_TOKENIZER },
 	{ "seq-len", required_argument, NULL, CMD_TRAIN_SEQ_LEN },
 	{ "batch-size", required_argument, NULL, CMD_TRAIN_BATCH },
-	{ "steps", required_argument, NULL, CMD_TRAIN_STEPS },
-	{ "lr", required_argument, NULL, CMD_TRAIN_LR },
-	{ "min-lr-frac", required_argument, NULL, CMD_TRAIN_MIN_LR },
-	{ "warmup", required_argument, NULL, CMD_TRAIN_WARMUP },
-	{ "weight-decay", required_argument, NULL, CMD_TRAIN_WD },
-	{ "beta1", required_argument, NULL, CMD_TRAIN_BETA1 },
-	{ "beta2", required_argument, NULL, CMD_TRAIN_BETA2 },
-	{ "eps", required_argument, NULL, CMD_TRAIN_EPS },
-	{ "grad-clip", required_argument, NULL, CMD_TRAIN_CLIP },
-	{ "eval-every", required_argument, NULL, CMD_TRAIN_EVAL_EVERY },
-	{ "eval-batches", required_argument, NULL, CMD_TRAIN_EVAL_BATCHES },
-	{ "save-every", required_argument, NULL, CMD_TRAIN_SAVE_EVERY },
 	{ "val-fraction", required_argument, NULL, CMD_TRAIN_VAL_FRACTION },
 	{ "separator", required_argument, NULL, CMD_TRAIN_SEPARATOR },
-	{ "seed", required_argument, NULL, CMD_TRAIN_SEED },
 	{ "resume", no_argument, NULL, CMD_TRAIN_RESUME },
 	{ "json", no_argument, NULL, CMD_TRAIN_JSON },
 	{ "best", required_argument, NULL, CMD_TRAIN_BEST },
 	{ "help", no_argument, NULL, CMD_TRAIN_HELP },
+	OPTIONS_OPTIM_LONGOPTS(CMD_TRAIN_OPTIM),
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -170,7 +155,8 @@ cmd_train(int argc, char **argv)
 	const struct cmd_train_preset *preset = &cmd_train_presets[1];
 	int layers = 0, heads = 0, channels = 0, context = 0, vocab = 0, seq_len = 0;
 	int resume = 0, json = 0, opt, sepv;
-	double val_fraction = 0.1, dv;
+	double val_fraction = 0.1;
+	struct options_optim optim;
 	enum corpus_sep sep = CORPUS_SEP_BLANK;
 	struct corpus *corpus = NULL, *ctrain = NULL, *cval = NULL;
 	struct tokenizer *tok = NULL;
@@ -181,10 +167,13 @@ cmd_train(int argc, char **argv)
 	struct train_run run;
 	struct cmd_train_state st;
 	char *cause = NULL, *best_alloc = NULL;
-	long done, lv;
+	long done;
 	int status = APP_EXIT_ERROR;
 
 	train_options_defaults(&o);
+	optim = (struct options_optim){ &o.steps, &o.warmup, &o.eval_every, &o.save_every,
+	    &o.lr, &o.min_lr_frac, &o.weight_decay, &o.beta1, &o.beta2, &o.eps, &o.grad_clip,
+	    &o.eval_batches, &o.seed };
 	record_init(&rec);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", cmd_train_longopts, NULL)) != -1) {
@@ -239,75 +228,20 @@ cmd_train(int argc, char **argv)
 			if (options_int("batch-size", optarg, 1, 65536, &o.batch_size) != 0)
 				return APP_EXIT_USAGE;
 			break;
-		case CMD_TRAIN_STEPS:
-			if (options_long("steps", optarg, 1, 1000000000L, &o.steps) != 0)
-				return APP_EXIT_USAGE;
-			break;
-		case CMD_TRAIN_LR:
-			if (options_double("lr", optarg, 0, 10, &dv) != 0)
-				return APP_EXIT_USAGE;
-			o.lr = (float)dv;
-			break;
-		case CMD_TRAIN_MIN_LR:
-			if (options_double("min-lr-frac", optarg, 0, 1, &dv) != 0)
-				return APP_EXIT_USAGE;
-			o.min_lr_frac = (float)dv;
-			break;
-		case CMD_TRAIN_WARMUP:
-			if (options_long("warmup", optarg, 0, 1000000000L, &o.warmup) != 0)
-				return APP_EXIT_USAGE;
-			break;
-		case CMD_TRAIN_WD:
-			if (options_double("weight-decay", optarg, 0, 10, &dv) != 0)
-				return APP_EXIT_USAGE;
-			o.weight_decay = (float)dv;
-			break;
-		case CMD_TRAIN_BETA1:
-			if (options_double("beta1", optarg, 0, 0.999999, &dv) != 0)
-				return APP_EXIT_USAGE;
-			o.beta1 = (float)dv;
-			break;
-		case CMD_TRAIN_BETA2:
-			if (options_double("beta2", optarg, 0, 0.999999, &dv) != 0)
-				return APP_EXIT_USAGE;
-			o.beta2 = (float)dv;
-			break;
-		case CMD_TRAIN_EPS:
-			if (options_double("eps", optarg, 1e-30, 1, &dv) != 0)
-				return APP_EXIT_USAGE;
-			o.eps = (float)dv;
-			break;
-		case CMD_TRAIN_CLIP:
-			if (options_double("grad-clip", optarg, 0, 1e9, &dv) != 0)
-				return APP_EXIT_USAGE;
-			o.grad_clip = (float)dv;
-			break;
-		case CMD_TRAIN_EVAL_EVERY:
-			if (options_long("eval-every", optarg, 0, 1000000000L, &o.eval_every) != 0)
-				return APP_EXIT_USAGE;
-			break;
-		case CMD_TRAIN_EVAL_BATCHES:
-			if (options_int("eval-batches", optarg, 1, 100000, &o.eval_batches) != 0)
-				return APP_EXIT_USAGE;
-			break;
-		case CMD_TRAIN_SAVE_EVERY:
-			if (options_long("save-every", optarg, 0, 1000000000L, &o.save_every) != 0)
-				return APP_EXIT_USAGE;
-			break;
 		case CMD_TRAIN_VAL_FRACTION:
 			if (options_double("val-fraction", optarg, 0, 0.5, &val_fraction) != 0)
 				return APP_EXIT_USAGE;
-			break;
-		case CMD_TRAIN_SEED:
-			if (options_long("seed", optarg, 0, 0x7fffffffffffffffL, &lv) != 0)
-				return APP_EXIT_USAGE;
-			o.seed = (uint64_t)lv;
 			break;
 		case 'h':
 		case CMD_TRAIN_HELP:
 			cmd_train_usage(stdout);
 			return APP_EXIT_OK;
 		default:
+			if (opt >= CMD_TRAIN_OPTIM && opt < CMD_TRAIN_OPTIM + OPTIONS_OPTIM_N) {
+				if (options_optim_set(&optim, opt - CMD_TRAIN_OPTIM, optarg) != 0)
+					return APP_EXIT_USAGE;
+				break;
+			}
 			cmd_train_usage(stderr);
 			return APP_EXIT_USAGE;
 		}

@@ -308,3 +308,43 @@ options_separator(const char *text, int *sep)
 	}
 	return 0;
 }
+
+/* One optimiser option: its range, and where it goes. */
+static int
+options_optim_float(const char *name, const char *text, double min, double max, float *out)
+{
+	double v;
+
+	if (options_double(name, text, min, max, &v) != 0)
+		return -1;
+	*out = (float)v;
+	return 0;
+}
+
+/* Set optimiser option i (OPTIONS_OPTIM_LONGOPTS's order) from text; -1 after a message. */
+int
+options_optim_set(const struct options_optim *o, int i, const char *text)
+{
+	long v;
+
+	switch (i) {
+	case 0: return options_long("steps", text, 1, 1000000000L, o->steps);
+	case 1: return options_optim_float("lr", text, 0, 10, o->lr);
+	case 2: return options_optim_float("min-lr-frac", text, 0, 1, o->min_lr_frac);
+	case 3: return options_long("warmup", text, 0, 1000000000L, o->warmup);
+	case 4: return options_optim_float("weight-decay", text, 0, 10, o->weight_decay);
+	case 5: return options_optim_float("beta1", text, 0, 0.999999, o->beta1);
+	case 6: return options_optim_float("beta2", text, 0, 0.999999, o->beta2);
+	case 7: return options_optim_float("eps", text, 1e-30, 1, o->eps);
+	case 8: return options_optim_float("grad-clip", text, 0, 1e9, o->grad_clip);
+	case 9: return options_long("eval-every", text, 0, 1000000000L, o->eval_every);
+	case 10: return options_int("eval-batches", text, 1, 100000, o->eval_batches);
+	case 11: return options_long("save-every", text, 0, 1000000000L, o->save_every);
+	case 12:
+		if (options_long("seed", text, 0, 0x7fffffffffffffffL, &v) != 0)
+			return -1;
+		*o->seed = (uint64_t)v;
+		return 0;
+	}
+	return -1;
+}

@@ -18,6 +18,7 @@
 #define SEQMATCH_OPTIONS_H
 
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct sampler_params;
@@ -63,5 +64,34 @@ char *options_best_path(const char *out);
  * -1 with a message on anything else.
  */
 int options_separator(const char *text, int *sep);
+
+/*
+ * The optimiser's options, which train and finetune share: their getopt
+ * entries (OPTIONS_OPTIM_LONGOPTS(base) inside a command's table gives them
+ * the values base .. base + OPTIONS_OPTIM_N - 1) and where each goes.
+ */
+#define OPTIONS_OPTIM_N 13
+#define OPTIONS_OPTIM_LONGOPTS(base) \
+	{ "steps", required_argument, NULL, (base) + 0 }, \
+	{ "lr", required_argument, NULL, (base) + 1 }, \
+	{ "min-lr-frac", required_argument, NULL, (base) + 2 }, \
+	{ "warmup", required_argument, NULL, (base) + 3 }, \
+	{ "weight-decay", required_argument, NULL, (base) + 4 }, \
+	{ "beta1", required_argument, NULL, (base) + 5 }, \
+	{ "beta2", required_argument, NULL, (base) + 6 }, \
+	{ "eps", required_argument, NULL, (base) + 7 }, \
+	{ "grad-clip", required_argument, NULL, (base) + 8 }, \
+	{ "eval-every", required_argument, NULL, (base) + 9 }, \
+	{ "eval-batches", required_argument, NULL, (base) + 10 }, \
+	{ "save-every", required_argument, NULL, (base) + 11 }, \
+	{ "seed", required_argument, NULL, (base) + 12 }
+struct options_optim {
+	long *steps, *warmup, *eval_every, *save_every;
+	float *lr, *min_lr_frac, *weight_decay, *beta1, *beta2, *eps, *grad_clip;
+	int *eval_batches;
+	uint64_t *seed;
+};
+/* Option i (0 .. OPTIONS_OPTIM_N - 1, in OPTIONS_OPTIM_LONGOPTS's order) from text; -1 after a message. */
+int options_optim_set(const struct options_optim *o, int i, const char *text);
 
 #endif
