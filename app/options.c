@@ -142,7 +142,8 @@ options_range(char *buf, size_t size, double min, double max, int integer)
 	snprintf(buf, size, "%s, %s", lo, hi);
 }
 
-/* A finite number in [min, max]. */
+/* A number in [min, max]: finite, or an infinite end of the range itself
+ * (--backspace-bias -inf turns backspacing off). */
 int
 options_double(const char *option, const char *text, double min, double max, double *out)
 {
@@ -164,7 +165,7 @@ options_double(const char *option, const char *text, double min, double max, dou
 		    options_dashes(option), text);
 		return -1;
 	}
-	if (isinf(v) || v < min || v > max) {
+	if ((isinf(v) && v != min && v != max) || v < min || v > max) {
 		options_range(range, sizeof range, min, max, 0);
 		app_error("%s: %s is out of range %s", options_dashes(option), text, range);
 		return -1;

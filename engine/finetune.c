@@ -93,6 +93,8 @@ finetune_options_defaults(struct finetune_options *o)
 	o->ctx_noise = 0.5;
 	o->burst_mean = 1.5;
 	o->unigram_noise = 0;
+	o->model_noise = 0;
+	o->noise_temp = 1.0;
 	o->sample_every = 10;
 	o->samples_per_round = 8;
 	o->replay_rounds = 4;
@@ -139,7 +141,9 @@ finetune_options_record(const struct finetune_options *o, struct record *rec)
 	record_set(rec, "p_noise", "%g", o->p_noise);
 	record_set(rec, "ctx_noise", "%g", o->ctx_noise);
 	record_set(rec, "burst_mean", "%g", o->burst_mean);
-	record_set(rec, "noise", "%s", o->unigram_noise ? "unigram" : "uniform");
+	record_set(rec, "noise", "%s", o->model_noise ? (o->unigram_noise ?
+	    "model+unigram" : "model") : o->unigram_noise ? "unigram" : "uniform");
+	record_set(rec, "noise_temp", "%g", o->noise_temp);
 	record_set(rec, "sample_every", "%d", o->sample_every);
 	record_set(rec, "samples_per_round", "%d", o->samples_per_round);
 	record_set(rec, "replay_rounds", "%d", o->replay_rounds);
@@ -558,6 +562,74 @@ finetune_eval(struct finetune *ft, float *loss, char **cause)
 	return 0;
 }
 
+/*
+ * Noise that looks like the model's own mistakes (--noise model): one
+ * forward pass over the n clean data windows with the current weights; at
+ * each continuation position the model proposes a token at noise_temp, drawn
+ * from its distribution renormalised over the ordinary tokens other than the
+ * data token and <|endoftext|>. After a wrong name or number the model then
+ * sees the state it would really reach and is taught to erase it, which
+ * uniform or unigram noise never shows it (data/README has the ablation).
+ * prop[i] (clean[i].n_actions) gets the proposals.
+ */
+static int
+finetune_propose(struct finetune *ft, struct sm_traj *clean, int n, int **prop,
+    struct rng *rng, char **cause)
+{
+	const struct gpt_config *cfg = gpt_config(ft->model);
+	const struct sm_traj **tp = calloc((size_t)n, sizeof *tp);
+	int V = cfg->vocab_size, Vp = cfg->padded_vocab_size;
+	int eot = tokenizer_eot(ft->tok), bksp = tokenizer_bksp(ft->tok);
+	double *w = malloc((size_t)V * sizeof *w), inv = 1.0 / ft->o.noise_temp;
+	struct sm_batch b;
+	const float *logits;
+	int ret = -1;
+
+	if (tp == NULL || w == NULL) {
+		util_error(cause, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++)
+		tp[i] = &clean[i];
+	if (sm_batch_build(tp, n, bksp, 4 * cfg->max_seq_len, &b, cause) != 0)
+		goto out;
+	if (gpt_forward(ft->model, b.ids, b.pos, b.parent, b.B, b.T, cause) != 0) {
+		sm_batch_release(&b);
+		goto out;
+	}
+	logits = gpt_logits(ft->model);
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < clean[i].n_actions; k++) {
+			const float *l = logits + ((size_t)i * b.T +
+			    (size_t)b.layouts[i].sp[k]) * Vp;
+			int data = clean[i].actions[k];
+			double maxv = -INFINITY, sum = 0, u;
+
+			for (int v = 0; v < V; v++)
+				if (v != data && v != eot && l[v] > maxv)
+					maxv = l[v];
+			for (int v = 0; v < V; v++) {
+				w[v] = v == data || v == eot ? 0 :
+				    exp(((double)l[v] - maxv) * inv);
+				sum += w[v];
+			}
+			prop[i][k] = -1;
+			u = rng_double(rng) * sum;
+			for (int v = 0; v < V && sum > 0; v++) {
+				if (w[v] > 0)
+					prop[i][k] = v;
+				if ((u -= w[v]) < 0 && w[v] > 0)
+					break;
+			}
+		}
+	sm_batch_release(&b);
+	ret = 0;
+out:
+	free(tp);
+	free(w);
+	return ret;
+}
+
 /* MLE step: plain next-token cross-entropy on windows of prompt+window tokens. */
 static int
 finetune_mle_batch(struct finetune *ft, struct rng *rng, struct finetune_progress *pr,
@@ -634,23 +706,48 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 			free(tp);
 			return util_error(cause, "out of memory");
 		}
-		for (int i = 0; i < nd; i++) {
+		struct sm_traj *clean = calloc((size_t)nd, sizeof *clean);
+		int **prop = calloc((size_t)nd, sizeof *prop);
+
+		r = clean == NULL || prop == NULL ? util_error(cause, "out of memory") : 0;
+		for (int i = 0; i < nd && r == 0; i++) {
 			const int *prompt, *cont;
 			int nc, term, P = finetune_prompt_len(ft, &rng);
 			size_t start = (size_t)rng_below(&rng, ft->train->n -
 			    (size_t)o->prompt_tokens - 1);
 			finetune_window(ft, ft->train, start, P, &prompt, &cont, &nc, &term);
-			if (sm_augment(prompt, P, cont, nc, term, o->p_noise,
-			    o->burst_mean, ft->noise_cdf, cfg->vocab_size, eot, bksp, &rng,
-			    &data[i], cause) != 0) {
-				for (int k = 0; k < i; k++)
-					sm_traj_release(&data[k]);
-				free(data);
-				free(tp);
-				return -1;
-			}
-			finetune_ctx_noise(ft, &data[i], &rng);
+			clean[i].prompt = (int *)(uintptr_t)prompt;
+			clean[i].n_prompt = P;
+			clean[i].actions = (int *)(uintptr_t)cont;
+			clean[i].n_actions = nc;
+			clean[i].is_data = 1;
+			clean[i].terminal = term;
+			if (o->model_noise && (prop[i] = malloc((size_t)(nc > 0 ? nc : 1) *
+			    sizeof **prop)) == NULL)
+				r = util_error(cause, "out of memory");
+		}
+		if (r == 0 && o->model_noise && o->p_noise > 0)
+			r = finetune_propose(ft, clean, nd, prop, &rng, cause);
+		for (int i = 0; i < nd && r == 0; i++) {
+			const struct sm_traj *c = &clean[i];
+			r = sm_augment(c->prompt, c->n_prompt, c->actions, c->n_actions,
+			    c->terminal, o->p_noise, o->burst_mean, ft->noise_cdf,
+			    o->model_noise ? prop[i] : NULL, cfg->vocab_size, eot, bksp,
+			    &rng, &data[i], cause);
+			if (r == 0)
+				finetune_ctx_noise(ft, &data[i], &rng);
 			tp[i] = &data[i];
+		}
+		for (int i = 0; prop != NULL && i < nd; i++)
+			free(prop[i]);
+		free(prop);
+		free(clean);
+		if (r != 0) {
+			for (int k = 0; k < nd; k++)
+				sm_traj_release(&data[k]);
+			free(data);
+			free(tp);
+			return -1;
 		}
 		for (int i = 0; i < nm; i++)
 			tp[nd + i] = &ft->replay[rng_below(&rng, (uint64_t)ft->replay_n)];

@@ -33,6 +33,8 @@ struct finetune_options {
 	double ctx_noise;        /* share of data prompts given noise that stays (not erased) */
 	double burst_mean;       /* mean burst length */
 	int unigram_noise;       /* noise from the data's unigram distribution */
+	int model_noise;         /* a burst's first token proposed by the model itself */
+	double noise_temp;       /* temperature of those proposals */
 	int sample_every;        /* k_sample: new model samples every N steps */
 	int samples_per_round;   /* sequences generated per round */
 	int replay_rounds;       /* FIFO size in rounds */

@@ -45,6 +45,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rng.h"
 #include "sampler.h"
@@ -185,8 +186,8 @@ sampler_set(struct sampler_params *p, const struct sampler_param *row,
 		return util_error(cause, "%s: '%s' is not a number", row->name,
 		    text == NULL ? "" : text);
 
-	if (row->min == -INFINITY && strcmp(text, "-inf") == 0 &&
-	    row->type == SAMPLER_DOUBLE) {
+	if (row->min == -INFINITY && (strcasecmp(text, "-inf") == 0 ||
+	    strcasecmp(text, "-infinity") == 0) && row->type == SAMPLER_DOUBLE) {
 		*(double *)field = -INFINITY;
 		return 0;
 	}

@@ -368,7 +368,8 @@ sm_noise_token(const double *cdf, int V, int eot, struct rng *rng)
 int
 sm_augment(const int *prompt, int n_prompt, const int *cont, int n_cont,
     int terminal, double p_noise, double burst_mean, const double *noise_cdf,
-    int V, int eot, int bksp, struct rng *rng, struct sm_traj *out, char **cause)
+    const int *proposal, int V, int eot, int bksp, struct rng *rng,
+    struct sm_traj *out, char **cause)
 {
 	int cap = n_cont + 16, n = 0;
 	double stop = burst_mean > 1 ? 1.0 / burst_mean : 1.0;
@@ -383,7 +384,8 @@ sm_augment(const int *prompt, int n_prompt, const int *cont, int n_cont,
 	out->n_prompt = n_prompt;
 	for (int i = 0; i < n_cont; i++) {
 		int len = 0;
-		if (p_noise > 0 && rng_double(rng) < p_noise) {
+		if (p_noise > 0 && rng_double(rng) < p_noise &&
+		    (proposal == NULL || proposal[i] >= 0)) {
 			len = 1;
 			while (rng_double(rng) >= stop && len < SM_MAX_BURST)
 				len++;
@@ -401,7 +403,8 @@ sm_augment(const int *prompt, int n_prompt, const int *cont, int n_cont,
 			cap = ncap;
 		}
 		for (int k = 0; k < len; k++) {
-			out->actions[n] = sm_noise_token(noise_cdf, V, eot, rng);
+			out->actions[n] = k == 0 && proposal != NULL ? proposal[i] :
+			    sm_noise_token(noise_cdf, V, eot, rng);
 			out->credit[n++] = k == 0 ? cont[i] : bksp;
 		}
 		for (int k = 0; k < len; k++) {

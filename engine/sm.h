@@ -103,14 +103,18 @@ int sm_loss(const struct sm_batch *b, const float *logits, float *dlogits, int V
  * with probability p_noise, a burst of noise tokens (length geometric with
  * mean burst_mean) is typed and then erased; the step that typed the first
  * noise token is credited with the intended data token, the rest of the burst
- * with <bksp>. noise_probs (V) is the unigram distribution to draw from, or
- * NULL for uniform over ordinary tokens (eot excluded).
+ * with <bksp>. noise_cdf (V) is the unigram CDF to draw noise from, or NULL
+ * for uniform over ordinary tokens (eot excluded). proposal (n_cont), when
+ * not NULL, gives the first token of a burst at each position: a token the
+ * model itself proposed there instead of the data token (-1: no noise at
+ * that position); the rest of a burst still comes from noise_cdf.
  */
 /* A noise token: uniform over the V - 1 ordinary tokens (cdf NULL), or from a unigram CDF. */
 int sm_noise_token(const double *cdf, int V, int eot, struct rng *rng);
 
 int sm_augment(const int *prompt, int n_prompt, const int *cont, int n_cont,
     int terminal, double p_noise, double burst_mean, const double *noise_cdf,
-    int V, int eot, int bksp, struct rng *rng, struct sm_traj *out, char **cause);
+    const int *proposal, int V, int eot, int bksp, struct rng *rng,
+    struct sm_traj *out, char **cause);
 
 #endif

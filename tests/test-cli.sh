@@ -389,6 +389,36 @@ else
 	fail "the same seed gives the same output" \
 	    "first: $(head -c 200 "$tmp/gen1.out") / second: $(head -c 200 "$tmp/out")"
 fi
+# --backspace-bias -inf (offered by the help) turns erasing off: find a hot
+# generation that erases, then the same seed with the bias must not; +inf is refused.
+smodel=$SRCDIR/data/model.bin
+hot="--prompt Lena --temperature 2 --top-k 0 --top-p 1 --max-tokens 64 --json"
+eseed=
+for s in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+	run generate --model "$smodel" $hot --seed "$s"
+	if [ "$status" -eq 0 ] && tail -n 1 "$tmp/out" | grep -q '"erased": [1-9]'; then
+		eseed=$s
+		break
+	fi
+done
+if [ -n "$eseed" ]; then
+	pass "a hot generation of data/model.bin erases (seed $eseed)"
+else
+	fail "a hot generation of data/model.bin erases" "no erase in seeds 1-16"
+	eseed=1
+fi
+for spelling in -inf -Infinity; do
+	run generate --model "$smodel" $hot --seed "$eseed" --backspace-bias "$spelling"
+	if [ "$status" -eq 0 ] && tail -n 1 "$tmp/out" | grep -q '"erased": 0[,}]'; then
+		pass "generate --backspace-bias $spelling never erases"
+	else
+		fail "generate --backspace-bias $spelling never erases" \
+		    "status $status, last event: $(tail -n 1 "$tmp/out" | head -c 200)"
+	fi
+done
+expect "generate --backspace-bias inf" 2 "backspace-bias.*range" \
+    generate --model "$smodel" --prompt The --backspace-bias inf
+
 if grep -Eqi 'seed[^0-9]{0,8}5([^0-9]|$)' "$tmp/gen1.all"; then
 	pass "generate prints the seed"
 else

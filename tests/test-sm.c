@@ -106,7 +106,8 @@ test_bc_identity(void)
 	traj(&t[0], prompt, 2, a_plain, 5, NULL, 1, 1);
 	traj(&t[1], prompt, 2, a_bk, 9, NULL, 1, 0);
 	rng_init(&rng, 3);
-	sm_augment(prompt, 2, cont, 6, 1, 0.4, 1.5, NULL, V, EOT, BK, &rng, &t[2], &cause);
+	sm_augment(prompt, 2, cont, 6, 1, 0.4, 1.5, NULL, NULL, V, EOT, BK, &rng, &t[2],
+	    &cause);
 	tap_diag("noise-augmented trajectory: %d actions for 6 data tokens",
 	    t[2].n_actions);
 	sm_params_defaults(&p);
@@ -506,11 +507,58 @@ test_generate_backspace(void)
 	free(cause);
 }
 
+/*
+ * Model-proposed noise (finetune --noise model): each burst starts with the
+ * proposed token, is credited with the data token and erased; positions
+ * without a proposal (-1) get no noise; the final text is the data.
+ */
+static void
+test_augment_proposal(void)
+{
+	int prompt[2] = { 1, 2 }, cont[6] = { 3, 4, 5, 6, 7, EOT };
+	int prop[6] = { 9, -1, 11, 12, -1, 13 };
+	int ok = 1, bursts = 0, net[64], nn = 0;
+	char *cause = NULL;
+	struct rng rng;
+	struct sm_traj t;
+
+	rng_init(&rng, 5);
+	if (sm_augment(prompt, 2, cont, 6, 1, 1.0, 1.0, NULL, prop, V, EOT, BK, &rng,
+	    &t, &cause) != 0) {
+		tap_ok(0, "sm_augment with proposals: %s", cause);
+		free(cause);
+		return;
+	}
+	for (int k = 0, i = 0; k < t.n_actions; k++) {
+		int a = t.actions[k];
+		if (a == BK) {
+			ok &= t.credit[k] == BK && nn > 0;
+			nn--;
+			continue;
+		}
+		net[nn++] = a;
+		if (a != cont[i]) {
+			/* the first token of a burst: the proposal, credited the data token */
+			ok &= a == prop[i] && t.credit[k] == cont[i] && prop[i] >= 0;
+			bursts++;
+			/* burst_mean 1: exactly one token, then one <bksp> */
+			ok &= k + 1 < t.n_actions && t.actions[k + 1] == BK;
+		} else
+			i++;
+	}
+	ok &= nn == 6 && memcmp(net, cont, sizeof cont) == 0;
+	tap_ok(ok && bursts == 4, "sm_augment: proposals start the bursts (%d of 4 "
+	    "positions with one), none where there is no proposal, data text kept",
+	    bursts);
+	sm_traj_release(&t);
+}
+
 int
 main(void)
 {
 	test_layout();
 	test_bc_identity();
+	test_augment_proposal();
 	test_fd_logits();
 	test_through_model();
 	test_generate_backspace();
