@@ -2,9 +2,21 @@
 """make-corpus.py: write seqmatch's default corpus, short stories from a small
 grammar (our own, so anyone may redistribute it), as documents separated by
 blank lines: data/corpus.txt (training) and data/heldout.txt (held out).
-Deterministic: the same files on every run. Standard library only."""
+Deterministic: the same files on every run. Standard library only.
+
+    python3 data/make-corpus.py [N]
+        (run from the top source directory) N training documents (default
+        6000) and N/10 held-out ones from the recorded seed.
+    python3 data/make-corpus.py --fresh N --seed S --out FILE [N_TRAIN]
+        N fresh documents from seed S to FILE ("-": stdout), the same on every
+        run; a story equal to a training document (regenerated in memory from
+        the recorded seed, N_TRAIN of them) is skipped and another drawn.
+        data/test.txt is --fresh 3000 --seed 2."""
+import argparse
 import random
 import sys
+
+SEED = 20261126
 
 NAMES = ["Ada", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gus", "Hana", "Ivo", "Jade",
          "Kai", "Lena", "Milo", "Nora", "Otto", "Pia"]
@@ -51,14 +63,55 @@ def story(r):
     return " ".join(lines)
 
 
+def write_docs(path, docs):
+    text = "\n\n".join(docs) + "\n"
+    if path == "-":
+        sys.stdout.write(text)
+    else:
+        with open(path, "w") as f:
+            f.write(text)
+
+
+def fresh_docs(n, seed, n_train):
+    """n stories from seed, none equal to one of the n_train training documents."""
+    r = random.Random(SEED)
+    train = set(story(r) for _ in range(n_train))
+    r = random.Random(seed)
+    docs = []
+    while len(docs) < n:
+        doc = story(r)
+        if doc not in train:
+            docs.append(doc)
+    return docs
+
+
 def main():
-    r = random.Random(20261126)
-    n_train = int(sys.argv[1]) if len(sys.argv) > 1 else 6000
-    docs = [story(r) for _ in range(n_train + n_train // 10)]
-    with open("data/corpus.txt", "w") as f:
-        f.write("\n\n".join(docs[:n_train]) + "\n")
-    with open("data/heldout.txt", "w") as f:
-        f.write("\n\n".join(docs[n_train:]) + "\n")
+    ap = argparse.ArgumentParser(
+        description="Write the default corpus (data/corpus.txt, data/heldout.txt) "
+        "or, with --fresh, documents from another seed.")
+    ap.add_argument("n_train", nargs="?", type=int, default=6000,
+                    help="training documents (default 6000; held out: a tenth)")
+    ap.add_argument("--fresh", type=int, metavar="N",
+                    help="write N fresh documents (none equal to a training one) to --out")
+    ap.add_argument("--seed", type=int, help="seed of the fresh documents (with --fresh)")
+    ap.add_argument("--out", metavar="FILE", help='output of --fresh ("-": stdout)')
+    args = ap.parse_args()
+    if args.n_train < 1:
+        ap.error("N must be at least 1")
+    if args.fresh is None:
+        if args.seed is not None or args.out is not None:
+            ap.error("--seed and --out go with --fresh")
+        n_train = args.n_train
+        r = random.Random(SEED)
+        docs = [story(r) for _ in range(n_train + n_train // 10)]
+        write_docs("data/corpus.txt", docs[:n_train])
+        write_docs("data/heldout.txt", docs[n_train:])
+        return
+    if args.fresh < 1:
+        ap.error("--fresh must be at least 1")
+    if args.seed is None or args.out is None:
+        ap.error("--fresh needs --seed and --out")
+    write_docs(args.out, fresh_docs(args.fresh, args.seed, args.n_train))
 
 
 if __name__ == "__main__":
