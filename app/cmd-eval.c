@@ -1,24 +1,30 @@
 /*
- * cmd-eval.c: `seqmatch eval`: generate from held-out prompts with one or more
- * models, then MAUVE against the held-out continuations and text statistics.
+ * cmd-eval.c: `seqmatch eval`: compare models by generating from held-out
+ * prompts: MAUVE against held-out continuations with a human ceiling, rule
+ * violations counted by an external checker, erase statistics and text
+ * statistics, each with its spread over generation seeds.
  *
- * How a run goes:
- *   1. Prompts. The documents of the corpus are shuffled with the seed and
- *      taken in that order while they have at least prompt + continuation
- *      tokens under the first model's tokenizer, until --samples are found;
- *      the chosen ones are then put back in corpus order. Prompt = the first
- *      --prompt-tokens tokens, reference = the next --max-tokens tokens, so
- *      references are exactly as long as a generation that runs to the end.
- *   2. Generation. Every model gets the same prompt texts and the same seed
- *      for sample i (mixed from --seed and i); a model with another tokenizer
- *      re-encodes the prompt and reference texts. The event log of each
- *      generation feeds engine/textstats; the net tokens are decoded to text.
- *      The reference continuation is also scored teacher-forced (mean
- *      log-probability per token over the model's real tokens).
- *   3. MAUVE. The reference continuations and the generations, as text
- *      without the prompt (the package compares continuations), are
- *      featurized by a frozen model; empty generations are dropped; then
- *      mauve_compute once per k-means seed (25, 26, ...): mean and spread.
+ * How a run goes (Pillutla et al., "MAUVE", NeurIPS 2021, for the metric):
+ *   1. Candidates (cmd-eval-choose.c): documents with at least --prompt-tokens
+ *      + 1 tokens; continuations cut at --max-tokens or the document's end,
+ *      the generations' own stopping rule.
+ *   2. For each generation seed g (--gen-seeds): the candidates are shuffled
+ *      with a seed from --seed and g; n prompts and their references P, and
+ *      with the human row n other documents whose continuations are scored
+ *      like a model's (the ceiling). Every model gets the same prompt texts
+ *      and the same sampling seed for prompt i within g; a model with another
+ *      tokenizer re-encodes the prompt and reference texts. Each event log
+ *      feeds engine/textstats and the erase-correction count below; the net
+ *      tokens are decoded to text; the reference is scored teacher-forced.
+ *   3. The references, human texts and generations (continuations only, as
+ *      the package compares them) are featurized by a frozen model that
+ *      should be none of the compared ones; empty texts are dropped; MAUVE
+ *      per row with --mauve-seeds k-means seeds (their mean is the value of g,
+ *      their sd is reported apart). --check runs the checker
+ *      (cmd-eval-check.c) over every row's texts.
+ *   4. The report (cmd-eval-report.c) gives per statistic the mean and sd
+ *      over generation seeds and, for every model after the first, the paired
+ *      difference with the first model and whether it is beyond the spread.
  */
 #include "config.h"
 
@@ -28,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "checkpoint.h"
@@ -40,7 +47,6 @@
 #include "npy.h"
 #include "options.h"
 #include "progress.h"
-#include "rng.h"
 #include "sampler.h"
 #include "textstats.h"
 #include "tokenizer.h"
@@ -48,9 +54,10 @@
 
 enum {
 	CMD_EVAL_MODEL = 0x100, CMD_EVAL_CORPUS, CMD_EVAL_SEPARATOR,
-	CMD_EVAL_PROMPT_TOKENS, CMD_EVAL_SAMPLES, CMD_EVAL_FEATURIZER,
-	CMD_EVAL_MAX_TEXT_TOKENS, CMD_EVAL_NUM_BUCKETS, CMD_EVAL_MAUVE_SEEDS,
-	CMD_EVAL_SAVE_FEATURES, CMD_EVAL_JSON, CMD_EVAL_HELP
+	CMD_EVAL_PROMPT_TOKENS, CMD_EVAL_SAMPLES, CMD_EVAL_GEN_SEEDS, CMD_EVAL_NO_HUMAN,
+	CMD_EVAL_CHECK, CMD_EVAL_FEATURIZER, CMD_EVAL_MAX_TEXT_TOKENS,
+	CMD_EVAL_NUM_BUCKETS, CMD_EVAL_MAUVE_SEEDS, CMD_EVAL_SAVE_FEATURES, CMD_EVAL_JSON,
+	CMD_EVAL_HELP
 };
 
 static const struct option cmd_eval_own[] = {
@@ -59,6 +66,9 @@ static const struct option cmd_eval_own[] = {
 	{ "separator", required_argument, NULL, CMD_EVAL_SEPARATOR },
 	{ "prompt-tokens", required_argument, NULL, CMD_EVAL_PROMPT_TOKENS },
 	{ "samples", required_argument, NULL, CMD_EVAL_SAMPLES },
+	{ "gen-seeds", required_argument, NULL, CMD_EVAL_GEN_SEEDS },
+	{ "no-human", no_argument, NULL, CMD_EVAL_NO_HUMAN },
+	{ "check", required_argument, NULL, CMD_EVAL_CHECK },
 	{ "featurizer", required_argument, NULL, CMD_EVAL_FEATURIZER },
 	{ "max-text-tokens", required_argument, NULL, CMD_EVAL_MAX_TEXT_TOKENS },
 	{ "num-buckets", required_argument, NULL, CMD_EVAL_NUM_BUCKETS },
@@ -75,170 +85,175 @@ cmd_eval_usage(FILE *f)
 {
 	fprintf(f,
 "usage: seqmatch eval --model MODEL [--model MODEL2 ...] --corpus HELDOUT\n"
-"                     [options] [decoding options] [--json]\n"
+"                     [--featurizer MODEL] [--check CMD] [options] [--json]\n"
 "\n"
-"Generate continuations of prompts taken from held-out documents and compare\n"
-"them with the documents' own continuations: MAUVE (the full estimator of\n"
-"mauve-text: PCA and k-means on all features), distinct-1/2/3, repetition,\n"
-"backspace and re-emission rates, the mean log-probability of the reference\n"
-"under the model, and tokens/s. With several --model values every model sees\n"
-"the same prompts and seeds and the results are printed side by side.\n"
+"Compare models on continuations of held-out prompts: MAUVE (the full estimator\n"
+"of mauve-text) against the documents' own continuations, next to a human row\n"
+"(held-out text against other held-out text: the ceiling); rule violations\n"
+"counted by --check; erases and the share that are corrections; backspace rate,\n"
+"distinct-1/2/3, repetition, the mean log-probability of the reference and\n"
+"tokens/s. Every statistic is given as mean +/- sd over generation seeds, and\n"
+"every model after the first gets its paired difference with the first model,\n"
+"\"beyond the spread\" when all per-seed differences share a sign and\n"
+"|mean| > 2 sd / sqrt(gen seeds), else \"inside the spread\".\n"
 "\n"
 "  --model, -m MODEL        a model to evaluate (repeat for up to %d)\n"
-"  --corpus FILE            held-out documents (every document is a candidate)\n"
+"  --corpus FILE            held-out documents; candidates are those with at\n"
+"                           least prompt + 1 tokens (first model's tokenizer)\n"
 "  --separator blank|percent  documents split by blank lines (default) or by\n"
 "                           lines holding a single %%\n"
-"  --samples N              number of prompts (default 200); documents need at\n"
-"                           least prompt + continuation tokens\n"
+"  --samples N              prompts per generation seed (default 200); needs N\n"
+"                           candidates, 2N with the human row\n"
 "  --prompt-tokens N        prompt length in tokens (default 32)\n"
-"  --max-tokens N           continuation length: generations stop there and\n"
-"                           references are cut to it (default 64)\n"
-"  --seed N                 chooses the documents and the per-sample seeds\n"
+"  --max-tokens N           continuation length: generations stop there or at\n"
+"                           <|endoftext|>, references there or at the\n"
+"                           document's end (default 64)\n"
+"  --gen-seeds N            generation seeds (default 3): each shuffles the\n"
+"                           documents anew (prompts, references, human texts)\n"
+"                           and has its own sampling seeds\n"
+"  --seed N                 the base of every shuffle and sampling seed\n"
 "                           (default: random, printed)\n"
+"  --no-human               no human row (then N candidates suffice)\n"
+"  --check CMD              run `/bin/sh -c CMD` once per generation seed and\n"
+"                           row: stdin one JSON line per text {\"id\": i,\n"
+"                           \"prompt\", \"text\" (after erases, no prompt),\n"
+"                           \"stop\": eot|max_tokens|context_full|cancelled|\n"
+"                           max_actions (held-out text: eot at the document's\n"
+"                           end)}; stdout one line per input, in order:\n"
+"                           {\"id\": i, \"violations\": [{\"kind\": K, \"where\": W},\n"
+"                           ...]}.\n"
+"                           A failing checker or bad output is an error.\n"
+"                           CMD sees SEQMATCH_CHECK_ROW (human, or the model's\n"
+"                           number 1, 2, ...) and SEQMATCH_CHECK_GEN_SEED (1, ...)\n"
 "\n"
 "MAUVE (relative comparisons only: keep every setting below identical, and use\n"
-"a few hundred samples or more; few samples give optimistic, noisy scores):\n"
-"  --featurizer MODEL       frozen model for the features (default: the first\n"
-"                           --model); features are the final hidden state at\n"
-"                           the last token of the continuation text alone\n"
+"1000 samples or more for claims; few samples give optimistic, noisy scores):\n"
+"  --featurizer MODEL       frozen model for the features, best one that none of\n"
+"                           the compared models is (default: featurizer.bin in\n"
+"                           the program's data directory); features are the\n"
+"                           final hidden state at the last token of the\n"
+"                           continuation text alone\n"
 "  --max-text-tokens N      truncate texts to N tokens before featurizing\n"
 "                           (default 1024, capped at the featurizer's context)\n"
 "  --num-buckets K          k-means clusters (default: max(2, n/10))\n"
-"  --mauve-seeds N          k-means seeds 25, 26, ...: mean and spread (default 5)\n"
-"  --save-features PREFIX   write PREFIX-p.npy (references) and PREFIX-q.npy\n"
-"                           (PREFIX-q-1.npy, -2, ... with several models) for\n"
-"                           mauve-text's compute_mauve(p_features=, q_features=)\n"
-"  --json                   one JSON object with every setting and result\n"
+"  --mauve-seeds N          k-means seeds 25, 26, ... per generation seed: their\n"
+"                           mean is the seed's score, their sd is shown apart\n"
+"                           (default 5)\n"
+"  --save-features PREFIX   write PREFIX-p.npy (references), PREFIX-h.npy (human\n"
+"                           row) and PREFIX-q.npy (PREFIX-q-1.npy, -2, ... with\n"
+"                           several models) for mauve-text's compute_mauve; with\n"
+"                           several generation seeds PREFIX-g1-p.npy, ... per seed\n"
+"  --json                   one JSON object (below)\n"
+"\n"
+"JSON: the settings (corpus, documents, candidates, samples, gen_seeds, check,\n"
+"prompt_tokens, max_tokens, seed, decoding, featurizer,\n"
+"featurizer_is_compared_model, the MAUVE options); \"reference\", \"human\" (null\n"
+"with --no-human) and \"models\" [...] objects. For each statistic S of a row: S\n"
+"(mean over generation seeds), S_gen_sd (their sd) and S_per_gen_seed [...]; S\n"
+"is one of mauve, frontier_integral, mauve_star, frontier_integral_star (each\n"
+"also with S_kmeans_sd, the mean over generation seeds of the k-means sd),\n"
+"violations_per_100 (null without --check), erases, corrections, retypes,\n"
+"erases_not_followed, correction_share (corrections / (corrections + retypes):\n"
+"an erase is a correction when the next token typed at its position differs, a\n"
+"retype when it is the same), backspace_rate, distinct_1..3, repetition_rate,\n"
+"stopped_at_end (eot, or the document's end), stopped_at_max_tokens,\n"
+"empty_texts, mean_logprob (counts are per generation seed).\n"
+"\"violations_by_kind\": {K: {\"per_100\", \"gen_sd\", \"per_gen_seed\"}}. Models after\n"
+"the first have \"vs_first\": {S: {\"mean\", \"sd\", \"per_gen_seed\", \"verdict\":\n"
+"\"beyond\"|\"inside\"}} (model minus first; \"undefined\" and nulls where a value is\n"
+"missing). Means and sds leave out null values (a failed MAUVE, a correction\n"
+"share without erases).\n"
 "\n"
 "A MAUVE failure (too few samples for the clusters) is a warning and null\n"
-"scores. Exit status: 0, 1 on a bad file or a failed run, 2 on bad usage.\n"
+"scores. Exit status: 0; 1 on a bad file, too few documents, a missing\n"
+"featurizer, a failed checker or run; 2 on bad usage.\n"
 "\n"
 "Decoding (--max-tokens and --seed as above):\n", CMD_EVAL_MAX_MODELS);
 	options_sampler_help(f);
 }
 
-/* A generation's event log, filled by the callback. */
-struct cmd_eval_log {
-	struct generate_event *ev;
-	int n, cap;
-};
-
-/* Event callback: keep every event. */
-static int
-cmd_eval_collect(const struct generate_event *ev, void *arg)
+/* Allocate a row's per-generation-seed arrays, all NaN (undefined). */
+void
+cmd_eval_row_init(struct cmd_eval_row *row, enum cmd_eval_row_kind kind, const char *name,
+    int gen_seeds)
 {
-	struct cmd_eval_log *log = arg;
+	memset(row, 0, sizeof *row);
+	row->kind = kind;
+	row->name = name;
+	for (int k = 0; k < CMD_EVAL_NMETRICS + CMD_EVAL_NSCORES; k++) {
+		double *v = xmalloc((size_t)gen_seeds * sizeof *v);
 
-	if (log->n == log->cap) {
-		log->cap = log->cap ? log->cap * 2 : 256;
-		log->ev = xrealloc(log->ev, (size_t)log->cap * sizeof *log->ev);
+		for (int g = 0; g < gen_seeds; g++)
+			v[g] = NAN;
+		if (k < CMD_EVAL_NMETRICS)
+			row->v[k] = v;
+		else
+			row->ksd[k - CMD_EVAL_NMETRICS] = v;
 	}
-	log->ev[log->n++] = *ev;
-	return app_interrupted ? 1 : 0;
 }
 
-/* splitmix64 of x: the per-sample seeds and the document shuffle. */
-static uint64_t
-cmd_eval_mix(uint64_t x)
+/* Allocate a row's n (empty) texts for the current generation seed. */
+void
+cmd_eval_row_alloc(struct cmd_eval_row *row, int n)
 {
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
+	row->text = xcalloc((size_t)n, sizeof *row->text);
+	row->len = xcalloc((size_t)n, sizeof *row->len);
+	row->stop = xcalloc((size_t)n, sizeof *row->stop);
 }
 
-/* Order of chosen samples: by document index. */
-static int
-cmd_eval_sample_cmp(const void *a, const void *b)
+/* Free a row's current texts and features. */
+void
+cmd_eval_row_clear(struct cmd_eval_row *row, int n)
 {
-	const struct cmd_eval_sample *x = a, *y = b;
-
-	return x->doc < y->doc ? -1 : x->doc > y->doc;
+	if (row->text != NULL)
+		for (int i = 0; i < n; i++)
+			free(row->text[i]);
+	free(row->text);
+	free(row->len);
+	free(row->stop);
+	free(row->q);
+	row->text = NULL;
+	row->len = NULL;
+	row->stop = NULL;
+	row->q = NULL;
+	row->n_q = 0;
 }
 
-/* Decode ids into a malloc'd text. */
-static int
-cmd_eval_decode(const struct tokenizer *tok, const int *ids, int n, char **text,
-    size_t *len, char **cause)
+/* Free everything a row holds. */
+void
+cmd_eval_row_release(struct cmd_eval_row *row, int n)
 {
-	uint8_t *out;
-
-	if (tokenizer_decode(tok, ids, (size_t)n, &out, len, cause) != 0)
-		return -1;
-	*text = (char *)out;
-	return 0;
+	cmd_eval_row_clear(row, n);
+	for (int k = 0; k < CMD_EVAL_NMETRICS; k++)
+		free(row->v[k]);
+	for (int k = 0; k < CMD_EVAL_NSCORES; k++)
+		free(row->ksd[k]);
+	for (int k = 0; k < CMD_EVAL_MAX_KINDS; k++)
+		free(row->kinds[k]);
+	free(row->mauve_error);
 }
 
-/* Step 1: choose the documents and cut prompts and references. */
-static int
-cmd_eval_choose(struct cmd_eval *e)
+/* Record distinct-n and repetition of generation seed g. */
+void
+cmd_eval_row_textstats(struct cmd_eval_row *row, int g, const struct textstats *s)
 {
-	const struct tokenizer *tok = e->models[0].tok;
-	size_t nd = e->corpus->ndocs, *order;
-	int need = e->prompt_tokens + e->max_tokens;
-	struct rng rng;
-	char *cause = NULL;
+	for (int k = 0; k < TEXTSTATS_MAX_N; k++)
+		row->v[CMD_EVAL_M_DISTINCT_1 + k][g] = s->distinct[k];
+	row->v[CMD_EVAL_M_REPETITION][g] = s->repetition_rate;
+}
 
-	order = xmalloc(nd * sizeof *order);
-	for (size_t i = 0; i < nd; i++)
-		order[i] = i;
-	rng_init(&rng, cmd_eval_mix(e->seed ^ 0x65766c2d646f6373ULL));
-	for (size_t i = nd; i > 1; i--) {
-		size_t j = (size_t)rng_below(&rng, i), t = order[i - 1];
-		order[i - 1] = order[j];
-		order[j] = t;
-	}
-	e->samples = xcalloc((size_t)e->samples_requested, sizeof *e->samples);
-	e->n = 0;
-	for (size_t k = 0; k < nd && e->n < e->samples_requested; k++) {
-		size_t doc = order[k], n_ids;
-		int *ids;
-		struct cmd_eval_sample *s;
+/* Record how many of generation seed g's texts ended (eot) or were cut at max-tokens. */
+void
+cmd_eval_row_stops(struct cmd_eval_row *row, int g, int n)
+{
+	long end = 0, max = 0;
 
-		if (tokenizer_encode(tok, (const uint8_t *)e->corpus->docs[doc],
-		    e->corpus->lens[doc], &ids, &n_ids, &cause) != 0) {
-			app_error("%s: document %zu: %s", e->corpus_path, doc + 1, cause);
-			free(cause);
-			free(order);
-			return -1;
-		}
-		if (n_ids < (size_t)need) {
-			free(ids);
-			continue;
-		}
-		s = &e->samples[e->n++];
-		s->doc = doc;
-		s->ids = ids;
+	for (int i = 0; i < n; i++) {
+		end += row->stop[i] == GENERATE_STOP_EOT;
+		max += row->stop[i] == GENERATE_STOP_MAX_TOKENS;
 	}
-	free(order);
-	if (e->n == 0) {
-		app_error("%s: no document has %d tokens (--prompt-tokens %d + --max-tokens "
-		    "%d) under the model's tokenizer", e->corpus_path, need,
-		    e->prompt_tokens, e->max_tokens);
-		return -1;
-	}
-	if (e->n < e->samples_requested)
-		app_warn("%s: only %d documents have %d tokens or more; using %d samples "
-		    "instead of %d", e->corpus_path, e->n, need, e->n, e->samples_requested);
-	qsort(e->samples, (size_t)e->n, sizeof *e->samples, cmd_eval_sample_cmp);
-	textstats_init(&e->ref_stats);
-	for (int i = 0; i < e->n; i++) {
-		struct cmd_eval_sample *s = &e->samples[i];
-
-		s->seed = cmd_eval_mix(e->seed + (uint64_t)i * 0xd1b54a32d192ed03ULL) &
-		    0x7fffffffffffffffULL;
-		if (cmd_eval_decode(tok, s->ids, e->prompt_tokens, &s->prompt_text,
-		    &s->prompt_len, &cause) != 0 || cmd_eval_decode(tok,
-		    s->ids + e->prompt_tokens, e->max_tokens, &s->ref_text, &s->ref_len,
-		    &cause) != 0 || textstats_add_ids(&e->ref_stats,
-		    s->ids + e->prompt_tokens, e->max_tokens, &cause) != 0) {
-			app_error("%s: %s", e->corpus_path, cause);
-			free(cause);
-			return -1;
-		}
-	}
-	textstats_finish(&e->ref_stats);
-	return 0;
+	row->v[CMD_EVAL_M_STOP_END][g] = (double)end;
+	row->v[CMD_EVAL_M_STOP_MAX][g] = (double)max;
 }
 
 /* Whether two tokenizers are the same (identical serialisations). */
@@ -259,263 +274,226 @@ cmd_eval_same_tokenizer(const struct tokenizer *a, const struct tokenizer *b)
 	return same;
 }
 
-/* Mean-able log-probability of ref (nr) after prompt (np), teacher-forced. */
+/* Featurize a row's n texts into row->q (empty texts dropped); -1 on error. */
 static int
-cmd_eval_logprob(struct cmd_eval_model *mod, struct gpt_kv *kv, const int *prompt,
-    int np, const int *ref, int nr, float *logits, char **cause)
+cmd_eval_featurize(struct cmd_eval *e, struct cmd_eval_row *row)
 {
-	int V = gpt_config(mod->model)->vocab_size;
-	int *seq = xmalloc((size_t)(np + nr) * sizeof *seq);
-
-	memcpy(seq, prompt, (size_t)np * sizeof *seq);
-	memcpy(seq + np, ref, (size_t)nr * sizeof *seq);
-	gpt_kv_truncate(kv, 0);
-	if (gpt_kv_append(mod->model, kv, seq, np + nr, cause) != 0) {
-		free(seq);
-		return -1;
-	}
-	free(seq);
-	for (int j = 0; j < nr; j++) {
-		double maxv = -INFINITY, sum = 0;
-
-		/* log-softmax over the V real tokens (<bksp> and padding excluded). */
-		gpt_kv_logits(mod->model, kv, np - 1 + j, logits);
-		for (int v = 0; v < V; v++)
-			if (logits[v] > maxv)
-				maxv = logits[v];
-		for (int v = 0; v < V; v++)
-			sum += exp((double)logits[v] - maxv);
-		mod->logprob_sum += (double)logits[ref[j]] - maxv - log(sum);
-		mod->logprob_tokens++;
-	}
-	return 0;
-}
-
-/* Step 2 for one model: generate, collect statistics, score the references. */
-static int
-cmd_eval_generate(struct cmd_eval *e, struct cmd_eval_model *mod)
-{
-	const struct gpt_config *cfg = gpt_config(mod->model);
-	struct cmd_eval_log log = { NULL, 0, 0 };
-	struct sampler_params params = e->params;
-	struct gpt_kv *kv;
-	float *logits;
 	char *cause = NULL;
-	int ret = -1;
+	int r, t;
 
-	if ((kv = gpt_kv_new(mod->model, cfg->max_seq_len, &cause)) == NULL) {
-		app_error("%s: %s", mod->path, cause);
-		free(cause);
-		return -1;
-	}
-	logits = xmalloc((size_t)cfg->padded_vocab_size * sizeof *logits);
-	mod->gen_text = xcalloc((size_t)e->n, sizeof *mod->gen_text);
-	mod->gen_len = xcalloc((size_t)e->n, sizeof *mod->gen_len);
-	textstats_init(&mod->stats);
-	params.max_tokens = e->max_tokens;
+	row->q = xmalloc((size_t)(e->n > 0 ? e->n : 1) * (size_t)e->d * sizeof *row->q);
+	row->n_q = 0;
 	for (int i = 0; i < e->n && !app_interrupted; i++) {
-		struct cmd_eval_sample *s = &e->samples[i];
-		int *prompt = s->ids, *ref = s->ids + e->prompt_tokens, *own = NULL;
-		int *ownref = NULL, np = e->prompt_tokens, nr = e->max_tokens, *ids, nids;
-		size_t n1, n2;
-
-		if (!mod->same_tok) {
-			if (tokenizer_encode(mod->tok, (const uint8_t *)s->prompt_text,
-			    s->prompt_len, &own, &n1, &cause) != 0 ||
-			    tokenizer_encode(mod->tok, (const uint8_t *)s->ref_text,
-			    s->ref_len, &ownref, &n2, &cause) != 0)
-				goto fail;
-			if (n1 < 1 || n1 + n2 > (size_t)cfg->max_seq_len) {
-				util_error(&cause, "sample %d: the prompt and reference take "
-				    "%zu + %zu tokens under this model's tokenizer; the "
-				    "context holds %d", i + 1, n1, n2, cfg->max_seq_len);
-				goto fail;
-			}
-			prompt = own;
-			ref = ownref;
-			np = (int)n1;
-			nr = (int)n2;
-		}
-		params.seed = (int64_t)s->seed;
-		log.n = 0;
-		if (generate_run(mod->model, mod->tok, &params, prompt, np,
-		    cmd_eval_collect, &log, NULL, &cause) != 0)
-			goto fail;
-		if (app_interrupted)
-			goto interrupted;
-		if (log.n > 0 && log.ev[log.n - 1].type == GENERATE_EVENT_STOP) {
-			const struct generate_event *stop = &log.ev[log.n - 1];
-
-			mod->gen_tokens += stop->n_generated;
-			e->tokens += stop->n_generated;
-			mod->gen_seconds += stop->generate_seconds;
-			mod->prefill_seconds += stop->prefill_seconds;
-			mod->prefill_tokens += np;
-			if ((int)stop->reason >= 0 && (int)stop->reason < CMD_EVAL_NSTOPS)
-				mod->stops[stop->reason]++;
-		}
-		if (textstats_add_events(&mod->stats, log.ev, log.n, np, &cause) != 0 ||
-		    textstats_replay(log.ev, log.n, np, &ids, &nids, &cause) != 0)
-			goto fail;
-		if (textstats_add_ids(&mod->stats, ids, nids, &cause) != 0 ||
-		    cmd_eval_decode(mod->tok, ids, nids, &mod->gen_text[i],
-		    &mod->gen_len[i], &cause) != 0) {
-			free(ids);
-			goto fail;
-		}
-		free(ids);
-		if (cmd_eval_logprob(mod, kv, prompt, np, ref, nr, logits, &cause) != 0)
-			goto fail;
-		free(own);
-		free(ownref);
-		e->done++;
-		progress_update(&e->bar, e->done, NAN, e->tokens);
-		continue;
-fail:
-		app_error("%s: sample %d (document %zu): %s", mod->path, i + 1, s->doc + 1,
-		    cause != NULL ? cause : "failed");
-		free(own);
-		free(ownref);
-		goto out;
-interrupted:
-		free(own);
-		free(ownref);
-		break;
-	}
-	textstats_finish(&mod->stats);
-	ret = 0;
-out:
-	free(cause);
-	free(log.ev);
-	free(logits);
-	gpt_kv_free(kv);
-	return ret;
-}
-
-/* Featurize n texts into rows (n, d); empty texts are dropped; returns the rows kept. */
-static int
-cmd_eval_featurize(struct cmd_eval *e, char *const *texts, const size_t *lens, int n,
-    float **rows, int *truncated)
-{
-	char *cause = NULL;
-	int kept = 0, r, t;
-
-	*rows = xmalloc((size_t)(n > 0 ? n : 1) * (size_t)e->d * sizeof **rows);
-	*truncated = 0;
-	for (int i = 0; i < n && !app_interrupted; i++) {
-		r = featurize_text(e->feat, (const uint8_t *)texts[i], lens[i],
-		    *rows + (size_t)kept * e->d, NULL, &t, &cause);
+		r = featurize_text(e->feat, (const uint8_t *)row->text[i], row->len[i],
+		    row->q + (size_t)row->n_q * e->d, NULL, &t, &cause);
 		if (r < 0) {
-			app_error("featurizer: text %d: %s", i + 1, cause);
+			app_error("featurizer: %s, text %d: %s", row->name, i + 1, cause);
 			free(cause);
 			return -1;
 		}
 		if (r == 0) {
-			kept++;
-			*truncated += t;
+			row->n_q++;
+			row->truncated += t;
 		}
 		e->done++;
 		progress_update(&e->bar, e->done, NAN, e->tokens);
 	}
-	return kept;
+	return 0;
 }
 
-/* Step 3 for one model: MAUVE over the k-means seeds (the PCA is shared). */
+/* Score k (mauve-text's order: mauve, frontier_integral, and their star forms) of r. */
+static double
+cmd_eval_score(const struct mauve_result *r, int k)
+{
+	return k == 0 ? r->mauve : k == 1 ? r->frontier_integral : k == 2 ? r->mauve_star :
+	    r->frontier_integral_star;
+}
+
+/* Step 3 for one row and generation seed g: MAUVE against the references. */
 static void
-cmd_eval_mauve(struct cmd_eval *e, struct cmd_eval_model *mod)
+cmd_eval_mauve(struct cmd_eval *e, struct cmd_eval_row *row, int g)
 {
 	struct mauve_result *r = xcalloc((size_t)e->mauve_seeds, sizeof *r);
 	char *cause = NULL;
+	int ok = 0;
 
-	for (int k = 0; k < CMD_EVAL_NSCORES; k++)
-		mod->scores[k] = xcalloc((size_t)e->mauve_seeds, sizeof(double));
-	if (mod->n_q < 1 || e->n_p < 1)
-		util_error(&cause, "no %s text has a feature", e->n_p < 1 ? "reference" :
-		    "generated");
-	else if (mauve_compute_seeds(e->p, e->n_p, mod->q, mod->n_q, e->d, &e->mopt,
+	row->v[CMD_EVAL_M_EMPTY][g] = (double)(e->n - row->n_q);
+	if (row->n_q < 1 || e->ref.n_q < 1)
+		util_error(&cause, "no %s text has a feature", e->ref.n_q < 1 ? "reference" :
+		    "scored");
+	else if (mauve_compute_seeds(e->ref.q, e->ref.n_q, row->q, row->n_q, e->d, &e->mopt,
 	    e->mauve_seeds, r, &cause) == 0)
-		mod->mauve_ok = 1;
-	if (!mod->mauve_ok) {
-		mod->mauve_error = cause != NULL ? cause : xstrdup("MAUVE failed");
-		app_warn("%s: MAUVE: %s", mod->path, mod->mauve_error);
+		ok = 1;
+	if (!ok) {
+		app_warn("%s: generation seed %d: MAUVE: %s", row->name, g + 1,
+		    cause != NULL ? cause : "failed");
+		if (row->mauve_error == NULL)
+			row->mauve_error = cause != NULL ? cause : xstrdup("MAUVE failed");
+		else
+			free(cause);
 		free(r);
 		return;
 	}
+	for (int k = 0; k < CMD_EVAL_NSCORES; k++) {
+		double sum = 0, ss = 0, mean;
+
+		for (int s = 0; s < e->mauve_seeds; s++)
+			sum += cmd_eval_score(&r[s], k);
+		mean = sum / e->mauve_seeds;
+		for (int s = 0; s < e->mauve_seeds; s++)
+			ss += (cmd_eval_score(&r[s], k) - mean) * (cmd_eval_score(&r[s], k) - mean);
+		row->v[CMD_EVAL_M_MAUVE + k][g] = mean;
+		row->ksd[k][g] = e->mauve_seeds > 1 ? sqrt(ss / (e->mauve_seeds - 1)) : 0;
+	}
 	for (int s = 0; s < e->mauve_seeds; s++) {
-		mod->scores[0][s] = r[s].mauve;
-		mod->scores[1][s] = r[s].frontier_integral;
-		mod->scores[2][s] = r[s].mauve_star;
-		mod->scores[3][s] = r[s].frontier_integral_star;
-		mod->mauve_seconds += r[s].pca_seconds + r[s].kmeans_seconds +
+		row->mauve_seconds += r[s].pca_seconds + r[s].kmeans_seconds +
 		    r[s].score_seconds;
 		mauve_result_release(&r[s]);
 	}
-	mod->num_buckets = r[0].num_buckets;
-	mod->pca_dims = r[0].pca_dims;
+	row->num_buckets = r[0].num_buckets;
+	row->pca_dims = r[0].pca_dims;
 	free(r);
 }
 
-/* Write the features as .npy files. */
+/* Write one feature matrix PREFIX[-gG]-what.npy; -1 (message printed) on error. */
 static int
-cmd_eval_save(struct cmd_eval *e)
+cmd_eval_save_one(const struct cmd_eval *e, int g, const char *what, const float *x, int n)
 {
-	size_t len = strlen(e->save_prefix) + 32;
-	char *path = xmalloc(len), *cause = NULL;
+	char *path, *cause = NULL;
+	int r;
 
-	snprintf(path, len, "%s-p.npy", e->save_prefix);
-	if (npy_write(path, e->p, e->n_p, e->d, &cause) != 0)
-		goto fail;
-	for (int m = 0; m < e->nmodels; m++) {
-		if (e->nmodels == 1)
-			snprintf(path, len, "%s-q.npy", e->save_prefix);
-		else
-			snprintf(path, len, "%s-q-%d.npy", e->save_prefix, m + 1);
-		if (npy_write(path, e->models[m].q, e->models[m].n_q, e->d, &cause) != 0)
-			goto fail;
+	if (e->gen_seeds > 1)
+		r = asprintf(&path, "%s-g%d-%s.npy", e->save_prefix, g + 1, what);
+	else
+		r = asprintf(&path, "%s-%s.npy", e->save_prefix, what);
+	if (r < 0)
+		app_fatal("out of memory");
+	if (npy_write(path, x, n, e->d, &cause) != 0) {
+		app_error("%s: %s", path, cause);
+		free(cause);
+		free(path);
+		return -1;
 	}
 	free(path);
 	return 0;
-fail:
-	app_error("%s: %s", path, cause);
-	free(cause);
-	free(path);
-	return -1;
+}
+
+/* Write generation seed g's features as .npy files. */
+static int
+cmd_eval_save(const struct cmd_eval *e, int g)
+{
+	char what[16];
+
+	if (cmd_eval_save_one(e, g, "p", e->ref.q, e->ref.n_q) != 0 ||
+	    (e->human && cmd_eval_save_one(e, g, "h", e->hum.q, e->hum.n_q) != 0))
+		return -1;
+	for (int m = 0; m < e->nmodels; m++) {
+		if (e->nmodels == 1)
+			snprintf(what, sizeof what, "q");
+		else
+			snprintf(what, sizeof what, "q-%d", m + 1);
+		if (cmd_eval_save_one(e, g, what, e->models[m].row.q,
+		    e->models[m].row.n_q) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Free everything a run holds. */
 static void
 cmd_eval_free(struct cmd_eval *e)
 {
-	for (int i = 0; i < e->n; i++) {
-		free(e->samples[i].ids);
-		free(e->samples[i].prompt_text);
-		free(e->samples[i].ref_text);
-	}
-	free(e->samples);
+	cmd_eval_choose_clear(e);
+	cmd_eval_choose_free(e);
+	cmd_eval_row_release(&e->ref, e->n);
+	cmd_eval_row_release(&e->hum, e->n);
 	for (int m = 0; m < e->nmodels; m++) {
 		struct cmd_eval_model *mod = &e->models[m];
 
-		if (mod->gen_text != NULL)
-			for (int i = 0; i < e->n; i++)
-				free(mod->gen_text[i]);
-		free(mod->gen_text);
-		free(mod->gen_len);
-		textstats_release(&mod->stats);
-		free(mod->q);
-		free(mod->mauve_error);
-		for (int k = 0; k < CMD_EVAL_NSCORES; k++)
-			free(mod->scores[k]);
+		cmd_eval_row_release(&mod->row, e->n);
 		tokenizer_free(mod->tok);
 		gpt_free(mod->model);
 	}
-	textstats_release(&e->ref_stats);
+	for (int k = 0; k < e->nkinds; k++)
+		free(e->kinds[k]);
 	featurize_free(e->feat);
 	if (e->feat_owned) {
 		tokenizer_free(e->feat_tok);
 		gpt_free(e->feat_model);
 	}
-	free(e->p);
+	free(e->feat_path_owned);
 	corpus_free(e->corpus);
+}
+
+/* Parse one option of eval's own; -1 on a usage error, 1 for --help. */
+static int
+cmd_eval_option(struct cmd_eval *e, int opt)
+{
+	int sepv;
+
+	switch (opt) {
+	case 'm':
+	case CMD_EVAL_MODEL:
+		if (e->nmodels == CMD_EVAL_MAX_MODELS) {
+			app_error("eval: at most %d --model values", CMD_EVAL_MAX_MODELS);
+			return -1;
+		}
+		e->model_paths[e->nmodels++] = optarg;
+		return 0;
+	case CMD_EVAL_CORPUS:
+		e->corpus_path = optarg;
+		return 0;
+	case CMD_EVAL_SEPARATOR:
+		if (options_separator(optarg, &sepv) != 0)
+			return -1;
+		e->sep = (enum corpus_sep)sepv;
+		return 0;
+	case CMD_EVAL_PROMPT_TOKENS:
+		return options_int("prompt-tokens", optarg, 1, GPT_MAX_SEQ_LEN,
+		    &e->prompt_tokens);
+	case CMD_EVAL_SAMPLES:
+		return options_int("samples", optarg, 1, 10000000, &e->n);
+	case CMD_EVAL_GEN_SEEDS:
+		return options_int("gen-seeds", optarg, 1, CMD_EVAL_MAX_GEN_SEEDS,
+		    &e->gen_seeds);
+	case CMD_EVAL_NO_HUMAN:
+		e->human = 0;
+		return 0;
+	case CMD_EVAL_CHECK:
+		if (optarg[0] == '\0') {
+			app_error("--check: the command is empty");
+			return -1;
+		}
+		e->check_cmd = optarg;
+		return 0;
+	case CMD_EVAL_FEATURIZER:
+		e->featurizer_path = optarg;
+		return 0;
+	case CMD_EVAL_MAX_TEXT_TOKENS:
+		return options_int("max-text-tokens", optarg, 1, GPT_MAX_SEQ_LEN,
+		    &e->max_text_tokens);
+	case CMD_EVAL_NUM_BUCKETS:
+		return options_int("num-buckets", optarg, 2, 10000000, &e->num_buckets);
+	case CMD_EVAL_MAUVE_SEEDS:
+		return options_int("mauve-seeds", optarg, 1, 1000, &e->mauve_seeds);
+	case CMD_EVAL_SAVE_FEATURES:
+		if (optarg[0] == '\0') {
+			app_error("--save-features: the prefix is empty");
+			return -1;
+		}
+		e->save_prefix = optarg;
+		return 0;
+	case CMD_EVAL_JSON:
+		e->json = 1;
+		return 0;
+	case 'h':
+	case CMD_EVAL_HELP:
+		cmd_eval_usage(stdout);
+		return 1;
+	default:
+		cmd_eval_usage(stderr);
+		return -1;
+	}
 }
 
 /* Parse the command line into e; returns -1 (usage error) or 0, 1 for --help. */
@@ -523,7 +501,7 @@ static int
 cmd_eval_parse(struct cmd_eval *e, int argc, char **argv)
 {
 	struct option *longopts = options_sampler_longopts(cmd_eval_own);
-	int opt, sepv, ret = -1;
+	int opt, ret = -1;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "hm:", longopts, NULL)) != -1) {
@@ -539,69 +517,9 @@ cmd_eval_parse(struct cmd_eval *e, int argc, char **argv)
 				goto out;
 			continue;
 		}
-		switch (opt) {
-		case 'm':
-		case CMD_EVAL_MODEL:
-			if (e->nmodels == CMD_EVAL_MAX_MODELS) {
-				app_error("eval: at most %d --model values", CMD_EVAL_MAX_MODELS);
-				goto out;
-			}
-			e->model_paths[e->nmodels++] = optarg;
-			break;
-		case CMD_EVAL_CORPUS:
-			e->corpus_path = optarg;
-			break;
-		case CMD_EVAL_SEPARATOR:
-			if (options_separator(optarg, &sepv) != 0)
-				goto out;
-			e->sep = (enum corpus_sep)sepv;
-			break;
-		case CMD_EVAL_PROMPT_TOKENS:
-			if (options_int("prompt-tokens", optarg, 1, GPT_MAX_SEQ_LEN,
-			    &e->prompt_tokens) != 0)
-				goto out;
-			break;
-		case CMD_EVAL_SAMPLES:
-			if (options_int("samples", optarg, 1, 10000000,
-			    &e->samples_requested) != 0)
-				goto out;
-			break;
-		case CMD_EVAL_FEATURIZER:
-			e->featurizer_path = optarg;
-			break;
-		case CMD_EVAL_MAX_TEXT_TOKENS:
-			if (options_int("max-text-tokens", optarg, 1, GPT_MAX_SEQ_LEN,
-			    &e->max_text_tokens) != 0)
-				goto out;
-			break;
-		case CMD_EVAL_NUM_BUCKETS:
-			if (options_int("num-buckets", optarg, 2, 10000000,
-			    &e->num_buckets) != 0)
-				goto out;
-			break;
-		case CMD_EVAL_MAUVE_SEEDS:
-			if (options_int("mauve-seeds", optarg, 1, 1000, &e->mauve_seeds) != 0)
-				goto out;
-			break;
-		case CMD_EVAL_SAVE_FEATURES:
-			if (optarg[0] == '\0') {
-				app_error("--save-features: the prefix is empty");
-				goto out;
-			}
-			e->save_prefix = optarg;
-			break;
-		case CMD_EVAL_JSON:
-			e->json = 1;
-			break;
-		case 'h':
-		case CMD_EVAL_HELP:
-			cmd_eval_usage(stdout);
-			ret = 1;
+		if ((ret = cmd_eval_option(e, opt)) != 0)
 			goto out;
-		default:
-			cmd_eval_usage(stderr);
-			goto out;
-		}
+		ret = -1;
 	}
 	if (optind < argc) {
 		app_error("eval: unexpected argument '%s'", argv[optind]);
@@ -622,6 +540,87 @@ cmd_eval_parse(struct cmd_eval *e, int argc, char **argv)
 out:
 	free(longopts);
 	return ret;
+}
+
+/*
+ * The default featurizer: featurizer.bin in the program's data directory
+ * (data/ of an uninstalled build, as app/paths.c finds it), else in the
+ * installed data directory. malloc'd; NULL (and *tried set) if neither exists.
+ */
+static char *
+cmd_eval_default_featurizer(char *tried, size_t size)
+{
+	char *dir = app_data_dir(), *path = NULL;
+
+	snprintf(tried, size, "featurizer.bin");
+	if (dir != NULL) {
+		if (asprintf(&path, "%s/data/featurizer.bin", dir) < 0)
+			app_fatal("out of memory");
+		free(dir);
+		snprintf(tried, size, "%s", path);
+		if (access(path, R_OK) == 0)
+			return path;
+		free(path);
+	}
+#ifdef PKGDATADIR
+	if (asprintf(&path, "%s/featurizer.bin", PKGDATADIR) < 0)
+		app_fatal("out of memory");
+	if (access(path, R_OK) == 0)
+		return path;
+	free(path);
+#endif
+	return NULL;
+}
+
+/* Load the featurizer and warn when it has a compared model's weights. */
+static int
+cmd_eval_load_featurizer(struct cmd_eval *e)
+{
+	char *cause = NULL, tried[4096];
+	uint64_t hash;
+
+	if (e->featurizer_path == NULL) {
+		if ((e->feat_path_owned = cmd_eval_default_featurizer(tried,
+		    sizeof tried)) == NULL) {
+			app_error("eval: no featurizer: %s does not exist; pass --featurizer "
+			    "MODEL (a model that none of the compared models is, e.g. one "
+			    "trained on other text)", tried);
+			return APP_EXIT_ERROR;
+		}
+		e->featurizer_path = e->feat_path_owned;
+	}
+	for (int m = 0; m < e->nmodels && e->feat_model == NULL; m++)
+		if (strcmp(e->featurizer_path, e->models[m].path) == 0) {
+			e->feat_model = e->models[m].model;
+			e->feat_tok = e->models[m].tok;
+		}
+	if (e->feat_model == NULL) {
+		if (checkpoint_load(e->featurizer_path, &e->feat_model, &e->feat_tok, NULL,
+		    &cause) != 0) {
+			app_error("featurizer: %s", cause);
+			free(cause);
+			return APP_EXIT_ERROR;
+		}
+		e->feat_owned = 1;
+	}
+	hash = util_fnv1a(UTIL_FNV_INIT, gpt_param_memory(e->feat_model),
+	    gpt_num_params(e->feat_model) * sizeof(float));
+	for (int m = 0; m < e->nmodels && !e->feat_is_model; m++)
+		if (hash == e->models[m].params_hash) {
+			e->feat_is_model = 1;
+			app_warn("the featurizer %s has the weights of compared model %s: its "
+			    "features may favour that model; pass --featurizer with a model "
+			    "none of the compared models is", e->featurizer_path,
+			    e->models[m].path);
+		}
+	if ((e->feat = featurize_new(e->feat_model, e->feat_tok, e->max_text_tokens,
+	    &cause)) == NULL) {
+		app_error("featurizer %s: %s", e->featurizer_path, cause);
+		free(cause);
+		return APP_EXIT_ERROR;
+	}
+	e->d = featurize_dim(e->feat);
+	return APP_EXIT_OK;
 }
 
 /* Load the models and the featurizer, and check that the lengths fit. */
@@ -651,31 +650,44 @@ cmd_eval_load(struct cmd_eval *e)
 		mod->same_tok = m == 0 || cmd_eval_same_tokenizer(e->models[0].tok, mod->tok);
 		mod->params_hash = util_fnv1a(UTIL_FNV_INIT, gpt_param_memory(mod->model),
 		    gpt_num_params(mod->model) * sizeof(float));
+		cmd_eval_row_init(&mod->row, CMD_EVAL_ROW_MODEL, mod->path, e->gen_seeds);
+		mod->row.index = m + 1;
 	}
-	if (e->featurizer_path == NULL)
-		e->featurizer_path = e->models[0].path;
-	for (int m = 0; m < e->nmodels && e->feat_model == NULL; m++)
-		if (strcmp(e->featurizer_path, e->models[m].path) == 0) {
-			e->feat_model = e->models[m].model;
-			e->feat_tok = e->models[m].tok;
-		}
-	if (e->feat_model == NULL) {
-		if (checkpoint_load(e->featurizer_path, &e->feat_model, &e->feat_tok, NULL,
-		    &cause) != 0) {
-			app_error("featurizer: %s", cause);
-			free(cause);
-			return APP_EXIT_ERROR;
-		}
-		e->feat_owned = 1;
+	return cmd_eval_load_featurizer(e);
+}
+
+/* One generation seed: choose, generate, featurize, MAUVE, check, save. */
+static int
+cmd_eval_seed(struct cmd_eval *e, int g)
+{
+	if (cmd_eval_choose_seed(e, g) != 0)
+		return -1;
+	for (int m = 0; m < e->nmodels && !app_interrupted; m++)
+		if (cmd_eval_generate(e, &e->models[m], g) != 0)
+			return -1;
+	if (cmd_eval_featurize(e, &e->ref) != 0 ||
+	    (e->human && cmd_eval_featurize(e, &e->hum) != 0))
+		return -1;
+	for (int m = 0; m < e->nmodels && !app_interrupted; m++)
+		if (cmd_eval_featurize(e, &e->models[m].row) != 0)
+			return -1;
+	if (app_interrupted)
+		return 0;
+	if (e->human)
+		cmd_eval_mauve(e, &e->hum, g);
+	for (int m = 0; m < e->nmodels; m++)
+		cmd_eval_mauve(e, &e->models[m].row, g);
+	if (e->check_cmd != NULL) {
+		if (e->human && cmd_eval_check_row(e, &e->hum, e->others, g) != 0)
+			return -1;
+		for (int m = 0; m < e->nmodels; m++)
+			if (cmd_eval_check_row(e, &e->models[m].row, e->samples, g) != 0)
+				return -1;
 	}
-	if ((e->feat = featurize_new(e->feat_model, e->feat_tok, e->max_text_tokens,
-	    &cause)) == NULL) {
-		app_error("featurizer %s: %s", e->featurizer_path, cause);
-		free(cause);
-		return APP_EXIT_ERROR;
-	}
-	e->d = featurize_dim(e->feat);
-	return APP_EXIT_OK;
+	if (e->save_prefix != NULL && cmd_eval_save(e, g) != 0)
+		return -1;
+	cmd_eval_choose_clear(e);
+	return 0;
 }
 
 /* `seqmatch eval`. */
@@ -684,12 +696,14 @@ cmd_eval(int argc, char **argv)
 {
 	struct cmd_eval *e = xcalloc(1, sizeof *e);
 	char *cause = NULL;
-	int status = APP_EXIT_ERROR, r, trunc;
+	int status = APP_EXIT_ERROR, r;
 
 	e->sep = CORPUS_SEP_BLANK;
 	e->prompt_tokens = 32;
 	e->max_tokens = 64;
-	e->samples_requested = 200;
+	e->n = 200;
+	e->gen_seeds = 3;
+	e->human = 1;
 	e->mauve_seeds = 5;
 	sampler_defaults(&e->params);
 	mauve_options_defaults(&e->mopt);
@@ -702,6 +716,8 @@ cmd_eval(int argc, char **argv)
 	e->seed = generate_pick_seed(e->params.seed);
 	e->params.seed = (int64_t)e->seed;
 	e->params.max_tokens = e->max_tokens;
+	cmd_eval_row_init(&e->ref, CMD_EVAL_ROW_REF, "reference", e->gen_seeds);
+	cmd_eval_row_init(&e->hum, CMD_EVAL_ROW_HUMAN, "human", e->gen_seeds);
 
 	if ((status = cmd_eval_load(e)) != APP_EXIT_OK)
 		goto out;
@@ -710,53 +726,28 @@ cmd_eval(int argc, char **argv)
 		app_error("%s", cause);
 		goto out;
 	}
-	if (cmd_eval_choose(e) != 0)
+	if (cmd_eval_choose_init(e) != 0)
 		goto out;
 	if (!e->json)
-		fprintf(stderr, "seqmatch: eval: %d prompts, %d model%s, seed %llu\n", e->n,
-		    e->nmodels, e->nmodels > 1 ? "s" : "", (unsigned long long)e->seed);
+		fprintf(stderr, "seqmatch: eval: %d prompts x %d generation seed%s, %d model%s%s, "
+		    "seed %llu\n", e->n, e->gen_seeds, e->gen_seeds > 1 ? "s" : "",
+		    e->nmodels, e->nmodels > 1 ? "s" : "", e->human ? " and the human row" : "",
+		    (unsigned long long)e->seed);
 
 	app_catch_signals();
-	progress_init(&e->bar, 0, (long)e->n * (2 * e->nmodels + 1));
-	for (int m = 0; m < e->nmodels && !app_interrupted; m++)
-		if (cmd_eval_generate(e, &e->models[m]) != 0) {
+	progress_init(&e->bar, 0, (long)e->gen_seeds * e->n *
+	    (1 + e->human + 2 * e->nmodels));
+	for (int g = 0; g < e->gen_seeds && !app_interrupted; g++)
+		if (cmd_eval_seed(e, g) != 0) {
 			progress_finish(&e->bar);
 			goto out;
 		}
-	{
-		char **texts = xmalloc((size_t)e->n * sizeof *texts);
-		size_t *lens = xmalloc((size_t)e->n * sizeof *lens);
-
-		for (int i = 0; i < e->n; i++) {
-			texts[i] = e->samples[i].ref_text;
-			lens[i] = e->samples[i].ref_len;
-		}
-		e->n_p = app_interrupted ? 0 :
-		    cmd_eval_featurize(e, texts, lens, e->n, &e->p, &e->ref_truncated);
-		free(texts);
-		free(lens);
-	}
-	for (int m = 0; m < e->nmodels && e->n_p >= 0 && !app_interrupted; m++) {
-		struct cmd_eval_model *mod = &e->models[m];
-
-		if ((mod->n_q = cmd_eval_featurize(e, mod->gen_text, mod->gen_len, e->n,
-		    &mod->q, &trunc)) < 0) {
-			progress_finish(&e->bar);
-			goto out;
-		}
-	}
 	progress_finish(&e->bar);
-	if (e->n_p < 0)
-		goto out;
 	if (app_interrupted) {
 		app_error("eval: interrupted");
 		status = APP_EXIT_INTERRUPTED;
 		goto out;
 	}
-	for (int m = 0; m < e->nmodels; m++)
-		cmd_eval_mauve(e, &e->models[m]);
-	if (e->save_prefix != NULL && cmd_eval_save(e) != 0)
-		goto out;
 	e->seconds = util_now() - e->start;
 	if (e->json)
 		cmd_eval_print_json(e);

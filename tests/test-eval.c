@@ -4,7 +4,8 @@
  * token sequences (distinct-n, repetition rate) with exact expected numbers;
  * the featurizer against a KV cache filled one token at a time, truncation,
  * reuse of the cache across texts, and empty texts; and the event logs of the
- * real generator with <bksp> turned on, replayed and counted consistently.
+ * real generator with <bksp> turned on, replayed and counted consistently;
+ * and eval's erase outcomes (app/cmd-eval-erases.c) on hand-made and real logs.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd-eval.h"
 #include "featurize.h"
 #include "generate.h"
 #include "gpt.h"
@@ -274,6 +276,7 @@ test_generator(struct gpt_model *m, const struct tokenizer *tok)
 {
 	struct sampler_params p;
 	struct textstats s;
+	struct cmd_eval_erases er = { 0, 0, 0, 0 };
 	struct collect *c = calloc(1, sizeof *c);
 	const struct generate_event *stop;
 	int prompt[3] = { 't', 'h', 'e' }, bad = 0;
@@ -302,6 +305,7 @@ test_generator(struct gpt_model *m, const struct tokenizer *tok)
 			bad++;
 			continue;
 		}
+		cmd_eval_erases_add(&er, c->ev, c->n);
 		erases += stop->n_erased;
 		appends += stop->n_generated;
 		if (s.net_tokens != appends - erases || s.erases != erases ||
@@ -309,6 +313,10 @@ test_generator(struct gpt_model *m, const struct tokenizer *tok)
 			bad++;
 	}
 	textstats_finish(&s);
+	tap_ok(er.erases == s.erases && er.corrections + er.retypes + er.unfollowed ==
+	    er.erases && er.retypes >= s.re_emissions,
+	    "eval's erase outcomes on the generator's logs add up (%ld corrections, %ld "
+	    "retypes, %ld not followed)", er.corrections, er.retypes, er.unfollowed);
 	tap_ok(bad == 0 && s.erases > 0 && s.logs == 20,
 	    "the generator's logs with <bksp>: consistent, counts match its stop events "
 	    "(%ld appends, %ld erases, %ld re-emissions, longest run %ld)", s.appends,
@@ -409,11 +417,62 @@ out:
 	tokenizer_free(tok);
 }
 
+/* eval's erase outcomes on hand-made logs: corrections, retypes, erases never followed. */
+static void
+test_erase_outcomes(void)
+{
+	struct generate_event log1[] = { /* prompt of 3 */
+		ev(A, 10, 3), ev(A, 11, 4), ev(E, 11, 4), ev(A, 11, 4), /* retype */
+		ev(A, 12, 5), ev(E, 12, 5), ev(E, 11, 4), ev(A, 13, 4), /* 11 -> 13 */
+		ev(A, 14, 5), ev(S, -1, 5)                               /* 12 -> 14 */
+	};
+	struct generate_event log2[] = { /* back to the prompt; slot 4 never typed again */
+		ev(A, 5, 2), ev(A, 6, 3), ev(A, 7, 4), ev(E, 7, 4), ev(E, 6, 3),
+		ev(E, 5, 2), ev(A, 5, 2), ev(A, 8, 3), ev(S, -1, 3)
+	};
+	/* Erase, erase, type, type, the same tokens: two retypes (one re-emission). */
+	struct generate_event log3[] = {
+		ev(A, 1, 2), ev(A, 2, 3), ev(E, 2, 3), ev(E, 1, 2), ev(A, 1, 2), ev(A, 2, 3),
+		ev(S, -1, 3)
+	};
+	struct generate_event log4[] = { ev(A, 1, 2), ev(A, 2, 3), ev(S, -1, 3) };
+	struct generate_event log5[] = { ev(A, 1, 2), ev(E, 1, 2), ev(S, -1, 1) };
+	struct cmd_eval_erases c = { 0, 0, 0, 0 }, one = { 0, 0, 0, 0 };
+	struct textstats s;
+	char *cause = NULL;
+	int r;
+
+	r = cmd_eval_erases_add(&one, log3, 7);
+	tap_ok(r == 0 && one.erases == 2 && one.retypes == 2 && one.corrections == 0 &&
+	    one.unfollowed == 0,
+	    "erase, erase, type, type the same: 2 retypes (got %ld of %ld erases)",
+	    one.retypes, one.erases);
+	textstats_init(&s);
+	r = textstats_add_events(&s, log3, 7, 2, &cause);
+	tap_ok(r == 0 && s.re_emissions == 1,
+	    "  where textstats counts 1 re-emission (%ld)", s.re_emissions);
+	textstats_release(&s);
+	free(cause);
+	cmd_eval_erases_add(&c, log1, 10);
+	tap_ok(c.erases == 3 && c.corrections == 2 && c.retypes == 1 && c.unfollowed == 0,
+	    "a retype and two corrections (%ld, %ld, %ld)", c.corrections, c.retypes,
+	    c.unfollowed);
+	cmd_eval_erases_add(&c, log2, 9);
+	cmd_eval_erases_add(&c, log3, 7);
+	cmd_eval_erases_add(&c, log4, 3);
+	cmd_eval_erases_add(&c, log5, 3);
+	cmd_eval_erases_add(&c, log5, 0);
+	tap_ok(c.erases == 9 && c.corrections == 3 && c.retypes == 4 && c.unfollowed == 2,
+	    "five logs: 9 erases = 3 corrections + 4 retypes + 2 not followed (%ld = %ld + "
+	    "%ld + %ld)", c.erases, c.corrections, c.retypes, c.unfollowed);
+}
+
 /* Run every test. */
 int
 main(void)
 {
 	test_events();
+	test_erase_outcomes();
 	test_bad_logs();
 	test_ngrams();
 	test_featurize();
