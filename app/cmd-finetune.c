@@ -23,7 +23,7 @@
 enum {
 	CMD_FT_MODEL = 0x100, CMD_FT_CORPUS, CMD_FT_OUT, CMD_FT_BEST, CMD_FT_METHOD,
 	CMD_FT_GAMMA, CMD_FT_C, CMD_FT_BETA, CMD_FT_VTERM, CMD_FT_BC_WARMUP, CMD_FT_BC_MIX,
-	CMD_FT_P_NOISE, CMD_FT_CTX_NOISE, CMD_FT_BURST, CMD_FT_NOISE, CMD_FT_NOISE_TEMP, CMD_FT_SAMPLE_EVERY,
+	CMD_FT_P_NOISE, CMD_FT_CTX_NOISE, CMD_FT_BURST, CMD_FT_NOISE, CMD_FT_NOISE_TEMP, CMD_FT_NOISE_CONF, CMD_FT_SAMPLE_EVERY,
 	CMD_FT_SAMPLES,
 	CMD_FT_REPLAY, CMD_FT_BATCH, CMD_FT_PROMPT, CMD_FT_WINDOW, CMD_FT_VAL_FRACTION,
 	CMD_FT_SEPARATOR, CMD_FT_RESUME, CMD_FT_JSON, CMD_FT_HELP,
@@ -47,6 +47,7 @@ static const struct option cmd_finetune_longopts[] = {
 	{ "burst-mean", required_argument, NULL, CMD_FT_BURST },
 	{ "noise", required_argument, NULL, CMD_FT_NOISE },
 	{ "noise-temp", required_argument, NULL, CMD_FT_NOISE_TEMP },
+	{ "noise-confidence", required_argument, NULL, CMD_FT_NOISE_CONF },
 	{ "sample-every", required_argument, NULL, CMD_FT_SAMPLE_EVERY },
 	{ "samples-per-round", required_argument, NULL, CMD_FT_SAMPLES },
 	{ "replay-rounds", required_argument, NULL, CMD_FT_REPLAY },
@@ -95,6 +96,8 @@ cmd_finetune_usage(FILE *f)
 "                          first token of a burst is one the model proposes\n"
 "                          there, never the data token\n"
 "  --noise-temp F          temperature of those proposals (default %g)\n"
+"  --noise-confidence F    model noise only where the model gives the data\n"
+"                          token at least F (default %g: everywhere)\n"
 "  --sample-every N        new model samples every N steps (default %d)\n"
 "  --samples-per-round N   sequences per sampling round (default %d)\n"
 "  --replay-rounds N       rounds kept in the replay buffer (default %d)\n"
@@ -113,7 +116,7 @@ cmd_finetune_usage(FILE *f)
 "  --save-every N (default: at the end) --seed N (default %llu)\n"
 "  --json                  one JSON object per step on stdout\n",
 	    d.batch_size, d.prompt_tokens, d.window, d.p_noise, d.ctx_noise, d.burst_mean,
-	    d.noise_temp, d.sample_every, d.samples_per_round, d.replay_rounds, d.sm.gamma, d.sm.c,
+	    d.noise_temp, d.noise_confidence, d.sample_every, d.samples_per_round, d.replay_rounds, d.sm.gamma, d.sm.c,
 	    d.sm.beta, d.sm.v_term, d.bc_warmup, d.bc_mix, d.steps, (double)d.lr,
 	    (double)d.min_lr_frac, d.warmup, (double)d.weight_decay,
 	    (double)d.grad_clip, (double)d.beta1, (double)d.beta2, (double)d.eps,
@@ -235,6 +238,9 @@ cmd_finetune(int argc, char **argv)
 		case CMD_FT_P_NOISE: CMD_FT_DOUBLE("p-noise", 0, 1, o.p_noise); break;
 		case CMD_FT_CTX_NOISE: CMD_FT_DOUBLE("ctx-noise", 0, 1, o.ctx_noise); break;
 		case CMD_FT_NOISE_TEMP: CMD_FT_DOUBLE("noise-temp", 0.05, 100, o.noise_temp); break;
+		case CMD_FT_NOISE_CONF:
+			CMD_FT_DOUBLE("noise-confidence", 0, 1, o.noise_confidence);
+			break;
 		case CMD_FT_BURST: CMD_FT_DOUBLE("burst-mean", 1, SM_MAX_BURST, o.burst_mean); break;
 		case CMD_FT_VAL_FRACTION: CMD_FT_DOUBLE("val-fraction", 0, 0.5, val_fraction); break;
 		case CMD_FT_BC_WARMUP:

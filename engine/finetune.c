@@ -95,6 +95,7 @@ finetune_options_defaults(struct finetune_options *o)
 	o->unigram_noise = 0;
 	o->model_noise = 0;
 	o->noise_temp = 1.0;
+	o->noise_confidence = 0;
 	o->sample_every = 10;
 	o->samples_per_round = 8;
 	o->replay_rounds = 4;
@@ -144,6 +145,7 @@ finetune_options_record(const struct finetune_options *o, struct record *rec)
 	record_set(rec, "noise", "%s", o->model_noise ? (o->unigram_noise ?
 	    "model+unigram" : "model") : o->unigram_noise ? "unigram" : "uniform");
 	record_set(rec, "noise_temp", "%g", o->noise_temp);
+	record_set(rec, "noise_confidence", "%g", o->noise_confidence);
 	record_set(rec, "sample_every", "%d", o->sample_every);
 	record_set(rec, "samples_per_round", "%d", o->samples_per_round);
 	record_set(rec, "replay_rounds", "%d", o->replay_rounds);
@@ -562,6 +564,20 @@ finetune_eval(struct finetune *ft, float *loss, char **cause)
 	return 0;
 }
 
+/* Probability of token y under softmax(l) over the first V columns. */
+static double
+finetune_prob(const float *l, int V, int y)
+{
+	double maxv = -INFINITY, sum = 0;
+
+	for (int v = 0; v < V; v++)
+		if (l[v] > maxv)
+			maxv = l[v];
+	for (int v = 0; v < V; v++)
+		sum += exp((double)l[v] - maxv);
+	return exp((double)l[y] - maxv) / sum;
+}
+
 /*
  * Noise that looks like the model's own mistakes (--noise model): one
  * forward pass over the n clean data windows with the current weights; at
@@ -570,7 +586,11 @@ finetune_eval(struct finetune *ft, float *loss, char **cause)
  * data token and <|endoftext|>. After a wrong name or number the model then
  * sees the state it would really reach and is taught to erase it, which
  * uniform or unigram noise never shows it (data/README has the ablation).
- * prop[i] (clean[i].n_actions) gets the proposals.
+ * With noise_confidence > 0 only positions where the model gives the data
+ * token at least that probability (at temperature 1) get a proposal: where
+ * the data itself offers many choices (an adjective, a place) another token
+ * is usually no mistake, and teaching to erase it only teaches erasing good
+ * text. prop[i] (clean[i].n_actions) gets the proposals (-1: none).
  */
 static int
 finetune_propose(struct finetune *ft, struct sm_traj *clean, int n, int **prop,
@@ -614,6 +634,9 @@ finetune_propose(struct finetune *ft, struct sm_traj *clean, int n, int **prop,
 				sum += w[v];
 			}
 			prop[i][k] = -1;
+			if (ft->o.noise_confidence > 0 &&
+			    finetune_prob(l, V, data) < ft->o.noise_confidence)
+				continue;
 			u = rng_double(rng) * sum;
 			for (int v = 0; v < V && sum > 0; v++) {
 				if (w[v] > 0)
