@@ -23,7 +23,8 @@
 enum {
 	CMD_FT_MODEL = 0x100, CMD_FT_CORPUS, CMD_FT_OUT, CMD_FT_BEST, CMD_FT_METHOD,
 	CMD_FT_GAMMA, CMD_FT_C, CMD_FT_BETA, CMD_FT_VTERM, CMD_FT_BC_WARMUP, CMD_FT_BC_MIX,
-	CMD_FT_P_NOISE, CMD_FT_CTX_NOISE, CMD_FT_BURST, CMD_FT_NOISE, CMD_FT_NOISE_TEMP, CMD_FT_NOISE_CONF, CMD_FT_SAMPLE_EVERY,
+	CMD_FT_P_NOISE, CMD_FT_CTX_NOISE, CMD_FT_BURST, CMD_FT_NOISE, CMD_FT_NOISE_TEMP, CMD_FT_NOISE_CONF, CMD_FT_DOC_START,
+	CMD_FT_SAMPLE_EVERY,
 	CMD_FT_SAMPLES,
 	CMD_FT_REPLAY, CMD_FT_BATCH, CMD_FT_PROMPT, CMD_FT_WINDOW, CMD_FT_VAL_FRACTION,
 	CMD_FT_SEPARATOR, CMD_FT_RESUME, CMD_FT_JSON, CMD_FT_HELP,
@@ -48,6 +49,7 @@ static const struct option cmd_finetune_longopts[] = {
 	{ "noise", required_argument, NULL, CMD_FT_NOISE },
 	{ "noise-temp", required_argument, NULL, CMD_FT_NOISE_TEMP },
 	{ "noise-confidence", required_argument, NULL, CMD_FT_NOISE_CONF },
+	{ "doc-start", no_argument, NULL, CMD_FT_DOC_START },
 	{ "sample-every", required_argument, NULL, CMD_FT_SAMPLE_EVERY },
 	{ "samples-per-round", required_argument, NULL, CMD_FT_SAMPLES },
 	{ "replay-rounds", required_argument, NULL, CMD_FT_REPLAY },
@@ -89,6 +91,8 @@ cmd_finetune_usage(FILE *f)
 "                          model's own for sm after --bc-warmup)\n"
 "  --prompt-tokens N       longest prompt; each trajectory draws 1..N (default %d)\n"
 "  --window N              data tokens after the prompt (default %d)\n"
+"  --doc-start             windows (and model samples' prompts) begin at a\n"
+"                          document's start instead of anywhere\n"
 "  --p-noise F             noise bursts per data position (default %g)\n"
 "  --ctx-noise F           share of prompts given noise that stays (default %g)\n"
 "  --burst-mean F          mean burst length (default %g)\n"
@@ -238,6 +242,7 @@ cmd_finetune(int argc, char **argv)
 		case CMD_FT_P_NOISE: CMD_FT_DOUBLE("p-noise", 0, 1, o.p_noise); break;
 		case CMD_FT_CTX_NOISE: CMD_FT_DOUBLE("ctx-noise", 0, 1, o.ctx_noise); break;
 		case CMD_FT_NOISE_TEMP: CMD_FT_DOUBLE("noise-temp", 0.05, 100, o.noise_temp); break;
+		case CMD_FT_DOC_START: o.doc_start = 1; break;
 		case CMD_FT_NOISE_CONF:
 			CMD_FT_DOUBLE("noise-confidence", 0, 1, o.noise_confidence);
 			break;

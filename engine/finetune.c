@@ -50,6 +50,8 @@ struct finetune {
 	double t_start;
 	float best_val;
 	double *noise_cdf;        /* (V) unigram CDF, or NULL */
+	size_t *doc_starts;       /* (n_doc_starts) with doc_start: first token of each document */
+	size_t n_doc_starts;
 
 	struct sm_traj *replay;   /* FIFO ring */
 	int replay_cap, replay_n, replay_head;
@@ -96,6 +98,7 @@ finetune_options_defaults(struct finetune_options *o)
 	o->model_noise = 0;
 	o->noise_temp = 1.0;
 	o->noise_confidence = 0;
+	o->doc_start = 0;
 	o->sample_every = 10;
 	o->samples_per_round = 8;
 	o->replay_rounds = 4;
@@ -146,6 +149,7 @@ finetune_options_record(const struct finetune_options *o, struct record *rec)
 	    "model+unigram" : "model") : o->unigram_noise ? "unigram" : "uniform");
 	record_set(rec, "noise_temp", "%g", o->noise_temp);
 	record_set(rec, "noise_confidence", "%g", o->noise_confidence);
+	record_set(rec, "doc_start", "%d", o->doc_start);
 	record_set(rec, "sample_every", "%d", o->sample_every);
 	record_set(rec, "samples_per_round", "%d", o->samples_per_round);
 	record_set(rec, "replay_rounds", "%d", o->replay_rounds);
@@ -226,6 +230,41 @@ finetune_snapshot(struct finetune *ft)
 }
 
 /* A new fine-tune. */
+/*
+ * With doc_start, the first token of every document of the training stream
+ * that has room for a whole window (prompt_tokens + window + 1 tokens) after
+ * it: trajectories then begin where a user's story begins, and the model sees
+ * each story whole (a window from a random place starts mid-story, and a
+ * story's length rule cannot be learned from it).
+ */
+static int
+finetune_find_docs(struct finetune *ft, int eot, char **cause)
+{
+	const struct train_data *d = ft->train;
+	size_t room = (size_t)ft->o.prompt_tokens + (size_t)ft->o.window + 1;
+
+	ft->doc_starts = malloc((d->n / 2 + 1) * sizeof *ft->doc_starts);
+	if (ft->doc_starts == NULL)
+		return util_error(cause, "out of memory");
+	for (size_t i = 0; i + room < d->n; i++)
+		if ((i == 0 || d->tokens[i - 1] == eot) && d->tokens[i] != eot &&
+		    ft->n_doc_starts < d->n / 2 + 1)
+			ft->doc_starts[ft->n_doc_starts++] = i;
+	if (ft->n_doc_starts == 0)
+		return util_error(cause, "no document of the corpus has room for a "
+		    "prompt and a window (%zu tokens)", room);
+	return 0;
+}
+
+/* Where a training window starts: anywhere, or (doc_start) at a document's start. */
+static size_t
+finetune_window_start(const struct finetune *ft, struct rng *rng, size_t span)
+{
+	if (ft->doc_starts != NULL)
+		return ft->doc_starts[rng_below(rng, (uint64_t)ft->n_doc_starts)];
+	return (size_t)rng_below(rng, span);
+}
+
 struct finetune *
 finetune_new(struct gpt_model *model, const struct tokenizer *tok,
     const struct train_data *train, const struct train_data *val,
@@ -296,6 +335,10 @@ finetune_new(struct gpt_model *model, const struct tokenizer *tok,
 		for (int v = 1; v < V; v++)
 			ft->noise_cdf[v] += ft->noise_cdf[v - 1];
 	}
+	if (o->doc_start && finetune_find_docs(ft, tokenizer_eot(tok), cause) != 0) {
+		finetune_free(ft);
+		return NULL;
+	}
 	if (o->method != FINETUNE_MLE && !gpt_has_bksp(model))
 		gpt_init_bksp(model);
 	if (rec != NULL) {
@@ -326,6 +369,7 @@ finetune_free(struct finetune *ft)
 		sm_traj_release(&ft->replay[i]);
 	free(ft->replay);
 	free(ft->noise_cdf);
+	free(ft->doc_starts);
 	free(ft->out_path);
 	free(ft->best_path);
 	free(ft->error);
@@ -492,7 +536,7 @@ finetune_sample_round(struct finetune *ft, struct rng *rng, char **cause)
 {
 	for (int i = 0; i < ft->o.samples_per_round; i++) {
 		int P = finetune_prompt_len(ft, rng);
-		size_t start = (size_t)rng_below(rng, ft->train->n -
+		size_t start = finetune_window_start(ft, rng, ft->train->n -
 		    (size_t)ft->o.prompt_tokens - 1);
 		struct sm_traj t;
 
@@ -667,7 +711,7 @@ finetune_mle_batch(struct finetune *ft, struct rng *rng, struct finetune_progres
 		goto out;
 	}
 	for (int b = 0; b < B; b++) {
-		size_t s = (size_t)rng_below(rng, ft->train->n - (size_t)T - 1);
+		size_t s = finetune_window_start(ft, rng, ft->train->n - (size_t)T - 1);
 		for (int t = 0; t < T; t++) {
 			in[b * T + t] = ft->train->tokens[s + (size_t)t];
 			tg[b * T + t] = t + 1 < ft->o.prompt_tokens ? -1 :
@@ -736,7 +780,7 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 		for (int i = 0; i < nd && r == 0; i++) {
 			const int *prompt, *cont;
 			int nc, term, P = finetune_prompt_len(ft, &rng);
-			size_t start = (size_t)rng_below(&rng, ft->train->n -
+			size_t start = finetune_window_start(ft, &rng, ft->train->n -
 			    (size_t)o->prompt_tokens - 1);
 			finetune_window(ft, ft->train, start, P, &prompt, &cont, &nc, &term);
 			clean[i].prompt = (int *)(uintptr_t)prompt;

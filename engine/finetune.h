@@ -36,6 +36,7 @@ struct finetune_options {
 	int model_noise;         /* a burst's first token proposed by the model itself */
 	double noise_temp;       /* temperature of those proposals */
 	double noise_confidence; /* proposals only where P(data token) >= this */
+	int doc_start;           /* windows begin at a document's first token */
 	int sample_every;        /* k_sample: new model samples every N steps */
 	int samples_per_round;   /* sequences generated per round */
 	int replay_rounds;       /* FIFO size in rounds */
