@@ -1,37 +1,72 @@
 #!/bin/sh
-# sweep-finetune.sh [SEQMATCH] [OUTDIR]: fine-tune data/base.bin with the
-# shipped recipe and three variations (c 0.05; bc_mix 0.5; behaviour cloning
-# only), then for each: the last validation line, MAUVE against the held-out
-# continuations (200 samples, base.bin as featurizer, as in data/README), the
-# erase-all count of data/check-prompts.sh, and typed/erased tokens over six
-# hot unfiltered generations (temperature 1.5) after "Lena had a".
-# About a minute a variant on two cores. Run from the source tree.
+# sweep-finetune.sh [SEQMATCH] [OUTDIR] [NAME...]: the fine-tune ablation of
+# data/README. Each variant fine-tunes data/base.bin (the common options below
+# plus its own), then is scored on the validation split: 3000 fresh documents
+# (make-corpus.py --fresh 3000 --seed 3; never the prompts of the final table,
+# which come from data/test.txt), 300 prompts x 2 generation seeds, full
+# stories (16 prompt + up to 96 tokens), story-rule violations counted by
+# data/check-story.py, at temperature 1 without filters and at eval's default
+# decoding. Prints one line per variant and decoding; the eval JSON stays in
+# OUTDIR. With NAME arguments only those variants run. Run from the source
+# tree; about 4 minutes a variant on two cores.
 S=${1:-./seqmatch}
 out=${2:-${TMPDIR:-/tmp}/seqmatch-sweep}
+[ $# -ge 2 ] && shift 2 || shift $#
 mkdir -p "$out" || exit 1
-for cfg in "shipped --sm-c 0.0025 --bc-mix 0.001" "c0.05 --sm-c 0.05 --bc-mix 0.001" \
-    "bc_mix0.5 --sm-c 0.0025 --bc-mix 0.5" "bc_only --method bc"; do
-	set -- $cfg
-	name=$1
+[ -f "$out/valid.txt" ] ||
+	python3 data/make-corpus.py --fresh 3000 --seed 3 --out "$out/valid.txt" || exit 1
+
+common="--steps 1500 --bc-warmup 750 --prompt-tokens 16 --eval-every 250 --batch-size 16 --seed 1"
+# name|options (the first rows use the old windows: anywhere in the corpus, 48 tokens)
+variants='old-sm-shipped|--method sm --window 48
+old-mle|--method mle --window 48
+old-bc-uniform|--method bc --window 48 --ctx-noise 0
+old-bc-no-noise|--method bc --window 48 --ctx-noise 0 --p-noise 0
+old-bc-model|--method bc --window 48 --ctx-noise 0 --noise model
+old-sm-model|--method sm --window 48 --ctx-noise 0 --noise model
+old-sm-model-conf0.5|--method sm --window 48 --ctx-noise 0 --noise model --noise-confidence 0.5
+mle|--method mle --doc-start --window 96
+bc-uniform|--method bc --doc-start --window 96 --ctx-noise 0
+sm-uniform|--method sm --doc-start --window 96 --ctx-noise 0
+sm-model-conf0.5|--method sm --doc-start --window 96 --ctx-noise 0 --noise model --noise-confidence 0.5'
+
+# Score models on the validation split at one decoding; one line per model.
+score() {
+	dec=$1
 	shift
-	"$S" finetune --model data/base.bin --corpus data/corpus.txt --out "$out/$name.bin" \
-	    --steps 600 --bc-warmup 300 --prompt-tokens 16 --window 48 --batch-size 16 \
-	    --eval-every 100 --seed 1 "$@" >"$out/$name.log" 2>&1 || exit 1
-	grep "step 600: val" "$out/$name.log" | sed "s|^|$name: |"
-	"$S" eval --model "$out/$name.bin" --corpus data/heldout.txt --samples 200 \
-	    --prompt-tokens 16 --max-tokens 48 --seed 1 --featurizer data/base.bin 2>/dev/null |
-	    grep -E "^  mauve |backspace_rate" | sed "s|^|$name: |"
-	data/check-prompts.sh "$S" "$out/$name.bin" |
-	    awk -v n="$name" '$NF >= 100 { bad++ } END { print n ": erase-all runs " bad + 0 " of 22" }'
-	typed=0
-	erased=0
-	for seed in 1 2 3 4 5 6; do
-		r=$("$S" generate --model "$out/$name.bin" --seed "$seed" --temperature 1.5 \
-		    --top-k 0 --top-p 1 --min-p 0 --json --prompt "Lena had a" 2>/dev/null |
-		    tail -n 1 | sed -n 's/.*"tokens": \([0-9]*\), "erased": \([0-9]*\).*/\1 \2/p')
-		set -- $r
-		typed=$((typed + $1))
-		erased=$((erased + $2))
-	done
-	echo "$name: temperature 1.5 after 'Lena had a', seeds 1-6: typed $typed, erased $erased"
+	if [ "$dec" = T1 ]; then
+		set -- "$@" --temperature 1 --top-k 0 --top-p 1 --min-p 0
+	fi
+	"$S" -q eval "$@" --featurizer data/featurizer.bin --corpus "$out/valid.txt" \
+	    --samples 300 --gen-seeds 2 --prompt-tokens 16 --max-tokens 96 --seed 11 \
+	    --check "python3 data/check-story.py" --json >"$out/$name-$dec.json" || return 1
+	python3 - "$out/$name-$dec.json" "$name" "$dec" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = d["models"][0]
+kinds = " ".join("%s %.1f" % (k, v["per_100"]) for k, v in m["violations_by_kind"].items() if v["per_100"])
+cs = m["correction_share"]
+print("%-22s %-3s violations %5.1f +/- %4.1f  mauve %.3f +/- %.3f  backspace %.3f  corrections %s  (%s)" % (
+    sys.argv[2], sys.argv[3], m["violations_per_100"], m["violations_per_100_gen_sd"], m["mauve"],
+    m["mauve_gen_sd"], m["backspace_rate"], "-" if cs is None else "%.2f" % cs, kinds))
+EOF
+}
+
+echo "$variants" | while IFS='|' read -r name opts; do
+	if [ $# -gt 0 ]; then
+		want=0
+		for n in "$@"; do [ "$n" = "$name" ] && want=1; done
+		[ $want = 1 ] || continue
+	fi
+	if [ ! -f "$out/$name.bin" ]; then
+		# shellcheck disable=SC2086
+		"$S" finetune --model data/base.bin --corpus data/corpus.txt \
+		    --out "$out/$name.bin" $common $opts >"$out/$name.log" 2>&1 || {
+			echo "$name: fine-tune failed (see $out/$name.log)" >&2
+			exit 1
+		}
+	fi
+	grep "step 1500: val" "$out/$name.log" | sed "s|^|$name: |"
+	score T1 --model "$out/$name.bin" || exit 1
+	score def --model "$out/$name.bin" || exit 1
 done

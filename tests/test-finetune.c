@@ -269,6 +269,35 @@ main(void)
 	    0.5 * gb.final_bad / (gb.final_len ? gb.final_len : 1), "fewer off-corpus "
 	    "tokens stay in the fine-tuned model's final texts");
 	finetune_free(ft);
+
+	/*
+	 * Noise proposed by the model itself (--noise model): the base model's
+	 * own off-corpus proposals are what it learns to erase, with no uniform
+	 * noise at all (bursts of one token).
+	 */
+	m = clone_model(base);
+	o.method = FINETUNE_BC;
+	o.model_noise = 1;
+	o.burst_mean = 1;
+	o.noise_temp = 3;       /* broad proposals: the base's rare wrong bytes too */
+	o.steps = 150;
+	ft = finetune_new(m, tok, &d, NULL, &o, NULL, NULL, NULL, 0, &cause);
+	tap_ok(ft != NULL && finetune_run(ft, NULL, NULL, NULL, &cause) == 0,
+	    "150 steps of BC with model-proposed noise");
+	if (ft != NULL) {
+		struct snapshot *s = finetune_snapshot(ft);
+		p_bad = (p_bksp_after(s->model, tok, "cdaX") + p_bksp_after(s->model, tok,
+		    "bc#") + p_bksp_after(s->model, tok, "dd7") + p_bksp_after(s->model,
+		    tok, "ab ")) / 4;
+		p_ok = (p_bksp_after(s->model, tok, "cdac") + p_bksp_after(s->model, tok,
+		    "bcd") + p_bksp_after(s->model, tok, "dda") + p_bksp_after(s->model,
+		    tok, "abb")) / 4;
+		snapshot_unref(s);
+		tap_ok(p_bad > p_ok + 0.3, "model noise: P(<bksp>) after an off-corpus "
+		    "token %.3f, after corpus letters %.3f", p_bad, p_ok);
+		finetune_free(ft);
+	}
+
 	gpt_free(base);
 	tokenizer_free(tok);
 	train_data_release(&d);
