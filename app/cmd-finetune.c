@@ -23,7 +23,7 @@
 enum {
 	CMD_FT_MODEL = 0x100, CMD_FT_CORPUS, CMD_FT_OUT, CMD_FT_BEST, CMD_FT_METHOD,
 	CMD_FT_GAMMA, CMD_FT_C, CMD_FT_BETA, CMD_FT_VTERM, CMD_FT_BC_WARMUP, CMD_FT_BC_MIX,
-	CMD_FT_P_NOISE, CMD_FT_CTX_NOISE, CMD_FT_BURST, CMD_FT_NOISE, CMD_FT_NOISE_TEMP, CMD_FT_NOISE_CONF, CMD_FT_DOC_START,
+	CMD_FT_P_NOISE, CMD_FT_CTX_NOISE, CMD_FT_BURST, CMD_FT_NOISE, CMD_FT_NOISE_TEMP, CMD_FT_NOISE_CONF, CMD_FT_DOC_START, CMD_FT_CTX_INSERT,
 	CMD_FT_SAMPLE_EVERY,
 	CMD_FT_SAMPLES,
 	CMD_FT_REPLAY, CMD_FT_BATCH, CMD_FT_PROMPT, CMD_FT_WINDOW, CMD_FT_VAL_FRACTION,
@@ -50,6 +50,7 @@ static const struct option cmd_finetune_longopts[] = {
 	{ "noise-temp", required_argument, NULL, CMD_FT_NOISE_TEMP },
 	{ "noise-confidence", required_argument, NULL, CMD_FT_NOISE_CONF },
 	{ "doc-start", no_argument, NULL, CMD_FT_DOC_START },
+	{ "ctx-noise-insert", no_argument, NULL, CMD_FT_CTX_INSERT },
 	{ "sample-every", required_argument, NULL, CMD_FT_SAMPLE_EVERY },
 	{ "samples-per-round", required_argument, NULL, CMD_FT_SAMPLES },
 	{ "replay-rounds", required_argument, NULL, CMD_FT_REPLAY },
@@ -95,6 +96,8 @@ cmd_finetune_usage(FILE *f)
 "                          document's start instead of anywhere\n"
 "  --p-noise F             noise bursts per data position (default %g)\n"
 "  --ctx-noise F           share of prompts given noise that stays (default %g)\n"
+"  --ctx-noise-insert      that noise is inserted between the prompt's tokens\n"
+"                          instead of replacing some of them\n"
 "  --burst-mean F          mean burst length (default %g)\n"
 "  --noise uniform|unigram|model  noise tokens (default uniform); model: the\n"
 "                          first token of a burst is one the model proposes\n"
@@ -243,6 +246,7 @@ cmd_finetune(int argc, char **argv)
 		case CMD_FT_CTX_NOISE: CMD_FT_DOUBLE("ctx-noise", 0, 1, o.ctx_noise); break;
 		case CMD_FT_NOISE_TEMP: CMD_FT_DOUBLE("noise-temp", 0.05, 100, o.noise_temp); break;
 		case CMD_FT_DOC_START: o.doc_start = 1; break;
+		case CMD_FT_CTX_INSERT: o.ctx_noise_insert = 1; break;
 		case CMD_FT_NOISE_CONF:
 			CMD_FT_DOUBLE("noise-confidence", 0, 1, o.noise_confidence);
 			break;

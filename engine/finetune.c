@@ -99,6 +99,7 @@ finetune_options_defaults(struct finetune_options *o)
 	o->noise_temp = 1.0;
 	o->noise_confidence = 0;
 	o->doc_start = 0;
+	o->ctx_noise_insert = 0;
 	o->sample_every = 10;
 	o->samples_per_round = 8;
 	o->replay_rounds = 4;
@@ -150,6 +151,7 @@ finetune_options_record(const struct finetune_options *o, struct record *rec)
 	record_set(rec, "noise_temp", "%g", o->noise_temp);
 	record_set(rec, "noise_confidence", "%g", o->noise_confidence);
 	record_set(rec, "doc_start", "%d", o->doc_start);
+	record_set(rec, "ctx_noise_insert", "%d", o->ctx_noise_insert);
 	record_set(rec, "sample_every", "%d", o->sample_every);
 	record_set(rec, "samples_per_round", "%d", o->samples_per_round);
 	record_set(rec, "replay_rounds", "%d", o->replay_rounds);
@@ -515,19 +517,45 @@ finetune_prompt_len(const struct finetune *ft, struct rng *rng)
  * Erased noise teaches "take back the token just typed"; this teaches that
  * strange text further back (an unseen word in a user's prompt) is no reason
  * to erase, or the model erases everything after an unfamiliar prompt.
+ * With ctx_noise_insert the noise tokens are inserted between the prompt's
+ * tokens rather than replacing them: replacing the hero's name in a prompt
+ * teaches that the story may go on with another one (data/README).
  */
-static void
-finetune_ctx_noise(const struct finetune *ft, struct sm_traj *t, struct rng *rng)
+static int
+finetune_ctx_noise(const struct finetune *ft, struct sm_traj *t, struct rng *rng,
+    char **cause)
 {
 	int V = gpt_config(ft->model)->vocab_size, eot = tokenizer_eot(ft->tok);
 	double rate;
+	int *p, n = 0, room;
 
 	if (t->n_prompt < 2 || rng_double(rng) >= ft->o.ctx_noise)
-		return;
+		return 0;
 	rate = 0.5 * rng_double(rng);
-	for (int i = 0; i < t->n_prompt - 1; i++)
-		if (rng_double(rng) < rate)
-			t->prompt[i] = sm_noise_token(ft->noise_cdf, V, eot, rng);
+	if (!ft->o.ctx_noise_insert) {
+		for (int i = 0; i < t->n_prompt - 1; i++)
+			if (rng_double(rng) < rate)
+				t->prompt[i] = sm_noise_token(ft->noise_cdf, V, eot, rng);
+		return 0;
+	}
+	/*
+	 * Insert instead: every data token stays (the hero's name too). At most
+	 * room tokens, so the longest prompt, window and burst still fit the
+	 * context (finetune_new checked them without this noise).
+	 */
+	room = gpt_config(ft->model)->max_seq_len - ft->o.prompt_tokens - ft->o.window -
+	    SM_MAX_BURST;
+	if ((p = malloc((size_t)(2 * t->n_prompt + 1) * sizeof *p)) == NULL)
+		return util_error(cause, "out of memory");
+	for (int i = 0; i < t->n_prompt; i++) {
+		if (i > 0 && n - i < room && rng_double(rng) < rate)
+			p[n++] = sm_noise_token(ft->noise_cdf, V, eot, rng);
+		p[n++] = t->prompt[i];
+	}
+	free(t->prompt);
+	t->prompt = p;
+	t->n_prompt = n;
+	return 0;
 }
 
 /* Refill the replay buffer with new generations from data prompts. */
@@ -802,7 +830,7 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 			    o->model_noise ? prop[i] : NULL, cfg->vocab_size, eot, bksp,
 			    &rng, &data[i], cause);
 			if (r == 0)
-				finetune_ctx_noise(ft, &data[i], &rng);
+				r = finetune_ctx_noise(ft, &data[i], &rng, cause);
 			tp[i] = &data[i];
 		}
 		for (int i = 0; prop != NULL && i < nd; i++)

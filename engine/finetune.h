@@ -37,6 +37,7 @@ struct finetune_options {
 	double noise_temp;       /* temperature of those proposals */
 	double noise_confidence; /* proposals only where P(data token) >= this */
 	int doc_start;           /* windows begin at a document's first token */
+	int ctx_noise_insert;    /* ctx_noise inserts tokens instead of replacing them */
 	int sample_every;        /* k_sample: new model samples every N steps */
 	int samples_per_round;   /* sequences generated per round */
 	int replay_rounds;       /* FIFO size in rounds */
