@@ -154,6 +154,17 @@ gen_stats(const struct gpt_model *m, const struct tokenizer *tok, struct gen_sta
 	}
 }
 
+/* Mean P(<bksp>) right after an off-corpus token (*bad) and after a letter (*ok). */
+static void
+bksp_rates(const struct gpt_model *m, const struct tokenizer *tok, double *bad,
+    double *ok)
+{
+	*bad = (p_bksp_after(m, tok, "cdaX") + p_bksp_after(m, tok, "bc#") +
+	    p_bksp_after(m, tok, "dd7") + p_bksp_after(m, tok, "ab ")) / 4;
+	*ok = (p_bksp_after(m, tok, "cdac") + p_bksp_after(m, tok, "bcd") +
+	    p_bksp_after(m, tok, "dda") + p_bksp_after(m, tok, "abb")) / 4;
+}
+
 /* Copy a model's weights into a new model. */
 static struct gpt_model *
 clone_model(struct gpt_model *m)
@@ -232,12 +243,7 @@ main(void)
 	{
 		struct snapshot *s = finetune_snapshot(ft);
 		gen_stats(s->model, tok, &gs);
-		p_bad = (p_bksp_after(s->model, tok, "cdaX") + p_bksp_after(s->model, tok,
-		    "bc#") + p_bksp_after(s->model, tok, "dd7") + p_bksp_after(s->model,
-		    tok, "ab ")) / 4;
-		p_ok = (p_bksp_after(s->model, tok, "cdac") + p_bksp_after(s->model, tok,
-		    "bcd") + p_bksp_after(s->model, tok, "dda") + p_bksp_after(s->model,
-		    tok, "abb")) / 4;
+		bksp_rates(s->model, tok, &p_bad, &p_ok);
 		/* An odd prompt (off-corpus bytes a user typed), then a letter. */
 		p_ctx = (p_bksp_after(s->model, tok, "X#ca") + p_bksp_after(s->model, tok,
 		    "7bcd") + p_bksp_after(s->model, tok, "Q!da") + p_bksp_after(s->model,
@@ -286,12 +292,7 @@ main(void)
 	    "150 steps of BC with model-proposed noise");
 	if (ft != NULL) {
 		struct snapshot *s = finetune_snapshot(ft);
-		p_bad = (p_bksp_after(s->model, tok, "cdaX") + p_bksp_after(s->model, tok,
-		    "bc#") + p_bksp_after(s->model, tok, "dd7") + p_bksp_after(s->model,
-		    tok, "ab ")) / 4;
-		p_ok = (p_bksp_after(s->model, tok, "cdac") + p_bksp_after(s->model, tok,
-		    "bcd") + p_bksp_after(s->model, tok, "dda") + p_bksp_after(s->model,
-		    tok, "abb")) / 4;
+		bksp_rates(s->model, tok, &p_bad, &p_ok);
 		snapshot_unref(s);
 		tap_ok(p_bad > p_ok + 0.3, "model noise: P(<bksp>) after an off-corpus "
 		    "token %.3f, after corpus letters %.3f", p_bad, p_ok);
