@@ -17,18 +17,25 @@ mkdir -p "$out" || exit 1
 	python3 data/make-corpus.py --fresh 3000 --seed 3 --out "$out/valid.txt" || exit 1
 
 common="--steps 1500 --bc-warmup 750 --prompt-tokens 16 --eval-every 250 --batch-size 16 --seed 1"
-# name|options (the first rows use the old windows: anywhere in the corpus, 48 tokens)
-variants='old-sm-shipped|--method sm --window 48
-old-mle|--method mle --window 48
-old-bc-uniform|--method bc --window 48 --ctx-noise 0
+# name|options: round 2 of data/README's ablation (the first rows use the old
+# windows: anywhere in the corpus, 48 tokens).
+variants='old-mle|--method mle --window 48
 old-bc-no-noise|--method bc --window 48 --ctx-noise 0 --p-noise 0
-old-bc-model|--method bc --window 48 --ctx-noise 0 --noise model
-old-sm-model|--method sm --window 48 --ctx-noise 0 --noise model
+old-sm-uniform-p0.02|--method sm --window 48 --ctx-noise 0 --p-noise 0.02
+old-bc-model-conf0.5|--method bc --window 48 --ctx-noise 0 --noise model --noise-confidence 0.5
 old-sm-model-conf0.5|--method sm --window 48 --ctx-noise 0 --noise model --noise-confidence 0.5
 mle|--method mle --doc-start --window 96
 bc-uniform|--method bc --doc-start --window 96 --ctx-noise 0
+bc-uniform-ctx-insert|--method bc --doc-start --window 96 --ctx-noise 0.5 --ctx-noise-insert
 sm-uniform|--method sm --doc-start --window 96 --ctx-noise 0
-sm-model-conf0.5|--method sm --doc-start --window 96 --ctx-noise 0 --noise model --noise-confidence 0.5'
+sm-uniform-p0.1|--method sm --doc-start --window 96 --ctx-noise 0 --p-noise 0.1
+sm-model-conf0.5|--method sm --doc-start --window 96 --ctx-noise 0 --noise model --noise-confidence 0.5
+sm-mix0.5|--method sm --doc-start --window 96 --ctx-noise 0 --bc-mix 0.5
+sm-mix0.9|--method sm --doc-start --window 96 --ctx-noise 0 --bc-mix 0.9
+sm-warmup1200-mix0.5|--method sm --doc-start --window 96 --ctx-noise 0 --bc-warmup 1200 --bc-mix 0.5
+sm-mix0.5-ctx-insert|--method sm --doc-start --window 96 --ctx-noise 0.5 --ctx-noise-insert --bc-mix 0.5
+sm-mix0.9-ctx-insert|--method sm --doc-start --window 96 --ctx-noise 0.5 --ctx-noise-insert --bc-mix 0.9
+sm-mix0.9-ctx-insert-c0|--method sm --doc-start --window 96 --ctx-noise 0.5 --ctx-noise-insert --bc-mix 0.9 --sm-c 0'
 
 # Score models on the validation split at one decoding; one line per model.
 score() {

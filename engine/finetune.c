@@ -231,7 +231,6 @@ finetune_snapshot(struct finetune *ft)
 	return s;
 }
 
-/* A new fine-tune. */
 /*
  * With doc_start, the first token of every document of the training stream
  * that has room for a whole window (prompt_tokens + window + 1 tokens) after
@@ -267,6 +266,7 @@ finetune_window_start(const struct finetune *ft, struct rng *rng, size_t span)
 	return (size_t)rng_below(rng, span);
 }
 
+/* A new fine-tune. */
 struct finetune *
 finetune_new(struct gpt_model *model, const struct tokenizer *tok,
     const struct train_data *train, const struct train_data *val,
@@ -697,6 +697,10 @@ finetune_propose(struct finetune *ft, struct sm_traj *clean, int n, int **prop,
 			int data = clean[i].actions[k];
 			double maxv = -INFINITY, sum = 0, u;
 
+			prop[i][k] = -1;
+			if (ft->o.noise_confidence > 0 &&
+			    finetune_prob(l, V, data) < ft->o.noise_confidence)
+				continue;
 			for (int v = 0; v < V; v++)
 				if (v != data && v != eot && l[v] > maxv)
 					maxv = l[v];
@@ -705,10 +709,6 @@ finetune_propose(struct finetune *ft, struct sm_traj *clean, int n, int **prop,
 				    exp(((double)l[v] - maxv) * inv);
 				sum += w[v];
 			}
-			prop[i][k] = -1;
-			if (ft->o.noise_confidence > 0 &&
-			    finetune_prob(l, V, data) < ft->o.noise_confidence)
-				continue;
 			u = rng_double(rng) * sum;
 			for (int v = 0; v < V && sum > 0; v++) {
 				if (w[v] > 0)
