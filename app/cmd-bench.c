@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "bench.h"
 #include "cpu.h"
 #include "gpt.h"

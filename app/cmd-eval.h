@@ -214,7 +214,7 @@ int cmd_eval_generate(struct cmd_eval *e, struct cmd_eval_model *mod, int g);
 int cmd_eval_check_row(struct cmd_eval *e, struct cmd_eval_row *row,
     const struct cmd_eval_sample *prompts, int g);
 
-/* Allocate a row's per-generation-seed arrays (all NaN) (cmd-eval.c). */
+/* Allocate a row's per-generation-seed arrays (all NaN) (cmd-eval-row.c). */
 void cmd_eval_row_init(struct cmd_eval_row *row, enum cmd_eval_row_kind kind,
     const char *name, int gen_seeds);
 /* Free a row's current texts and features. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "checkpoint.h"
 #include "corpus.h"
 #include "cpu.h"

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "json.h"
 #include "mauve.h"
 #include "npy.h"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "session.h"
 
 /* The help text. */

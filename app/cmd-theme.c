@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "theme.h"
 
 /* The help text. */

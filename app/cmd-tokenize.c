@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "json.h"
 #include "checkpoint.h"
 #include "gpt.h"

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "checkpoint.h"
 #include "corpus.h"
 #include "cpu.h"

@@ -1,7 +1,8 @@
 /*
  * main.c: the seqmatch program's entry point: global options, OpenBLAS kernel
- * selection, subcommand dispatch, and the helpers every command shares
- * (messages, allocation, signals, the default model).
+ * selection and subcommand dispatch. The top of app/: nothing calls into it
+ * (messages are in log.c, allocation in xmalloc.c, signals in signals.c,
+ * the default model in paths.c).
  *
  * How the OpenBLAS kernel selection works. OpenBLAS (built with DYNAMIC_ARCH,
  * as Debian's is) picks its kernels in a constructor when the library is
@@ -23,15 +24,13 @@
 #include "config.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "cpu.h"
 #include "pool.h"
 #include "options.h"
@@ -44,9 +43,6 @@
  */
 #define MAIN_DEFAULT_PROMPT ""
 #define MAIN_MAX_THREADS 4096
-
-volatile sig_atomic_t app_interrupted;
-void (*app_fatal_hook)(void);
 
 static int main_threads;     /* --threads, 0 when not given */
 static int main_quiet;       /* -q */
@@ -73,228 +69,6 @@ static const struct main_cmd main_cmds[] = {
 	{ "ui", cmd_ui, "the interactive terminal UI" },
 };
 #define MAIN_NCMDS (sizeof main_cmds / sizeof main_cmds[0])
-
-/* Print "seqmatch: [prefix]message" on stderr. */
-static void
-main_vmessage(const char *prefix, const char *fmt, va_list ap)
-{
-	fflush(stdout);
-	fprintf(stderr, "seqmatch: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	fflush(stderr);
-}
-
-/* Report an error and exit 1. */
-void
-app_fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (app_fatal_hook != NULL) { /* the curses UI: give the terminal back first */
-		void (*hook)(void) = app_fatal_hook;
-
-		app_fatal_hook = NULL;
-		hook();
-	}
-	va_start(ap, fmt);
-	main_vmessage("", fmt, ap);
-	va_end(ap);
-	exit(APP_EXIT_ERROR);
-}
-
-/* Report an error. */
-void
-app_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	main_vmessage("", fmt, ap);
-	va_end(ap);
-}
-
-/* Report a warning (not with -q). */
-void
-app_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (main_quiet)
-		return;
-	va_start(ap, fmt);
-	main_vmessage("warning: ", fmt, ap);
-	va_end(ap);
-}
-
-/* A warning that -q does not hide (wrong kernels matter). */
-static void
-main_warn_always(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	main_vmessage("warning: ", fmt, ap);
-	va_end(ap);
-}
-
-/* malloc or die. */
-void *
-xmalloc(size_t n)
-{
-	void *p = malloc(n == 0 ? 1 : n);
-
-	if (p == NULL)
-		app_fatal("out of memory (allocating %zu bytes)", n);
-	return p;
-}
-
-/* calloc or die. */
-void *
-xcalloc(size_t n, size_t size)
-{
-	void *p;
-
-	if (n == 0 || size == 0)
-		n = size = 1;
-	p = calloc(n, size);
-	if (p == NULL)
-		app_fatal("out of memory (allocating %zu x %zu bytes)", n, size);
-	return p;
-}
-
-/* realloc or die. */
-void *
-xrealloc(void *p, size_t n)
-{
-	void *q = realloc(p, n == 0 ? 1 : n);
-
-	if (q == NULL)
-		app_fatal("out of memory (allocating %zu bytes)", n);
-	return q;
-}
-
-/* strdup or die. */
-char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		app_fatal("out of memory (copying %zu bytes)", strlen(s) + 1);
-	return p;
-}
-
-/* SIGINT/SIGTERM handler: note the first; a second SIGINT ends the program at once. */
-static void
-main_signal(int sig)
-{
-	static const char msg[] = "\nseqmatch: interrupted\n";
-
-	if (sig == SIGINT && app_interrupted) {
-		if (write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
-			/* Nothing to do: we are leaving anyway. */
-		}
-		_exit(APP_EXIT_INTERRUPTED);
-	}
-	app_interrupted = sig;
-}
-
-/* Install the SIGINT/SIGTERM handler (commands that poll app_interrupted call this). */
-void
-app_catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = main_signal;
-	sigemptyset(&sa.sa_mask);
-	/* Restart reads and writes: the commands poll app_interrupted between steps. */
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-/* BLAS threads asked for with --threads (0: the default). */
-int
-app_threads(void)
-{
-	return main_threads;
-}
-
-/* Whether a regular file is readable. */
-static int
-main_readable(const char *path)
-{
-	return access(path, R_OK) == 0;
-}
-
-/*
- * Find the default model. An explicit $SEQMATCH_MODEL is returned even if it
- * does not exist, so that loading it reports the user's path rather than "no
- * model found". Then the XDG data directory, then data/model.bin next to the
- * program (the source tree for an in-tree build) and in the current directory.
- */
-const char *
-app_default_model(void)
-{
-	static char path[PATH_MAX + 64];
-	const char *env, *home;
-	char *dir;
-
-	env = getenv("SEQMATCH_MODEL");
-	if (env != NULL && env[0] != '\0')
-		return env;
-
-	env = getenv("XDG_DATA_HOME");
-	home = getenv("HOME");
-	if (env != NULL && env[0] == '/') {
-		snprintf(path, sizeof path, "%s/seqmatch/model.bin", env);
-		if (main_readable(path))
-			return path;
-	} else if (home != NULL && home[0] != '\0') {
-		snprintf(path, sizeof path, "%s/.local/share/seqmatch/model.bin", home);
-		if (main_readable(path))
-			return path;
-	}
-
-	if ((dir = app_data_dir()) != NULL) {
-		snprintf(path, sizeof path, "%s/data/model.bin", dir);
-		free(dir);
-		if (main_readable(path))
-			return path;
-	}
-	snprintf(path, sizeof path, "data/model.bin");
-	if (main_readable(path))
-		return path;
-#ifdef PKGDATADIR
-	snprintf(path, sizeof path, "%s/model.bin", PKGDATADIR);
-	if (main_readable(path))
-		return path;
-#endif
-	return NULL;
-}
-
-/* Engine diagnostics: warnings and errors on stderr; debug and info with $SEQMATCH_DEBUG. */
-static void
-main_log(enum util_log_level level, const char *msg, void *arg)
-{
-	switch (level) {
-	case UTIL_LOG_DEBUG:
-	case UTIL_LOG_INFO:
-		if (main_debug)
-			fprintf(stderr, "seqmatch: %s%s\n",
-			    level == UTIL_LOG_DEBUG ? "debug: " : "", msg);
-		break;
-	case UTIL_LOG_WARN:
-		if (!main_quiet)
-			fprintf(stderr, "seqmatch: warning: %s\n", msg);
-		break;
-	case UTIL_LOG_ERROR:
-		fprintf(stderr, "seqmatch: %s\n", msg);
-		break;
-	}
-}
 
 /* Whether an environment variable is set to something other than "" or "0". */
 static int
@@ -347,13 +121,13 @@ main_select_core(char **argv, int no_coretype)
 			return;
 		if (generic[0] == '\0') {
 			/* Not started by us after all: there is nothing to fall back to. */
-			main_warn_always("OpenBLAS core %s failed the self-check: %s; set "
+			app_warn_always("OpenBLAS core %s failed the self-check: %s; set "
 			    "OPENBLAS_CORETYPE to a core this CPU supports", core,
 			    cause != NULL ? cause : "wrong result");
 			free(cause);
 			return;
 		}
-		main_warn_always("OpenBLAS core %s failed the self-check: %s; falling back "
+		app_warn_always("OpenBLAS core %s failed the self-check: %s; falling back "
 		    "to generic kernels (%s)", core, cause != NULL ? cause : "wrong result",
 		    generic);
 		free(cause);
@@ -555,7 +329,7 @@ main(int argc, char **argv)
 
 	main_debug = main_env_on("SEQMATCH_DEBUG");
 	progress_set_quiet(main_quiet);
-	util_log_set(main_log, NULL);
+	app_log_init(main_quiet, main_debug);
 	main_select_core(argv, no_coretype);
 	if (main_threads > 0) {
 		cpu_set_threads(main_threads);

@@ -85,8 +85,7 @@ struct ui_state {
 	char *state_path;             /* the UI state file, NULL: none (no HOME) */
 };
 
-/* ui-term.c: the self-pipe, the signal caught, the frame trace (SEQMATCH_UI_TRACE). */
-extern int ui_wake[2];
+/* ui-term.c: the signal caught, the frame trace (SEQMATCH_UI_TRACE). */
 extern volatile sig_atomic_t ui_signal_caught;
 extern FILE *ui_trace;
 extern double ui_trace_draw, ui_trace_key;
@@ -100,7 +99,7 @@ void ui_blit(struct ui_state *s);
 void ui_blit_forget(void);
 void ui_blit_release(void);
 int ui_key_from_curses(int r, wint_t wch);
-void ui_run_editor(struct ui_state *s, const char *draft);
+char *ui_run_editor(struct ui_state *s, const char *draft);
 int ui_curses_start(struct ui_state *s, int forced_depth, int ascii);
 
 /* ui-side.c */

@@ -281,7 +281,7 @@ ui_mauve_start(const struct gpt_model *m, const struct tokenizer *tok,
 	pthread_cond_init(&mv->cond, NULL);
 	mv->info.max_tokens = UI_MAUVE_MAX_TOKENS;
 	mv->changed = 1;
-	if ((corpus = ui_find_corpus(rec, note, sizeof note)) == NULL) {
+	if ((corpus = app_find_corpus(rec, note, sizeof note)) == NULL) {
 		mv->info.state = UI_MAUVE_FAILED;
 		snprintf(mv->info.error, sizeof mv->info.error, "%s", note);
 		return mv;

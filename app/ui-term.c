@@ -23,7 +23,6 @@
 
 #include "ui-int.h"
 
-int ui_wake[2] = { -1, -1 };             /* the self-pipe: read end, write end */
 volatile sig_atomic_t ui_signal_caught;
 FILE *ui_trace;                          /* SEQMATCH_UI_TRACE: one line a frame */
 double ui_trace_draw;                    /* when this frame's pane drawing began */
@@ -379,8 +378,12 @@ ui_key_from_curses(int r, wint_t wch)
 	return (int)wch;
 }
 
-/* Edit the draft in $VISUAL/$EDITOR with curses suspended; a failure keeps the draft. */
-void
+/*
+ * Edit the draft in $VISUAL/$EDITOR with curses suspended: the edited text
+ * (malloc'd), or NULL when the editor failed (a notice says why; the caller
+ * keeps the draft).
+ */
+char *
 ui_run_editor(struct ui_state *s, const char *draft)
 {
 	char *text = NULL, *cause = NULL;
@@ -399,14 +402,13 @@ ui_run_editor(struct ui_state *s, const char *draft)
 	s->clear = 1;
 	if (rc != 0) {
 		ui_message(&s->ui, 1, "%s: the draft is kept", cause != NULL ? cause : "editor");
-	} else {
-		view_text_set_draft(s->pane[LAYOUT_TEXT], text);
-		if (truncated)
-			ui_message(&s->ui, 1, "the edited prompt was cut to %d KiB",
-			    EDITOR_MAX_BYTES / 1024);
-	}
-	free(text);
+		free(text);
+		text = NULL;
+	} else if (truncated)
+		ui_message(&s->ui, 1, "the edited prompt was cut to %d KiB",
+		    EDITOR_MAX_BYTES / 1024);
 	free(cause);
+	return text;
 }
 
 /*

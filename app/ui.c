@@ -26,13 +26,13 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "app.h"
+#include "cmd.h"
 #include "checkpoint.h"
 #include "cpu.h"
 #include "finetune.h"
@@ -102,18 +102,6 @@ static const char *const ui_help[][2] = {
 	{ "p x", "pause or resume; stop (it saves)" },
 	{ "s", "save to the model's path with -ft before .bin" },
 };
-
-/* Set the status-line notice. */
-void
-ui_message(struct ui *ui, int error, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ui->message, sizeof ui->message, fmt, ap);
-	va_end(ap);
-	ui->message_error = error;
-}
 
 /* Engine diagnostics would scribble over the screen: drop them (errors come back as causes). */
 static void
@@ -649,7 +637,11 @@ ui_act(struct ui_state *s, int flags)
 		s->ui.request = NULL;
 	}
 	if ((flags & UI_EDITOR) && s->ui.request != NULL) {
-		ui_run_editor(s, s->ui.request);
+		char *text = ui_run_editor(s, s->ui.request);
+
+		if (text != NULL)
+			view_text_set_draft(s->pane[LAYOUT_TEXT], text);
+		free(text);
 		free(s->ui.request);
 		s->ui.request = NULL;
 	}

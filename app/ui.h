@@ -179,13 +179,6 @@ int view_finetune_asking(void *p);
 /* Fine-tune pane: the answer key: y UI_QUIT (the exit path saves), n or Esc cancels. */
 int view_finetune_answer(void *p, struct ui *ui, int key);
 
-/*
- * The corpus the fine-tune uses: the model's record (corpus, ft_corpus), else
- * data/corpus.txt next to the program or here, else the installed one. A
- * malloc'd path with a note (which one) in note, or NULL with the reason in note.
- */
-char *ui_find_corpus(const struct record *rec, char *note, size_t size);
-
 /* Text pane: whether the prompt editor has the keyboard (letters type). */
 int view_text_editing(void *p);
 /* Text pane: replace the prompt draft with text (after UI_EDITOR) and edit it. */
@@ -198,9 +191,11 @@ int view_text_get_state(void *p, int *view, int *speed);
 /* Text pane: restore them (a view out of range is ignored; the nearest speed is taken). */
 void view_text_set_state(void *p, int view, int speed);
 
-/* Set the status-line notice (printf-style). */
+/* ui-notify.c: set the status-line notice (printf-style). */
 void ui_message(struct ui *ui, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* ui-notify.c: the self-pipe that wakes the loop (read end, write end; -1 when closed). */
+extern int ui_wake[2];
 
 /* The generation worker (ui-gen.c): a thread running generate_run. */
 struct ui_gen;

@@ -136,59 +136,11 @@ view_finetune_out_path(const char *model)
 	return s;
 }
 
-/* Pick the corpus: the model's record, else the shipped one; NULL with the reason in note. */
-char *
-ui_find_corpus(const struct record *rec, char *note, size_t size)
-{
-	static const char *const keys[] = { "corpus", "ft_corpus" };
-	const char *val;
-	char *dir, *path = NULL;
-	const char *tried = NULL;
-
-	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		val = rec != NULL ? record_get(rec, keys[i]) : NULL;
-		if (val == NULL || val[0] == '\0')
-			continue;
-		if (access(val, R_OK) == 0) {
-			snprintf(note, size, "corpus %s (record key %s)", val, keys[i]);
-			return xstrdup(val);
-		}
-		if (tried == NULL)
-			tried = val;
-	}
-	dir = app_data_dir();
-	if (dir != NULL && asprintf(&path, "%s/data/corpus.txt", dir) < 0)
-		app_fatal("out of memory");
-	free(dir);
-	if (path == NULL || access(path, R_OK) != 0) {
-		free(path);
-		path = xstrdup("data/corpus.txt");
-		if (access(path, R_OK) != 0) {
-			free(path);
-			if (asprintf(&path, "%s/corpus.txt", PKGDATADIR) < 0)
-				app_fatal("out of memory");
-			if (access(path, R_OK) != 0) {
-				snprintf(note, size, "no corpus: %s%s%s"
-				    "no data/corpus.txt next to the program or here, none in %s",
-				    tried != NULL ? "the record's " : "", tried != NULL ? tried : "",
-				    tried != NULL ? " is not readable; " : "the model's record "
-				    "names none; ", PKGDATADIR);
-				free(path);
-				return NULL;
-			}
-		}
-	}
-	snprintf(note, size, "corpus %s (shipped%s)", path,
-	    tried != NULL ? "; the record's one is not readable" :
-	    "; the model's record names none");
-	return path;
-}
-
 /* Pick the fine-tune's corpus; NULL with corpus_note. */
 static char *
 view_finetune_find_corpus(struct view_finetune *v)
 {
-	return ui_find_corpus(v->ui->model_rec, v->corpus_note, sizeof v->corpus_note);
+	return app_find_corpus(v->ui->model_rec, v->corpus_note, sizeof v->corpus_note);
 }
 
 /* A method's name in the pane. */

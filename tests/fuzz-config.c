@@ -9,7 +9,7 @@
  * was; a loaded config holds only allowed values; a parsed transcript
  * written out and parsed again writes the same bytes. Built with libFuzzer:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZ_CONFIG_NO_MAIN \
- *       -I. -Iapp -Iengine tests/fuzz-config.c tests/app-stubs.c app/session.c app/json.c app/paths.c \
+ *       -I. -Iapp -Iengine tests/fuzz-config.c app/log.c app/xmalloc.c app/session.c app/json.c app/paths.c \
  *       engine/libseqmatch.a -lyaml -lopenblas -lm -lpthread -o fuzz-config
  *   ./fuzz-config -max_len=4096 CORPUS_DIR
  * Without libFuzzer (make check) main() is a smoke test: seed configs and

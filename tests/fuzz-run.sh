@@ -18,7 +18,7 @@ flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 $CC $flags -DFUZZ_THEME_NO_MAIN -I"$build" -Iapp tests/fuzz-theme.c app/theme.c -lyaml \
     -o "$work/fuzz-theme"
 $CC $flags -DFUZZ_CONFIG_NO_MAIN -I"$build" -Iapp -Iengine tests/fuzz-config.c \
-    tests/app-stubs.c app/session.c app/json.c app/paths.c "$engine" -lyaml -lopenblas -lm -lpthread \
+    app/log.c app/xmalloc.c app/session.c app/json.c app/paths.c "$engine" -lyaml -lopenblas -lm -lpthread \
     -o "$work/fuzz-config"
 
 mkdir "$work/corpus-theme" "$work/corpus-config"

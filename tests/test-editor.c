@@ -8,7 +8,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +22,6 @@
 #include "theme.h"
 #include "tokenizer.h"
 #include "ui.h"
-
-/* The status-line notice, as ui.c sets it. */
-void
-ui_message(struct ui *ui, int error, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ui->message, sizeof ui->message, fmt, ap);
-	va_end(ap);
-	ui->message_error = error;
-}
 
 /* Send the keys of a string (ASCII) one by one. */
 static void

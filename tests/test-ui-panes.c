@@ -17,7 +17,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,20 +32,6 @@
 #include "ui.h"
 
 #define LOG_MAX 64
-
-/* ---- what the panes need from the program (app/main.c, app/ui.c are not linked) ---- */
-
-/* The status-line notice, kept in ui->message as the loop keeps it. */
-void
-ui_message(struct ui *ui, int error, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(ui->message, sizeof ui->message, fmt, ap);
-	va_end(ap);
-	ui->message_error = error;
-}
 
 /* ---- golden files ---- */
 

@@ -24,21 +24,6 @@
 #include "tokenizer.h"
 #include "ui.h"
 
-/*
- * The panes and the MAUVE worker allocate through the program's x* functions
- * (app/main.c, not linked here): the test's own, which abort on failure.
- */
-
-/* The worker's reference corpus: the record's "corpus" (the real one also looks elsewhere). */
-char *
-ui_find_corpus(const struct record *rec, char *note, size_t size)
-{
-	const char *path = rec != NULL ? record_get(rec, "corpus") : NULL;
-
-	snprintf(note, size, "%s", path != NULL ? path : "no corpus");
-	return path != NULL ? xstrdup(path) : NULL;
-}
-
 /* Draw a pane into a fresh 40x12 ASCII grid and return the dump (malloc'd). */
 static char *
 draw_pane(const struct ui_pane *pane, struct ui *ui)
