@@ -63,6 +63,8 @@ struct ui_state {
 	struct record rec_b;
 	struct ui_side side[2];
 	int nsides;                   /* 2 in compare mode */
+	struct ui_ft *ft;             /* the fine-tune job (ui-ft.c) */
+	int asking;                   /* the quit question waits for y or n */
 	int text_side;                /* the text pane focused last (the inspector follows it) */
 	char label[2][80];            /* compare mode: the pane-title labels */
 	unsigned enabled;             /* LAYOUT_BIT()s of the panes switched on (digit keys) */

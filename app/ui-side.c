@@ -94,7 +94,7 @@ ui_side_generate(struct ui_state *s, struct ui_side *d, const char *prompt, uint
 	p.seed = (int64_t)seed;
 	/* A: the latest fine-tuned weights when a fine-tune exists, held for the whole run. */
 	if (d == &s->side[0])
-		d->gen_snap = view_finetune_snapshot(s->pane[LAYOUT_FINETUNE]);
+		d->gen_snap = ui_ft_snapshot(s->ft);
 	m = d->gen_snap != NULL ? d->gen_snap->model : d->model;
 	d->gen = ui_gen_start(d->model, d->gen_snap, d->tok, &p, ids, (int)n, ui_wake[1],
 	    &cause);
@@ -238,7 +238,8 @@ ui_side_take(struct ui_state *s, struct ui_side *d)
 	if (d->gen == NULL)
 		return 0;
 	/* Model A's run picks up fine-tuned weights as the fine-tune pane says. */
-	fed = d == &s->side[0] ? view_finetune_feed(s->pane[LAYOUT_FINETUNE], d->gen) : 0;
+	fed = d == &s->side[0] ? ui_ft_feed(s->ft, d->gen, s->ui.ft_next_token,
+	    &s->ui.weights_version) : 0;
 	ev = ui_gen_take(d->gen, &n, &finished);
 	for (size_t i = 0; i < n; i++) {
 		if (ev[i].type == GENERATE_EVENT_STOP) {

@@ -621,6 +621,73 @@ ui_key(struct ui_state *s, int key)
 	return flags;
 }
 
+/* Poll the fine-tune job and copy its state for the pane; its news goes to the status line. */
+static int
+ui_ft_update(struct ui_state *s, double *wait)
+{
+	unsigned serial = s->ui.ft.note_serial;
+	int changed = ui_ft_poll(s->ft, wait);
+
+	ui_ft_get(s->ft, &s->ui.ft);
+	if (s->ui.ft.note_serial != serial) {
+		ui_message(&s->ui, s->ui.ft.note_error, s->ui.ft.note_end ? "fine-tune: %s" : "%s",
+		    s->ui.ft.note);
+		changed = 1;
+	}
+	return changed;
+}
+
+/* The quit question while a fine-tune runs: 1 with it in buf, else 0 ("" in buf). */
+static int
+ui_quit_question(struct ui_state *s, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (!ui_ft_busy(s->ft))
+		return 0;
+	ui_ft_get(s->ft, &s->ui.ft);
+	snprintf(buf, size, "Quit and save the running fine-tune (step %ld/%ld)? y/n",
+	    s->ui.ft.steps_done, s->ui.ft.run.steps);
+	return 1;
+}
+
+/* Turn a quit into the question while a fine-tune runs; flags otherwise unchanged. */
+static int
+ui_quit_confirm(struct ui_state *s, int flags)
+{
+	char q[512];
+
+	if (!(flags & UI_QUIT) || !ui_quit_question(s, q, sizeof q))
+		return flags;
+	s->asking = 1;
+	ui_message(&s->ui, 1, "%s", q); /* highlighted: it waits for an answer */
+	return (flags & ~UI_QUIT) | UI_REDRAW;
+}
+
+/* The answer: y quits (the exit path stops and saves the run), n or Esc goes back. */
+static int
+ui_quit_answer(struct ui_state *s, int key)
+{
+	char q[512];
+
+	if (key == 'y' || key == 'Y') {
+		s->asking = 0;
+		ui_message(&s->ui, 0, "quitting: stopping the fine-tune and saving it...");
+		return UI_QUIT | UI_REDRAW;
+	}
+	if (key == 'n' || key == 'N' || key == UI_KEY_ESC || key == UI_CTRL('c')) {
+		s->asking = 0;
+		ui_message(&s->ui, 0, "not quitting; the fine-tune goes on");
+		return UI_REDRAW;
+	}
+	/* Anything else asks again (the run may have ended meanwhile: then just quit). */
+	if (!ui_quit_question(s, q, sizeof q)) {
+		s->asking = 0;
+		return UI_QUIT | UI_REDRAW;
+	}
+	ui_message(&s->ui, 1, "%s", q);
+	return UI_REDRAW;
+}
+
 /* Act on a key handler's flags (except REDRAW and QUIT, which the loop reads). */
 static void
 ui_act(struct ui_state *s, int flags)
@@ -635,6 +702,13 @@ ui_act(struct ui_state *s, int flags)
 		ui_generate(s, s->ui.request, -1);
 		free(s->ui.request);
 		s->ui.request = NULL;
+	}
+	if (flags & UI_FINETUNE) {
+		double wait = -1;
+
+		ui_ft_act(s->ft, s->ui.ft_action, &s->ui.ft_options);
+		s->ui.ft_action = UI_FT_NONE;
+		ui_ft_update(s, &wait);
 	}
 	if ((flags & UI_EDITOR) && s->ui.request != NULL) {
 		char *text = ui_run_editor(s, s->ui.request);
@@ -733,11 +807,10 @@ ui_read_keys(struct ui_state *s)
 				ungetch((int)next);
 		}
 		/* Quitting while a fine-tune runs asks first (y or n in the status line). */
-		if (view_finetune_asking(s->pane[LAYOUT_FINETUNE]))
-			flags |= view_finetune_answer(s->pane[LAYOUT_FINETUNE], &s->ui, key);
+		if (s->asking)
+			flags |= ui_quit_answer(s, key);
 		else
-			flags |= view_finetune_confirm_quit(s->pane[LAYOUT_FINETUNE], &s->ui,
-			    ui_key(s, key));
+			flags |= ui_quit_confirm(s, ui_key(s, key));
 		ui_act(s, flags & ~(UI_REDRAW | UI_QUIT));
 		flags &= UI_REDRAW | UI_QUIT;
 		ui_relayout(s);
@@ -838,6 +911,8 @@ ui_loop(struct ui_state *s)
 			dirty = 1;
 		s->ui_b.now = s->ui.now;
 		wait = -1;
+		if (ui_ft_update(s, &wait))
+			dirty = 1;
 		for (int p = 0; p < LAYOUT_COUNT; p++)
 			if (ui_panes[p] != NULL && ui_panes[p]->tick != NULL && s->pane[p] != NULL &&
 			    (ui_panes[p]->tick(s->pane[p], ui_pane_ui(s, p), &wait) & UI_REDRAW))
@@ -1059,6 +1134,8 @@ cmd_ui(int argc, char **argv)
 	 * workers are the parallelism.
 	 */
 	cpu_set_threads(1);
+	s->ft = ui_ft_new(s->model, s->tok, &s->rec, s->ui.model_path, ui_wake[1]);
+	ui_ft_get(s->ft, &s->ui.ft);
 	s->ui_b.glyphs = s->ui.glyphs;
 	s->ui_b.plot = s->ui.plot;
 	for (int p = 0; p < LAYOUT_COUNT; p++)
@@ -1088,11 +1165,11 @@ cmd_ui(int argc, char **argv)
 	}
 	ui_state_save(s, state_note, sizeof state_note);
 	notice[0] = '\0';
-	if (view_finetune_busy(s->pane[LAYOUT_FINETUNE])) {
+	if (ui_ft_busy(s->ft)) {
 		/* Stop the trainer after its current step and save what it learned. */
 		ui_message(&s->ui, 0, "quitting: stopping the fine-tune and saving it...");
 		ui_draw(s);
-		view_finetune_quit(s->pane[LAYOUT_FINETUNE], notice, sizeof notice);
+		ui_ft_quit(s->ft, notice, sizeof notice);
 	}
 	ui_restore();
 	if (notice[0] != '\0')
@@ -1106,6 +1183,7 @@ cmd_ui(int argc, char **argv)
 	view_sessions_free(s->sessions);
 	ui_blit_release();
 out:
+	ui_ft_free(s->ft);
 	app_fatal_hook = NULL;
 	close(ui_wake[0]);
 	close(ui_wake[1]);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "finetune.h"
 #include "generate.h"
 #include "grid.h"
 #include "sampler.h"
@@ -58,6 +59,7 @@ enum ui_key {
 #define UI_PASS 0x20        /* not handled here: the loop's own keys get a chance */
 #define UI_EDITOR 0x40      /* edit ui->request (the draft, malloc'd) in $EDITOR; the loop
                              * hands the result back through view_text_set_draft */
+#define UI_FINETUNE 0x80    /* do ui->ft_action to the fine-tune job (ui-ft.c) */
 
 /*
  * The event log of the current (or last) generation. Events are kept whole
@@ -106,6 +108,40 @@ struct ui_mauve_info {
 	char error[320];             /* UI_MAUVE_FAILED: the reason */
 };
 
+/* What the fine-tune pane asks of the job (UI_FINETUNE). */
+enum ui_ft_action {
+	UI_FT_NONE,
+	UI_FT_START,                 /* start with ui->ft_options */
+	UI_FT_PAUSE,                 /* pause after this step, or resume */
+	UI_FT_STOP,                  /* stop after this step (it saves) */
+	UI_FT_SAVE                   /* save between two steps */
+};
+
+#define UI_FT_HIST 512               /* loss values kept for the sparkline */
+
+/* A copy of the fine-tune job's state (the loop refreshes ui->ft from ui-ft.c). */
+struct ui_ft_info {
+	int started;                 /* a run was started (its state below is meaningful) */
+	enum finetune_state state;
+	int live;                    /* the trainer thread has not been joined */
+	int preparing;               /* the corpus is loading for a start */
+	int pausing;                 /* a pause was asked for */
+	long steps_done;
+	long version;                /* the weights version last published */
+	struct finetune_options run; /* the options of the current or last run */
+	int have;                    /* last holds a step */
+	struct finetune_progress last;
+	int n_hist;
+	double hist[UI_FT_HIST];     /* the loss of each step (NaN: skipped) */
+	char note[320];              /* the last action's outcome */
+	int note_error;
+	int note_end;                /* the note says how the run ended */
+	unsigned note_serial;        /* changes with every note */
+	char error[256];             /* the trainer's error, once failed */
+	char corpus_note[320];       /* which corpus, or why none */
+	const char *out_path;        /* where it saves (the job's string) */
+};
+
 /* What the loop and the panes share. */
 struct ui {
 	int side;                    /* 0, or 1 for model B in compare mode (its own struct ui:
@@ -132,6 +168,11 @@ struct ui {
 	enum grid_plot plot;         /* how the stats pane plots (braille, block, ASCII) */
 	double now;                  /* seconds, monotonic, at the start of this frame */
 	struct ui_mauve_info mauve;  /* the live MAUVE estimate (stats pane) */
+	struct ui_ft_info ft;        /* the fine-tune job's state (fine-tune pane) */
+	enum ui_ft_action ft_action; /* for UI_FINETUNE */
+	struct finetune_options ft_options; /* for UI_FT_START */
+	int ft_next_token;           /* generation takes new weights at the next token, not the
+	                              * next generation (the fine-tune pane's weights row) */
 };
 
 /* A pane: private state behind void *, created by init. */
@@ -156,28 +197,6 @@ extern const struct ui_pane view_params_pane;
 extern const struct ui_pane view_stats_pane;
 extern const struct ui_pane view_inspector_pane;
 extern const struct ui_pane view_finetune_pane;
-
-/* Fine-tune pane: the latest weights (referenced; snapshot_unref), NULL without a fine-tune. */
-struct snapshot *view_finetune_snapshot(void *p);
-/* Fine-tune pane: whether its trainer thread is live. */
-int view_finetune_busy(void *p);
-/* Fine-tune pane, on quit: stop and save a live fine-tune; a one-line notice in buf. */
-void view_finetune_quit(void *p, char *buf, size_t size);
-struct ui_gen;
-/*
- * Fine-tune pane, each loop while generating (model A): when its weights row
- * says "next token", hand g the latest snapshot (ui_gen_set_weights); keeps
- * ui->weights_version at the version g uses. 1 if that changed (redraw).
- */
-int view_finetune_feed(void *p, struct ui_gen *g);
-/* Fine-tune pane: 1 and the one-line quit question in buf while a fine-tune runs, else 0. */
-int view_finetune_question(void *p, char *buf, size_t size);
-/* Fine-tune pane: a key handler's flags with UI_QUIT turned into the question (status line). */
-int view_finetune_confirm_quit(void *p, struct ui *ui, int flags);
-/* Fine-tune pane: whether the quit question waits for y or n. */
-int view_finetune_asking(void *p);
-/* Fine-tune pane: the answer key: y UI_QUIT (the exit path saves), n or Esc cancels. */
-int view_finetune_answer(void *p, struct ui *ui, int key);
 
 /* Text pane: whether the prompt editor has the keyboard (letters type). */
 int view_text_editing(void *p);
@@ -225,6 +244,31 @@ struct generate_event *ui_gen_take(struct ui_gen *g, size_t *n, int *finished);
 void ui_gen_cancel(struct ui_gen *g);
 /* Join the worker and free it; returns generate_run's status (and its *cause). */
 int ui_gen_finish(struct ui_gen *g, char **cause);
+
+/*
+ * The fine-tune job (ui-ft.c): a fine-tune of a copy of the loaded weights on
+ * the trainer's thread. The loop owns it: it carries out the pane's actions
+ * (ui_ft_act), polls it (ui_ft_poll) and copies its state into ui->ft
+ * (ui_ft_get); the generator gets its weights from ui_ft_snapshot and
+ * ui_ft_feed. wake_fd gets a byte whenever there is news.
+ */
+struct ui_ft;
+struct ui_ft *ui_ft_new(const struct gpt_model *model, const struct tokenizer *tok,
+    const struct record *model_rec, const char *model_path, int wake_fd);
+void ui_ft_act(struct ui_ft *j, enum ui_ft_action a, const struct finetune_options *o);
+/* 1 if anything changed; cuts *wait to its poll interval while a run is live. */
+int ui_ft_poll(struct ui_ft *j, double *wait);
+void ui_ft_get(struct ui_ft *j, struct ui_ft_info *out);
+/* The latest weights (referenced; snapshot_unref), or NULL before a start. */
+struct snapshot *ui_ft_snapshot(struct ui_ft *j);
+/* With next_token, hand g the latest weights; *version: the one g uses (1 if it changed). */
+int ui_ft_feed(struct ui_ft *j, struct ui_gen *g, int next_token, long *version);
+/* Whether its trainer thread is live. */
+int ui_ft_busy(const struct ui_ft *j);
+/* Quitting: stop a live run and save it; a one-line notice in buf ("" if none ran). */
+void ui_ft_quit(struct ui_ft *j, char *buf, size_t size);
+/* Stop a live run (it saves) and free everything. */
+void ui_ft_free(struct ui_ft *j);
 
 /*
  * The live MAUVE worker (ui-mauve.c): a thread that fits mauve_live on the

@@ -448,12 +448,24 @@ test_inspector(struct fixture *f)
 	f->ui = saved;
 }
 
-/* The fine-tune pane, idle (nothing started, so no thread and no corpus lookup). */
+/*
+ * The fine-tune pane, idle: a real job (ui-ft.c) that is never started, so no
+ * thread and no corpus lookup; the pane draws the loop's copy of its state.
+ */
 static void
 test_finetune(struct fixture *f)
 {
+	struct ui_ft *job = ui_ft_new(NULL, f->tok, NULL, f->ui.model_path, -1);
+	struct ui saved = f->ui;
+
+	ui_ft_get(job, &f->ui.ft);
+	tap_ok(!f->ui.ft.started && !f->ui.ft.live && f->ui.ft.out_path != NULL &&
+	    strcmp(f->ui.ft.out_path, "model-ft.bin") == 0, "finetune: a new job is idle and "
+	    "saves next to the model (%s)", f->ui.ft.out_path ? f->ui.ft.out_path : "NULL");
 	screen(f, &view_finetune_pane, "finetune", "idle", NULL, 0, 0);
 	screen(f, &view_finetune_pane, "finetune", "idle-focused", NULL, 0, 1);
+	ui_ft_free(job);
+	f->ui = saved;
 }
 
 int
