@@ -124,9 +124,10 @@ cmd_finetune_usage(FILE *f)
 "  --json                  one JSON object per step on stdout\n",
 	    d.batch_size, d.prompt_tokens, d.window, d.p_noise, d.ctx_noise, d.burst_mean,
 	    d.noise_temp, d.noise_confidence, d.sample_every, d.samples_per_round, d.replay_rounds, d.sm.gamma, d.sm.c,
-	    d.sm.beta, d.sm.v_term, d.bc_warmup, d.bc_mix, d.steps, (double)d.lr,
-	    (double)d.min_lr_frac, d.warmup, (double)d.weight_decay,
-	    (double)d.grad_clip, (double)d.beta1, (double)d.beta2, (double)d.eps,
+	    d.sm.beta, d.sm.v_term, d.bc_warmup, d.bc_mix, d.steps, (double)d.optim.lr,
+	    (double)d.optim.min_lr_frac, d.optim.warmup, (double)d.optim.weight_decay,
+	    (double)d.optim.grad_clip, (double)d.optim.beta1, (double)d.optim.beta2,
+	    (double)d.optim.eps,
 	    d.eval_every, d.eval_batches,
 	    (unsigned long long)d.seed);
 }
@@ -204,8 +205,7 @@ cmd_finetune(int argc, char **argv)
 	struct cmd_finetune_state st;
 
 	finetune_options_defaults(&o);
-	optim = (struct options_optim){ &o.steps, &o.warmup, &o.eval_every, &o.save_every,
-	    &o.lr, &o.min_lr_frac, &o.weight_decay, &o.beta1, &o.beta2, &o.eps, &o.grad_clip,
+	optim = (struct options_optim){ &o.optim, &o.steps, &o.eval_every, &o.save_every,
 	    &o.eval_batches, &o.seed };
 	record_init(&rec);
 	optind = 1;

@@ -107,9 +107,10 @@ cmd_train_usage(FILE *f)
 "  --seed N               data order and initialisation (default %llu)\n"
 "Output:\n"
 "  --json                 one JSON object per step on stdout\n",
-	    d.steps, d.batch_size, d.seq_len, (double)d.lr, (double)d.min_lr_frac,
-	    d.warmup, (double)d.weight_decay, (double)d.beta1, (double)d.beta2,
-	    (double)d.eps, (double)d.grad_clip, d.eval_every, d.eval_batches,
+	    d.steps, d.batch_size, d.seq_len, (double)d.optim.lr,
+	    (double)d.optim.min_lr_frac, d.optim.warmup, (double)d.optim.weight_decay,
+	    (double)d.optim.beta1, (double)d.optim.beta2, (double)d.optim.eps,
+	    (double)d.optim.grad_clip, d.eval_every, d.eval_batches,
 	    d.save_every, (unsigned long long)d.seed);
 }
 
@@ -171,8 +172,7 @@ cmd_train(int argc, char **argv)
 	int status = APP_EXIT_ERROR;
 
 	train_options_defaults(&o);
-	optim = (struct options_optim){ &o.steps, &o.warmup, &o.eval_every, &o.save_every,
-	    &o.lr, &o.min_lr_frac, &o.weight_decay, &o.beta1, &o.beta2, &o.eps, &o.grad_clip,
+	optim = (struct options_optim){ &o.optim, &o.steps, &o.eval_every, &o.save_every,
 	    &o.eval_batches, &o.seed };
 	record_init(&rec);
 	optind = 1;

@@ -31,6 +31,7 @@
 #include "finetune.h"
 #include "generate.h"
 #include "gpt.h"
+#include "optim.h"
 #include "record.h"
 #include "rng.h"
 #include "sampler.h"
@@ -81,14 +82,14 @@ finetune_options_defaults(struct finetune_options *o)
 	o->prompt_tokens = 8;
 	o->window = 32;
 	o->steps = 300;
-	o->lr = 3e-4f;
-	o->min_lr_frac = 0.1f;
-	o->weight_decay = 0.0f;
-	o->beta1 = 0.9f;
-	o->beta2 = 0.95f;
-	o->eps = 1e-8f;
-	o->grad_clip = 1.0f;
-	o->warmup = 10;
+	o->optim.lr = 3e-4f;
+	o->optim.min_lr_frac = 0.1f;
+	o->optim.weight_decay = 0.0f;
+	o->optim.beta1 = 0.9f;
+	o->optim.beta2 = 0.95f;
+	o->optim.eps = 1e-8f;
+	o->optim.grad_clip = 1.0f;
+	o->optim.warmup = 10;
 	o->bc_warmup = 50;
 	o->bc_mix = 0.001;
 	o->p_noise = 0.05;
@@ -159,14 +160,7 @@ finetune_options_record(const struct finetune_options *o, struct record *rec)
 	record_set(rec, "prompt_tokens", "%d", o->prompt_tokens);
 	record_set(rec, "window", "%d", o->window);
 	record_set(rec, "ft_steps", "%ld", o->steps);
-	record_set(rec, "ft_lr", "%g", (double)o->lr);
-	record_set(rec, "ft_min_lr_frac", "%g", (double)o->min_lr_frac);
-	record_set(rec, "ft_warmup", "%ld", o->warmup);
-	record_set(rec, "ft_weight_decay", "%g", (double)o->weight_decay);
-	record_set(rec, "ft_beta1", "%g", (double)o->beta1);
-	record_set(rec, "ft_beta2", "%g", (double)o->beta2);
-	record_set(rec, "ft_eps", "%g", (double)o->eps);
-	record_set(rec, "ft_grad_clip", "%g", (double)o->grad_clip);
+	optim_options_record(&o->optim, "ft_", rec);
 	record_set(rec, "ft_seed", "%llu", (unsigned long long)o->seed);
 	if (o->method != FINETUNE_MLE)
 		record_set(rec, "actions", "bksp");
@@ -766,8 +760,6 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 	const struct gpt_config *cfg = gpt_config(ft->model);
 	int bksp = tokenizer_bksp(ft->tok), eot = tokenizer_eot(ft->tok);
 	int use_model = o->method == FINETUNE_SM && ft->step >= o->bc_warmup;
-	struct gpt_adamw adam;
-	struct train_options lo;
 	struct rng rng;
 	double t0;
 	int r;
@@ -872,18 +864,8 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 	}
 	if (gpt_zero_grad(ft->model, cause) != 0 || gpt_backward(ft->model, cause) != 0)
 		return -1;
-	train_options_defaults(&lo);
-	lo.lr = o->lr;
-	lo.min_lr_frac = o->min_lr_frac;
-	lo.warmup = o->warmup;
-	lo.steps = o->steps;
-	adam.lr = train_lr(&lo, ft->step);
-	adam.beta1 = o->beta1;
-	adam.beta2 = o->beta2;
-	adam.eps = o->eps;
-	adam.weight_decay = o->weight_decay;
-	adam.grad_clip = o->grad_clip;
-	r = gpt_update(ft->model, &adam, ft->step + 1, &pr->grad_norm, cause);
+	r = optim_step(&o->optim, ft->model, ft->step, o->steps, &pr->lr, &pr->grad_norm,
+	    cause);
 	if (r < 0)
 		return -1;
 	if (!isfinite(pr->sm.loss))
@@ -892,7 +874,6 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 		util_log(UTIL_LOG_WARN, "fine-tune step %ld skipped: loss %g, gradient norm "
 		    "%g (not finite)", ft->step + 1, pr->sm.loss, (double)pr->grad_norm);
 	pr->skipped = r;
-	pr->lr = adam.lr;
 	pr->step_seconds = util_now() - t0;
 	pr->tokens_per_s /= pr->step_seconds > 0 ? pr->step_seconds : 1;
 	__atomic_store_n(&ft->step, ft->step + 1, __ATOMIC_RELAXED);

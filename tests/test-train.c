@@ -81,8 +81,8 @@ run(struct gpt_model *m, struct tokenizer *tok, struct train_data *d, long start
 	r.opt.batch_size = 4;
 	r.opt.seq_len = 16;
 	r.opt.steps = STEPS;
-	r.opt.lr = 3e-3f;
-	r.opt.warmup = 3;
+	r.opt.optim.lr = 3e-3f;
+	r.opt.optim.warmup = 3;
 	r.opt.eval_every = 0;
 	r.opt.save_every = 0;
 	r.opt.seed = 99;
