@@ -147,8 +147,8 @@ finetune_options_record(const struct finetune_options *o, struct record *rec)
 	record_set(rec, "p_noise", "%g", o->p_noise);
 	record_set(rec, "ctx_noise", "%g", o->ctx_noise);
 	record_set(rec, "burst_mean", "%g", o->burst_mean);
-	record_set(rec, "noise", "%s", o->model_noise ? (o->unigram_noise ?
-	    "model+unigram" : "model") : o->unigram_noise ? "unigram" : "uniform");
+	record_set(rec, "noise", "%s", o->model_noise ? "model" : o->unigram_noise ?
+	    "unigram" : "uniform");
 	record_set(rec, "noise_temp", "%g", o->noise_temp);
 	record_set(rec, "noise_confidence", "%g", o->noise_confidence);
 	record_set(rec, "doc_start", "%d", o->doc_start);
@@ -236,18 +236,20 @@ static int
 finetune_find_docs(struct finetune *ft, int eot, char **cause)
 {
 	const struct train_data *d = ft->train;
-	size_t room = (size_t)ft->o.prompt_tokens + (size_t)ft->o.window + 1;
+	size_t room = (size_t)ft->o.prompt_tokens + (size_t)ft->o.window + 1, n = 0;
 
-	ft->doc_starts = malloc((d->n / 2 + 1) * sizeof *ft->doc_starts);
+	for (size_t i = 0; i + room < d->n; i++)
+		if ((i == 0 || d->tokens[i - 1] == eot) && d->tokens[i] != eot)
+			n++;
+	if (n == 0)
+		return util_error(cause, "no document of the corpus has room for a "
+		    "prompt and a window (%zu tokens)", room);
+	ft->doc_starts = malloc(n * sizeof *ft->doc_starts);
 	if (ft->doc_starts == NULL)
 		return util_error(cause, "out of memory");
 	for (size_t i = 0; i + room < d->n; i++)
-		if ((i == 0 || d->tokens[i - 1] == eot) && d->tokens[i] != eot &&
-		    ft->n_doc_starts < d->n / 2 + 1)
+		if ((i == 0 || d->tokens[i - 1] == eot) && d->tokens[i] != eot)
 			ft->doc_starts[ft->n_doc_starts++] = i;
-	if (ft->n_doc_starts == 0)
-		return util_error(cause, "no document of the corpus has room for a "
-		    "prompt and a window (%zu tokens)", room);
 	return 0;
 }
 
@@ -630,20 +632,6 @@ finetune_eval(struct finetune *ft, float *loss, char **cause)
 	return 0;
 }
 
-/* Probability of token y under softmax(l) over the first V columns. */
-static double
-finetune_prob(const float *l, int V, int y)
-{
-	double maxv = -INFINITY, sum = 0;
-
-	for (int v = 0; v < V; v++)
-		if (l[v] > maxv)
-			maxv = l[v];
-	for (int v = 0; v < V; v++)
-		sum += exp((double)l[v] - maxv);
-	return exp((double)l[y] - maxv) / sum;
-}
-
 /*
  * Noise that looks like the model's own mistakes (--noise model): one
  * forward pass over the n clean data windows with the current weights; at
@@ -667,6 +655,7 @@ finetune_propose(struct finetune *ft, struct sm_traj *clean, int n, int **prop,
 	int V = cfg->vocab_size, Vp = cfg->padded_vocab_size;
 	int eot = tokenizer_eot(ft->tok), bksp = tokenizer_bksp(ft->tok);
 	double *w = malloc((size_t)V * sizeof *w), inv = 1.0 / ft->o.noise_temp;
+	int conf = ft->o.noise_confidence > 0;
 	struct sm_batch b;
 	const float *logits;
 	int ret = -1;
@@ -689,20 +678,31 @@ finetune_propose(struct finetune *ft, struct sm_traj *clean, int n, int **prop,
 			const float *l = logits + ((size_t)i * b.T +
 			    (size_t)b.layouts[i].sp[k]) * Vp;
 			int data = clean[i].actions[k];
-			double maxv = -INFINITY, sum = 0, u;
+			double maxv = -INFINITY, maxall = -INFINITY, sum = 0, all = 0, u;
 
+			/*
+			 * One pass for both maxima, one for both sums: the proposal's
+			 * weights (over the tokens other than data and <|endoftext|>, at
+			 * noise_temp) and, for the confidence test, the normaliser of
+			 * softmax(l) over every token at temperature 1.
+			 */
 			prop[i][k] = -1;
-			if (ft->o.noise_confidence > 0 &&
-			    finetune_prob(l, V, data) < ft->o.noise_confidence)
-				continue;
-			for (int v = 0; v < V; v++)
+			for (int v = 0; v < V; v++) {
+				if (l[v] > maxall)
+					maxall = l[v];
 				if (v != data && v != eot && l[v] > maxv)
 					maxv = l[v];
+			}
 			for (int v = 0; v < V; v++) {
+				if (conf)
+					all += exp((double)l[v] - maxall);
 				w[v] = v == data || v == eot ? 0 :
 				    exp(((double)l[v] - maxv) * inv);
 				sum += w[v];
 			}
+			if (conf && exp((double)l[data] - maxall) / all <
+			    ft->o.noise_confidence)
+				continue;
 			u = rng_double(rng) * sum;
 			for (int v = 0; v < V && sum > 0; v++) {
 				if (w[v] > 0)
@@ -793,10 +793,17 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 			free(tp);
 			return util_error(cause, "out of memory");
 		}
+		/*
+		 * Every window is drawn before any is augmented (the generator's
+		 * order), so the clean windows are kept; the model's proposals only
+		 * with --noise model and noise to place.
+		 */
+		int want_prop = o->model_noise && o->p_noise > 0;
 		struct sm_traj *clean = calloc((size_t)nd, sizeof *clean);
-		int **prop = calloc((size_t)nd, sizeof *prop);
+		int **prop = want_prop ? calloc((size_t)nd, sizeof *prop) : NULL;
 
-		r = clean == NULL || prop == NULL ? util_error(cause, "out of memory") : 0;
+		r = clean == NULL || (want_prop && prop == NULL) ?
+		    util_error(cause, "out of memory") : 0;
 		for (int i = 0; i < nd && r == 0; i++) {
 			const int *prompt, *cont;
 			int nc, term, P = finetune_prompt_len(ft, &rng);
@@ -809,17 +816,17 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 			clean[i].n_actions = nc;
 			clean[i].is_data = 1;
 			clean[i].terminal = term;
-			if (o->model_noise && (prop[i] = malloc((size_t)(nc > 0 ? nc : 1) *
+			if (want_prop && (prop[i] = malloc((size_t)(nc > 0 ? nc : 1) *
 			    sizeof **prop)) == NULL)
 				r = util_error(cause, "out of memory");
 		}
-		if (r == 0 && o->model_noise && o->p_noise > 0)
+		if (r == 0 && want_prop)
 			r = finetune_propose(ft, clean, nd, prop, &rng, cause);
 		for (int i = 0; i < nd && r == 0; i++) {
 			const struct sm_traj *c = &clean[i];
 			r = sm_augment(c->prompt, c->n_prompt, c->actions, c->n_actions,
 			    c->terminal, o->p_noise, o->burst_mean, ft->noise_cdf,
-			    o->model_noise ? prop[i] : NULL, cfg->vocab_size, eot, bksp,
+			    want_prop ? prop[i] : NULL, cfg->vocab_size, eot, bksp,
 			    &rng, &data[i], cause);
 			if (r == 0)
 				r = finetune_ctx_noise(ft, &data[i], &rng, cause);
