@@ -3,9 +3,10 @@
  * their engine loop: the default best path, the corpus and its held-out split,
  * --resume from MODEL and MODEL.opt, the token streams, the progress bar and
  * the JSON lines' validation fields, and the closing message with its exit
- * status. A command fills the first fields, calls the steps in this order
- * (each returns 0, or -1 after printing the error with `status` set to the
- * exit status), and returns train_flow_release's status.
+ * status. A command fills the first fields, calls the functions below in
+ * their order (those returning int give 0, or -1 after printing the error,
+ * with `status` holding the exit status), and returns train_flow_release's
+ * status.
  */
 #ifndef SEQMATCH_TRAIN_FLOW_H
 #define SEQMATCH_TRAIN_FLOW_H
