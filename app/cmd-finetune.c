@@ -18,6 +18,7 @@
 #include "progress.h"
 #include "record.h"
 #include "tokenizer.h"
+#include "train-flow.h"
 #include "train.h"
 #include "util.h"
 
@@ -125,16 +126,16 @@ cmd_finetune_usage(FILE *f)
 "  --json                  one JSON object per step on stdout\n",
 	    d.batch_size, d.prompt_tokens, d.window, d.p_noise, d.ctx_noise, d.burst_mean,
 	    d.noise_temp, d.noise_confidence, d.sample_every, d.samples_per_round, d.replay_rounds, d.sm.gamma, d.sm.c,
-	    d.sm.beta, d.sm.v_term, d.bc_warmup, d.bc_mix, d.steps, (double)d.lr,
-	    (double)d.min_lr_frac, d.warmup, (double)d.weight_decay,
-	    (double)d.grad_clip, (double)d.beta1, (double)d.beta2, (double)d.eps,
+	    d.sm.beta, d.sm.v_term, d.bc_warmup, d.bc_mix, d.steps, (double)d.optim.lr,
+	    (double)d.optim.min_lr_frac, d.optim.warmup, (double)d.optim.weight_decay,
+	    (double)d.optim.grad_clip, (double)d.optim.beta1, (double)d.optim.beta2,
+	    (double)d.optim.eps,
 	    d.eval_every, d.eval_batches,
 	    (unsigned long long)d.seed);
 }
 
 struct cmd_finetune_state {
-	struct progress bar;
-	int json;
+	struct train_flow *f;
 	double tokens;
 	double sample_s, step_s;
 };
@@ -144,11 +145,12 @@ static void
 cmd_finetune_progress(const struct finetune_progress *p, void *arg)
 {
 	struct cmd_finetune_state *s = arg;
+	char extra[96];
 
 	s->tokens += p->tokens_per_s * p->step_seconds;
 	s->sample_s += p->sample_seconds;
 	s->step_s += p->step_seconds;
-	if (s->json) {
+	if (s->f->json) {
 		printf("{\"step\": %ld, \"steps\": %ld, \"loss\": %.6f, \"data_reward\": %.6f, "
 		    "\"quadratic\": %.6f, \"value\": %.6f, \"bc\": %.6f, \"v0\": %.4f, "
 		    "\"mean_reward\": %.4f, \"bksp_p_clean\": %.6f, \"bksp_p_noisy\": %.6f, "
@@ -161,18 +163,14 @@ cmd_finetune_progress(const struct finetune_progress *p, void *arg)
 		    p->skipped ? "true" : "false", p->sampled ? "true" : "false",
 		    p->sample_seconds, p->step_seconds, p->tokens_per_s, p->eta,
 		    p->version);
-		if (p->has_val)
-			printf(", \"val_loss\": %.6f, \"best_val_loss\": %.6f",
-			    (double)p->val_loss, (double)p->best_val_loss);
-		printf("}\n");
-		fflush(stdout);
+		train_flow_json_end(p->has_val, p->val_loss, p->best_val_loss);
 	}
-	progress_update(&s->bar, p->step, p->sm.loss, s->tokens);
+	extra[0] = '\0';
 	if (p->has_val)
-		progress_message(&s->bar, "step %ld: val loss %.4f (best %.4f)%s; "
-		    "P(bksp) clean %.4f noisy %.4f", p->step, (double)p->val_loss,
-		    (double)p->best_val_loss, p->saved_best ? ", saved best" : "",
+		snprintf(extra, sizeof extra, "; P(bksp) clean %.4f noisy %.4f",
 		    p->sm.bksp_p_clean, p->sm.bksp_p_noisy);
+	train_flow_report(s->f, p->step, p->sm.loss, s->tokens, p->has_val, p->val_loss,
+	    p->best_val_loss, p->saved_best, extra);
 }
 
 
@@ -189,35 +187,26 @@ int
 cmd_finetune(int argc, char **argv)
 {
 	struct finetune_options o;
-	const char *base = NULL, *corpus_path = NULL, *out = NULL, *best = NULL;
-	char *best_alloc = NULL, *cause = NULL;
-	double val_fraction = 0.1;
+	const char *base = NULL;
 	struct options_optim optim;
-	enum corpus_sep sep = CORPUS_SEP_BLANK;
-	int resume = 0, json = 0, opt, sepv, status = APP_EXIT_ERROR;
-	long start = 0;
-	struct corpus *corpus = NULL, *ctrain = NULL, *cval = NULL;
-	struct tokenizer *tok = NULL;
-	struct gpt_model *model = NULL;
+	int opt, sepv;
 	struct finetune *ft = NULL;
-	struct record rec;
-	struct train_data dtrain = { NULL, 0 }, dval = { NULL, 0 };
+	struct train_flow f;
 	struct cmd_finetune_state st;
 
 	finetune_options_defaults(&o);
-	optim = (struct options_optim){ &o.steps, &o.warmup, &o.eval_every, &o.save_every,
-	    &o.lr, &o.min_lr_frac, &o.weight_decay, &o.beta1, &o.beta2, &o.eps, &o.grad_clip,
+	optim = (struct options_optim){ &o.optim, &o.steps, &o.eval_every, &o.save_every,
 	    &o.eval_batches, &o.seed };
-	record_init(&rec);
+	train_flow_init(&f);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", cmd_finetune_longopts, NULL)) != -1) {
 		switch (opt) {
 		case CMD_FT_MODEL: base = optarg; break;
-		case CMD_FT_CORPUS: corpus_path = optarg; break;
-		case CMD_FT_OUT: out = optarg; break;
-		case CMD_FT_BEST: best = optarg; break;
-		case CMD_FT_RESUME: resume = 1; break;
-		case CMD_FT_JSON: json = 1; break;
+		case CMD_FT_CORPUS: f.corpus_path = optarg; break;
+		case CMD_FT_OUT: f.out = optarg; break;
+		case CMD_FT_BEST: f.best = optarg; break;
+		case CMD_FT_RESUME: f.resume = 1; break;
+		case CMD_FT_JSON: f.json = 1; break;
 		case CMD_FT_METHOD:
 			if (finetune_method_parse(optarg, &o.method) != 0) {
 				app_error("--method: '%s' is not sm, bc or mle", optarg);
@@ -236,7 +225,7 @@ cmd_finetune(int argc, char **argv)
 		case CMD_FT_SEPARATOR:
 			if (options_separator(optarg, &sepv) != 0)
 				return APP_EXIT_USAGE;
-			sep = (enum corpus_sep)sepv;
+			f.sep = (enum corpus_sep)sepv;
 			break;
 		case CMD_FT_GAMMA: CMD_FT_DOUBLE("gamma", 0, 0.999999, o.sm.gamma); break;
 		case CMD_FT_C: CMD_FT_DOUBLE("sm-c", 0, 100, o.sm.c); break;
@@ -252,7 +241,7 @@ cmd_finetune(int argc, char **argv)
 			CMD_FT_DOUBLE("noise-confidence", 0, 1, o.noise_confidence);
 			break;
 		case CMD_FT_BURST: CMD_FT_DOUBLE("burst-mean", 1, SM_MAX_BURST, o.burst_mean); break;
-		case CMD_FT_VAL_FRACTION: CMD_FT_DOUBLE("val-fraction", 0, 0.5, val_fraction); break;
+		case CMD_FT_VAL_FRACTION: CMD_FT_DOUBLE("val-fraction", 0, 0.5, f.val_fraction); break;
 		case CMD_FT_BC_WARMUP:
 			if (options_long("bc-warmup", optarg, 0, 1000000000L, &o.bc_warmup) != 0)
 				return APP_EXIT_USAGE;
@@ -300,112 +289,60 @@ cmd_finetune(int argc, char **argv)
 		app_error("finetune: unexpected argument '%s'", argv[optind]);
 		return APP_EXIT_USAGE;
 	}
-	if (corpus_path == NULL || out == NULL || (base == NULL && !resume)) {
+	if (f.corpus_path == NULL || f.out == NULL || (base == NULL && !f.resume)) {
 		app_error("finetune: --model BASE, --corpus FILE and --out MODEL are "
 		    "required (see seqmatch finetune --help)");
 		return APP_EXIT_USAGE;
 	}
-	if (best == NULL)
-		best = best_alloc = options_best_path(out);
-	if (corpus_load(corpus_path, sep, &corpus, &cause) != 0) {
-		app_error("%s", cause);
+	if (train_flow_corpus(&f, o.seed) != 0)
 		goto out;
-	}
-	if (corpus_split(corpus, val_fraction, o.seed, &ctrain, &cval, &cause) != 0) {
-		app_error("%s: %s", corpus_path, cause);
-		goto out;
-	}
-	if (resume) {
-		char *opt_path;
-
-		if (checkpoint_load(out, &model, &tok, &rec, &cause) != 0) {
-			app_error("--resume: %s", cause);
+	if (f.resume) {
+		if (train_flow_resume(&f, o.steps, NULL) != 0)
 			goto out;
-		}
-		if (asprintf(&opt_path, "%s.opt", out) < 0)
-			app_fatal("out of memory");
-		if (checkpoint_load_optim(opt_path, model, &start, &cause) != 0) {
-			app_error("--resume: %s", cause);
-			free(opt_path);
-			goto out;
-		}
-		free(opt_path);
-
-		if (start >= o.steps) {
-			app_error("--resume: %s has already done %ld steps (--steps %ld)",
-			    out, start, o.steps);
-			status = APP_EXIT_USAGE;
-			goto out;
-		}
 	} else {
-		if (checkpoint_load(base, &model, &tok, &rec, &cause) != 0) {
-			app_error("%s", cause);
+		if (checkpoint_load(base, &f.model, &f.tok, &f.rec, &f.cause) != 0) {
+			app_error("%s", f.cause);
 			goto out;
 		}
 
-		record_set(&rec, "base_model", "%s", base);
-		record_set(&rec, "ft_corpus", "%s", corpus_path);
-		record_set(&rec, "ft_corpus_hash", "%016llx",
-		    (unsigned long long)corpus->hash);
-		record_set(&rec, "best_val_loss", "inf");
+		record_set(&f.rec, "base_model", "%s", base);
+		record_set(&f.rec, "ft_corpus", "%s", f.corpus_path);
+		record_set(&f.rec, "ft_corpus_hash", "%016llx",
+		    (unsigned long long)f.corpus->hash);
+		record_set(&f.rec, "best_val_loss", "inf");
 	}
-	if (train_data_build(tok, ctrain->docs, ctrain->lens, ctrain->ndocs, &dtrain,
-	    &cause) != 0 || train_data_build(tok, cval->docs, cval->lens, cval->ndocs,
-	    &dval, &cause) != 0) {
-		app_error("%s: %s", corpus_path, cause);
+	if (train_flow_data(&f) != 0)
 		goto out;
-	}
-	ft = finetune_new(model, tok, &dtrain, &dval, &o, &rec, out, best, start, &cause);
+	ft = finetune_new(f.model, f.tok, &f.dtrain, &f.dval, &o, &f.rec, f.out, f.best,
+	    f.start, &f.cause);
 	if (ft == NULL) {
-		app_error("finetune: %s", cause);
-		status = APP_EXIT_USAGE;
+		app_error("finetune: %s", f.cause);
+		f.status = APP_EXIT_USAGE;
 		goto out;
 	}
-	model = NULL;	/* the fine-tune owns it now */
-	if (!json)
+	f.model = NULL;	/* the fine-tune owns it now */
+	if (!f.json)
 		fprintf(stderr, "seqmatch: finetune %s from %s: %zu training tokens, %zu "
 		    "held out; %d trajectories of %d+%d tokens per step; %d BLAS threads "
-		    "(%s)\n", finetune_method_name(o.method), resume ? out : base,
-		    dtrain.n, dval.n, o.batch_size, o.prompt_tokens, o.window,
+		    "(%s)\n", finetune_method_name(o.method), f.resume ? f.out : base,
+		    f.dtrain.n, f.dval.n, o.batch_size, o.prompt_tokens, o.window,
 		    cpu_threads(), cpu_blas_core());
 	memset(&st, 0, sizeof st);
-	st.json = json;
-	if (json)
-		progress_set_quiet(1);
-	progress_init(&st.bar, start, o.steps);
-	app_catch_signals();
+	st.f = &f;
+	train_flow_begin(&f, o.steps);
 	if (finetune_run(ft, cmd_finetune_progress, &st, (volatile int *)&app_interrupted,
-	    &cause) != 0) {
-		progress_finish(&st.bar);
-		app_error("finetune: %s", cause);
+	    &f.cause) != 0) {
+		progress_finish(&f.bar);
+		app_error("finetune: %s", f.cause);
 		goto out;
 	}
-	progress_finish(&st.bar);
-	if (!json && st.step_s + st.sample_s > 0)
+	progress_finish(&f.bar);
+	if (!f.json && st.step_s + st.sample_s > 0)
 		fprintf(stderr, "seqmatch: %.1f s in optimisation steps, %.1f s (%.0f%%) "
 		    "generating model samples\n", st.step_s, st.sample_s,
 		    100 * st.sample_s / (st.step_s + st.sample_s));
-	if (app_interrupted) {
-		fprintf(stderr, "seqmatch: interrupted at step %ld; saved %s (resume with "
-		    "--resume)\n", finetune_steps_done(ft), out);
-		status = APP_EXIT_INTERRUPTED;
-	} else {
-		if (!json)
-			fprintf(stderr, "seqmatch: %ld steps done; saved %s and %s.opt\n",
-			    finetune_steps_done(ft), out, out);
-		status = APP_EXIT_OK;
-	}
+	train_flow_done(&f, finetune_steps_done(ft));
 out:
 	finetune_free(ft);
-	free(cause);
-	free(best_alloc);
-	train_data_release(&dtrain);
-	train_data_release(&dval);
-	corpus_free(corpus);
-	corpus_free(ctrain);
-	corpus_free(cval);
-	tokenizer_free(tok);
-	gpt_free(model);
-	record_release(&rec);
-	return status;
+	return train_flow_release(&f);
 }

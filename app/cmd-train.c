@@ -18,6 +18,7 @@
 #include "progress.h"
 #include "record.h"
 #include "tokenizer.h"
+#include "train-flow.h"
 #include "train.h"
 #include "util.h"
 
@@ -108,15 +109,15 @@ cmd_train_usage(FILE *f)
 "  --seed N               data order and initialisation (default %llu)\n"
 "Output:\n"
 "  --json                 one JSON object per step on stdout\n",
-	    d.steps, d.batch_size, d.seq_len, (double)d.lr, (double)d.min_lr_frac,
-	    d.warmup, (double)d.weight_decay, (double)d.beta1, (double)d.beta2,
-	    (double)d.eps, (double)d.grad_clip, d.eval_every, d.eval_batches,
+	    d.steps, d.batch_size, d.seq_len, (double)d.optim.lr,
+	    (double)d.optim.min_lr_frac, d.optim.warmup, (double)d.optim.weight_decay,
+	    (double)d.optim.beta1, (double)d.optim.beta2, (double)d.optim.eps,
+	    (double)d.optim.grad_clip, d.eval_every, d.eval_batches,
 	    d.save_every, (unsigned long long)d.seed);
 }
 
 struct cmd_train_state {
-	struct progress bar;
-	int json;
+	struct train_flow *f;
 	int B, T;
 };
 
@@ -126,65 +127,48 @@ cmd_train_progress(const struct train_progress *p, void *arg)
 {
 	struct cmd_train_state *s = arg;
 
-	if (s->json) {
+	if (s->f->json) {
 		printf("{\"step\": %ld, \"steps\": %ld, \"loss\": %.6f, \"lr\": %.6g, "
 		    "\"grad_norm\": %.6g, \"skipped\": %s, \"tokens_per_s\": %.1f, "
 		    "\"elapsed\": %.3f, \"eta\": %.1f", p->step, p->steps,
 		    (double)p->loss, (double)p->lr, (double)p->grad_norm,
 		    p->skipped ? "true" : "false", p->tokens_per_s, p->elapsed, p->eta);
-		if (p->has_val)
-			printf(", \"val_loss\": %.6f, \"best_val_loss\": %.6f",
-			    (double)p->val_loss, (double)p->best_val_loss);
-		printf("}\n");
-		fflush(stdout);
+		train_flow_json_end(p->has_val, p->val_loss, p->best_val_loss);
 	}
-	progress_update(&s->bar, p->step, p->loss,
-	    (double)(p->step - s->bar.first) * s->B * s->T);
-	if (p->has_val)
-		progress_message(&s->bar, "step %ld: val loss %.4f (best %.4f)%s", p->step,
-		    (double)p->val_loss, (double)p->best_val_loss,
-		    p->saved_best ? ", saved best" : "");
+	train_flow_report(s->f, p->step, p->loss,
+	    (double)(p->step - s->f->bar.first) * s->B * s->T, p->has_val, p->val_loss,
+	    p->best_val_loss, p->saved_best, "");
 }
-
 
 /* `seqmatch train`. */
 int
 cmd_train(int argc, char **argv)
 {
 	struct train_options o;
-	const char *corpus_path = NULL, *out = NULL, *tok_from = NULL, *best = NULL;
+	const char *tok_from = NULL;
 	const struct cmd_train_preset *preset = &cmd_train_presets[1];
 	int layers = 0, heads = 0, channels = 0, context = 0, vocab = 0, seq_len = 0;
-	int resume = 0, json = 0, opt, sepv;
-	double val_fraction = 0.1;
+	int opt, sepv;
 	struct options_optim optim;
-	enum corpus_sep sep = CORPUS_SEP_BLANK;
-	struct corpus *corpus = NULL, *ctrain = NULL, *cval = NULL;
-	struct tokenizer *tok = NULL;
-	struct gpt_model *model = NULL;
+	struct train_flow f;
 	struct gpt_config cfg;
-	struct record rec;
-	struct train_data dtrain = { NULL, 0 }, dval = { NULL, 0 };
 	struct train_run run;
 	struct cmd_train_state st;
-	char *cause = NULL, *best_alloc = NULL;
 	long done;
-	int status = APP_EXIT_ERROR;
 
 	train_options_defaults(&o);
-	optim = (struct options_optim){ &o.steps, &o.warmup, &o.eval_every, &o.save_every,
-	    &o.lr, &o.min_lr_frac, &o.weight_decay, &o.beta1, &o.beta2, &o.eps, &o.grad_clip,
+	optim = (struct options_optim){ &o.optim, &o.steps, &o.eval_every, &o.save_every,
 	    &o.eval_batches, &o.seed };
-	record_init(&rec);
+	train_flow_init(&f);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", cmd_train_longopts, NULL)) != -1) {
 		switch (opt) {
-		case CMD_TRAIN_CORPUS: corpus_path = optarg; break;
-		case CMD_TRAIN_OUT: out = optarg; break;
-		case CMD_TRAIN_BEST: best = optarg; break;
+		case CMD_TRAIN_CORPUS: f.corpus_path = optarg; break;
+		case CMD_TRAIN_OUT: f.out = optarg; break;
+		case CMD_TRAIN_BEST: f.best = optarg; break;
 		case CMD_TRAIN_TOKENIZER: tok_from = optarg; break;
-		case CMD_TRAIN_RESUME: resume = 1; break;
-		case CMD_TRAIN_JSON: json = 1; break;
+		case CMD_TRAIN_RESUME: f.resume = 1; break;
+		case CMD_TRAIN_JSON: f.json = 1; break;
 		case CMD_TRAIN_PRESET:
 			preset = NULL;
 			for (size_t i = 0; i < CMD_TRAIN_NPRESETS; i++)
@@ -199,7 +183,7 @@ cmd_train(int argc, char **argv)
 		case CMD_TRAIN_SEPARATOR:
 			if (options_separator(optarg, &sepv) != 0)
 				return APP_EXIT_USAGE;
-			sep = (enum corpus_sep)sepv;
+			f.sep = (enum corpus_sep)sepv;
 			break;
 		case CMD_TRAIN_LAYERS:
 			if (options_int("layers", optarg, 1, GPT_MAX_LAYERS, &layers) != 0)
@@ -230,7 +214,7 @@ cmd_train(int argc, char **argv)
 				return APP_EXIT_USAGE;
 			break;
 		case CMD_TRAIN_VAL_FRACTION:
-			if (options_double("val-fraction", optarg, 0, 0.5, &val_fraction) != 0)
+			if (options_double("val-fraction", optarg, 0, 0.5, &f.val_fraction) != 0)
 				return APP_EXIT_USAGE;
 			break;
 		case 'h':
@@ -251,77 +235,42 @@ cmd_train(int argc, char **argv)
 		app_error("train: unexpected argument '%s'", argv[optind]);
 		return APP_EXIT_USAGE;
 	}
-	if (corpus_path == NULL || out == NULL) {
+	if (f.corpus_path == NULL || f.out == NULL) {
 		app_error("train: --corpus FILE and --out MODEL are required "
 		    "(see seqmatch train --help)");
 		return APP_EXIT_USAGE;
 	}
-	if (best == NULL)
-		best = best_alloc = options_best_path(out);
 
-	/* The corpus and its held-out split. */
-	if (corpus_load(corpus_path, sep, &corpus, &cause) != 0) {
-		app_error("%s", cause);
+	if (train_flow_corpus(&f, o.seed) != 0)
 		goto out;
-	}
-	if (corpus_split(corpus, val_fraction, o.seed, &ctrain, &cval, &cause) != 0) {
-		app_error("%s: %s", corpus_path, cause);
-		goto out;
-	}
-
-	if (resume) {
-		long step;
-		char *opt_path;
-		const char *h;
-
-		if (checkpoint_load(out, &model, &tok, &rec, &cause) != 0) {
-			app_error("--resume: %s", cause);
+	if (f.resume) {
+		if (train_flow_resume(&f, o.steps, "corpus_hash") != 0)
 			goto out;
-		}
-		if (asprintf(&opt_path, "%s.opt", out) < 0)
-			app_fatal("out of memory");
-		if (checkpoint_load_optim(opt_path, model, &step, &cause) != 0) {
-			app_error("--resume: %s", cause);
-			free(opt_path);
-			goto out;
-		}
-		free(opt_path);
-		h = record_get(&rec, "corpus_hash");
-		if (h != NULL && strtoull(h, NULL, 16) != corpus->hash)
-			app_warn("--resume: %s differs from the corpus this model was "
-			    "trained on", corpus_path);
-		run.start_step = step;
-		if (step >= o.steps) {
-			app_error("--resume: %s has already done %ld steps (--steps %ld)",
-			    out, step, o.steps);
-			status = APP_EXIT_USAGE;
-			goto out;
-		}
-		cfg = *gpt_config(model);
+		cfg = *gpt_config(f.model);
 	} else {
-		run.start_step = 0;
 		if (tok_from != NULL) {
 			struct gpt_model *other;
-			if (checkpoint_load(tok_from, &other, &tok, NULL, &cause) != 0) {
-				app_error("--tokenizer-from: %s", cause);
+			if (checkpoint_load(tok_from, &other, &f.tok, NULL, &f.cause) != 0) {
+				app_error("--tokenizer-from: %s", f.cause);
 				goto out;
 			}
 			gpt_free(other);
 		} else {
+			const struct corpus *ct = f.ctrain;
 			size_t total = 0, at = 0;
 			uint8_t *all;
-			for (size_t i = 0; i < ctrain->ndocs; i++)
-				total += ctrain->lens[i] + 1;
+			for (size_t i = 0; i < ct->ndocs; i++)
+				total += ct->lens[i] + 1;
 			all = xmalloc(total + 1);
-			for (size_t i = 0; i < ctrain->ndocs; i++) {
-				memcpy(all + at, ctrain->docs[i], ctrain->lens[i]);
-				at += ctrain->lens[i];
+			for (size_t i = 0; i < ct->ndocs; i++) {
+				memcpy(all + at, ct->docs[i], ct->lens[i]);
+				at += ct->lens[i];
 				all[at++] = '\n';
 			}
-			if (tokenizer_train(all, at, vocab ? vocab : preset->vocab, &tok,
-			    &cause) != 0) {
+			if (tokenizer_train(all, at, vocab ? vocab : preset->vocab, &f.tok,
+			    &f.cause) != 0) {
 				free(all);
-				app_error("tokenizer: %s", cause);
+				app_error("tokenizer: %s", f.cause);
 				goto out;
 			}
 			free(all);
@@ -330,19 +279,20 @@ cmd_train(int argc, char **argv)
 		cfg.num_heads = heads ? heads : preset->heads;
 		cfg.channels = channels ? channels : preset->channels;
 		cfg.max_seq_len = context ? context : preset->context;
-		cfg.vocab_size = tokenizer_vocab_size(tok);
+		cfg.vocab_size = tokenizer_vocab_size(f.tok);
 		cfg.padded_vocab_size = (cfg.vocab_size + 1 + 63) / 64 * 64;
-		model = gpt_new(&cfg, &cause);
-		if (model == NULL) {
-			app_error("model: %s", cause);
-			status = APP_EXIT_USAGE;
+		f.model = gpt_new(&cfg, &f.cause);
+		if (f.model == NULL) {
+			app_error("model: %s", f.cause);
+			f.status = APP_EXIT_USAGE;
 			goto out;
 		}
-		gpt_init_random(model, o.seed);
-		record_set(&rec, "corpus", "%s", corpus_path);
-		record_set(&rec, "corpus_hash", "%016llx", (unsigned long long)corpus->hash);
-		record_set(&rec, "val_fraction", "%g", val_fraction);
-		record_set(&rec, "separator", "%s", sep == CORPUS_SEP_BLANK ? "blank" :
+		gpt_init_random(f.model, o.seed);
+		record_set(&f.rec, "corpus", "%s", f.corpus_path);
+		record_set(&f.rec, "corpus_hash", "%016llx",
+		    (unsigned long long)f.corpus->hash);
+		record_set(&f.rec, "val_fraction", "%g", f.val_fraction);
+		record_set(&f.rec, "separator", "%s", f.sep == CORPUS_SEP_BLANK ? "blank" :
 		    "percent");
 	}
 	o.seq_len = seq_len ? seq_len : (cfg.max_seq_len < o.seq_len ? cfg.max_seq_len :
@@ -350,68 +300,43 @@ cmd_train(int argc, char **argv)
 	if (o.seq_len > cfg.max_seq_len) {
 		app_error("--seq-len %d exceeds the model's context %d", o.seq_len,
 		    cfg.max_seq_len);
-		status = APP_EXIT_USAGE;
+		f.status = APP_EXIT_USAGE;
 		goto out;
 	}
-	if (train_data_build(tok, ctrain->docs, ctrain->lens, ctrain->ndocs, &dtrain,
-	    &cause) != 0 || train_data_build(tok, cval->docs, cval->lens, cval->ndocs,
-	    &dval, &cause) != 0) {
-		app_error("%s: %s", corpus_path, cause);
+	if (train_flow_data(&f) != 0)
 		goto out;
-	}
-	if (!json)
+	if (!f.json)
 		fprintf(stderr, "seqmatch: model L=%d C=%d NH=%d context=%d V=%d: %.2fM "
 		    "parameters; %zu training tokens, %zu held out; B=%d T=%d, %d BLAS "
 		    "threads (%s)\n", cfg.num_layers, cfg.channels, cfg.num_heads,
-		    cfg.max_seq_len, cfg.vocab_size, (double)gpt_num_params(model) / 1e6,
-		    dtrain.n, dval.n, o.batch_size, o.seq_len, cpu_threads(),
+		    cfg.max_seq_len, cfg.vocab_size, (double)gpt_num_params(f.model) / 1e6,
+		    f.dtrain.n, f.dval.n, o.batch_size, o.seq_len, cpu_threads(),
 		    cpu_blas_core());
 
-	memset(&st, 0, sizeof st);
-	st.json = json;
+	st.f = &f;
 	st.B = o.batch_size;
 	st.T = o.seq_len;
-	if (json)
-		progress_set_quiet(1);
-	progress_init(&st.bar, run.start_step, o.steps);
-	run.model = model;
-	run.tok = tok;
-	run.train = &dtrain;
-	run.val = &dval;
+	memset(&run, 0, sizeof run);
+	run.model = f.model;
+	run.tok = f.tok;
+	run.train = &f.dtrain;
+	run.val = &f.dval;
 	run.opt = o;
-	run.rec = &rec;
-	run.out_path = out;
-	run.best_path = best;
+	run.rec = &f.rec;
+	run.out_path = f.out;
+	run.best_path = f.best;
+	run.start_step = f.start;
 	run.stop = &app_interrupted;
 	run.cb = cmd_train_progress;
 	run.cb_arg = &st;
-	app_catch_signals();
-	done = train_run(&run, &cause);
-	progress_finish(&st.bar);
+	train_flow_begin(&f, o.steps);
+	done = train_run(&run, &f.cause);
+	progress_finish(&f.bar);
 	if (done < 0) {
-		app_error("train: %s", cause);
+		app_error("train: %s", f.cause);
 		goto out;
 	}
-	if (app_interrupted) {
-		fprintf(stderr, "seqmatch: interrupted at step %ld; saved %s (resume with "
-		    "--resume)\n", done, out);
-		status = APP_EXIT_INTERRUPTED;
-	} else {
-		if (!json)
-			fprintf(stderr, "seqmatch: %ld steps done; saved %s and %s.opt\n",
-			    done, out, out);
-		status = APP_EXIT_OK;
-	}
+	train_flow_done(&f, done);
 out:
-	free(cause);
-	free(best_alloc);
-	train_data_release(&dtrain);
-	train_data_release(&dval);
-	corpus_free(corpus);
-	corpus_free(ctrain);
-	corpus_free(cval);
-	tokenizer_free(tok);
-	gpt_free(model);
-	record_release(&rec);
-	return status;
+	return train_flow_release(&f);
 }

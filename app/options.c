@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "corpus.h"
+#include "optim.h"
 #include "options.h"
 #include "sampler.h"
 
@@ -330,14 +331,15 @@ options_optim_set(const struct options_optim *o, int i, const char *text)
 
 	switch (i) {
 	case 0: return options_long("steps", text, 1, 1000000000L, o->steps);
-	case 1: return options_optim_float("lr", text, 0, 10, o->lr);
-	case 2: return options_optim_float("min-lr-frac", text, 0, 1, o->min_lr_frac);
-	case 3: return options_long("warmup", text, 0, 1000000000L, o->warmup);
-	case 4: return options_optim_float("weight-decay", text, 0, 10, o->weight_decay);
-	case 5: return options_optim_float("beta1", text, 0, 0.999999, o->beta1);
-	case 6: return options_optim_float("beta2", text, 0, 0.999999, o->beta2);
-	case 7: return options_optim_float("eps", text, 1e-30, 1, o->eps);
-	case 8: return options_optim_float("grad-clip", text, 0, 1e9, o->grad_clip);
+	case 1: return options_optim_float("lr", text, 0, 10, &o->optim->lr);
+	case 2: return options_optim_float("min-lr-frac", text, 0, 1, &o->optim->min_lr_frac);
+	case 3: return options_long("warmup", text, 0, 1000000000L, &o->optim->warmup);
+	case 4: return options_optim_float("weight-decay", text, 0, 10,
+	    &o->optim->weight_decay);
+	case 5: return options_optim_float("beta1", text, 0, 0.999999, &o->optim->beta1);
+	case 6: return options_optim_float("beta2", text, 0, 0.999999, &o->optim->beta2);
+	case 7: return options_optim_float("eps", text, 1e-30, 1, &o->optim->eps);
+	case 8: return options_optim_float("grad-clip", text, 0, 1e9, &o->optim->grad_clip);
 	case 9: return options_long("eval-every", text, 0, 1000000000L, o->eval_every);
 	case 10: return options_int("eval-batches", text, 1, 100000, o->eval_batches);
 	case 11: return options_long("save-every", text, 0, 1000000000L, o->save_every);

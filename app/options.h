@@ -23,6 +23,7 @@
 
 struct sampler_params;
 struct sampler_param;
+struct optim_options;
 
 /* An integer in [min, max] into *out; -1 with a message on error. */
 int options_long(const char *option, const char *text, long min, long max, long *out);
@@ -68,7 +69,10 @@ int options_separator(const char *text, int *sep);
 /*
  * The optimiser's options, which train and finetune share: their getopt
  * entries (OPTIONS_OPTIM_LONGOPTS(base) inside a command's table gives them
- * the values base .. base + OPTIONS_OPTIM_N - 1) and where each goes.
+ * the values base .. base + OPTIONS_OPTIM_N - 1) and where each goes: the
+ * AdamW settings and schedule into the command's struct optim_options
+ * (engine/optim.h), the run's length, validation, saving and seed into the
+ * command's own fields.
  */
 #define OPTIONS_OPTIM_N 13
 #define OPTIONS_OPTIM_LONGOPTS(base) \
@@ -86,8 +90,8 @@ int options_separator(const char *text, int *sep);
 	{ "save-every", required_argument, NULL, (base) + 11 }, \
 	{ "seed", required_argument, NULL, (base) + 12 }
 struct options_optim {
-	long *steps, *warmup, *eval_every, *save_every;
-	float *lr, *min_lr_frac, *weight_decay, *beta1, *beta2, *eps, *grad_clip;
+	struct optim_options *optim;
+	long *steps, *eval_every, *save_every;
 	int *eval_batches;
 	uint64_t *seed;
 };

@@ -304,7 +304,7 @@ ui_ft_started(struct ui_ft *j)
 	j->run = o;
 	j->pause_req = j->save_pending = 0;
 	ui_ft_note(j, 0, "started: %s, %ld steps, lr %g", finetune_method_name(o.method), o.steps,
-	    (double)o.lr);
+	    (double)o.optim.lr);
 	free(corpus_path);
 	return;
 fail:

@@ -106,7 +106,7 @@ view_finetune_row_value(const struct view_finetune *v, int row, char *buf, size_
 		snprintf(buf, size, "%ld", v->o.steps);
 		break;
 	case VIEW_FINETUNE_ROW_LR:
-		snprintf(buf, size, "%g", (double)v->o.lr);
+		snprintf(buf, size, "%g", (double)v->o.optim.lr);
 		break;
 	case VIEW_FINETUNE_ROW_NOISE:
 		snprintf(buf, size, "%g%s", v->o.p_noise, v->o.method == FINETUNE_MLE ?
@@ -164,7 +164,7 @@ view_finetune_row_set(struct view_finetune *v, int row, const char *text)
 				v->o.steps = (long)x;
 		} else if (ok && row == VIEW_FINETUNE_ROW_LR) {
 			if ((ok = x > 0 && x <= 1))
-				v->o.lr = (float)x;
+				v->o.optim.lr = (float)x;
 		} else if (ok && (ok = x >= 0 && x <= 0.5))
 			v->o.p_noise = x;
 	}
@@ -207,14 +207,14 @@ view_finetune_row_adjust(struct view_finetune *v, int row, int dir)
 		/* The next rate on the ladder above or below the current one. */
 		if (dir > 0) {
 			for (i = 0; i + 1 < VIEW_FINETUNE_NLRS &&
-			    view_finetune_lrs[i] <= (double)v->o.lr * 1.0001; i++)
+			    view_finetune_lrs[i] <= (double)v->o.optim.lr * 1.0001; i++)
 				continue;
 		} else {
 			for (i = VIEW_FINETUNE_NLRS - 1; i > 0 &&
-			    view_finetune_lrs[i] >= (double)v->o.lr * 0.9999; i--)
+			    view_finetune_lrs[i] >= (double)v->o.optim.lr * 0.9999; i--)
 				continue;
 		}
-		v->o.lr = (float)view_finetune_lrs[i];
+		v->o.optim.lr = (float)view_finetune_lrs[i];
 		break;
 	case VIEW_FINETUNE_ROW_NOISE:
 		v->o.p_noise = round((v->o.p_noise + dir * 0.01) * 100) / 100;
@@ -243,7 +243,7 @@ view_finetune_row_reset(struct view_finetune *v, int row)
 		v->o.steps = d.steps;
 		break;
 	case VIEW_FINETUNE_ROW_LR:
-		v->o.lr = d.lr;
+		v->o.optim.lr = d.optim.lr;
 		break;
 	case VIEW_FINETUNE_ROW_NOISE:
 		v->o.p_noise = d.p_noise;
@@ -411,7 +411,7 @@ view_finetune_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, i
 				    THEME_SLOT_TEXT, "%s", note);
 			row = view_finetune_line(g, in, row, THEME_SLOT_DIM, "%s, %ld steps, lr %g, "
 			    "noise %g", finetune_method_name(ft->run.method), ft->run.steps,
-			    (double)ft->run.lr, ft->run.p_noise);
+			    (double)ft->run.optim.lr, ft->run.p_noise);
 		}
 		if (ft->have && ft->run.method != FINETUNE_MLE)
 			row = view_finetune_line(g, in, row, THEME_SLOT_VALUE, "P(<bksp>) clean "

@@ -31,6 +31,7 @@
 #include "finetune.h"
 #include "generate.h"
 #include "gpt.h"
+#include "optim.h"
 #include "record.h"
 #include "rng.h"
 #include "sampler.h"
@@ -81,14 +82,14 @@ finetune_options_defaults(struct finetune_options *o)
 	o->prompt_tokens = 8;
 	o->window = 32;
 	o->steps = 300;
-	o->lr = 3e-4f;
-	o->min_lr_frac = 0.1f;
-	o->weight_decay = 0.0f;
-	o->beta1 = 0.9f;
-	o->beta2 = 0.95f;
-	o->eps = 1e-8f;
-	o->grad_clip = 1.0f;
-	o->warmup = 10;
+	o->optim.lr = 3e-4f;
+	o->optim.min_lr_frac = 0.1f;
+	o->optim.weight_decay = 0.0f;
+	o->optim.beta1 = 0.9f;
+	o->optim.beta2 = 0.95f;
+	o->optim.eps = 1e-8f;
+	o->optim.grad_clip = 1.0f;
+	o->optim.warmup = 10;
 	o->bc_warmup = 50;
 	o->bc_mix = 0.001;
 	o->p_noise = 0.05;
@@ -146,8 +147,8 @@ finetune_options_record(const struct finetune_options *o, struct record *rec)
 	record_set(rec, "p_noise", "%g", o->p_noise);
 	record_set(rec, "ctx_noise", "%g", o->ctx_noise);
 	record_set(rec, "burst_mean", "%g", o->burst_mean);
-	record_set(rec, "noise", "%s", o->model_noise ? (o->unigram_noise ?
-	    "model+unigram" : "model") : o->unigram_noise ? "unigram" : "uniform");
+	record_set(rec, "noise", "%s", o->model_noise ? "model" : o->unigram_noise ?
+	    "unigram" : "uniform");
 	record_set(rec, "noise_temp", "%g", o->noise_temp);
 	record_set(rec, "noise_confidence", "%g", o->noise_confidence);
 	record_set(rec, "doc_start", "%d", o->doc_start);
@@ -159,14 +160,7 @@ finetune_options_record(const struct finetune_options *o, struct record *rec)
 	record_set(rec, "prompt_tokens", "%d", o->prompt_tokens);
 	record_set(rec, "window", "%d", o->window);
 	record_set(rec, "ft_steps", "%ld", o->steps);
-	record_set(rec, "ft_lr", "%g", (double)o->lr);
-	record_set(rec, "ft_min_lr_frac", "%g", (double)o->min_lr_frac);
-	record_set(rec, "ft_warmup", "%ld", o->warmup);
-	record_set(rec, "ft_weight_decay", "%g", (double)o->weight_decay);
-	record_set(rec, "ft_beta1", "%g", (double)o->beta1);
-	record_set(rec, "ft_beta2", "%g", (double)o->beta2);
-	record_set(rec, "ft_eps", "%g", (double)o->eps);
-	record_set(rec, "ft_grad_clip", "%g", (double)o->grad_clip);
+	optim_options_record(&o->optim, "ft_", rec);
 	record_set(rec, "ft_seed", "%llu", (unsigned long long)o->seed);
 	if (o->method != FINETUNE_MLE)
 		record_set(rec, "actions", "bksp");
@@ -242,18 +236,20 @@ static int
 finetune_find_docs(struct finetune *ft, int eot, char **cause)
 {
 	const struct train_data *d = ft->train;
-	size_t room = (size_t)ft->o.prompt_tokens + (size_t)ft->o.window + 1;
+	size_t room = (size_t)ft->o.prompt_tokens + (size_t)ft->o.window + 1, n = 0;
 
-	ft->doc_starts = malloc((d->n / 2 + 1) * sizeof *ft->doc_starts);
+	for (size_t i = 0; i + room < d->n; i++)
+		if ((i == 0 || d->tokens[i - 1] == eot) && d->tokens[i] != eot)
+			n++;
+	if (n == 0)
+		return util_error(cause, "no document of the corpus has room for a "
+		    "prompt and a window (%zu tokens)", room);
+	ft->doc_starts = malloc(n * sizeof *ft->doc_starts);
 	if (ft->doc_starts == NULL)
 		return util_error(cause, "out of memory");
 	for (size_t i = 0; i + room < d->n; i++)
-		if ((i == 0 || d->tokens[i - 1] == eot) && d->tokens[i] != eot &&
-		    ft->n_doc_starts < d->n / 2 + 1)
+		if ((i == 0 || d->tokens[i - 1] == eot) && d->tokens[i] != eot)
 			ft->doc_starts[ft->n_doc_starts++] = i;
-	if (ft->n_doc_starts == 0)
-		return util_error(cause, "no document of the corpus has room for a "
-		    "prompt and a window (%zu tokens)", room);
 	return 0;
 }
 
@@ -636,20 +632,6 @@ finetune_eval(struct finetune *ft, float *loss, char **cause)
 	return 0;
 }
 
-/* Probability of token y under softmax(l) over the first V columns. */
-static double
-finetune_prob(const float *l, int V, int y)
-{
-	double maxv = -INFINITY, sum = 0;
-
-	for (int v = 0; v < V; v++)
-		if (l[v] > maxv)
-			maxv = l[v];
-	for (int v = 0; v < V; v++)
-		sum += exp((double)l[v] - maxv);
-	return exp((double)l[y] - maxv) / sum;
-}
-
 /*
  * Noise that looks like the model's own mistakes (--noise model): one
  * forward pass over the n clean data windows with the current weights; at
@@ -673,6 +655,7 @@ finetune_propose(struct finetune *ft, struct sm_traj *clean, int n, int **prop,
 	int V = cfg->vocab_size, Vp = cfg->padded_vocab_size;
 	int eot = tokenizer_eot(ft->tok), bksp = tokenizer_bksp(ft->tok);
 	double *w = malloc((size_t)V * sizeof *w), inv = 1.0 / ft->o.noise_temp;
+	int conf = ft->o.noise_confidence > 0;
 	struct sm_batch b;
 	const float *logits;
 	int ret = -1;
@@ -695,20 +678,31 @@ finetune_propose(struct finetune *ft, struct sm_traj *clean, int n, int **prop,
 			const float *l = logits + ((size_t)i * b.T +
 			    (size_t)b.layouts[i].sp[k]) * Vp;
 			int data = clean[i].actions[k];
-			double maxv = -INFINITY, sum = 0, u;
+			double maxv = -INFINITY, maxall = -INFINITY, sum = 0, all = 0, u;
 
+			/*
+			 * One pass for both maxima, one for both sums: the proposal's
+			 * weights (over the tokens other than data and <|endoftext|>, at
+			 * noise_temp) and, for the confidence test, the normaliser of
+			 * softmax(l) over every token at temperature 1.
+			 */
 			prop[i][k] = -1;
-			if (ft->o.noise_confidence > 0 &&
-			    finetune_prob(l, V, data) < ft->o.noise_confidence)
-				continue;
-			for (int v = 0; v < V; v++)
+			for (int v = 0; v < V; v++) {
+				if (l[v] > maxall)
+					maxall = l[v];
 				if (v != data && v != eot && l[v] > maxv)
 					maxv = l[v];
+			}
 			for (int v = 0; v < V; v++) {
+				if (conf)
+					all += exp((double)l[v] - maxall);
 				w[v] = v == data || v == eot ? 0 :
 				    exp(((double)l[v] - maxv) * inv);
 				sum += w[v];
 			}
+			if (conf && exp((double)l[data] - maxall) / all <
+			    ft->o.noise_confidence)
+				continue;
 			u = rng_double(rng) * sum;
 			for (int v = 0; v < V && sum > 0; v++) {
 				if (w[v] > 0)
@@ -766,8 +760,6 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 	const struct gpt_config *cfg = gpt_config(ft->model);
 	int bksp = tokenizer_bksp(ft->tok), eot = tokenizer_eot(ft->tok);
 	int use_model = o->method == FINETUNE_SM && ft->step >= o->bc_warmup;
-	struct gpt_adamw adam;
-	struct train_options lo;
 	struct rng rng;
 	double t0;
 	int r;
@@ -801,10 +793,17 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 			free(tp);
 			return util_error(cause, "out of memory");
 		}
+		/*
+		 * Every window is drawn before any is augmented (the generator's
+		 * order), so the clean windows are kept; the model's proposals only
+		 * with --noise model and noise to place.
+		 */
+		int want_prop = o->model_noise && o->p_noise > 0;
 		struct sm_traj *clean = calloc((size_t)nd, sizeof *clean);
-		int **prop = calloc((size_t)nd, sizeof *prop);
+		int **prop = want_prop ? calloc((size_t)nd, sizeof *prop) : NULL;
 
-		r = clean == NULL || prop == NULL ? util_error(cause, "out of memory") : 0;
+		r = clean == NULL || (want_prop && prop == NULL) ?
+		    util_error(cause, "out of memory") : 0;
 		for (int i = 0; i < nd && r == 0; i++) {
 			const int *prompt, *cont;
 			int nc, term, P = finetune_prompt_len(ft, &rng);
@@ -817,17 +816,17 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 			clean[i].n_actions = nc;
 			clean[i].is_data = 1;
 			clean[i].terminal = term;
-			if (o->model_noise && (prop[i] = malloc((size_t)(nc > 0 ? nc : 1) *
+			if (want_prop && (prop[i] = malloc((size_t)(nc > 0 ? nc : 1) *
 			    sizeof **prop)) == NULL)
 				r = util_error(cause, "out of memory");
 		}
-		if (r == 0 && o->model_noise && o->p_noise > 0)
+		if (r == 0 && want_prop)
 			r = finetune_propose(ft, clean, nd, prop, &rng, cause);
 		for (int i = 0; i < nd && r == 0; i++) {
 			const struct sm_traj *c = &clean[i];
 			r = sm_augment(c->prompt, c->n_prompt, c->actions, c->n_actions,
 			    c->terminal, o->p_noise, o->burst_mean, ft->noise_cdf,
-			    o->model_noise ? prop[i] : NULL, cfg->vocab_size, eot, bksp,
+			    want_prop ? prop[i] : NULL, cfg->vocab_size, eot, bksp,
 			    &rng, &data[i], cause);
 			if (r == 0)
 				r = finetune_ctx_noise(ft, &data[i], &rng, cause);
@@ -872,18 +871,8 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 	}
 	if (gpt_zero_grad(ft->model, cause) != 0 || gpt_backward(ft->model, cause) != 0)
 		return -1;
-	train_options_defaults(&lo);
-	lo.lr = o->lr;
-	lo.min_lr_frac = o->min_lr_frac;
-	lo.warmup = o->warmup;
-	lo.steps = o->steps;
-	adam.lr = train_lr(&lo, ft->step);
-	adam.beta1 = o->beta1;
-	adam.beta2 = o->beta2;
-	adam.eps = o->eps;
-	adam.weight_decay = o->weight_decay;
-	adam.grad_clip = o->grad_clip;
-	r = gpt_update(ft->model, &adam, ft->step + 1, &pr->grad_norm, cause);
+	r = optim_step(&o->optim, ft->model, ft->step, o->steps, &pr->lr, &pr->grad_norm,
+	    cause);
 	if (r < 0)
 		return -1;
 	if (!isfinite(pr->sm.loss))
@@ -892,7 +881,6 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 		util_log(UTIL_LOG_WARN, "fine-tune step %ld skipped: loss %g, gradient norm "
 		    "%g (not finite)", ft->step + 1, pr->sm.loss, (double)pr->grad_norm);
 	pr->skipped = r;
-	pr->lr = adam.lr;
 	pr->step_seconds = util_now() - t0;
 	pr->tokens_per_s /= pr->step_seconds > 0 ? pr->step_seconds : 1;
 	__atomic_store_n(&ft->step, ft->step + 1, __ATOMIC_RELAXED);

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "optim.h"
 #include "sm.h"
 
 struct gpt_model;
@@ -25,8 +26,7 @@ struct finetune_options {
 	int prompt_tokens;       /* longest prompt: each trajectory draws 1..prompt_tokens */
 	int window;              /* data tokens after the prompt */
 	long steps;              /* total optimiser steps (across resumes) */
-	float lr, min_lr_frac, weight_decay, beta1, beta2, eps, grad_clip;
-	long warmup;             /* learning-rate warm-up steps */
+	struct optim_options optim; /* AdamW and its learning-rate schedule */
 	long bc_warmup;          /* sm: BC-only steps first */
 	double bc_mix;           /* sm: weight of BC after bc_warmup (SM gets 1 - bc_mix) */
 	double p_noise;          /* noise bursts per data position */

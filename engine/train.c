@@ -4,8 +4,7 @@
  * Batches are B random windows of T+1 tokens from the training stream (inputs
  * are the first T, targets the last T); the window starts come from a
  * generator seeded by (seed, step), so a resumed run draws the same batches as
- * an uninterrupted one. The learning rate warms up linearly for `warmup` steps,
- * then follows a cosine from lr down to lr * min_lr_frac at the last step.
+ * an uninterrupted one. The optimiser and its schedule are optim.c's.
  */
 #include "config.h"
 
@@ -16,6 +15,7 @@
 
 #include "checkpoint.h"
 #include "gpt.h"
+#include "optim.h"
 #include "record.h"
 #include "rng.h"
 #include "tokenizer.h"
@@ -30,35 +30,18 @@ train_options_defaults(struct train_options *o)
 	o->batch_size = 8;
 	o->seq_len = 64;
 	o->steps = 1000;
-	o->lr = 1e-3f;
-	o->min_lr_frac = 0.1f;
-	o->warmup = 50;
-	o->weight_decay = 0.1f;
-	o->beta1 = 0.9f;
-	o->beta2 = 0.95f;
-	o->eps = 1e-8f;
-	o->grad_clip = 1.0f;
+	o->optim.lr = 1e-3f;
+	o->optim.min_lr_frac = 0.1f;
+	o->optim.warmup = 50;
+	o->optim.weight_decay = 0.1f;
+	o->optim.beta1 = 0.9f;
+	o->optim.beta2 = 0.95f;
+	o->optim.eps = 1e-8f;
+	o->optim.grad_clip = 1.0f;
 	o->eval_every = 100;
 	o->eval_batches = 8;
 	o->save_every = 500;
 	o->seed = 1337;
-}
-
-/* Learning rate at 0-based step. */
-float
-train_lr(const struct train_options *o, long step)
-{
-	double progress;
-
-	if (o->warmup > 0 && step < o->warmup)
-		return o->lr * (float)(step + 1) / (float)o->warmup;
-	if (o->steps <= o->warmup + 1)
-		return o->lr;
-	progress = (double)(step - o->warmup) / (double)(o->steps - o->warmup - 1);
-	if (progress > 1)
-		progress = 1;
-	return (float)(o->lr * (o->min_lr_frac + (1.0 - o->min_lr_frac) * 0.5 *
-	    (1.0 + cos(M_PI * progress))));
 }
 
 /* Tokenize documents into one stream, each followed by <|endoftext|>. */
@@ -186,14 +169,7 @@ train_record_options(struct record *rec, const struct train_options *o)
 	record_set(rec, "batch_size", "%d", o->batch_size);
 	record_set(rec, "seq_len", "%d", o->seq_len);
 	record_set(rec, "total_steps", "%ld", o->steps);
-	record_set(rec, "lr", "%g", (double)o->lr);
-	record_set(rec, "min_lr_frac", "%g", (double)o->min_lr_frac);
-	record_set(rec, "warmup", "%ld", o->warmup);
-	record_set(rec, "weight_decay", "%g", (double)o->weight_decay);
-	record_set(rec, "beta1", "%g", (double)o->beta1);
-	record_set(rec, "beta2", "%g", (double)o->beta2);
-	record_set(rec, "eps", "%g", (double)o->eps);
-	record_set(rec, "grad_clip", "%g", (double)o->grad_clip);
+	optim_options_record(&o->optim, "", rec);
 	record_set(rec, "seed", "%llu", (unsigned long long)o->seed);
 }
 
@@ -205,7 +181,6 @@ train_run(struct train_run *r, char **cause)
 	int B = o->batch_size, T = o->seq_len;
 	int *inputs = NULL, *targets = NULL;
 	size_t starts_n = (size_t)B, *starts = NULL;
-	struct gpt_adamw adam;
 	struct train_progress pr;
 	double t_start = util_now();
 	float best = INFINITY;
@@ -230,11 +205,6 @@ train_run(struct train_run *r, char **cause)
 		util_error(cause, "out of memory");
 		goto fail;
 	}
-	adam.beta1 = o->beta1;
-	adam.beta2 = o->beta2;
-	adam.eps = o->eps;
-	adam.weight_decay = o->weight_decay;
-	adam.grad_clip = o->grad_clip;
 
 	for (step = r->start_step; step < o->steps; step++) {
 		struct rng rng;
@@ -254,9 +224,9 @@ train_run(struct train_run *r, char **cause)
 		if (gpt_zero_grad(r->model, cause) != 0 ||
 		    gpt_backward(r->model, cause) != 0)
 			goto fail;
-		adam.lr = train_lr(o, step);
 		memset(&pr, 0, sizeof pr);
-		skipped = gpt_update(r->model, &adam, step + 1, &pr.grad_norm, cause);
+		skipped = optim_step(&o->optim, r->model, step, o->steps, &pr.lr,
+		    &pr.grad_norm, cause);
 		if (skipped < 0)
 			goto fail;
 		if (!isfinite(loss))
@@ -269,7 +239,6 @@ train_run(struct train_run *r, char **cause)
 		pr.step = done;
 		pr.steps = o->steps;
 		pr.loss = loss;
-		pr.lr = adam.lr;
 		pr.skipped = skipped;
 		pr.tokens_per_s = (double)B * T / dt;
 		pr.elapsed = util_now() - t_start;

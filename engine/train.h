@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "optim.h"
+
 struct gpt_model;
 struct tokenizer;
 struct record;
@@ -17,12 +19,7 @@ struct train_options {
 	int batch_size;       /* B */
 	int seq_len;          /* T (<= the model's max_seq_len) */
 	long steps;           /* optimiser steps to reach (total, across resumes) */
-	float lr;             /* peak learning rate */
-	float min_lr_frac;    /* final lr = lr * min_lr_frac */
-	long warmup;          /* linear warm-up steps */
-	float weight_decay;
-	float beta1, beta2, eps;
-	float grad_clip;
+	struct optim_options optim; /* AdamW and its learning-rate schedule */
 	long eval_every;      /* validation every N steps (0: only at the end) */
 	int eval_batches;     /* batches per validation */
 	long save_every;      /* latest checkpoint every N steps (0: at the end) */
@@ -70,9 +67,6 @@ struct train_run {
 	train_cb cb;
 	void *cb_arg;
 };
-
-/* Learning rate at a 0-based step. */
-float train_lr(const struct train_options *o, long step);
 
 /*
  * Train until opt.steps or *stop. Saves the latest checkpoint and optimizer

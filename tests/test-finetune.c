@@ -212,8 +212,8 @@ main(void)
 	tr.opt.batch_size = 8;
 	tr.opt.seq_len = 48;
 	tr.opt.steps = 25;
-	tr.opt.lr = 3e-3f;
-	tr.opt.warmup = 5;
+	tr.opt.optim.lr = 3e-3f;
+	tr.opt.optim.warmup = 5;
 	tr.opt.eval_every = 0;
 	tr.opt.seed = 3;
 	tr.model = base;
@@ -230,7 +230,7 @@ main(void)
 	o.steps = 300;
 	o.bc_warmup = 150;
 	o.p_noise = 0.1;
-	o.lr = 3e-3f;
+	o.optim.lr = 3e-3f;
 	o.prompt_tokens = 4;
 	o.window = 24;
 	o.batch_size = 16;

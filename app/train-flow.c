@@ -1,0 +1,159 @@
+/*
+ * train-flow.c: the CLI flow train and finetune share (train-flow.h): their
+ * messages and exit statuses live here once, so the two commands cannot drift.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "checkpoint.h"
+#include "gpt.h"
+#include "options.h"
+#include "tokenizer.h"
+#include "train-flow.h"
+
+/* Defaults: blank-line separated documents, a tenth held out. */
+void
+train_flow_init(struct train_flow *f)
+{
+	memset(f, 0, sizeof *f);
+	f->sep = CORPUS_SEP_BLANK;
+	f->val_fraction = 0.1;
+	record_init(&f->rec);
+	f->status = APP_EXIT_ERROR;
+}
+
+/* Free it all; the exit status. */
+int
+train_flow_release(struct train_flow *f)
+{
+	free(f->cause);
+	free(f->best_alloc);
+	train_data_release(&f->dtrain);
+	train_data_release(&f->dval);
+	corpus_free(f->corpus);
+	corpus_free(f->ctrain);
+	corpus_free(f->cval);
+	tokenizer_free(f->tok);
+	gpt_free(f->model);
+	record_release(&f->rec);
+	return f->status;
+}
+
+/* The best path, then the corpus and its held-out split. */
+int
+train_flow_corpus(struct train_flow *f, uint64_t seed)
+{
+	if (f->best == NULL)
+		f->best = f->best_alloc = options_best_path(f->out);
+	if (corpus_load(f->corpus_path, f->sep, &f->corpus, &f->cause) != 0) {
+		app_error("%s", f->cause);
+		return -1;
+	}
+	if (corpus_split(f->corpus, f->val_fraction, seed, &f->ctrain, &f->cval,
+	    &f->cause) != 0) {
+		app_error("%s: %s", f->corpus_path, f->cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* Load out and out.opt to go on from where they stopped. */
+int
+train_flow_resume(struct train_flow *f, long steps, const char *hash_key)
+{
+	char *opt_path;
+	const char *h;
+
+	if (checkpoint_load(f->out, &f->model, &f->tok, &f->rec, &f->cause) != 0) {
+		app_error("--resume: %s", f->cause);
+		return -1;
+	}
+	if (asprintf(&opt_path, "%s.opt", f->out) < 0)
+		app_fatal("out of memory");
+	if (checkpoint_load_optim(opt_path, f->model, &f->start, &f->cause) != 0) {
+		app_error("--resume: %s", f->cause);
+		free(opt_path);
+		return -1;
+	}
+	free(opt_path);
+	h = hash_key != NULL ? record_get(&f->rec, hash_key) : NULL;
+	if (h != NULL && strtoull(h, NULL, 16) != f->corpus->hash)
+		app_warn("--resume: %s differs from the corpus this model was "
+		    "trained on", f->corpus_path);
+	if (f->start >= steps) {
+		app_error("--resume: %s has already done %ld steps (--steps %ld)",
+		    f->out, f->start, steps);
+		f->status = APP_EXIT_USAGE;
+		return -1;
+	}
+	return 0;
+}
+
+/* Tokenize the training and held-out documents. */
+int
+train_flow_data(struct train_flow *f)
+{
+	const struct corpus *t = f->ctrain, *v = f->cval;
+
+	if (train_data_build(f->tok, t->docs, t->lens, t->ndocs, &f->dtrain,
+	    &f->cause) != 0 || train_data_build(f->tok, v->docs, v->lens, v->ndocs,
+	    &f->dval, &f->cause) != 0) {
+		app_error("%s: %s", f->corpus_path, f->cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* The bar, and Ctrl-C saving instead of killing. */
+void
+train_flow_begin(struct train_flow *f, long steps)
+{
+	if (f->json)
+		progress_set_quiet(1);
+	progress_init(&f->bar, f->start, steps);
+	app_catch_signals();
+}
+
+/* The validation fields and the end of a JSON line. */
+void
+train_flow_json_end(int has_val, float val_loss, float best_val_loss)
+{
+	if (has_val)
+		printf(", \"val_loss\": %.6f, \"best_val_loss\": %.6f",
+		    (double)val_loss, (double)best_val_loss);
+	printf("}\n");
+	fflush(stdout);
+}
+
+/* The bar after a step, and a line after a validation. */
+void
+train_flow_report(struct train_flow *f, long step, double loss, double tokens,
+    int has_val, float val_loss, float best_val_loss, int saved_best,
+    const char *extra)
+{
+	progress_update(&f->bar, step, loss, tokens);
+	if (has_val)
+		progress_message(&f->bar, "step %ld: val loss %.4f (best %.4f)%s%s", step,
+		    (double)val_loss, (double)best_val_loss,
+		    saved_best ? ", saved best" : "", extra);
+}
+
+/* The closing line and the exit status. */
+void
+train_flow_done(struct train_flow *f, long done)
+{
+	if (app_interrupted) {
+		fprintf(stderr, "seqmatch: interrupted at step %ld; saved %s (resume with "
+		    "--resume)\n", done, f->out);
+		f->status = APP_EXIT_INTERRUPTED;
+	} else {
+		if (!f->json)
+			fprintf(stderr, "seqmatch: %ld steps done; saved %s and %s.opt\n",
+			    done, f->out, f->out);
+		f->status = APP_EXIT_OK;
+	}
+}
