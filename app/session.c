@@ -1293,7 +1293,7 @@ session_save_log(const char *dir, const struct ui_log *log, const struct tokeniz
 		if (access(file, F_OK) != 0 || k >= 1000)
 			break;
 	}
-	rc = util_write_file_atomic(file, buf, size, cause);
+	rc = util_write_file_atomic(file, buf, size, 0644, cause);
 	free(buf);
 	if (rc == 0 && path != NULL)
 		*path = file;
