@@ -461,7 +461,8 @@ yml_parse(struct yml_doc *doc, const void *buf, size_t len, const struct yml_lim
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:
 			if (depth >= (size_t)p.max_depth) {
-				yml_fail(&p, line, col, "nested deeper than %d levels", p.max_depth);
+				yml_fail(&p, line, col, "nested deeper than %d levels",
+				    p.max_depth);
 				break;
 			}
 			n = yml_node_new(&p, ev.type == YAML_MAPPING_START_EVENT ? YML_MAP :
