@@ -11,7 +11,9 @@
 
 #include "app.h"
 #include "cmd.h"
-#include "session.h"
+#include "conf.h"
+#include "grid.h"
+#include "transcript.h"
 
 /* The help text. */
 static void
@@ -38,15 +40,15 @@ cmd_session_usage(FILE *f)
 static int
 cmd_session_list(void)
 {
-	char *dir = session_dir(), *cause = NULL;
-	struct session_entry *v;
+	char *dir = transcript_dir(), *cause = NULL;
+	struct transcript_entry *v;
 	size_t n;
 
 	if (dir == NULL) {
 		app_error("session: neither XDG_STATE_HOME nor HOME is set");
 		return APP_EXIT_ERROR;
 	}
-	if (session_list(dir, &v, &n, &cause) != 0) {
+	if (transcript_list(dir, &v, &n, &cause) != 0) {
 		app_error("session list: %s", cause);
 		free(cause);
 		free(dir);
@@ -71,7 +73,7 @@ cmd_session_list(void)
 			printf("-");
 		printf("\t%.*s\n", (int)(l > 60 ? 60 : l), v[i].prompt);
 	}
-	session_list_free(v, n);
+	transcript_list_free(v, n);
 	free(dir);
 	return APP_EXIT_OK;
 }
@@ -82,7 +84,7 @@ cmd_session_export(int argc, char **argv)
 {
 	const char *file = NULL;
 	int markdown = 0;
-	struct session s;
+	struct transcript s;
 	char *cause = NULL, *dir, *path;
 
 	for (int i = 0; i < argc; i++) {
@@ -103,10 +105,10 @@ cmd_session_export(int argc, char **argv)
 		app_error("session export: which ID or FILE.jsonl?");
 		return APP_EXIT_USAGE;
 	}
-	dir = session_dir();
-	path = session_resolve(dir, file, &cause);
+	dir = transcript_dir();
+	path = transcript_resolve(dir, file, &cause);
 	free(dir);
-	if (path == NULL || session_load(&s, path, &cause) != 0) {
+	if (path == NULL || transcript_load(&s, path, &cause) != 0) {
 		app_error("%s", cause);
 		free(cause);
 		free(path);
@@ -114,10 +116,10 @@ cmd_session_export(int argc, char **argv)
 	}
 	free(path);
 	if (markdown)
-		session_markdown(stdout, &s);
+		transcript_markdown(stdout, &s);
 	else
-		session_write(stdout, &s);
-	session_free(&s);
+		transcript_write(stdout, &s);
+	transcript_free(&s);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		app_error("session export: cannot write the output");
 		return APP_EXIT_ERROR;
@@ -129,7 +131,7 @@ cmd_session_export(int argc, char **argv)
 static int
 cmd_session_check_config(int argc, char **argv)
 {
-	struct session_config c;
+	struct conf c;
 	char *path, *cause = NULL;
 	int rc;
 
@@ -137,13 +139,13 @@ cmd_session_check_config(int argc, char **argv)
 		app_error("session check-config: one FILE at most");
 		return APP_EXIT_USAGE;
 	}
-	path = argc == 1 ? xstrdup(argv[0]) : session_config_path();
+	path = argc == 1 ? xstrdup(argv[0]) : conf_path();
 	if (path == NULL) {
 		app_error("session: neither XDG_CONFIG_HOME nor HOME is set");
 		return APP_EXIT_ERROR;
 	}
-	session_config_init(&c);
-	rc = session_config_load(&c, path, &cause);
+	conf_init(&c);
+	rc = conf_load(&c, path, &cause);
 	if (rc == 1)
 		app_error("%s: no such file", path);
 	else if (rc != 0)
@@ -156,7 +158,7 @@ cmd_session_check_config(int argc, char **argv)
 		    "ascii", c.n_decoding);
 	free(cause);
 	free(path);
-	session_config_release(&c);
+	conf_release(&c);
 	return rc == 0 ? APP_EXIT_OK : APP_EXIT_ERROR;
 }
 

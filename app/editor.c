@@ -550,33 +550,20 @@ editor_history_load(struct editor *e, const char *path, char **cause)
 int
 editor_history_save(const struct editor *e, const char *path, char **cause)
 {
-	char *tmp;
-	int fd, ok;
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/'), *buf = NULL;
+	size_t size = 0;
 	FILE *f;
+	int rc = 0;
 
-	{
-		char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-		int r = 0;
-
-		if (slash != NULL && slash != dir) {
-			*slash = '\0';
-			r = app_mkdirs(dir, cause);
-		}
-		free(dir);
-		if (r != 0)
-			return -1;
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		rc = app_mkdirs(dir, cause);
 	}
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		app_fatal("out of memory");
-	if ((fd = mkstemp(tmp)) < 0 || (f = fdopen(fd, "w")) == NULL) {
-		util_error(cause, "%s: %s", tmp, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
+	free(dir);
+	if (rc != 0)
 		return -1;
-	}
+	if ((f = open_memstream(&buf, &size)) == NULL)
+		app_fatal("out of memory");
 	fprintf(f, "%s\n", EDITOR_FILE_HEADER);
 	for (int i = 0; i < e->nhistory; i++) {
 		for (const char *s = e->history[i]; *s != '\0'; s++) {
@@ -591,17 +578,12 @@ editor_history_save(const struct editor *e, const char *path, char **cause)
 		}
 		fputc('\n', f);
 	}
-	ok = fflush(f) == 0 && fsync(fd) == 0;
 	if (fclose(f) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, path) != 0) {
-		util_error(cause, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	return 0;
+		app_fatal("out of memory");
+	/* Private (0600): the prompts are the user's. */
+	rc = util_write_file_atomic(path, buf, size, 0600, cause);
+	free(buf);
+	return rc;
 }
 
 /* Run the editor command on path; its wait status, or -1 with errno. */

@@ -1,17 +1,13 @@
 /*
  * theme.c: colour themes: the slot table, the theme file loader, colour
- * degrading and colour depth detection. Self-contained (libyaml and libc
- * only): errors come back as messages, never by exiting.
+ * degrading and colour depth detection. Self-contained (yml.c, libyaml and
+ * libc only): errors come back as messages, never by exiting.
  *
  * How loading works. A file is read whole (refused above
- * THEME_MAX_FILE_SIZE) and parsed with libyaml's event API into a small tree
- * of our own, so that we, not libyaml, decide what aliases cost: an alias is a
- * pointer to its anchor's finished node (an alias inside its own anchor is an
- * undefined alias, so there are no cycles), each node carries its "weight"
- * (how many nodes it stands for with aliases expanded), and the parse stops
- * when the nesting passes THEME_MAX_DEPTH, the aliases THEME_MAX_ALIASES or
- * any weight THEME_MAX_NODES: a billion-laughs file is refused after a few
- * events instead of being walked.
+ * THEME_MAX_FILE_SIZE) and parsed by yml.c into a bounded tree (at most
+ * THEME_MAX_DEPTH deep, THEME_MAX_ALIASES aliases and THEME_MAX_NODES nodes
+ * with aliases expanded: a billion-laughs file is refused after a few events
+ * instead of being walked).
  *
  * The tree is then read into a "spec": palette entries and, per slot, fg, bg
  * and attrs, each remembering where it was written. `extends:` loads the base
@@ -44,9 +40,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
 #include "theme.h"
+#include "yml.h"
 
 #ifndef PKGDATADIR
 #define PKGDATADIR "/usr/local/share/seqmatch"
@@ -289,460 +284,6 @@ theme_ctx_release(struct theme_ctx *ctx)
 	free(ctx->pal);
 }
 
-/* ---- Did you mean ---- */
-
-/* Edit distance with adjacent transpositions (optimal string alignment), capped inputs. */
-static int
-theme_distance(const char *a, const char *b)
-{
-	int d[3][THEME_NAME_MAX + 1];
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la > THEME_NAME_MAX || lb > THEME_NAME_MAX)
-		return INT_MAX;
-	/* Rows i-2, i-1 and i, kept in a ring of three. */
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
-
-		cur[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int cost = tolower((unsigned char)a[i - 1]) !=
-			    tolower((unsigned char)b[j - 1]);
-			int v = prev[j] + 1;
-
-			if (cur[j - 1] + 1 < v)
-				v = cur[j - 1] + 1;
-			if (prev[j - 1] + cost < v)
-				v = prev[j - 1] + cost;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    prev2[j - 2] + 1 < v)
-				v = prev2[j - 2] + 1;
-			cur[j] = v;
-		}
-	}
-	return d[la % 3][lb];
-}
-
-/* Keep cand as the best suggestion for word if it is closer than the best so far. */
-static void
-theme_suggest_one(const char *word, const char *cand, const char **best, int *bestd)
-{
-	int d = theme_distance(word, cand);
-
-	if (d < *bestd) {
-		*bestd = d;
-		*best = cand;
-	}
-}
-
-/* Format " (did you mean 'x'?)" into buf when best is close enough to word, else "". */
-static const char *
-theme_suggestion(const char *word, const char *best, int bestd, char *buf, size_t size)
-{
-	int limit = (int)strlen(word) / 3;
-
-	if (limit < 2)
-		limit = 2;
-	if (best == NULL || bestd > limit || bestd >= (int)strlen(word))
-		return "";
-	snprintf(buf, size, " (did you mean '%s'?)", best);
-	return buf;
-}
-
-/* Suggestion from a NULL-terminated list of names. */
-static const char *
-theme_suggest_list(const char *word, const char *const *names, char *buf, size_t size)
-{
-	const char *best = NULL;
-	int bestd = INT_MAX;
-
-	for (size_t i = 0; names[i] != NULL; i++)
-		theme_suggest_one(word, names[i], &best, &bestd);
-	return theme_suggestion(word, best, bestd, buf, size);
-}
-
-/* ---- The YAML tree ---- */
-
-enum theme_node_type {
-	THEME_NODE_SCALAR,
-	THEME_NODE_SEQ,
-	THEME_NODE_MAP,
-	THEME_NODE_ALIAS
-};
-
-/* A YAML node; a mapping's kids are key, value, key, value... */
-struct theme_node {
-	enum theme_node_type type;
-	int line, col;   /* 1-based */
-	char *value;     /* scalar */
-	size_t len;
-	int plain;       /* a plain (unquoted) scalar */
-	int quoted;      /* single- or double-quoted */
-	struct theme_node **kids;
-	size_t nkids, capkids;
-	struct theme_node *target; /* alias */
-	char *alias;     /* alias name */
-	size_t weight;   /* nodes it stands for, aliases expanded */
-	struct theme_node *next; /* every node of a tree, for freeing */
-};
-
-/* An anchor defined so far. */
-struct theme_anchor {
-	char *name;
-	struct theme_node *node;
-};
-
-/* A parsed file. */
-struct theme_tree {
-	struct theme_node *root;
-	struct theme_node *all;
-	size_t nnodes;
-	struct theme_anchor *anchors;
-	size_t nanchors;
-	size_t naliases;
-};
-
-/* Free a tree. */
-static void
-theme_tree_release(struct theme_tree *tree)
-{
-	struct theme_node *n, *next;
-
-	for (n = tree->all; n != NULL; n = next) {
-		next = n->next;
-		free(n->value);
-		free(n->kids);
-		free(n->alias);
-		free(n);
-	}
-	for (size_t i = 0; i < tree->nanchors; i++)
-		free(tree->anchors[i].name);
-	free(tree->anchors);
-	memset(tree, 0, sizeof *tree);
-}
-
-/* A new node at a libyaml mark. */
-static struct theme_node *
-theme_node_new(struct theme_ctx *ctx, struct theme_tree *tree, enum theme_node_type type,
-    yaml_mark_t mark)
-{
-	struct theme_node *n = calloc(1, sizeof *n);
-
-	if (n == NULL) {
-		ctx->oom = 1;
-		return NULL;
-	}
-	n->type = type;
-	n->line = mark.line > (size_t)INT_MAX - 1 ? INT_MAX : (int)mark.line + 1;
-	n->col = mark.column > (size_t)INT_MAX - 1 ? INT_MAX : (int)mark.column + 1;
-	n->weight = 1;
-	n->next = tree->all;
-	tree->all = n;
-	tree->nnodes++;
-	return n;
-}
-
-/* Append a kid to a collection node. */
-static int
-theme_node_add(struct theme_ctx *ctx, struct theme_node *parent, struct theme_node *kid)
-{
-	if (parent->nkids == parent->capkids) {
-		size_t cap = parent->capkids ? parent->capkids * 2 : 4;
-		struct theme_node **kids = realloc(parent->kids, cap * sizeof *kids);
-
-		if (kids == NULL) {
-			ctx->oom = 1;
-			return -1;
-		}
-		parent->kids = kids;
-		parent->capkids = cap;
-	}
-	parent->kids[parent->nkids++] = kid;
-	parent->weight += kid->weight; /* both <= THEME_MAX_NODES: no overflow */
-	return 0;
-}
-
-/* Remember an anchor (a later one with the same name wins, as in YAML). */
-static int
-theme_anchor_add(struct theme_ctx *ctx, struct theme_tree *tree, const char *name,
-    struct theme_node *node)
-{
-	struct theme_anchor *a;
-
-	a = realloc(tree->anchors, (tree->nanchors + 1) * sizeof *a);
-	if (a == NULL) {
-		ctx->oom = 1;
-		return -1;
-	}
-	tree->anchors = a;
-	a[tree->nanchors].name = theme_strdup(ctx, name);
-	if (a[tree->nanchors].name == NULL)
-		return -1;
-	a[tree->nanchors++].node = node;
-	return 0;
-}
-
-/* The node an anchor names, or NULL. */
-static struct theme_node *
-theme_anchor_find(struct theme_tree *tree, const char *name)
-{
-	for (size_t i = tree->nanchors; i-- > 0;) {
-		if (strcmp(tree->anchors[i].name, name) == 0)
-			return tree->anchors[i].node;
-	}
-	return NULL;
-}
-
-/* Line and column (1-based) of a byte offset in buf. */
-static void
-theme_offset_position(const unsigned char *buf, size_t len, size_t offset, int *line, int *col)
-{
-	size_t start = 0;
-	int l = 1;
-
-	if (offset > len)
-		offset = len;
-	for (size_t i = 0; i < offset; i++) {
-		if (buf[i] == '\n') {
-			l++;
-			start = i + 1;
-		}
-	}
-	*line = l;
-	*col = (int)(offset - start + 1);
-}
-
-/* Report a libyaml error. */
-static void
-theme_yaml_error(struct theme_ctx *ctx, int file, yaml_parser_t *p, const unsigned char *buf,
-    size_t len)
-{
-	int line, col;
-
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		ctx->oom = 1;
-		return;
-	case YAML_READER_ERROR:
-		theme_offset_position(buf, len, p->problem_offset, &line, &col);
-		if (p->problem_value != -1)
-			theme_error(ctx, file, line, col, "not a YAML text file: %s (byte 0x%02x)",
-			    p->problem ? p->problem : "bad input", (unsigned)p->problem_value & 0xff);
-		else
-			theme_error(ctx, file, line, col, "not a YAML text file: %s",
-			    p->problem ? p->problem : "bad input");
-		return;
-	default:
-		line = (int)(p->problem_mark.line < (size_t)INT_MAX ? p->problem_mark.line + 1 : INT_MAX);
-		col = (int)(p->problem_mark.column < (size_t)INT_MAX ?
-		    p->problem_mark.column + 1 : INT_MAX);
-		if (p->context != NULL)
-			theme_error(ctx, file, line, col, "YAML syntax error: %s %s", p->context,
-			    p->problem ? p->problem : "");
-		else
-			theme_error(ctx, file, line, col, "YAML syntax error: %s",
-			    p->problem ? p->problem : "bad input");
-		return;
-	}
-}
-
-/*
- * Parse buf into tree. Returns 0, or -1 after recording the problem (the
- * parse stops at the first one: syntax, depth, aliases, size).
- */
-static int
-theme_parse(struct theme_ctx *ctx, int file, const unsigned char *buf, size_t len,
-    struct theme_tree *tree)
-{
-	struct theme_node *stack[THEME_MAX_DEPTH + 1];
-	char *anchors[THEME_MAX_DEPTH + 1];
-	size_t depth = 0;
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	int ndocs = 0, done = 0, rc = -1;
-
-	memset(tree, 0, sizeof *tree);
-	if (!yaml_parser_initialize(&parser)) {
-		ctx->oom = 1;
-		return -1;
-	}
-	yaml_parser_set_input_string(&parser, buf, len);
-	while (!done) {
-		struct theme_node *n = NULL;
-		const char *anchor;
-		int line, col;
-
-		if (!yaml_parser_parse(&parser, &ev)) {
-			theme_yaml_error(ctx, file, &parser, buf, len);
-			goto out;
-		}
-		line = (int)(ev.start_mark.line < (size_t)INT_MAX ? ev.start_mark.line + 1 : INT_MAX);
-		col = (int)(ev.start_mark.column < (size_t)INT_MAX ?
-		    ev.start_mark.column + 1 : INT_MAX);
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (++ndocs > 1) {
-				theme_error(ctx, file, line, col,
-				    "a theme file holds one YAML document; this is a second one");
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			break;
-		case YAML_SCALAR_EVENT:
-			n = theme_node_new(ctx, tree, THEME_NODE_SCALAR, ev.start_mark);
-			if (n == NULL)
-				break;
-			n->value = malloc(ev.data.scalar.length + 1);
-			if (n->value == NULL) {
-				ctx->oom = 1;
-				break;
-			}
-			memcpy(n->value, ev.data.scalar.value, ev.data.scalar.length);
-			n->value[ev.data.scalar.length] = '\0';
-			n->len = ev.data.scalar.length;
-			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-			n->quoted = ev.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-			    ev.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-			if (ev.data.scalar.anchor != NULL)
-				theme_anchor_add(ctx, tree, (const char *)ev.data.scalar.anchor, n);
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (depth >= THEME_MAX_DEPTH) {
-				theme_error(ctx, file, line, col,
-				    "nested deeper than %d levels", THEME_MAX_DEPTH);
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			n = theme_node_new(ctx, tree, ev.type == YAML_MAPPING_START_EVENT ?
-			    THEME_NODE_MAP : THEME_NODE_SEQ, ev.start_mark);
-			if (n == NULL)
-				break;
-			anchor = ev.type == YAML_MAPPING_START_EVENT ?
-			    (const char *)ev.data.mapping_start.anchor :
-			    (const char *)ev.data.sequence_start.anchor;
-			anchors[depth] = NULL;
-			if (anchor != NULL && (anchors[depth] = theme_strdup(ctx, anchor)) == NULL)
-				break;
-			stack[depth++] = n;
-			n = NULL; /* attached when it ends */
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			if (depth == 0)
-				break;
-			n = stack[--depth];
-			if (anchors[depth] != NULL) {
-				theme_anchor_add(ctx, tree, anchors[depth], n);
-				free(anchors[depth]);
-				anchors[depth] = NULL;
-			}
-			break;
-		case YAML_ALIAS_EVENT:
-			if (++tree->naliases > THEME_MAX_ALIASES) {
-				theme_error(ctx, file, line, col, "more than %d aliases",
-				    THEME_MAX_ALIASES);
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			n = theme_node_new(ctx, tree, THEME_NODE_ALIAS, ev.start_mark);
-			if (n == NULL)
-				break;
-			n->alias = theme_strdup(ctx, (const char *)ev.data.alias.anchor);
-			if (n->alias == NULL)
-				break;
-			n->target = theme_anchor_find(tree, n->alias);
-			if (n->target == NULL) {
-				theme_error(ctx, file, line, col, "undefined alias '*%s'", n->alias);
-				yaml_event_delete(&ev);
-				goto out;
-			}
-			n->weight = n->target->weight;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-		if (ctx->oom)
-			goto out;
-		if (tree->nnodes > THEME_MAX_NODES) {
-			theme_error(ctx, file, line, col, "more than %d YAML nodes", THEME_MAX_NODES);
-			goto out;
-		}
-		if (n == NULL)
-			continue;
-		if (depth == 0) {
-			tree->root = n;
-			continue;
-		}
-		if (theme_node_add(ctx, stack[depth - 1], n) < 0)
-			goto out;
-		if (stack[depth - 1]->weight > THEME_MAX_NODES) {
-			if (n->type == THEME_NODE_ALIAS)
-				theme_error(ctx, file, n->line, n->col,
-				    "alias '*%s' expands to too much (more than %d nodes)",
-				    n->alias, THEME_MAX_NODES);
-			else
-				theme_error(ctx, file, n->line, n->col,
-				    "more than %d YAML nodes", THEME_MAX_NODES);
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	while (depth > 0)
-		free(anchors[--depth]);
-	yaml_parser_delete(&parser);
-	return rc;
-}
-
-/* Follow an alias to its node. */
-static const struct theme_node *
-theme_deref(const struct theme_node *n)
-{
-	while (n != NULL && n->type == THEME_NODE_ALIAS)
-		n = n->target;
-	return n;
-}
-
-/* What a node is, for messages. */
-static const char *
-theme_node_what(const struct theme_node *n)
-{
-	n = theme_deref(n);
-	if (n == NULL)
-		return "nothing";
-	switch (n->type) {
-	case THEME_NODE_SEQ:
-		return "a list";
-	case THEME_NODE_MAP:
-		return "a mapping";
-	default:
-		if (n->plain && (n->len == 0 || strcmp(n->value, "~") == 0 ||
-		    strcasecmp(n->value, "null") == 0))
-			return "nothing (null)";
-		return "a string";
-	}
-}
-
-/* A scalar's text if n is a non-null scalar without NUL bytes, else NULL. */
-static const char *
-theme_scalar(const struct theme_node *n)
-{
-	n = theme_deref(n);
-	if (n == NULL || n->type != THEME_NODE_SCALAR || strlen(n->value) != n->len)
-		return NULL;
-	if (n->plain && (n->len == 0 || strcmp(n->value, "~") == 0 ||
-	    strcasecmp(n->value, "null") == 0))
-		return NULL;
-	return n->value;
-}
-
 /* ---- Colours ---- */
 
 /* The index of a built-in colour name (case-insensitive; grey/gray = 8), or -1. */
@@ -885,15 +426,15 @@ theme_colour_parse(const char *s, struct theme_colour *c, char **cause)
 	i = theme_colour_name_index(s);
 	if (i < 0) {
 		char sug[THEME_NAME_MAX + 32];
-		const char *best = NULL;
-		int bestd = INT_MAX;
+		struct yml_suggest sg;
 
+		yml_suggest_init(&sg, s);
 		for (int k = 0; k < 16; k++)
-			theme_suggest_one(s, theme_colour_names[k], &best, &bestd);
-		theme_suggest_one(s, "default", &best, &bestd);
-		theme_suggest_one(s, "grey", &best, &bestd);
+			yml_suggest_add(&sg, theme_colour_names[k]);
+		yml_suggest_add(&sg, "default");
+		yml_suggest_add(&sg, "grey");
 		if (cause != NULL && asprintf(cause, "unknown colour '%s'%s", s,
-		    theme_suggestion(s, best, bestd, sug, sizeof sug)) < 0)
+		    yml_suggest_text(&sg, sug, sizeof sug)) < 0)
 			*cause = NULL;
 		return -1;
 	}
@@ -1173,12 +714,12 @@ theme_slot_find(const char *name)
 static const char *
 theme_suggest_slot(const char *word, char *buf, size_t size)
 {
-	const char *best = NULL;
-	int bestd = INT_MAX;
+	struct yml_suggest s;
 
+	yml_suggest_init(&s, word);
 	for (int i = 0; i < THEME_NSLOTS; i++)
-		theme_suggest_one(word, theme_slot_keys[i], &best, &bestd);
-	return theme_suggestion(word, best, bestd, buf, size);
+		yml_suggest_add(&s, theme_slot_keys[i]);
+	return yml_suggest_text(&s, buf, size);
 }
 
 /*
@@ -1186,11 +727,11 @@ theme_suggest_slot(const char *word, char *buf, size_t size)
  * after a space starts a comment, so `fg: #ff0000` is an empty value.
  */
 static const char *
-theme_hash_hint(const struct theme_node *n)
+theme_hash_hint(const struct yml_node *n)
 {
-	const struct theme_node *d = theme_deref(n);
+	const struct yml_node *d = yml_deref(n);
 
-	if (d == NULL || d->type != THEME_NODE_SCALAR || !d->plain)
+	if (d == NULL || d->type != YML_SCALAR || !d->plain)
 		return "";
 	if (d->len == 0 || (d->len >= 2 && strcasecmp(d->value + d->len - 2, "on") == 0))
 		return " (quote colours that start with '#': \"#ff0000\"; unquoted, '#' "
@@ -1217,14 +758,14 @@ theme_read_colour_text(struct theme_ctx *ctx, int file, int line, int col, const
 
 /* Read a colour node into spec. */
 static void
-theme_read_colour(struct theme_ctx *ctx, int file, const struct theme_node *n,
+theme_read_colour(struct theme_ctx *ctx, int file, const struct yml_node *n,
     struct theme_cspec *spec)
 {
-	const char *s = theme_scalar(n);
+	const char *s = yml_scalar(n);
 
 	if (s == NULL) {
 		theme_error(ctx, file, n->line, n->col, "expected a colour (a name, #rrggbb, "
-		    "0-255 or default), found %s%s", theme_node_what(n), theme_hash_hint(n));
+		    "0-255 or default), found %s%s", yml_what(n), theme_hash_hint(n));
 		return;
 	}
 	theme_read_colour_text(ctx, file, n->line, n->col, s, spec);
@@ -1232,28 +773,28 @@ theme_read_colour(struct theme_ctx *ctx, int file, const struct theme_node *n,
 
 /* Read attrs: a list of names, or one string of names separated by spaces or commas. */
 static void
-theme_read_attrs(struct theme_ctx *ctx, int file, const struct theme_node *n,
+theme_read_attrs(struct theme_ctx *ctx, int file, const struct yml_node *n,
     struct theme_slot_spec *slot)
 {
-	const struct theme_node *d = theme_deref(n);
+	const struct yml_node *d = yml_deref(n);
 	unsigned attrs = 0;
 	int bad = 0;
 
-	if (d->type == THEME_NODE_MAP) {
+	if (d->type == YML_MAP) {
 		theme_error(ctx, file, n->line, n->col, "expected a list of attributes (bold, "
 		    "dim, underline, reverse, italic), found a mapping");
 		return;
 	}
-	for (size_t k = 0; k < (d->type == THEME_NODE_SEQ ? d->nkids : 1); k++) {
-		const struct theme_node *item = d->type == THEME_NODE_SEQ ? d->kids[k] : d;
-		const struct theme_node *di = theme_deref(item);
+	for (size_t k = 0; k < (d->type == YML_SEQ ? d->nkids : 1); k++) {
+		const struct yml_node *item = d->type == YML_SEQ ? d->kids[k] : d;
+		const struct yml_node *di = yml_deref(item);
 		const char *s, *p;
 
-		if (d->type == THEME_NODE_SCALAR && d->plain && d->len == 0)
+		if (d->type == YML_SCALAR && d->plain && d->len == 0)
 			break; /* "attrs:" with nothing: no attributes */
-		if (di->type != THEME_NODE_SCALAR || (s = theme_scalar(item)) == NULL) {
+		if (di->type != YML_SCALAR || (s = yml_scalar(item)) == NULL) {
 			theme_error(ctx, file, item->line, item->col,
-			    "expected an attribute name, found %s", theme_node_what(item));
+			    "expected an attribute name, found %s", yml_what(item));
 			bad = 1;
 			continue;
 		}
@@ -1280,7 +821,7 @@ theme_read_attrs(struct theme_ctx *ctx, int file, const struct theme_node *n,
 				for (size_t j = 0; j < THEME_NATTRS; j++)
 					names[j] = theme_attr_names[j];
 				names[THEME_NATTRS] = NULL;
-				if (theme_suggest_list(word, names, sug, sizeof sug)[0] == '\0')
+				if (yml_suggest_list(word, names, sug, sizeof sug)[0] == '\0')
 					snprintf(sug, sizeof sug, " (use bold, dim, underline, "
 					    "reverse or italic)");
 				theme_error(ctx, file, item->line, item->col + (di->plain ||
@@ -1298,10 +839,10 @@ theme_read_attrs(struct theme_ctx *ctx, int file, const struct theme_node *n,
 
 /* Read a slot's short form: "FG" or "FG on BG" (or "on BG"). */
 static void
-theme_read_slot_string(struct theme_ctx *ctx, int file, const struct theme_node *n,
+theme_read_slot_string(struct theme_ctx *ctx, int file, const struct yml_node *n,
     const char *s, struct theme_slot_spec *slot)
 {
-	const struct theme_node *d = theme_deref(n);
+	const struct yml_node *d = yml_deref(n);
 	char words[4][THEME_NAME_MAX * 2];
 	int offs[4], nw = 0, base = d->quoted ? 1 : 0, exact = d->plain || d->quoted;
 	struct theme_cspec fg, bg;
@@ -1349,38 +890,38 @@ theme_read_slot_string(struct theme_ctx *ctx, int file, const struct theme_node 
 
 /* Read one slot's value. */
 static void
-theme_read_slot(struct theme_ctx *ctx, int file, const struct theme_node *n,
+theme_read_slot(struct theme_ctx *ctx, int file, const struct yml_node *n,
     struct theme_slot_spec *slot)
 {
-	const struct theme_node *d = theme_deref(n);
-	const struct theme_node *seen[3] = { NULL, NULL, NULL };
+	const struct yml_node *d = yml_deref(n);
+	const struct yml_node *seen[3] = { NULL, NULL, NULL };
 	struct theme_slot_spec tmp = *slot;
 	const char *s;
 
-	if (d->type == THEME_NODE_SCALAR) {
-		if ((s = theme_scalar(n)) == NULL) {
+	if (d->type == YML_SCALAR) {
+		if ((s = yml_scalar(n)) == NULL) {
 			theme_error(ctx, file, n->line, n->col, "expected a colour or a mapping "
-			    "with fg, bg and attrs, found %s%s", theme_node_what(n),
+			    "with fg, bg and attrs, found %s%s", yml_what(n),
 			    theme_hash_hint(n));
 			return;
 		}
 		theme_read_slot_string(ctx, file, n, s, slot);
 		return;
 	}
-	if (d->type != THEME_NODE_MAP) {
+	if (d->type != YML_MAP) {
 		theme_error(ctx, file, n->line, n->col, "expected a mapping with fg, bg and "
-		    "attrs (or a string \"FG on BG\"), found %s", theme_node_what(n));
+		    "attrs (or a string \"FG on BG\"), found %s", yml_what(n));
 		return;
 	}
 	for (size_t i = 0; i + 1 < d->nkids; i += 2) {
-		const struct theme_node *key = d->kids[i], *val = d->kids[i + 1];
-		const char *k = theme_scalar(key);
+		const struct yml_node *key = d->kids[i], *val = d->kids[i + 1];
+		const char *k = yml_scalar(key);
 		char sug[THEME_NAME_MAX + 32];
 		int which;
 
 		if (k == NULL) {
 			theme_error(ctx, file, key->line, key->col,
-			    "expected fg, bg or attrs, found %s", theme_node_what(key));
+			    "expected fg, bg or attrs, found %s", yml_what(key));
 			continue;
 		}
 		for (which = 0; theme_style_keys[which] != NULL; which++) {
@@ -1388,7 +929,7 @@ theme_read_slot(struct theme_ctx *ctx, int file, const struct theme_node *n,
 				break;
 		}
 		if (theme_style_keys[which] == NULL) {
-			if (theme_suggest_list(k, theme_style_keys, sug, sizeof sug)[0] == '\0')
+			if (yml_suggest_list(k, theme_style_keys, sug, sizeof sug)[0] == '\0')
 				snprintf(sug, sizeof sug, " (use fg, bg or attrs)");
 			theme_error(ctx, file, key->line, key->col, "unknown key '%.*s' in a "
 			    "slot%s", THEME_NAME_MAX, k, sug);
@@ -1412,26 +953,26 @@ theme_read_slot(struct theme_ctx *ctx, int file, const struct theme_node *n,
 
 /* Read the slots mapping. */
 static void
-theme_read_slots(struct theme_ctx *ctx, int file, const struct theme_node *n)
+theme_read_slots(struct theme_ctx *ctx, int file, const struct yml_node *n)
 {
-	const struct theme_node *d = theme_deref(n);
-	const struct theme_node *seen[THEME_NSLOTS];
+	const struct yml_node *d = yml_deref(n);
+	const struct yml_node *seen[THEME_NSLOTS];
 
-	if (d->type != THEME_NODE_MAP) {
+	if (d->type != YML_MAP) {
 		theme_error(ctx, file, n->line, n->col, "'slots' must be a mapping of slot "
-		    "names to colours, found %s", theme_node_what(n));
+		    "names to colours, found %s", yml_what(n));
 		return;
 	}
 	memset(seen, 0, sizeof seen);
 	for (size_t i = 0; i + 1 < d->nkids; i += 2) {
-		const struct theme_node *key = d->kids[i], *val = d->kids[i + 1];
-		const char *k = theme_scalar(key);
+		const struct yml_node *key = d->kids[i], *val = d->kids[i + 1];
+		const char *k = yml_scalar(key);
 		char sug[THEME_NAME_MAX + 32];
 		int slot;
 
 		if (k == NULL) {
 			theme_error(ctx, file, key->line, key->col,
-			    "expected a slot name, found %s", theme_node_what(key));
+			    "expected a slot name, found %s", yml_what(key));
 			continue;
 		}
 		slot = theme_slot_find(k);
@@ -1463,19 +1004,19 @@ theme_pal_find(struct theme_ctx *ctx, const char *name)
 
 /* Read the palette mapping (entries override the base theme's). */
 static void
-theme_read_palette(struct theme_ctx *ctx, int file, const struct theme_node *n)
+theme_read_palette(struct theme_ctx *ctx, int file, const struct yml_node *n)
 {
-	const struct theme_node *d = theme_deref(n);
+	const struct yml_node *d = yml_deref(n);
 	size_t first = ctx->npal; /* entries of this file start here */
 
-	if (d->type != THEME_NODE_MAP) {
+	if (d->type != YML_MAP) {
 		theme_error(ctx, file, n->line, n->col, "'palette' must be a mapping of names "
-		    "to colours, found %s", theme_node_what(n));
+		    "to colours, found %s", yml_what(n));
 		return;
 	}
 	for (size_t i = 0; i + 1 < d->nkids; i += 2) {
-		const struct theme_node *key = d->kids[i], *val = d->kids[i + 1];
-		const char *k = theme_scalar(key);
+		const struct yml_node *key = d->kids[i], *val = d->kids[i + 1];
+		const char *k = yml_scalar(key);
 		struct theme_cspec spec;
 		struct theme_pal *p;
 
@@ -1538,14 +1079,14 @@ theme_is_path(const char *s)
 /* Follow `extends: target` written in file (called filename) at line:col. */
 static void
 theme_read_extends(struct theme_ctx *ctx, int file, const char *filename,
-    const struct theme_node *n)
+    const struct yml_node *n)
 {
-	const char *target = theme_scalar(n);
+	const char *target = yml_scalar(n);
 	char path[PATH_MAX];
 
 	if (target == NULL) {
 		theme_error(ctx, file, n->line, n->col, "'extends' must be a theme name or a "
-		    "path, found %s", theme_node_what(n));
+		    "path, found %s", yml_what(n));
 		return;
 	}
 	if (theme_is_path(target)) {
@@ -1569,31 +1110,31 @@ theme_read_extends(struct theme_ctx *ctx, int file, const char *filename,
 /* Read a parsed file's top level into the spec. */
 static void
 theme_read_tree(struct theme_ctx *ctx, int file, const char *filename,
-    const struct theme_node *root)
+    const struct yml_node *root)
 {
-	const struct theme_node *d = theme_deref(root);
-	const struct theme_node *vals[4] = { NULL, NULL, NULL, NULL };
-	const struct theme_node *keys[4] = { NULL, NULL, NULL, NULL };
+	const struct yml_node *d = yml_deref(root);
+	const struct yml_node *vals[4] = { NULL, NULL, NULL, NULL };
+	const struct yml_node *keys[4] = { NULL, NULL, NULL, NULL };
 
-	if (d == NULL || (d->type == THEME_NODE_SCALAR && theme_scalar(d) == NULL)) {
+	if (d == NULL || (d->type == YML_SCALAR && yml_scalar(d) == NULL)) {
 		theme_error(ctx, file, root ? root->line : 1, root ? root->col : 1, "empty theme: "
 		    "expected a mapping with name, extends, palette and slots");
 		return;
 	}
-	if (d->type != THEME_NODE_MAP) {
+	if (d->type != YML_MAP) {
 		theme_error(ctx, file, root->line, root->col, "expected a mapping with name, "
-		    "extends, palette and slots at the top level, found %s", theme_node_what(d));
+		    "extends, palette and slots at the top level, found %s", yml_what(d));
 		return;
 	}
 	for (size_t i = 0; i + 1 < d->nkids; i += 2) {
-		const struct theme_node *key = d->kids[i];
-		const char *k = theme_scalar(key);
+		const struct yml_node *key = d->kids[i];
+		const char *k = yml_scalar(key);
 		char sug[THEME_NAME_MAX + 32];
 		int which;
 
 		if (k == NULL) {
 			theme_error(ctx, file, key->line, key->col, "expected name, extends, "
-			    "palette or slots, found %s", theme_node_what(key));
+			    "palette or slots, found %s", yml_what(key));
 			continue;
 		}
 		for (which = 0; theme_top_keys[which] != NULL; which++) {
@@ -1601,7 +1142,7 @@ theme_read_tree(struct theme_ctx *ctx, int file, const char *filename,
 				break;
 		}
 		if (theme_top_keys[which] == NULL) {
-			const char *s = theme_suggest_list(k, theme_top_keys, sug, sizeof sug);
+			const char *s = yml_suggest_list(k, theme_top_keys, sug, sizeof sug);
 
 			if (s[0] == '\0' && theme_slot_find(k) >= 0)
 				s = " (slots go under 'slots:')";
@@ -1621,7 +1162,7 @@ theme_read_tree(struct theme_ctx *ctx, int file, const char *filename,
 	if (vals[1] != NULL)
 		theme_read_extends(ctx, file, filename, vals[1]);
 	if (vals[0] != NULL) {
-		const char *name = theme_scalar(vals[0]);
+		const char *name = yml_scalar(vals[0]);
 
 		if (name == NULL || strlen(name) >= THEME_NAME_MAX) {
 			theme_error(ctx, file, vals[0]->line, vals[0]->col, "'name' must be a "
@@ -1645,16 +1186,24 @@ static void
 theme_load_text(struct theme_ctx *ctx, int file, const char *filename, const void *buf,
     size_t len)
 {
-	struct theme_tree tree;
+	static const struct yml_limits limits = {
+		THEME_MAX_DEPTH, THEME_MAX_ALIASES, THEME_MAX_NODES, "a theme file"
+	};
+	struct yml_doc doc;
+	struct yml_error err;
 
 	if (len > THEME_MAX_FILE_SIZE) {
 		theme_error(ctx, file, 1, 1, "file too large (%zu bytes; the limit is %u)", len,
 		    THEME_MAX_FILE_SIZE);
 		return;
 	}
-	if (theme_parse(ctx, file, buf, len, &tree) == 0)
-		theme_read_tree(ctx, file, filename, tree.root);
-	theme_tree_release(&tree);
+	if (yml_parse(&doc, buf, len, &limits, &err) == 0)
+		theme_read_tree(ctx, file, filename, doc.root);
+	else if (err.oom)
+		ctx->oom = 1;
+	else
+		theme_error(ctx, file, err.line, err.col, "%s", err.msg);
+	yml_doc_release(&doc);
 }
 
 /*
@@ -1793,16 +1342,16 @@ theme_load_path(struct theme_ctx *ctx, const char *path, int pfile, int pline, i
 static const char *
 theme_suggest_colour(struct theme_ctx *ctx, const char *word, char *buf, size_t size)
 {
-	const char *best = NULL;
-	int bestd = INT_MAX;
+	struct yml_suggest s;
 
+	yml_suggest_init(&s, word);
 	for (size_t i = 0; i < ctx->npal; i++)
-		theme_suggest_one(word, ctx->pal[i].name, &best, &bestd);
+		yml_suggest_add(&s, ctx->pal[i].name);
 	for (int i = 0; i < 16; i++)
-		theme_suggest_one(word, theme_colour_names[i], &best, &bestd);
-	theme_suggest_one(word, "grey", &best, &bestd);
-	theme_suggest_one(word, "default", &best, &bestd);
-	return theme_suggestion(word, best, bestd, buf, size);
+		yml_suggest_add(&s, theme_colour_names[i]);
+	yml_suggest_add(&s, "grey");
+	yml_suggest_add(&s, "default");
+	return yml_suggest_text(&s, buf, size);
 }
 
 /* Resolve a colour spec to a colour; returns -1 if it cannot (reported unless it was already). */

@@ -16,9 +16,10 @@
 #include "app.h"
 #include "finetune.h"
 #include "gpt.h"
-#include "session.h"
 #include "textstats.h"
 #include "tokenizer.h"
+#include "transcript.h"
+#include "ui-session.h"
 #include "util.h"
 
 #include "ui-int.h"
@@ -213,11 +214,11 @@ ui_queue_mauve(struct ui_state *s, struct ui_side *d)
 static void
 ui_save_session(struct ui_state *s, struct ui_side *d)
 {
-	char *dir = session_dir(), *cause = NULL;
+	char *dir = transcript_dir(), *cause = NULL;
 
 	if (dir == NULL)
 		return;
-	if (session_save_log(dir, &d->ui->log, d->tok, &d->run_params, d->ui->model_path,
+	if (ui_session_save_log(dir, &d->ui->log, d->tok, &d->run_params, d->ui->model_path,
 	    d->run_hash, d->ui->weights_version, NULL, &cause) != 0)
 		ui_message(&s->ui, 1, "%ssession not saved: %s", ui_side_prefix(s, d),
 		    cause != NULL ? cause : "?");
@@ -300,7 +301,7 @@ ui_take_events(struct ui_state *s)
 int
 ui_open_session(struct ui_state *s, const char *path, char **cause)
 {
-	struct session ses;
+	struct transcript ses;
 	struct ui_log log;
 	const char *id = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
 	uint64_t hash;
@@ -311,9 +312,9 @@ ui_open_session(struct ui_state *s, const char *path, char **cause)
 		*cause = xstrdup("a generation is running: Esc or Ctrl-C stops it first");
 		return -1;
 	}
-	if (session_load(&ses, path, cause) != 0 || session_to_log(&ses, s->tok, &log,
+	if (transcript_load(&ses, path, cause) != 0 || ui_session_to_log(&ses, s->tok, &log,
 	    cause) != 0) {
-		session_free(&ses);
+		transcript_free(&ses);
 		return -1;
 	}
 	free(s->ui.log.prompt);
@@ -345,7 +346,7 @@ ui_open_session(struct ui_state *s, const char *path, char **cause)
 		    "will differ (%s)", when, id);
 	else
 		ui_message(&s->ui, 0, "opened %s; R generates it again (%s)", when, id);
-	session_free(&ses);
+	transcript_free(&ses);
 	return 0;
 }
 

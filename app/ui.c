@@ -34,11 +34,12 @@
 #include "app.h"
 #include "cmd.h"
 #include "checkpoint.h"
+#include "conf.h"
 #include "cpu.h"
 #include "finetune.h"
 #include "gpt.h"
-#include "session.h"
 #include "tokenizer.h"
+#include "transcript.h"
 #include "util.h"
 #include "view-sessions.h"
 #include "view-themes.h"
@@ -523,7 +524,7 @@ ui_key_sessions(struct ui_state *s, int key)
 static int
 ui_browse_sessions(struct ui_state *s)
 {
-	char *dir = session_dir();
+	char *dir = transcript_dir();
 
 	s->sessions = view_sessions_new(dir);
 	free(dir);
@@ -974,7 +975,7 @@ cmd_ui(int argc, char **argv)
 	int c, forced = THEME_DEPTH_AUTO, ascii = 0, mouse = 1, rc;
 	int forced_flag = 0, mouse_flag = 0;
 	char *cause = NULL, *config_path, *config_error = NULL;
-	struct session_config cfg;
+	struct conf cfg;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -1037,9 +1038,9 @@ cmd_ui(int argc, char **argv)
 	}
 
 	/* The config file; flags override it; a bad one leaves the defaults (a notice). */
-	session_config_init(&cfg);
-	if ((config_path = session_config_path()) != NULL &&
-	    session_config_load(&cfg, config_path, &config_error) < 0 && config_error == NULL)
+	conf_init(&cfg);
+	if ((config_path = conf_path()) != NULL &&
+	    conf_load(&cfg, config_path, &config_error) < 0 && config_error == NULL)
 		config_error = xstrdup(config_path);
 	free(config_path);
 	if (!forced_flag && cfg.colors != NULL)
@@ -1056,7 +1057,7 @@ cmd_ui(int argc, char **argv)
 		app_error("%s", cause);
 		free(cause);
 		free(config_error);
-		session_config_release(&cfg);
+		conf_release(&cfg);
 		tokenizer_free(s->tok);
 		gpt_free(s->model);
 		record_release(&s->rec);
@@ -1083,7 +1084,7 @@ cmd_ui(int argc, char **argv)
 	s->mouse = mouse;
 	s->core = cpu_blas_core() != NULL ? cpu_blas_core() : "?";
 	if (session_arg != NULL) { /* a bad --session stops here, before the screen is taken */
-		char *dir = session_dir(), *path = session_resolve(dir, session_arg, &cause);
+		char *dir = transcript_dir(), *path = transcript_resolve(dir, session_arg, &cause);
 
 		free(dir);
 		rc = path != NULL ? ui_open_session(s, path, &cause) : -1;
@@ -1203,6 +1204,6 @@ out:
 	gpt_free(s->model_b);
 	record_release(&s->rec_b);
 	free(s);
-	session_config_release(&cfg);
+	conf_release(&cfg);
 	return rc;
 }

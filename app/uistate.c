@@ -11,7 +11,7 @@
  *     view: trail
  *     speed: 40
  *
- * It is read with libyaml's event parser so that every problem has a
+ * It is read through yml.c (no aliases allowed) so that every problem has a
  * position; anything wrong (not YAML, a wrong type, an unknown key or pane, an
  * alias, a newer version) rejects the whole file with "file:line:col:
  * message" and the caller keeps the defaults: nothing is half-applied. A bad
@@ -21,7 +21,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,12 +29,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
 #include "app.h"
 #include "util.h"
 #include "layout.h"
 #include "uistate.h"
+#include "yml.h"
 
 #define UISTATE_INT_MAX 1000000 /* view and speed are small indices */
 
@@ -99,153 +97,64 @@ uistate_pane_find(const char *name)
 	return -1;
 }
 
-/* Edit distance of two short words (longer ones count as far apart). */
-static int
-uistate_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	int row[33];
-
-	if (la > 32 || lb > 32)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int diag = row[0];
-
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
-/* " (did you mean 'x'?)" for the closest of words when it is close, else "". */
-static const char *
-uistate_suggest(const char *word, const char *const *words, char *buf, size_t size)
-{
-	const char *best = NULL;
-	int bd = 3;
-
-	for (size_t i = 0; words[i] != NULL; i++) {
-		int d = uistate_distance(word, words[i]);
-
-		if (d < bd) {
-			bd = d;
-			best = words[i];
-		}
-	}
-	buf[0] = '\0';
-	if (best != NULL)
-		snprintf(buf, size, " (did you mean '%s'?)", best);
-	return buf;
-}
-
-/* The parser's state: libyaml, the file name, the first error. */
+/* The parser's state: the file name, the first error. */
 struct uistate_parser {
-	yaml_parser_t yp;
 	const char *name;
 	char **cause;
-	int failed;
 };
 
-/* Record an error at a libyaml mark (zero-based; messages are one-based). */
-static void __attribute__((format(printf, 3, 4)))
-uistate_error(struct uistate_parser *p, yaml_mark_t m, const char *fmt, ...)
+/* Record an error at a node. */
+static int __attribute__((format(printf, 3, 4)))
+uistate_error(struct uistate_parser *p, const struct yml_node *n, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
 
-	if (p->failed)
-		return;
-	p->failed = 1;
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		app_fatal("out of memory");
 	va_end(ap);
-	util_error(p->cause, "%s:%zu:%zu: %s", p->name, m.line + 1, m.column + 1, msg);
+	yml_diag(p->cause, p->name, n->line, n->col, "%s", msg);
 	free(msg);
+	return -1;
 }
 
-/* The next event; 0, or -1 with the error recorded (libyaml's own, or an alias). */
-static int
-uistate_next(struct uistate_parser *p, yaml_event_t *ev)
-{
-	if (!yaml_parser_parse(&p->yp, ev)) {
-		uistate_error(p, p->yp.problem_mark, "not valid YAML: %s",
-		    p->yp.problem != NULL ? p->yp.problem : "parse error");
-		return -1;
-	}
-	if (ev->type == YAML_ALIAS_EVENT) {
-		uistate_error(p, ev->start_mark, "aliases (*%s) are not allowed in the UI state file",
-		    (const char *)ev->data.alias.anchor);
-		yaml_event_delete(ev);
-		return -1;
-	}
-	return 0;
-}
-
-/* A scalar event's text. */
+/* What a value is, for "expected X, got Y" messages. */
 static const char *
-uistate_text(const yaml_event_t *ev)
+uistate_kind(const struct yml_node *n)
 {
-	return (const char *)ev->data.scalar.value;
-}
-
-/* Whether a scalar is YAML's null (~, null, or nothing), unquoted. */
-static int
-uistate_is_null(const yaml_event_t *ev)
-{
-	const char *v = uistate_text(ev);
-
-	return ev->data.scalar.plain_implicit && (v[0] == '\0' || strcmp(v, "~") == 0 ||
-	    strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0);
-}
-
-/* What a value event is, for "expected X, got Y" messages. */
-static const char *
-uistate_kind(const yaml_event_t *ev)
-{
-	switch (ev->type) {
-	case YAML_SEQUENCE_START_EVENT:
+	switch (n->type) {
+	case YML_SEQ:
 		return "a list";
-	case YAML_MAPPING_START_EVENT:
+	case YML_MAP:
 		return "a mapping";
-	case YAML_SCALAR_EVENT:
-		return uistate_is_null(ev) ? "nothing" : "a single value";
+	case YML_SCALAR:
+		return yml_is_null(n) ? "nothing" : "a single value";
 	default:
 		return "something else";
 	}
 }
 
-/* A whole number in [0, UISTATE_INT_MAX]; -1 if ev is not one. */
+/* A whole number in [0, UISTATE_INT_MAX]; -1 if n is not one. */
 static int
-uistate_int(const yaml_event_t *ev)
+uistate_int(const struct yml_node *n)
 {
-	const char *v = uistate_text(ev);
+	const char *v = n->value;
 	char *end;
-	long n;
+	long l;
 
-	if (ev->type != YAML_SCALAR_EVENT || v[0] < '0' || v[0] > '9')
+	if (n->type != YML_SCALAR || v[0] < '0' || v[0] > '9')
 		return -1;
 	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n > UISTATE_INT_MAX)
+	l = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || l > UISTATE_INT_MAX)
 		return -1;
-	return (int)n;
+	return (int)l;
 }
 
 /* A pane name for zoom or focus (zoom also takes none); -2 when bad (error recorded). */
 static int
-uistate_pane_value(struct uistate_parser *p, const yaml_event_t *ev, const char *key,
+uistate_pane_value(struct uistate_parser *p, const struct yml_node *n, const char *key,
     int none_ok)
 {
 	static const char *const names[] = { "none", "text", "decode", "inspect", "stats",
@@ -253,19 +162,18 @@ uistate_pane_value(struct uistate_parser *p, const yaml_event_t *ev, const char 
 	char hint[64];
 	int pane;
 
-	if (ev->type != YAML_SCALAR_EVENT || uistate_is_null(ev)) {
-		uistate_error(p, ev->start_mark, "%s: expected a pane name (text, decode, inspect, "
-		    "stats, finetune%s), got %s", key, none_ok ? " or none" : "", uistate_kind(ev));
+	if (n->type != YML_SCALAR || yml_is_null(n)) {
+		uistate_error(p, n, "%s: expected a pane name (text, decode, inspect, stats, "
+		    "finetune%s), got %s", key, none_ok ? " or none" : "", uistate_kind(n));
 		return -2;
 	}
-	if (none_ok && strcmp(uistate_text(ev), "none") == 0)
+	if (none_ok && strcmp(n->value, "none") == 0)
 		return LAYOUT_NONE;
-	pane = uistate_pane_find(uistate_text(ev));
+	pane = uistate_pane_find(n->value);
 	if (pane < 0) {
-		uistate_error(p, ev->start_mark, "%s: unknown pane '%s'%s; the panes are text, "
-		    "decode, inspect, stats, finetune%s", key, uistate_text(ev),
-		    uistate_suggest(uistate_text(ev), none_ok ? names : names + 1, hint,
-		    sizeof hint), none_ok ? " (or none)" : "");
+		uistate_error(p, n, "%s: unknown pane '%s'%s; the panes are text, decode, "
+		    "inspect, stats, finetune%s", key, n->value, yml_suggest_list(n->value,
+		    none_ok ? names : names + 1, hint, sizeof hint), none_ok ? " (or none)" : "");
 		return -2;
 	}
 	return pane;
@@ -273,44 +181,29 @@ uistate_pane_value(struct uistate_parser *p, const yaml_event_t *ev, const char 
 
 /* The value of panes: a list of pane names. 0, or -1 (error recorded). */
 static int
-uistate_panes_value(struct uistate_parser *p, yaml_event_t *ev, unsigned *panes)
+uistate_panes_value(struct uistate_parser *p, const struct yml_node *n, unsigned *panes)
 {
 	static const char *const names[] = { "text", "decode", "inspect", "stats", "finetune",
 		NULL };
-	yaml_event_t item;
 	unsigned bits = LAYOUT_BIT(LAYOUT_TEXT); /* the text pane is always on */
 	char hint[64];
 
-	if (ev->type != YAML_SEQUENCE_START_EVENT) {
-		uistate_error(p, ev->start_mark, "panes: expected a list of pane names such as "
-		    "[text, decode], got %s", uistate_kind(ev));
-		return -1;
-	}
-	for (;;) {
+	if (n->type != YML_SEQ)
+		return uistate_error(p, n, "panes: expected a list of pane names such as "
+		    "[text, decode], got %s", uistate_kind(n));
+	for (size_t i = 0; i < n->nkids; i++) {
+		const struct yml_node *item = n->kids[i];
 		int pane;
 
-		if (uistate_next(p, &item) != 0)
-			return -1;
-		if (item.type == YAML_SEQUENCE_END_EVENT) {
-			yaml_event_delete(&item);
-			break;
-		}
-		if (item.type != YAML_SCALAR_EVENT || uistate_is_null(&item)) {
-			uistate_error(p, item.start_mark, "panes: expected a pane name, got %s",
-			    uistate_kind(&item));
-			yaml_event_delete(&item);
-			return -1;
-		}
-		pane = uistate_pane_find(uistate_text(&item));
-		if (pane < 0) {
-			uistate_error(p, item.start_mark, "panes: unknown pane '%s'%s; the panes are "
-			    "text, decode, inspect, stats, finetune", uistate_text(&item),
-			    uistate_suggest(uistate_text(&item), names, hint, sizeof hint));
-			yaml_event_delete(&item);
-			return -1;
-		}
+		if (item->type != YML_SCALAR || yml_is_null(item))
+			return uistate_error(p, item, "panes: expected a pane name, got %s",
+			    uistate_kind(item));
+		pane = uistate_pane_find(item->value);
+		if (pane < 0)
+			return uistate_error(p, item, "panes: unknown pane '%s'%s; the panes are "
+			    "text, decode, inspect, stats, finetune", item->value,
+			    yml_suggest_list(item->value, names, hint, sizeof hint));
 		bits |= LAYOUT_BIT(pane);
-		yaml_event_delete(&item);
 	}
 	*panes = bits;
 	return 0;
@@ -318,58 +211,48 @@ uistate_panes_value(struct uistate_parser *p, yaml_event_t *ev, unsigned *panes)
 
 /* One key's value into st. 0, or -1 (error recorded). */
 static int
-uistate_value(struct uistate_parser *p, const char *key, yaml_event_t *ev,
+uistate_value(struct uistate_parser *p, const char *key, const struct yml_node *n,
     struct uistate *st)
 {
 	char hint[64];
 	int v;
 
 	if (strcmp(key, "panes") == 0)
-		return uistate_panes_value(p, ev, &st->panes);
-	if (ev->type != YAML_SCALAR_EVENT) {
-		uistate_error(p, ev->start_mark, "%s: expected a single value, got %s", key,
-		    uistate_kind(ev));
-		return -1;
-	}
+		return uistate_panes_value(p, n, &st->panes);
+	if (n->type != YML_SCALAR)
+		return uistate_error(p, n, "%s: expected a single value, got %s", key,
+		    uistate_kind(n));
 	if (strcmp(key, "version") == 0) {
-		v = uistate_int(ev);
-		if (v > UISTATE_VERSION) {
-			uistate_error(p, ev->start_mark, "version %d was written by a newer "
-			    "seqmatch (this one reads version %d)", v, UISTATE_VERSION);
-			return -1;
-		}
-		if (v != UISTATE_VERSION) {
-			uistate_error(p, ev->start_mark, "version: expected %d, got '%s'",
-			    UISTATE_VERSION, uistate_text(ev));
-			return -1;
-		}
+		v = uistate_int(n);
+		if (v > UISTATE_VERSION)
+			return uistate_error(p, n, "version %d was written by a newer seqmatch "
+			    "(this one reads version %d)", v, UISTATE_VERSION);
+		if (v != UISTATE_VERSION)
+			return uistate_error(p, n, "version: expected %d, got '%s'",
+			    UISTATE_VERSION, n->value);
 		return 0;
 	}
 	if (strcmp(key, "theme") == 0) {
-		const char *t = uistate_text(ev);
+		const char *t = n->value;
 
-		if (uistate_is_null(ev)) {
+		if (yml_is_null(n)) {
 			st->theme[0] = '\0';
 			return 0;
 		}
-		if (strlen(t) >= sizeof st->theme) {
-			uistate_error(p, ev->start_mark, "theme: a name or path of %zu bytes is too "
+		if (strlen(t) >= sizeof st->theme)
+			return uistate_error(p, n, "theme: a name or path of %zu bytes is too "
 			    "long (most %zu)", strlen(t), sizeof st->theme - 1);
-			return -1;
-		}
 		for (const char *c = t; *c != '\0'; c++)
-			if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-				uistate_error(p, ev->start_mark, "theme: control characters are not "
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return uistate_error(p, n, "theme: control characters are not "
 				    "allowed in a theme name");
-				return -1;
-			}
 		memcpy(st->theme, t, strlen(t) + 1);
 		return 0;
 	}
 	if (strcmp(key, "zoom") == 0 || strcmp(key, "focus") == 0) {
 		int zoom = strcmp(key, "zoom") == 0;
 
-		v = uistate_pane_value(p, ev, key, zoom);
+		v = uistate_pane_value(p, n, key, zoom);
 		if (v == -2)
 			return -1;
 		*(zoom ? &st->zoom : &st->focus) = v;
@@ -377,80 +260,52 @@ uistate_value(struct uistate_parser *p, const char *key, yaml_event_t *ev,
 	}
 	if (strcmp(key, "view") == 0) {
 		for (v = 0; v < UISTATE_NVIEWS; v++)
-			if (strcmp(uistate_text(ev), uistate_views[v]) == 0)
+			if (strcmp(n->value, uistate_views[v]) == 0)
 				break;
-		if (v == UISTATE_NVIEWS) {
-			uistate_error(p, ev->start_mark, "view: expected clean, trail or timeline, "
-			    "got '%s'%s", uistate_text(ev), uistate_suggest(uistate_text(ev),
-			    uistate_views, hint, sizeof hint));
-			return -1;
-		}
+		if (v == UISTATE_NVIEWS)
+			return uistate_error(p, n, "view: expected clean, trail or timeline, got "
+			    "'%s'%s", n->value, yml_suggest_list(n->value, uistate_views, hint,
+			    sizeof hint));
 		st->view = v;
 		return 0;
 	}
-	if (strcmp(key, "speed") == 0) {
-		v = uistate_int(ev);
-		if (v < 0) {
-			uistate_error(p, ev->start_mark, "%s: expected a whole number from 0 to %d, "
-			    "got '%s'", key, UISTATE_INT_MAX, uistate_text(ev));
-			return -1;
-		}
-		*(strcmp(key, "view") == 0 ? &st->view : &st->speed) = v;
-		return 0;
-	}
-	uistate_error(p, ev->start_mark, "unknown key '%s'%s; the keys are version, theme, "
-	    "panes, zoom, focus, view, speed", key,
-	    uistate_suggest(key, uistate_keys, hint, sizeof hint));
-	return -1;
+	/* speed */
+	if ((v = uistate_int(n)) < 0)
+		return uistate_error(p, n, "%s: expected a whole number from 0 to %d, got '%s'",
+		    key, UISTATE_INT_MAX, n->value);
+	st->speed = v;
+	return 0;
 }
 
 /* The top-level mapping's keys and values into st. 0, or -1 (error recorded). */
 static int
-uistate_mapping(struct uistate_parser *p, struct uistate *st)
+uistate_mapping(struct uistate_parser *p, const struct yml_node *map, struct uistate *st)
 {
-	yaml_event_t k, v;
 	unsigned seen = 0;
+	char hint[64];
 
-	for (;;) {
-		char key[32];
-		int i, rc;
+	for (size_t j = 0; j + 1 < map->nkids; j += 2) {
+		const struct yml_node *k = map->kids[j];
+		int i;
 
-		if (uistate_next(p, &k) != 0)
-			return -1;
-		if (k.type == YAML_MAPPING_END_EVENT) {
-			yaml_event_delete(&k);
-			return 0;
-		}
-		if (k.type != YAML_SCALAR_EVENT) {
-			uistate_error(p, k.start_mark, "expected a key (a name), got %s",
-			    uistate_kind(&k));
-			yaml_event_delete(&k);
-			return -1;
-		}
-		snprintf(key, sizeof key, "%s", uistate_text(&k));
-		for (i = 0; uistate_keys[i] != NULL && strcmp(uistate_keys[i], key) != 0; i++)
+		if (k->type != YML_SCALAR)
+			return uistate_error(p, k, "expected a key (a name), got %s",
+			    uistate_kind(k));
+		for (i = 0; uistate_keys[i] != NULL && strcmp(uistate_keys[i], k->value) != 0;
+		    i++)
 			continue;
-		if (uistate_keys[i] != NULL && (seen & (1u << i))) {
-			uistate_error(p, k.start_mark, "'%s' is given twice", key);
-			yaml_event_delete(&k);
-			return -1;
-		}
-		if (uistate_keys[i] != NULL)
-			seen |= 1u << i;
-		if (uistate_keys[i] == NULL) {
-			/* Unknown: reported at the key, not at its value. */
-			uistate_value(p, uistate_text(&k), &k, st);
-			yaml_event_delete(&k);
-			return -1;
-		}
-		yaml_event_delete(&k);
-		if (uistate_next(p, &v) != 0)
-			return -1;
-		rc = uistate_value(p, key, &v, st);
-		yaml_event_delete(&v);
-		if (rc != 0)
+		/* Unknown: reported at the key, not at its value. */
+		if (uistate_keys[i] == NULL)
+			return uistate_error(p, k, "unknown key '%s'%s; the keys are version, "
+			    "theme, panes, zoom, focus, view, speed", k->value,
+			    yml_suggest_list(k->value, uistate_keys, hint, sizeof hint));
+		if (seen & (1u << i))
+			return uistate_error(p, k, "'%s' is given twice", k->value);
+		seen |= 1u << i;
+		if (uistate_value(p, uistate_keys[i], map->kids[j + 1], st) != 0)
 			return -1;
 	}
+	return 0;
 }
 
 /* Parse the file's text. */
@@ -458,62 +313,39 @@ int
 uistate_parse(struct uistate *st, const char *text, size_t len, const char *name,
     char **cause)
 {
-	struct uistate_parser p;
+	static const struct yml_limits limits = {
+		.max_aliases = -1, .what = "the UI state file"
+	};
+	struct uistate_parser p = { name, cause };
 	struct uistate tmp = *st;
-	yaml_event_t ev;
-	int rc = -1, docs = 0;
+	struct yml_doc doc;
+	struct yml_error err;
+	const struct yml_node *root;
+	int rc = 0;
 
-	memset(&p, 0, sizeof p);
-	p.name = name;
-	p.cause = cause;
 	if (len > UISTATE_MAX_FILE_SIZE) {
-		util_error(cause, "%s:1:1: %zu bytes is too big for a UI state file (most %u)",
-		    name, len, UISTATE_MAX_FILE_SIZE);
+		yml_diag(cause, name, 1, 1, "%zu bytes is too big for a UI state file (most %u)",
+		    len, UISTATE_MAX_FILE_SIZE);
 		return -1;
 	}
 	if (memchr(text, '\0', len) != NULL) {
-		util_error(cause, "%s:1:1: not a text file (it holds NUL bytes)", name);
+		yml_diag(cause, name, 1, 1, "not a text file (it holds NUL bytes)");
 		return -1;
 	}
-	if (!yaml_parser_initialize(&p.yp))
-		app_fatal("out of memory");
-	yaml_parser_set_input_string(&p.yp, (const unsigned char *)text, len);
-	for (;;) {
-		if (uistate_next(&p, &ev) != 0)
-			break;
-		if (ev.type == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&ev);
-			rc = 0;
-			break;
-		}
-		if (ev.type == YAML_STREAM_START_EVENT || ev.type == YAML_DOCUMENT_END_EVENT) {
-			yaml_event_delete(&ev);
-			continue;
-		}
-		if (ev.type == YAML_DOCUMENT_START_EVENT) {
-			if (++docs > 1) {
-				uistate_error(&p, ev.start_mark, "only one YAML document is allowed");
-				yaml_event_delete(&ev);
-				break;
-			}
-			yaml_event_delete(&ev);
-			continue;
-		}
-		if (ev.type == YAML_SCALAR_EVENT && uistate_is_null(&ev)) {
-			yaml_event_delete(&ev); /* an empty document: nothing set */
-			continue;
-		}
-		if (ev.type != YAML_MAPPING_START_EVENT) {
-			uistate_error(&p, ev.start_mark, "expected 'key: value' lines, got %s",
-			    uistate_kind(&ev));
-			yaml_event_delete(&ev);
-			break;
-		}
-		yaml_event_delete(&ev);
-		if (uistate_mapping(&p, &tmp) != 0)
-			break;
+	if (yml_parse(&doc, text, len, &limits, &err) != 0) {
+		if (err.oom)
+			app_fatal("out of memory");
+		yml_diag(cause, name, err.line, err.col, "%s", err.msg);
+		yml_doc_release(&doc);
+		return -1;
 	}
-	yaml_parser_delete(&p.yp);
+	root = doc.root;
+	if (root != NULL && root->type == YML_MAP)
+		rc = uistate_mapping(&p, root, &tmp);
+	else if (root != NULL && !yml_is_null(root)) /* an empty document sets nothing */
+		rc = uistate_error(&p, root, "expected 'key: value' lines, got %s",
+		    uistate_kind(root));
+	yml_doc_release(&doc);
 	if (rc != 0)
 		return -1;
 	/* A zoomed or focused pane that is switched off means none and the text pane. */
@@ -623,59 +455,13 @@ uistate_format(const struct uistate *st)
 	return buf;
 }
 
-/* Write buf to a new temporary file next to path and fsync it; its name in *tmp. */
-static int
-uistate_write_tmp(const char *path, const char *buf, size_t len, char **tmp, char **cause)
-{
-	size_t done = 0;
-	int fd;
-
-	if (asprintf(tmp, "%s.XXXXXX", path) < 0)
-		app_fatal("out of memory");
-	fd = mkstemp(*tmp);
-	if (fd < 0) {
-		util_error(cause, "cannot write %s: %s", *tmp, strerror(errno));
-		free(*tmp);
-		*tmp = NULL;
-		return -1;
-	}
-	while (done < len) {
-		ssize_t w = write(fd, buf + done, len - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			util_error(cause, "cannot write %s: %s", *tmp, strerror(errno));
-			close(fd);
-			goto fail;
-		}
-		done += (size_t)w;
-	}
-	if (fsync(fd) != 0) {
-		util_error(cause, "cannot write %s: %s", *tmp, strerror(errno));
-		close(fd);
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		util_error(cause, "cannot write %s: %s", *tmp, strerror(errno));
-		goto fail;
-	}
-	return 0;
-fail:
-	unlink(*tmp);
-	free(*tmp);
-	*tmp = NULL;
-	return -1;
-}
-
 /* Save the state. */
 int
 uistate_save(const struct uistate *st, const char *path, char **note, char **cause)
 {
 	struct uistate old;
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/'), *text, *tmp = NULL, *bad = NULL;
-	char *why = NULL;
-	int rc = -1, fd;
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/'), *text, *bad = NULL, *why = NULL;
+	int rc = -1, moved = 0;
 
 	if (note != NULL)
 		*note = NULL;
@@ -685,42 +471,42 @@ uistate_save(const struct uistate *st, const char *path, char **note, char **cau
 			free(dir);
 			return -1;
 		}
-	} else
-		snprintf(dir, strlen(path) + 1, "%s", slash == dir ? "/" : ".");
+	}
+	free(dir);
 	text = uistate_format(st);
-	if (uistate_write_tmp(path, text, strlen(text), &tmp, cause) != 0)
-		goto out;
-	/* A file there we cannot read back is the user's to look at: keep it as .bad. */
+	/*
+	 * A file there we cannot read back is the user's to look at: keep it as
+	 * .bad: linked, so that path stays whole until the new file replaces it
+	 * (renamed, and renamed back on failure, where links cannot be made).
+	 */
 	uistate_init(&old);
 	if (uistate_load(&old, path, &why) < 0) {
 		if (asprintf(&bad, "%s.bad", path) < 0)
 			app_fatal("out of memory");
-		if (rename(path, bad) != 0) {
-			util_error(cause, "cannot keep the unreadable %s as %s: %s", path, bad,
-			    strerror(errno));
-			unlink(tmp);
-			goto out;
+		unlink(bad);
+		if (link(path, bad) != 0) {
+			if (rename(path, bad) != 0) {
+				util_error(cause, "cannot keep the unreadable %s as %s: %s", path,
+				    bad, strerror(errno));
+				goto out;
+			}
+			moved = 1;
 		}
-		if (note != NULL && asprintf(note, "kept the unreadable %s as %s (%s)", path, bad,
-		    why != NULL ? why : "?") < 0)
-			app_fatal("out of memory");
 	}
-	if (rename(tmp, path) != 0) {
-		util_error(cause, "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
+	if (util_write_file_atomic(path, text, strlen(text), 0600, cause) != 0) {
+		if (moved)
+			rename(bad, path);
+		else if (bad != NULL)
+			unlink(bad); /* path still holds the file */
 		goto out;
 	}
-	/* Make the rename itself durable. */
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	if (bad != NULL && note != NULL && asprintf(note, "kept the unreadable %s as %s (%s)",
+	    path, bad, why != NULL ? why : "?") < 0)
+		app_fatal("out of memory");
 	rc = 0;
 out:
 	free(why);
 	free(bad);
-	free(tmp);
 	free(text);
-	free(dir);
 	return rc;
 }

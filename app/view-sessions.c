@@ -1,9 +1,9 @@
 /*
  * view-sessions.c: the session browser overlay: a table of the saved
- * transcripts (session_list), newest first: date and time, model, seed,
+ * transcripts (transcript_list), newest first: date and time, model, seed,
  * tokens/erased, the prompt's first words. Up/Down/j/k/PgUp/PgDn/Home/End
  * move, Enter opens, Esc, q or F3 closes. The loop does the opening
- * (session_load, session_to_log); this file only lists and draws.
+ * (transcript_load, ui_session_to_log); this file only lists and draws.
  */
 #include "config.h"
 
@@ -13,8 +13,8 @@
 
 #include "app.h"
 #include "grid.h"
-#include "session.h"
 #include "theme.h"
+#include "transcript.h"
 #include "ui.h"
 #include "view-sessions.h"
 
@@ -22,7 +22,7 @@
 struct view_sessions {
 	char *dir;                    /* where the sessions are, or NULL */
 	char *error;                  /* the directory cannot be read: why */
-	struct session_entry *e;      /* (n), newest first */
+	struct transcript_entry *e;   /* (n), newest first */
 	size_t n;
 	size_t sel, top;              /* the selected row, the first row shown */
 	int page;                     /* rows shown at the last draw (PgUp/PgDn) */
@@ -40,7 +40,7 @@ view_sessions_new(const char *dir)
 		return v;
 	}
 	v->dir = xstrdup(dir);
-	if (session_list(dir, &v->e, &v->n, &v->error) != 0 && v->error == NULL)
+	if (transcript_list(dir, &v->e, &v->n, &v->error) != 0 && v->error == NULL)
 		v->error = xstrdup(dir);
 	return v;
 }
@@ -51,7 +51,7 @@ view_sessions_free(struct view_sessions *v)
 {
 	if (v == NULL)
 		return;
-	session_list_free(v->e, v->n);
+	transcript_list_free(v->e, v->n);
 	free(v->dir);
 	free(v->error);
 	free(v);
@@ -123,7 +123,7 @@ view_sessions_count(const struct view_sessions *v)
 
 /* One row's text: "2026-11-26 14:30  model.bin  seed  40/3  prompt..." (buf of size). */
 static void
-view_sessions_row(const struct session_entry *e, const char *dir, char *buf, size_t size)
+view_sessions_row(const struct transcript_entry *e, const char *dir, char *buf, size_t size)
 {
 	char when[20], counts[32], prompt[80];
 	const char *model;

@@ -4,11 +4,12 @@
  *
  * How this works. A save encodes everything into one buffer, field by field
  * with explicit widths and byte order, and hands it to util_write_file_atomic
- * (PATH.tmp, fsync, rename), so a crash leaves the previous file intact. A
- * load reads the whole file and checks it in this order, so the message names
- * the first thing wrong: header length, magic, version, config (through
- * gpt_config_check, before anything is allocated from it), the parameter count
- * against the config, then the section framing (every length against the
+ * (a unique temporary name, fsync, rename, fsync of the directory), so a
+ * crash leaves the previous file intact. A load reads the whole file and
+ * checks it in this order, so the message names the first thing wrong:
+ * header length, magic, version, config (through gpt_config_check, before
+ * anything is allocated from it), the parameter count against the config,
+ * then the section framing (every length against the
  * bytes left, before any allocation), CRCs, required and duplicate sections,
  * the PARM size; only then is the model allocated and decoded (parameters
  * must be finite), the tokenizer parsed and matched against the config, and
@@ -412,7 +413,7 @@ checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *t
 	free(tbuf);
 	free(rbuf);
 
-	rc = util_write_file_atomic(path, w.p, w.off, cause);
+	rc = util_write_file_atomic(path, w.p, w.off, 0644, cause);
 	free(w.p);
 	return rc;
 }
@@ -597,7 +598,7 @@ checkpoint_save_optim(const char *path, struct gpt_model *m, long step, char **c
 	start = checkpoint_w_begin(&w, "END.", 0);
 	checkpoint_w_end(&w, start);
 
-	rc = util_write_file_atomic(path, w.p, w.off, cause);
+	rc = util_write_file_atomic(path, w.p, w.off, 0644, cause);
 	free(w.p);
 	return rc;
 }

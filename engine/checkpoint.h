@@ -10,7 +10,8 @@
  *     (record_serialize), "PARM" parameters as f32, "END." (empty).
  * Optimizer file: "SEQMOPT1", u32 version, u64 number of parameters, u64 step,
  *   then sections "ADAM" (m then v, f32) and "END." with the same framing.
- * Both are written to PATH.tmp, fsynced and renamed.
+ * Both are written to a temporary file beside PATH, fsynced and renamed
+ * (util_write_file_atomic).
  *
  * Details the layout above leaves open (checkpoint.c follows them):
  *   - f32 values are IEEE 754 binary32 bit patterns, little-endian; PARM holds

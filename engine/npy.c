@@ -581,7 +581,7 @@ npy_write(const char *path, const float *data, int n, int d, char **cause)
 		o[2] = (unsigned char)(u >> 16);
 		o[3] = (unsigned char)(u >> 24);
 	}
-	ret = util_write_file_atomic(path, buf, total, cause);
+	ret = util_write_file_atomic(path, buf, total, 0644, cause);
 	free(buf);
 	return ret;
 }

@@ -143,50 +143,114 @@ util_read_file(const char *path, size_t max, char **buf, size_t *len, char **cau
 	return 0;
 }
 
-/* Write to path.tmp, fsync, rename. */
-int
-util_write_file_atomic(const char *path, const void *buf, size_t len, char **cause)
+/*
+ * Create a new file next to path with a name no other writer uses
+ * (path.tmp-PID-N); fd open for writing, name in *tmp. mkstemp would do, but
+ * it always makes the file 0600: opening with O_EXCL and the caller's mode
+ * lets the umask decide, as a plain open would.
+ */
+static int
+util_tmp_open(const char *path, mode_t mode, char **tmp, char **cause)
 {
-	char *tmp;
-	int fd;
+	static unsigned long counter;
+	unsigned long n;
+	int fd = -1;
+
+	for (int tries = 0; tries < 100; tries++) {
+		n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+		if (asprintf(tmp, "%s.tmp-%ld-%lu", path, (long)getpid(), n) < 0) {
+			*tmp = NULL;
+			return util_error(cause, "%s: out of memory", path);
+		}
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			break;
+		free(*tmp);
+	}
+	util_error(cause, "%s: %s", *tmp, strerror(errno));
+	free(*tmp);
+	*tmp = NULL;
+	return -1;
+}
+
+/* fsync the directory holding path, so that a rename in it is durable. */
+static int
+util_sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, rc = 0;
+
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return 0; /* a directory we may write but not read: nothing more to do */
+	/* Some file systems cannot sync a directory (EINVAL): nothing more to do there. */
+	if (fsync(fd) != 0 && errno != EINVAL)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+/* Write to a unique temporary file, fsync, rename over path, fsync the directory. */
+int
+util_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+    char **cause)
+{
 	const char *p = buf;
 	size_t done = 0;
+	char *tmp;
+	int fd, e;
 
-	if (asprintf(&tmp, "%s.tmp", path) < 0)
-		return util_error(cause, "%s: out of memory", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0) {
-		util_error(cause, "%s: %s", tmp, strerror(errno));
-		free(tmp);
+	if ((fd = util_tmp_open(path, mode, &tmp, cause)) < 0)
 		return -1;
-	}
 	while (done < len) {
 		ssize_t w = write(fd, p + done, len - done);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			util_error(cause, "%s: %s", tmp, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			free(tmp);
-			return -1;
-		}
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			goto fail;
 		done += (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		util_error(cause, "%s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
+	if (fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1; /* closed even so */
+		goto fail;
 	}
 	if (rename(tmp, path) != 0) {
-		util_error(cause, "%s: %s", path, strerror(errno));
+		e = errno;
 		unlink(tmp);
+		util_error(cause, "%s: %s", path, strerror(e));
 		free(tmp);
 		return -1;
 	}
 	free(tmp);
+	if (util_sync_dir(path) != 0)
+		return util_error(cause, "%s: the directory cannot be synced: %s", path,
+		    strerror(errno));
 	return 0;
+fail:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	util_error(cause, "%s: %s", tmp, strerror(e));
+	free(tmp);
+	return -1;
 }
 
 /* Install the log callback. */

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Set *cause (if cause is not NULL) to a newly allocated message; always returns -1. */
 int util_error(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -27,8 +28,15 @@ uint64_t util_fnv1a(uint64_t h, const void *buf, size_t n);
 /* Read a whole file into a NUL-terminated buffer (limit: max bytes; 0 = no limit). */
 int util_read_file(const char *path, size_t max, char **buf, size_t *len, char **cause);
 
-/* Write buf to path atomically: path.tmp, fsync, rename. */
-int util_write_file_atomic(const char *path, const void *buf, size_t len, char **cause);
+/*
+ * Write buf to path atomically: a new file of that mode (umask applied) with a
+ * unique name in path's directory, fsync, rename over path, fsync of the
+ * directory. On any error (-1 with *cause) the temporary file is gone and no
+ * descriptor is left open; path holds what it held before, unless only the
+ * last step failed (the new content is there but may not survive a crash).
+ */
+int util_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+    char **cause);
 
 /* Diagnostics go through a callback the program installs (the engine never prints). */
 enum util_log_level { UTIL_LOG_DEBUG, UTIL_LOG_INFO, UTIL_LOG_WARN, UTIL_LOG_ERROR };

@@ -1,7 +1,7 @@
 /*
- * fuzz-config.c: a fuzz target for the config loader (session_config_parse,
- * which session_config_load runs on the file's bytes) and, on the same
- * input, the session transcript parser (session_parse).
+ * fuzz-config.c: a fuzz target for the config loader (conf_parse, which
+ * conf_load runs on the file's bytes) and, on the same input, the session
+ * transcript parser (transcript_parse).
  *
  * LLVMFuzzerTestOneInput checks the loaders' promises: a result or a message,
  * never both, never neither; a message starts with "fuzz.yaml:LINE:COL: "
@@ -9,13 +9,13 @@
  * was; a loaded config holds only allowed values; a parsed transcript
  * written out and parsed again writes the same bytes. Built with libFuzzer:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZ_CONFIG_NO_MAIN \
- *       -I. -Iapp -Iengine tests/fuzz-config.c app/log.c app/xmalloc.c app/session.c app/json.c app/paths.c \
- *       engine/libseqmatch.a -lyaml -lopenblas -lm -lpthread -o fuzz-config
+ *       -I. -Iapp -Iengine tests/fuzz-config.c app/log.c app/xmalloc.c app/conf.c \
+ *       app/transcript.c app/yml.c app/json.c app/paths.c engine/libseqmatch.a -lyaml -lopenblas -lm -lpthread -o fuzz-config
  *   ./fuzz-config -max_len=4096 CORPUS_DIR
  * Without libFuzzer (make check) main() is a smoke test: seed configs and
  * transcripts, then 3000 deterministic random and mutated inputs, a few of
- * them through session_config_load from a temp file ([SEED] [FILES...]
- * replays other inputs). Run it under ASan to catch leaks too.
+ * them through conf_load from a temp file ([SEED] [FILES...] replays other
+ * inputs). Run it under ASan to catch leaks too.
  */
 #include "config.h"
 
@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "session.h"
+#include "conf.h"
+#include "grid.h"
+#include "transcript.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -65,7 +67,7 @@ fuzz_config_positioned(const char *cause, const char *name)
 
 /* Check a loaded config holds only what the loader allows. */
 static void
-fuzz_config_check_values(const struct session_config *c)
+fuzz_config_check_values(const struct conf *c)
 {
 	static const char *depths[] = { "auto", "none", "16", "256", "direct" };
 	int ok = 0;
@@ -92,14 +94,14 @@ fuzz_config_check_values(const struct session_config *c)
 static void
 fuzz_config_one(const uint8_t *data, size_t size)
 {
-	struct session_config c;
+	struct conf c;
 	char *cause = NULL;
 	int rc;
 
-	session_config_init(&c);
+	conf_init(&c);
 	c.params.top_k = 3;
 	c.theme = xstrdup("before");
-	rc = session_config_parse(&c, (const char *)data, size, "fuzz.yaml", &cause);
+	rc = conf_parse(&c, (const char *)data, size, "fuzz.yaml", &cause);
 	if (rc == 0) {
 		if (cause != NULL)
 			fuzz_config_fail("a config loaded with a message", cause);
@@ -115,19 +117,19 @@ fuzz_config_one(const uint8_t *data, size_t size)
 			fuzz_config_fail("a refused config changed the previous one", cause);
 	}
 	free(cause);
-	session_config_release(&c);
+	conf_release(&c);
 }
 
 /* Write s into a malloc'd buffer. */
 static char *
-fuzz_config_write(const struct session *s, size_t *len)
+fuzz_config_write(const struct transcript *s, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
 
 	if (f == NULL)
 		app_fatal("out of memory");
-	session_write(f, s);
+	transcript_write(f, s);
 	fclose(f);
 	return buf;
 }
@@ -136,12 +138,12 @@ fuzz_config_write(const struct session *s, size_t *len)
 static void
 fuzz_config_transcript(const uint8_t *data, size_t size)
 {
-	struct session s, s2;
+	struct transcript s, s2;
 	char *cause = NULL, *a, *b;
 	size_t alen, blen;
 	int rc;
 
-	rc = session_parse(&s, (const char *)data, size, "fuzz.jsonl", &cause);
+	rc = transcript_parse(&s, (const char *)data, size, "fuzz.jsonl", &cause);
 	if (rc != 0) {
 		if (rc != -1 || cause == NULL)
 			fuzz_config_fail("a transcript refused without a message", NULL);
@@ -154,15 +156,15 @@ fuzz_config_transcript(const uint8_t *data, size_t size)
 		fuzz_config_fail("a transcript parsed with a message", cause);
 	fuzz_config_parsed++;
 	a = fuzz_config_write(&s, &alen);
-	if (session_parse(&s2, a, alen, "fuzz.jsonl", &cause) != 0)
+	if (transcript_parse(&s2, a, alen, "fuzz.jsonl", &cause) != 0)
 		fuzz_config_fail("a written transcript does not parse again", cause);
 	b = fuzz_config_write(&s2, &blen);
 	if (alen != blen || memcmp(a, b, alen) != 0)
 		fuzz_config_fail("writing a parsed transcript twice differs", NULL);
 	free(a);
 	free(b);
-	session_free(&s);
-	session_free(&s2);
+	transcript_free(&s);
+	transcript_free(&s2);
 }
 
 /* Load one input with both parsers; abort if either breaks its contract. */
@@ -299,13 +301,13 @@ fuzz_config_make(uint8_t *buf, size_t cap)
 	}
 }
 
-/* Run one input through session_config_load from a temp file too. */
+/* Run one input through conf_load from a temp file too. */
 static int
 fuzz_config_file(const uint8_t *data, size_t size, const char *dir)
 {
-	struct session_config c;
+	struct conf c;
 	char path[4096], *cause = NULL, *cause2 = NULL;
-	struct session_config c2;
+	struct conf c2;
 	FILE *f;
 	int rc, rc2;
 
@@ -314,18 +316,18 @@ fuzz_config_file(const uint8_t *data, size_t size, const char *dir)
 		return -1;
 	fwrite(data, 1, size, f);
 	fclose(f);
-	session_config_init(&c);
-	session_config_init(&c2);
-	rc = session_config_load(&c, path, &cause);
-	rc2 = session_config_parse(&c2, (const char *)data, size, path, &cause2);
+	conf_init(&c);
+	conf_init(&c2);
+	rc = conf_load(&c, path, &cause);
+	rc2 = conf_parse(&c2, (const char *)data, size, path, &cause2);
 	/* The file and the bytes give the same answer. */
 	if (rc != rc2 || (rc != 0 && (cause == NULL || cause2 == NULL ||
 	    strcmp(cause, cause2) != 0)))
-		fuzz_config_fail("session_config_load and _parse disagree", cause);
+		fuzz_config_fail("conf_load and _parse disagree", cause);
 	free(cause);
 	free(cause2);
-	session_config_release(&c);
-	session_config_release(&c2);
+	conf_release(&c);
+	conf_release(&c2);
 	unlink(path);
 	return 0;
 }

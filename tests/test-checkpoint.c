@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -100,6 +101,22 @@ test_exists(const char *path)
 	struct stat st;
 
 	return stat(path, &st) == 0;
+}
+
+/* The number of entries of dir whose names start with prefix. */
+static int
+test_count(const char *dir, const char *prefix)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
 }
 
 /* Whether msg starts with prefix and contains what. */
@@ -759,7 +776,7 @@ test_roundtrip(struct test_fixture *fx)
 	fx->path = test_path(TEST_MODEL);
 	TEST_OK(checkpoint_save(fx->path, fx->m, fx->tok, &fx->rec, &cause) == 0,
 	    "save: %s", fx->path);
-	TEST_OK(!test_exists(test_path(TEST_MODEL_TMP)), "save: no PATH.tmp left");
+	TEST_OK(test_count(test_dir, "model.bin.tmp") == 0, "save: no temporary file left");
 	fx->file = test_read(fx->path, &fx->len);
 	TEST_OK(fx->len > TEST_HEADER + 4 * gpt_num_params(fx->m) &&
 	    memcmp(fx->file, "SEQMATCH", 8) == 0 && test_get32(fx->file + 8) == 1 &&
@@ -814,12 +831,75 @@ test_roundtrip(struct test_fixture *fx)
 	free(cause);
 }
 
+/*
+ * util_write_file_atomic: a new file with the mode asked for, the old content
+ * replaced, no temporary file left, and failures (a missing directory, a
+ * read-only one, a temporary name too long) that keep the old file.
+ */
+static void
+test_atomic_write(void)
+{
+	char dir[4200], path[4300], longp[4700], name[256], *cause = NULL, *buf;
+	struct stat st;
+	size_t len;
+
+	snprintf(dir, sizeof dir, "%s/atomic", test_dir);
+	snprintf(path, sizeof path, "%s/f.txt", dir);
+	if (mkdir(dir, 0700) != 0) {
+		printf("Bail out! mkdir %s: %s\n", dir, strerror(errno));
+		exit(1);
+	}
+	TEST_OK(util_write_file_atomic(path, "one\n", 4, 0600, &cause) == 0 &&
+	    stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
+	    "atomic write: a new file with the mode asked for (%s)", cause ? cause : "");
+	TEST_OK(util_write_file_atomic(path, "second\n", 7, 0600, &cause) == 0 &&
+	    util_read_file(path, 0, &buf, &len, &cause) == 0 && len == 7 &&
+	    memcmp(buf, "second\n", 7) == 0, "atomic write: replaces the old content");
+	free(buf);
+	TEST_OK(test_count(dir, "") == 3, "atomic write: no temporary file left (%d entries "
+	    "with . and ..)", test_count(dir, ""));
+
+	snprintf(longp, sizeof longp, "%s/none/f.txt", dir);
+	TEST_OK(util_write_file_atomic(longp, "x", 1, 0644, &cause) == -1 &&
+	    test_msg(cause, longp, "No such file"), "atomic write: into a missing directory "
+	    "fails with the reason (%s)", TEST_MSG(cause));
+
+	if (geteuid() != 0) {
+		chmod(dir, 0500);
+		TEST_OK(util_write_file_atomic(path, "third\n", 6, 0600, &cause) == -1 &&
+		    test_msg(cause, path, "Permission denied"), "atomic write: into a read-only "
+		    "directory fails with the reason (%s)", TEST_MSG(cause));
+		chmod(dir, 0700);
+		TEST_OK(util_read_file(path, 0, &buf, &len, &cause) == 0 && len == 7 &&
+		    memcmp(buf, "second\n", 7) == 0 && test_count(dir, "") == 3,
+		    "atomic write: and the old file is intact, nothing left beside it");
+		free(buf);
+	} else {
+		printf("ok %d - # SKIP root ignores a read-only directory\n", ++tap_count);
+		printf("ok %d - # SKIP root ignores a read-only directory\n", ++tap_count);
+	}
+
+	memset(name, 'a', 250);
+	name[250] = '\0';
+	snprintf(longp, sizeof longp, "%s/%s", dir, name);
+	test_write(longp, "old", 3);
+	TEST_OK(util_write_file_atomic(longp, "new", 3, 0644, &cause) == -1 && cause != NULL &&
+	    util_read_file(longp, 0, &buf, &len, NULL) == 0 && len == 3 &&
+	    memcmp(buf, "old", 3) == 0 && test_count(dir, "") == 4,
+	    "atomic write: a temporary name too long fails and keeps the old file (%s)",
+	    TEST_MSG(cause));
+	free(buf);
+	unlink(longp);
+	unlink(path);
+	rmdir(dir);
+	free(cause);
+}
+
 /* Atomic saves: failures leave the previous file; refused models write nothing. */
 static void
 test_save_failures(struct test_fixture *fx)
 {
 	const char *bad = test_path(TEST_NODIR);
-	const char *tmp = test_path(TEST_MODEL_TMP);
 	char *cause = NULL;
 	uint8_t *now;
 	size_t len;
@@ -829,22 +909,31 @@ test_save_failures(struct test_fixture *fx)
 	    test_msg(cause, bad, NULL), "save: into a missing directory fails (%s)",
 	    TEST_MSG(cause));
 
-	/* PATH.tmp is a directory: the write fails, the old file stays. */
-	if (mkdir(tmp, 0755) != 0) {
-		printf("Bail out! mkdir %s: %s\n", tmp, strerror(errno));
-		exit(1);
+	/*
+	 * A write that fails (root too): a path whose temporary name is longer
+	 * than a file name may be. The failure is reported, the old file stays.
+	 */
+	{
+		char longp[4700], name[256];
+
+		memset(name, 'm', 250);
+		name[250] = '\0';
+		snprintf(longp, sizeof longp, "%s/%s", test_dir, name);
+		test_write(longp, fx->file, fx->len);
+		p = gpt_param_memory(fx->m);
+		saved = p[0];
+		p[0] += 1.0f;
+		TEST_OK(checkpoint_save(longp, fx->m, fx->tok, &fx->rec, &cause) == -1 &&
+		    test_msg(cause, longp, NULL), "save: failing write reported (%s)",
+		    TEST_MSG(cause));
+		p[0] = saved;
+		now = test_read(longp, &len);
+		TEST_OK(len == fx->len && memcmp(now, fx->file, len) == 0 &&
+		    test_count(test_dir, "mmmm") == 1,
+		    "save: a failed save leaves the previous file intact and no temporary file");
+		free(now);
+		unlink(longp);
 	}
-	p = gpt_param_memory(fx->m);
-	saved = p[0];
-	p[0] += 1.0f;
-	TEST_OK(checkpoint_save(fx->path, fx->m, fx->tok, &fx->rec, &cause) == -1 &&
-	    test_msg(cause, fx->path, NULL), "save: failing write reported (%s)", TEST_MSG(cause));
-	p[0] = saved;
-	rmdir(tmp);
-	now = test_read(fx->path, &len);
-	TEST_OK(len == fx->len && memcmp(now, fx->file, len) == 0,
-	    "save: a failed save leaves the previous file intact");
-	free(now);
 
 	/* A model that could not be loaded back is not saved. */
 	saved = p[5];
@@ -857,7 +946,7 @@ test_save_failures(struct test_fixture *fx)
 
 	/* Saving over an existing file replaces it. */
 	TEST_OK(checkpoint_save(fx->path, fx->m, fx->tok, &fx->rec, &cause) == 0 &&
-	    !test_exists(tmp), "save: over an existing file");
+	    test_count(test_dir, "model.bin.tmp") == 0, "save: over an existing file");
 	now = test_read(fx->path, &len);
 	TEST_OK(len == fx->len && memcmp(now, fx->file, len) == 0,
 	    "save: deterministic bytes");
@@ -1222,6 +1311,7 @@ main(void)
 	test_corpus_split();
 	test_crc32();
 	test_roundtrip(&fx);
+	test_atomic_write();
 	test_save_failures(&fx);
 	test_bad_files(&fx);
 	test_optim(&fx);

@@ -1,5 +1,5 @@
 /*
- * test-session-config.c: the config parser (session_config_parse): every key
+ * test-session-config.c: the config parser (conf_parse): every key
  * read, bad files rejected with FILE:LINE:COL and nothing half-applied; a
  * transcript that survives a write and a parse; the loader that turns a saved
  * session back into the UI's event log (field by field, old files, another
@@ -16,32 +16,34 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "conf.h"
 #include "generate.h"
 #include "grid.h"
-#include "session.h"
 #include "tap.h"
 #include "tokenizer.h"
+#include "transcript.h"
 #include "ui.h"
+#include "ui-session.h"
 #include "view-sessions.h"
 
 /* Check that text fails with exactly the message want, and c is untouched. */
 static void
 test_bad(const char *what, const char *text, const char *want)
 {
-	struct session_config c;
+	struct conf c;
 	char *cause = NULL;
 	int rc;
 
-	session_config_init(&c);
+	conf_init(&c);
 	c.params.top_k = 3;
-	rc = session_config_parse(&c, text, strlen(text), "c.yaml", &cause);
+	rc = conf_parse(&c, text, strlen(text), "c.yaml", &cause);
 	if (!tap_ok(rc == -1 && cause != NULL && strcmp(cause, want) == 0 && c.params.top_k == 3 &&
 	    c.theme == NULL && c.mouse == -1, "%s", what)) {
 		tap_diag("want: %s", want);
 		tap_diag("got:  %s (rc %d)", cause != NULL ? cause : "(none)", rc);
 	}
 	free(cause);
-	session_config_release(&c);
+	conf_release(&c);
 }
 
 /* Parse, write and parse back a transcript. */
@@ -61,12 +63,12 @@ test_roundtrip(void)
 	    "{\"type\": \"append\", \"id\": 3, \"text\": \"\\u00e9\", \"slot\": 2, \"prob\": 1}\n"
 	    "{\"type\": \"stop\", \"reason\": \"eot\", \"generated\": 2, \"erased\": 1, "
 	    "\"seconds\": 0.125}\n";
-	struct session s;
+	struct transcript s;
 	char *cause = NULL, *buf = NULL, *final;
 	size_t size = 0, len;
 	FILE *f;
 
-	if (!tap_ok(session_parse(&s, text, strlen(text), "s.jsonl", &cause) == 0,
+	if (!tap_ok(transcript_parse(&s, text, strlen(text), "s.jsonl", &cause) == 0,
 	    "a transcript parses")) {
 		tap_diag("%s", cause);
 		free(cause);
@@ -76,18 +78,18 @@ test_roundtrip(void)
 	    isinf(s.params.backspace_bias) && s.params.forbid_retype == 1 &&
 	    s.model_hash == 0x0123456789abcdefULL && s.stopped && s.n_erased == 1,
 	    "every field is read");
-	final = session_final_text(&s, &len);
+	final = transcript_final_text(&s, &len);
 	tap_ok(strcmp(final, "a\tb\xc3\xa9") == 0, "the final text applies the erase");
 	free(final);
 	f = open_memstream(&buf, &size);
-	session_write(f, &s);
+	transcript_write(f, &s);
 	fclose(f);
 	tap_ok(strstr(buf, "\"seed\": 18446744073709551615}\n") != NULL,
 	    "the seed is written exactly");
-	session_free(&s);
-	tap_ok(session_parse(&s, buf, size, "w.jsonl", &cause) == 0 && s.n == 3 &&
+	transcript_free(&s);
+	tap_ok(transcript_parse(&s, buf, size, "w.jsonl", &cause) == 0 && s.n == 3 &&
 	    s.params.temperature == 0.7 && s.seconds == 0.125, "what is written parses back");
-	session_free(&s);
+	transcript_free(&s);
 	free(buf);
 	free(cause);
 }
@@ -98,20 +100,20 @@ test_plot(void)
 {
 	static const char *names[] = { "braille", "block", "ascii" };
 	static const int want[] = { GRID_PLOT_BRAILLE, GRID_PLOT_BLOCK, GRID_PLOT_ASCII };
-	struct session_config c;
+	struct conf c;
 	char text[64], *cause = NULL;
 	int ok = 1;
 
-	session_config_init(&c);
+	conf_init(&c);
 	ok &= c.plot == -1;
 	for (int i = 0; i < 3; i++) {
 		snprintf(text, sizeof text, "plot: %s\n", names[i]);
-		ok &= session_config_parse(&c, text, strlen(text), "c.yaml", &cause) == 0 &&
+		ok &= conf_parse(&c, text, strlen(text), "c.yaml", &cause) == 0 &&
 		    c.plot == want[i];
 	}
 	tap_ok(ok, "plot: braille, block and ascii are read");
 	free(cause);
-	session_config_release(&c);
+	conf_release(&c);
 }
 
 /* A small tokenizer trained on text (NULL on failure). */
@@ -182,7 +184,7 @@ test_same_event(const struct generate_event *a, const struct generate_event *b, 
 	return same;
 }
 
-/* Save a log with session_save_log, load it back with session_to_log. */
+/* Save a log with ui_session_save_log, load it back with ui_session_to_log. */
 static void
 test_log(void)
 {
@@ -191,7 +193,7 @@ test_log(void)
 	struct tokenizer *tok = test_tokenizer(corpus), *other;
 	struct sampler_params params;
 	struct ui_log log, back;
-	struct session s;
+	struct transcript s;
 	char dir[] = "/tmp/test-session.XXXXXX", *path = NULL, *cause = NULL, *text;
 	int *ids = NULL, same = 1, step = 0, V;
 	size_t n_ids = 0;
@@ -239,12 +241,12 @@ test_log(void)
 	params.backspace_bias = -INFINITY;
 	params.seed = 2668638249135444712LL; /* a double would round it */
 
-	if (!tap_ok(session_save_log(dir, &log, tok, &params, "/m/model.bin",
+	if (!tap_ok(ui_session_save_log(dir, &log, tok, &params, "/m/model.bin",
 	    0xfedcba9876543210ULL, 3, &path, &cause) == 0, "a log is saved")) {
 		tap_diag("%s", cause);
 		return;
 	}
-	if (!tap_ok(session_load(&s, path, &cause) == 0 && session_to_log(&s, tok, &back,
+	if (!tap_ok(transcript_load(&s, path, &cause) == 0 && ui_session_to_log(&s, tok, &back,
 	    &cause) == 0, "the saved log loads back")) {
 		tap_diag("%s", cause);
 		return;
@@ -262,7 +264,7 @@ test_log(void)
 	tap_ok(s.params.temperature == 0.3 && s.params.top_k == 11 &&
 	    isinf(s.params.backspace_bias) && s.params.seed == 2668638249135444712LL &&
 	    strcmp(s.model, "/m/model.bin") == 0 && s.model_hash == 0xfedcba9876543210ULL &&
-	    s.weights_version == 3 && s.tokenizer_hash == session_tokenizer_hash(tok),
+	    s.weights_version == 3 && s.tokenizer_hash == transcript_tokenizer_hash(tok),
 	    "parameters, model path and hash, weights version, tokenizer hash");
 	free(back.prompt);
 	free(back.ev);
@@ -275,7 +277,7 @@ test_log(void)
 		s.ev[1].text = xstrdup("zz");
 		s.ev[1].len = 2;
 		cause = NULL;
-		if (!tap_ok(session_to_log(&s, tok, &back, &cause) == -1 && cause != NULL &&
+		if (!tap_ok(ui_session_to_log(&s, tok, &back, &cause) == -1 && cause != NULL &&
 		    strstr(cause, path) == cause && strstr(cause, ":3:1: token ") != NULL &&
 		    strstr(cause, "but 'zz' in the session") != NULL,
 		    "a token with other text is refused at its line"))
@@ -289,14 +291,14 @@ test_log(void)
 	/* Another tokenizer: refused with the reason, never shown as wrong text. */
 	other = test_tokenizer("zzzz yyyy zzzz yyyy xxxx wwww zzzz wwww qqqq qqqq qqqq ");
 	cause = NULL;
-	if (!tap_ok(other != NULL && session_to_log(&s, other, &back, &cause) == -1 &&
+	if (!tap_ok(other != NULL && ui_session_to_log(&s, other, &back, &cause) == -1 &&
 	    cause != NULL && strstr(cause, path) == cause && strstr(cause, ":1: ") != NULL &&
 	    strstr(cause, "another tokenizer (model /m/model.bin)") != NULL,
 	    "another tokenizer is refused with FILE:LINE and the model to use"))
 		tap_diag("%s", cause != NULL ? cause : "(no message)");
 	free(cause);
 	tokenizer_free(other);
-	session_free(&s);
+	transcript_free(&s);
 
 	/* A format 1 file (no details, no n_prompt): still opens, details unknown. */
 	text = NULL;
@@ -318,8 +320,8 @@ test_log(void)
 		    "\"seconds\": 0.5}\n", log.n_prompt, log.n_prompt, log.n_prompt);
 		fclose(f);
 		cause = NULL;
-		if (!tap_ok(session_parse(&s, text, size, "old.jsonl", &cause) == 0 &&
-		    session_to_log(&s, tok, &back, &cause) == 0 && back.n == 3 &&
+		if (!tap_ok(transcript_parse(&s, text, size, "old.jsonl", &cause) == 0 &&
+		    ui_session_to_log(&s, tok, &back, &cause) == 0 && back.n == 3 &&
 		    back.n_prompt == log.n_prompt && back.ev[2].token == 121 &&
 		    back.ev[2].length == log.n_prompt + 1 && back.ev[1].n_erased == 1 &&
 		    back.ev[0].n_top == 0 && isnan(back.ev[0].entropy) && back.stop.n_generated == 2 &&
@@ -330,7 +332,7 @@ test_log(void)
 			free(back.ev);
 		}
 		free(cause);
-		session_free(&s);
+		transcript_free(&s);
 		free(text);
 	}
 	unlink(path);
@@ -356,16 +358,16 @@ test_log(void)
 static void
 test_malformed_one(const char *what, const char *text, const char *want)
 {
-	struct session s;
+	struct transcript s;
 	char *cause = NULL;
-	int rc = session_parse(&s, text, strlen(text), "bad.jsonl", &cause);
+	int rc = transcript_parse(&s, text, strlen(text), "bad.jsonl", &cause);
 
 	if (!tap_ok(rc == -1 && cause != NULL && strcmp(cause, want) == 0, "malformed: %s", what)) {
 		tap_diag("want: %s", want);
 		tap_diag("got:  %s (rc %d)", cause != NULL ? cause : "(none)", rc);
 	}
 	if (rc == 0)
-		session_free(&s);
+		transcript_free(&s);
 	free(cause);
 }
 
@@ -426,7 +428,7 @@ static void
 test_write_session(const char *dir, const char *id, const char *time, const char *prompt,
     uint64_t seed, int generated, int broken)
 {
-	struct session s;
+	struct transcript s;
 	char path[512];
 	FILE *f;
 
@@ -450,9 +452,9 @@ test_write_session(const char *dir, const char *id, const char *time, const char
 	s.reason = xstrdup("eot");
 	s.n_generated = generated;
 	s.n_erased = 1;
-	session_write(f, &s);
+	transcript_write(f, &s);
 	fclose(f);
-	session_free(&s);
+	transcript_free(&s);
 }
 
 /* The row (y) of the first line of dump holding needle, or -1. */
@@ -556,23 +558,23 @@ test_browser(void)
 int
 main(void)
 {
-	struct session_config c;
+	struct conf c;
 	const char *good = "# mine\ntheme: light\ncolours: direct\nmouse: no\n"
 	    "decoding:\n  temperature: 0.25\n  top-k: 9\n  backspace_bias: -inf\n";
 	char *cause = NULL;
 
-	session_config_init(&c);
-	tap_ok(session_config_parse(&c, good, strlen(good), "c.yaml", &cause) == 0 &&
+	conf_init(&c);
+	tap_ok(conf_parse(&c, good, strlen(good), "c.yaml", &cause) == 0 &&
 	    strcmp(c.theme, "light") == 0 && strcmp(c.colors, "direct") == 0 && c.mouse == 0 &&
 	    c.params.temperature == 0.25 && c.params.top_k == 9 &&
 	    isinf(c.params.backspace_bias) && c.n_decoding == 3, "a good config: every key");
 	free(cause);
 	cause = NULL;
-	session_config_release(&c);
-	session_config_init(&c);
-	tap_ok(session_config_parse(&c, "", 0, "c.yaml", &cause) == 0 && c.theme == NULL &&
+	conf_release(&c);
+	conf_init(&c);
+	tap_ok(conf_parse(&c, "", 0, "c.yaml", &cause) == 0 && c.theme == NULL &&
 	    c.params.top_k == 40, "an empty config sets nothing");
-	session_config_release(&c);
+	conf_release(&c);
 
 	test_bad("a bad value", "decoding:\n  top_p: 2\n", "c.yaml:2:10: decoding: top_p: 2 is "
 	    "out of range [0, 1]");
@@ -591,8 +593,20 @@ main(void)
 	test_bad("mouse not a bool", "mouse: maybe\n", "c.yaml:1:8: mouse must be true or false, "
 	    "not 'maybe'");
 	test_bad("tab indentation", "decoding:\n\ttop_k: 1\n",
-	    "c.yaml:2:1: found character that cannot start any token while scanning for the "
-	    "next token");
+	    "c.yaml:2:1: YAML syntax error: while scanning for the next token found character "
+	    "that cannot start any token");
+	test_bad("unknown key, with a suggestion", "thme: light\n", "c.yaml:1:1: unknown key "
+	    "'thme' (did you mean 'theme'?) (theme, colors, mouse, plot, decoding)");
+	test_bad("unknown parameter, with a suggestion", "decoding:\n  top_kk: 3\n",
+	    "c.yaml:2:3: decoding: unknown parameter 'top_kk' (did you mean 'top_k'?)");
+	test_bad("a bad plot, with a suggestion", "plot: blok\n", "c.yaml:1:7: plot must be "
+	    "braille, block or ascii, not 'blok' (did you mean 'block'?)");
+	test_bad("two documents", "theme: a\n---\ntheme: b\n", "c.yaml:2:1: the config holds "
+	    "one YAML document; this is a second one");
+	test_bad("an alias bomb", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, "
+	    "*a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d]\n",
+	    "c.yaml:5:9: alias '*d' expands to too much (more than 20000 nodes)");
 	test_roundtrip();
 	test_plot();
 	test_log();

@@ -190,9 +190,9 @@ test_bad_files(void)
 
 	test_bad_prefix("not YAML (an unclosed list)", "theme: light\npanes: [text, decode\n",
 	    strlen("theme: light\npanes: [text, decode\n"),
-	    "ui.yaml:3:1: not valid YAML: ");
+	    "ui.yaml:3:1: YAML syntax error: ");
 	test_bad_prefix("not YAML (a tab indent)", "panes:\n\t- text\n", strlen("panes:\n\t- text\n"),
-	    "ui.yaml:2:1: not valid YAML: ");
+	    "ui.yaml:2:1: YAML syntax error: ");
 	test_bad("not a mapping", "just some words\n",
 	    "ui.yaml:1:1: expected 'key: value' lines, got a single value");
 	test_bad("a list at the top", "- text\n",
@@ -238,7 +238,7 @@ test_bad_files(void)
 	test_bad("an alias", "theme: &t light\nfocus: *t\n",
 	    "ui.yaml:2:8: aliases (*t) are not allowed in the UI state file");
 	test_bad("two documents", "theme: light\n---\ntheme: default\n",
-	    "ui.yaml:2:1: only one YAML document is allowed");
+	    "ui.yaml:2:1: the UI state file holds one YAML document; this is a second one");
 	test_bad("a key that is a list", "[a]: b\n",
 	    "ui.yaml:1:1: expected a key (a name), got a list");
 	test_bad("a control character in the theme", "theme: \"a\\tb\"\n",
@@ -279,7 +279,7 @@ test_files(void)
 	uistate_init(&b);
 	rc = uistate_load(&b, path, &cause);
 	if (!tap_ok(rc == -1 && cause != NULL && strncmp(cause, path, strlen(path)) == 0 &&
-	    strstr(cause, ":2:1: not valid YAML") != NULL,
+	    strstr(cause, ":2:1: YAML syntax error") != NULL,
 	    "load of a bad file: -1 with path:line:col"))
 		tap_diag("got %d: %s", rc, cause != NULL ? cause : "(none)");
 	rc = uistate_save(&a, path, &note, &cause);
@@ -288,7 +288,7 @@ test_files(void)
 	tap_ok(rc == 0 && text != NULL && strcmp(text, "theme: \"oops\n") == 0,
 	    "the next save keeps the bad file as ui.yaml.bad, byte for byte");
 	tap_ok(note != NULL && strstr(note, "ui.yaml.bad") != NULL &&
-	    strstr(note, "not valid YAML") != NULL, "and says so, with the reason");
+	    strstr(note, "YAML syntax error") != NULL, "and says so, with the reason");
 	free(text);
 	free(note);
 	note = NULL;
