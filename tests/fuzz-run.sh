@@ -13,7 +13,9 @@ engine=${2:?usage: tests/fuzz-run.sh SECONDS ENGINE_LIB}
 build=${BUILD_DIR:-.}
 CC=${FUZZ_CC:-clang}
 work=$(mktemp -d "${TMPDIR:-/tmp}/seqmatch-fuzz.XXXXXX")
-flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+# paths.c names the installed data directory; the fuzzers never look there.
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -DPKGDATADIR=\"/nonexistent/seqmatch\""
 
 $CC $flags -DFUZZ_THEME_NO_MAIN -I"$build" -Iapp tests/fuzz-theme.c app/theme.c app/yml.c -lyaml \
     -o "$work/fuzz-theme"
