@@ -65,21 +65,17 @@ train_flow_corpus(struct train_flow *f, uint64_t seed)
 int
 train_flow_resume(struct train_flow *f, long steps, const char *hash_key)
 {
-	char *opt_path;
 	const char *h;
+	int kept;
 
-	if (checkpoint_load(f->out, &f->model, &f->tok, &f->rec, &f->cause) != 0) {
+	if (checkpoint_load_pair(f->out, &f->model, &f->tok, &f->rec, &f->start, &kept,
+	    &f->cause) != 0) {
 		app_error("--resume: %s", f->cause);
 		return -1;
 	}
-	if (asprintf(&opt_path, "%s.opt", f->out) < 0)
-		app_fatal("out of memory");
-	if (checkpoint_load_optim(opt_path, f->model, &f->start, &f->cause) != 0) {
-		app_error("--resume: %s", f->cause);
-		free(opt_path);
-		return -1;
-	}
-	free(opt_path);
+	if (kept)
+		app_warn("--resume: the last save of %s was cut short; going on from the "
+		    "pair kept before it (step %ld)", f->out, f->start);
 	h = hash_key != NULL ? record_get(&f->rec, hash_key) : NULL;
 	if (h != NULL && strtoull(h, NULL, 16) != f->corpus->hash)
 		app_warn("--resume: %s differs from the corpus this model was "

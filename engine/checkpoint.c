@@ -17,11 +17,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "gpt.h"
@@ -31,12 +33,15 @@
 
 #define CHECKPOINT_MAGIC "SEQMATCH"
 #define CHECKPOINT_OPT_MAGIC "SEQMOPT1"
-#define CHECKPOINT_OPT_VERSION 1
+#define CHECKPOINT_OPT_VERSION 2
 #define CHECKPOINT_NFIELDS 6
 /* magic, version, field count, fields, parameter count */
 #define CHECKPOINT_HEADER (8 + 4 + 4 + 4 * CHECKPOINT_NFIELDS + 8)
-/* magic, version, parameter count, step */
-#define CHECKPOINT_OPT_HEADER (8 + 4 + 8 + 8)
+/* magic, version, parameter count, step; version 2 adds the run id */
+#define CHECKPOINT_OPT_HEADER_V1 (8 + 4 + 8 + 8)
+#define CHECKPOINT_OPT_HEADER (CHECKPOINT_OPT_HEADER_V1 + 8)
+/* Version 2's END. payload: the CRC-32 of every byte before END.'s tag. */
+#define CHECKPOINT_END_LEN 4
 /* tag, payload length (before) and CRC (after) */
 #define CHECKPOINT_FRAME (4 + 8 + 4)
 
@@ -209,6 +214,17 @@ checkpoint_w_end(struct checkpoint_writer *w, size_t start)
 	checkpoint_w_u32(w, checkpoint_crc32(0, w->p + start, w->off - start));
 }
 
+/* Close the file: END. holding the CRC-32 of everything before it (version 2). */
+static void
+checkpoint_w_finish(struct checkpoint_writer *w)
+{
+	uint32_t crc = checkpoint_crc32(0, w->p, w->off);
+	size_t start = checkpoint_w_begin(w, "END.", CHECKPOINT_END_LEN);
+
+	checkpoint_w_u32(w, crc);
+	checkpoint_w_end(w, start);
+}
+
 /* Add a section of len payload bytes to a running file size; -1 on overflow. */
 static int
 checkpoint_size_add(size_t *total, size_t len)
@@ -270,11 +286,12 @@ struct checkpoint_section {
 
 /*
  * Walk the sections from off to END., checking every length against the
- * bytes left, the CRCs, duplicates and required sections; fills secs.
+ * bytes left, the CRCs (and in version 2 the whole file's, in END.),
+ * unknown, duplicate and required sections; fills secs.
  */
 static int
 checkpoint_walk(const char *path, const uint8_t *buf, size_t len, size_t off,
-    struct checkpoint_section *secs, int nsecs, char **cause)
+    uint32_t version, struct checkpoint_section *secs, int nsecs, char **cause)
 {
 	char name[16];
 
@@ -308,20 +325,28 @@ checkpoint_walk(const char *path, const uint8_t *buf, size_t len, size_t off,
 			return util_error(cause, "%s: corrupt: CRC mismatch in section %s",
 			    path, name);
 		if (memcmp(tag, "END.", 4) == 0) {
-			if (plen != 0)
+			uint64_t want = version >= 2 ? CHECKPOINT_END_LEN : 0;
+
+			if (plen != want)
 				return util_error(cause, "%s: corrupt: section END. has %llu "
-				    "bytes, expected 0", path, (unsigned long long)plen);
+				    "bytes, expected %llu", path, (unsigned long long)plen,
+				    (unsigned long long)want);
 			if (off != len)
 				return util_error(cause, "%s: corrupt: %zu bytes after the END. "
 				    "section", path, len - off);
+			if (version >= 2 && checkpoint_crc32(0, buf, (size_t)(tag - buf)) !=
+			    checkpoint_get_u32(payload))
+				return util_error(cause, "%s: corrupt: the file's CRC does not "
+				    "match (header or section tags changed)", path);
 			break;
 		}
 		for (i = 0; i < nsecs; i++) {
 			if (memcmp(tag, secs[i].tag, 4) == 0)
 				break;
 		}
+		/* Writers of every version emit only the known sections. */
 		if (i == nsecs)
-			continue; /* unknown: skipped */
+			return util_error(cause, "%s: corrupt: unknown section %s", path, name);
 		if (secs[i].found)
 			return util_error(cause, "%s: corrupt: duplicate section %s", path,
 			    name);
@@ -375,7 +400,7 @@ checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *t
 	if (util_mul(n, 4, &pbytes) != 0 || checkpoint_size_add(&total, tlen) != 0 ||
 	    checkpoint_size_add(&total, rlen) != 0 ||
 	    checkpoint_size_add(&total, pbytes) != 0 ||
-	    checkpoint_size_add(&total, 0) != 0) {
+	    checkpoint_size_add(&total, CHECKPOINT_END_LEN) != 0) {
 		free(tbuf);
 		free(rbuf);
 		return util_error(cause, "%s: model too large", path);
@@ -408,8 +433,7 @@ checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *t
 	start = checkpoint_w_begin(&w, "PARM", pbytes);
 	checkpoint_w_f32(&w, params, n);
 	checkpoint_w_end(&w, start);
-	start = checkpoint_w_begin(&w, "END.", 0);
-	checkpoint_w_end(&w, start);
+	checkpoint_w_finish(&w);
 	free(tbuf);
 	free(rbuf);
 
@@ -418,11 +442,14 @@ checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *t
 	return rc;
 }
 
-/* Check the start of a file: length, magic, version (common to both formats). */
+/*
+ * Check the start of a file: length, magic, version 1 to version (common to
+ * both formats); *found gets the file's version.
+ */
 static int
 checkpoint_check_head(const char *path, const uint8_t *buf, size_t len,
     const char *magic, const char *what, size_t header, uint32_t version,
-    char **cause)
+    uint32_t *found_out, char **cause)
 {
 	uint32_t found;
 
@@ -434,9 +461,10 @@ checkpoint_check_head(const char *path, const uint8_t *buf, size_t len,
 		return util_error(cause, "%s: truncated: header needs %zu bytes, %zu in "
 		    "file", path, header, len);
 	found = checkpoint_get_u32(buf + 8);
-	if (found != version)
+	if (found < 1 || found > version)
 		return util_error(cause, "%s: unsupported version %u (this build reads "
-		    "version %u)", path, (unsigned)found, (unsigned)version);
+		    "versions 1 to %u)", path, (unsigned)found, (unsigned)version);
+	*found_out = found;
 	return 0;
 }
 
@@ -457,7 +485,7 @@ checkpoint_load(const char *path, struct gpt_model **mp, struct tokenizer **tokp
 	struct record tmp;
 	size_t sizes[GPT_NUM_TENSORS], n, pbytes;
 	uint64_t nfile;
-	uint32_t nfields, f[CHECKPOINT_NFIELDS];
+	uint32_t nfields, f[CHECKPOINT_NFIELDS], version;
 	char *buf = NULL, *msg = NULL;
 	const uint8_t *b;
 	size_t len;
@@ -468,12 +496,13 @@ checkpoint_load(const char *path, struct gpt_model **mp, struct tokenizer **tokp
 		return -1;
 	b = (const uint8_t *)buf;
 	if (checkpoint_check_head(path, b, len, CHECKPOINT_MAGIC,
-	    "seqmatch model file", CHECKPOINT_HEADER, CHECKPOINT_VERSION, cause) != 0)
+	    "seqmatch model file", CHECKPOINT_HEADER, CHECKPOINT_VERSION, &version,
+	    cause) != 0)
 		goto fail;
 	nfields = checkpoint_get_u32(b + 12);
 	if (nfields != CHECKPOINT_NFIELDS) {
-		util_error(cause, "%s: corrupt: %u config fields (version %d has %d)",
-		    path, (unsigned)nfields, CHECKPOINT_VERSION, CHECKPOINT_NFIELDS);
+		util_error(cause, "%s: corrupt: %u config fields (version %u has %d)",
+		    path, (unsigned)nfields, (unsigned)version, CHECKPOINT_NFIELDS);
 		goto fail;
 	}
 	for (int i = 0; i < CHECKPOINT_NFIELDS; i++) {
@@ -502,7 +531,7 @@ checkpoint_load(const char *path, struct gpt_model **mp, struct tokenizer **tokp
 		goto fail;
 	}
 
-	if (checkpoint_walk(path, b, len, CHECKPOINT_HEADER, secs,
+	if (checkpoint_walk(path, b, len, CHECKPOINT_HEADER, version, secs,
 	    (int)(sizeof secs / sizeof secs[0]), cause) != 0)
 		goto fail;
 	if (util_mul(n, 4, &pbytes) != 0 || sparm->len != (uint64_t)pbytes) {
@@ -568,9 +597,10 @@ fail:
 	return -1;
 }
 
-/* Save the AdamW state (zeros before the first update) and the step. */
+/* Save the AdamW state (zeros before the first update), the step and the run id. */
 int
-checkpoint_save_optim(const char *path, struct gpt_model *m, long step, char **cause)
+checkpoint_save_optim(const char *path, struct gpt_model *m, long step, uint64_t run_id,
+    char **cause)
 {
 	size_t n = gpt_num_params(m), abytes, total = CHECKPOINT_OPT_HEADER, start;
 	const float *am = gpt_adam_m(m), *av = gpt_adam_v(m);
@@ -580,7 +610,7 @@ checkpoint_save_optim(const char *path, struct gpt_model *m, long step, char **c
 	if (step < 0)
 		return util_error(cause, "%s: not saving: negative step %ld", path, step);
 	if (util_mul(n, 8, &abytes) != 0 || checkpoint_size_add(&total, abytes) != 0 ||
-	    checkpoint_size_add(&total, 0) != 0)
+	    checkpoint_size_add(&total, CHECKPOINT_END_LEN) != 0)
 		return util_error(cause, "%s: model too large", path);
 	w.p = malloc(total);
 	w.off = 0;
@@ -591,25 +621,31 @@ checkpoint_save_optim(const char *path, struct gpt_model *m, long step, char **c
 	checkpoint_w_u32(&w, CHECKPOINT_OPT_VERSION);
 	checkpoint_w_u64(&w, n);
 	checkpoint_w_u64(&w, (uint64_t)step);
+	checkpoint_w_u64(&w, run_id);
 	start = checkpoint_w_begin(&w, "ADAM", abytes);
 	checkpoint_w_f32(&w, am, n);
 	checkpoint_w_f32(&w, av, n);
 	checkpoint_w_end(&w, start);
-	start = checkpoint_w_begin(&w, "END.", 0);
-	checkpoint_w_end(&w, start);
+	checkpoint_w_finish(&w);
 
 	rc = util_write_file_atomic(path, w.p, w.off, 0644, cause);
 	free(w.p);
 	return rc;
 }
 
-/* Read and check an optimizer file for m; m and *step change only on success. */
+/*
+ * Read and check an optimizer file for m; m, *step and *run_id (0 for a
+ * version 1 file, which has none; run_id may be NULL) change only on success.
+ */
 int
-checkpoint_load_optim(const char *path, struct gpt_model *m, long *step, char **cause)
+checkpoint_load_optim(const char *path, struct gpt_model *m, long *step, uint64_t *run_id,
+    char **cause)
 {
 	struct checkpoint_section secs[] = { { "ADAM", 1, NULL, 0, 0 } };
 	size_t n = gpt_num_params(m), abytes;
-	uint64_t nfile, sfile;
+	uint64_t nfile, sfile, rfile = 0;
+	uint32_t version;
+	size_t header;
 	char *buf = NULL, *msg = NULL;
 	const uint8_t *b;
 	size_t len;
@@ -619,9 +655,17 @@ checkpoint_load_optim(const char *path, struct gpt_model *m, long *step, char **
 		return -1;
 	b = (const uint8_t *)buf;
 	if (checkpoint_check_head(path, b, len, CHECKPOINT_OPT_MAGIC,
-	    "seqmatch optimizer file", CHECKPOINT_OPT_HEADER, CHECKPOINT_OPT_VERSION,
-	    cause) != 0)
+	    "seqmatch optimizer file", CHECKPOINT_OPT_HEADER_V1, CHECKPOINT_OPT_VERSION,
+	    &version, cause) != 0)
 		goto fail;
+	header = version >= 2 ? CHECKPOINT_OPT_HEADER : CHECKPOINT_OPT_HEADER_V1;
+	if (len < header) {
+		util_error(cause, "%s: truncated: header needs %zu bytes, %zu in file", path,
+		    header, len);
+		goto fail;
+	}
+	if (version >= 2)
+		rfile = checkpoint_get_u64(b + CHECKPOINT_OPT_HEADER_V1);
 	nfile = checkpoint_get_u64(b + 12);
 	if (nfile != (uint64_t)n) {
 		util_error(cause, "%s: the optimizer state is for %llu parameters, the "
@@ -634,7 +678,7 @@ checkpoint_load_optim(const char *path, struct gpt_model *m, long *step, char **
 		    (unsigned long long)sfile);
 		goto fail;
 	}
-	if (checkpoint_walk(path, b, len, CHECKPOINT_OPT_HEADER, secs, 1, cause) != 0)
+	if (checkpoint_walk(path, b, len, header, version, secs, 1, cause) != 0)
 		goto fail;
 	if (util_mul(n, 8, &abytes) != 0 || secs[0].len != (uint64_t)abytes) {
 		util_error(cause, "%s: corrupt: section ADAM has %llu bytes, expected "
@@ -670,6 +714,8 @@ checkpoint_load_optim(const char *path, struct gpt_model *m, long *step, char **
 		av[i] = checkpoint_get_f32(secs[0].p + 4 * (n + i));
 	}
 	*step = (long)sfile;
+	if (run_id != NULL)
+		*run_id = rfile;
 	free(buf);
 	free(msg);
 	return 0;
@@ -678,4 +724,157 @@ fail:
 	free(buf);
 	free(msg);
 	return -1;
+}
+
+/* path with suffix appended (malloc'd), or NULL with *cause. */
+static char *
+checkpoint_suffixed(const char *path, const char *suffix, char **cause)
+{
+	char *s;
+
+	if (asprintf(&s, "%s%s", path, suffix) < 0) {
+		util_error(cause, "out of memory");
+		return NULL;
+	}
+	return s;
+}
+
+/* The run id a record names (its "run_id", hex), 0 if none. */
+uint64_t
+checkpoint_run_id(const struct record *rec)
+{
+	const char *v = rec != NULL ? record_get(rec, "run_id") : NULL;
+
+	return v != NULL ? strtoull(v, NULL, 16) : 0;
+}
+
+/* Save a run's latest pair: see checkpoint.h. */
+int
+checkpoint_save_pair(const char *path, struct gpt_model *m, const struct tokenizer *tok,
+    const struct record *rec, long step, char **cause)
+{
+	char *opt = checkpoint_suffixed(path, ".opt", cause);
+	char *prev = checkpoint_suffixed(path, ".prev", cause);
+	char *opt_prev = checkpoint_suffixed(path, ".opt.prev", cause);
+	int kept = 0, rc = -1;
+
+	if (opt == NULL || prev == NULL || opt_prev == NULL)
+		goto out;
+	/*
+	 * Keep the pair on disk (which belongs together: every save completes it,
+	 * and checkpoint_load_pair puts a kept pair back) as hard links until the
+	 * new one is complete: a kill between the two writes leaves it to resume.
+	 */
+	if (access(path, F_OK) == 0 && access(opt, F_OK) == 0) {
+		unlink(prev);
+		unlink(opt_prev);
+		kept = link(path, prev) == 0 && link(opt, opt_prev) == 0;
+		if (!kept) { /* no hard links here: save without the safety net */
+			unlink(prev);
+			unlink(opt_prev);
+		}
+	}
+	if (checkpoint_save(path, m, tok, rec, cause) != 0 ||
+	    checkpoint_save_optim(opt, m, step, checkpoint_run_id(rec), cause) != 0)
+		goto out;
+	if (kept) {
+		unlink(opt_prev);
+		unlink(prev);
+	}
+	rc = 0;
+out:
+	free(opt);
+	free(prev);
+	free(opt_prev);
+	return rc;
+}
+
+/*
+ * Load model and opt and check that they are one save: the record's "steps"
+ * and "run_id" against the optimizer file's step and run id.
+ */
+static int
+checkpoint_try_pair(const char *model, const char *opt, struct gpt_model **mp,
+    struct tokenizer **tokp, struct record *rec, long *step, char **cause)
+{
+	struct gpt_model *m = NULL;
+	struct tokenizer *tok = NULL;
+	struct record tmp;
+	uint64_t run = 0, mrun;
+	const char *v;
+	long ostep = 0, mstep = -1;
+
+	record_init(&tmp);
+	if (checkpoint_load(model, &m, &tok, &tmp, cause) != 0)
+		goto fail;
+	if (checkpoint_load_optim(opt, m, &ostep, &run, cause) != 0)
+		goto fail;
+	v = record_get(&tmp, "steps");
+	if (v != NULL)
+		mstep = strtol(v, NULL, 10);
+	mrun = checkpoint_run_id(&tmp);
+	if ((v != NULL && mstep != ostep) || (run != 0 && mrun != 0 && run != mrun)) {
+		util_error(cause, "%s (step %ld, run %016llx) and %s (step %ld, run %016llx) "
+		    "are not from the same save", model, mstep, (unsigned long long)mrun,
+		    opt, ostep, (unsigned long long)run);
+		goto fail;
+	}
+	*mp = m;
+	*tokp = tok;
+	*step = ostep;
+	if (rec != NULL) {
+		record_release(rec);
+		*rec = tmp;
+	} else
+		record_release(&tmp);
+	return 0;
+fail:
+	record_release(&tmp);
+	if (tok != NULL)
+		tokenizer_free(tok);
+	gpt_free(m);
+	return -1;
+}
+
+/* Load a run's latest pair, or the kept one: see checkpoint.h. */
+int
+checkpoint_load_pair(const char *path, struct gpt_model **m, struct tokenizer **tok,
+    struct record *rec, long *step, int *from_kept, char **cause)
+{
+	char *opt = checkpoint_suffixed(path, ".opt", cause);
+	char *prev = checkpoint_suffixed(path, ".prev", cause);
+	char *opt_prev = checkpoint_suffixed(path, ".opt.prev", cause);
+	char *first = NULL;
+	int rc = -1;
+
+	*from_kept = 0;
+	if (opt == NULL || prev == NULL || opt_prev == NULL)
+		goto out;
+	if (checkpoint_try_pair(path, opt, m, tok, rec, step, &first) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (access(prev, F_OK) == 0 && access(opt_prev, F_OK) == 0 &&
+	    checkpoint_try_pair(prev, opt_prev, m, tok, rec, step, NULL) == 0) {
+		/* The last save was cut short: the kept pair becomes the latest again. */
+		if (rename(prev, path) != 0 || rename(opt_prev, opt) != 0) {
+			util_error(cause, "%s: cannot put the kept pair back: %s", path,
+			    strerror(errno));
+			gpt_free(*m);
+			tokenizer_free(*tok);
+			*m = NULL;
+			*tok = NULL;
+			goto out;
+		}
+		*from_kept = 1;
+		rc = 0;
+		goto out;
+	}
+	util_error(cause, "%s", first != NULL ? first : "cannot load the pair");
+out:
+	free(first);
+	free(opt);
+	free(prev);
+	free(opt_prev);
+	return rc;
 }

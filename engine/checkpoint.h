@@ -2,14 +2,17 @@
  * checkpoint.h: the seqmatch model file and the separate optimizer-state file.
  *
  * Model file (little-endian):
- *   "SEQMATCH" magic (8 bytes), u32 version (1), u32 count of config fields (6),
+ *   "SEQMATCH" magic (8 bytes), u32 version (2), u32 count of config fields (6),
  *   the config fields as u32 (max_seq_len, vocab_size, padded_vocab_size,
  *   num_layers, num_heads, channels), u64 number of parameters,
  *   then sections, each: 4-byte tag, u64 payload length, payload, u32 CRC-32 of payload:
  *     "TOKN" tokenizer (tokenizer_serialize), "RECD" training record
- *     (record_serialize), "PARM" parameters as f32, "END." (empty).
- * Optimizer file: "SEQMOPT1", u32 version, u64 number of parameters, u64 step,
- *   then sections "ADAM" (m then v, f32) and "END." with the same framing.
+ *     (record_serialize), "PARM" parameters as f32, "END." (4 bytes: the
+ *     CRC-32 of every byte of the file before END.'s tag, so the header, the
+ *     tags and the lengths are checked too).
+ * Optimizer file: "SEQMOPT1", u32 version (2), u64 number of parameters, u64 step,
+ *   u64 run id, then sections "ADAM" (m then v, f32) and "END." with the same
+ *   framing and whole-file CRC.
  * Both are written to a temporary file beside PATH, fsynced and renamed
  * (util_write_file_atomic).
  *
@@ -18,14 +21,19 @@
  *     the GPT_NUM_TENSORS tensors in gpt_params order (wte first), exactly
  *     4 * (number of parameters) bytes; ADAM holds 8 * that.
  *   - CRC-32 is the IEEE 802.3 one (reflected polynomial 0xedb88320, initial
- *     value and final xor 0xffffffff; "123456789" gives 0xcbf43926), over the
- *     payload only.
+ *     value and final xor 0xffffffff; "123456789" gives 0xcbf43926).
  *   - Writers emit TOKN, RECD, PARM, END. in that order. Readers accept any
  *     order; TOKN and PARM are required, RECD is optional (an empty record),
- *     a known section may appear once, unknown sections are skipped (their CRC
- *     is still checked), END. has an empty payload, must be present, and
- *     nothing may follow it. The optimizer file requires ADAM.
- *   - The optimizer file's version is 1 and its step is at most 2^63-1.
+ *     a section may appear once, a section of another name is refused (no
+ *     writer ever emitted one: a flipped tag must not silently drop the
+ *     record), END. must be present and nothing may follow it.
+ *   - Version 1 files (END. empty, no whole-file CRC, no run id in the
+ *     optimizer file) are still read; their header and tags are not covered
+ *     by any CRC.
+ *   - A run's pair: the model's record holds "steps" and "run_id" (16 hex
+ *     digits, new for every fresh train or fine-tune, kept on --resume), and
+ *     the optimizer file the same step and run id; resuming refuses a pair
+ *     that disagrees (checkpoint_load_pair).
  */
 #ifndef SEQMATCH_CHECKPOINT_H
 #define SEQMATCH_CHECKPOINT_H
@@ -37,7 +45,7 @@ struct gpt_model;
 struct tokenizer;
 struct record;
 
-#define CHECKPOINT_VERSION 1
+#define CHECKPOINT_VERSION 2
 
 int checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *tok,
     const struct record *rec, char **cause);
@@ -50,9 +58,31 @@ int checkpoint_save(const char *path, struct gpt_model *m, const struct tokenize
  */
 int checkpoint_load(const char *path, struct gpt_model **m, struct tokenizer **tok,
     struct record *rec, char **cause);
-/* Optimizer state (AdamW m and v, and the step count) for resuming. */
-int checkpoint_save_optim(const char *path, struct gpt_model *m, long step, char **cause);
-int checkpoint_load_optim(const char *path, struct gpt_model *m, long *step, char **cause);
+/* Optimizer state (AdamW m and v, the step count and the run id) for resuming. */
+int checkpoint_save_optim(const char *path, struct gpt_model *m, long step, uint64_t run_id,
+    char **cause);
+int checkpoint_load_optim(const char *path, struct gpt_model *m, long *step, uint64_t *run_id,
+    char **cause);
+
+/* The run id of a record ("run_id", hex), 0 if it has none. */
+uint64_t checkpoint_run_id(const struct record *rec);
+/*
+ * A run's latest checkpoint: PATH (the model with rec, which should hold
+ * "steps" and "run_id") and PATH.opt (the optimizer state at step, with the
+ * record's run id). The pair already on disk is kept as hard links PATH.prev
+ * and PATH.opt.prev until both new files are written, so a kill at any moment
+ * leaves a pair that belongs together.
+ */
+int checkpoint_save_pair(const char *path, struct gpt_model *m, const struct tokenizer *tok,
+    const struct record *rec, long step, char **cause);
+/*
+ * Load PATH and PATH.opt into a new model (*m, *tok, rec, *step) if their
+ * step and run id agree; else the kept pair PATH.prev and PATH.opt.prev, which
+ * is renamed back to PATH and PATH.opt (*from_kept = 1). -1 with the first
+ * pair's problem in *cause when neither loads.
+ */
+int checkpoint_load_pair(const char *path, struct gpt_model **m, struct tokenizer **tok,
+    struct record *rec, long *step, int *from_kept, char **cause);
 
 /* CRC-32 (IEEE) of n bytes, continuing from crc (start with 0). */
 uint32_t checkpoint_crc32(uint32_t crc, const void *buf, size_t n);

@@ -344,6 +344,10 @@ finetune_new(struct gpt_model *model, const struct tokenizer *tok,
 		if (b != NULL && start_step > 0)
 			ft->best_val = strtof(b, NULL);
 		finetune_options_record(o, rec);
+		/* A new fine-tune is a new run (its base's id goes); a resumed one keeps it. */
+		if (start_step == 0 || record_get(rec, "run_id") == NULL)
+			record_set(rec, "run_id", "%016llx",
+			    (unsigned long long)util_random_id());
 	}
 	ft->state = FINETUNE_IDLE;
 	if (finetune_publish(ft, cause) != 0) {
@@ -929,20 +933,11 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 int
 finetune_save(struct finetune *ft, char **cause)
 {
-	char *opt;
-	int r;
-
 	if (ft->out_path == NULL)
 		return 0;
 	if (ft->rec != NULL)
 		record_set(ft->rec, "steps", "%ld", ft->step);
-	if (checkpoint_save(ft->out_path, ft->model, ft->tok, ft->rec, cause) != 0)
-		return -1;
-	if (asprintf(&opt, "%s.opt", ft->out_path) < 0)
-		return util_error(cause, "out of memory");
-	r = checkpoint_save_optim(opt, ft->model, ft->step, cause);
-	free(opt);
-	return r;
+	return checkpoint_save_pair(ft->out_path, ft->model, ft->tok, ft->rec, ft->step, cause);
 }
 
 /* Run to completion here; *stop (may be NULL) ends the run early. Saves at the end. */

@@ -148,17 +148,8 @@ out:
 static int
 train_save(struct train_run *r, long steps_done, char **cause)
 {
-	char *opt_path;
-	int ret;
-
 	record_set(r->rec, "steps", "%ld", steps_done);
-	if (checkpoint_save(r->out_path, r->model, r->tok, r->rec, cause) != 0)
-		return -1;
-	if (asprintf(&opt_path, "%s.opt", r->out_path) < 0)
-		return util_error(cause, "out of memory");
-	ret = checkpoint_save_optim(opt_path, r->model, steps_done, cause);
-	free(opt_path);
-	return ret;
+	return checkpoint_save_pair(r->out_path, r->model, r->tok, r->rec, steps_done, cause);
 }
 
 /* Store the options in the training record. */
@@ -198,6 +189,9 @@ train_run(struct train_run *r, char **cause)
 	if (best_s != NULL)
 		best = strtof(best_s, NULL);
 	train_record_options(r->rec, o);
+	/* A new run gets its own id; a resumed one keeps it (checkpoint_save_pair). */
+	if (r->start_step == 0 || record_get(r->rec, "run_id") == NULL)
+		record_set(r->rec, "run_id", "%016llx", (unsigned long long)util_random_id());
 	inputs = malloc((size_t)B * T * sizeof *inputs);
 	targets = malloc((size_t)B * T * sizeof *targets);
 	starts = malloc(starts_n * sizeof *starts);

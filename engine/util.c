@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -278,4 +279,23 @@ util_log(enum util_log_level level, const char *fmt, ...)
 		util_log_cb(level, s, util_log_arg);
 		free(s);
 	}
+}
+
+/*
+ * A random 64-bit id (never 0) from the kernel, or from the clock and the
+ * process id if getrandom fails: it names a training run, nothing secret.
+ */
+uint64_t
+util_random_id(void)
+{
+	uint64_t id = 0;
+
+	if (getrandom(&id, sizeof id, GRND_NONBLOCK) != (ssize_t)sizeof id) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		id = ((uint64_t)ts.tv_sec * 1000000007ULL) ^ (uint64_t)ts.tv_nsec ^
+		    ((uint64_t)getpid() << 40);
+	}
+	return id != 0 ? id : 1;
 }

@@ -20,6 +20,8 @@ void util_free(void *p);
 
 /* Monotonic time in seconds. */
 double util_now(void);
+/* A random 64-bit id, never 0 (names a training run). */
+uint64_t util_random_id(void);
 
 /* 64-bit FNV-1a hash of a buffer, continuing from h (start with UTIL_FNV_INIT). */
 #define UTIL_FNV_INIT 0xcbf29ce484222325ULL

@@ -47,18 +47,21 @@
 #define TEST_MSG(c) ((c) != NULL ? (c) : "(no message)")
 
 #define TEST_HEADER 48 /* the model file's header, from checkpoint.h */
+#define TEST_OPT_HEADER 36 /* the optimizer file's header (version 2) */
 
 static char test_dir[4096];
 
 /* The files the test uses, all inside test_dir. */
 enum {
 	TEST_MODEL, TEST_MODEL_TMP, TEST_OPT, TEST_OPT_TMP, TEST_BAD, TEST_BAD_OPT,
-	TEST_NOREC, TEST_NAN, TEST_CORPUS, TEST_MISSING, TEST_NODIR, TEST_NPATHS
+	TEST_NOREC, TEST_NAN, TEST_CORPUS, TEST_MISSING, TEST_NODIR, TEST_PAIR, TEST_PAIR_OPT,
+	TEST_PAIR_PREV, TEST_PAIR_OPT_PREV, TEST_V1, TEST_NPATHS
 };
 static const char *test_names[TEST_NPATHS] = {
 	"model.bin", "model.bin.tmp", "model.bin.opt", "model.bin.opt.tmp", "bad.bin",
 	"bad.opt", "norec.bin", "nan.bin", "corpus.txt", "missing.bin",
-	"no/such/dir/model.bin"
+	"no/such/dir/model.bin", "pair.bin", "pair.bin.opt", "pair.bin.prev",
+	"pair.bin.opt.prev", "v1.bin"
 };
 static char test_paths[TEST_NPATHS][4200];
 
@@ -196,6 +199,22 @@ test_fix_crc(uint8_t *buf, size_t off)
 	size_t plen = (size_t)test_get64(buf + off + 4);
 
 	test_put32(buf + off + 12 + plen, test_crc(buf + off + 12, plen));
+}
+
+/*
+ * After a change of the section at off: its CRC, then version 2's whole-file
+ * CRC in END. (sections start at header), so only the change is wrong.
+ */
+static void
+test_fix_crcs(uint8_t *buf, size_t len, size_t header, size_t off)
+{
+	size_t end = test_find(buf, len, header, "END.");
+
+	test_fix_crc(buf, off);
+	if (end != 0 && test_get64(buf + end + 4) == 4) {
+		test_put32(buf + end + 12, test_crc(buf, end));
+		test_fix_crc(buf, end);
+	}
 }
 
 /* ---------------------------------------------------------------- record */
@@ -698,6 +717,23 @@ test_bad_field(const struct test_fixture *fx, size_t off, uint32_t v, const char
 }
 
 /*
+ * The same with the file's CRC made right, as a writer with that config would
+ * leave it: the checks behind the CRC must still refuse it.
+ */
+static void
+test_bad_field_crc(const struct test_fixture *fx, size_t off, uint32_t v, const char *what,
+    const char *desc)
+{
+	uint8_t *b = malloc(fx->len);
+
+	memcpy(b, fx->file, fx->len);
+	test_put32(b + off, v);
+	test_fix_crcs(b, fx->len, TEST_HEADER, test_find(b, fx->len, TEST_HEADER, "END."));
+	test_bad_bytes(b, fx->len, what, desc);
+	free(b);
+}
+
+/*
  * Load path in a child whose address space is limited to 1 GiB, so that a
  * large allocation would fail (skipped under AddressSanitizer, which needs
  * the address space). Returns 1 when the child saw the load refused.
@@ -779,7 +815,7 @@ test_roundtrip(struct test_fixture *fx)
 	TEST_OK(test_count(test_dir, "model.bin.tmp") == 0, "save: no temporary file left");
 	fx->file = test_read(fx->path, &fx->len);
 	TEST_OK(fx->len > TEST_HEADER + 4 * gpt_num_params(fx->m) &&
-	    memcmp(fx->file, "SEQMATCH", 8) == 0 && test_get32(fx->file + 8) == 1 &&
+	    memcmp(fx->file, "SEQMATCH", 8) == 0 && test_get32(fx->file + 8) == 2 &&
 	    test_get32(fx->file + 12) == 6 &&
 	    test_get32(fx->file + 20) == (uint32_t)V &&
 	    test_get64(fx->file + 40) == gpt_num_params(fx->m) &&
@@ -1002,7 +1038,7 @@ test_bad_files(struct test_fixture *fx)
 	memcpy(b, fx->file, fx->len);
 	b[3] ^= 0x20;
 	test_bad_bytes(b, fx->len, "not a seqmatch model file (bad magic)", "wrong magic");
-	test_bad_field(fx, 8, 2, "unsupported version 2 (this build reads version 1)",
+	test_bad_field(fx, 8, 3, "unsupported version 3 (this build reads versions 1 to 2)",
 	    "future version");
 	test_bad_field(fx, 12, 7, "config fields", "wrong config field count");
 	test_bad_field(fx, 28, 0x7fffffff, "num_layers", "num_layers = 2^31-1");
@@ -1012,7 +1048,7 @@ test_bad_files(struct test_fixture *fx)
 	test_bad_field(fx, 20, 0x80000000U, "out of range", "vocab_size = 2^31");
 	test_bad_field(fx, 24, (uint32_t)gpt_config(fx->m)->vocab_size, "padded_vocab_size",
 	    "padded_vocab_size = vocab_size");
-	test_bad_field(fx, 20, (uint32_t)gpt_config(fx->m)->vocab_size - 1,
+	test_bad_field_crc(fx, 20, (uint32_t)gpt_config(fx->m)->vocab_size - 1,
 	    "the tokenizer has", "vocab_size disagrees with the tokenizer");
 
 	/* The header's parameter count. */
@@ -1033,6 +1069,7 @@ test_bad_files(struct test_fixture *fx)
 		big.num_heads = 32;
 		test_put64(b + 40, gpt_config_sizes(&big, sizes));
 	}
+	test_fix_crcs(b, fx->len, TEST_HEADER, test_find(b, fx->len, TEST_HEADER, "END."));
 	test_bad_bytes(b, fx->len, "PARM", "a 6.4G-parameter config in a small file");
 	TEST_OK(test_load_limited(path), "load: ... refused with 1 GiB of address space to spare");
 	test_bad_field(fx, 28, 0x7fffffff, "num_layers", "num_layers = 2^31-1 (again)");
@@ -1044,7 +1081,9 @@ test_bad_files(struct test_fixture *fx)
 	parm = test_find(fx->file, fx->len, TEST_HEADER, "PARM");
 	end = test_find(fx->file, fx->len, TEST_HEADER, "END.");
 	TEST_OK(tokn == TEST_HEADER && recd > tokn && parm > recd && end > parm &&
-	    end + 16 == fx->len, "file: sections TOKN RECD PARM END. in order");
+	    end + 20 == fx->len && test_get64(fx->file + end + 4) == 4 &&
+	    test_get32(fx->file + end + 12) == test_crc(fx->file, end),
+	    "file: sections TOKN RECD PARM END. in order, END. holding the file's CRC");
 	plen = (size_t)test_get64(fx->file + parm + 4);
 	TEST_OK(plen == 4 * gpt_num_params(fx->m) &&
 	    test_get32(fx->file + parm + 12 + plen) ==
@@ -1066,12 +1105,12 @@ test_bad_files(struct test_fixture *fx)
 
 	memcpy(b, fx->file, fx->len);
 	test_put32(b + parm + 12 + 12 * 4, 0x7fc00000U);
-	test_fix_crc(b, parm);
+	test_fix_crcs(b, fx->len, TEST_HEADER, parm);
 	test_bad_bytes(b, fx->len, "parameter wte[12] is NaN", "NaN with a good CRC");
 	gpt_config_sizes(gpt_config(fx->m), sizes);
 	memcpy(b, fx->file, fx->len);
 	test_put32(b + parm + 12 + 4 * (sizes[0] + 3), 0xff800000U);
-	test_fix_crc(b, parm);
+	test_fix_crcs(b, fx->len, TEST_HEADER, parm);
 	test_bad_bytes(b, fx->len, "parameter wpe[3] is -Inf", "-Inf in wpe");
 
 	memcpy(b, fx->file, fx->len);
@@ -1082,16 +1121,23 @@ test_bad_files(struct test_fixture *fx)
 	test_bad_bytes(b, fx->len, "truncated: section PARM needs", "PARM length too long");
 	memcpy(b, fx->file, fx->len);
 	test_put64(b + parm + 4, plen - 8);
-	test_fix_crc(b, parm);
+	test_fix_crcs(b, fx->len, TEST_HEADER, parm);
 	/* the rest no longer frames: whatever comes, it must be refused */
 	test_bad_bytes(b, fx->len, NULL, "PARM length too short");
 
 	memcpy(b, fx->file, fx->len);
 	memcpy(b + parm, "PARX", 4);
-	test_bad_bytes(b, fx->len, "missing section PARM", "no PARM section");
+	test_bad_bytes(b, fx->len, "unknown section PARX", "a damaged PARM tag");
 	memcpy(b, fx->file, fx->len);
-	memcpy(b + tokn, "XOKN", 4);
-	test_bad_bytes(b, fx->len, "missing section TOKN", "no TOKN section");
+	memcpy(b + recd, "RECE", 4);
+	test_bad_bytes(b, fx->len, "unknown section RECE",
+	    "a damaged RECD tag (the record and the <bksp> marking are not dropped)");
+	/* A header field changed to another valid value: only the file's CRC sees it. */
+	test_bad_field(fx, 32, 8, "the file's CRC does not match", "num_heads 4 -> 8");
+	/* Without PARM, with END.'s CRC made right: missing. */
+	memcpy(b, fx->file, fx->len);
+	memcpy(b + tokn, "END.", 4);
+	test_bad_bytes(b, fx->len, "section END. has", "END. too early");
 	test_bad_bytes(fx->file, end, "truncated: no END. section", "no END. section");
 	memcpy(b, fx->file, fx->len);
 	memcpy(b + fx->len, "junk", 4);
@@ -1100,16 +1146,16 @@ test_bad_files(struct test_fixture *fx)
 	/* A RECD section that is well framed but does not parse. */
 	memcpy(b, fx->file, fx->len);
 	b[recd + 12] = '\0';
-	test_fix_crc(b, recd);
+	test_fix_crcs(b, fx->len, TEST_HEADER, recd);
 	test_bad_bytes(b, fx->len, "section RECD: record: entry 1: empty key",
 	    "bad record with a good CRC");
 	/* A TOKN section that is well framed but does not parse. */
 	memcpy(b, fx->file, fx->len);
 	b[tokn + 12] ^= 0xff;
-	test_fix_crc(b, tokn);
+	test_fix_crcs(b, fx->len, TEST_HEADER, tokn);
 	test_bad_bytes(b, fx->len, "section TOKN: ", "bad tokenizer with a good CRC");
 
-	/* An unknown section is skipped; a duplicate RECD is refused. */
+	/* An unknown section is refused, and so is a duplicate RECD. */
 	{
 		uint8_t *u = malloc(2 * fx->len + 64);
 		size_t rl = parm - recd;
@@ -1120,7 +1166,9 @@ test_bad_files(struct test_fixture *fx)
 		test_put64(u + end + 4, sizeof extra);
 		memcpy(u + end + 12, extra, sizeof extra);
 		test_put32(u + end + 12 + sizeof extra, test_crc(extra, sizeof extra));
-		memcpy(u + end + 16 + sizeof extra, fx->file + end, 16);
+		memcpy(u + end + 16 + sizeof extra, fx->file + end, 20);
+		test_put32(u + end + 16 + sizeof extra + 12, test_crc(u, end + 16 + sizeof extra));
+		test_fix_crc(u, end + 16 + sizeof extra);
 		test_write(path, u, fx->len + 16 + sizeof extra);
 		free(cause);
 		cause = NULL;
@@ -1128,18 +1176,16 @@ test_bad_files(struct test_fixture *fx)
 			struct gpt_model *m = NULL;
 			struct tokenizer *tok = NULL;
 
-			TEST_OK(checkpoint_load(path, &m, &tok, NULL, &cause) == 0 &&
-			    memcmp(gpt_param_memory(m), gpt_param_memory(fx->m),
-			    4 * gpt_num_params(m)) == 0,
-			    "load: an unknown section is skipped (%s)",
-			    cause ? cause : "ok");
+			TEST_OK(checkpoint_load(path, &m, &tok, NULL, &cause) == -1 &&
+			    test_msg(cause, path, "unknown section XTRA"),
+			    "load: an unknown section is refused (%s)", TEST_MSG(cause));
 			gpt_free(m);
 			if (tok != NULL)
 				tokenizer_free(tok);
 		}
 		memcpy(u, fx->file, end);
 		memcpy(u + end, fx->file + recd, rl);
-		memcpy(u + end + rl, fx->file + end, 16);
+		memcpy(u + end + rl, fx->file + end, 20);
 		free(b);
 		b = u;
 		test_bad_bytes(b, fx->len + rl, "duplicate section RECD",
@@ -1162,6 +1208,7 @@ test_optim(struct test_fixture *fx)
 	uint8_t *file, *b;
 	char *cause = NULL;
 	long step = -5;
+	uint64_t run = 0;
 	struct rng r;
 	int ok;
 
@@ -1173,22 +1220,24 @@ test_optim(struct test_fixture *fx)
 		am[i] = rng_normal(&r) * 0.01f;
 		av[i] = rng_float(&r) * 1e-4f;
 	}
-	TEST_OK(checkpoint_save_optim(path, fx->m, 1234, &cause) == 0 &&
+	TEST_OK(checkpoint_save_optim(path, fx->m, 1234, 0xabcdef0123456789ULL, &cause) == 0 &&
 	    !test_exists(test_path(TEST_OPT_TMP)), "optim: save");
 	TEST_OK(checkpoint_load(fx->path, &m2, &tok2, NULL, &cause) == 0 &&
 	    gpt_adam_m(m2) == NULL, "optim: a freshly loaded model has no AdamW state");
-	TEST_OK(checkpoint_load_optim(path, m2, &step, &cause) == 0 && step == 1234 &&
+	TEST_OK(checkpoint_load_optim(path, m2, &step, &run, &cause) == 0 && step == 1234 &&
+	    run == 0xabcdef0123456789ULL &&
 	    gpt_adam_m(m2) != NULL && gpt_adam_v(m2) != NULL &&
 	    memcmp(gpt_adam_m(m2), am, n * sizeof(float)) == 0 &&
 	    memcmp(gpt_adam_v(m2), av, n * sizeof(float)) == 0,
-	    "optim: m, v and step round trip (%s)", cause ? cause : "ok");
-	TEST_OK(checkpoint_save_optim(bad, fx->m, -1, &cause) == -1 &&
+	    "optim: m, v, step and run id round trip (%s)", cause ? cause : "ok");
+	TEST_OK(checkpoint_save_optim(bad, fx->m, -1, 0, &cause) == -1 &&
 	    test_msg(cause, bad, "negative step"), "optim: negative step not saved");
 
 	file = test_read(path, &len);
-	TEST_OK(len == 28 + 16 + 8 * n + 16 && memcmp(file, "SEQMOPT1", 8) == 0 &&
-	    test_get64(file + 12) == n && test_get64(file + 20) == 1234 &&
-	    memcmp(file + 28, "ADAM", 4) == 0, "optim: layout as documented");
+	TEST_OK(len == TEST_OPT_HEADER + 16 + 8 * n + 20 && memcmp(file, "SEQMOPT1", 8) == 0 &&
+	    test_get32(file + 8) == 2 && test_get64(file + 12) == n &&
+	    test_get64(file + 20) == 1234 && test_get64(file + 28) == 0xabcdef0123456789ULL &&
+	    memcmp(file + TEST_OPT_HEADER, "ADAM", 4) == 0, "optim: layout as documented");
 	b = malloc(len + 16);
 
 	/* Refusals leave the model and step alone. */
@@ -1196,21 +1245,21 @@ test_optim(struct test_fixture *fx)
 	cfg.num_layers = 1;
 	small = gpt_new(&cfg, &cause);
 	step = 7;
-	TEST_OK(small != NULL && checkpoint_load_optim(path, small, &step, &cause) == -1 &&
+	TEST_OK(small != NULL && checkpoint_load_optim(path, small, &step, NULL, &cause) == -1 &&
 	    test_msg(cause, path, "parameters") && step == 7 &&
 	    gpt_adam_m(small) == NULL,
 	    "optim: state for another parameter count refused (%s)", TEST_MSG(cause));
 	gpt_free(small);
-	ok = checkpoint_load_optim(fx->path, m2, &step, &cause) == -1 &&
+	ok = checkpoint_load_optim(fx->path, m2, &step, NULL, &cause) == -1 &&
 	    test_msg(cause, fx->path, "bad magic");
 	TEST_OK(ok, "optim: a model file is not an optimizer file (%s)", TEST_MSG(cause));
-	TEST_OK(checkpoint_load_optim(test_path(TEST_MISSING), m2, &step, &cause) == -1 &&
+	TEST_OK(checkpoint_load_optim(test_path(TEST_MISSING), m2, &step, NULL, &cause) == -1 &&
 	    test_msg(cause, test_path(TEST_MISSING), NULL), "optim: missing file");
 
 	ok = 1;
 	for (size_t cut = 1; cut < len; cut += cut < 64 ? 1 : len / 13) {
 		test_write(bad, file, cut);
-		if (checkpoint_load_optim(bad, m2, &step, &cause) != -1 ||
+		if (checkpoint_load_optim(bad, m2, &step, NULL, &cause) != -1 ||
 		    !test_msg(cause, bad, "truncated")) {
 			tap_diag("length %zu: %s", cut, TEST_MSG(cause));
 			ok = 0;
@@ -1221,33 +1270,39 @@ test_optim(struct test_fixture *fx)
 	memcpy(b, file, len);
 	test_put32(b + 8, 9);
 	test_write(bad, b, len);
-	TEST_OK(checkpoint_load_optim(bad, m2, &step, &cause) == -1 &&
+	TEST_OK(checkpoint_load_optim(bad, m2, &step, NULL, &cause) == -1 &&
 	    test_msg(cause, bad, "unsupported version 9"), "optim: future version (%s)",
 	    TEST_MSG(cause));
 	memcpy(b, file, len);
 	test_put64(b + 20, UINT64_MAX);
 	test_write(bad, b, len);
-	TEST_OK(checkpoint_load_optim(bad, m2, &step, &cause) == -1 &&
+	TEST_OK(checkpoint_load_optim(bad, m2, &step, NULL, &cause) == -1 &&
 	    test_msg(cause, bad, "step"), "optim: step -1 refused (%s)", TEST_MSG(cause));
 	memcpy(b, file, len);
-	b[28 + 12 + 100] ^= 0x10;
+	b[TEST_OPT_HEADER + 12 + 100] ^= 0x10;
 	test_write(bad, b, len);
-	TEST_OK(checkpoint_load_optim(bad, m2, &step, &cause) == -1 &&
+	TEST_OK(checkpoint_load_optim(bad, m2, &step, NULL, &cause) == -1 &&
 	    test_msg(cause, bad, "CRC mismatch in section ADAM"), "optim: CRC (%s)",
 	    TEST_MSG(cause));
 	memcpy(b, file, len);
-	test_put32(b + 28 + 12 + 4 * (n + 2), 0x7fc00000U);
-	test_fix_crc(b, 28);
+	test_put32(b + TEST_OPT_HEADER + 12 + 4 * (n + 2), 0x7fc00000U);
+	test_fix_crcs(b, len, TEST_OPT_HEADER, TEST_OPT_HEADER);
 	test_write(bad, b, len);
-	TEST_OK(checkpoint_load_optim(bad, m2, &step, &cause) == -1 &&
+	TEST_OK(checkpoint_load_optim(bad, m2, &step, NULL, &cause) == -1 &&
 	    test_msg(cause, bad, "v[2] is NaN") && step == 7 &&
 	    memcmp(gpt_adam_v(m2), av, n * sizeof(float)) == 0,
 	    "optim: NaN in v refused, state unchanged (%s)", TEST_MSG(cause));
 	memcpy(b, file, len);
-	memcpy(b + 28, "ADAX", 4);
+	memcpy(b + TEST_OPT_HEADER, "ADAX", 4);
 	test_write(bad, b, len);
-	TEST_OK(checkpoint_load_optim(bad, m2, &step, &cause) == -1 &&
-	    test_msg(cause, bad, "missing section ADAM"), "optim: no ADAM (%s)", TEST_MSG(cause));
+	TEST_OK(checkpoint_load_optim(bad, m2, &step, NULL, &cause) == -1 &&
+	    test_msg(cause, bad, "unknown section ADAX"), "optim: no ADAM (%s)", TEST_MSG(cause));
+	memcpy(b, file, len);
+	test_put64(b + 28, 42);
+	test_write(bad, b, len);
+	TEST_OK(checkpoint_load_optim(bad, m2, &step, NULL, &cause) == -1 &&
+	    test_msg(cause, bad, "the file's CRC does not match"),
+	    "optim: a changed run id is caught by the file's CRC (%s)", TEST_MSG(cause));
 
 	unlink(bad);
 	unlink(path);
@@ -1255,6 +1310,134 @@ test_optim(struct test_fixture *fx)
 	free(file);
 	gpt_free(m2);
 	tokenizer_free(tok2);
+	free(cause);
+}
+
+/*
+ * A version 1 file (END. empty, no file CRC), made from the fixture's: still
+ * read; an unknown section in it is refused too.
+ */
+static void
+test_version1(struct test_fixture *fx)
+{
+	const char *path = test_path(TEST_V1);
+	size_t end = test_find(fx->file, fx->len, TEST_HEADER, "END.");
+	uint8_t *b = malloc(fx->len + 64);
+	struct gpt_model *m = NULL;
+	struct tokenizer *tok = NULL;
+	struct record rec;
+	char *cause = NULL;
+	int ok;
+
+	record_init(&rec);
+	memcpy(b, fx->file, end);
+	test_put32(b + 8, 1);
+	memcpy(b + end, "END.", 4);
+	test_put64(b + end + 4, 0);
+	test_put32(b + end + 12, test_crc(b, 0));
+	test_write(path, b, end + 16);
+	ok = checkpoint_load(path, &m, &tok, &rec, &cause) == 0 &&
+	    memcmp(gpt_param_memory(m), gpt_param_memory(fx->m), 4 * gpt_num_params(m)) == 0 &&
+	    test_record_equal(&rec, &fx->rec);
+	TEST_OK(ok, "version 1: a file of the old layout still loads, record and all (%s)",
+	    cause != NULL ? cause : "ok");
+	gpt_free(m);
+	if (tok != NULL)
+		tokenizer_free(tok);
+	m = NULL;
+	tok = NULL;
+	memcpy(b + test_find(b, end + 16, TEST_HEADER, "RECD"), "RECE", 4);
+	test_write(path, b, end + 16);
+	TEST_OK(checkpoint_load(path, &m, &tok, NULL, &cause) == -1 &&
+	    test_msg(cause, path, "unknown section RECE"),
+	    "version 1: a damaged RECD tag is refused, not skipped (%s)", TEST_MSG(cause));
+	record_release(&rec);
+	free(cause);
+	free(b);
+}
+
+/* A model's record at a step of a run. */
+static void
+test_pair_record(struct record *rec, long step, const char *run)
+{
+	record_set(rec, "steps", "%ld", step);
+	record_set(rec, "run_id", "%s", run);
+}
+
+/*
+ * A run's pair: saved and loaded together; a model and an optimizer file of
+ * different steps or runs refused; a save cut between its two files leaves
+ * the kept pair, which loading puts back.
+ */
+static void
+test_pair(struct test_fixture *fx)
+{
+	const char *path = test_path(TEST_PAIR), *opt = test_path(TEST_PAIR_OPT);
+	struct gpt_model *m = NULL;
+	struct tokenizer *tok = NULL;
+	struct record rec, got;
+	char *cause = NULL;
+	long step = -1;
+	int kept = -1, ok;
+	uint8_t *opt5;
+	size_t opt5_len;
+
+	record_init(&rec);
+	record_init(&got);
+	record_copy(&rec, &fx->rec);
+	test_pair_record(&rec, 5, "00000000000000aa");
+	TEST_OK(checkpoint_save_pair(path, fx->m, fx->tok, &rec, 5, &cause) == 0 &&
+	    checkpoint_load_pair(path, &m, &tok, &got, &step, &kept, &cause) == 0 &&
+	    step == 5 && kept == 0 && checkpoint_run_id(&got) == 0xaa &&
+	    !test_exists(test_path(TEST_PAIR_PREV)) && !test_exists(test_path(TEST_PAIR_OPT_PREV)),
+	    "pair: saved and loaded at step 5, nothing kept after a whole save (%s)",
+	    cause != NULL ? cause : "ok");
+	gpt_free(m);
+	tokenizer_free(tok);
+	m = NULL;
+	tok = NULL;
+	opt5 = test_read(opt, &opt5_len);
+
+	/* The reproduction: the .opt of step 5 beside the model of step 10. */
+	test_pair_record(&rec, 10, "00000000000000aa");
+	checkpoint_save_pair(path, fx->m, fx->tok, &rec, 10, &cause);
+	test_write(opt, opt5, opt5_len);
+	ok = checkpoint_load_pair(path, &m, &tok, &got, &step, &kept, &cause) == -1 &&
+	    test_msg(cause, path, "are not from the same save") && m == NULL;
+	TEST_OK(ok, "pair: model at step 10 with the .opt of step 5 refused (%s)",
+	    TEST_MSG(cause));
+
+	/* Same step, another run. */
+	checkpoint_save_pair(path, fx->m, fx->tok, &rec, 10, &cause);
+	checkpoint_save_optim(opt, fx->m, 10, 0xbb, &cause);
+	ok = checkpoint_load_pair(path, &m, &tok, &got, &step, &kept, &cause) == -1 &&
+	    test_msg(cause, path, "run 00000000000000bb");
+	TEST_OK(ok, "pair: the .opt of another run at the same step refused (%s)",
+	    TEST_MSG(cause));
+
+	/* A save cut between its files: the model of step 11 written, its .opt not. */
+	checkpoint_save_pair(path, fx->m, fx->tok, &rec, 10, &cause);
+	TEST_OK(link(path, test_path(TEST_PAIR_PREV)) == 0 &&
+	    link(opt, test_path(TEST_PAIR_OPT_PREV)) == 0, "pair: keep step 10 as a save would");
+	test_pair_record(&rec, 11, "00000000000000aa");
+	checkpoint_save(path, fx->m, fx->tok, &rec, &cause);
+	ok = checkpoint_load_pair(path, &m, &tok, &got, &step, &kept, &cause) == 0 &&
+	    step == 10 && kept == 1 && strcmp(record_get(&got, "steps"), "10") == 0 &&
+	    !test_exists(test_path(TEST_PAIR_PREV));
+	TEST_OK(ok, "pair: after a save cut short the kept pair of step 10 loads (%s)",
+	    cause != NULL ? cause : "ok");
+	gpt_free(m);
+	tokenizer_free(tok);
+	m = NULL;
+	tok = NULL;
+	TEST_OK(checkpoint_load_pair(path, &m, &tok, &got, &step, &kept, &cause) == 0 &&
+	    step == 10 && kept == 0, "pair: and it is the latest pair again (%s)",
+	    cause != NULL ? cause : "ok");
+	gpt_free(m);
+	tokenizer_free(tok);
+	free(opt5);
+	record_release(&rec);
+	record_release(&got);
 	free(cause);
 }
 
@@ -1315,6 +1498,8 @@ main(void)
 	test_save_failures(&fx);
 	test_bad_files(&fx);
 	test_optim(&fx);
+	test_version1(&fx);
+	test_pair(&fx);
 
 	gpt_free(fx.m);
 	tokenizer_free(fx.tok);

@@ -315,6 +315,20 @@ else
 	fail "train wrote the model file" "$model is missing or empty"
 fi
 
+# --resume takes only a model and an optimizer file of the same save (the
+# hardening issue's reproduction: the .opt of step 3 beside the model of step 5).
+cp "$model.opt" "$tmp/opt3"
+run train --corpus "$corpus" --out "$model" --preset tiny --steps 5 --vocab-size 300 \
+    --seq-len 16 --batch-size 2 --seed 1 --resume
+check_last "train --resume from step 3 to 5" 0 ""
+cp "$model.opt" "$tmp/opt5"
+cp "$tmp/opt3" "$model.opt"
+expect "train --resume: a model and an .opt of different steps refused" 1 \
+    "step 5.*step 3.*not from the same save" \
+    train --corpus "$corpus" --out "$model" --preset tiny --steps 7 --vocab-size 300 \
+    --seq-len 16 --batch-size 2 --seed 1 --resume
+cp "$tmp/opt5" "$model.opt"
+
 text="The quick brown fox jumps over the lazy dog."
 expect "tokenize --json" 0 "" tokenize --model "$model" --json "$text"
 cp "$tmp/out" "$tmp/tok.json"

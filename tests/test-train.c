@@ -327,7 +327,7 @@ main(void)
 	resume_stop_at = 0;
 	stop_flag = 0;
 	if (checkpoint_load(path, &m2, &tok2, NULL, &cause) != 0 ||
-	    checkpoint_load_optim(opt_path, m2, &step, &cause) != 0) {
+	    checkpoint_load_optim(opt_path, m2, &step, NULL, &cause) != 0) {
 		tap_ok(0, "reload the checkpoint: %s", cause);
 		return tap_done();
 	}
