@@ -97,45 +97,102 @@ util_fnv1a(uint64_t h, const void *buf, size_t n)
 	return h;
 }
 
-/* Read a whole file. */
+/*
+ * Read a whole file. A regular file's size is known: one allocation of that
+ * size (not a doubling buffer, which would peak at twice the file), and a
+ * file over max is refused before reading. A pipe or device is read up to max,
+ * or UTIL_STREAM_MAX when max is 0, so /dev/zero ends with a message instead
+ * of taking all memory; a directory is said to be one.
+ */
 int
 util_read_file(const char *path, size_t max, char **buf, size_t *len, char **cause)
 {
+	struct stat st;
 	FILE *f;
 	char *data = NULL;
-	size_t cap = 0, n = 0;
+	size_t cap = 0, n = 0, limit = max;
+	int regular;
 
 	*buf = NULL;
 	*len = 0;
 	f = fopen(path, "rb");
 	if (f == NULL)
 		return util_error(cause, "%s: %s", path, strerror(errno));
+	if (fstat(fileno(f), &st) != 0) {
+		fclose(f);
+		return util_error(cause, "%s: %s", path, strerror(errno));
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return util_error(cause, "%s: is a directory", path);
+	}
+	regular = S_ISREG(st.st_mode);
+	if (regular) {
+		if (max != 0 && (uintmax_t)st.st_size > max) {
+			fclose(f);
+			return util_error(cause, "%s: file is larger than %zu bytes", path, max);
+		}
+		if ((uintmax_t)st.st_size >= SIZE_MAX) {
+			fclose(f);
+			return util_error(cause, "%s: file too large", path);
+		}
+		cap = (size_t)st.st_size + 1;
+	} else if (limit == 0)
+		limit = UTIL_STREAM_MAX;
+	if (cap == 0)
+		cap = 65536;
+	if ((data = malloc(cap)) == NULL) {
+		fclose(f);
+		return util_error(cause, "%s: out of memory (%zu bytes)", path, cap);
+	}
 	for (;;) {
-		if (n + 1 >= cap) {
-			size_t ncap = cap ? cap * 2 : 65536;
+		size_t want = cap - n - 1, got;
+		int c;
+
+		if (limit != 0 && want > limit + 1 - n)
+			want = limit + 1 - n; /* one byte over the limit is enough to know */
+		got = fread(data + n, 1, want, f);
+		n += got;
+		if (limit != 0 && n > limit)
+			break;
+		if (got < want) /* the end, or an error (ferror below) */
+			break;
+		/* Full: grow only if there is more (a stream, or a file that grew). */
+		if ((c = fgetc(f)) == EOF)
+			break;
+		if (cap > SIZE_MAX / 2) {
+			free(data);
+			fclose(f);
+			return util_error(cause, "%s: file too large", path);
+		}
+		{
+			size_t ncap = limit != 0 && cap * 2 > limit + 2 ? limit + 2 : cap * 2;
 			char *p = realloc(data, ncap);
+
 			if (p == NULL) {
 				free(data);
 				fclose(f);
-				return util_error(cause, "%s: out of memory", path);
+				return util_error(cause, "%s: out of memory (%zu bytes read)", path, n);
 			}
 			data = p;
 			cap = ncap;
 		}
-		size_t got = fread(data + n, 1, cap - n - 1, f);
-		n += got;
-		if (max != 0 && n > max) {
-			free(data);
-			fclose(f);
-			return util_error(cause, "%s: file is larger than %zu bytes", path, max);
-		}
-		if (got == 0)
-			break;
+		data[n++] = (char)c;
 	}
-	if (ferror(f)) {
+	if (limit != 0 && n > limit) {
 		free(data);
 		fclose(f);
-		return util_error(cause, "%s: read error", path);
+		if (!regular && max == 0)
+			return util_error(cause, "%s: not a regular file, and longer than %zu bytes "
+			    "(the limit for pipes and devices)", path, limit);
+		return util_error(cause, "%s: file is larger than %zu bytes", path, limit);
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		free(data);
+		fclose(f);
+		return util_error(cause, "%s: read error: %s", path, strerror(e));
 	}
 	fclose(f);
 	data[n] = '\0';

@@ -27,7 +27,12 @@ uint64_t util_random_id(void);
 #define UTIL_FNV_INIT 0xcbf29ce484222325ULL
 uint64_t util_fnv1a(uint64_t h, const void *buf, size_t n);
 
-/* Read a whole file into a NUL-terminated buffer (limit: max bytes; 0 = no limit). */
+/*
+ * Read a whole file into a NUL-terminated buffer (limit: max bytes; 0 = none
+ * for a regular file, UTIL_STREAM_MAX for a pipe or device). A directory is
+ * refused as one.
+ */
+#define UTIL_STREAM_MAX ((size_t)1 << 30)
 int util_read_file(const char *path, size_t max, char **buf, size_t *len, char **cause);
 
 /*

@@ -300,8 +300,14 @@ bad short "$bad_short"
 bad absurd "$bad_size"
 bad huge "$bad_size"
 bad section "$bad_size|$bad_short|crc|corrupt"
-expect "tokenize: a directory as the model" 1 "directory|cannot|read" \
+expect "tokenize: a directory as the model" 1 "$tmp: is a directory" \
     tokenize --model "$tmp" hello
+expect "train: a directory as the corpus" 1 "$tmp: is a directory" \
+    train --corpus "$tmp" --out "$tmp/never.bin" --steps 1
+# A device is read up to a stated limit, not until memory runs out.
+expect "generate: /dev/zero as the model stops at the limit for devices" 1 \
+    "/dev/zero: not a regular file, and longer than [0-9]+ bytes" \
+    generate --model /dev/zero --max-tokens 1
 
 # ---------------------------------------------------------------------------
 # A tiny end-to-end run.
