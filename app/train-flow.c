@@ -4,9 +4,15 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "app.h"
 #include "checkpoint.h"
@@ -24,12 +30,18 @@ train_flow_init(struct train_flow *f)
 	f->val_fraction = 0.1;
 	record_init(&f->rec);
 	f->status = APP_EXIT_ERROR;
+	f->lock_fd = -1;
 }
 
 /* Free it all; the exit status. */
 int
 train_flow_release(struct train_flow *f)
 {
+	if (f->lock_fd >= 0) {
+		unlink(f->lock_path);
+		close(f->lock_fd);
+	}
+	free(f->lock_path);
 	free(f->cause);
 	free(f->best_alloc);
 	train_data_release(&f->dtrain);
@@ -43,12 +55,78 @@ train_flow_release(struct train_flow *f)
 	return f->status;
 }
 
-/* The best path, then the corpus and its held-out split. */
+/* Whether a checkpoint can be written at path (a file in a writable directory). */
+static int
+train_flow_writable(const char *option, const char *path)
+{
+	struct stat st;
+	char *copy = xstrdup(path), *dir = dirname(copy);
+	int ok = 1;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		app_error("%s %s is a directory; give a file name", option, path);
+		ok = 0;
+	} else if (access(dir, W_OK | X_OK) != 0) {
+		app_error("%s %s: cannot write in %s: %s", option, path, dir, strerror(errno));
+		ok = 0;
+	}
+	free(copy);
+	return ok;
+}
+
+/*
+ * Before any work: the outputs can be written, and no other run writes them
+ * (a lock on OUT.lock, held until train_flow_release; the kernel drops it if
+ * the process dies, so a stale file never blocks).
+ */
+static int
+train_flow_claim(struct train_flow *f)
+{
+	struct flock fl;
+
+	if (!train_flow_writable("--out", f->out) || !train_flow_writable("--best", f->best))
+		return -1;
+	if (asprintf(&f->lock_path, "%s.lock", f->out) < 0)
+		app_fatal("out of memory");
+	f->lock_fd = open(f->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (f->lock_fd < 0) {
+		app_error("%s: %s", f->lock_path, strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(f->lock_fd, F_SETLK, &fl) != 0) {
+		int e = errno;
+
+		memset(&fl, 0, sizeof fl);
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		close(f->lock_fd);
+		f->lock_fd = -1;
+		if ((e == EACCES || e == EAGAIN) && (f->lock_fd = open(f->lock_path, O_RDWR |
+		    O_CLOEXEC)) >= 0 && fcntl(f->lock_fd, F_GETLK, &fl) == 0 &&
+		    fl.l_type != F_UNLCK)
+			app_error("%s is being written by process %ld (it holds %s); wait for it "
+			    "or choose another --out", f->out, (long)fl.l_pid, f->lock_path);
+		else
+			app_error("%s: cannot lock: %s", f->lock_path, strerror(e));
+		if (f->lock_fd >= 0)
+			close(f->lock_fd);
+		f->lock_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* The outputs claimed, the best path, then the corpus and its held-out split. */
 int
 train_flow_corpus(struct train_flow *f, uint64_t seed)
 {
 	if (f->best == NULL)
 		f->best = f->best_alloc = options_best_path(f->out);
+	if (train_flow_claim(f) != 0)
+		return -1;
 	if (corpus_load(f->corpus_path, f->sep, &f->corpus, &f->cause) != 0) {
 		app_error("%s", f->cause);
 		return -1;

@@ -41,6 +41,8 @@ struct train_flow {
 	struct progress bar;
 	char *cause;               /* the engine's last error */
 	char *best_alloc;
+	int lock_fd;               /* out.lock, held while the run writes out (-1: none) */
+	char *lock_path;
 	int status;                /* exit status (APP_EXIT_ERROR until done) */
 };
 
@@ -48,7 +50,11 @@ void train_flow_init(struct train_flow *f);
 /* Return the exit status, after freeing everything the flow holds. */
 int train_flow_release(struct train_flow *f);
 
-/* The default best path, the corpus and its split (seeded) into ctrain, cval. */
+/*
+ * The default best path; then, before any work, that out and best can be
+ * written and no other run holds out.lock; then the corpus and its split
+ * (seeded) into ctrain, cval.
+ */
 int train_flow_corpus(struct train_flow *f, uint64_t seed);
 /*
  * --resume: model, tokenizer and record from out, the optimiser state and

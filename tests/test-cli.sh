@@ -321,6 +321,42 @@ else
 	fail "train wrote the model file" "$model is missing or empty"
 fi
 
+# Output paths are checked before any work, and one run at a time writes them.
+echo "keep me" > "$tmp/victim.txt"
+ln -s "$tmp/victim.txt" "$tmp/sym.bin.tmp"
+run train --corpus "$corpus" --out "$tmp/sym.bin" --preset tiny --steps 1 --vocab-size 300 \
+    --seq-len 16 --batch-size 2 --seed 1
+if [ "$status" -eq 0 ] && [ "$(cat "$tmp/victim.txt")" = "keep me" ] && [ -s "$tmp/sym.bin" ]; then
+	pass "train: a symlink at OUT.tmp is not followed"
+else
+	fail "train: a symlink at OUT.tmp is not followed" "status $status"
+fi
+expect "train: --out in a missing directory refused before training" 1 \
+    "cannot write in $tmp/nodir" \
+    train --corpus "$corpus" --out "$tmp/nodir/m.bin" --preset tiny --steps 1 --vocab-size 300
+expect "train: a directory as --out refused before training" 1 "is a directory" \
+    train --corpus "$corpus" --out "$tmp" --preset tiny --steps 1 --vocab-size 300
+if [ -e "$tmp.best" ] || [ -e "$tmp-best.bin" ]; then
+	fail "train: no stray best file beside a directory --out" "found one"
+else
+	pass "train: no stray best file beside a directory --out"
+fi
+$TIMEOUT "$SEQMATCH" -q train --corpus "$corpus" --out "$tmp/locked.bin" --preset tiny \
+    --steps 1000000 --vocab-size 300 --seq-len 16 --batch-size 2 --seed 1 \
+    >/dev/null 2>&1 </dev/null &
+holder=$!
+i=0
+while [ ! -e "$tmp/locked.bin.lock" ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.5
+expect "train: a second run on the same --out names the process that holds it" 1 \
+    "being written by process [0-9]+ \(it holds .*locked.bin.lock\)" \
+    train --corpus "$corpus" --out "$tmp/locked.bin" --preset tiny --steps 1 --vocab-size 300
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+
 # --resume takes only a model and an optimizer file of the same save (the
 # hardening issue's reproduction: the .opt of step 3 beside the model of step 5).
 cp "$model.opt" "$tmp/opt3"
