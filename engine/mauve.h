@@ -115,12 +115,18 @@ struct mauve_pca {
 };
 
 /*
- * Exact PCA of x (n, d): centre, covariance (d, d) in double, LAPACK dsyevd;
+ * Exact PCA of x (n, d): centre, then in double with LAPACK dsyevd the
+ * covariance (d, d), or when n < d the Gram matrix of the centred rows
+ * (n, n), which has the same nonzero eigenvalues and gives the same axes;
  * keep the smallest number of leading components whose cumulative
- * explained-variance ratio is >= explained_var (in (0, 1)).
+ * explained-variance ratio is >= explained_var (in (0, 1)), at most the rank.
  */
 int mauve_pca_fit(struct mauve_pca *pca, const float *x, int n, int d,
     double explained_var, char **cause);
+/* The same with the way forced (MAUVE_PCA_AUTO: as mauve_pca_fit). */
+enum mauve_pca_method { MAUVE_PCA_AUTO, MAUVE_PCA_COVARIANCE, MAUVE_PCA_GRAM };
+int mauve_pca_fit_method(struct mauve_pca *pca, const float *x, int n, int d,
+    double explained_var, enum mauve_pca_method method, char **cause);
 /* y (n, dims) = (x - mean) basis. */
 int mauve_pca_project(const struct mauve_pca *pca, const float *x, int n, float *y,
     char **cause);

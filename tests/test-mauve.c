@@ -258,6 +258,70 @@ test_end_to_end(void)
 	free(cause);
 }
 
+/*
+ * Fewer rows than columns: the Gram-matrix PCA gives the covariance's
+ * eigenvalues, component count and projections (up to each axis's sign).
+ */
+static void
+test_pca_gram(void)
+{
+	enum { N = 7, D = 30 };
+	static float x[N * D];
+	float yc[N * D], yg[N * D];
+	struct mauve_pca pc, pg;
+	char *cause = NULL;
+	double worst_e = 0, worst_y = 0;
+	uint64_t st = 12345;
+	int ok;
+
+	for (int i = 0; i < N * D; i++) {
+		st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+		/* column j scaled by 1/(j+1): distinct variances */
+		x[i] = (float)((double)(st >> 40) / (double)(1ULL << 24) - 0.5) /
+		    (float)(i % D + 1);
+	}
+	ok = mauve_pca_fit_method(&pc, x, N, D, 0.99, MAUVE_PCA_COVARIANCE, &cause) == 0 &&
+	    mauve_pca_fit_method(&pg, x, N, D, 0.99, MAUVE_PCA_GRAM, &cause) == 0;
+	if (!ok) {
+		tap_ok(0, "pca gram: %s", cause);
+		free(cause);
+		return;
+	}
+	for (int j = 0; j < pc.dims && j < pg.dims; j++) {
+		double e = fabs(pc.eigenvalues[j] - pg.eigenvalues[j]) / pc.eigenvalues[0];
+
+		worst_e = e > worst_e ? e : worst_e;
+	}
+	tap_ok(pc.dims == pg.dims && pc.dims <= N - 1 && worst_e < 1e-10 &&
+	    fabs(pc.total_var - pg.total_var) < 1e-10 * pc.total_var,
+	    "pca gram: %d x %d: same components kept (%d, %d), eigenvalues within %.1e",
+	    N, D, pc.dims, pg.dims, worst_e);
+	mauve_pca_project(&pc, x, N, yc, &cause);
+	mauve_pca_project(&pg, x, N, yg, &cause);
+	for (int j = 0; j < pc.dims && pc.dims == pg.dims; j++) {
+		double sign = 0;
+
+		for (int i = 0; i < N; i++)
+			sign += (double)yc[i * pc.dims + j] * yg[i * pc.dims + j];
+		for (int i = 0; i < N; i++) {
+			double dy = fabs(yc[i * pc.dims + j] - (sign < 0 ? -1 : 1) *
+			    yg[i * pc.dims + j]);
+
+			worst_y = dy > worst_y ? dy : worst_y;
+		}
+	}
+	tap_ok(pc.dims == pg.dims && worst_y < 1e-5, "pca gram: projections agree within "
+	    "%.1e (up to each axis's sign)", worst_y);
+	mauve_pca_release(&pc);
+	mauve_pca_release(&pg);
+	ok = mauve_pca_fit(&pc, x, 1, D, 0.9, &cause) == 0 && pc.dims == 1 &&
+	    pc.total_var == 0;
+	tap_ok(ok, "pca gram: one row: no variance, one component, no division by zero");
+	if (ok)
+		mauve_pca_release(&pc);
+	free(cause);
+}
+
 /* A hand-computed PCA: axes of lengths 3, 2, 1 give variances 3.6, 1.6, 0.4. */
 static void
 test_pca_hand(void)
@@ -708,6 +772,7 @@ main(void)
 	test_normalise();
 	test_end_to_end();
 	test_pca_hand();
+	test_pca_gram();
 	test_pca_direct();
 	test_assign();
 	test_kmeans_monotone();
