@@ -410,7 +410,10 @@ main_usage(FILE *f)
 	    "  seqmatch train --corpus FILE --out ~/.local/share/seqmatch/model.bin\n"
 	    "\n"
 	    "Global options (before the command):\n"
-	    "  --threads N      BLAS threads (default: $OPENBLAS_NUM_THREADS, else all cores)\n"
+	    "  --threads N      BLAS and worker-pool threads, fixed at start (default:\n"
+	    "                   BLAS $OPENBLAS_NUM_THREADS, else all cores; pool all cores).\n"
+	    "                   The UI runs BLAS on one thread in each of its workers and\n"
+	    "                   gives the pool N threads (default all cores but one)\n"
 	    "  --no-coretype    keep the OpenBLAS kernels OpenBLAS chose itself\n"
 	    "  -q, --quiet      no progress bars and no warnings\n"
 	    "  -h, --help       show this help\n"
@@ -557,10 +560,14 @@ main(int argc, char **argv)
 	progress_set_quiet(main_quiet);
 	util_log_set(main_log, NULL);
 	main_select_core(argv, no_coretype);
-	if (main_threads > 0) {
+	/*
+	 * The thread budget, fixed here before any thread starts and never changed
+	 * per call: BLAS from --threads (else OpenBLAS's own default), the pool
+	 * likewise (else all cores). The UI narrows both once at its start (ui.c).
+	 */
+	if (main_threads > 0)
 		cpu_set_threads(main_threads);
-		pool_set_threads(main_threads);
-	}
+	pool_set_threads(main_threads > 0 ? main_threads : cpu_count());
 
 	if (version) {
 		main_version();

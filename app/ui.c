@@ -37,6 +37,7 @@
 #include "cpu.h"
 #include "finetune.h"
 #include "gpt.h"
+#include "pool.h"
 #include "session.h"
 #include "tokenizer.h"
 #include "util.h"
@@ -1067,6 +1068,8 @@ cmd_ui(int argc, char **argv)
 	 * workers are the parallelism.
 	 */
 	cpu_set_threads(1);
+	/* The pool: --threads, else all cores but one, left to generation beside a fine-tune. */
+	pool_set_threads(app_threads() > 0 ? app_threads() : cpu_count() - 1);
 	s->ui_b.glyphs = s->ui.glyphs;
 	s->ui_b.plot = s->ui.plot;
 	for (int p = 0; p < LAYOUT_COUNT; p++)
