@@ -42,7 +42,7 @@
  * <|endoftext|>, so that any model writes in the style of its own corpus.
  */
 #define MAIN_DEFAULT_PROMPT ""
-#define MAIN_MAX_THREADS 4096
+#define MAIN_MAX_THREADS 64 /* Debian's OpenBLAS is built for at most 64 threads */
 
 static int main_threads;     /* --threads, 0 when not given */
 static int main_quiet;       /* -q */
@@ -184,7 +184,10 @@ main_usage(FILE *f)
 	    "  seqmatch train --corpus FILE --out ~/.local/share/seqmatch/model.bin\n"
 	    "\n"
 	    "Global options (before the command):\n"
-	    "  --threads N      BLAS threads (default: $OPENBLAS_NUM_THREADS, else all cores)\n"
+	    "  --threads N      BLAS and worker-pool threads, fixed at start (default:\n"
+	    "                   BLAS $OPENBLAS_NUM_THREADS, else all cores; pool all cores).\n"
+	    "                   The UI runs BLAS on one thread in each of its workers and\n"
+	    "                   gives the pool N threads (default all cores but one)\n"
 	    "  --no-coretype    keep the OpenBLAS kernels OpenBLAS chose itself\n"
 	    "  -q, --quiet      no progress bars and no warnings\n"
 	    "  -h, --help       show this help\n"
@@ -331,10 +334,15 @@ main(int argc, char **argv)
 	progress_set_quiet(main_quiet);
 	app_log_init(main_quiet, main_debug);
 	main_select_core(argv, no_coretype);
-	if (main_threads > 0) {
+	/*
+	 * The thread budget, fixed here before any thread starts and never changed
+	 * per call: BLAS from --threads (else OpenBLAS's own default), the pool
+	 * likewise (else all cores). The UI narrows both once at its start (ui.c).
+	 */
+	options_threads = main_threads;
+	if (main_threads > 0)
 		cpu_set_threads(main_threads);
-		pool_set_threads(main_threads);
-	}
+	pool_set_threads(main_threads > 0 ? main_threads : cpu_count());
 
 	if (version) {
 		main_version();

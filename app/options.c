@@ -16,6 +16,9 @@
 #include "options.h"
 #include "sampler.h"
 
+/* The global --threads (main.c sets it; the UI sizes its pool from it), 0 when not given. */
+int options_threads;
+
 /* The option as the user typed it: "--name" whatever form the caller passed. */
 static const char *
 options_dashes(const char *option)

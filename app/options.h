@@ -29,6 +29,9 @@ struct optim_options;
 int options_long(const char *option, const char *text, long min, long max, long *out);
 /* The same for int. */
 int options_int(const char *option, const char *text, int min, int max, int *out);
+
+/* The global option --threads, 0 when not given (set by main.c before the command). */
+extern int options_threads;
 /* A finite number in [min, max] into *out; -1 with a message on error. */
 int options_double(const char *option, const char *text, double min, double max,
     double *out);

@@ -44,6 +44,7 @@ struct ui_gen {
 	struct generate_event *q;  /* (nq) events not yet taken */
 	size_t nq, capq;
 	int finished;
+	int oom;                   /* the queue could not grow: the run was cancelled */
 	int rc;
 	char *cause;
 };
@@ -59,21 +60,34 @@ ui_gen_wake(struct ui_gen *g)
 	while (r < 0 && errno == EINTR);
 }
 
-/* generate_run's callback: queue the event, wake the UI; non-zero cancels. */
+/*
+ * generate_run's callback: queue the event, wake the UI; non-zero cancels.
+ * Out of memory cancels the run and is reported by ui_gen_finish: this
+ * thread must not reach app_fatal, which restores the terminal under the UI
+ * thread's curses calls.
+ */
 static int
 ui_gen_event(const struct generate_event *ev, void *arg)
 {
 	struct ui_gen *g = arg;
+	int oom = 0;
 
 	pthread_mutex_lock(&g->mutex);
 	if (g->nq == g->capq) {
-		g->capq = g->capq ? 2 * g->capq : 64;
-		g->q = xrealloc(g->q, g->capq * sizeof *g->q);
+		size_t cap = g->capq ? 2 * g->capq : 64;
+		struct generate_event *q = realloc(g->q, cap * sizeof *g->q);
+
+		if (q != NULL) {
+			g->q = q;
+			g->capq = cap;
+		} else
+			oom = g->oom = 1;
 	}
-	g->q[g->nq++] = *ev;
+	if (!oom)
+		g->q[g->nq++] = *ev;
 	pthread_mutex_unlock(&g->mutex);
 	ui_gen_wake(g);
-	return atomic_load(&g->cancel);
+	return oom || atomic_load(&g->cancel);
 }
 
 /* generate_run_live's refresh, on the worker: take new parameters and weights. */
@@ -114,6 +128,10 @@ ui_gen_main(void *arg)
 	rc = generate_run_live(g->model, g->tok, &g->params, g->ids, g->n, ui_gen_event,
 	    ui_gen_refresh, g, NULL, &cause);
 	pthread_mutex_lock(&g->mutex);
+	if (g->oom && rc == 0) {
+		rc = -1;
+		cause = strdup("out of memory for the generated tokens"); /* NULL: "?" */
+	}
 	g->finished = 1;
 	g->rc = rc;
 	g->cause = cause;

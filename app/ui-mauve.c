@@ -108,7 +108,11 @@ ui_mauve_fit(struct ui_mauve *mv, struct featurizer *f)
 	mv->changed = 1;
 	pthread_mutex_unlock(&mv->mutex);
 	ui_mauve_wake(mv);
-	p = xmalloc((size_t)n_ref * (size_t)d * sizeof *p);
+	/* Out of memory is this worker's failure, never app_fatal's (see ui_mauve_main). */
+	if ((p = malloc((size_t)n_ref * (size_t)d * sizeof *p)) == NULL) {
+		ui_mauve_fail(mv, "reference", "out of memory");
+		goto out;
+	}
 	for (int i = 0; i < n_ref; i++) {
 		if (ui_mauve_stopping(mv))
 			goto out;
@@ -203,7 +207,11 @@ ui_mauve_add_one(struct ui_mauve *mv, struct featurizer *f, struct mauve_live *l
 	ui_mauve_wake(mv);
 }
 
-/* The worker thread: fit, then add samples until stopped. */
+/*
+ * The worker thread: fit, then add samples until stopped. It allocates
+ * without the x* helpers: their app_fatal would restore the terminal under
+ * the UI thread's curses calls; a failure is published instead.
+ */
 static void *
 ui_mauve_main(void *arg)
 {
@@ -225,7 +233,10 @@ ui_mauve_main(void *arg)
 	pthread_mutex_unlock(&mv->mutex);
 	if ((l = ui_mauve_fit(mv, f)) == NULL)
 		goto out;
-	feat = xmalloc((size_t)featurize_dim(f) * sizeof *feat);
+	if ((feat = malloc((size_t)featurize_dim(f) * sizeof *feat)) == NULL) {
+		ui_mauve_fail(mv, "featurizer", "out of memory");
+		goto out;
+	}
 	for (;;) {
 		pthread_mutex_lock(&mv->mutex);
 		while (!mv->stop && mv->nq == 0)

@@ -102,7 +102,8 @@ ui_side_generate(struct ui_state *s, struct ui_side *d, const char *prompt, uint
 	free(ids);
 	d->ui->weights_version = d->gen != NULL && d->gen_snap != NULL ? d->gen_snap->version : 0;
 	d->run_params = p;
-	d->run_hash = ui_model_hash(d, m);
+	/* A snapshot's hash was taken by the trainer when it published it. */
+	d->run_hash = d->gen_snap != NULL ? d->gen_snap->hash : ui_model_hash(d, m);
 	if (d->gen == NULL) {
 		snapshot_unref(d->gen_snap);
 		d->gen_snap = NULL;

@@ -38,6 +38,8 @@
 #include "cpu.h"
 #include "finetune.h"
 #include "gpt.h"
+#include "options.h"
+#include "pool.h"
 #include "tokenizer.h"
 #include "transcript.h"
 #include "util.h"
@@ -1135,6 +1137,8 @@ cmd_ui(int argc, char **argv)
 	 * workers are the parallelism.
 	 */
 	cpu_set_threads(1);
+	/* The pool: --threads, else all cores but one, left to generation beside a fine-tune. */
+	pool_set_threads(options_threads > 0 ? options_threads : cpu_count() - 1);
 	s->ft = ui_ft_new(s->model, s->tok, &s->rec, s->ui.model_path, ui_wake[1]);
 	ui_ft_get(s->ft, &s->ui.ft);
 	s->ui_b.glyphs = s->ui.glyphs;

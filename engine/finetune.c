@@ -202,6 +202,9 @@ finetune_publish(struct finetune *ft, char **cause)
 	memcpy(gpt_param_memory(s->model), gpt_param_memory(ft->model),
 	    gpt_num_params(ft->model) * sizeof(float));
 	gpt_set_bksp(s->model, gpt_has_bksp(ft->model));
+	/* Here, once, so that a generator's reader need not hash 0.5 GB per run (124M). */
+	s->hash = util_fnv1a(UTIL_FNV_INIT, gpt_param_memory(s->model),
+	    gpt_num_params(s->model) * sizeof(float));
 	s->refs = 1;
 	s->step = ft->step;
 	pthread_mutex_lock(&ft->lock);

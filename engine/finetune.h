@@ -78,6 +78,7 @@ struct snapshot {
 	struct gpt_model *model; /* parameters only; <bksp> trained */
 	long version;            /* increases with each publication */
 	long step;
+	uint64_t hash;           /* util_fnv1a of the parameter block, taken when published */
 	int refs;                /* atomic */
 };
 

@@ -58,6 +58,7 @@
 
 #include <cblas.h>
 
+#include "cpu.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -469,51 +470,89 @@ struct kernels_att_job {
 	const float	*qkv, *dout, *catt;
 	const uint8_t	*mask;
 	int		 B, T, C, NH;
+	long		 first;    /* backward, BLAS split: the first head of a group */
+	int		 nscratch; /* (T,T) scratch buffers */
 };
+
+/* S = scale Q_h K_h^T into the head's att (T,T). */
+static void
+kernels_attention_scores(const struct kernels_att_job *j, long bh)
+{
+	int		 T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
+	int		 b = (int)(bh / NH), h = (int)(bh % NH);
+	const float	*q = j->qkv + (size_t)b * T * C3 + (size_t)h * HS;
+
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+	    T, T, HS, 1.0f / sqrtf((float)HS), q, C3, q + C, C3, 0.0f,
+	    j->att + (size_t)bh * T * T, T);
+}
+
+/* out_h = att V_h, written with ldc = C. */
+static void
+kernels_attention_values(const struct kernels_att_job *j, long bh)
+{
+	int		 T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
+	int		 b = (int)(bh / NH), h = (int)(bh % NH);
+	const float	*v = j->qkv + (size_t)b * T * C3 + (size_t)h * HS + 2 * C;
+
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+	    T, HS, T, 1.0f, j->att + (size_t)bh * T * T, T, v, C3, 0.0f,
+	    j->out + (size_t)b * T * C + (size_t)h * HS, C);
+}
 
 /* Attention forward for the (b, h) pairs of one task's range. */
 KERNELS_CLONES static void
 kernels_attention_forward_task(void *arg, int task, int ntasks)
 {
 	struct kernels_att_job	*j = arg;
-	int			 T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
-	float			 scale = 1.0f / sqrtf((float)HS);
+	int			 T = j->T, NH = j->NH;
 	long			 first, last;
 
 	pool_range((long)j->B * NH, task, ntasks, &first, &last);
 	for (long bh = first; bh < last; bh++) {
-		int		 b = (int)(bh / NH), h = (int)(bh % NH);
-		const float	*q = j->qkv + (size_t)b * T * C3 + (size_t)h * HS;
-		const float	*k = q + C;
-		const float	*v = q + 2 * C;
-		const uint8_t	*mask_b = j->mask + (size_t)b * T * T;
+		const uint8_t	*mask_b = j->mask + (size_t)(bh / NH) * T * T;
 		float		*a = j->att + (size_t)bh * T * T;
-		float		*o = j->out + (size_t)b * T * C + (size_t)h * HS;
 
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-		    T, T, HS, scale, q, C3, k, C3, 0.0f, a, T);
+		kernels_attention_scores(j, bh);
 		for (int i = 0; i < T; i++)
 			kernels_softmax_row(a + (size_t)i * T, mask_b + (size_t)i * T, i, T);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-		    T, HS, T, 1.0f, a, T, v, C3, 0.0f, o, C);
+		kernels_attention_values(j, bh);
+	}
+}
+
+/* The softmax of one task's range of the B*NH*T rows of att. */
+KERNELS_CLONES static void
+kernels_attention_softmax_task(void *arg, int task, int ntasks)
+{
+	struct kernels_att_job	*j = arg;
+	int			 T = j->T, NH = j->NH;
+	long			 first, last;
+
+	pool_range((long)j->B * NH * T, task, ntasks, &first, &last);
+	for (long r = first; r < last; r++) {
+		long	 bh = r / T;
+		int	 i = (int)(r % T);
+
+		kernels_softmax_row(j->att + (size_t)r * T,
+		    j->mask + ((size_t)(bh / NH) * T + (size_t)i) * T, i, T);
 	}
 }
 
 /*
- * Run an attention job: one task per pool thread, each calling BLAS
- * single-threaded on its own heads (these T x T x HS products are too small
- * for BLAS to split well).
+ * How attention uses the threads. The thread budget is fixed at program
+ * start (app/main.c, app/ui.c) and never changed here: changing OpenBLAS's
+ * thread count while another thread is inside a BLAS call can deadlock it.
+ * With one BLAS thread, each pool thread takes a share of the heads and calls
+ * BLAS on them (these T x T x HS products are too small for BLAS to split
+ * well). With more, no BLAS call runs inside the pool (it would start BLAS's
+ * own threads from several threads at once): the heads' products run in turn
+ * on the caller, BLAS splitting each, and the pool takes the row loops between
+ * them. Both give the same numbers (BLAS splits rows and columns, not sums).
  */
-static void
-kernels_attention_run(pool_fn fn, struct kernels_att_job *j, int ntasks)
+static int
+kernels_attention_blas_split(void)
 {
-	int	blas = openblas_get_num_threads();
-
-	if (ntasks > 1)
-		openblas_set_num_threads(1);
-	pool_run(fn, j, ntasks);
-	if (ntasks > 1)
-		openblas_set_num_threads(blas);
+	return cpu_threads() > 1;
 }
 
 /* Masked multi-head attention forward, two sgemms per (b, h). */
@@ -523,6 +562,7 @@ kernels_attention_forward(float *out, float *att, const float *qkv,
 {
 	struct kernels_att_job	j = { 0 };
 	int			ntasks = pool_threads();
+	long			nbh = (long)B * NH;
 
 	j.out = out;
 	j.att = att;
@@ -532,9 +572,68 @@ kernels_attention_forward(float *out, float *att, const float *qkv,
 	j.T = T;
 	j.C = C;
 	j.NH = NH;
-	if (ntasks > B * NH)
-		ntasks = B * NH;
-	kernels_attention_run(kernels_attention_forward_task, &j, ntasks);
+	if (!kernels_attention_blas_split()) {
+		if (ntasks > nbh)
+			ntasks = (int)nbh;
+		pool_run(kernels_attention_forward_task, &j, ntasks);
+		return;
+	}
+	for (long bh = 0; bh < nbh; bh++)
+		kernels_attention_scores(&j, bh);
+	pool_run(kernels_attention_softmax_task, &j, ntasks);
+	for (long bh = 0; bh < nbh; bh++)
+		kernels_attention_values(&j, bh);
+}
+
+/* dP = dO V_h^T into scratch (T,T); dV += P^T dO. */
+static void
+kernels_attention_dp(const struct kernels_att_job *j, long bh, float *scratch)
+{
+	int		 T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
+	int		 b = (int)(bh / NH), h = (int)(bh % NH);
+	size_t		 off = (size_t)b * T * C3 + (size_t)h * HS;
+	const float	*d = j->dout + (size_t)b * T * C + (size_t)h * HS;
+
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+	    T, T, HS, 1.0f, d, C, j->qkv + off + 2 * C, C3, 0.0f, scratch, T);
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+	    T, HS, T, 1.0f, j->catt + (size_t)bh * T * T, T, d, C, 1.0f,
+	    j->dqkv + off + 2 * C, C3);
+}
+
+/* Rows i0..i1-1 of dS = P * (dP - rowsum(P * dP)), in place of dP in scratch. */
+static void
+kernels_attention_ds(const float *a, float *scratch, int i0, int i1, int T)
+{
+	for (int i = i0; i < i1; i++) {
+		const float	*ar = a + (size_t)i * T;
+		float		*sr = scratch + (size_t)i * T;
+		float		 dot = 0;
+
+		for (int jj = 0; jj <= i; jj++)
+			dot += ar[jj] * sr[jj];
+		for (int jj = 0; jj <= i; jj++)
+			sr[jj] = ar[jj] * (sr[jj] - dot);
+		for (int jj = i + 1; jj < T; jj++)
+			sr[jj] = 0.0f;
+	}
+}
+
+/* dQ += scale dS K_h; dK += scale dS^T Q_h, with dS in scratch. */
+static void
+kernels_attention_dqk(const struct kernels_att_job *j, long bh, const float *scratch)
+{
+	int		 T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
+	int		 b = (int)(bh / NH), h = (int)(bh % NH);
+	float		 scale = 1.0f / sqrtf((float)HS);
+	size_t		 off = (size_t)b * T * C3 + (size_t)h * HS;
+	const float	*q = j->qkv + off;
+	float		*dq = j->dqkv + off;
+
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+	    T, HS, T, scale, scratch, T, q + C, C3, 1.0f, dq, C3);
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
+	    T, HS, T, scale, scratch, T, q, C3, 1.0f, dq + C, C3);
 }
 
 /* Attention backward for the (b, h) pairs of one task, with its own scratch. */
@@ -542,45 +641,35 @@ KERNELS_CLONES static void
 kernels_attention_backward_task(void *arg, int task, int ntasks)
 {
 	struct kernels_att_job	*j = arg;
-	int			 T = j->T, C = j->C, NH = j->NH, HS = C / NH, C3 = 3 * C;
-	float			 scale = 1.0f / sqrtf((float)HS);
+	int			 T = j->T;
 	float			*scratch = j->scratch + (size_t)task * T * T;
 	long			 first, last;
 
-	pool_range((long)j->B * NH, task, ntasks, &first, &last);
+	pool_range((long)j->B * j->NH, task, ntasks, &first, &last);
 	for (long bh = first; bh < last; bh++) {
-		int		 b = (int)(bh / NH), h = (int)(bh % NH);
-		size_t		 off = (size_t)b * T * C3 + (size_t)h * HS;
-		const float	*q = j->qkv + off, *k = q + C, *v = q + 2 * C;
-		float		*dq = j->dqkv + off, *dk = dq + C, *dv = dq + 2 * C;
-		const float	*a = j->catt + (size_t)bh * T * T;
-		const float	*d = j->dout + (size_t)b * T * C + (size_t)h * HS;
+		kernels_attention_dp(j, bh, scratch);
+		kernels_attention_ds(j->catt + (size_t)bh * T * T, scratch, 0, T, T);
+		kernels_attention_dqk(j, bh, scratch);
+	}
+}
 
-		/* scratch = dP = dO V^T; dV += P^T dO. */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-		    T, T, HS, 1.0f, d, C, v, C3, 0.0f, scratch, T);
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-		    T, HS, T, 1.0f, a, T, d, C, 1.0f, dv, C3);
+/* dS for one task's range of the rows of the heads first..first+nscratch-1. */
+KERNELS_CLONES static void
+kernels_attention_ds_task(void *arg, int task, int ntasks)
+{
+	struct kernels_att_job	*j = arg;
+	int			 T = j->T;
+	long			 first, last, nbh = (long)j->B * j->NH - j->first;
 
-		/* scratch = dS = P * (dP - rowsum(P * dP)). */
-		for (int i = 0; i < T; i++) {
-			const float	*ar = a + (size_t)i * T;
-			float		*sr = scratch + (size_t)i * T;
-			float		 dot = 0;
+	if (nbh > j->nscratch)
+		nbh = j->nscratch;
+	pool_range(nbh * T, task, ntasks, &first, &last);
+	for (long r = first; r < last; r++) {
+		long	 k = r / T;
+		int	 i = (int)(r % T);
 
-			for (int jj = 0; jj <= i; jj++)
-				dot += ar[jj] * sr[jj];
-			for (int jj = 0; jj <= i; jj++)
-				sr[jj] = ar[jj] * (sr[jj] - dot);
-			for (int jj = i + 1; jj < T; jj++)
-				sr[jj] = 0.0f;
-		}
-
-		/* dQ += scale dS K; dK += scale dS^T Q. */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-		    T, HS, T, scale, scratch, T, k, C3, 1.0f, dq, C3);
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-		    T, HS, T, scale, scratch, T, q, C3, 1.0f, dk, C3);
+		kernels_attention_ds(j->catt + (size_t)(j->first + k) * T * T,
+		    j->scratch + (size_t)k * T * T, i, i + 1, T);
 	}
 }
 
@@ -592,9 +681,11 @@ kernels_attention_backward(float *dqkv, float *scratch, int nscratch,
 {
 	struct kernels_att_job	j = { 0 };
 	int			ntasks = pool_threads();
+	long			nbh = (long)B * NH;
 
 	j.dqkv = dqkv;
 	j.scratch = scratch;
+	j.nscratch = nscratch < 1 ? 1 : nscratch;
 	j.dout = dout;
 	j.qkv = qkv;
 	j.catt = att;
@@ -603,13 +694,26 @@ kernels_attention_backward(float *dqkv, float *scratch, int nscratch,
 	j.T = T;
 	j.C = C;
 	j.NH = NH;
-	if (ntasks > nscratch)
-		ntasks = nscratch;
-	if (ntasks > B * NH)
-		ntasks = B * NH;
-	if (ntasks < 1)
-		ntasks = 1;
-	kernels_attention_run(kernels_attention_backward_task, &j, ntasks);
+	if (!kernels_attention_blas_split()) {
+		if (ntasks > nscratch)
+			ntasks = nscratch;
+		if (ntasks > nbh)
+			ntasks = (int)nbh;
+		if (ntasks < 1)
+			ntasks = 1;
+		pool_run(kernels_attention_backward_task, &j, ntasks);
+		return;
+	}
+	/* nscratch heads at a time: their dP by BLAS, dS on the pool, then dQ, dK. */
+	for (j.first = 0; j.first < nbh; j.first += j.nscratch) {
+		long n = nbh - j.first < j.nscratch ? nbh - j.first : j.nscratch;
+
+		for (long k = 0; k < n; k++)
+			kernels_attention_dp(&j, j.first + k, scratch + (size_t)k * T * T);
+		pool_run(kernels_attention_ds_task, &j, ntasks);
+		for (long k = 0; k < n; k++)
+			kernels_attention_dqk(&j, j.first + k, scratch + (size_t)k * T * T);
+	}
 }
 
 /* Elementwise jobs split into ranges. */

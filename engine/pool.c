@@ -33,7 +33,9 @@ static struct pool_job *pool_job;
 static unsigned long pool_generation;
 static int pool_active;     /* workers still holding the current job */
 static int pool_nworkers;   /* started */
-static int pool_wanted = 0; /* threads including the caller; 0 = not set */
+/* Threads including the caller; 0 = not set. Set once at start (the thread
+ * budget) but read by every pool_run on any thread, hence atomic. */
+static atomic_int pool_wanted;
 
 /* Claim and run tasks of a job until none is left. */
 static void
@@ -73,7 +75,7 @@ void
 pool_set_threads(int n)
 {
 	pthread_mutex_lock(&pool_busy);
-	pool_wanted = n < 1 ? 1 : n;
+	atomic_store(&pool_wanted, n < 1 ? 1 : n);
 	pthread_mutex_unlock(&pool_busy);
 }
 
@@ -81,11 +83,13 @@ pool_set_threads(int n)
 int
 pool_threads(void)
 {
-	if (pool_wanted == 0) {
+	int wanted = atomic_load(&pool_wanted);
+
+	if (wanted == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		return n < 1 ? 1 : (int)n;
 	}
-	return pool_wanted;
+	return wanted;
 }
 
 /* Start workers up to the wanted count (pool_busy held). */

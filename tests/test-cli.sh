@@ -165,6 +165,8 @@ expect "unknown command" 2 "unknown command.*frobnicate" frobnicate
 expect "unknown global option" 2 "unknown option.*--frobnicate" --frobnicate
 expect "--threads abc" 2 "threads.*not a number" --threads abc --version
 expect "--threads 0" 2 "threads.*range" --threads 0 --version
+expect "--threads 1000: capped at the 64 threads OpenBLAS is built for" 2 "threads: 1000 is out of range \[1, 64\]" \
+    --threads 1000 --version
 expect "--threads without a value" 2 "threads" --threads
 expect "ui without a terminal" 1 "terminal" ui
 expect "help train" 0 "" help train

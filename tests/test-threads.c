@@ -20,11 +20,13 @@
 #include "tap.h"
 #include "tokenizer.h"
 #include "train.h"
+#include "util.h"
 
 struct reader {
 	struct finetune *ft;
 	const struct tokenizer *tok;
 	long versions_seen, last_version, generations;
+	long hash_bad;  /* snapshots whose stored hash is not their weights' */
 	int done;
 };
 
@@ -41,8 +43,14 @@ reader_thread(void *arg)
 	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
 		struct snapshot *s = finetune_snapshot(r->ft);
 		if (s->version != r->last_version) {
+			const struct gpt_model *sm = s->model;
+
 			r->versions_seen++;
 			r->last_version = s->version;
+			/* The UI's run hash (app/ui-side.c) is the one the trainer stored. */
+			if (s->hash != util_fnv1a(UTIL_FNV_INIT, gpt_params(sm)->wte,
+			    gpt_num_params(sm) * sizeof(float)))
+				r->hash_bad++;
 		}
 		sp.seed = r->generations;
 		generate_run(s->model, r->tok, &sp, prompt, 2, NULL, NULL, NULL, NULL);
@@ -398,6 +406,8 @@ main(void)
 	pthread_join(th, NULL);
 	tap_ok(r.generations > 0 && r.versions_seen >= 2, "the generator ran %ld "
 	    "generations over %ld weight versions", r.generations, r.versions_seen);
+	tap_ok(r.versions_seen >= 2 && r.hash_bad == 0, "every snapshot carries its weights' "
+	    "hash, taken when published (%ld of %ld wrong)", r.hash_bad, r.versions_seen);
 	finetune_free(ft);
 
 	/* Stop early; freeing a running fine-tune stops it too. */
