@@ -75,7 +75,7 @@ static const struct main_cmd main_cmds[] = {
 #define MAIN_NCMDS (sizeof main_cmds / sizeof main_cmds[0])
 
 /* Print "seqmatch: [prefix]message" on stderr. */
-static void
+static void __attribute__((format(printf, 2, 0)))
 main_vmessage(const char *prefix, const char *fmt, va_list ap)
 {
 	fflush(stdout);
@@ -128,7 +128,7 @@ app_warn(const char *fmt, ...)
 }
 
 /* A warning that -q does not hide (wrong kernels matter). */
-static void
+static void __attribute__((format(printf, 1, 2)))
 main_warn_always(const char *fmt, ...)
 {
 	va_list ap;
