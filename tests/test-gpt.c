@@ -100,7 +100,7 @@ test_gradcheck(void)
 		    "(worst relative error %.2e)", gpt_tensor_name(k), tensor_worst);
 		off += sizes[k];
 	}
-	tap_diag("%d parameters checked, worst relative error %.2e", checked, worst);
+	tap_diag("%d parameters checked, %d off, worst relative error %.2e", checked, bad, worst);
 	free(grads);
 	gpt_free(m);
 }
