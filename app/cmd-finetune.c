@@ -79,7 +79,7 @@ cmd_finetune_usage(FILE *f)
 "usage: seqmatch finetune --model BASE --corpus FILE --out MODEL [options]\n"
 "\n"
 "Fine-tune a checkpoint with SequenceMatch (sm: chi-squared occupancy matching\n"
-"with a <bksp> action, SEQUENCEMATCH.md), behaviour cloning on noise-augmented\n"
+"with a <bksp> action; Cundy and Ermon), behaviour cloning on noise-augmented\n"
 "data (bc) or plain maximum likelihood (mle). A base model without <bksp> gets\n"
 "the action added (its row starts as the mean token row). Writes MODEL,\n"
 "MODEL.opt (for --resume) and the best model by validation loss (the mean\n"

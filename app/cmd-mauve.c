@@ -3,7 +3,7 @@
  * matrices given as NumPy files (P the reference/human features, Q the model
  * features), with every setting echoed next to the scores, the spread over
  * several k-means seeds on request, and --json for the histograms, the
- * divergence curve and the stage timings. See ../shared/MAUVE.md.
+ * divergence curve and the stage timings. See docs/mauve.md.
  */
 #include "config.h"
 

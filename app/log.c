@@ -19,7 +19,7 @@ static int log_quiet; /* -q: no warnings */
 static int log_debug; /* $SEQMATCH_DEBUG: the engine's debug and info messages */
 
 /* Print "seqmatch: [prefix]message" on stderr. */
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_vmessage(const char *prefix, const char *fmt, va_list ap)
 {
 	fflush(stdout);

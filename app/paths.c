@@ -19,10 +19,10 @@
 
 /*
  * The directory holding data/ and themes/ for the running program: its own
- * directory (an in-tree build, or wherever the user put it), except that the
- * program of an out-of-tree build, run from its build directory, gets the
- * source tree, where those files live. malloc'd; NULL if /proc/self/exe
- * cannot be read or memory runs out.
+ * directory (an in-tree build, or wherever the user put it). An out-of-tree
+ * build directory has data and themes as links into the source tree (made by
+ * configure.ac's data-links), so no build path is compiled in. malloc'd;
+ * NULL if /proc/self/exe cannot be read or memory runs out.
  */
 char *
 app_data_dir(void)
@@ -37,10 +37,6 @@ app_data_dir(void)
 	if (slash == NULL)
 		return NULL;
 	*slash = '\0';
-#if defined(SEQMATCH_ABS_BUILDDIR) && defined(SEQMATCH_ABS_SRCDIR)
-	if (strcmp(exe, SEQMATCH_ABS_BUILDDIR) == 0)
-		return strdup(SEQMATCH_ABS_SRCDIR);
-#endif
 	return strdup(exe);
 }
 

@@ -2,7 +2,7 @@
  * ui-int.h: what the UI's three files share, private to them: ui.c (the loop,
  * key dispatch, the status and key-hint lines, overlays, `seqmatch ui`),
  * ui-term.c (curses: start-up, colours, the blit, keys, signals, restoring the
- * terminal) and ui-side.c (each model's generations, compare mode, the live
+ * terminal; the only file that sees curses) and ui-side.c (each model's generations, compare mode, the live
  * MAUVE workers, transcripts). Only these and the panes' headers see it.
  */
 #ifndef SEQMATCH_UI_INT_H
@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "curses.h"
 #include "grid.h"
 #include "layout.h"
 #include "record.h"
@@ -22,17 +21,27 @@
 #include "uistate.h"
 
 #define UI_FRAME_SECONDS (1.0 / 60.0) /* frame cap */
-#define UI_CURSES_PASTE_BEGIN (KEY_MAX + 1) /* define_key codes of the paste brackets */
-#define UI_CURSES_PASTE_END (KEY_MAX + 2)
-#define UI_MOUSE_EVENTS (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED)
 
 struct view_sessions;
 struct view_themes;
 
+/* What ui_term_read got from the terminal, in the UI's terms. */
+enum ui_term_input_type {
+	UI_TERM_INPUT_KEY,            /* key: a ui_key (ui.h), 0 for one the UI ignores */
+	UI_TERM_INPUT_RESIZE,         /* w, h: the new size */
+	UI_TERM_INPUT_MOUSE           /* button (1, 4 or 5: the wheel), x, y */
+};
+struct ui_term_input {
+	enum ui_term_input_type type;
+	int key;
+	int w, h;
+	int button, x, y;
+};
+
 /* The terminal side: colours and attributes of each slot. */
 struct ui_term {
 	enum theme_depth depth;
-	attr_t attr[THEME_NSLOTS];
+	uint32_t attr[THEME_NSLOTS];   /* curses attributes (attr_t, which fits: ui-term.c) */
 	short pair[THEME_NSLOTS];
 };
 
@@ -100,7 +109,8 @@ void ui_term_theme(struct ui_term *t, const struct theme *theme);
 void ui_blit(struct ui_state *s);
 void ui_blit_forget(void);
 void ui_blit_release(void);
-int ui_key_from_curses(int r, wint_t wch);
+int ui_term_read(struct ui_term_input *in);
+int ui_term_next_is_enter(void);
 char *ui_run_editor(struct ui_state *s, const char *draft);
 int ui_curses_start(struct ui_state *s, int forced_depth, int ascii);
 

@@ -21,7 +21,15 @@
 #include "editor.h"
 #include "util.h"
 
+#include "ui-curses.h"
 #include "ui-int.h"
+
+#define UI_CURSES_PASTE_BEGIN (KEY_MAX + 1) /* define_key codes of the paste brackets */
+#define UI_CURSES_PASTE_END (KEY_MAX + 2)
+#define UI_MOUSE_EVENTS (BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED)
+
+/* struct ui_term keeps attributes as uint32_t so that ui-int.h needs no curses. */
+_Static_assert((A_ATTRIBUTES & ~(attr_t)UINT32_MAX) == 0, "curses attributes fit 32 bits");
 
 volatile sig_atomic_t ui_signal_caught;
 FILE *ui_trace;                          /* SEQMATCH_UI_TRACE: one line a frame */
@@ -343,7 +351,7 @@ ui_blit(struct ui_state *s)
 }
 
 /* Turn a curses key into a ui_key; 0 for none. */
-int
+static int
 ui_key_from_curses(int r, wint_t wch)
 {
 	if (r == KEY_CODE_YES) {
@@ -376,6 +384,68 @@ ui_key_from_curses(int r, wint_t wch)
 	if (wch == 127 || wch == 8)
 		return UI_KEY_BACKSPACE;
 	return (int)wch;
+}
+
+/*
+ * Read the next input curses has, translated (a key, a resize, a mouse
+ * button); 0 when there is none. Mouse events other than the buttons the UI
+ * uses are skipped.
+ */
+int
+ui_term_read(struct ui_term_input *in)
+{
+	MEVENT me;
+	wint_t wch;
+	int r;
+
+	memset(in, 0, sizeof *in);
+	while ((r = wget_wch(stdscr, &wch)) != ERR) {
+		if (r == KEY_CODE_YES && wch == KEY_RESIZE) {
+			in->type = UI_TERM_INPUT_RESIZE;
+			getmaxyx(stdscr, in->h, in->w);
+			return 1;
+		}
+		if (r == KEY_CODE_YES && wch == KEY_MOUSE) {
+			if (getmouse(&me) != OK)
+				continue;
+			if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))
+				in->button = 1;
+			else if (me.bstate & BUTTON4_PRESSED)
+				in->button = 4;
+			else if (me.bstate & BUTTON5_PRESSED)
+				in->button = 5;
+			else
+				continue;
+			in->type = UI_TERM_INPUT_MOUSE;
+			in->x = me.x;
+			in->y = me.y;
+			return 1;
+		}
+		in->type = UI_TERM_INPUT_KEY;
+		in->key = ui_key_from_curses(r, wch);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * After an Esc: whether Enter came with it (Alt-Enter), which is then
+ * consumed; any other input is given back for the next read, so Esc and a key
+ * read together stay two keys.
+ */
+int
+ui_term_next_is_enter(void)
+{
+	wint_t next;
+	int r = wget_wch(stdscr, &next);
+
+	if (r == OK && next == '\r')
+		return 1;
+	if (r == OK)
+		unget_wch((wchar_t)next);
+	else if (r == KEY_CODE_YES)
+		ungetch((int)next);
+	return 0;
 }
 
 /*

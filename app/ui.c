@@ -736,33 +736,22 @@ ui_act(struct ui_state *s, int flags)
 
 /* A mouse event: a click focuses the pane under it; clicks and the wheel go to its click hook. */
 static int
-ui_mouse(struct ui_state *s)
+ui_mouse(struct ui_state *s, const struct ui_term_input *me)
 {
-	MEVENT me;
-	int button, flags;
+	int button = me->button, flags;
 
-	if (getmouse(&me) != OK)
-		return 0;
-	if (me.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))
-		button = 1;
-	else if (me.bstate & BUTTON4_PRESSED)
-		button = 4;
-	else if (me.bstate & BUTTON5_PRESSED)
-		button = 5;
-	else
-		return 0;
 	for (int p = 0; p < LAYOUT_COUNT; p++) {
 		struct grid_rect r = s->lay.rect[p];
 
 		if (ui_panes[p] == NULL || s->pane[p] == NULL || !(s->lay.shown & LAYOUT_BIT(p)) ||
-		    me.x < r.x ||
-		    me.x >= r.x + r.w || me.y < r.y || me.y >= r.y + r.h)
+		    me->x < r.x ||
+		    me->x >= r.x + r.w || me->y < r.y || me->y >= r.y + r.h)
 			continue;
 		flags = UI_REDRAW;
 		if (button == 1 && ui_panes[p]->key != NULL)
 			s->focus = p;
 		if (ui_panes[p]->click != NULL) {
-			flags |= ui_panes[p]->click(s->pane[p], ui_pane_ui(s, p), r, me.x, me.y,
+			flags |= ui_panes[p]->click(s->pane[p], ui_pane_ui(s, p), r, me->x, me->y,
 			    button);
 			ui_act(s, flags & ~(UI_REDRAW | UI_QUIT | UI_PASS));
 		}
@@ -771,44 +760,34 @@ ui_mouse(struct ui_state *s)
 	return 0;
 }
 
-/* Read every key curses has; returns the flags of them all. */
+/* Read every key the terminal has; returns the flags of them all. */
 static int
 ui_read_keys(struct ui_state *s)
 {
-	int flags = 0, r, key, h, w;
-	wint_t wch;
+	int flags = 0, key;
+	struct ui_term_input in;
 
-	while ((r = wget_wch(stdscr, &wch)) != ERR) {
-		if (r == KEY_CODE_YES && wch == KEY_RESIZE) {
-			getmaxyx(stdscr, h, w);
-			if (grid_resize(&s->grid, w, h) != 0)
-				app_fatal("out of memory (a %dx%d screen)", w, h);
+	while (ui_term_read(&in)) {
+		if (in.type == UI_TERM_INPUT_RESIZE) {
+			if (grid_resize(&s->grid, in.w, in.h) != 0)
+				app_fatal("out of memory (a %dx%d screen)", in.w, in.h);
 			ui_blit_forget(); /* curses resized stdscr: copy every cell again */
 			ui_relayout(s);
 			flags |= UI_REDRAW;
 			continue;
 		}
-		if (r == KEY_CODE_YES && wch == KEY_MOUSE) {
-			flags |= ui_mouse(s);
+		if (in.type == UI_TERM_INPUT_MOUSE) {
+			flags |= ui_mouse(s, &in);
 			continue;
 		}
-		key = ui_key_from_curses(r, wch);
+		key = in.key;
 		if (key == 0)
 			continue;
 		if (ui_trace != NULL && ui_trace_key == 0)
 			ui_trace_key = util_now();
-		if (key == UI_KEY_ESC && !s->pasting) {
-			/* Alt-Enter arrives as Esc and Enter together: a newline, like ^J. */
-			wint_t next;
-			int r2 = wget_wch(stdscr, &next);
-
-			if (r2 == OK && next == '\r')
-				key = UI_CTRL('j');
-			else if (r2 == OK)
-				unget_wch((wchar_t)next);
-			else if (r2 == KEY_CODE_YES)
-				ungetch((int)next);
-		}
+		/* Alt-Enter arrives as Esc and Enter together: a newline, like ^J. */
+		if (key == UI_KEY_ESC && !s->pasting && ui_term_next_is_enter())
+			key = UI_CTRL('j');
 		/* Quitting while a fine-tune runs asks first (y or n in the status line). */
 		if (s->asking)
 			flags |= ui_quit_answer(s, key);

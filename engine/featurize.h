@@ -5,7 +5,7 @@
  * after the last LayerNorm (C floats) at the last real token. Nothing is
  * prepended (no <|endoftext|>). A text with no tokens has no feature: it is
  * reported as FEATURIZE_EMPTY and the caller drops it (the package drops empty
- * texts too). See ../shared/MAUVE.md, step 1.
+ * texts too). See docs/mauve.md, step 1.
  */
 #ifndef SEQMATCH_FEATURIZE_H
 #define SEQMATCH_FEATURIZE_H

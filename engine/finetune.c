@@ -4,7 +4,7 @@
  * How this works. Each step builds a batch of trajectories: data windows from
  * the training stream (a prompt of prompt_tokens, then up to `window` tokens,
  * ending at <|endoftext|> if the document ends: a terminal step), augmented
- * with typed-and-erased noise for bc and sm (SEQUENCEMATCH.md section 4), and,
+ * with typed-and-erased noise for bc and sm (docs/sequencematch.md section 4), and,
  * for sm once BC warm-up is over, as many of the model's own trajectories from
  * a FIFO replay buffer (beta = 1/2). Every sample_every steps the buffer gets
  * samples_per_round new generations from data prompts with the current
@@ -71,7 +71,7 @@ struct finetune {
 	long version;
 };
 
-/* Defaults (SEQUENCEMATCH.md where it gives a number). */
+/* Defaults (docs/sequencematch.md, "Defaults", says which are settled). */
 void
 finetune_options_defaults(struct finetune_options *o)
 {

@@ -11,7 +11,7 @@
  * The training pass takes, per sequence, position ids and a parent array: the
  * attention mask lets input i see j iff j is i or an ancestor of i. With the
  * causal chain this is ordinary GPT-2; with a tree it is the one-pass form of a
- * sequence with backspaces (SEQUENCEMATCH.md section 2).
+ * sequence with backspaces (docs/sequencematch.md section 2).
  *
  * Decoding keeps, per slot of the effective sequence, the keys and values of
  * every layer and the final hidden state; dropping the last slot is free, and

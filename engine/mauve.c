@@ -11,7 +11,7 @@
  * Complexity, Quantization Effects, and Frontier Integrals", NeurIPS 2021 (the
  * frontier integral, the add-1/2 smoothing of the "star" variants); Pillutla
  * et al., "MAUVE Scores for Generative Models: Theory and Practice", JMLR 2023.
- * The numbered steps are those of ../shared/MAUVE.md.
+ * The numbered steps are those of docs/mauve.md.
  *
  * Shapes: P (n_p, d) reference rows, Q (n_q, d) model rows, N = n_q + n_p,
  * D the PCA dimensions kept, K the clusters.
@@ -94,7 +94,7 @@ struct mauve_km_work {
 	float *cent;      /* (K, D) the current run's centroids */
 };
 
-/* The defaults of MAUVE.md. */
+/* The package's defaults (docs/mauve.md). */
 void
 mauve_options_defaults(struct mauve_options *o)
 {

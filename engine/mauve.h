@@ -2,7 +2,7 @@
  * mauve.h: MAUVE (Pillutla et al., NeurIPS 2021) as the reference package
  * mauve-text 0.4.0 computes it: L2-normalised features, PCA to an explained
  * variance ratio, k-means, histograms, the divergence curve and its area, the
- * frontier integral, and the smoothed ("star") variants. See ../shared/MAUVE.md.
+ * frontier integral, and the smoothed ("star") variants. See docs/mauve.md.
  */
 #ifndef SEQMATCH_MAUVE_H
 #define SEQMATCH_MAUVE_H
@@ -93,7 +93,7 @@ void mauve_live_reset(struct mauve_live *l);
  */
 int mauve_num_buckets(int n_p, int n_q);
 
-/* Check the options (ranges of MAUVE.md); -1 with a message naming the option. */
+/* Check the options (ranges of docs/mauve.md); -1 with a message naming the option. */
 int mauve_options_check(const struct mauve_options *o, char **cause);
 
 /*

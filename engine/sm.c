@@ -3,7 +3,7 @@
  *
  * How this works. A trajectory is a prompt and a list of actions; <bksp> is
  * never fed to the network. sm_layout_build replays the actions on a stack of
- * input positions (SEQUENCEMATCH.md section 2): a token is pushed as a new
+ * input positions (docs/sequencematch.md section 2): a token is pushed as a new
  * input whose position id is its depth and whose parent is the current top, a
  * <bksp> pops (never below the prompt), and sp[t] records which input's output
  * is the state before action t. One tree-masked forward pass then yields the
@@ -38,7 +38,7 @@
 #include "sm.h"
 #include "util.h"
 
-/* Defaults of SEQUENCEMATCH.md (gamma for windows under 128 tokens). */
+/* Defaults (docs/sequencematch.md, "Defaults"; gamma for windows under 128 tokens). */
 void
 sm_params_defaults(struct sm_params *p)
 {

@@ -1,5 +1,5 @@
 /*
- * sm.h: the SequenceMatch objective (../shared/SEQUENCEMATCH.md): action
+ * sm.h: the SequenceMatch objective (docs/sequencematch.md): action
  * sequences with <bksp> turned into one tree-masked forward pass (section 2),
  * noise augmentation of data (section 4), and the chi-squared mixture loss with
  * its gradient on the logits, plus behaviour cloning (section 3).

@@ -178,6 +178,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef FUZZ_CONFIG_NO_MAIN
 
+#include "tap.h" /* the smoke test's alarm (not under libFuzzer) */
+
 #define FUZZ_CONFIG_RUNS 3000
 #define FUZZ_CONFIG_FILE_EVERY 100 /* every 100th input also through a temp file */
 

@@ -53,6 +53,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifndef FUZZ_THEME_NO_MAIN
 
+#include "tap.h" /* the smoke test's alarm (not under libFuzzer) */
+
 #define FUZZ_THEME_RUNS 2000
 #define FUZZ_THEME_MAX_SEEDS 64
 

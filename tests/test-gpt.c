@@ -36,7 +36,7 @@ static void
 test_gradcheck(void)
 {
 	enum { B = 2, T = 8 };
-	/* Sequence 0: the worked example of SEQUENCEMATCH.md section 2. */
+	/* Sequence 0: the worked example of docs/sequencematch.md section 2. */
 	int parent[B * T] = { -1, 0, 1, 2, 2, 4, 2, 6,  -1, 0, 1, 2, 3, 4, 5, 6 };
 	int pos[B * T] = { 0, 1, 2, 3, 3, 4, 3, 4,  5, 2, 7, 0, 3, 6, 1, 4 };
 	int in[B * T], tg[B * T];
@@ -100,7 +100,7 @@ test_gradcheck(void)
 		    "(worst relative error %.2e)", gpt_tensor_name(k), tensor_worst);
 		off += sizes[k];
 	}
-	tap_diag("%d parameters checked, worst relative error %.2e", checked, worst);
+	tap_diag("%d parameters checked, %d off, worst relative error %.2e", checked, bad, worst);
 	free(grads);
 	gpt_free(m);
 }
@@ -170,7 +170,7 @@ test_kv_cache(void)
 }
 
 /*
- * A tree-masked pass over the worked example of SEQUENCEMATCH.md section 2
+ * A tree-masked pass over the worked example of docs/sequencematch.md section 2
  * gives the logits that decoding computes with backspaces (truncation).
  */
 static void

@@ -804,12 +804,12 @@ test_is_ancestor(const int *parent, int i, int j)
 	return 0;
 }
 
-/* Chain, the SEQUENCEMATCH.md worked example, random trees, invalid parents. */
+/* Chain, the worked example of docs/sequencematch.md, random trees, invalid parents. */
 static void
 test_mask(void)
 {
 	enum { B = 2, T = 9, W = 8 };
-	/* SEQUENCEMATCH.md section 2: inputs P0 P1 a b c d e eos. */
+	/* docs/sequencematch.md section 2: inputs P0 P1 a b c d e eos. */
 	static const int	 ex_parent[W] = { -1, 0, 1, 2, 2, 4, 2, 6 };
 	static const char	*ex_rows[W] = {
 		"10000000", "11000000", "11100000", "11110000",
@@ -837,7 +837,7 @@ test_mask(void)
 	for (int i = 0; i < W; i++)
 		for (int j = 0; j < W; j++)
 			bad += mask[i * W + j] != (ex_rows[i][j] == '1');
-	tap_ok(rc == 0 && bad == 0, "mask_build: SEQUENCEMATCH.md worked example "
+	tap_ok(rc == 0 && bad == 0, "mask_build: the worked example of docs/sequencematch.md "
 	    "(%d wrong entries)", bad);
 
 	bad = 0;

@@ -1,5 +1,5 @@
 /*
- * test-mauve.c: the MAUVE engine against ../shared/MAUVE.md: every reference
+ * test-mauve.c: the MAUVE engine against docs/mauve.md: every reference
  * value of the score path to 1e-12, the curve points, the closed forms, the
  * number of clusters, the two-group case end to end through PCA and k-means;
  * PCA against a hand-computed case and a direct computation; the BLAS distance

@@ -1,5 +1,5 @@
 /*
- * test-sm.c: SequenceMatch (SEQUENCEMATCH.md): the layout of the worked
+ * test-sm.c: SequenceMatch (docs/sequencematch.md): the layout of the worked
  * example; the BC identity with and without backspaces and noise; finite
  * differences of the loss on random logits and through the whole model; the
  * one-pass logits against KV-cached replay with backspaces; generation with

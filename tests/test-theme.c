@@ -577,6 +577,15 @@ test_theme_degrade(void)
 		{ 0xff5555, 203, 9 },  /* light red: bright-red */
 		{ 0xffd75f, 221, 11 }, /* light yellow */
 		{ 0x282828, 235, 0 },  /* gruvbox bg */
+		/*
+		 * Off the palette points, where the weighting decides: a plain
+		 * Euclidean distance, red and blue's weights swapped, or fixed
+		 * weights without the red mean would pick the colours in the
+		 * comments instead.
+		 */
+		{ 0xcdcee4, 252, 7 },  /* unweighted: 188 and 15 */
+		{ 0xc3353e, 167, 3 },  /* unweighted: 131 and 9 */
+		{ 0x9ba734, 143, 7 },  /* unweighted: 107 and 3 */
 	};
 	struct theme_colour c, d;
 	struct theme t, out;

@@ -274,7 +274,7 @@ fixture_init(struct fixture *f)
 	f->ui.log.stop.generate_seconds = 2.0;
 	f->ui.log.shown = f->ui.log.n;
 
-	/* The live estimate: the frontier of p = [7, 3] and q = [4, 6] (MAUVE.md "two bins"). */
+	/* The live estimate: the frontier of p = [7, 3] and q = [4, 6] (tests/test-mauve.c, "two bins"). */
 	mauve_options_defaults(&o);
 	if (mauve_from_counts(p_counts, q_counts, 2, &o, &res, &cause) != 0) {
 		tap_ok(0, "fixture: mauve: %s", cause);

@@ -349,7 +349,7 @@ mauve_wait(struct ui_mauve *mv, int fd, struct ui_mauve_info *info)
 	}
 }
 
-/* The area under the curve as MAUVE.md defines it (x sorted, then y), for points in order. */
+/* The area under the curve as docs/mauve.md step 8 defines it (x sorted, then y), for points in order. */
 static double
 curve_area(const double *x, const double *y, int n)
 {

@@ -1,6 +1,6 @@
 #!/bin/sh
-# ui-bench.sh: measure the curses path of `seqmatch ui` against the targets in
-# DESIGN.md (Performance): a full redraw of a 200x60 screen under 2 ms, 0% CPU
+# ui-bench.sh: measure the curses path of `seqmatch ui` against its performance
+# targets: a full redraw of a 200x60 screen under 2 ms, 0% CPU
 # while idle, keystroke to screen within one frame (16.7 ms) while a fine-tune
 # runs. The UI runs in a private tmux server with SEQMATCH_UI_TRACE set, which
 # makes it append one line a frame (app/ui.c, ui_trace_frame):
