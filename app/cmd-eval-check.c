@@ -64,26 +64,13 @@ cmd_eval_check_jp_char(struct cmd_eval_check_jp *j, char c, const char *err)
 	return -1;
 }
 
-/* Value of one hex digit, or -1. */
-static int
-cmd_eval_check_jp_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Four hex digits of a \u escape into *cp; -1 if not hex. */
 static int
 cmd_eval_check_jp_u4(struct cmd_eval_check_jp *j, unsigned *cp)
 {
 	*cp = 0;
 	for (int k = 0; k < 4; k++) {
-		int h = j->p < j->end ? cmd_eval_check_jp_hex(*j->p) : -1;
+		int h = j->p < j->end ? util_hex_digit(*j->p) : -1;
 
 		if (h < 0)
 			return -1;

@@ -192,19 +192,13 @@ conf_parse(struct conf *c, const char *text, size_t len, const char *name, char 
 	static const struct yml_limits limits = { .what = "the config" };
 	struct conf t;
 	struct yml_doc doc;
-	struct yml_error err;
 	int rc = 0;
 
 	if (len > CONF_MAX_FILE)
 		return yml_diag(cause, name, 1, 1, "the config is larger than %d bytes",
 		    CONF_MAX_FILE);
-	if (yml_parse(&doc, text, len, &limits, &err) != 0) {
-		if (err.oom)
-			app_fatal("out of memory");
-		yml_diag(cause, name, err.line, err.col, "%s", err.msg);
-		yml_doc_release(&doc);
+	if (yml_load(&doc, name, text, len, &limits, cause) != 0)
 		return -1;
-	}
 	conf_init(&t);
 	t.params = c->params;
 	if (doc.root != NULL && !yml_is_null(doc.root))

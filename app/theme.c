@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "theme.h"
+#include "util.h"
 #include "yml.h"
 
 #ifndef PKGDATADIR
@@ -314,19 +315,6 @@ theme_is_name(const char *s)
 	return 1;
 }
 
-/* Value of a hex digit, or -1. */
-static int
-theme_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Parse a literal colour (#rgb, #rrggbb, 0-255, default) or a name into spec.
  * Returns 0, or -1 with a message in buf.
@@ -343,7 +331,7 @@ theme_cspec_parse(const char *s, struct theme_cspec *spec, char *buf, size_t siz
 		uint32_t v = 0;
 
 		for (size_t i = 1; i < n; i++) {
-			if (theme_hex((unsigned char)s[i]) < 0) {
+			if (util_hex_digit((unsigned char)s[i]) < 0) {
 				snprintf(buf, size, "bad colour '%.*s': not a hex number (use #rgb "
 				    "or #rrggbb)", THEME_NAME_MAX, s);
 				return -1;
@@ -351,10 +339,10 @@ theme_cspec_parse(const char *s, struct theme_cspec *spec, char *buf, size_t siz
 		}
 		if (n == 4) {
 			for (size_t i = 1; i < 4; i++)
-				v = v << 8 | (uint32_t)theme_hex((unsigned char)s[i]) * 0x11u;
+				v = v << 8 | (uint32_t)util_hex_digit((unsigned char)s[i]) * 0x11u;
 		} else if (n == 7) {
 			for (size_t i = 1; i < 7; i++)
-				v = v << 4 | (uint32_t)theme_hex((unsigned char)s[i]);
+				v = v << 4 | (uint32_t)util_hex_digit((unsigned char)s[i]);
 		} else {
 			snprintf(buf, size, "bad colour '%.*s': %zu hex digits (use #rgb or "
 			    "#rrggbb)", THEME_NAME_MAX, s, n - 1);

@@ -319,7 +319,6 @@ uistate_parse(struct uistate *st, const char *text, size_t len, const char *name
 	struct uistate_parser p = { name, cause };
 	struct uistate tmp = *st;
 	struct yml_doc doc;
-	struct yml_error err;
 	const struct yml_node *root;
 	int rc = 0;
 
@@ -332,13 +331,8 @@ uistate_parse(struct uistate *st, const char *text, size_t len, const char *name
 		yml_diag(cause, name, 1, 1, "not a text file (it holds NUL bytes)");
 		return -1;
 	}
-	if (yml_parse(&doc, text, len, &limits, &err) != 0) {
-		if (err.oom)
-			app_fatal("out of memory");
-		yml_diag(cause, name, err.line, err.col, "%s", err.msg);
-		yml_doc_release(&doc);
+	if (yml_load(&doc, name, text, len, &limits, cause) != 0)
 		return -1;
-	}
 	root = doc.root;
 	if (root != NULL && root->type == YML_MAP)
 		rc = uistate_mapping(&p, root, &tmp);

@@ -603,3 +603,20 @@ yml_get(const struct yml_node *map, const char *key)
 	}
 	return NULL;
 }
+
+/* Parse, or say where and why not (yml.h). */
+int
+yml_load(struct yml_doc *doc, const char *name, const void *buf, size_t len,
+    const struct yml_limits *lim, char **cause)
+{
+	struct yml_error err;
+
+	if (yml_parse(doc, buf, len, lim, &err) == 0)
+		return 0;
+	if (err.oom)
+		yml_diag(cause, name, 1, 1, "out of memory reading it");
+	else
+		yml_diag(cause, name, err.line, err.col, "%s", err.msg);
+	yml_doc_release(doc);
+	return -1;
+}

@@ -79,6 +79,12 @@ struct yml_error {
 int yml_parse(struct yml_doc *doc, const void *buf, size_t len, const struct yml_limits *lim,
     struct yml_error *err);
 void yml_doc_release(struct yml_doc *doc);
+/*
+ * yml_parse for a file the user wrote: -1 with "name:line:col: message" in
+ * *cause and nothing to release (out of memory is such a message too).
+ */
+int yml_load(struct yml_doc *doc, const char *name, const void *buf, size_t len,
+    const struct yml_limits *lim, char **cause);
 
 /* An alias's node (n itself when it is none). */
 const struct yml_node *yml_deref(const struct yml_node *n);

@@ -356,3 +356,16 @@ util_random_id(void)
 	}
 	return id != 0 ? id : 1;
 }
+
+/* The value of a hexadecimal digit, or -1. */
+int
+util_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

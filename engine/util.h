@@ -20,6 +20,8 @@ void util_free(void *p);
 
 /* Monotonic time in seconds. */
 double util_now(void);
+/* The value of a hexadecimal digit, or -1. */
+int util_hex_digit(int c);
 /* A random 64-bit id, never 0 (names a training run). */
 uint64_t util_random_id(void);
 

@@ -17,8 +17,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/seqmatch-fuzz.XXXXXX")
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -DPKGDATADIR=\"/nonexistent/seqmatch\""
 
-$CC $flags -DFUZZ_THEME_NO_MAIN -I"$build" -Iapp tests/fuzz-theme.c app/theme.c app/yml.c -lyaml \
-    -o "$work/fuzz-theme"
+$CC $flags -DFUZZ_THEME_NO_MAIN -I"$build" -Iapp -Iengine tests/fuzz-theme.c app/theme.c app/yml.c \
+    "$engine" -lyaml -lopenblas -lm -lpthread -o "$work/fuzz-theme"
 $CC $flags -DFUZZ_CONFIG_NO_MAIN -I"$build" -Iapp -Iengine tests/fuzz-config.c \
     app/log.c app/xmalloc.c app/conf.c app/transcript.c app/yml.c app/json.c app/paths.c "$engine" \
     -lyaml -lopenblas -lm -lpthread \
