@@ -148,7 +148,9 @@ view_inspector_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, 
 		    "0.000") <= in.w ? "entropy %.3f nats  model P(<bksp>) %.3f" :
 		    "entropy %.3f  model P(<bksp>) %.3f", ev->entropy, ev->p_bksp);
 	else
-		snprintf(line, sizeof line, "entropy %.3f nats  model P(<bksp>) n/a", ev->entropy);
+		snprintf(line, sizeof line, (int)strlen("entropy 0.000 nats  model P(<bksp>) "
+		    "n/a") <= in.w ? "entropy %.3f nats  model P(<bksp>) n/a" :
+		    "entropy %.3f  model P(<bksp>) n/a", ev->entropy);
 	grid_put_trunc(g, in, 0, row++, line, in.w, THEME_SLOT_VALUE, 0);
 	if (ev->n_top <= 0) {
 		grid_put_trunc(g, in, 0, row, "no top alternatives recorded for this step", in.w,
