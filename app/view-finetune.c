@@ -358,7 +358,7 @@ view_finetune_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, i
 	enum finetune_state st = ft->started ? ft->state : FINETUNE_IDLE;
 	const char *state = view_finetune_state_name(st);
 	const char *note = view_finetune_last_note(v, &note_error);
-	char eta[32], title[64];
+	char eta[32], title[64], val[128];
 
 	snprintf(title, sizeof title, "Fine-tune (%s)", finetune_method_name(ft->live ?
 	    ft->run.method : v->o.method));
@@ -392,10 +392,12 @@ view_finetune_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, i
 			view_finetune_duration(pr->eta, eta, sizeof eta);
 			/* V(s0): the value of the start state in SequenceMatch's loss (? g in
 			 * the help's glossary says it in words). */
-			row = view_finetune_line(g, in, row, THEME_SLOT_VALUE, "loss %.4f  BC %.4f  "
-			    "V(s0) %.3f%s", pr->sm.loss, pr->sm.bc, pr->sm.v0,
-			    pr->skipped ? "  (skipped: not finite)" : in.w >= 48 ?
-			    " (start value)" : "");
+			snprintf(val, sizeof val, "loss %.4f  BC %.4f  V(s0) %.3f%s", pr->sm.loss,
+			    pr->sm.bc, pr->sm.v0, pr->skipped ? "  (skipped: not finite)" :
+			    " (start-state value)");
+			if ((int)strlen(val) > in.w && !pr->skipped)
+				val[strlen(val) - strlen(" (start-state value)")] = '\0';
+			row = view_finetune_line(g, in, row, THEME_SLOT_VALUE, "%s", val);
 			/* Smoothed: one step that samples is far slower than the next. */
 			row = view_finetune_line(g, in, row, THEME_SLOT_VALUE, "%.0f tok/s avg  ETA %s  "
 			    "weights v%ld", ft->tokens_per_s, eta, ft->version);

@@ -629,6 +629,43 @@ test_finetune(struct fixture *f)
 	    "saves next to the model (%s)", f->ui.ft.out_path ? f->ui.ft.out_path : "NULL");
 	screen(f, &view_finetune_pane, "finetune", "idle", NULL, 0, 0);
 	screen(f, &view_finetune_pane, "finetune", "idle-focused", NULL, 0, 1);
+
+	/* Paused after 30 steps: V(s0) labelled, tokens/s the average, val loss from its start. */
+	f->ui.ft.started = 1;
+	f->ui.ft.state = FINETUNE_PAUSED;
+	f->ui.ft.steps_done = 30;
+	f->ui.ft.run.steps = 300;
+	f->ui.ft.version = 3;
+	f->ui.ft.have = 1;
+	f->ui.ft.last.step = 30;
+	f->ui.ft.last.sm.loss = 1.25;
+	f->ui.ft.last.sm.bc = 2.5;
+	f->ui.ft.last.sm.v0 = -0.125;
+	f->ui.ft.last.tokens_per_s = 20770; /* this step's own rate: not shown */
+	f->ui.ft.tokens_per_s = 9000;
+	f->ui.ft.last.has_val = 1;
+	f->ui.ft.last.val_loss = 2.25f;
+	f->ui.ft.last.best_val_loss = 2.125f;
+	f->ui.ft.have_val0 = 1;
+	f->ui.ft.val0 = 2.75f;
+	f->ui.ft.n_hist = 4;
+	f->ui.ft.hist[0] = 1.5;
+	f->ui.ft.hist[1] = 1.4;
+	f->ui.ft.hist[2] = 1.3;
+	f->ui.ft.hist[3] = 1.25;
+	screen(f, &view_finetune_pane, "finetune", "paused", NULL, 0, 0);
+	{
+		char *text = draw_once(f, &view_finetune_pane, 60, 20, NULL, 0);
+
+		tap_ok(strstr(text, "9000 tok/s avg") != NULL && strstr(text, "20770") == NULL,
+		    "finetune: tokens/s is the smoothed one");
+		tap_ok(strstr(text, "V(s0) -0.125 (start-state value)") != NULL &&
+		    strstr(text, "val loss 2.2500 (from 2.7500, best 2.1250)") != NULL,
+		    "finetune: V(s0) labelled, val loss with its first value");
+		if (strstr(text, "(from 2.7500") == NULL)
+			tap_diag("%s", text);
+		free(text);
+	}
 	ui_ft_free(job);
 	f->ui = saved;
 }
