@@ -11,7 +11,13 @@
  * full estimator. When rows are left below all that, the live divergence
  * curve is plotted (grid_plot, in ui->plot's dots) with its axes named as
  * mauve-text names them, x = exp(-c KL(Q|R)) and y = exp(-c KL(P|R)), both
- * 0..1, and its area (= MAUVE).
+ * 0..1, and its area (= MAUVE); P is the reference text, Q the generations,
+ * R their mixture and c a fixed scale, as the legend line says.
+ *
+ * After the `b` key, the before/after table (ui->ab, filled by ui-ab.c) comes
+ * first: the last run's knobs against the current ones on the same seeds.
+ * Every number carries a label that says what it counts (gross = typed,
+ * net = kept); the help's glossary (g in it) says more.
  */
 #include "config.h"
 
