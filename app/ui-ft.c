@@ -80,6 +80,10 @@ struct ui_ft {
 	struct finetune_progress last;
 	double hist[UI_FT_HIST];
 	int n_hist;
+	double tps;                   /* tokens/s, smoothed over the steps (ui_ft_smooth) */
+	int have_val0;                /* val0 holds the run's first validation loss */
+	float val0;
+	long val0_step;
 };
 
 /* Set the job's note (printf-style); the loop shows it on the status line too. */
@@ -134,6 +138,22 @@ ui_ft_wake(struct ui_ft *j)
 	}
 }
 
+/*
+ * A moving average for a rate that jumps from step to step (a step that
+ * samples from the model is much slower than one that does not): the first
+ * value as it is, then an exponential moving average with weight
+ * UI_FT_SMOOTH on the new one.
+ */
+double
+ui_ft_smooth(double avg, double x, long n_before)
+{
+	if (n_before <= 0 || !isfinite(avg))
+		return x;
+	if (!isfinite(x))
+		return avg;
+	return avg + UI_FT_SMOOTH * (x - avg);
+}
+
 /* Progress callback, on the trainer thread: copy the step and wake the UI. */
 static void
 ui_ft_progress(const struct finetune_progress *p, void *arg)
@@ -149,6 +169,12 @@ ui_ft_progress(const struct finetune_progress *p, void *arg)
 		j->n_hist--;
 	}
 	j->hist[j->n_hist++] = p->skipped ? NAN : p->sm.loss;
+	j->tps = ui_ft_smooth(j->tps, p->tokens_per_s, j->n_hist - 1);
+	if (p->has_val && !j->have_val0) {
+		j->have_val0 = 1;
+		j->val0 = p->val_loss;
+		j->val0_step = p->step;
+	}
 	pthread_mutex_unlock(&j->mutex);
 	ui_ft_wake(j);
 }
@@ -242,6 +268,8 @@ ui_ft_start(struct ui_ft *j, const struct finetune_options *o)
 	pthread_mutex_lock(&j->mutex);
 	j->have = 0;
 	j->n_hist = 0;
+	j->tps = 0;
+	j->have_val0 = 0;
 	j->prep_done = 0;
 	pthread_mutex_unlock(&j->mutex);
 	j->error[0] = '\0';
@@ -488,6 +516,10 @@ ui_ft_get(struct ui_ft *j, struct ui_ft_info *out)
 	out->last = j->last;
 	out->n_hist = j->n_hist;
 	memcpy(out->hist, j->hist, (size_t)j->n_hist * sizeof *out->hist);
+	out->tokens_per_s = j->tps;
+	out->have_val0 = j->have_val0;
+	out->val0 = j->val0;
+	out->val0_step = j->val0_step;
 	pthread_mutex_unlock(&j->mutex);
 	out->started = j->ft != NULL;
 	out->state = j->ft != NULL ? finetune_get_state(j->ft) : FINETUNE_IDLE;

@@ -73,6 +73,7 @@ struct ui_state {
 	struct ui_side side[2];
 	int nsides;                   /* 2 in compare mode */
 	struct ui_ft *ft;             /* the fine-tune job (ui-ft.c) */
+	struct ui_ab *ab;             /* the before/after worker (ui-ab.c), or NULL */
 	int asking;                   /* the quit question waits for y or n */
 	int text_side;                /* the text pane focused last (the inspector follows it) */
 	char label[2][80];            /* compare mode: the pane-title labels */
@@ -121,5 +122,10 @@ int ui_take_events(struct ui_state *s);
 int ui_mauve_poll(struct ui_state *s);
 void ui_compare_init(struct ui_state *s, const char *path);
 int ui_open_session(struct ui_state *s, const char *path, char **cause);
+
+/* ui-ab.c: start the before/after comparison, poll it into s->ui.ab, stop it. */
+void ui_ab_begin(struct ui_state *s);
+int ui_ab_poll(struct ui_state *s);
+void ui_ab_end(struct ui_state *s);
 
 #endif

@@ -62,7 +62,8 @@ static const struct ui_pane *const ui_panes[LAYOUT_COUNT] = {
 /* What the placeholder panes say (no fake numbers); every enabled pane is real now. */
 static const char *const ui_placeholders[LAYOUT_COUNT] = { NULL };
 
-/* The help overlay: key, what it does ("" key: a heading). */
+/* The help overlay: key, what it does ("" key: a heading; " " key: a line goes on). */
+#define UI_HELP_GLOSSARY "Glossary: what the numbers mean (g jumps here)"
 static const char *const ui_help[][2] = {
 	{ "", "Everywhere" },
 	{ "Tab S-Tab", "move between panes (text A and B, decoding, fine-tune, stats...)" },
@@ -74,6 +75,9 @@ static const char *const ui_help[][2] = {
 	{ "F2 T", "pick a theme: j k preview, Enter keeps, Esc undoes" },
 	{ "1 2 3 4", "show or hide the decoding, inspector, stats, fine-tune panes" },
 	{ "R", "generate again with the seed of the last run" },
+	{ "S", "same prompt, a new seed" },
+	{ "b", "before/after: the last run's knobs against the current" },
+	{ " ", "ones, same prompt and seeds (table in the stats pane)" },
 	{ "F3 or O", "saved sessions: Enter replays one, then R regenerates it" },
 	{ "", "Prompt editor (text pane)" },
 	{ "Enter", "generate from the prompt" },
@@ -96,7 +100,7 @@ static const char *const ui_help[][2] = {
 	{ "", "Decoding pane" },
 	{ "j k Up Down", "select a parameter" },
 	{ "h l - +", "adjust it" },
-	{ "Enter", "type a value (Esc cancels)" },
+	{ "Enter", "type a value (Esc cancels; a bad one stays to be fixed)" },
 	{ "d D", "reset one, or all, to the defaults" },
 	{ "p", "next preset: greedy, balanced, creative" },
 	{ "", "Fine-tune pane (generation uses its latest weights)" },
@@ -104,6 +108,37 @@ static const char *const ui_help[][2] = {
 	{ "Enter g", "start a fine-tune of a copy of the weights" },
 	{ "p x", "pause or resume; stop (it saves)" },
 	{ "s", "save to the model's path with -ft before .bin" },
+	{ "", UI_HELP_GLOSSARY },
+	{ "sampled p", "inspector: the chosen token's probability after the" },
+	{ " ", "sampler chain (temperature, top-k...), what was drawn" },
+	{ "P(<bksp>)", "the model's own probability of erasing at that step," },
+	{ " ", "before the knobs (backspace_bias shifts it)" },
+	{ "entropy", "how spread the model's choice is, in nats (0: certain)" },
+	{ "gross net", "tokens typed in all; tokens left after the erases" },
+	{ "bksp rate", "erases / actions (tokens typed + erases)" },
+	{ "re-emission", "erases whose token was typed again at once (the model" },
+	{ " ", "cannot see what it erased; forbid_retype forbids it)" },
+	{ "distinct-n", "different n-token runs / all of them (1: no repeats)" },
+	{ "tok/s", "prefill: prompt tokens a second; generate: actions a" },
+	{ " ", "second; fine-tune: input tokens a second, averaged" },
+	{ "MAUVE", "0..1: how close the generations are, as a distribution," },
+	{ " ", "to the reference text (1: cannot tell them apart)" },
+	{ "P Q R c", "P the reference text, Q the generations, R a mix of" },
+	{ " ", "both; curve x = exp(-c KL(Q|R)), y = exp(-c KL(P|R)), c" },
+	{ " ", "a fixed scale; the area under it is MAUVE" },
+	{ "n k", "MAUVE: samples counted; k clusters of the features" },
+	{ "erases/100", "before/after (b): erases per 100 typed tokens" },
+	{ "fix/retype", "erases then a different token (a correction) / then" },
+	{ " ", "the same token again (a retype)" },
+	{ "loops", "runs where one slot was erased and retyped 3 times or" },
+	{ " ", "more, or the action cap ended it (max_tokens x 2)" },
+	{ " ", "rule violations: seqmatch eval --check CMD, not the UI" },
+	{ "loss BC", "fine-tune: the objective, and its behaviour-cloning" },
+	{ " ", "part (cross-entropy on the data's next actions)" },
+	{ "V(s0)", "SequenceMatch (section 3, the loss): the value of the" },
+	{ " ", "start state, the credit the chi-squared objective gives" },
+	{ " ", "the whole sequence from its first step; watch it move" },
+	{ "val loss", "loss on held-out text; 'from' is the run's first value" },
 };
 
 /* Engine diagnostics would scribble over the screen: drop them (errors come back as causes). */
@@ -237,17 +272,18 @@ ui_draw_keys(struct ui_state *s, struct grid_rect r)
 		"history", "Esc", "stop/playback", "Tab", "panes", "F1", "help", "F10/^Q", "quit",
 		"^G", "$EDITOR", "F2", "theme", "F3", "sessions", NULL };
 	static const char *const playback[] = { "Spc", "pause", ". ,", "step", "n N", "bksp",
-		"v", "view", "?", "help", "q", "quit", "+ -", "speed", "r", "replay", "i", "edit",
+		"v", "view", "?", "help", "q", "quit", "+ -", "speed", "r", "replay", "R S",
+		"same/new seed", "b", "before/after", "i", "edit",
 		"F2 T", "theme", "F3 O", "sessions", NULL };
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
-		"type", "d D", "reset", "p", "preset", "?", "help", "q", "quit", "R", "same seed",
-		"F2 T", "theme", NULL };
+		"type", "d D", "reset", "p", "preset", "b", "before/after", "?", "help", "q", "quit",
+		"R S", "same/new seed", "F2 T", "theme", NULL };
 	static const char *const finetune[] = { "Enter", "start", "j k h l e", "options", "p",
 		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", "F2 T", "theme",
 		NULL };
 	static const char *const display[] = { "z", "zoom", "Tab", "panes", "1-4",
-		"show/hide panes", "?", "help", "q", "quit", "R", "same seed", "F2 T", "theme",
-		NULL };
+		"show/hide panes", "?", "help", "q", "quit", "R S", "same/new seed", "b",
+		"before/after", "F2 T", "theme", NULL };
 	const char *const *k;
 	int col = 1, f = ui_focus(s);
 
@@ -342,8 +378,9 @@ ui_draw_help(struct ui_state *s)
 			grid_put_trunc(&s->grid, in, 17, i, h[1], in.w - 17, THEME_SLOT_TEXT, 0);
 		}
 	}
-	grid_put_trunc(&s->grid, in, 1, in.h - 1, "Letter keys work when the prompt editor "
-	    "is not focused; F-keys have the aliases above.", in.w - 1, THEME_SLOT_DIM, 0);
+	grid_put_trunc(&s->grid, in, 1, in.h - 1, "g: the glossary of the numbers. Letter "
+	    "keys work when the prompt editor is not focused; F-keys have the aliases above.",
+	    in.w - 1, THEME_SLOT_DIM, 0);
 }
 
 /* Draw a whole frame into the grid, then to the terminal. */
@@ -555,6 +592,12 @@ ui_key(struct ui_state *s, int key)
 			s->help = 0;
 			return UI_REDRAW;
 		}
+		if (key == 'g') { /* the glossary (drawing clamps the scroll) */
+			for (size_t i = 0; i < sizeof ui_help / sizeof ui_help[0]; i++)
+				if (strcmp(ui_help[i][1], UI_HELP_GLOSSARY) == 0)
+					s->help_top = (int)i;
+			return UI_REDRAW;
+		}
 		if (key == 'j' || key == UI_KEY_DOWN || key == 'k' || key == UI_KEY_UP ||
 		    key == UI_KEY_PGDN || key == ' ' || key == UI_KEY_PGUP || key == UI_KEY_HOME) {
 			ui_help_scroll(s, key);
@@ -606,6 +649,10 @@ ui_key(struct ui_state *s, int key)
 		return s->ui.generating ? flags | UI_STOP | UI_REDRAW : flags;
 	case 'R':
 		return flags | UI_REPLAY_SEED | UI_REDRAW;
+	case 'S':
+		return flags | UI_NEW_SEED | UI_REDRAW;
+	case 'b':
+		return flags | UI_AB | UI_REDRAW;
 	case 'O':
 		return flags | ui_browse_sessions(s);
 	case 'z':
@@ -728,6 +775,14 @@ ui_act(struct ui_state *s, int flags)
 		else
 			ui_generate(s, s->ui.log.prompt, (int64_t)s->ui.log.seed);
 	}
+	if (flags & UI_NEW_SEED) {
+		if (s->ui.log.prompt == NULL)
+			ui_message(&s->ui, 1, "no prompt yet: generate first");
+		else /* a fresh seed even when the decoding pane fixes one */
+			ui_generate(s, s->ui.log.prompt, (int64_t)generate_pick_seed(-1));
+	}
+	if (flags & UI_AB)
+		ui_ab_begin(s);
 	/* Decoding changes reach the running generations at their next token. */
 	for (int i = 0; i < s->nsides; i++)
 		if (s->side[i].gen != NULL && ui_gen_update(s->side[i].gen, &s->ui.params))
@@ -890,6 +945,8 @@ ui_loop(struct ui_state *s)
 		if (ui_take_events(s))
 			dirty = 1;
 		if (ui_mauve_poll(s))
+			dirty = 1;
+		if (ui_ab_poll(s))
 			dirty = 1;
 		s->ui_b.now = s->ui.now;
 		wait = -1;
@@ -1147,6 +1204,7 @@ cmd_ui(int argc, char **argv)
 		ui_mauve_free(d->mauve);
 		d->mauve = NULL;
 	}
+	ui_ab_end(s);
 	ui_state_save(s, state_note, sizeof state_note);
 	notice[0] = '\0';
 	if (ui_ft_busy(s->ft)) {

@@ -60,6 +60,9 @@ enum ui_key {
 #define UI_EDITOR 0x40      /* edit ui->request (the draft, malloc'd) in $EDITOR; the loop
                              * hands the result back through view_text_set_draft */
 #define UI_FINETUNE 0x80    /* do ui->ft_action to the fine-tune job (ui-ft.c) */
+#define UI_AB 0x100         /* before/after: the last run's settings against the current
+                             * ones, same prompt and seeds (ui-ab.c) */
+#define UI_NEW_SEED 0x200   /* generate the last prompt again with a new seed */
 
 /*
  * The event log of the current (or last) generation. Events are kept whole
@@ -108,6 +111,49 @@ struct ui_mauve_info {
 	char error[320];             /* UI_MAUVE_FAILED: the reason */
 };
 
+/* The before/after comparison's state (ui-ab.c), as plain data for the stats pane. */
+enum ui_ab_state {
+	UI_AB_OFF,                   /* never asked for */
+	UI_AB_RUNNING,               /* generating on the worker */
+	UI_AB_DONE,
+	UI_AB_FAILED                 /* error says why */
+};
+
+#define UI_AB_SEEDS 3                /* seeds per side: the last run's, and the next two */
+#define UI_AB_LOOP_RETYPES 3         /* a token erased and retyped this often at one slot
+                                      * in a run is a loop */
+
+/* One column of the before/after table: totals over that side's runs. */
+struct ui_ab_col {
+	int runs;                    /* generations finished */
+	long appends, erases;        /* gross tokens typed, <bksp> actions */
+	long corrections, retypes;   /* erases followed by a different token at that slot, or
+	                              * by the same one (ui_ab_count) */
+	int loops;                   /* runs that hit a loop (ui_ab_count) */
+	double distinct2;            /* distinct-2 of the runs' final texts (-1: none) */
+};
+
+/* A copy of the comparison (the loop refreshes ui->ab from the worker). */
+struct ui_ab_info {
+	enum ui_ab_state state;
+	uint64_t seed;               /* the first seed (the last run's) */
+	int n_seeds;
+	char change[96];             /* what differs: "temperature 0.8 -> 0.5 (+1 more)" */
+	struct ui_ab_col before, after;
+	char error[160];
+};
+
+/*
+ * Count one run's erases (n events of a log, in order) as corrections or
+ * retypes: an ERASE of token t at slot s is a retype when the next APPEND at
+ * slot s types t again, else a correction (nothing typed there again counts as
+ * a correction: the text moved on). *loop is 1 when one slot saw the same
+ * token erased and retyped UI_AB_LOOP_RETYPES times, or the run stopped at
+ * the action cap.
+ */
+void ui_ab_count(const struct generate_event *ev, int n, long *corrections, long *retypes,
+    int *loop);
+
 /* What the fine-tune pane asks of the job (UI_FINETUNE). */
 enum ui_ft_action {
 	UI_FT_NONE,
@@ -133,6 +179,10 @@ struct ui_ft_info {
 	struct finetune_progress last;
 	int n_hist;
 	double hist[UI_FT_HIST];     /* the loss of each step (NaN: skipped) */
+	double tokens_per_s;         /* smoothed over the steps (ui_ft_smooth) */
+	int have_val0;               /* the run's first validation loss, for "from ..." */
+	float val0;
+	long val0_step;
 	char note[320];              /* the last action's outcome */
 	int note_error;
 	int note_end;                /* the note says how the run ended */
@@ -173,6 +223,7 @@ struct ui {
 	struct finetune_options ft_options; /* for UI_FT_START */
 	int ft_next_token;           /* generation takes new weights at the next token, not the
 	                              * next generation (the fine-tune pane's weights row) */
+	struct ui_ab_info ab;        /* the before/after comparison (stats pane) */
 };
 
 /* A pane: private state behind void *, created by init. */
@@ -269,6 +320,9 @@ int ui_ft_busy(const struct ui_ft *j);
 void ui_ft_quit(struct ui_ft *j, char *buf, size_t size);
 /* Stop a live run (it saves) and free everything. */
 void ui_ft_free(struct ui_ft *j);
+/* The smoothed rate after x, the average of the n_before values before it being avg. */
+#define UI_FT_SMOOTH 0.1
+double ui_ft_smooth(double avg, double x, long n_before);
 
 /*
  * The live MAUVE worker (ui-mauve.c): a thread that fits mauve_live on the

@@ -358,7 +358,7 @@ view_finetune_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, i
 	enum finetune_state st = ft->started ? ft->state : FINETUNE_IDLE;
 	const char *state = view_finetune_state_name(st);
 	const char *note = view_finetune_last_note(v, &note_error);
-	char eta[32], title[64];
+	char eta[32], title[64], val[128];
 
 	snprintf(title, sizeof title, "Fine-tune (%s)", finetune_method_name(ft->live ?
 	    ft->run.method : v->o.method));
@@ -390,11 +390,17 @@ view_finetune_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, i
 		row++;
 		if (ft->have) {
 			view_finetune_duration(pr->eta, eta, sizeof eta);
-			row = view_finetune_line(g, in, row, THEME_SLOT_VALUE, "loss %.4f  BC %.4f  "
-			    "V(s0) %.3f%s", pr->sm.loss, pr->sm.bc, pr->sm.v0,
-			    pr->skipped ? "  (skipped: not finite)" : "");
-			row = view_finetune_line(g, in, row, THEME_SLOT_VALUE, "%.0f tok/s  ETA %s  "
-			    "weights v%ld", pr->tokens_per_s, eta, ft->version);
+			/* V(s0): the value of the start state in SequenceMatch's loss (? g in
+			 * the help's glossary says it in words). */
+			snprintf(val, sizeof val, "loss %.4f  BC %.4f  V(s0) %.3f%s", pr->sm.loss,
+			    pr->sm.bc, pr->sm.v0, pr->skipped ? "  (skipped: not finite)" :
+			    " (start-state value)");
+			if ((int)strlen(val) > in.w && !pr->skipped)
+				val[strlen(val) - strlen(" (start-state value)")] = '\0';
+			row = view_finetune_line(g, in, row, THEME_SLOT_VALUE, "%s", val);
+			/* Smoothed: one step that samples is far slower than the next. */
+			row = view_finetune_line(g, in, row, THEME_SLOT_VALUE, "%.0f tok/s avg  ETA %s  "
+			    "weights v%ld", ft->tokens_per_s, eta, ft->version);
 			if (row < in.h && ft->n_hist > 0) {
 				col = grid_put(g, in, 0, row, "loss ", THEME_SLOT_DIM, 0);
 				grid_sparkline(g, in, col, row, in.w - col, ft->hist, ft->n_hist, 0, 0,
@@ -418,7 +424,8 @@ view_finetune_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, i
 			    "%.4f noisy %.4f", pr->sm.bksp_p_clean, pr->sm.bksp_p_noisy);
 		if (ft->have && pr->has_val)
 			row = view_finetune_line(g, in, row, THEME_SLOT_VALUE, "val loss %.4f "
-			    "(best %.4f)", (double)pr->val_loss, (double)pr->best_val_loss);
+			    "(from %.4f, best %.4f)", (double)pr->val_loss, ft->have_val0 ?
+			    (double)ft->val0 : (double)pr->val_loss, (double)pr->best_val_loss);
 	}
 	row = view_finetune_line(g, in, row, THEME_SLOT_DIM, "%s", ft->corpus_note);
 	row = view_finetune_line(g, in, row, THEME_SLOT_DIM, "s saves to %s",

@@ -136,17 +136,21 @@ view_inspector_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, 
 	erase = ev->type == GENERATE_EVENT_ERASE;
 	chosen = erase ? tokenizer_bksp(ui->tok) : ev->token;
 	view_inspector_piece(ui->tok, ev->token, piece, sizeof piece);
-	snprintf(line, sizeof line, erase ? "erased %s (<bksp> p=%.3f)" : "appended %s p=%.3f",
-	    piece, ev->prob);
+	/* p: the chosen action's probability after the sampler chain (what was drawn from). */
+	snprintf(line, sizeof line, erase ? "erased %s (<bksp> sampled p=%.3f)" :
+	    "appended %s sampled p=%.3f", piece, ev->prob);
 	grid_put_trunc(g, in, 0, row++, line, in.w, erase ? THEME_SLOT_ERASED :
 	    THEME_SLOT_GENERATED, 0);
 	if (isnan(ev->entropy)) /* a reopened format-1 session did not record them */
 		snprintf(line, sizeof line, "entropy and P(<bksp>) not recorded");
 	else if (ui->model_bksp && !isnan(ev->p_bksp))
-		snprintf(line, sizeof line, "entropy %.3f nats  P(<bksp>) %.3f", ev->entropy,
-		    ev->p_bksp);
+		snprintf(line, sizeof line, (int)strlen("entropy 0.000 nats  model P(<bksp>) "
+		    "0.000") <= in.w ? "entropy %.3f nats  model P(<bksp>) %.3f" :
+		    "entropy %.3f  model P(<bksp>) %.3f", ev->entropy, ev->p_bksp);
 	else
-		snprintf(line, sizeof line, "entropy %.3f nats  P(<bksp>) n/a", ev->entropy);
+		snprintf(line, sizeof line, (int)strlen("entropy 0.000 nats  model P(<bksp>) "
+		    "n/a") <= in.w ? "entropy %.3f nats  model P(<bksp>) n/a" :
+		    "entropy %.3f  model P(<bksp>) n/a", ev->entropy);
 	grid_put_trunc(g, in, 0, row++, line, in.w, THEME_SLOT_VALUE, 0);
 	if (ev->n_top <= 0) {
 		grid_put_trunc(g, in, 0, row, "no top alternatives recorded for this step", in.w,

@@ -1,8 +1,11 @@
 /*
  * view-params.c: the decoding pane: every row of the engine's sampler_table
- * with its value, default and range; select, adjust, type a value, reset,
- * presets. Every change goes through sampler_set, so the pane accepts exactly
- * what the command line accepts, and a bad value changes nothing.
+ * under column headers (knob, value, default; range and meaning when wide),
+ * grouped with the backtracking knobs first so that they show at 80x24, the
+ * selected knob's meaning under the list and a note when the list scrolls;
+ * select, adjust, type a value, reset, presets. Every change goes through
+ * sampler_set, so the pane accepts exactly what the command line accepts; a
+ * bad value changes nothing and stays in the field to be corrected.
  */
 #include "config.h"
 
@@ -17,6 +20,35 @@
 #include "ui.h"
 
 #define VIEW_PARAMS_EDIT_MAX 40
+#define VIEW_PARAMS_VALW 6     /* value column ("random"; longer values are cut) */
+#define VIEW_PARAMS_DEFW 7     /* default column (as wide as its header) */
+#define VIEW_PARAMS_FIXW (1 + VIEW_PARAMS_VALW + 1 + VIEW_PARAMS_DEFW) /* after the name */
+#define VIEW_PARAMS_LABELW 11  /* the table's short labels */
+#define VIEW_PARAMS_RANGEW 11  /* range column: "-inf..100" */
+
+/*
+ * The order shown: group headings ("#...") and knob names. The backtracking
+ * knobs come first: they are what this program is about, and at 80x24 the
+ * pane shows only about six rows. It starts with a heading, and every row of
+ * sampler_table appears once (tests/test-ui-panes.c draws the pane tall and
+ * looks for each name).
+ */
+static const char *const view_params_list[] = {
+	"#backtracking (<bksp>)", "backspace_bias", "max_consecutive_backspaces",
+	"max_total_backspaces", "forbid_retype",
+	"#sampling", "temperature", "top_k", "top_p", "min_p", "typical_p", "repeat_penalty",
+	"repeat_last_n",
+	"#length and seed", "max_tokens", "seed",
+};
+#define VIEW_PARAMS_NLIST (sizeof view_params_list / sizeof view_params_list[0])
+
+/* Which columns fit (view_params_draw). */
+struct view_params_cols {
+	int full;    /* full names, else the short labels */
+	int namew;
+	int range;   /* the range column */
+	int meaning; /* the meaning column */
+};
 
 /* A preset: parameter values set on top of the defaults. */
 struct view_params_preset {
@@ -34,18 +66,46 @@ static const struct view_params_preset view_params_presets[] = {
 
 /* The pane's state. */
 struct view_params {
-	size_t sel;                      /* selected row of sampler_table */
+	size_t sel;                      /* selected entry of view_params_list (a knob) */
 	int editing;                     /* typing a value */
 	char edit[VIEW_PARAMS_EDIT_MAX]; /* the typed value */
-	size_t top;                      /* first row shown */
+	size_t top;                      /* first entry shown */
 	size_t preset;                   /* the preset p applies next */
 };
 
-/* Create the pane. */
+/* The knob of a display-list entry (a heading gives the first knob after it). */
+static const struct sampler_param *
+view_params_row(size_t i)
+{
+	const struct sampler_param *row;
+
+	for (; i < VIEW_PARAMS_NLIST; i++)
+		if (view_params_list[i][0] != '#' &&
+		    (row = sampler_find(view_params_list[i])) != NULL)
+			return row;
+	return &sampler_table[0];
+}
+
+/* The next knob entry from i in direction dir (+1 or -1), or i if there is none. */
+static size_t
+view_params_next(size_t i, int dir)
+{
+	for (size_t j = i; dir > 0 ? j + 1 < VIEW_PARAMS_NLIST : j > 0;) {
+		j = dir > 0 ? j + 1 : j - 1;
+		if (view_params_list[j][0] != '#')
+			return j;
+	}
+	return i;
+}
+
+/* Create the pane, the first knob selected. */
 static void *
 view_params_init(struct ui *ui)
 {
-	return xcalloc(1, sizeof(struct view_params));
+	struct view_params *v = xcalloc(1, sizeof *v);
+
+	v->sel = view_params_next(0, +1);
+	return v;
 }
 
 /* Free the pane. */
@@ -88,7 +148,11 @@ view_params_set(struct ui *ui, const struct sampler_param *row, const char *text
 	char *cause = NULL;
 
 	if (sampler_set(&ui->params, row, text, &cause) != 0) {
-		ui_message(ui, 1, "%s: %s", row->name, cause != NULL ? cause : "bad value");
+		/* sampler_set's cause names the knob already. */
+		if (cause != NULL)
+			ui_message(ui, 1, "%s (fix it, or Esc)", cause);
+		else
+			ui_message(ui, 1, "%s: bad value", row->name);
 		free(cause);
 		return -1;
 	}
@@ -155,12 +219,16 @@ view_params_preset(struct ui *ui, size_t i)
 static int
 view_params_key_edit(struct view_params *v, struct ui *ui, int key)
 {
+	const struct sampler_param *row = view_params_row(v->sel);
 	int r = editor_field_key(v->edit, sizeof v->edit, key);
 
-	if (r != 0)
+	if (r == -1)
 		v->editing = 0;
-	if (r == 1 && view_params_set(ui, &sampler_table[v->sel], v->edit) == 0)
-		ui_message(ui, 0, "%s = %s", sampler_table[v->sel].name, v->edit);
+	/* A bad value keeps the field open with the typed text, to be corrected. */
+	if (r == 1 && view_params_set(ui, row, v->edit) == 0) {
+		v->editing = 0;
+		ui_message(ui, 0, "%s = %s", row->name, v->edit);
+	}
 	return UI_REDRAW;
 }
 
@@ -169,7 +237,7 @@ static int
 view_params_key(void *p, struct ui *ui, int key)
 {
 	struct view_params *v = p;
-	const struct sampler_param *row = &sampler_table[v->sel];
+	const struct sampler_param *row = view_params_row(v->sel);
 	double def;
 
 	if (v->editing)
@@ -177,21 +245,21 @@ view_params_key(void *p, struct ui *ui, int key)
 	switch (key) {
 	case UI_KEY_UP:
 	case 'k':
-		if (v->sel > 0)
-			v->sel--;
+		v->sel = view_params_next(v->sel, -1);
 		return UI_REDRAW;
 	case UI_KEY_DOWN:
 	case 'j':
-		if (v->sel + 1 < sampler_table_len)
-			v->sel++;
+		v->sel = view_params_next(v->sel, +1);
 		return UI_REDRAW;
 	case UI_KEY_HOME:
 	case 'g':
-		v->sel = 0;
+		v->sel = view_params_next(0, +1);
 		return UI_REDRAW;
 	case UI_KEY_END:
 	case 'G':
-		v->sel = sampler_table_len - 1;
+		v->sel = view_params_next(VIEW_PARAMS_NLIST - 1, -1);
+		if (view_params_list[VIEW_PARAMS_NLIST - 1][0] != '#')
+			v->sel = VIEW_PARAMS_NLIST - 1;
 		return UI_REDRAW;
 	case UI_KEY_LEFT:
 	case 'h':
@@ -227,92 +295,176 @@ view_params_key(void *p, struct ui *ui, int key)
 	return UI_PASS;
 }
 
-/* Draw the pane. */
+/* Draw one knob's line at row y: name, value, default, then range and meaning if they fit. */
+static void
+view_params_draw_row(struct view_params *v, struct ui *ui, struct grid *g, struct grid_rect in,
+    int y, size_t i, const struct view_params_cols *c, int focused)
+{
+	const struct sampler_param *row = view_params_row(i);
+	double cur = sampler_get(&ui->params, row);
+	int sel = i == v->sel, changed = cur != row->def, col;
+	int hi = sel && focused;
+	char val[64], def[64], range[160];
+
+	if (hi)
+		grid_fill(g, grid_rect_make(in.x, in.y + y, in.w, 1), NULL, THEME_SLOT_SELECTION, 0);
+	grid_put_trunc(g, in, 0, y, c->full ? row->name : row->label, c->namew,
+	    hi ? THEME_SLOT_SELECTION : THEME_SLOT_TEXT, 0);
+	col = c->namew + 1;
+	if (sel && v->editing) {
+		snprintf(val, sizeof val, "[%s]", v->edit);
+		grid_put_trunc(g, in, col, y, val, in.w - col, THEME_SLOT_CURSOR, 0);
+		return;
+	}
+	view_params_format(row, cur, val, sizeof val);
+	if (strcmp(row->name, "seed") == 0 && cur < 0)
+		snprintf(val, sizeof val, "random");
+	/* Right-aligned; a longer value (a typed seed) is cut with an ellipsis. */
+	grid_put_trunc(g, in, col + VIEW_PARAMS_VALW - (int)strlen(val) > col ? col +
+	    VIEW_PARAMS_VALW - (int)strlen(val) : col, y, val, VIEW_PARAMS_VALW, hi ?
+	    THEME_SLOT_SELECTION : changed ? THEME_SLOT_VALUE_CHANGED : THEME_SLOT_VALUE, 0);
+	col += VIEW_PARAMS_VALW + 1;
+	view_params_format(row, row->def, def, sizeof def);
+	grid_put_trunc(g, in, col + VIEW_PARAMS_DEFW - (int)strlen(def) > col ? col +
+	    VIEW_PARAMS_DEFW - (int)strlen(def) : col, y, def, VIEW_PARAMS_DEFW, hi ?
+	    THEME_SLOT_SELECTION : THEME_SLOT_DEFAULT_VALUE, 0);
+	col += VIEW_PARAMS_DEFW + 2;
+	if (c->range) {
+		view_params_range(row, range, sizeof range);
+		grid_put_trunc(g, in, col, y, range, VIEW_PARAMS_RANGEW, hi ? THEME_SLOT_SELECTION
+		    : THEME_SLOT_DIM, 0);
+		col += VIEW_PARAMS_RANGEW + 1;
+	}
+	if (c->meaning)
+		grid_put_trunc(g, in, col, y, (int)strlen(row->help) <= in.w - col ? row->help :
+		    row->brief, in.w - col, hi ? THEME_SLOT_SELECTION : THEME_SLOT_DIM, 0);
+}
+
+/*
+ * Draw the pane: a header row (knob, value, default; range and meaning when
+ * wide), the grouped list (it scrolls), and under it, as the height allows,
+ * the selected knob's meaning, a note when rows are out of view, its range
+ * and off value, the seed used and the presets.
+ */
 static void
 view_params_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int focused)
 {
 	struct view_params *v = p;
 	struct grid_rect in = grid_rect_inset(r, 1);
-	int rows, namew = 0, show_def, show_range, y;
-	char val[64], def[64], range[160], lo[64];
+	const struct sampler_param *srow;
+	struct view_params_cols c;
+	char line[256], lo[64], def[64];
+	int rows, foot, more_above, more_below, y, fullw = 0;
+	size_t first, last;
 
 	grid_box(g, r, focused ? GRID_BOX_HEAVY : GRID_BOX_LIGHT, "Decoding",
 	    focused ? THEME_SLOT_BORDER_FOCUS : THEME_SLOT_BORDER, THEME_SLOT_TITLE, 0);
 	if (grid_rect_empty(in))
 		return;
-	for (size_t i = 0; i < sampler_table_len; i++) {
-		int w = (int)strlen(sampler_table[i].name);
+	for (size_t i = 0; i < sampler_table_len; i++)
+		if ((int)strlen(sampler_table[i].name) > fullw)
+			fullw = (int)strlen(sampler_table[i].name);
+	/* Full names when they fit beside value and default, else the table's short labels. */
+	memset(&c, 0, sizeof c);
+	c.full = in.w >= fullw + VIEW_PARAMS_FIXW;
+	c.namew = c.full ? fullw : VIEW_PARAMS_LABELW;
+	if (c.namew > in.w - VIEW_PARAMS_FIXW)
+		c.namew = in.w - VIEW_PARAMS_FIXW > 6 ? in.w - VIEW_PARAMS_FIXW : 6;
+	c.range = in.w - c.namew - VIEW_PARAMS_FIXW >= VIEW_PARAMS_RANGEW + 1;
+	c.meaning = in.w - c.namew - VIEW_PARAMS_FIXW - VIEW_PARAMS_RANGEW - 1 >= 20;
+	srow = view_params_row(v->sel);
 
-		if (w > namew)
-			namew = w;
+	/* Footer lines as the height allows, the list keeping at least 6 rows (a group of knobs with its heading at 80x24). */
+	foot = in.h - 1 - 6;
+	foot = foot < 0 ? 0 : foot > 5 ? 5 : foot;
+	rows = in.h - 1 - foot;
+	if (rows < 1) {
+		rows = in.h;
+		foot = 0;
 	}
-	/* Name, value (8), default (8), range: drop the range, then the default, then
-	 * shorten the names, as the width shrinks. */
-	show_range = in.w >= namew + 9 + 9 + 2 + 12;
-	if (namew > in.w - 18)
-		namew = in.w - 18 > 8 ? in.w - 18 : 8;
-	show_def = in.w >= namew + 9 + 9;
-	/* Rows for the table; below it the selected row's range, the seed and the presets. */
-	rows = in.h - 3 > 1 ? in.h - 3 : in.h;
+	/* The scroll note needs a footer line only when the list does not fit. */
+	if ((size_t)rows >= VIEW_PARAMS_NLIST && foot > 0 && foot < 5) {
+		rows += 1;
+		foot -= 1;
+	}
 	if (v->sel < v->top)
 		v->top = v->sel;
 	if ((int)(v->sel - v->top) >= rows)
 		v->top = v->sel - (size_t)rows + 1;
-	for (y = 0; y < rows && v->top + (size_t)y < sampler_table_len; y++) {
-		size_t i = v->top + (size_t)y;
-		const struct sampler_param *row = &sampler_table[i];
-		double cur = sampler_get(&ui->params, row);
-		int sel = i == v->sel, col, changed = cur != row->def;
-		int name_style = sel && focused ? THEME_SLOT_SELECTION : THEME_SLOT_TEXT;
+	/* Show a knob's group heading too when it fits. */
+	if (v->top > 0 && view_params_list[v->top - 1][0] == '#' &&
+	    (int)(v->sel - v->top) + 1 < rows)
+		v->top--;
+	if (v->top + (size_t)rows > VIEW_PARAMS_NLIST)
+		v->top = VIEW_PARAMS_NLIST > (size_t)rows ? VIEW_PARAMS_NLIST - (size_t)rows : 0;
 
-		if (sel && focused)
-			grid_fill(g, grid_rect_make(in.x, in.y + y, in.w, 1), NULL,
-			    THEME_SLOT_SELECTION, 0);
-		grid_put_trunc(g, in, 0, y, row->name, namew, name_style, 0);
-		col = namew + 1;
-		if (sel && v->editing) {
-			snprintf(val, sizeof val, "[%s]", v->edit);
-			grid_put_trunc(g, in, col, y, val, in.w - col, THEME_SLOT_CURSOR, 0);
-			continue;
-		}
-		view_params_format(row, cur, val, sizeof val);
-		if (strcmp(row->name, "seed") == 0 && cur < 0)
-			snprintf(val, sizeof val, "random");
-		/* Right-aligned in 8 columns; a longer value (a typed seed) is cut with an ellipsis. */
-		grid_put_trunc(g, in, col + 8 - (int)strlen(val) > col ? col + 8 -
-		    (int)strlen(val) : col, y, val, 8, sel && focused ? THEME_SLOT_SELECTION
-		    : changed ? THEME_SLOT_VALUE_CHANGED : THEME_SLOT_VALUE, 0);
-		col += 9;
-		if (show_def) {
-			view_params_format(row, row->def, def, sizeof def);
-			grid_put(g, in, col + 8 - (int)strlen(def) > col ? col + 8 - (int)strlen(def)
-			    : col, y, def, sel && focused ? THEME_SLOT_SELECTION
-			    : THEME_SLOT_DEFAULT_VALUE, 0);
-			col += 10;
-		}
-		if (show_range) {
-			view_params_range(row, range, sizeof range);
-			grid_put_trunc(g, in, col, y, range, in.w - col, sel && focused ?
-			    THEME_SLOT_SELECTION : THEME_SLOT_DIM, 0);
-		}
+	/* The header. */
+	if (rows < in.h) {
+		grid_put_trunc(g, in, 0, 0, "knob", c.namew, THEME_SLOT_DIM, GRID_ATTR_UNDERLINE);
+		grid_put(g, in, c.namew + 1 + VIEW_PARAMS_VALW - 5, 0, "value", THEME_SLOT_DIM,
+		    GRID_ATTR_UNDERLINE);
+		grid_put(g, in, c.namew + 1 + VIEW_PARAMS_VALW + 1, 0, "default", THEME_SLOT_DIM,
+		    GRID_ATTR_UNDERLINE);
+		if (c.range)
+			grid_put(g, in, c.namew + VIEW_PARAMS_FIXW + 2, 0, "range", THEME_SLOT_DIM,
+			    GRID_ATTR_UNDERLINE);
+		if (c.meaning)
+			grid_put(g, in, c.namew + VIEW_PARAMS_FIXW + 2 + VIEW_PARAMS_RANGEW + 1, 0,
+			    "meaning", THEME_SLOT_DIM, GRID_ATTR_UNDERLINE);
 	}
-	if (in.h - 3 < 1)
-		return;
-	view_params_range(&sampler_table[v->sel], lo, sizeof lo);
-	view_params_format(&sampler_table[v->sel], sampler_table[v->sel].def, def, sizeof def);
-	snprintf(range, sizeof range, "%s: %s, default %s; off: %s",
-	    sampler_table[v->sel].name, lo, def, sampler_table[v->sel].disabled);
-	grid_put_trunc(g, in, 0, in.h - 3, range, in.w, THEME_SLOT_DIM, 0);
-	if (in.h - 2 < 1)
-		return;
-	if (ui->have_run)
-		snprintf(val, sizeof val, "seed used: %llu  (R replays)",
-		    (unsigned long long)ui->log.seed);
-	else
-		snprintf(val, sizeof val, "seed used: none yet");
-	grid_put_trunc(g, in, 0, in.h - 2, val, in.w, THEME_SLOT_TEXT, 0);
-	grid_put_trunc(g, in, 0, in.h - 1, "p: presets greedy, balanced, creative in turn", in.w,
-	    THEME_SLOT_DIM, 0);
+	y = rows < in.h ? 1 : 0;
+	first = v->top;
+	last = first;
+	for (int k = 0; k < rows && first + (size_t)k < VIEW_PARAMS_NLIST; k++, y++) {
+		size_t i = first + (size_t)k;
+
+		last = i;
+		if (view_params_list[i][0] == '#')
+			grid_put_trunc(g, in, 0, y, view_params_list[i] + 1, in.w, THEME_SLOT_TITLE,
+			    GRID_ATTR_BOLD);
+		else
+			view_params_draw_row(v, ui, g, in, y, i, &c, focused);
+	}
+	more_above = (int)first;
+	more_below = (int)(VIEW_PARAMS_NLIST - 1 - last);
+
+	/* The footer, most useful first, from the row under the list. */
+	y = in.h - foot;
+	if (foot-- > 0) {
+		snprintf(line, sizeof line, "%s: %s", srow->name, srow->help);
+		if ((int)strlen(line) > in.w)
+			snprintf(line, sizeof line, "%s", (int)strlen(srow->help) <= in.w ?
+			    srow->help : srow->brief);
+		grid_put_trunc(g, in, 0, y++, line, in.w, THEME_SLOT_TEXT, 0);
+	}
+	if (foot > 0 && (more_above > 0 || more_below > 0)) {
+		foot--;
+		if (more_below > 0 && more_above > 0)
+			snprintf(line, sizeof line, "list scrolls: %d above, %d below (j k)",
+			    more_above, more_below);
+		else
+			snprintf(line, sizeof line, "list scrolls: %d more %s (j k)",
+			    more_below > 0 ? more_below : more_above, more_below > 0 ? "below" :
+			    "above");
+		grid_put_trunc(g, in, 0, y++, line, in.w, THEME_SLOT_DIM, 0);
+	}
+	if (foot-- > 0) {
+		view_params_range(srow, lo, sizeof lo);
+		view_params_format(srow, srow->def, def, sizeof def);
+		snprintf(line, sizeof line, "range %s, off: %s", lo, srow->disabled);
+		grid_put_trunc(g, in, 0, y++, line, in.w, THEME_SLOT_DIM, 0);
+	}
+	if (foot-- > 0) {
+		if (ui->have_run)
+			snprintf(line, sizeof line, "seed used: %llu  (R same, S new)",
+			    (unsigned long long)ui->log.seed);
+		else
+			snprintf(line, sizeof line, "seed used: none yet");
+		grid_put_trunc(g, in, 0, y++, line, in.w, THEME_SLOT_TEXT, 0);
+	}
+	if (foot-- > 0)
+		grid_put_trunc(g, in, 0, y, "p: presets greedy, balanced, creative in turn",
+		    in.w, THEME_SLOT_DIM, 0);
 }
 
 const struct ui_pane view_params_pane = {

@@ -11,7 +11,13 @@
  * full estimator. When rows are left below all that, the live divergence
  * curve is plotted (grid_plot, in ui->plot's dots) with its axes named as
  * mauve-text names them, x = exp(-c KL(Q|R)) and y = exp(-c KL(P|R)), both
- * 0..1, and its area (= MAUVE).
+ * 0..1, and its area (= MAUVE); P is the reference text, Q the generations,
+ * R their mixture and c a fixed scale, as the legend line says.
+ *
+ * After the `b` key, the before/after table (ui->ab, filled by ui-ab.c) comes
+ * first: the last run's knobs against the current ones on the same seeds.
+ * Every number carries a label that says what it counts (gross = typed,
+ * net = kept); the help's glossary (g in it) says more.
  */
 #include "config.h"
 
@@ -31,6 +37,7 @@
 #define VIEW_STATS_PLOT_MAX_H 12 /* no taller than this: the numbers matter more */
 #define VIEW_STATS_PLOT_EXTRA 4  /* rows around the plot: title, x axis, x label, area */
 #define VIEW_STATS_PLOT_NARROW 24 /* narrower: the area and the y label need a row each */
+#define VIEW_STATS_AB_CELL 7     /* a cell of the before/after table: " 12.5/3" */
 
 /* The pane's state: the numbers of the last (serial, shown) computed. */
 struct view_stats {
@@ -123,6 +130,16 @@ view_stats_rate(char *buf, size_t size, double rate, long num, long den, const c
 		snprintf(buf, size, "%.3f (%ld/%ld %s)", rate, num, den, what);
 }
 
+/* The first of the n texts that fits in width columns, else the last (truncated later). */
+static const char *
+view_stats_fit(const char *const *texts, int n, int width)
+{
+	for (int i = 0; i < n - 1; i++)
+		if ((int)strlen(texts[i]) <= width)
+			return texts[i];
+	return texts[n - 1];
+}
+
 /* Draw the live MAUVE lines from row; returns the row after them. */
 static int
 view_stats_mauve(struct grid *g, struct grid_rect r, int row, const struct ui *ui)
@@ -146,12 +163,23 @@ view_stats_mauve(struct grid *g, struct grid_rect r, int row, const struct ui *u
 			    "reference...");
 		break;
 	case UI_MAUVE_READY:
-		if (m->n > 0)
-			row = view_stats_line(g, r, row, THEME_SLOT_VALUE, "MAUVE (live estimate) "
-			    "%.3f  n=%d  k=%d", m->mauve, m->n, m->k);
-		else
-			row = view_stats_line(g, r, row, THEME_SLOT_VALUE, "MAUVE (live estimate) "
-			    "-  n=0  k=%d", m->k);
+		/* n: samples (finished generations); k: clusters of the quantized features. */
+		{
+			char one[128], two[96], three[64], val[16];
+			const char *lines[3] = {one, two, three};
+
+			if (m->n > 0)
+				snprintf(val, sizeof val, "%.3f", m->mauve);
+			else
+				snprintf(val, sizeof val, "-");
+			snprintf(one, sizeof one, "MAUVE (live estimate) %s  n=%d samples  "
+			    "k=%d clusters", val, m->n, m->k);
+			snprintf(two, sizeof two, "MAUVE (live) %s n=%d k=%d clusters", val, m->n,
+			    m->k);
+			snprintf(three, sizeof three, "MAUVE live %s n=%d k=%d", val, m->n, m->k);
+			row = view_stats_line(g, r, row, THEME_SLOT_VALUE, "%s",
+			    view_stats_fit(lines, 3, r.w));
+		}
 		if (m->pending > 0)
 			row = view_stats_line(g, r, row, THEME_SLOT_DIM, "  +%d sample%s queued",
 			    m->pending, m->pending == 1 ? "" : "s");
@@ -159,21 +187,12 @@ view_stats_mauve(struct grid *g, struct grid_rect r, int row, const struct ui *u
 			row = view_stats_line(g, r, row, THEME_SLOT_WARNING, "few samples: noisy");
 		break;
 	}
-	snprintf(buf, sizeof buf, "ref: %s first %d tokens, featurizer: %s (live: one sample "
-	    "per finished generation; seqmatch eval gives the full estimator)", m->ref,
+	snprintf(buf, sizeof buf, "P: reference %s (first %d tokens), Q: the generations, "
+	    "R: their mix, c: scale; featurizer: %s (live: one sample per finished "
+	    "generation; seqmatch eval gives the full estimator)", m->ref,
 	    m->max_tokens, ui->featurizer_name != NULL ? ui->featurizer_name :
 	    ui->model_name != NULL ? ui->model_name : "the loaded model");
 	return view_stats_wrap(g, r, row, buf, THEME_SLOT_DIM);
-}
-
-/* The first of the n texts that fits in width columns, else the last (truncated later). */
-static const char *
-view_stats_fit(const char *const *texts, int n, int width)
-{
-	for (int i = 0; i < n - 1; i++)
-		if ((int)strlen(texts[i]) <= width)
-			return texts[i];
-	return texts[n - 1];
 }
 
 /* Why there is no curve to plot (one line), or NULL when there is one. */
@@ -285,6 +304,77 @@ view_stats_curve(struct grid *g, struct grid_rect r, int row, const struct ui *u
 	view_stats_ylabel(g, r, row + ph + 3, rows - ph - 3, m->mauve);
 }
 
+/* One row of the before/after table: a label that fits, then the two cells right-aligned. */
+static int
+view_stats_ab_row(struct grid *g, struct grid_rect r, int row, const char *long_label,
+    const char *short_label, const char *a, const char *b)
+{
+	int lw = r.w - 2 * VIEW_STATS_AB_CELL;
+
+	if (row >= r.h)
+		return row;
+	grid_put_trunc(g, r, 0, row, (int)strlen(long_label) <= lw ? long_label : short_label,
+	    lw, THEME_SLOT_TEXT, 0);
+	grid_put_trunc(g, r, lw + VIEW_STATS_AB_CELL - (int)strlen(a), row, a,
+	    VIEW_STATS_AB_CELL, THEME_SLOT_VALUE, 0);
+	grid_put_trunc(g, r, lw + 2 * VIEW_STATS_AB_CELL - (int)strlen(b), row, b,
+	    VIEW_STATS_AB_CELL, THEME_SLOT_VALUE_CHANGED, 0);
+	return row + 1;
+}
+
+/*
+ * The before/after table (the b key, ui-ab.c): the last run's knobs against
+ * the current ones over the same seeds. Returns the row after it.
+ */
+static int
+view_stats_ab(struct grid *g, struct grid_rect r, int row, const struct ui_ab_info *ab)
+{
+	const struct ui_ab_col *c[2] = {&ab->before, &ab->after};
+	char cell[4][2][32], title[192], title2[64];
+	const char *titles[2] = {title, title2};
+
+	if (ab->state == UI_AB_FAILED) {
+		snprintf(title, sizeof title, "before/after: %s", ab->error);
+		return view_stats_wrap(g, r, row, title, THEME_SLOT_ERROR);
+	}
+	/* The seed is long: the status line has it, a narrow pane says only how many. */
+	if (ab->state == UI_AB_RUNNING) {
+		snprintf(title, sizeof title, "before/after, seeds %llu+%d: run %d/%d",
+		    (unsigned long long)ab->seed, ab->n_seeds - 1, c[0]->runs + c[1]->runs,
+		    2 * ab->n_seeds);
+		snprintf(title2, sizeof title2, "before/after: run %d/%d", c[0]->runs + c[1]->runs,
+		    2 * ab->n_seeds);
+	} else {
+		snprintf(title, sizeof title, "before/after, seeds %llu+%d (same prompt)",
+		    (unsigned long long)ab->seed, ab->n_seeds - 1);
+		snprintf(title2, sizeof title2, "before/after, %d seeds", ab->n_seeds);
+	}
+	row = view_stats_line(g, r, row, THEME_SLOT_TITLE, "%s", view_stats_fit(titles, 2, r.w));
+	row = view_stats_line(g, r, row, THEME_SLOT_DIM, "%s", ab->change);
+	for (int k = 0; k < 2; k++) {
+		if (c[k]->appends > 0)
+			snprintf(cell[0][k], sizeof cell[0][k], "%.1f",
+			    100.0 * (double)c[k]->erases / (double)c[k]->appends);
+		else
+			snprintf(cell[0][k], sizeof cell[0][k], "-");
+		snprintf(cell[1][k], sizeof cell[1][k], "%ld/%ld", c[k]->corrections,
+		    c[k]->retypes);
+		snprintf(cell[2][k], sizeof cell[2][k], "%d/%d", c[k]->loops, c[k]->runs);
+		if (c[k]->distinct2 >= 0)
+			snprintf(cell[3][k], sizeof cell[3][k], "%.3f", c[k]->distinct2);
+		else
+			snprintf(cell[3][k], sizeof cell[3][k], "-");
+	}
+	row = view_stats_ab_row(g, r, row, "", "", "before", "after");
+	row = view_stats_ab_row(g, r, row, "erases per 100 tokens", "erases/100", cell[0][0],
+	    cell[0][1]);
+	row = view_stats_ab_row(g, r, row, "corrections/retypes", "fix/retype", cell[1][0],
+	    cell[1][1]);
+	row = view_stats_ab_row(g, r, row, "runs that looped", "loops", cell[2][0], cell[2][1]);
+	return view_stats_ab_row(g, r, row, "distinct-2 (final text)", "distinct-2", cell[3][0],
+	    cell[3][1]);
+}
+
 /* Draw the pane. */
 static void
 view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int focused)
@@ -295,7 +385,7 @@ view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int 
 	const struct generate_event *stop = &log->stop;
 	struct grid_rect in = grid_rect_inset(r, 1);
 	size_t shown = log->shown < log->n ? log->shown : log->n;
-	char title[128], rate[96];
+	char title[192], rate[96];
 	int row = 0;
 
 	if (ui->have_run)
@@ -308,6 +398,8 @@ view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int 
 	    focused ? THEME_SLOT_BORDER_FOCUS : THEME_SLOT_BORDER, THEME_SLOT_TITLE, 0);
 	if (grid_rect_empty(in))
 		return;
+	if (ui->ab.state != UI_AB_OFF)
+		row = view_stats_ab(g, in, row, &ui->ab);
 	if (!ui->have_run) {
 		row = view_stats_line(g, in, row, THEME_SLOT_DIM, "no generation yet");
 		row = view_stats_mauve(g, in, row, ui);
@@ -323,14 +415,24 @@ view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int 
 	if (v->error[0] != '\0')
 		row = view_stats_wrap(g, in, row, v->error, THEME_SLOT_ERROR);
 	else {
-		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "tokens gross %ld net %ld",
+		/* Gross: every token typed; net: what is left after the erases. */
+		snprintf(title, sizeof title, "tokens typed (gross) %ld, kept (net) %ld",
 		    st->appends, st->net_tokens);
+		if ((int)strlen(title) > in.w)
+			snprintf(title, sizeof title, "typed (gross) %ld net %ld", st->appends,
+			    st->net_tokens);
+		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "%s", title);
 		view_stats_rate(rate, sizeof rate, st->backspace_rate, st->erases, st->actions,
 		    "actions");
 		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "backspace rate %s", rate);
 		view_stats_rate(rate, sizeof rate, st->re_emission_rate, st->re_emissions,
 		    st->erases, "erases");
-		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "re-emission rate %s", rate);
+		/* Re-emission: an erased token typed again at once (the model cannot see what
+		 * it erased). */
+		snprintf(title, sizeof title, "re-emission (erased, retyped) %s", rate);
+		if ((int)strlen(title) > in.w)
+			snprintf(title, sizeof title, "retyped after erase %s", rate);
+		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "%s", title);
 		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "longest backspace run %ld",
 		    st->longest_backspace_run);
 		if (st->ngrams[1] > 0)

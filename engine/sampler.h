@@ -43,7 +43,9 @@ struct sampler_param {
 	double def;           /* default */
 	double min, max;      /* accepted range, inclusive; min -inf accepts "-inf" */
 	const char *disabled; /* what value turns it off, in words */
-	const char *help;
+	const char *help;     /* one sentence: --help, the docs, a wide decoding pane */
+	const char *label;    /* at most 11 columns, for a narrow pane: "rep_penalty" */
+	const char *brief;    /* its meaning in at most 26 columns, for a narrow pane */
 };
 
 extern const struct sampler_param sampler_table[];

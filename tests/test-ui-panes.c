@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,14 +406,165 @@ test_text(struct fixture *f)
 	f->ui = saved;
 }
 
-/* The decoding pane: the defaults, then one value changed. */
+/* Draw a pane once, at w x h in UTF-8, after keys (0-terminated); the screen's text (malloc'd). */
+static char *
+draw_once(struct fixture *f, const struct ui_pane *pane, int w, int h, const int *keys,
+    int focused)
+{
+	struct grid g;
+	char *text;
+	void *p = pane->init(&f->ui);
+
+	for (int i = 0; keys != NULL && keys[i] != 0; i++)
+		pane->key(p, &f->ui, keys[i]);
+	if (grid_init(&g, w, h, GRID_GLYPHS_UTF8) != 0)
+		app_fatal("grid_init");
+	pane->draw(p, &f->ui, &g, grid_rect_make(0, 0, w, h), focused);
+	pane->free(p);
+	if ((text = grid_dump(&g)) == NULL)
+		app_fatal("out of memory");
+	grid_release(&g);
+	return text;
+}
+
+/*
+ * The decoding pane: the defaults, one value changed, a bad value typed; at
+ * the size it gets at 80x24 (28x12) the headers, the backtracking group, the
+ * scroll note and names that differ; tall, every knob of the table.
+ */
 static void
 test_params(struct fixture *f)
 {
 	static const struct step changed[] = {{UI_KEY_DOWN, 0}, {UI_KEY_RIGHT, 0}};
+	static const struct step bad[] = {{UI_KEY_ENTER, 0}, {UI_CTRL('u'), 0}, {'a', 0},
+		{'b', 0}, {'c', 0}, {UI_KEY_ENTER, 0}};
+	static const int bad_keys[] = {UI_KEY_ENTER, UI_CTRL('u'), 'a', 'b', 'c', UI_KEY_ENTER,
+		0};
+	static const int bad_then_fix[] = {UI_KEY_ENTER, UI_CTRL('u'), 'a', 'b', 'c',
+		UI_KEY_ENTER, UI_KEY_BACKSPACE, UI_KEY_BACKSPACE, UI_KEY_BACKSPACE, '2',
+		UI_KEY_ENTER, 0};
+	static const char *const small_want[] = {"knob", "value", "default",
+		"backtracking", "bksp_bias", "bksp_in_row", "bksp_total", "no_retype",
+		"list scrolls"};
+	struct ui saved = f->ui;
+	char *text, *line;
+	int ok;
 
 	screen(f, &view_params_pane, "params", "defaults", NULL, 0, 1);
 	screen(f, &view_params_pane, "params", "changed", changed, 2, 1);
+	screen(f, &view_params_pane, "params", "bad-value", bad, 6, 1);
+	f->ui = saved;
+
+	/* A bad value: the notice names the knob once, the field keeps the text. */
+	f->ui.message[0] = '\0';
+	text = draw_once(f, &view_params_pane, 60, 20, bad_keys, 1);
+	tap_ok(strcmp(f->ui.message, "backspace_bias: 'abc' is not a number (fix it, or Esc)")
+	    == 0 && f->ui.message_error, "params: a bad value's notice names the knob once (%s)",
+	    f->ui.message);
+	tap_ok(strstr(text, "[abc]") != NULL && f->ui.params.backspace_bias == 0,
+	    "params: the typed text stays in the field to be corrected, the value unchanged");
+	free(text);
+	text = draw_once(f, &view_params_pane, 60, 20, bad_then_fix, 1);
+	tap_ok(strstr(text, "[") == NULL && f->ui.params.backspace_bias == 2,
+	    "params: corrected and Enter, it is set (bias %g)", f->ui.params.backspace_bias);
+	free(text);
+	f->ui = saved;
+
+	/* 28x12: the decoding pane at 80x24. */
+	text = draw_once(f, &view_params_pane, 28, 12, NULL, 1);
+	ok = 1;
+	for (size_t i = 0; i < sizeof small_want / sizeof small_want[0]; i++)
+		if (strstr(text, small_want[i]) == NULL) {
+			tap_diag("28x12: no '%s'", small_want[i]);
+			ok = 0;
+		}
+	/* No name cut short: an ellipsis only in the footer's long lines. */
+	line = text;
+	for (int y = 0; y < 8 && line != NULL; y++, line = strchr(line + 1, '\n'))
+		if (strncmp(line + (y > 0), "\xe2\x94", 2) == 0 && strstr(line, "\xe2\x80\xa6") !=
+		    NULL && strchr(line, '\n') > strstr(line, "\xe2\x80\xa6")) {
+			tap_diag("28x12: row %d is cut", y);
+			ok = 0;
+		}
+	tap_ok(ok, "params 28x12: headers, the backtracking group and the scroll note show");
+	if (!ok)
+		tap_diag("%s", text);
+	free(text);
+
+	/* Tall: every knob of the engine's table (the pane's order lists them all). */
+	text = draw_once(f, &view_params_pane, 100, 30, NULL, 1);
+	ok = 1;
+	for (size_t i = 0; i < sampler_table_len; i++)
+		if (strstr(text, sampler_table[i].name) == NULL) {
+			tap_diag("100x30: no %s", sampler_table[i].name);
+			ok = 0;
+		}
+	tap_ok(ok, "params 100x30: every knob of sampler_table is listed");
+	tap_ok(strstr(text, "meaning") != NULL && (strstr(text, sampler_table[0].help) != NULL ||
+	    strstr(text, sampler_table[0].brief) != NULL),
+	    "params 100x30: a meaning column");
+	free(text);
+	f->ui = saved;
+}
+
+/* The before/after counts: corrections, retypes and loops from a hand-made log. */
+static void
+test_ab_count(void)
+{
+	/* slot 5: a, erase a, b (a correction); slot 6: c erased and retyped three times. */
+	static const struct { int type, token, slot; } log[] = {
+		{GENERATE_EVENT_APPEND, 10, 5}, {GENERATE_EVENT_ERASE, 10, 5},
+		{GENERATE_EVENT_APPEND, 11, 5}, {GENERATE_EVENT_APPEND, 12, 6},
+		{GENERATE_EVENT_ERASE, 12, 6}, {GENERATE_EVENT_APPEND, 12, 6},
+		{GENERATE_EVENT_ERASE, 12, 6}, {GENERATE_EVENT_APPEND, 12, 6},
+		{GENERATE_EVENT_ERASE, 12, 6}, {GENERATE_EVENT_APPEND, 12, 6},
+		{GENERATE_EVENT_STOP, 0, 0},
+	};
+	struct generate_event ev[sizeof log / sizeof log[0]];
+	int n = (int)(sizeof log / sizeof log[0]), loop = -1;
+	long corr = 0, ret = 0;
+
+	memset(ev, 0, sizeof ev);
+	for (int i = 0; i < n; i++) {
+		ev[i].type = (enum generate_event_type)log[i].type;
+		ev[i].token = log[i].token;
+		ev[i].slot = log[i].slot;
+		ev[i].reason = GENERATE_STOP_EOT;
+	}
+	ui_ab_count(ev, n, &corr, &ret, &loop);
+	tap_ok(corr == 1 && ret == 3 && loop == 1, "ab: 1 correction, 3 retypes, a loop "
+	    "(got %ld, %ld, %d)", corr, ret, loop);
+	corr = ret = 0;
+	ui_ab_count(ev, 6, &corr, &ret, &loop);
+	tap_ok(corr == 1 && ret == 1 && loop == 0, "ab: one retype is not a loop (got %ld, %ld, "
+	    "%d)", corr, ret, loop);
+	corr = ret = 0;
+	ev[2].type = GENERATE_EVENT_STOP;
+	ev[2].reason = GENERATE_STOP_MAX_ACTIONS;
+	ui_ab_count(ev, 3, &corr, &ret, &loop);
+	tap_ok(corr == 1 && ret == 0 && loop == 1, "ab: the action cap is a loop; an erase never "
+	    "retyped is a correction (got %ld, %ld, %d)", corr, ret, loop);
+}
+
+/* The fine-tune's tokens/s: steps alternating 2816 and 20770 settle, no jumping. */
+static void
+test_ft_smooth(void)
+{
+	double avg = 0, lo = 1e300, hi = 0;
+
+	for (long i = 0; i < 200; i++) {
+		avg = ui_ft_smooth(avg, i % 2 ? 20770 : 2816, i);
+		if (i == 0 && avg != 2816)
+			break;
+		if (i >= 100) {
+			lo = avg < lo ? avg : lo;
+			hi = avg > hi ? avg : hi;
+		}
+	}
+	tap_ok(lo > 9000 && hi < 14000 && (hi - lo) / lo < 0.25, "ft: tokens/s smoothed "
+	    "(%.0f..%.0f after 100 steps)", lo, hi);
+	tap_ok(ui_ft_smooth(500, NAN, 3) == 500 && ui_ft_smooth(NAN, 7, 3) == 7,
+	    "ft: a NaN rate is skipped");
 }
 
 /* The stats pane: before a run (room for the curve), the whole run, part of it, no curve. */
@@ -432,6 +584,19 @@ test_stats(struct fixture *f)
 	f->ui.mauve.n = 0;
 	f->ui.have_run = 0;
 	screen(f, &view_stats_pane, "stats", "nocurve", NULL, 0, 0);
+	f->ui = saved;
+	/* The before/after table (b) over the numbers. */
+	f->ui.have_run = 1;
+	f->ui.ab.state = UI_AB_DONE;
+	f->ui.ab.seed = 42;
+	f->ui.ab.n_seeds = 3;
+	snprintf(f->ui.ab.change, sizeof f->ui.ab.change, "backspace_bias 0 -> 4");
+	f->ui.ab.before = (struct ui_ab_col){3, 180, 0, 0, 0, 0, 0.912};
+	f->ui.ab.after = (struct ui_ab_col){3, 205, 50, 13, 37, 1, 0.571};
+	screen(f, &view_stats_pane, "stats", "ab", NULL, 0, 0);
+	f->ui.ab.state = UI_AB_RUNNING;
+	f->ui.ab.after = (struct ui_ab_col){2, 150, 40, 10, 30, 1, -1};
+	screen(f, &view_stats_pane, "stats", "ab-running", NULL, 0, 0);
 	f->ui = saved;
 }
 
@@ -464,6 +629,43 @@ test_finetune(struct fixture *f)
 	    "saves next to the model (%s)", f->ui.ft.out_path ? f->ui.ft.out_path : "NULL");
 	screen(f, &view_finetune_pane, "finetune", "idle", NULL, 0, 0);
 	screen(f, &view_finetune_pane, "finetune", "idle-focused", NULL, 0, 1);
+
+	/* Paused after 30 steps: V(s0) labelled, tokens/s the average, val loss from its start. */
+	f->ui.ft.started = 1;
+	f->ui.ft.state = FINETUNE_PAUSED;
+	f->ui.ft.steps_done = 30;
+	f->ui.ft.run.steps = 300;
+	f->ui.ft.version = 3;
+	f->ui.ft.have = 1;
+	f->ui.ft.last.step = 30;
+	f->ui.ft.last.sm.loss = 1.25;
+	f->ui.ft.last.sm.bc = 2.5;
+	f->ui.ft.last.sm.v0 = -0.125;
+	f->ui.ft.last.tokens_per_s = 20770; /* this step's own rate: not shown */
+	f->ui.ft.tokens_per_s = 9000;
+	f->ui.ft.last.has_val = 1;
+	f->ui.ft.last.val_loss = 2.25f;
+	f->ui.ft.last.best_val_loss = 2.125f;
+	f->ui.ft.have_val0 = 1;
+	f->ui.ft.val0 = 2.75f;
+	f->ui.ft.n_hist = 4;
+	f->ui.ft.hist[0] = 1.5;
+	f->ui.ft.hist[1] = 1.4;
+	f->ui.ft.hist[2] = 1.3;
+	f->ui.ft.hist[3] = 1.25;
+	screen(f, &view_finetune_pane, "finetune", "paused", NULL, 0, 0);
+	{
+		char *text = draw_once(f, &view_finetune_pane, 60, 20, NULL, 0);
+
+		tap_ok(strstr(text, "9000 tok/s avg") != NULL && strstr(text, "20770") == NULL,
+		    "finetune: tokens/s is the smoothed one");
+		tap_ok(strstr(text, "V(s0) -0.125 (start-state value)") != NULL &&
+		    strstr(text, "val loss 2.2500 (from 2.7500, best 2.1250)") != NULL,
+		    "finetune: V(s0) labelled, val loss with its first value");
+		if (strstr(text, "(from 2.7500") == NULL)
+			tap_diag("%s", text);
+		free(text);
+	}
 	ui_ft_free(job);
 	f->ui = saved;
 }
@@ -480,6 +682,8 @@ main(void)
 	    f.first_bksp);
 	test_text(&f);
 	test_params(&f);
+	test_ab_count();
+	test_ft_smooth();
 	test_stats(&f);
 	test_inspector(&f);
 	test_finetune(&f);

@@ -204,12 +204,23 @@ check "UTF-8 box drawing in a UTF-8 locale" '┏━ Text'
 # The decoding pane: a fixed seed (typed), then temperature adjusted.
 keys Tab
 check "Tab focuses the decoding pane (its key hints)" 'presets'
-keys j j j j j j j j Enter C-u 7 Enter
+check "the decoding pane has column headers" 'knob +value +default'
+check "the backtracking knobs come first, under a heading" 'backtracking \(<bksp>\)'
+check "the selected knob's meaning is shown" '(erases more|Added to the <bksp> logit)'
+check "a note says the list scrolls" 'list scrolls: [0-9]+ more below'
+keys G Enter C-u 7 Enter
 check "a typed value is set (seed 7)" 'seed +7 '
 keys Enter C-u 5 x Enter
-check "a bad value is refused with its message" 'seed: .*(number|valid|range)'
-check "a bad value changes nothing" 'seed +7 '
-keys g l
+check "a bad value is refused with its message" "seed: '5x' is not (a|an) [a-z ]*(number|integer)"
+if grep -q 'seed: seed:' "$tmp/screen"; then
+	fail "the bad value's message names the knob once" "$(grep 'seed:' "$tmp/screen")"
+else
+	pass "the bad value's message names the knob once"
+fi
+check "the typed text stays in the field to be corrected" 'seed +\[5x\]'
+keys Escape
+check "Esc drops it; a bad value changes nothing" 'seed +7 '
+keys g j j j j l
 check "l raises the temperature to 0.85" 'temperature +0\.85'
 keys h h
 check "h lowers it to 0.75" 'temperature +0\.75'
@@ -238,6 +249,9 @@ check "v: back to the clean view" 'Text - clean'
 keys '?'
 # The title says how to close it; a help taller than the screen scrolls ("Help 1-25/37 - ...").
 check "? opens the help" 'Help( [0-9]+-[0-9]+/[0-9]+ - j k scroll,| -) q'
+keys g
+check "g in the help shows the glossary" 'Glossary: what the numbers mean'
+check "the glossary explains the sampled p" 'sampled p +inspector'
 keys q
 if wait_gone 'Help( [0-9]+-[0-9]+/[0-9]+)? - '; then
 	pass "q closes the help"
@@ -248,6 +262,16 @@ fi
 # Resize.
 $T resize-window -t ui -x 80 -y 24
 check "80x24: the layout adapts (status line, decoding pane)" 'Decoding'
+keys Tab g
+check "80x24: the decoding pane shows the backtracking knobs (g: the top)" \
+    'knob +value default'
+check "80x24: bksp_bias and its group in view" 'bksp_bias +[-0-9.inf]+ +0'
+keys BTab
+if grep -q 'repeat_…' "$tmp/screen"; then
+	fail "80x24: no two knobs read repeat_…" "$(grep -c 'repeat_…' "$tmp/screen") rows"
+else
+	pass "80x24: no two knobs read repeat_…"
+fi
 if wait_width 80; then
 	pass "80x24: drawn at the new width"
 else
@@ -289,11 +313,33 @@ else
 	fail "R with the same seed gives the same text" "$(cat "$tmp/first") / $(cat "$tmp/second")"
 fi
 
+# S: the same prompt with a new seed, even though the decoding pane fixes seed 7.
+keys C-l
+wait_gone 'done \('
+keys S
+check "S regenerates with a new seed and ends" 'done \('
+if grep -Eq 'seed [0-9]+ ' "$tmp/screen" && ! grep -q ' seed 7 ' "$tmp/screen"; then
+	pass "S: the status line shows a seed other than 7"
+else
+	fail "S: the status line shows a seed other than 7" "$(grep -o 'seed [0-9-]*' "$tmp/screen" | head -2)"
+fi
+
 # A model that backspaces: raise backspace_bias, generate, see the erased tokens.
 keys Tab
 check "Tab focuses the decoding pane again" 'presets'
-keys g j j j j j j j j j Enter C-u 4 Enter
-check "backspace_bias typed as 4" 'backspace_bias +4 '
+keys g Enter C-u 4 Enter
+check "backspace_bias typed as 4" '(backspace_bias|bksp_bias) +4 '
+# b: the last run's knobs (bias 0) against the current ones (bias 4), same prompt and seeds.
+keys b
+check "b: the before/after table names the change" 'backspace_bias 0 -> 4'
+check "b: the table has before and after columns" 'before +after'
+if wait_for 'before/after, (seeds [0-9]+\+2|3 seeds)'; then
+	pass "b: the comparison finishes"
+else
+	fail "b: the comparison finishes" "still running"
+fi
+check "b: erases per 100 tokens, before and after" '(erases/100|erases per 100 tokens) +[0-9.]+ +[0-9.]+'
+check "b: corrections/retypes and loops" '(fix/retype|corrections/retypes) +[0-9]+/[0-9]+ +[0-9]+/[0-9]+'
 keys BTab i C-u
 check "i edits the prompt" 'Enter generate'
 keys -l 'Ben had a'

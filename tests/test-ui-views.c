@@ -315,7 +315,7 @@ test_curve(const struct tokenizer *tok, const struct ui *run)
 	curve_close(&ui.mauve);
 	d = draw_into(&g, &view_stats_pane, &ui, 40, 12, ui.glyphs);
 	tap_ok(!find_plot(&g, &b), "40x12: no axes");
-	expect_has(d, "MAUVE (live estimate) 0.785", "40x12");
+	expect_has(d, "MAUVE (live) 0.785", "40x12");
 	expect_has(d, "curve: needs a larger pane", "40x12");
 	free(d);
 	grid_release(&g);
@@ -327,8 +327,8 @@ test_curve(const struct tokenizer *tok, const struct ui *run)
 	ui2.plot = ui.plot;
 	for (int h = 20; h <= 30; h += 10) {
 		d = draw_into(&g, &view_stats_pane, &ui2, 40, h, ui2.glyphs);
-		expect_has(d, "tokens gross 7 net 4", h == 20 ? "40x20" : "40x30");
-		expect_has(d, "MAUVE (live estimate) 0.785", h == 20 ? "40x20" : "40x30");
+		expect_has(d, "tokens typed (gross) 7, kept (net) 4", h == 20 ? "40x20" : "40x30");
+		expect_has(d, "MAUVE (live) 0.785", h == 20 ? "40x20" : "40x30");
 		if (!tap_ok(find_plot(&g, &b) == (h == 30), "40x%d: %s", h,
 		    h == 30 ? "a plot" : "no plot"))
 			tap_diag("got:\n%s", d);
@@ -466,7 +466,7 @@ main(void)
 	d = draw_pane(&view_stats_pane, &ui);
 	expect_has(d, "MAUVE (live): fitting reference (200", "stats, fitting");
 	expect_has(d, "texts)...", "stats, fitting");
-	expect_has(d, "ref: heldout.txt first 48 tokens,", "stats, fitting");
+	expect_has(d, "P: reference heldout.txt (first 48", "stats, fitting");
 	expect_has(d, "featurizer: model.bin", "stats, fitting");
 	expect_lacks(d, "n=", "stats, fitting");
 	free(d);
@@ -522,9 +522,9 @@ main(void)
 	ui.log.shown = 10;
 	d = draw_pane(&view_stats_pane, &ui);
 	expect_has(d, "Stats - playback 10/10", "stats, whole log");
-	expect_has(d, "tokens gross 7 net 4", "stats, whole log");
+	expect_has(d, "tokens typed (gross) 7, kept (net) 4", "stats, whole log");
 	expect_has(d, "backspace rate 0.300 (3/10 actions)", "stats, whole log");
-	expect_has(d, "re-emission rate 0.333 (1/3 erases)", "stats, whole log");
+	expect_has(d, "retyped after erase 0.333 (1/3 erases)", "stats, whole log");
 	expect_has(d, "longest backspace run 2", "stats, whole log");
 	expect_has(d, "distinct-1 0.750  distinct-2 1.000", "stats, whole log");
 	expect_has(d, "run prefill 4.0 tok/s (2 tok)", "stats, whole log");
@@ -539,9 +539,9 @@ main(void)
 	ui.mauve.mauve = 0.4567;
 	ui.mauve.mauve_star = 0.5;
 	d = draw_pane(&view_stats_pane, &ui);
-	expect_has(d, "MAUVE (live estimate) 0.457  n=3  k=20", "stats, live result");
+	expect_has(d, "MAUVE (live) 0.457 n=3 k=20 clusters", "stats, live result");
 	expect_has(d, "few samples: noisy", "stats, live result");
-	expect_has(d, "ref: heldout.txt first 48", "stats, live result");
+	expect_has(d, "P: reference heldout.txt", "stats, live result");
 	free(d);
 	ui.mauve.n = 50;
 	d = draw_pane(&view_stats_pane, &ui);
@@ -553,9 +553,9 @@ main(void)
 	ui.log.shown = 3;
 	d = draw_pane(&view_stats_pane, &ui);
 	expect_has(d, "Stats - playback 3/10", "stats, playback at 3");
-	expect_has(d, "tokens gross 2 net 1", "stats, playback at 3");
+	expect_has(d, "tokens typed (gross) 2, kept (net) 1", "stats, playback at 3");
 	expect_has(d, "backspace rate 0.333 (1/3 actions)", "stats, playback at 3");
-	expect_has(d, "re-emission rate 0.000 (0/1 erases)", "stats, playback at 3");
+	expect_has(d, "retyped after erase 0.000 (0/1 erases)", "stats, playback at 3");
 	expect_has(d, "distinct-1 1.000  distinct-2 -", "stats, playback at 3");
 	free(d);
 
@@ -571,8 +571,8 @@ main(void)
 	ui.log.shown = 10;
 	d = draw_pane(&view_inspector_pane, &ui);
 	expect_has(d, "Inspector - event 10/10", "inspector");
-	expect_has(d, "appended 'c' p=0.625", "inspector");
-	expect_has(d, "entropy 0.987 nats  P(<bksp>) 0.100", "inspector");
+	expect_has(d, "appended 'c' sampled p=0.625", "inspector");
+	expect_has(d, "entropy 0.987  model P(<bksp>) 0.100", "inspector");
 	/* Piece column 15 wide, bar 15 wide: 0.625 of 15 rounds to 9 cells. */
 	expect_has(d, "|>'c'             #########...... 0.625|", "inspector, top row");
 	expect_has(d, "| '\\n'            ####........... 0.250|", "inspector, newline row");
@@ -584,8 +584,8 @@ main(void)
 	ui.log.shown = 7;
 	ui.log.ev[6].entropy = 1.5f;
 	d = draw_pane(&view_inspector_pane, &ui);
-	expect_has(d, "erased 'd' (<bksp> p=0.250)", "inspector, erase");
-	expect_has(d, "entropy 1.500 nats", "inspector, erase");
+	expect_has(d, "erased 'd' (<bksp> sampled p=0.250)", "inspector, erase");
+	expect_has(d, "entropy 1.500", "inspector, erase");
 	expect_has(d, "no top alternatives recorded", "inspector, erase without top");
 	free(d);
 
@@ -593,7 +593,7 @@ main(void)
 	ui.model_bksp = 0;
 	ui.log.shown = 10;
 	d = draw_pane(&view_inspector_pane, &ui);
-	expect_has(d, "P(<bksp>) n/a", "inspector, no bksp");
+	expect_has(d, "model P(<bksp>) n/a", "inspector, no bksp");
 	free(d);
 
 	test_curve(tok, &ui);
