@@ -254,6 +254,44 @@ transcript_get_num(struct transcript_line *l, const struct yml_node *map, const 
 	return 0;
 }
 
+/* A required number field in [lo, hi]: probabilities in [0, 1], durations not negative. */
+static int
+transcript_get_in(struct transcript_line *l, const struct yml_node *map, const char *key,
+    double lo, double hi, double *out)
+{
+	if (transcript_get_num(l, map, key, out, 0) != 0)
+		return -1;
+	if (*out < lo || *out > hi) {
+		char what[64];
+
+		if (isinf(hi))
+			snprintf(what, sizeof what, "must not be below %g", lo);
+		else
+			snprintf(what, sizeof what, "must be in [%g, %g]", lo, hi);
+		return transcript_field_error(l, transcript_get(map, key), key, what);
+	}
+	return 0;
+}
+
+/* A key that appears twice in any object of the line (JSON leaves it undefined). */
+static int
+transcript_dup_keys(struct transcript_line *l, const struct yml_node *n)
+{
+	if (n == NULL)
+		return 0;
+	if (n->type == YML_MAP)
+		for (size_t i = 0; i + 1 < n->nkids; i += 2)
+			for (size_t j = i + 2; j + 1 < n->nkids; j += 2)
+				if (n->kids[i]->type == YML_SCALAR && n->kids[j]->type == YML_SCALAR &&
+				    strcmp(n->kids[i]->value, n->kids[j]->value) == 0)
+					return transcript_field_error(l, n->kids[j], n->kids[j]->value,
+					    "appears twice in one object");
+	for (size_t i = 0; i < n->nkids; i++)
+		if (transcript_dup_keys(l, n->kids[i]) != 0)
+			return -1;
+	return 0;
+}
+
 /* A required integer field in [min, max]. */
 static int
 transcript_get_int(struct transcript_line *l, const struct yml_node *map, const char *key,
@@ -370,14 +408,14 @@ transcript_parse_detail(struct transcript_event *e, struct transcript_line *l)
 	if (top == NULL && transcript_get(l->root, "model_prob") == NULL)
 		return 0;
 	e->detail = 1;
-	if (transcript_get_num(l, l->root, "model_prob", &d, 0) != 0)
+	if (transcript_get_in(l, l->root, "model_prob", 0, 1, &d) != 0)
 		return -1;
 	e->model_prob = (float)d;
-	if (transcript_get_num(l, l->root, "seconds", &e->seconds, 0) != 0 ||
-	    transcript_get_num(l, l->root, "entropy", &d, 0) != 0)
+	if (transcript_get_in(l, l->root, "seconds", 0, INFINITY, &e->seconds) != 0 ||
+	    transcript_get_in(l, l->root, "entropy", 0, INFINITY, &d) != 0)
 		return -1;
 	e->entropy = (float)d;
-	if (transcript_get_num(l, l->root, "p_bksp", &d, 0) != 0)
+	if (transcript_get_in(l, l->root, "p_bksp", 0, 1, &d) != 0)
 		return -1;
 	e->p_bksp = (float)d;
 	if (top == NULL || top->type != YML_SEQ)
@@ -393,7 +431,7 @@ transcript_parse_detail(struct transcript_event *e, struct transcript_line *l)
 			return transcript_field_error(l, item, "top", "must be a list of "
 			    "{\"id\", \"prob\"}");
 		if (transcript_get_int(l, item, "id", 0, INT32_MAX, &v) != 0 ||
-		    transcript_get_num(l, item, "prob", &d, 0) != 0)
+		    transcript_get_in(l, item, "prob", 0, 1, &d) != 0)
 			return -1;
 		e->top[e->n_top].id = (int)v;
 		e->top[e->n_top++].prob = (float)d;
@@ -414,7 +452,7 @@ transcript_parse_event(struct transcript *s, struct transcript_line *l, int eras
 	if (transcript_get_int(l, l->root, "slot", 0, INT32_MAX, &v) != 0)
 		return -1;
 	e.slot = (int)v;
-	if (transcript_get_num(l, l->root, "prob", &e.prob, 0) != 0 ||
+	if (transcript_get_in(l, l->root, "prob", 0, 1, &e.prob) != 0 ||
 	    transcript_parse_detail(&e, l) != 0 ||
 	    transcript_get_str(l, l->root, "text", &e.text, &e.len) != 0)
 		return -1;
@@ -436,12 +474,12 @@ transcript_parse_stop(struct transcript *s, struct transcript_line *l)
 	if (transcript_get_int(l, l->root, "erased", 0, INT32_MAX, &v) != 0)
 		return -1;
 	s->n_erased = (int)v;
-	if (transcript_get_num(l, l->root, "seconds", &s->seconds, 0) != 0)
+	if (transcript_get_in(l, l->root, "seconds", 0, INFINITY, &s->seconds) != 0)
 		return -1;
 	if (transcript_get(l->root, "prefill_seconds") != NULL) {
-		if (transcript_get_num(l, l->root, "prefill_seconds", &s->prefill_seconds,
-		    0) != 0 ||
-		    transcript_get_num(l, l->root, "elapsed", &s->elapsed, 0) != 0)
+		if (transcript_get_in(l, l->root, "prefill_seconds", 0, INFINITY,
+		    &s->prefill_seconds) != 0 ||
+		    transcript_get_in(l, l->root, "elapsed", 0, INFINITY, &s->elapsed) != 0)
 			return -1;
 		s->stop_detail = 1;
 	}
@@ -494,6 +532,8 @@ transcript_parse_line(struct transcript *s, const char *text, size_t len, const 
 		yml_diag(cause, name, line, 1, "not a JSON object");
 		goto out;
 	}
+	if (transcript_dup_keys(&l, l.root) != 0)
+		goto out;
 	tn = transcript_get(l.root, "type");
 	type = transcript_scalar(tn);
 	if (type == NULL) {
@@ -525,6 +565,25 @@ transcript_parse_line(struct transcript *s, const char *text, size_t len, const 
 out:
 	yml_doc_release(&doc);
 	return rc;
+}
+
+/* The stop line's counts must be the events': appends generated, erases erased. */
+static int
+transcript_check_stop(const struct transcript *s, const char *name, int line, char **cause)
+{
+	long appends = 0, erases = 0;
+
+	if (!s->stopped)
+		return 0;
+	for (size_t i = 0; i < s->n; i++) {
+		erases += s->ev[i].erase;
+		appends += !s->ev[i].erase;
+	}
+	if (appends != s->n_generated || erases != s->n_erased)
+		return util_error(cause, "%s:%d:1: the stop line counts %d generated and %d erased, "
+		    "the events %ld and %ld", name, line, s->n_generated, s->n_erased, appends,
+		    erases);
+	return 0;
 }
 
 /*
@@ -612,7 +671,8 @@ transcript_parse(struct transcript *s, const char *text, size_t len, const char 
 		util_error(cause, "%s:1:1: empty file: no header line", name);
 		return -1;
 	}
-	if (transcript_check_slots(s, name, cause) != 0) {
+	if (transcript_check_slots(s, name, cause) != 0 || transcript_check_stop(s, name, line,
+	    cause) != 0) {
 		transcript_free(s);
 		return -1;
 	}
@@ -741,6 +801,9 @@ transcript_markdown(FILE *f, const struct transcript *s)
 		fprintf(f, "| %s | ", sampler_table[i].name);
 		if (sampler_table[i].type == SAMPLER_DOUBLE)
 			fprintf(f, isinf(v) ? "-inf" : "%.6g", v);
+		else if (sampler_table[i].type == SAMPLER_INT64) /* a double rounds a big seed */
+			fprintf(f, "%" PRId64, *(const int64_t *)(const void *)
+			    ((const char *)&s->params + sampler_table[i].offset));
 		else
 			fprintf(f, "%lld", (long long)v);
 		fputs(" |\n", f);

@@ -402,6 +402,22 @@ test_malformed(void)
 	    "\"model_prob\": 0.5, \"seconds\": 1, \"entropy\": 1, \"p_bksp\": 0, "
 	    "\"top\": [{\"id\": 1, \"prob\": \"high\"}]}\n",
 	    "bad.jsonl:2:154: \"prob\" must be a number");
+	test_malformed_one("a probability of 16", TEST_HEADER
+	    "{\"type\": \"append\", \"id\": 120, \"text\": \"x\", \"slot\": 2, \"prob\": 16}\n",
+	    "bad.jsonl:2:63: \"prob\" must be in [0, 1]");
+	test_malformed_one("an alternative's probability of -5", TEST_HEADER
+	    "{\"type\": \"append\", \"id\": 120, \"text\": \"x\", \"slot\": 2, \"prob\": 0.5, "
+	    "\"model_prob\": 0.5, \"seconds\": 1, \"entropy\": 1, \"p_bksp\": 0, "
+	    "\"top\": [{\"id\": 1, \"prob\": -5}]}\n", "bad.jsonl:2:154: \"prob\" must be in [0, 1]");
+	test_malformed_one("a negative duration", TEST_HEADER TEST_APPEND
+	    "{\"type\": \"stop\", \"reason\": \"eot\", \"generated\": 1, \"erased\": 0, "
+	    "\"seconds\": -2}\n", "bad.jsonl:3:75: \"seconds\" must not be below 0");
+	test_malformed_one("stop counts that contradict the events", TEST_HEADER TEST_APPEND
+	    "{\"type\": \"stop\", \"reason\": \"eot\", \"generated\": 5, \"erased\": 0, "
+	    "\"seconds\": 2}\n", "bad.jsonl:3:1: the stop line counts 5 generated and 0 erased, the events 1 and 0");
+	test_malformed_one("a duplicate key", TEST_HEADER
+	    "{\"type\": \"append\", \"id\": 120, \"text\": \"x\", \"slot\": 2, \"prob\": 0.5, "
+	    "\"id\": 7}\n", "bad.jsonl:2:68: \"id\" appears twice in one object");
 	test_malformed_one("a slot that does not follow", TEST_HEADER TEST_APPEND
 	    "{\"type\": \"append\", \"id\": 121, \"text\": \"y\", \"slot\": 2, \"prob\": 0.5}\n",
 	    "bad.jsonl:3:1: slot 2 does not follow the events before it (expected 3)");

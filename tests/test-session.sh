@@ -107,6 +107,16 @@ if grep -q '^Hello world$' "$tmp/md" && grep -q '| seed used | 42 |' "$tmp/md" &
 else
 	fail "markdown: settings, final text, backspace table"
 fi
+# A big fixed seed in the parameters is exported exactly (a double would round it).
+sed 's/"seed": -1, "backspace_bias"/"seed": 2995247067578669240, "backspace_bias"/' "$sess" \
+    >"$tmp/bigseed.jsonl"
+expect 0 - "export --markdown with a 64-bit seed" -- "$SEQMATCH" session export \
+    "$tmp/bigseed.jsonl" --markdown
+if grep -q '| seed | 2995247067578669240 |' "$tmp/out"; then
+	pass "markdown: a 64-bit seed is printed exactly"
+else
+	fail "markdown: a 64-bit seed is printed exactly" "$(grep '| seed |' "$tmp/out")"
+fi
 expect 0 - "export as JSON lines" -- "$SEQMATCH" session export "$sess"
 cp "$tmp/out" "$tmp/n.jsonl"
 if [ "$(wc -l <"$tmp/n.jsonl")" -eq 6 ] && grep -q '"temperature": 0.8,' "$tmp/n.jsonl" &&
