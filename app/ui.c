@@ -1170,7 +1170,7 @@ cmd_ui(int argc, char **argv)
 		/* Stop the trainer after its current step and save what it learned. */
 		ui_message(&s->ui, 0, "quitting: stopping the fine-tune and saving it...");
 		ui_draw(s);
-		ui_ft_quit(s->ft, notice, sizeof notice);
+		ui_ft_quit(s->ft, 0, notice, sizeof notice);
 	}
 	ui_restore();
 	if (notice[0] != '\0')

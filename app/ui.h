@@ -126,6 +126,7 @@ struct ui_ft_info {
 	int live;                    /* the trainer thread has not been joined */
 	int preparing;               /* the corpus is loading for a start */
 	int pausing;                 /* a pause was asked for */
+	int stopped;                 /* x (or quitting) stopped it before its last step */
 	long steps_done;
 	long version;                /* the weights version last published */
 	struct finetune_options run; /* the options of the current or last run */
@@ -133,6 +134,8 @@ struct ui_ft_info {
 	struct finetune_progress last;
 	int n_hist;
 	double hist[UI_FT_HIST];     /* the loss of each step (NaN: skipped) */
+	double hist_lo, hist_hi;     /* the range of every loss of the run, the sparkline's fixed
+	                              * scale (it only widens); lo > hi: none yet */
 	char note[320];              /* the last action's outcome */
 	int note_error;
 	int note_end;                /* the note says how the run ended */
@@ -265,8 +268,13 @@ struct snapshot *ui_ft_snapshot(struct ui_ft *j);
 int ui_ft_feed(struct ui_ft *j, struct ui_gen *g, int next_token, long *version);
 /* Whether its trainer thread is live. */
 int ui_ft_busy(const struct ui_ft *j);
-/* Quitting: stop a live run and save it; a one-line notice in buf ("" if none ran). */
-void ui_ft_quit(struct ui_ft *j, char *buf, size_t size);
+/* Ctrl-C: cancel a start that is still loading its corpus; 1 if there was one. */
+int ui_ft_cancel(struct ui_ft *j);
+/* Quitting: stop a live run and save it (discard: write nothing more); a one-line notice
+ * in buf ("" if none ran). */
+void ui_ft_quit(struct ui_ft *j, int discard, char *buf, size_t size);
+/* The first free -ft path for a model: x-ft.bin, else x-ft-2.bin... (malloc'd). */
+char *ui_ft_out_path(const char *model);
 /* Stop a live run (it saves) and free everything. */
 void ui_ft_free(struct ui_ft *j);
 
