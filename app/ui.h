@@ -203,6 +203,10 @@ extern const struct ui_pane view_finetune_pane;
 
 /* Text pane: whether the prompt editor has the keyboard (letters type). */
 int view_text_editing(void *p);
+/* Text pane: pause a playback that is still animating (Ctrl-C); 1 if it was. */
+int view_text_stop(void *p, struct ui *ui);
+/* Text pane: give the prompt editor the keyboard (model A's pane only). */
+void view_text_edit(void *p, struct ui *ui);
 /* Text pane: replace the prompt draft with text (after UI_EDITOR) and edit it. */
 void view_text_set_draft(void *p, const char *text);
 /* Text pane: "clean 30/s" (view, speed, paused) for the status line. */
