@@ -5,8 +5,10 @@
  * generation worker (ui-gen.c) and the live MAUVE (ui-mauve.c): the loop owns
  * it, hands its snapshots to the generator, and copies its state into
  * ui->ft for the fine-tune pane (view-finetune.c), which only draws that copy
- * and asks for actions (UI_FINETUNE). Saves go to the model's path with -ft
- * before .bin, never to the loaded file.
+ * and asks for actions (UI_FINETUNE). Each run saves to a path chosen when
+ * it starts: the model's path with -ft before .bin, numbered (-ft-2, -ft-3...)
+ * past any file already there, so a run never replaces an earlier result or
+ * the loaded file.
  *
  * Threads: a preparation thread loads and splits the corpus, tokenizes it and
  * copies the weights (tens of milliseconds that would freeze the UI); the
@@ -47,7 +49,8 @@ struct ui_ft {
 	const struct record *model_rec;
 	const char *model_path;
 	int wake_fd;
-	char *out_path;               /* the -ft path */
+	char *out_path;               /* the current or last run's -ft path (or the next free
+	                               * one before a start) */
 
 	/* The UI thread's. */
 	struct finetune *ft;          /* NULL before the first start */
@@ -57,6 +60,9 @@ struct ui_ft {
 	int pause_req;                /* we asked it to pause */
 	int save_pending;             /* save once it has paused */
 	int resume_after_save;        /* and then resume */
+	int stop_req;                 /* x asked the run to stop (it saves) */
+	int discard_req;              /* quitting without a save: the run writes nothing more */
+	int prep_cancel;              /* Ctrl-C during preparation: do not start the trainer */
 	int seen_state;               /* the trainer state last reported (enum finetune_state) */
 	pthread_t prep;
 	struct finetune_options prep_o; /* the options it prepares for */
@@ -84,6 +90,7 @@ struct ui_ft {
 	int have_val0;                /* val0 holds the run's first validation loss */
 	float val0;
 	long val0_step;
+	double hist_lo, hist_hi;      /* the range of every loss of the run (lo > hi: none) */
 };
 
 /* Set the job's note (printf-style); the loop shows it on the status line too. */
@@ -100,19 +107,56 @@ ui_ft_note(struct ui_ft *j, int error, const char *fmt, ...)
 	j->note_serial++;
 }
 
-/* The -ft path next to the model: "x.bin" -> "x-ft.bin", else "x-ft". */
-static char *
+/* Whether path or path.opt exists (a result not to replace). */
+static int
+ui_ft_taken(const char *path)
+{
+	struct stat st;
+	char *opt;
+	int taken;
+
+	if (stat(path, &st) == 0)
+		return 1;
+	if (asprintf(&opt, "%s.opt", path) < 0)
+		app_fatal("out of memory");
+	taken = stat(opt, &st) == 0;
+	free(opt);
+	return taken;
+}
+
+/*
+ * The first free -ft path next to the model: "x.bin" -> "x-ft.bin", then
+ * "x-ft-2.bin", "x-ft-3.bin"... ("x" -> "x-ft", "x-ft-2"...), skipping any
+ * name whose file or .opt exists, so that no earlier result is replaced.
+ */
+char *
 ui_ft_out_path(const char *model)
 {
 	size_t n = strlen(model);
+	int bin = n > 4 && strcmp(model + n - 4, ".bin") == 0;
 	char *s;
 
-	if (n > 4 && strcmp(model + n - 4, ".bin") == 0) {
-		if (asprintf(&s, "%.*s-ft.bin", (int)(n - 4), model) < 0)
+	for (int i = 1;; i++) {
+		char num[24] = "";
+
+		if (i > 1)
+			snprintf(num, sizeof num, "-%d", i);
+		if (asprintf(&s, "%.*s-ft%s%s", (int)(bin ? n - 4 : n), model, num,
+		    bin ? ".bin" : "") < 0)
 			app_fatal("out of memory");
-	} else if (asprintf(&s, "%s-ft", model) < 0)
-		app_fatal("out of memory");
-	return s;
+		if (!ui_ft_taken(s) || i >= 9999)
+			return s;
+		free(s);
+	}
+}
+
+/* A path's file name: notes name the file; it is always next to the model. */
+static const char *
+ui_ft_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
 }
 
 /* Whether two paths name the same file (both exist). */
@@ -174,6 +218,14 @@ ui_ft_progress(const struct finetune_progress *p, void *arg)
 		j->have_val0 = 1;
 		j->val0 = p->val_loss;
 		j->val0_step = p->step;
+	}
+	if (!p->skipped && isfinite(p->sm.loss)) { /* the scale only widens: no jumps */
+		if (!(j->hist_lo <= j->hist_hi))
+			j->hist_lo = j->hist_hi = p->sm.loss;
+		else if (p->sm.loss < j->hist_lo)
+			j->hist_lo = p->sm.loss;
+		else if (p->sm.loss > j->hist_hi)
+			j->hist_hi = p->sm.loss;
 	}
 	pthread_mutex_unlock(&j->mutex);
 	ui_ft_wake(j);
@@ -270,9 +322,15 @@ ui_ft_start(struct ui_ft *j, const struct finetune_options *o)
 	j->n_hist = 0;
 	j->tps = 0;
 	j->have_val0 = 0;
+	j->hist_lo = 1;
+	j->hist_hi = 0;
 	j->prep_done = 0;
 	pthread_mutex_unlock(&j->mutex);
 	j->error[0] = '\0';
+	j->stop_req = j->discard_req = j->prep_cancel = 0;
+	/* The path is fixed now: the first free name, never an earlier run's file. */
+	free(j->out_path);
+	j->out_path = ui_ft_out_path(j->model_path != NULL ? j->model_path : "model.bin");
 	corpus_path = app_find_corpus(j->model_rec, j->corpus_note, sizeof j->corpus_note);
 	if (corpus_path == NULL) {
 		ui_ft_note(j, 1, "cannot start: no corpus");
@@ -312,6 +370,15 @@ ui_ft_started(struct ui_ft *j)
 	j->prep_copy = NULL;
 	j->prep_cause = NULL;
 	j->prep_corpus = NULL;
+	if (j->prep_cancel) {
+		j->prep_cancel = 0;
+		gpt_free(copy);
+		free(cause);
+		free(corpus_path);
+		ui_ft_release(j);
+		ui_ft_note(j, 0, "fine-tune start cancelled (nothing ran)");
+		return;
+	}
 	if (copy == NULL)
 		goto fail;
 	if (j->model_rec != NULL)
@@ -331,8 +398,8 @@ ui_ft_started(struct ui_ft *j)
 	j->live = 1;
 	j->run = o;
 	j->pause_req = j->save_pending = 0;
-	ui_ft_note(j, 0, "started: %s, %ld steps, lr %g", finetune_method_name(o.method), o.steps,
-	    (double)o.optim.lr);
+	ui_ft_note(j, 0, "started: %s, %ld steps, lr %g; saves to %s",
+	    finetune_method_name(o.method), o.steps, (double)o.optim.lr, ui_ft_base(j->out_path));
 	free(corpus_path);
 	return;
 fail:
@@ -358,7 +425,8 @@ ui_ft_save_now(struct ui_ft *j)
 	if (finetune_save(j->ft, &cause) != 0)
 		ui_ft_note(j, 1, "save failed: %s", cause != NULL ? cause : "?");
 	else
-		ui_ft_note(j, 0, "saved %s at step %ld", j->out_path, finetune_steps_done(j->ft));
+		ui_ft_note(j, 0, "saved %s at step %ld", ui_ft_base(j->out_path),
+		    finetune_steps_done(j->ft));
 	free(cause);
 }
 
@@ -373,9 +441,15 @@ ui_ft_join(struct ui_ft *j)
 	if (finetune_join(j->ft, &cause) != 0) {
 		snprintf(j->error, sizeof j->error, "%s", cause != NULL ? cause : "?");
 		ui_ft_note(j, 1, "fine-tune failed: %s", j->error);
-	} else
-		ui_ft_note(j, 0, "finished at step %ld; saved %s", finetune_steps_done(j->ft),
-		    j->out_path);
+	} else if (j->discard_req)
+		ui_ft_note(j, 0, "stopped at step %ld; discarded (%s not written)",
+		    finetune_steps_done(j->ft), ui_ft_base(j->out_path));
+	else if (j->stop_req)
+		ui_ft_note(j, 0, "stopped at step %ld; saved to %s", finetune_steps_done(j->ft),
+		    ui_ft_base(j->out_path));
+	else
+		ui_ft_note(j, 0, "finished all %ld steps; saved to %s", finetune_steps_done(j->ft),
+		    ui_ft_base(j->out_path));
 	j->note_end = 1;
 	free(cause);
 	j->live = 0;
@@ -413,7 +487,8 @@ ui_ft_stop(struct ui_ft *j)
 		return;
 	}
 	finetune_stop(j->ft);
-	ui_ft_note(j, 0, "stopping after this step; it saves to %s", j->out_path);
+	j->stop_req = 1;
+	ui_ft_note(j, 0, "stopping after this step; it saves to %s", ui_ft_base(j->out_path));
 }
 
 /* s: save now if between steps, else pause, save when paused and go on if it ran. */
@@ -485,6 +560,8 @@ ui_ft_poll(struct ui_ft *j, double *wait)
 	if ((int)st != j->seen_state) { /* e.g. "pausing" became "paused": no callback says so */
 		j->seen_state = (int)st;
 		changed = 1;
+		if (st == FINETUNE_PAUSED && j->pause_req && !j->save_pending)
+			ui_ft_note(j, 0, "paused at step %ld: p resumes", finetune_steps_done(j->ft));
 	}
 	if (st == FINETUNE_DONE || st == FINETUNE_FAILED) {
 		ui_ft_join(j);
@@ -515,6 +592,8 @@ ui_ft_get(struct ui_ft *j, struct ui_ft_info *out)
 	out->have = j->have;
 	out->last = j->last;
 	out->n_hist = j->n_hist;
+	out->hist_lo = j->hist_lo;
+	out->hist_hi = j->hist_hi;
 	memcpy(out->hist, j->hist, (size_t)j->n_hist * sizeof *out->hist);
 	out->tokens_per_s = j->tps;
 	out->have_val0 = j->have_val0;
@@ -526,6 +605,7 @@ ui_ft_get(struct ui_ft *j, struct ui_ft_info *out)
 	out->live = j->live;
 	out->preparing = j->preparing;
 	out->pausing = j->pause_req;
+	out->stopped = j->stop_req || j->discard_req;
 	out->steps_done = j->ft != NULL ? finetune_steps_done(j->ft) : 0;
 	out->version = 0;
 	if (j->ft != NULL && (snap = finetune_snapshot(j->ft)) != NULL) {
@@ -580,18 +660,41 @@ ui_ft_busy(const struct ui_ft *j)
 	return j != NULL && j->live;
 }
 
-/* Quitting: stop a live fine-tune and save what it learned; a one-line notice in buf. */
+/* Ctrl-C: cancel a start still preparing; 1 if there was one. */
+int
+ui_ft_cancel(struct ui_ft *j)
+{
+	if (j == NULL || !j->preparing || j->prep_cancel)
+		return 0;
+	j->prep_cancel = 1; /* ui_ft_started drops what the thread made */
+	ui_ft_note(j, 0, "cancelling the fine-tune start...");
+	return 1;
+}
+
+/*
+ * Quitting: stop a live fine-tune and save what it learned, or with discard
+ * let it write nothing more (finetune_discard); a one-line notice in buf.
+ */
 void
-ui_ft_quit(struct ui_ft *j, char *buf, size_t size)
+ui_ft_quit(struct ui_ft *j, int discard, char *buf, size_t size)
 {
 	buf[0] = '\0';
 	if (j == NULL || !j->live)
 		return;
-	finetune_stop(j->ft);
-	ui_ft_join(j); /* the thread runs finetune_save on its way out */
+	if (discard) {
+		j->discard_req = 1;
+		finetune_discard(j->ft);
+	} else {
+		j->stop_req = 1;
+		finetune_stop(j->ft);
+	}
+	ui_ft_join(j); /* without discard the thread runs finetune_save on its way out */
 	if (j->error[0] != '\0')
 		snprintf(buf, size, "fine-tune failed at step %ld: %s (not saved)",
 		    finetune_steps_done(j->ft), j->error);
+	else if (discard)
+		snprintf(buf, size, "fine-tune stopped at step %ld and discarded (%s not "
+		    "written)", finetune_steps_done(j->ft), j->out_path);
 	else
 		snprintf(buf, size, "fine-tune stopped at step %ld; saved %s (and .opt)",
 		    finetune_steps_done(j->ft), j->out_path);

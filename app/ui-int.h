@@ -21,6 +21,10 @@
 #include "uistate.h"
 
 #define UI_FRAME_SECONDS (1.0 / 60.0) /* frame cap */
+#define UI_GUARD_SECONDS 1.0 /* a pause in typing that ends a burst of keys and the guard */
+
+/* The question the status line asks. */
+enum ui_ask { UI_ASK_NONE, UI_ASK_QUIT, UI_ASK_FT };
 
 struct view_sessions;
 struct view_themes;
@@ -74,7 +78,18 @@ struct ui_state {
 	int nsides;                   /* 2 in compare mode */
 	struct ui_ft *ft;             /* the fine-tune job (ui-ft.c) */
 	struct ui_ab *ab;             /* the before/after worker (ui-ab.c), or NULL */
-	int asking;                   /* the quit question waits for y or n */
+	int asking;                   /* a question waits for its answer (enum ui_ask) */
+	char question[160];           /* it, shown alone on the status line */
+	enum ui_ft_action ask_ft;     /* UI_ASK_FT: the action it confirms */
+	struct finetune_options ask_o; /* ... and its options (a start) */
+	int quit_discard;             /* quitting drops the running fine-tune unsaved */
+	int guard;                    /* typing aimed at the prompt went elsewhere: printable
+	                               * keys are dropped until a non-printable one or a pause */
+	double guard_t;               /* the last key it dropped (or armed it) */
+	int guard_undone;             /* arming it put decoding values back */
+	double burst_t;               /* the last printable key outside the prompt editor */
+	struct sampler_params burst_params; /* the decoding values when that burst of keys began */
+	int burst_changed;            /* a key of the burst changed a decoding value */
 	int text_side;                /* the text pane focused last (the inspector follows it) */
 	char label[2][80];            /* compare mode: the pane-title labels */
 	unsigned enabled;             /* LAYOUT_BIT()s of the panes switched on (digit keys) */

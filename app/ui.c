@@ -68,8 +68,9 @@ static const char *const ui_help[][2] = {
 	{ "", "Everywhere" },
 	{ "Tab S-Tab", "move between panes (text A and B, decoding, fine-tune, stats...)" },
 	{ "F1 or ?", "this help (? outside the prompt editor)" },
-	{ "F10 ^Q, q", "quit (q outside the prompt editor)" },
-	{ "Esc ^C", "stop a running generation (^C at rest quits)" },
+	{ "F10 ^Q, q", "quit (q outside the prompt editor); ^C never quits" },
+	{ "^C", "stop what runs or plays: a generation, the playback, a fine-tune start" },
+	{ "Esc", "stop a running generation; in other panes: back to the prompt" },
 	{ "^L", "redraw the screen" },
 	{ "z", "zoom the focused pane (outside the prompt editor; stats: the curve)" },
 	{ "F2 T", "pick a theme: j k preview, Enter keeps, Esc undoes" },
@@ -105,9 +106,19 @@ static const char *const ui_help[][2] = {
 	{ "p", "next preset: greedy, balanced, creative" },
 	{ "", "Fine-tune pane (generation uses its latest weights)" },
 	{ "j k h l e d", "rows: objective, steps, lr, noise, weights pick-up" },
-	{ "Enter g", "start a fine-tune of a copy of the weights" },
-	{ "p x", "pause or resume; stop (it saves)" },
-	{ "s", "save to the model's path with -ft before .bin" },
+	{ "Enter g", "start a fine-tune of a copy of the weights (asks y/n)" },
+	{ "p x", "pause or resume; stop, saving (asks y/n)" },
+	{ "s", "save now (asks y/n) to MODEL-ft.bin, or -ft-2, -ft-3... if taken" },
+	{ "q", "while it runs asks: s save, d discard, c cancel" },
+	{ "", "Typing outside the prompt editor" },
+	{ "letters", "only the focused pane's keys act; starting, stopping and" },
+	{ " ", "saving a fine-tune ask y/n (any other key says no)" },
+	{ "other keys", "a printable key the pane does not use is taken as a prompt" },
+	{ " ", "typed in the wrong pane: it and the printable keys after it" },
+	{ " ", "are ignored until a pause of 1 s or a non-printable key," },
+	{ " ", "decoding changes made by that burst of keys are undone, and" },
+	{ " ", "the status line says where the focus is" },
+	{ "Esc", "back to the prompt editor from any other pane" },
 	{ "", UI_HELP_GLOSSARY },
 	{ "sampled p", "inspector: the chosen token's probability after the" },
 	{ " ", "sampler chain (temperature, top-k...), what was drawn" },
@@ -233,6 +244,12 @@ ui_draw_status(struct ui_state *s, struct grid_rect r)
 	int col, rw;
 
 	grid_fill(&s->grid, r, NULL, THEME_SLOT_STATUS, 0);
+	/* A question, or where typed keys went, has the whole line: it must show at 80 columns. */
+	if (s->asking || (s->guard && s->ui.message[0] != '\0')) {
+		grid_put_trunc(&s->grid, r, 1, 0, s->asking ? s->question : s->ui.message, r.w - 1,
+		    THEME_SLOT_ERROR, GRID_ATTR_REVERSE);
+		return;
+	}
 	view_text_describe(s->pane[LAYOUT_TEXT], view, sizeof view);
 	if (s->ui.have_run)
 		snprintf(seed, sizeof seed, "seed %llu", (unsigned long long)s->ui.log.seed);
@@ -277,17 +294,22 @@ ui_draw_keys(struct ui_state *s, struct grid_rect r)
 		"F2 T", "theme", "F3 O", "sessions", NULL };
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
 		"type", "d D", "reset", "p", "preset", "b", "before/after", "?", "help", "q", "quit",
-		"R S", "same/new seed", "F2 T", "theme", NULL };
+		"Esc", "prompt", "R S", "same/new seed", "F2 T", "theme", NULL };
 	static const char *const finetune[] = { "Enter", "start", "j k h l e", "options", "p",
-		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", "F2 T", "theme",
-		NULL };
-	static const char *const display[] = { "z", "zoom", "Tab", "panes", "1-4",
-		"show/hide panes", "?", "help", "q", "quit", "R S", "same/new seed", "b",
+		"pause", "x", "stop", "s", "save -ft", "?", "help", "q", "quit", "Esc", "prompt",
+		"F2 T", "theme", NULL };
+	static const char *const display[] = { "z", "zoom", "Tab", "panes", "Esc", "prompt",
+		"1-4", "show/hide panes", "?", "help", "q", "quit", "R S", "same/new seed", "b",
 		"before/after", "F2 T", "theme", NULL };
+	static const char *const ask_quit[] = { "s", "save and quit", "d", "discard and quit",
+		"c Esc", "cancel", NULL };
+	static const char *const ask_yn[] = { "y", "yes", "any other key", "no", NULL };
 	const char *const *k;
 	int col = 1, f = ui_focus(s);
 
-	if (f == LAYOUT_DECODE)
+	if (s->asking)
+		k = s->asking == UI_ASK_QUIT ? ask_quit : ask_yn;
+	else if (f == LAYOUT_DECODE)
 		k = decoding;
 	else if (f == LAYOUT_FINETUNE)
 		k = finetune;
@@ -378,9 +400,8 @@ ui_draw_help(struct ui_state *s)
 			grid_put_trunc(&s->grid, in, 17, i, h[1], in.w - 17, THEME_SLOT_TEXT, 0);
 		}
 	}
-	grid_put_trunc(&s->grid, in, 1, in.h - 1, "g: the glossary of the numbers. Letter "
-	    "keys work when the prompt editor is not focused; F-keys have the aliases above.",
-	    in.w - 1, THEME_SLOT_DIM, 0);
+	grid_put_trunc(&s->grid, in, 1, in.h - 1, "g: the glossary of the numbers. The UI starts "
+	    "in the prompt editor; F-keys have the aliases above.", in.w - 1, THEME_SLOT_DIM, 0);
 }
 
 /* Draw a whole frame into the grid, then to the terminal. */
@@ -570,11 +591,76 @@ ui_browse_sessions(struct ui_state *s)
 	return UI_REDRAW;
 }
 
+/* Ctrl-C: stop what runs or plays (a generation, a fine-tune start, the playback); never quit. */
+static int
+ui_interrupt(struct ui_state *s)
+{
+	int paused = 0;
+
+	if (ui_busy(s))
+		return UI_STOP | UI_REDRAW;
+	if (ui_ft_cancel(s->ft))
+		return UI_REDRAW;
+	if (s->pane[LAYOUT_TEXT] != NULL)
+		paused |= view_text_stop(s->pane[LAYOUT_TEXT], &s->ui);
+	if (s->pane[LAYOUT_TEXT2] != NULL)
+		paused |= view_text_stop(s->pane[LAYOUT_TEXT2], &s->ui_b);
+	if (paused)
+		ui_message(&s->ui, 0, "playback paused: Space resumes, End jumps to the end");
+	else
+		ui_message(&s->ui, 0, "nothing to stop (^C never quits: q, F10 or ^Q quits)");
+	return UI_REDRAW;
+}
+
+/* Whether a key is a printable character (typing), not a control or special key. */
+static int
+ui_printable(int key)
+{
+	return key >= 0x20 && key != 0x7f && key < UI_KEY_UP;
+}
+
+/* Back to the prompt editor (Esc in another pane): text pane A focused, editing. */
+static int
+ui_to_prompt(struct ui_state *s)
+{
+	s->focus = LAYOUT_TEXT;
+	if (s->zoom != LAYOUT_NONE && s->zoom != LAYOUT_TEXT)
+		s->zoom = LAYOUT_NONE;
+	view_text_edit(s->pane[LAYOUT_TEXT], &s->ui);
+	s->guard = 0;
+	return UI_REDRAW;
+}
+
+/*
+ * A printable key no pane or loop key took: a prompt typed into the wrong
+ * pane. Drop it and the printable keys after it (the guard), undo the
+ * decoding values the burst changed, and say where the focus is.
+ */
+static int
+ui_guard_arm(struct ui_state *s, int focus)
+{
+	if (!s->guard) {
+		s->guard_undone = s->burst_changed && focus == LAYOUT_DECODE;
+		if (s->guard_undone)
+			s->ui.params = s->burst_params;
+	}
+	s->guard = 1;
+	s->guard_t = s->ui.now;
+	s->burst_changed = 0;
+	if (focus == LAYOUT_TEXT)
+		ui_message(&s->ui, 1, "typing? the text pane is in playback: Esc or i edits the "
+		    "prompt");
+	else
+		ui_message(&s->ui, 1, "typing? focus is on the %s pane, not the prompt: Esc goes "
+		    "back%s", layout_pane_name(focus), s->guard_undone ? " (changes undone)" : "");
+	return UI_REDRAW;
+}
+
 /* Dispatch a key: help, global keys, the focused pane, then the loop's letter keys. */
 static int
 ui_key(struct ui_state *s, int key)
 {
-	int focus = ui_focus(s), flags;
+	int focus = ui_focus(s), flags, printable;
 
 	if (key == UI_KEY_PASTE_BEGIN || key == UI_KEY_PASTE_END)
 		s->pasting = key == UI_KEY_PASTE_BEGIN;
@@ -614,7 +700,7 @@ ui_key(struct ui_state *s, int key)
 	case UI_KEY_F10:
 		return UI_QUIT;
 	case UI_CTRL('c'):
-		return s->ui.generating ? UI_STOP | UI_REDRAW : UI_QUIT;
+		return ui_interrupt(s);
 	case UI_CTRL('l'):
 		s->clear = 1;
 		return UI_REDRAW;
@@ -634,9 +720,27 @@ ui_key(struct ui_state *s, int key)
 		ui_cycle_focus(s, -1);
 		return UI_REDRAW;
 	}
+	/* Outside the prompt editor, watch for a prompt typed into the wrong pane. */
+	printable = !ui_typing(s) && ui_printable(key);
+	if (!printable) {
+		s->guard = 0;
+		s->burst_t = 0;
+	} else {
+		if (s->guard && s->ui.now - s->guard_t < UI_GUARD_SECONDS)
+			return ui_guard_arm(s, focus);
+		s->guard = 0;
+		if (s->ui.now - s->burst_t >= UI_GUARD_SECONDS) { /* a new burst of keys */
+			s->burst_params = s->ui.params;
+			s->burst_changed = 0;
+		}
+		s->burst_t = s->ui.now;
+	}
 	flags = ui_panes[focus]->key(s->pane[focus], ui_pane_ui(s, focus), key);
-	if (!(flags & UI_PASS))
+	if (!(flags & UI_PASS)) {
+		if (printable && focus == LAYOUT_DECODE)
+			s->burst_changed = 1;
 		return flags;
+	}
 	flags &= ~UI_PASS;
 	switch (key) {
 	case '?':
@@ -646,7 +750,9 @@ ui_key(struct ui_state *s, int key)
 	case 'q':
 		return flags | UI_QUIT;
 	case UI_KEY_ESC:
-		return s->ui.generating ? flags | UI_STOP | UI_REDRAW : flags;
+		if (ui_busy(s))
+			return flags | UI_STOP | UI_REDRAW;
+		return focus != LAYOUT_TEXT ? flags | ui_to_prompt(s) : flags;
 	case 'R':
 		return flags | UI_REPLAY_SEED | UI_REDRAW;
 	case 'S':
@@ -668,6 +774,8 @@ ui_key(struct ui_state *s, int key)
 		ui_toggle_pane(s, key - '1');
 		return flags | UI_REDRAW;
 	}
+	if (printable)
+		return flags | ui_guard_arm(s, focus);
 	return flags;
 }
 
@@ -687,54 +795,131 @@ ui_ft_update(struct ui_state *s, double *wait)
 	return changed;
 }
 
-/* The quit question while a fine-tune runs: 1 with it in buf, else 0 ("" in buf). */
+/*
+ * The quit question while a fine-tune runs, into s->question (at most 66
+ * columns with a six-digit step count: it fits at 80); 0 when none runs.
+ */
 static int
-ui_quit_question(struct ui_state *s, char *buf, size_t size)
+ui_quit_question(struct ui_state *s)
 {
-	buf[0] = '\0';
 	if (!ui_ft_busy(s->ft))
 		return 0;
 	ui_ft_get(s->ft, &s->ui.ft);
-	snprintf(buf, size, "Quit and save the running fine-tune (step %ld/%ld)? y/n",
-	    s->ui.ft.steps_done, s->ui.ft.run.steps);
+	snprintf(s->question, sizeof s->question, "Quit? fine-tune at step %ld/%ld: s save, "
+	    "d discard, c cancel", s->ui.ft.steps_done, s->ui.ft.run.steps);
 	return 1;
+}
+
+/* Keep the quit question's step count live; 1 if the line changed. */
+static int
+ui_quit_refresh(struct ui_state *s)
+{
+	char old[sizeof s->question];
+
+	if (s->asking != UI_ASK_QUIT)
+		return 0;
+	memcpy(old, s->question, sizeof old);
+	if (!ui_quit_question(s)) { /* the run ended meanwhile: nothing left to decide */
+		s->asking = UI_ASK_NONE;
+		return 1;
+	}
+	return strcmp(old, s->question) != 0;
 }
 
 /* Turn a quit into the question while a fine-tune runs; flags otherwise unchanged. */
 static int
 ui_quit_confirm(struct ui_state *s, int flags)
 {
-	char q[512];
-
-	if (!(flags & UI_QUIT) || !ui_quit_question(s, q, sizeof q))
+	if (!(flags & UI_QUIT) || !ui_quit_question(s))
 		return flags;
-	s->asking = 1;
-	ui_message(&s->ui, 1, "%s", q); /* highlighted: it waits for an answer */
+	s->asking = UI_ASK_QUIT;
 	return (flags & ~UI_QUIT) | UI_REDRAW;
 }
 
-/* The answer: y quits (the exit path stops and saves the run), n or Esc goes back. */
-static int
-ui_quit_answer(struct ui_state *s, int key)
+/* A model path's file name (questions are short). */
+static const char *
+ui_base_name(const char *path)
 {
-	char q[512];
+	const char *slash = path != NULL ? strrchr(path, '/') : NULL;
 
-	if (key == 'y' || key == 'Y') {
-		s->asking = 0;
-		ui_message(&s->ui, 0, "quitting: stopping the fine-tune and saving it...");
+	return slash != NULL ? slash + 1 : path != NULL ? path : "?";
+}
+
+/*
+ * Ask before the pane's start, stop or save acts (a letter typed into the
+ * wrong pane must not): 1 with the question set, 0 to act at once (nothing to
+ * stop or save, or a start refused anyway).
+ */
+static int
+ui_ft_question(struct ui_state *s, enum ui_ft_action a, const struct finetune_options *o)
+{
+	const struct ui_ft_info *ft = &s->ui.ft;
+	char *path;
+
+	switch (a) {
+	case UI_FT_START:
+		if (ft->live || ft->preparing)
+			return 0;
+		path = ui_ft_out_path(s->ui.model_path != NULL ? s->ui.model_path : "model.bin");
+		snprintf(s->question, sizeof s->question, "Start fine-tune %s, %ld steps on %s, "
+		    "saving %s? y/n", finetune_method_name(o->method), o->steps,
+		    ui_base_name(s->ui.model_path), ui_base_name(path));
+		free(path);
+		return 1;
+	case UI_FT_STOP:
+		if (!ft->live)
+			return 0;
+		snprintf(s->question, sizeof s->question, "Stop the fine-tune at step %ld and "
+		    "save it to %s? y/n", ft->steps_done, ui_base_name(ft->out_path));
+		return 1;
+	case UI_FT_SAVE:
+		if (!ft->started)
+			return 0;
+		snprintf(s->question, sizeof s->question, "Save the fine-tune (step %ld) to %s? "
+		    "y/n", ft->steps_done, ui_base_name(ft->out_path));
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The answer to the question: for quitting s saves, d discards, c (n, Esc,
+ * ^C) goes back; for a fine-tune action y does it and any other key does not.
+ */
+static int
+ui_answer(struct ui_state *s, int key)
+{
+	double wait = -1;
+
+	if (s->asking == UI_ASK_FT) {
+		s->asking = UI_ASK_NONE;
+		if (key == 'y' || key == 'Y') {
+			ui_ft_act(s->ft, s->ask_ft, &s->ask_o);
+			ui_ft_update(s, &wait);
+		} else
+			ui_message(&s->ui, 0, "not %s", s->ask_ft == UI_FT_START ? "started" :
+			    s->ask_ft == UI_FT_STOP ? "stopped" : "saved");
+		return UI_REDRAW;
+	}
+	if (key == 's' || key == 'S' || key == 'd' || key == 'D') {
+		s->asking = UI_ASK_NONE;
+		s->quit_discard = key == 'd' || key == 'D';
+		ui_message(&s->ui, 0, "quitting: stopping the fine-tune%s...", s->quit_discard ?
+		    " (discarded)" : " and saving it");
 		return UI_QUIT | UI_REDRAW;
 	}
-	if (key == 'n' || key == 'N' || key == UI_KEY_ESC || key == UI_CTRL('c')) {
-		s->asking = 0;
+	if (key == 'c' || key == 'C' || key == 'n' || key == 'N' || key == UI_KEY_ESC ||
+	    key == UI_CTRL('c')) {
+		s->asking = UI_ASK_NONE;
 		ui_message(&s->ui, 0, "not quitting; the fine-tune goes on");
 		return UI_REDRAW;
 	}
 	/* Anything else asks again (the run may have ended meanwhile: then just quit). */
-	if (!ui_quit_question(s, q, sizeof q)) {
-		s->asking = 0;
+	if (!ui_quit_question(s)) {
+		s->asking = UI_ASK_NONE;
 		return UI_QUIT | UI_REDRAW;
 	}
-	ui_message(&s->ui, 1, "%s", q);
 	return UI_REDRAW;
 }
 
@@ -755,10 +940,17 @@ ui_act(struct ui_state *s, int flags)
 	}
 	if (flags & UI_FINETUNE) {
 		double wait = -1;
+		enum ui_ft_action a = s->ui.ft_action;
 
-		ui_ft_act(s->ft, s->ui.ft_action, &s->ui.ft_options);
 		s->ui.ft_action = UI_FT_NONE;
-		ui_ft_update(s, &wait);
+		if (ui_ft_question(s, a, &s->ui.ft_options)) {
+			s->asking = UI_ASK_FT;
+			s->ask_ft = a;
+			s->ask_o = s->ui.ft_options;
+		} else {
+			ui_ft_act(s->ft, a, &s->ui.ft_options);
+			ui_ft_update(s, &wait);
+		}
 	}
 	if ((flags & UI_EDITOR) && s->ui.request != NULL) {
 		char *text = ui_run_editor(s, s->ui.request);
@@ -843,9 +1035,9 @@ ui_read_keys(struct ui_state *s)
 		/* Alt-Enter arrives as Esc and Enter together: a newline, like ^J. */
 		if (key == UI_KEY_ESC && !s->pasting && ui_term_next_is_enter())
 			key = UI_CTRL('j');
-		/* Quitting while a fine-tune runs asks first (y or n in the status line). */
+		/* A question (quitting while a fine-tune runs; starting one) takes the key. */
 		if (s->asking)
-			flags |= ui_quit_answer(s, key);
+			flags |= ui_answer(s, key);
 		else
 			flags |= ui_quit_confirm(s, ui_key(s, key));
 		ui_act(s, flags & ~(UI_REDRAW | UI_QUIT));
@@ -923,8 +1115,13 @@ ui_state_load(struct ui_state *s)
 	}
 	free(cause);
 	s->enabled = s->saved.panes;
-	s->zoom = s->saved.zoom;
-	s->focus = s->saved.focus;
+	/*
+	 * The prompt always has the focus at start, whatever the file says (letters
+	 * typed for a prompt must not land in another pane). A zoomed pane takes the
+	 * focus (layout.c), so only a zoom of the text pane comes back.
+	 */
+	s->focus = LAYOUT_TEXT;
+	s->zoom = s->saved.zoom == LAYOUT_TEXT ? LAYOUT_TEXT : LAYOUT_NONE;
 }
 
 /* Run the loop until quit or a signal; returns the exit status. */
@@ -951,6 +1148,8 @@ ui_loop(struct ui_state *s)
 		s->ui_b.now = s->ui.now;
 		wait = -1;
 		if (ui_ft_update(s, &wait))
+			dirty = 1;
+		if (ui_quit_refresh(s)) /* its step count is live */
 			dirty = 1;
 		for (int p = 0; p < LAYOUT_COUNT; p++)
 			if (ui_panes[p] != NULL && ui_panes[p]->tick != NULL && s->pane[p] != NULL &&
@@ -1209,9 +1408,10 @@ cmd_ui(int argc, char **argv)
 	notice[0] = '\0';
 	if (ui_ft_busy(s->ft)) {
 		/* Stop the trainer after its current step and save what it learned. */
-		ui_message(&s->ui, 0, "quitting: stopping the fine-tune and saving it...");
+		ui_message(&s->ui, 0, s->quit_discard ? "quitting: stopping the fine-tune "
+		    "(discarded)..." : "quitting: stopping the fine-tune and saving it...");
 		ui_draw(s);
-		ui_ft_quit(s->ft, notice, sizeof notice);
+		ui_ft_quit(s->ft, s->quit_discard, notice, sizeof notice);
 	}
 	ui_restore();
 	if (notice[0] != '\0')

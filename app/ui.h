@@ -172,6 +172,7 @@ struct ui_ft_info {
 	int live;                    /* the trainer thread has not been joined */
 	int preparing;               /* the corpus is loading for a start */
 	int pausing;                 /* a pause was asked for */
+	int stopped;                 /* x (or quitting) stopped it before its last step */
 	long steps_done;
 	long version;                /* the weights version last published */
 	struct finetune_options run; /* the options of the current or last run */
@@ -183,6 +184,8 @@ struct ui_ft_info {
 	int have_val0;               /* the run's first validation loss, for "from ..." */
 	float val0;
 	long val0_step;
+	double hist_lo, hist_hi;     /* the range of every loss of the run, the sparkline's fixed
+	                              * scale (it only widens); lo > hi: none yet */
 	char note[320];              /* the last action's outcome */
 	int note_error;
 	int note_end;                /* the note says how the run ended */
@@ -251,6 +254,10 @@ extern const struct ui_pane view_finetune_pane;
 
 /* Text pane: whether the prompt editor has the keyboard (letters type). */
 int view_text_editing(void *p);
+/* Text pane: pause a playback that is still animating (Ctrl-C); 1 if it was. */
+int view_text_stop(void *p, struct ui *ui);
+/* Text pane: give the prompt editor the keyboard (model A's pane only). */
+void view_text_edit(void *p, struct ui *ui);
 /* Text pane: replace the prompt draft with text (after UI_EDITOR) and edit it. */
 void view_text_set_draft(void *p, const char *text);
 /* Text pane: "clean 30/s" (view, speed, paused) for the status line. */
@@ -316,8 +323,13 @@ struct snapshot *ui_ft_snapshot(struct ui_ft *j);
 int ui_ft_feed(struct ui_ft *j, struct ui_gen *g, int next_token, long *version);
 /* Whether its trainer thread is live. */
 int ui_ft_busy(const struct ui_ft *j);
-/* Quitting: stop a live run and save it; a one-line notice in buf ("" if none ran). */
-void ui_ft_quit(struct ui_ft *j, char *buf, size_t size);
+/* Ctrl-C: cancel a start that is still loading its corpus; 1 if there was one. */
+int ui_ft_cancel(struct ui_ft *j);
+/* Quitting: stop a live run and save it (discard: write nothing more); a one-line notice
+ * in buf ("" if none ran). */
+void ui_ft_quit(struct ui_ft *j, int discard, char *buf, size_t size);
+/* The first free -ft path for a model: x-ft.bin, else x-ft-2.bin... (malloc'd). */
+char *ui_ft_out_path(const char *model);
 /* Stop a live run (it saves) and free everything. */
 void ui_ft_free(struct ui_ft *j);
 /* The smoothed rate after x, the average of the n_before values before it being avg. */

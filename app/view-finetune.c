@@ -6,7 +6,8 @@
  * select, h l adjust, e types a value, d D reset) and when generation picks
  * up new weights (the next generation, or the next token: the running
  * generation switches, see ui_gen_set_weights). Keys: Enter or g start, p
- * pause or resume, x stop, s save. It shows the state, step/steps, the last
+ * pause or resume, x stop, s save (the loop asks y/n before a start, stop or
+ * save: a letter typed into this pane by mistake must not act). It shows the state, step/steps, the last
  * loss terms, tokens/s, ETA, the published weights version and a loss
  * sparkline.
  */
@@ -368,6 +369,8 @@ view_finetune_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, i
 		return;
 	if (st == FINETUNE_RUNNING && ft->pausing)
 		state = "pausing";
+	else if (st == FINETUNE_DONE && ft->stopped && ft->steps_done < ft->run.steps)
+		state = "stopped"; /* x: not "done", the run did not finish */
 	if (!ft->live) {
 		row = view_finetune_draw_rows(v, g, in, row, 0, VIEW_FINETUNE_NROWS, focused);
 		if (note[0] != '\0')
@@ -403,8 +406,10 @@ view_finetune_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, i
 			    "weights v%ld", ft->tokens_per_s, eta, ft->version);
 			if (row < in.h && ft->n_hist > 0) {
 				col = grid_put(g, in, 0, row, "loss ", THEME_SLOT_DIM, 0);
-				grid_sparkline(g, in, col, row, in.w - col, ft->hist, ft->n_hist, 0, 0,
-				    THEME_SLOT_SPARKLINE);
+				/* The run's whole range, not the shown values': a fixed scale
+				 * that widens only when a loss falls outside it. */
+				grid_sparkline(g, in, col, row, in.w - col, ft->hist, ft->n_hist,
+				    ft->hist_lo, ft->hist_hi, THEME_SLOT_SPARKLINE);
 				row++;
 			}
 		} else if (st == FINETUNE_RUNNING)

@@ -121,6 +121,28 @@ view_text_describe(void *p, char *buf, size_t size)
 	    view_text_speeds[t->speed], t->paused ? " paused" : "");
 }
 
+/* Ctrl-C: pause a playback that is still animating; 1 if it was. */
+int
+view_text_stop(void *p, struct ui *ui)
+{
+	struct view_text *t = p;
+
+	if (t->paused || t->shown >= ui->log.n)
+		return 0;
+	t->paused = 1;
+	return 1;
+}
+
+/* Give the prompt editor the keyboard (Esc from another pane). */
+void
+view_text_edit(void *p, struct ui *ui)
+{
+	struct view_text *t = p;
+
+	if (ui->side == 0)
+		t->editing = 1;
+}
+
 /* Replace the draft (after $EDITOR) and edit it. */
 void
 view_text_set_draft(void *p, const char *text)

@@ -63,6 +63,7 @@ struct finetune {
 	int thread_started;
 	enum finetune_state state;
 	int pause_req, stop_req;
+	int discard;              /* finetune_discard: stop without the final save */
 	finetune_cb cb;
 	void *cb_arg;
 	char *error;
@@ -969,7 +970,7 @@ finetune_thread(void *arg)
 	struct finetune *ft = arg;
 	struct finetune_progress pr;
 	char *cause = NULL;
-	int r = 0;
+	int r = 0, discard;
 
 	ft->t_start = util_now();
 	for (;;) {
@@ -990,7 +991,10 @@ finetune_thread(void *arg)
 		if (ft->cb != NULL)
 			ft->cb(&pr, ft->cb_arg);
 	}
-	if (r >= 0 && finetune_save(ft, &cause) != 0)
+	pthread_mutex_lock(&ft->lock);
+	discard = ft->discard;
+	pthread_mutex_unlock(&ft->lock);
+	if (r >= 0 && !discard && finetune_save(ft, &cause) != 0)
 		r = -1;
 	pthread_mutex_lock(&ft->lock);
 	ft->state = r < 0 ? FINETUNE_FAILED : FINETUNE_DONE;
@@ -1041,6 +1045,21 @@ void
 finetune_stop(struct finetune *ft)
 {
 	pthread_mutex_lock(&ft->lock);
+	ft->stop_req = 1;
+	pthread_cond_broadcast(&ft->cond);
+	pthread_mutex_unlock(&ft->lock);
+}
+
+/*
+ * Ask the thread to stop after the current step without its final save: what
+ * it learned since the last finetune_save (or save_every) is dropped, and no
+ * file is written on the way out.
+ */
+void
+finetune_discard(struct finetune *ft)
+{
+	pthread_mutex_lock(&ft->lock);
+	ft->discard = 1;
 	ft->stop_req = 1;
 	pthread_cond_broadcast(&ft->cond);
 	pthread_mutex_unlock(&ft->lock);

@@ -107,11 +107,13 @@ void finetune_free(struct finetune *ft);
 
 /* One step on the calling thread (not while the thread runs). 1 when done. */
 int finetune_step(struct finetune *ft, struct finetune_progress *p, char **cause);
-/* Run in a thread until the steps are done or finetune_stop. */
+/* Run in a thread until the steps are done or finetune_stop; it saves on its way out. */
 int finetune_start(struct finetune *ft, finetune_cb cb, void *arg, char **cause);
 void finetune_pause(struct finetune *ft);
 void finetune_resume(struct finetune *ft);
 void finetune_stop(struct finetune *ft);
+/* Stop after the current step without the final save (nothing written on the way out). */
+void finetune_discard(struct finetune *ft);
 /* Wait for the thread; 0 on success, -1 with its error. */
 int finetune_join(struct finetune *ft, char **cause);
 enum finetune_state finetune_get_state(const struct finetune *ft);

@@ -11,8 +11,12 @@
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "finetune.h"
 #include "generate.h"
@@ -435,6 +439,44 @@ main(void)
 	finetune_start(ft, NULL, NULL, &cause);
 	finetune_free(ft);
 	tap_ok(1, "freeing a running fine-tune stops and joins it");
+
+	/* Stop saves to out_path on the way out; discard writes nothing. */
+	{
+		char dir[] = "/tmp/seqmatch-test-threads.XXXXXX", path[300], opt[310];
+		struct stat st;
+
+		if (mkdtemp(dir) == NULL)
+			return 99;
+		snprintf(path, sizeof path, "%s/ft.bin", dir);
+		snprintf(opt, sizeof opt, "%s.opt", path);
+		m = gpt_new(&cfg, &cause);
+		gpt_init_random(m, 4);
+		ft = finetune_new(m, tok, &d, NULL, &o, NULL, path, NULL, 0, &cause);
+		finetune_start(ft, NULL, NULL, &cause);
+		while (finetune_steps_done(ft) < 2)
+			;
+		finetune_discard(ft);
+		before = finetune_join(ft, &cause) == 0 ? finetune_steps_done(ft) : -1;
+		tap_ok(before >= 2 && before < 1000000 && finetune_get_state(ft) == FINETUNE_DONE,
+		    "discard ends the thread early (%ld steps)", before);
+		tap_ok(stat(path, &st) != 0 && stat(opt, &st) != 0,
+		    "discard writes neither the checkpoint nor its .opt");
+		finetune_free(ft);
+		m = gpt_new(&cfg, &cause);
+		gpt_init_random(m, 5);
+		ft = finetune_new(m, tok, &d, NULL, &o, NULL, path, NULL, 0, &cause);
+		finetune_start(ft, NULL, NULL, &cause);
+		while (finetune_steps_done(ft) < 2)
+			;
+		finetune_stop(ft);
+		finetune_join(ft, &cause);
+		tap_ok(stat(path, &st) == 0 && stat(opt, &st) == 0,
+		    "stop saves the checkpoint and its .opt on the way out");
+		finetune_free(ft);
+		unlink(opt);
+		unlink(path);
+		rmdir(dir);
+	}
 
 	/* Live changes to a running generation. */
 	{

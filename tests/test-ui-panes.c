@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "generate.h"
@@ -670,6 +671,80 @@ test_finetune(struct fixture *f)
 	f->ui = saved;
 }
 
+/* A job for a model whose -ft names are taken picks the next free one (no overwrite). */
+static void
+test_finetune_path(struct fixture *f)
+{
+	char dir[] = "/tmp/seqmatch-test-panes.XXXXXX", model[300], taken[3][320];
+	const char *suffix[3] = { "-ft.bin", "-ft-2.bin.opt", "-ft-3.bin" };
+	struct ui_ft *job;
+	struct ui_ft_info info;
+	FILE *fp;
+
+	if (mkdtemp(dir) == NULL) {
+		tap_ok(0, "finetune: mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(model, sizeof model, "%s/m.bin", dir);
+	for (int i = 0; i < 3; i++) {
+		snprintf(taken[i], sizeof taken[i], "%s/m%s", dir, suffix[i]);
+		if ((fp = fopen(taken[i], "w")) != NULL)
+			fclose(fp);
+	}
+	memset(&info, 0, sizeof info);
+	job = ui_ft_new(NULL, f->tok, NULL, model, -1);
+	ui_ft_get(job, &info);
+	tap_ok(info.out_path != NULL && strlen(info.out_path) > strlen(dir) &&
+	    strcmp(info.out_path + strlen(dir), "/m-ft-4.bin") == 0, "finetune: with m-ft.bin, "
+	    "m-ft-2.bin.opt and m-ft-3.bin there, a run saves to m-ft-4.bin (%s)",
+	    info.out_path != NULL ? info.out_path : "NULL");
+	ui_ft_free(job);
+	for (int i = 0; i < 3; i++)
+		remove(taken[i]);
+	rmdir(dir);
+}
+
+/*
+ * The loss sparkline keeps the run's scale: losses of 2 in a run that went
+ * from 1 to 5 draw low (the third of eight levels), not as a flat middle line
+ * rescaled to the values on screen.
+ */
+static void
+test_finetune_sparkline(struct fixture *f)
+{
+	const struct ui_pane *pane = &view_finetune_pane;
+	struct ui saved = f->ui;
+	struct grid g;
+	char *text;
+	void *p;
+
+	f->ui.glyphs = GRID_GLYPHS_UTF8;
+	memset(&f->ui.ft, 0, sizeof f->ui.ft);
+	f->ui.ft.started = f->ui.ft.live = f->ui.ft.have = 1;
+	f->ui.ft.state = FINETUNE_RUNNING;
+	finetune_options_defaults(&f->ui.ft.run);
+	f->ui.ft.last.step = f->ui.ft.steps_done = 200;
+	f->ui.ft.n_hist = 200;
+	for (int i = 0; i < 200; i++) /* 5 at the start, long scrolled off */
+		f->ui.ft.hist[i] = i == 0 ? 5 : i < 10 ? 1 : 2;
+	f->ui.ft.hist_lo = 1;
+	f->ui.ft.hist_hi = 5;
+	f->ui.ft.out_path = "model-ft.bin";
+	p = pane->init(&f->ui);
+	if (grid_init(&g, 60, 20, f->ui.glyphs) != 0)
+		app_fatal("grid_init");
+	pane->draw(p, &f->ui, &g, grid_rect_make(0, 0, g.width, g.height), 0);
+	pane->free(p);
+	text = grid_dump(&g);
+	tap_ok(text != NULL && strstr(text, "loss \u2583\u2583\u2583\u2583\u2583") != NULL,
+	    "finetune: the sparkline keeps the run's scale (2 in 1..5 is the third level)");
+	if (text != NULL && strstr(text, "loss \u2583") == NULL)
+		tap_diag("%s", text);
+	free(text);
+	grid_release(&g);
+	f->ui = saved;
+}
+
 int
 main(void)
 {
@@ -687,6 +762,8 @@ main(void)
 	test_stats(&f);
 	test_inspector(&f);
 	test_finetune(&f);
+	test_finetune_path(&f);
+	test_finetune_sparkline(&f);
 	tokenizer_free(f.tok);
 	return tap_done();
 }

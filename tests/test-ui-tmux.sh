@@ -384,14 +384,32 @@ check "fine-tune: l raises the learning rate to 0.0005" 'lr +0\.0005'
 keys j j l
 check "fine-tune: the weights row toggles to the next token" 'weights +next token'
 keys Enter
-check "fine-tune: Enter starts it with the rows' options and steps move" \
+check "fine-tune: Enter asks first, naming the objective, steps, base model and file" \
+    'Start fine-tune sm, 250 steps on ftmodel\.bin, saving ftmodel-ft\.bin\? y/n'
+capture
+if grep -q 'state running' "$tmp/screen"; then
+	fail "fine-tune: nothing runs while it asks" "it started"
+else
+	pass "fine-tune: nothing runs while it asks"
+fi
+keys y
+check "fine-tune: y starts it with the rows' options and steps move" \
     'state running +step [1-9][0-9]*/250'
 check "fine-tune: the run's options are shown while it runs" 'sm, 250 steps, lr 0\.0005'
 keys p
 check "fine-tune: p pauses" 'state paused'
+check "fine-tune: once paused the note says so (not 'pausing after this step')" \
+    'paused at step [0-9]+: p resumes'
+if wait_gone 'pausing after this step'; then
+	pass "fine-tune: 'pausing after this step' is gone once paused"
+else
+	fail "fine-tune: 'pausing after this step' is gone once paused" "still shown"
+fi
 keys p
 check "fine-tune: p resumes" 'state running'
 keys s
+check "fine-tune: s asks first" 'Save the fine-tune \(step [0-9]+\) to ftmodel-ft\.bin\? y/n'
+keys y
 check "fine-tune: s saves (between two steps)" 'saved .*ftmodel-ft\.bin at step [0-9]+'
 if [ -s "$tmp/ftmodel-ft.bin" ]; then
 	pass "fine-tune: s wrote ftmodel-ft.bin next to the model"
@@ -400,7 +418,17 @@ else
 fi
 rm -f "$tmp/ftmodel-ft.bin"
 keys x
-check "fine-tune: x stops it" 'state (done|stopped|idle)'
+check "fine-tune: x asks first" 'Stop the fine-tune at step [0-9]+ and save it to ftmodel-ft\.bin\? y/n'
+keys y
+check "fine-tune: x stops it (state stopped, not done)" 'state stopped'
+check "fine-tune: x says stopped at step N and where it saved" \
+    'stopped at step [0-9]+; saved to ftmodel-ft\.bin'
+capture
+if grep -Eq 'finished (all|at)' "$tmp/screen"; then
+	fail "fine-tune: x does not say finished" "$(grep -E 'finished (all|at)' "$tmp/screen")"
+else
+	pass "fine-tune: x does not say finished"
+fi
 i=0
 while [ ! -s "$tmp/ftmodel-ft.bin" ] && [ "$i" -lt "$WAIT" ]; do
 	sleep 0.1
@@ -416,6 +444,45 @@ if [ -s "$tmp/ftmodel.bin" ] && cmp -s "$tmp/ftmodel.bin" "$saved_model"; then
 else
 	fail "fine-tune: the loaded model file is left as it was" "it changed"
 fi
+# A second run never replaces the first one's file: it takes ftmodel-ft-2.bin.
+cp "$tmp/ftmodel-ft.bin" "$tmp/ft-first.bin"
+keys Enter
+check "fine-tune: a second start names the next free file" \
+    'Start fine-tune sm, 250 steps on ftmodel\.bin, saving ftmodel-ft-2\.bin\? y/n'
+keys y
+check "fine-tune: the second run runs" 'state running +step [1-9][0-9]*/250'
+keys x y
+check "fine-tune: the second run stops into ftmodel-ft-2.bin" \
+    'stopped at step [0-9]+; saved to ftmodel-ft-2\.bin'
+i=0
+while [ ! -s "$tmp/ftmodel-ft-2.bin" ] && [ "$i" -lt "$WAIT" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -s "$tmp/ftmodel-ft-2.bin" ] && cmp -s "$tmp/ftmodel-ft.bin" "$tmp/ft-first.bin"; then
+	pass "fine-tune: the second result is ftmodel-ft-2.bin; the first is left as it was"
+else
+	fail "fine-tune: the second result is ftmodel-ft-2.bin; the first is left as it was" \
+	    "$(ls "$tmp")"
+fi
+rm -f "$tmp/ft-first.bin" "$tmp"/ftmodel-ft*
+# A start answered with anything but y does not start.
+keys g
+check "fine-tune: g asks too" 'Start fine-tune .*\? y/n'
+keys n
+check "fine-tune: n does not start it" 'not started'
+# Typing a prompt into the fine-tune pane starts, stops and saves nothing.
+keys -l 'a big dog'
+check "fine-tune: a typed prompt says where the focus is and how back" \
+    'typing\? focus is on the Fine-tune pane, not the prompt: Esc goes back'
+capture
+if grep -Eq 'Start fine-tune|state running' "$tmp/screen"; then
+	fail "fine-tune: a typed prompt starts nothing" "a start or a question"
+else
+	pass "fine-tune: a typed prompt starts nothing"
+fi
+keys Escape
+check "fine-tune: Esc goes back to the prompt editor" 'Enter generate'
 quit_ok "fine-tune run (stopped: no question)" F10
 
 # Quitting while a fine-tune runs asks; n goes back, y stops, saves and quits.
@@ -423,21 +490,55 @@ rm -f "$tmp/ftmodel-ft.bin"
 START_DIR=$SRCDIR start TERM=xterm-256color LANG=C.UTF-8
 check "fine-tune (quit): the UI starts" 'ftmodel\.bin'
 # Many steps, so that it still runs when y answers.
-keys Tab Tab j e C-u 1 0 0 0 0 0 Enter g
-check "fine-tune (quit): g starts it" 'state running +step [1-9][0-9]*/100000'
+keys Tab Tab j e C-u 1 0 0 0 0 0 Enter g y
+check "fine-tune (quit): g y starts it" 'state running +step [1-9][0-9]*/100000'
 keys q
-check "fine-tune (quit): q asks first" 'Quit and save the running fine-tune \(step [0-9]+/100000\)\? y/n'
-keys n
-check "fine-tune (quit): n goes back" 'not quitting; the fine-tune goes on'
-check "fine-tune (quit): still running after n" 'state running'
-keys F10
-check "fine-tune (quit): F10 asks too" 'Quit and save the running fine-tune .*\? y/n'
-quit_ok "fine-tune (quit): y" y
-if [ -s "$tmp/ftmodel-ft.bin" ] && grep -q 'fine-tune stopped at step [0-9]*; saved' "$tmp/err"; then
-	pass "fine-tune (quit): y saved what it learned (file and notice)"
+check "fine-tune (quit): q asks: save, discard or cancel" \
+    'Quit\? fine-tune at step [0-9]+/100000: s save, d discard, c cancel'
+step1=$(grep -o 'Quit? fine-tune at step [0-9]*' "$tmp/screen" | grep -o '[0-9]*$')
+i=0
+step2=$step1
+while [ "$step2" = "$step1" ] && [ "$i" -lt "$WAIT" ]; do
+	sleep 0.1
+	capture
+	step2=$(grep -o 'Quit? fine-tune at step [0-9]*' "$tmp/screen" | grep -o '[0-9]*$')
+	i=$((i + 1))
+done
+if [ -n "$step2" ] && [ "$step2" != "$step1" ]; then
+	pass "fine-tune (quit): the question's step count is live ($step1, then $step2)"
 else
-	fail "fine-tune (quit): y saved what it learned (file and notice)" \
+	fail "fine-tune (quit): the question's step count is live" "step $step1, then '$step2'"
+fi
+$T resize-window -t ui -x 80 -y 24
+check "fine-tune (quit): at 80 columns the whole question shows" \
+    'Quit\? fine-tune at step [0-9]+/100000: s save, d discard, c cancel'
+$T resize-window -t ui -x 100 -y 30
+keys c
+check "fine-tune (quit): c goes back" 'not quitting; the fine-tune goes on'
+check "fine-tune (quit): still running after c" 'state running'
+keys F10
+check "fine-tune (quit): F10 asks too" 'Quit\? fine-tune .*s save, d discard, c cancel'
+quit_ok "fine-tune (quit): s" s
+if [ -s "$tmp/ftmodel-ft.bin" ] && grep -q 'fine-tune stopped at step [0-9]*; saved' "$tmp/err"; then
+	pass "fine-tune (quit): s saved what it learned (file and notice)"
+else
+	fail "fine-tune (quit): s saved what it learned (file and notice)" \
 	    "$(cat "$tmp/err" 2>/dev/null)"
+fi
+# d discards: nothing is written.
+rm -f "$tmp"/ftmodel-ft*
+START_DIR=$SRCDIR start TERM=xterm-256color LANG=C.UTF-8
+check "fine-tune (discard): the UI starts" 'ftmodel\.bin'
+keys Tab Tab j e C-u 1 0 0 0 0 0 Enter g y
+check "fine-tune (discard): g y starts it" 'state running +step [1-9][0-9]*/100000'
+keys q
+check "fine-tune (discard): q asks" 's save, d discard, c cancel'
+quit_ok "fine-tune (discard): d" d
+if ! ls "$tmp"/ftmodel-ft* >/dev/null 2>&1 && grep -q 'discarded' "$tmp/err"; then
+	pass "fine-tune (discard): d wrote no file (and said so)"
+else
+	fail "fine-tune (discard): d wrote no file (and said so)" \
+	    "$(ls "$tmp"; cat "$tmp/err" 2>/dev/null)"
 fi
 MODEL=$saved_model
 
@@ -492,15 +593,28 @@ start TERM=xterm-direct LANG=C.UTF-8
 check "TERM=xterm-direct: starts with direct colour" 'theme .* colours direct'
 quit_ok "xterm-direct run" C-q
 
-# Ctrl-C at the prompt quits; SIGTERM restores the terminal.
+# Ctrl-C never quits: at rest it says so, during the replay it pauses it; SIGTERM
+# restores the terminal.
 start TERM=xterm-256color LANG=C.UTF-8
 check "started again" 'theme .* colours'
 keys C-c
-if wait_for '^UI-EXITED 0$'; then
-	pass "Ctrl-C at the prompt quits with status 0"
+check "Ctrl-C at the prompt does not quit; it says what quits" \
+    'nothing to stop \(\^C never quits: q, F10 or \^Q quits\)'
+keys -l 'Ada had a'
+keys Enter
+check "Ctrl-C test: a generation ends" 'done \(|erased all it wrote'
+keys - - - - -
+keys r
+check "Ctrl-C test: r replays (slowly)" ' 1/s( |$)'
+keys C-c
+check "Ctrl-C during the replay animation pauses it" 'playback paused: Space resumes'
+capture
+if grep -q '^UI-EXITED' "$tmp/screen"; then
+	fail "Ctrl-C during the replay animation does not quit" "it quit"
 else
-	fail "Ctrl-C at the prompt quits with status 0" "no exit"
+	pass "Ctrl-C during the replay animation does not quit"
 fi
+quit_ok "Ctrl-C run" C-q
 start TERM=xterm-256color LANG=C.UTF-8
 check "started again" 'theme .* colours'
 pid=$($T display -p -t ui '#{pane_pid}')
@@ -698,13 +812,31 @@ fi
 printf 'theme: monochrome\n' >"$cfg/seqmatch/config.yaml"
 start TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$cfg" XDG_STATE_HOME=
 check "the UI state's pick beats config.yaml's theme" 'theme light \| colours'
-if wait_for 'Decoding' && wait_gone 'Text - ' && wait_for 'presets'; then
-	pass "the zoom and the focus are restored"
+if wait_for 'Decoding' && wait_for 'Text - ' && wait_for 'Enter generate'; then
+	pass "the prompt has the focus at start (not the saved decode focus and zoom)"
 else
-	fail "the zoom and the focus are restored" "the decoding pane is not zoomed and focused"
+	fail "the prompt has the focus at start (not the saved decode focus and zoom)" \
+	    "not the prompt editor"
 fi
+# Typing into the decoding pane changes nothing (h lowered the temperature: undone).
+keys Tab
+check "Tab focuses the decoding pane" 'presets'
+keys -l 'hello'
+check "a prompt typed into the decoding pane: where the focus is, undone" \
+    'typing\? focus is on the Decoding pane, not the prompt: Esc goes back \(changes undone\)'
+check "... and the temperature is as it was" 'temperature +0\.8 '
+keys Escape
+check "Esc goes back to the prompt editor" 'Enter generate'
 # Escape and z in one write, as a slow UI reads them: Esc closes the picker and z
 # unzooms (not one Alt-z; the Alt-Enter lookahead gives back any other key).
+keys Tab
+check "Tab focuses the decoding pane again" 'presets'
+keys z
+if wait_gone 'Text - '; then
+	pass "z zooms the decoding pane (for the Escape-z check)"
+else
+	fail "z zooms the decoding pane (for the Escape-z check)" "the text pane is still shown"
+fi
 keys F2
 if ! wait_for '>\* light'; then
 	fail "Escape and z read together: Esc closes the picker, then z unzooms" \
@@ -719,6 +851,26 @@ else
 	fi
 fi
 quit_ok "restored run" F10
+
+# focus: finetune in ui.yaml: the prompt still has the focus, a text zoom comes back,
+# and a typed prompt goes into the prompt, starting nothing.
+printf 'version: 1\ntheme: light\npanes: [text, decode, inspect, stats, finetune]\nzoom: text\nfocus: finetune\n' >"$uistate"
+start TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$cfg" XDG_STATE_HOME=
+check "focus: finetune in ui.yaml: the prompt editor has the focus" 'Enter generate'
+if wait_gone 'Decoding'; then
+	pass "a zoom of the text pane comes back"
+else
+	fail "a zoom of the text pane comes back" "the decoding pane is shown"
+fi
+keys -l 'a big dog'
+check "the typed text goes into the prompt" '> a big dog'
+capture
+if grep -Eq 'Start fine-tune|state running|Theme' "$tmp/screen"; then
+	fail "the typed text starts nothing" "a fine-tune or the picker"
+else
+	pass "the typed text starts nothing"
+fi
+quit_ok "focus run" F10
 
 # A bad ui.yaml: a notice with file:line:col, the defaults (config.yaml's theme),
 # and on quit the file is kept as ui.yaml.bad.
