@@ -741,6 +741,9 @@ transcript_markdown(FILE *f, const struct transcript *s)
 		fprintf(f, "| %s | ", sampler_table[i].name);
 		if (sampler_table[i].type == SAMPLER_DOUBLE)
 			fprintf(f, isinf(v) ? "-inf" : "%.6g", v);
+		else if (sampler_table[i].type == SAMPLER_INT64) /* exactly, as in the JSON */
+			fprintf(f, "%" PRId64, *(const int64_t *)(const void *)
+			    ((const char *)&s->params + sampler_table[i].offset));
 		else
 			fprintf(f, "%lld", (long long)v);
 		fputs(" |\n", f);

@@ -336,6 +336,15 @@ else
 	    "$n_append appends, $n_top with two alternatives: $(head -c 300 "$tmp/out")"
 fi
 expect "generate --top 9 is refused" 2 "top" generate --model "$model" --top 9
+# A 64-bit seed is printed exactly in params too (a double rounds 418862300716495995 to ...6000).
+expect "generate --json with a 64-bit seed" 0 "" generate --model "$model" \
+    --seed 418862300716495995 --max-tokens 2 --json
+if head -n 1 "$tmp/out" | grep -q '"params": {.*"seed": 418862300716495995[,}]' &&
+    head -n 1 "$tmp/out" | grep -q '^{"event": "start", .*"seed": 418862300716495995,'; then
+	pass "generate --json: the seed in params is exact, like the seed used"
+else
+	fail "generate --json: the seed in params is exact, like the seed used" "$(head -n 1 "$tmp/out")"
+fi
 
 expect "tokenize (plain)" 0 "" tokenize --model "$model" "$text"
 ids=$(tr -cd ',' <"$tmp/tok.json" | wc -c)
