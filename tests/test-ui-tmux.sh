@@ -721,6 +721,35 @@ check "sessions: Enter opens it (the notice says which)" 'opened [0-9]{4}-[0-9]{
 check "sessions: the text pane replays it to the end" 'Text - clean - ([0-9]+)/\1 '
 keys C-l R
 check "sessions: R regenerates it" 'done \('
+# The browser shows the decoding settings; opening one says what it changed.
+keys Tab
+check "sessions: Tab focuses the decoding pane" 'presets'
+keys g l
+check "sessions: temperature raised to 0.85" 'temperature +0\.85'
+keys F3
+check "sessions: the browser shows the selected session's settings" \
+    'settings: seed used [0-9]+; temperature 0\.8 top_k 40 top_p 0\.95'
+keys Enter
+check "sessions: opening one says which settings it changed" \
+    'opened: temperature 0\.8 \(was 0\.85\)'
+check "sessions: ... and it changed them" 'temperature +0\.8 '
+# A tab in a prompt: \t in the browser, not a replacement character.
+keys BTab i
+check "sessions: Shift-Tab and i: the prompt editor" 'Enter generate'
+keys C-u
+printf 'Tab\there' >"$tmp/paste"
+$T load-buffer -b p "$tmp/paste"
+$T paste-buffer -p -b p -t ui
+keys C-l Enter
+check "sessions: the prompt with a tab generates" 'done \('
+keys F3
+check "sessions: a tab in a prompt is shown as \\t in the browser" '> .*model\.bin .*Tab\\there'
+if grep -q "$(printf '\357\277\275')" "$tmp/screen"; then
+	fail "sessions: no replacement character in the browser" "U+FFFD on the screen"
+else
+	pass "sessions: no replacement character in the browser"
+fi
+keys Escape
 quit_ok "sessions run" F10
 id=$(XDG_STATE_HOME=$tmp/state-sessions "$SEQMATCH" session list 2>/dev/null | head -n 1 | cut -f1)
 start_session --session "$id"
