@@ -238,6 +238,11 @@ check "v: back to the clean view" 'Text - clean'
 keys '?'
 # The title says how to close it; a help taller than the screen scrolls ("Help 1-25/37 - ...").
 check "? opens the help" 'Help( [0-9]+-[0-9]+/[0-9]+ - j k scroll,| -) q'
+# The help is as wide as its lines need (it was a fixed 70 columns that cut them).
+check "the help's longest line is whole at 100 columns" \
+    'Tab S-Tab +move between panes \(text A and B, decoding, fine-tune, stats\.\.\.\) '
+check "the help's last line is whole at 100 columns" \
+    'Letter keys work when the prompt editor is not focused; F-keys have the aliases above\.'
 keys q
 if wait_gone 'Help( [0-9]+-[0-9]+/[0-9]+)? - '; then
 	pass "q closes the help"
@@ -253,6 +258,15 @@ if wait_width 80; then
 else
 	fail "80x24: drawn at the new width" "the top line is not 80 columns"
 fi
+keys '?'
+check "80x24: a long help line wraps onto the next row instead of being cut" \
+    '^.[^a-z]+stats\.\.\.\) +.'
+keys q
+if wait_gone 'Help( [0-9]+-[0-9]+/[0-9]+)? - '; then
+	pass "80x24: q closes the help"
+else
+	fail "80x24: q closes the help" "the help is still shown"
+fi
 $T resize-window -t ui -x 40 -y 12
 if wait_gone 'Decoding' && wait_for 'Text - clean'; then
 	pass "40x12: the side panes collapse, the text pane stays"
@@ -261,6 +275,14 @@ else
 fi
 $T resize-window -t ui -x 30 -y 8
 check "30x8: terminal too small, with the sizes" 'terminal too small: have 30x8'
+$T resize-window -t ui -x 39 -y 12
+check "39x12: the too-small message keeps each size whole" \
+    'terminal too small: have 39x12, *$|^ *need 40x10 *$'
+if grep -q 'need 40x10' "$tmp/screen" && grep -q 'have 39x12' "$tmp/screen"; then
+	pass "39x12: 'need 40x10' is not cut in two"
+else
+	fail "39x12: 'need 40x10' is not cut in two" "a size is split over two rows"
+fi
 $T resize-window -t ui -x 100 -y 30
 check "back to 100x30" 'Inspector'
 if wait_width 100; then
