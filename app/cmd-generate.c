@@ -195,11 +195,16 @@ cmd_generate_start_json(const struct sampler_params *p, const char *model,
 	printf(", \"seed\": %llu, \"prompt_tokens\": %d, \"openblas_core\": \"%s\", "
 	    "\"params\": {", (unsigned long long)seed, n_prompt, cpu_blas_core());
 	for (size_t i = 0; i < sampler_table_len; i++) {
-		printf("%s\"%s\": ", i ? ", " : "", sampler_table[i].name);
-		if (sampler_table[i].type == SAMPLER_DOUBLE)
-			json_number(stdout, sampler_get(p, &sampler_table[i]));
+		const struct sampler_param *row = &sampler_table[i];
+		const char *field = (const char *)p + row->offset;
+
+		printf("%s\"%s\": ", i ? ", " : "", row->name);
+		if (row->type == SAMPLER_DOUBLE)
+			json_number(stdout, sampler_get(p, row));
+		else if (row->type == SAMPLER_INT64) /* a double would round a big seed */
+			json_int(stdout, *(const int64_t *)(const void *)field);
 		else
-			printf("%.0f", sampler_get(p, &sampler_table[i]));
+			json_int(stdout, *(const int *)(const void *)field);
 	}
 	printf("}}\n");
 }

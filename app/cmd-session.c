@@ -25,6 +25,8 @@ cmd_session_usage(FILE *f)
 	    "\n"
 	    "list          the saved sessions, newest first, one per line, tab-separated:\n"
 	    "              ID, time, model, seed, tokens/erased, the prompt's first line\n"
+	    "              (its first 60 characters; a tab as \\t, other control\n"
+	    "              characters as \\r or \\xNN)\n"
 	    "              (open one with 'seqmatch ui --session ID')\n"
 	    "export        print a session as normalised JSON lines, or with --markdown\n"
 	    "              as Markdown (settings, final text, the backspace events)\n"
@@ -56,7 +58,7 @@ cmd_session_list(void)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *model;
-		size_t l;
+		char *prompt;
 
 		if (v[i].error != NULL) {
 			app_warn("%s", v[i].error);
@@ -64,14 +66,15 @@ cmd_session_list(void)
 		}
 		model = strrchr(v[i].model, '/') != NULL ? strrchr(v[i].model, '/') + 1 :
 		    v[i].model;
-		l = strcspn(v[i].prompt, "\n");
 		printf("%s\t%s\t%s\t%llu\t", v[i].id, v[i].time, model,
 		    (unsigned long long)v[i].seed);
 		if (v[i].stopped)
 			printf("%d/%d", v[i].n_generated, v[i].n_erased);
 		else
 			printf("-");
-		printf("\t%.*s\n", (int)(l > 60 ? 60 : l), v[i].prompt);
+		prompt = transcript_prompt_line(v[i].prompt, 60);
+		printf("\t%s\n", prompt);
+		free(prompt);
 	}
 	transcript_list_free(v, n);
 	free(dir);

@@ -25,7 +25,8 @@ cmd_theme_usage(FILE *f)
 	    "       seqmatch theme list [--verbose]\n"
 	    "\n"
 	    "check  load each FILE (a path, or a theme name from the search path) and\n"
-	    "       report every problem as FILE:LINE:COL: MESSAGE on stderr\n"
+	    "       report every problem as FILE:LINE:COL: MESSAGE on stderr, and\n"
+	    "       what loads but looks wrong (holes of the terminal's background)\n"
 	    "list   the themes in the search path, one per line: NAME, a tab, PATH\n"
 	    "\n"
 	    "Options:\n"
@@ -86,7 +87,7 @@ cmd_theme_check(int argc, char **argv, int verbose, char **search)
 	}
 	for (int i = 0; i < argc; i++) {
 		struct theme t;
-		char *cause = NULL;
+		char *cause = NULL, lint[256];
 		struct stat st;
 		int r;
 
@@ -99,6 +100,12 @@ cmd_theme_check(int argc, char **argv, int verbose, char **search)
 			fflush(stdout);
 			fprintf(stderr, "%s\n", cause != NULL ? cause : "out of memory");
 			free(cause);
+			rc = APP_EXIT_ERROR;
+			continue;
+		}
+		if (theme_lint(&t, lint, sizeof lint)) {
+			fflush(stdout);
+			fprintf(stderr, "%s: %s\n", argv[i], lint);
 			rc = APP_EXIT_ERROR;
 			continue;
 		}

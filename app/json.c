@@ -1,6 +1,7 @@
 /* json.c: JSON string escaping (lossless for arbitrary bytes) and numbers. */
 #include "config.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -71,6 +72,13 @@ json_string(FILE *f, const void *bytes, size_t len)
 		i++;
 	}
 	fputc('"', f);
+}
+
+/* A whole number, every digit (a double keeps only 53 bits of a 64-bit seed). */
+void
+json_int(FILE *f, int64_t v)
+{
+	fprintf(f, "%" PRId64, v);
 }
 
 /* A number, or null. */

@@ -3,6 +3,7 @@
 #define SEQMATCH_JSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /*
@@ -13,6 +14,8 @@
 void json_string(FILE *f, const void *bytes, size_t len);
 /* Length of the valid UTF-8 sequence at p (n bytes left), or 0 if invalid there. */
 size_t json_utf8_len(const unsigned char *p, size_t n);
+/* Write a whole number as JSON, exactly (64-bit seeds: never through a double). */
+void json_int(FILE *f, int64_t v);
 /* Write a number as JSON, exactly (17 significant digits; null if not finite). */
 void json_number(FILE *f, double v);
 

@@ -825,10 +825,15 @@ theme_read_attrs(struct theme_ctx *ctx, int file, const struct yml_node *n,
 	}
 }
 
-/* Read a slot's short form: "FG" or "FG on BG" (or "on BG"). */
+/*
+ * Read a slot's short form: "FG" or "FG on BG" (or "on BG"). The background
+ * slot only paints the screen behind the panes, so its one colour ("background:
+ * black") is a background: read as a foreground it would change nothing and
+ * leave the terminal's own background showing between the panes.
+ */
 static void
 theme_read_slot_string(struct theme_ctx *ctx, int file, const struct yml_node *n,
-    const char *s, struct theme_slot_spec *slot)
+    const char *s, int which, struct theme_slot_spec *slot)
 {
 	const struct yml_node *d = yml_deref(n);
 	char words[4][THEME_NAME_MAX * 2];
@@ -856,7 +861,8 @@ theme_read_slot_string(struct theme_ctx *ctx, int file, const struct yml_node *n
 	memset(&fg, 0, sizeof fg);
 	memset(&bg, 0, sizeof bg);
 	if (nw == 1 && strcasecmp(words[0], "on") != 0) {
-		theme_read_colour_text(ctx, file, n->line, n->col, words[0], &fg);
+		theme_read_colour_text(ctx, file, n->line, n->col, words[0],
+		    which == THEME_SLOT_BACKGROUND ? &bg : &fg);
 	} else if (nw == 3 && strcasecmp(words[1], "on") == 0) {
 		theme_read_colour_text(ctx, file, n->line, n->col + (exact ? base + offs[0] : 0),
 		    words[0], &fg);
@@ -876,9 +882,9 @@ theme_read_slot_string(struct theme_ctx *ctx, int file, const struct yml_node *n
 		slot->bg = bg;
 }
 
-/* Read one slot's value. */
+/* Read one slot's value (which: the slot, for the background's special case). */
 static void
-theme_read_slot(struct theme_ctx *ctx, int file, const struct yml_node *n,
+theme_read_slot(struct theme_ctx *ctx, int file, const struct yml_node *n, int which_slot,
     struct theme_slot_spec *slot)
 {
 	const struct yml_node *d = yml_deref(n);
@@ -893,7 +899,7 @@ theme_read_slot(struct theme_ctx *ctx, int file, const struct yml_node *n,
 			    theme_hash_hint(n));
 			return;
 		}
-		theme_read_slot_string(ctx, file, n, s, slot);
+		theme_read_slot_string(ctx, file, n, s, which_slot, slot);
 		return;
 	}
 	if (d->type != YML_MAP) {
@@ -936,6 +942,11 @@ theme_read_slot(struct theme_ctx *ctx, int file, const struct yml_node *n,
 		else
 			theme_read_attrs(ctx, file, val, &tmp);
 	}
+	/* An fg alone on the background slot paints nothing: the mistake that leaves holes. */
+	if (which_slot == THEME_SLOT_BACKGROUND && seen[0] != NULL && seen[1] == NULL)
+		theme_error(ctx, file, seen[0]->line, seen[0]->col, "slot 'background' is the "
+		    "screen behind the panes: an fg alone changes nothing; give it a bg "
+		    "('background: COLOUR' or '{ bg: COLOUR }')");
 	*slot = tmp;
 }
 
@@ -975,7 +986,7 @@ theme_read_slots(struct theme_ctx *ctx, int file, const struct yml_node *n)
 			continue;
 		}
 		seen[slot] = key;
-		theme_read_slot(ctx, file, val, &ctx->slots[slot]);
+		theme_read_slot(ctx, file, val, slot, &ctx->slots[slot]);
 	}
 }
 
@@ -1496,6 +1507,27 @@ theme_load_buffer(struct theme *t, const void *buf, size_t len, const char *file
 	if (file >= 0)
 		theme_load_text(&ctx, file, filename, buf, len);
 	return theme_finish(&ctx, t, filename, cause);
+}
+
+/* Problems of a loaded theme that are not errors in its file. */
+int
+theme_lint(const struct theme *t, char *buf, size_t size)
+{
+	const struct theme_style *text = &t->slots[THEME_SLOT_TEXT];
+	const struct theme_style *back = &t->slots[THEME_SLOT_BACKGROUND];
+	char colour[32];
+
+	/* Panes fill with text's bg, the rest of the screen with background's. */
+	if (back->bg.kind == THEME_COLOUR_DEFAULT && text->bg.kind != THEME_COLOUR_DEFAULT) {
+		theme_colour_format(text->bg, colour, sizeof colour);
+		snprintf(buf, size, "slot 'text' has bg %s but slot 'background' has the "
+		    "terminal's own: the screen shows holes between the panes (set "
+		    "'background: %s')", colour, colour);
+		return 1;
+	}
+	if (size > 0)
+		buf[0] = '\0';
+	return 0;
 }
 
 /* Find NAME.yaml in the search path. */

@@ -168,6 +168,12 @@ int theme_load_buffer(struct theme *t, const void *buf, size_t len,
 int theme_load(struct theme *t, const char *name_or_path, const char *const *search,
     char **cause);
 /*
+ * Check a loaded theme for what loads but looks wrong (`theme check` reports
+ * it): a text background over the terminal's own screen background, which
+ * leaves holes between the panes. 1 with the problem in buf, or 0.
+ */
+int theme_lint(const struct theme *t, char *buf, size_t size);
+/*
  * Find NAME.yaml in the search path: the first readable one is copied to buf.
  * Returns 0, or -1 if there is none (or it does not fit).
  */

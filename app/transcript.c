@@ -745,24 +745,65 @@ transcript_fence(FILE *f, const char *text, size_t len, const char *info)
 	fputc('\n', f);
 }
 
-/* Write text inside a Markdown table cell (pipes, newlines and backticks escaped). */
+/*
+ * A control character as the listings and the Markdown cells write it (\t,
+ * \n, \r, else \xNN, DEL included) into buf (5 bytes); 0 if c is not one.
+ */
+static int
+transcript_control(unsigned char c, char *buf)
+{
+	if (c >= 0x20 && c != 0x7f)
+		return 0;
+	if (c == '\t' || c == '\n' || c == '\r')
+		snprintf(buf, 5, "\\%c", c == '\t' ? 't' : c == '\n' ? 'n' : 'r');
+	else
+		snprintf(buf, 5, "\\x%02x", c);
+	return 1;
+}
+
+/* Write text inside a Markdown table cell (pipes, backticks and control characters escaped). */
 static void
 transcript_cell(FILE *f, const char *text, size_t len)
 {
+	char esc[5];
+
 	for (size_t i = 0; i < len; i++) {
 		if (text[i] == '|')
 			fputs("\\|", f);
 		else if (text[i] == '`')
 			fputs("\\`", f);
-		else if (text[i] == '\n')
-			fputs("\\n", f);
-		else if (text[i] == '\t')
-			fputs("\\t", f);
-		else if ((unsigned char)text[i] < 0x20)
-			fprintf(f, "\\x%02x", (unsigned char)text[i]);
+		else if (transcript_control((unsigned char)text[i], esc))
+			fputs(esc, f);
 		else
 			fputc(text[i], f);
 	}
+}
+
+/* A prompt's first line for a listing row, escaped and cut (see transcript.h). */
+char *
+transcript_prompt_line(const char *prompt, size_t max_chars)
+{
+	size_t len = strcspn(prompt, "\n"), o = 0, chars = 0;
+	char *out = xmalloc(4 * len + 1), esc[5];
+
+	for (size_t i = 0; i < len && chars < max_chars; chars++) {
+		size_t k = json_utf8_len((const unsigned char *)prompt + i, len - i);
+
+		if (transcript_control((unsigned char)prompt[i], esc)) {
+			memcpy(out + o, esc, strlen(esc));
+			o += strlen(esc);
+			i++;
+		} else if (k == 0) { /* a stray byte: the grid would show U+FFFD anyway */
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", (unsigned char)prompt[i]);
+			i++;
+		} else {
+			memcpy(out + o, prompt + i, k);
+			o += k;
+			i += k;
+		}
+	}
+	out[o] = '\0';
+	return out;
 }
 
 /* Write text in a fenced block. */
@@ -774,6 +815,22 @@ transcript_block(FILE *f, const char *text, size_t len)
 	if (len == 0 || text[len - 1] != '\n')
 		fputc('\n', f);
 	transcript_fence(f, text, len, "");
+}
+
+/* One decoding value as text: "%.6g", "-inf", or an integer exactly (a 64-bit seed too). */
+void
+transcript_param_text(const struct sampler_params *p, const struct sampler_param *row,
+    char *buf, size_t size)
+{
+	double v = sampler_get(p, row);
+
+	if (row->type == SAMPLER_DOUBLE)
+		snprintf(buf, size, isinf(v) ? (v < 0 ? "-inf" : "inf") : "%.6g", v);
+	else if (row->type == SAMPLER_INT64)
+		snprintf(buf, size, "%" PRId64, *(const int64_t *)(const void *)
+		    ((const char *)p + row->offset));
+	else
+		snprintf(buf, size, "%lld", (long long)v);
 }
 
 /* Write s as Markdown. */
@@ -796,17 +853,10 @@ transcript_markdown(FILE *f, const struct transcript *s)
 	if (s->params_changed)
 		fputs("| parameters | changed during the run: below are the starting ones |\n", f);
 	for (size_t i = 0; i < sampler_table_len; i++) {
-		double v = sampler_get(&s->params, &sampler_table[i]);
+		char v[32];
 
-		fprintf(f, "| %s | ", sampler_table[i].name);
-		if (sampler_table[i].type == SAMPLER_DOUBLE)
-			fprintf(f, isinf(v) ? "-inf" : "%.6g", v);
-		else if (sampler_table[i].type == SAMPLER_INT64) /* a double rounds a big seed */
-			fprintf(f, "%" PRId64, *(const int64_t *)(const void *)
-			    ((const char *)&s->params + sampler_table[i].offset));
-		else
-			fprintf(f, "%lld", (long long)v);
-		fputs(" |\n", f);
+		transcript_param_text(&s->params, &sampler_table[i], v, sizeof v);
+		fprintf(f, "| %s | %s |\n", sampler_table[i].name, v);
 	}
 	if (s->stopped)
 		fprintf(f, "| stop | %s: %d tokens, %d erased, %.2f s |\n", s->reason,
@@ -935,6 +985,8 @@ transcript_peek(struct transcript_entry *e)
 		e->stopped = s.stopped;
 		e->n_generated = s.n_generated;
 		e->n_erased = s.n_erased;
+		e->params = s.params;
+		e->params_changed = s.params_changed;
 	}
 	transcript_free(&s);
 	free(buf);

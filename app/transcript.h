@@ -73,6 +73,8 @@ struct transcript_entry {
 	char *time, *model, *prompt;
 	uint64_t seed, model_hash;
 	int stopped, n_generated, n_erased;
+	struct sampler_params params; /* the decoding settings it started with */
+	int params_changed;           /* they changed while it ran */
 };
 
 void transcript_free(struct transcript *s);
@@ -85,10 +87,21 @@ int transcript_parse(struct transcript *s, const char *text, size_t len, const c
 int transcript_load(struct transcript *s, const char *path, char **cause);
 /* Write s as Markdown: settings, final text, the backspace events. */
 void transcript_markdown(FILE *f, const struct transcript *s);
+/* One decoding value as the exports write it ("0.8", "-inf", "40", a seed exactly). */
+void transcript_param_text(const struct sampler_params *p, const struct sampler_param *row,
+    char *buf, size_t size);
 /* The text after the events: prompt plus the tokens left (malloc'd, *len bytes). */
 char *transcript_final_text(const struct transcript *s, size_t *len);
 /* FNV-1a of a tokenizer's serialised form (0 if it cannot be serialised). */
 uint64_t transcript_tokenizer_hash(const struct tokenizer *tok);
+
+/*
+ * A prompt's first line for one row of a listing (`session list`, the UI's
+ * browser): control characters written as \t, \r or \xNN, as the Markdown
+ * export writes them (a raw tab would split `session list`'s columns),
+ * at most max_chars characters, never half a UTF-8 sequence; malloc'd.
+ */
+char *transcript_prompt_line(const char *prompt, size_t max_chars);
 
 /* $XDG_STATE_HOME/seqmatch/sessions, else ~/.local/state/...; malloc'd, NULL without HOME. */
 char *transcript_dir(void);

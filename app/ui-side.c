@@ -16,6 +16,7 @@
 #include "app.h"
 #include "finetune.h"
 #include "gpt.h"
+#include "sampler.h"
 #include "textstats.h"
 #include "tokenizer.h"
 #include "transcript.h"
@@ -294,8 +295,40 @@ ui_take_events(struct ui_state *s)
 }
 
 /*
+ * What opening a session did to the decoding settings, for its notice:
+ * "temperature 1.2 (was 0.8), backspace_bias 4 (was 0)" (the first three,
+ * then "+N more"), or "" when nothing changed. The seed setting stays.
+ */
+static void
+ui_side_params_change(const struct sampler_params *was, const struct sampler_params *now,
+    char *buf, size_t size)
+{
+	size_t o = 0;
+	int n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sampler_table_len; i++) {
+		const struct sampler_param *row = &sampler_table[i];
+		char a[32], b[32];
+
+		if (strcmp(row->name, "seed") == 0)
+			continue;
+		transcript_param_text(was, row, a, sizeof a);
+		transcript_param_text(now, row, b, sizeof b);
+		if (strcmp(a, b) == 0) /* as shown: 6 digits */
+			continue;
+		if (n++ < 3 && o < size)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s %s (was %s)", n > 1 ? ", " :
+			    "", row->name, b, a);
+	}
+	if (n > 3 && o < size)
+		snprintf(buf + o, size - o, " (+%d more)", n - 3);
+}
+
+/*
  * Open a saved session: its log replaces the last run (the text pane replays
- * it from the start), its decoding parameters become the current ones, and
+ * it from the start), its decoding parameters become the current ones (the
+ * notice says which changed), and
  * R regenerates it with its seed. -1 with *cause, nothing changed, if it
  * cannot be read or is not this model's tokenizer's.
  */
@@ -307,7 +340,7 @@ ui_open_session(struct ui_state *s, const char *path, char **cause)
 	const char *id = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
 	uint64_t hash;
 	int64_t seed;
-	char when[24];
+	char when[24], change[160], what[192];
 
 	if (ui_busy(s)) {
 		*cause = xstrdup("a generation is running: Esc or Ctrl-C stops it first");
@@ -323,6 +356,7 @@ ui_open_session(struct ui_state *s, const char *path, char **cause)
 	log.serial = s->ui.log.serial + 1;
 	s->ui.log = log;
 	seed = s->ui.params.seed; /* R uses the session's seed; the setting stays the user's */
+	ui_side_params_change(&s->ui.params, &ses.params, change, sizeof change);
 	s->ui.params = ses.params;
 	s->ui.params.seed = seed;
 	s->ui.have_run = 1;
@@ -338,15 +372,22 @@ ui_open_session(struct ui_state *s, const char *path, char **cause)
 	snprintf(when, sizeof when, "%.16s", ses.time); /* 2026-11-26T14:48: the line is short */
 	if (strlen(when) > 10 && when[10] == 'T')
 		when[10] = ' ';
-	if (hash != ses.model_hash)
-		ui_message(&s->ui, 1, "opened %s: another model made it (hash %016llx, loaded "
-		    "%016llx): R will differ (%s)", when,
-		    (unsigned long long)ses.model_hash, (unsigned long long)hash, id);
-	else if (ses.params_changed)
-		ui_message(&s->ui, 1, "opened %s: its parameters changed while it ran, so R "
-		    "will differ (%s)", when, id);
+	/* The changed settings first: the status line cuts a long notice at its end. */
+	if (change[0] != '\0')
+		snprintf(what, sizeof what, "opened: %s", change);
 	else
-		ui_message(&s->ui, 0, "opened %s; R generates it again (%s)", when, id);
+		snprintf(what, sizeof what, "opened %s", when);
+	if (hash != ses.model_hash)
+		ui_message(&s->ui, 1, "%s; another model made it (hash %016llx, loaded %016llx): "
+		    "R will differ (%s)", what, (unsigned long long)ses.model_hash,
+		    (unsigned long long)hash, id);
+	else if (ses.params_changed)
+		ui_message(&s->ui, 1, "%s; its parameters changed while it ran, so R will differ "
+		    "(%s)", what, id);
+	else if (change[0] != '\0')
+		ui_message(&s->ui, 0, "%s; R generates it again (%s, %s)", what, when, id);
+	else
+		ui_message(&s->ui, 0, "%s; R generates it again (%s)", what, id);
 	transcript_free(&ses);
 	return 0;
 }

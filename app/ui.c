@@ -335,26 +335,103 @@ ui_draw_placeholder(struct ui_state *s, int pane, struct grid_rect r)
 	    r.w - 2, THEME_SLOT_DIM, 0);
 }
 
-/* The help overlay's rectangle: centred, at most 70 columns, as tall as it fits. */
+#define UI_HELP_KEY_COL 2   /* where the key names start in the help overlay */
+#define UI_HELP_KEY_W 14    /* their column's width */
+#define UI_HELP_DESC_COL 17 /* where the descriptions start */
+
+/* The help overlay's last line (it stays below the list when the list scrolls). */
+static const char ui_help_footer[] = "g: glossary. The UI starts in the prompt editor; F-keys "
+    "have the aliases above.";
+
+/*
+ * The next line of s (ASCII) in width columns: its length in *len, the start of
+ * the line after it returned (NULL at the end). Breaks at the last space that
+ * fits, so that a number or a word is never cut in two; a word wider than the
+ * whole width is cut.
+ */
+static const char *
+ui_wrap_line(const char *s, int width, size_t *len)
+{
+	size_t n = strlen(s), brk;
+
+	if (width < 1)
+		width = 1;
+	if (n <= (size_t)width) {
+		*len = n;
+		return NULL;
+	}
+	for (brk = (size_t)width; brk > 0 && s[brk] != ' '; brk--)
+		continue;
+	*len = brk > 0 ? brk : (size_t)width;
+	s += *len;
+	while (*s == ' ')
+		s++;
+	return *s != '\0' ? s : NULL;
+}
+
+/* How many rows text takes wrapped in width columns. */
+static int
+ui_wrap_rows(const char *s, int width)
+{
+	size_t len;
+	int rows = 1;
+
+	while ((s = ui_wrap_line(s, width, &len)) != NULL)
+		rows++;
+	return rows;
+}
+
+/* Rows of the help list inside a box whose inside is inner_w wide (descriptions wrap). */
+static int
+ui_help_rows(int inner_w)
+{
+	int n = (int)(sizeof ui_help / sizeof ui_help[0]), rows = 0;
+
+	for (int i = 0; i < n; i++)
+		rows += ui_help[i][0][0] == '\0' ? ui_wrap_rows(ui_help[i][1], inner_w - 1) :
+		    ui_wrap_rows(ui_help[i][1], inner_w - UI_HELP_DESC_COL);
+	return rows;
+}
+
+/*
+ * The help overlay's rectangle: centred, as wide as its longest line needs
+ * (narrower terminals wrap the descriptions), as tall as it fits.
+ */
 static struct grid_rect
 ui_help_rect(const struct ui_state *s)
 {
-	int n = (int)(sizeof ui_help / sizeof ui_help[0]);
-	int w = s->grid.width - 4 < 70 ? s->grid.width - 4 : 70;
-	int h = s->grid.height - 2 < n + 3 ? s->grid.height - 2 : n + 3;
+	int n = (int)(sizeof ui_help / sizeof ui_help[0]), need = (int)strlen(ui_help_footer) + 1;
+	int w, h, inner;
 
+	for (int i = 0; i < n; i++) {
+		int l = (int)strlen(ui_help[i][1]) + (ui_help[i][0][0] == '\0' ? 1 :
+		    UI_HELP_DESC_COL);
+
+		need = l > need ? l : need;
+	}
+	w = s->grid.width - 4 < need + 3 ? s->grid.width - 4 : need + 3;
+	inner = w - 2;
+	h = ui_help_rows(inner) + ui_wrap_rows(ui_help_footer, inner - 1) + 2;
+	h = s->grid.height - 2 < h ? s->grid.height - 2 : h;
 	return grid_rect_make((s->grid.width - w) / 2, (s->grid.height - h) / 2, w, h);
+}
+
+/* The help list's rows on screen: the inside less the footer. */
+static int
+ui_help_list_rows(struct grid_rect in)
+{
+	int rows = in.h - ui_wrap_rows(ui_help_footer, in.w - 1);
+
+	return rows > 1 ? rows : 1;
 }
 
 /* Scroll the help overlay by a key (j k arrows, Space PgDn PgUp, Home). */
 static void
 ui_help_scroll(struct ui_state *s, int key)
 {
-	int n = (int)(sizeof ui_help / sizeof ui_help[0]);
-	int rows = ui_help_rect(s).h - 3, top = s->help_top;
+	struct grid_rect in = grid_rect_inset(ui_help_rect(s), 1);
+	int n = ui_help_rows(in.w), rows = ui_help_list_rows(in), top = s->help_top;
 
-	if (rows < 1)
-		rows = 1;
 	if (key == 'j' || key == UI_KEY_DOWN)
 		top++;
 	else if (key == 'k' || key == UI_KEY_UP)
@@ -370,13 +447,31 @@ ui_help_scroll(struct ui_state *s, int key)
 	s->help_top = top < 0 ? 0 : top;
 }
 
+/* Put a wrapped text at col of in from list row *row (rows before top are skipped). */
+static void
+ui_help_put(struct ui_state *s, struct grid_rect in, int col, const char *text, int top,
+    int rows, int *row, int style)
+{
+	const char *p = text;
+	size_t len;
+
+	while (p != NULL) {
+		const char *next = ui_wrap_line(p, in.w - col, &len);
+
+		if (*row >= top && *row - top < rows)
+			grid_putn(&s->grid, in, col, *row - top, p, len, style, 0);
+		(*row)++;
+		p = next;
+	}
+}
+
 /* The help overlay, centred; it scrolls when the terminal is shorter than the list. */
 static void
 ui_draw_help(struct ui_state *s)
 {
-	int n = (int)(sizeof ui_help / sizeof ui_help[0]);
 	struct grid_rect r = ui_help_rect(s), in = grid_rect_inset(r, 1);
-	int rows = in.h - 1, top;
+	int n = ui_help_rows(in.w), rows = ui_help_list_rows(in), top, row = 0;
+	int nentries = (int)(sizeof ui_help / sizeof ui_help[0]), foot = 0;
 	char title[64];
 
 	if (s->help_top > n - rows)
@@ -390,25 +485,63 @@ ui_draw_help(struct ui_state *s)
 	grid_fill(&s->grid, r, NULL, THEME_SLOT_TEXT, 0);
 	grid_box(&s->grid, r, GRID_BOX_HEAVY, title, THEME_SLOT_BORDER_FOCUS, THEME_SLOT_TITLE,
 	    0);
-	for (int i = 0; i < rows && top + i < n; i++) {
-		const char *const *h = ui_help[top + i];
+	for (int i = 0; i < nentries && row < top + rows; i++) {
+		const char *const *h = ui_help[i];
 
 		if (h[0][0] == '\0')
-			grid_put_trunc(&s->grid, in, 1, i, h[1], in.w - 1, THEME_SLOT_TITLE, 0);
+			ui_help_put(s, in, 1, h[1], top, rows, &row, THEME_SLOT_TITLE);
 		else {
-			grid_put_trunc(&s->grid, in, 2, i, h[0], 14, THEME_SLOT_KEY, 0);
-			grid_put_trunc(&s->grid, in, 17, i, h[1], in.w - 17, THEME_SLOT_TEXT, 0);
+			if (row >= top)
+				grid_put_trunc(&s->grid, in, UI_HELP_KEY_COL, row - top, h[0],
+				    UI_HELP_KEY_W, THEME_SLOT_KEY, 0);
+			ui_help_put(s, in, UI_HELP_DESC_COL, h[1], top, rows, &row,
+			    THEME_SLOT_TEXT);
 		}
 	}
-	grid_put_trunc(&s->grid, in, 1, in.h - 1, "g: the glossary of the numbers. The UI starts "
-	    "in the prompt editor; F-keys have the aliases above.", in.w - 1, THEME_SLOT_DIM, 0);
+	ui_help_put(s, in, 1, ui_help_footer, -rows, in.h, &foot, THEME_SLOT_DIM);
+}
+
+/*
+ * The too-small message, centred: "terminal too small: have 30x8, need 40x10"
+ * on one line when it fits, else wrapped at spaces after its comma and within
+ * its two halves, so that a size like 40x10 is never cut in two.
+ */
+static void
+ui_draw_too_small(struct ui_state *s)
+{
+	struct grid_rect all = grid_rect_make(0, 0, s->grid.width, s->grid.height);
+	char have[64], need[32], one[96];
+	const char *part[2] = { one, NULL };
+	int rows, row;
+	size_t len;
+
+	snprintf(have, sizeof have, "terminal too small: have %dx%d,", s->grid.width,
+	    s->grid.height);
+	snprintf(need, sizeof need, "need %dx%d", s->lay.need_width, s->lay.need_height);
+	snprintf(one, sizeof one, "%s %s", have, need);
+	if ((int)strlen(one) > s->grid.width) {
+		part[0] = have;
+		part[1] = need;
+	}
+	rows = ui_wrap_rows(part[0], s->grid.width) + (part[1] != NULL ?
+	    ui_wrap_rows(part[1], s->grid.width) : 0);
+	row = (s->grid.height - rows) / 2 > 0 ? (s->grid.height - rows) / 2 : 0;
+	for (int i = 0; i < 2 && part[i] != NULL; i++) {
+		for (const char *p = part[i]; p != NULL && row < s->grid.height; row++) {
+			const char *next = ui_wrap_line(p, s->grid.width, &len);
+			int col = (s->grid.width - (int)len) / 2;
+
+			grid_putn(&s->grid, all, col > 0 ? col : 0, row, p, len,
+			    THEME_SLOT_WARNING, 0);
+			p = next;
+		}
+	}
 }
 
 /* Draw a whole frame into the grid, then to the terminal. */
 static void
 ui_draw(struct ui_state *s)
 {
-	char msg[128];
 	int focus;
 
 	if (ui_trace != NULL)
@@ -416,13 +549,7 @@ ui_draw(struct ui_state *s)
 	ui_relayout(s);
 	grid_clear(&s->grid, THEME_SLOT_BACKGROUND);
 	if (s->lay.too_small) {
-		snprintf(msg, sizeof msg, "terminal too small: have %dx%d, need %dx%d",
-		    s->grid.width, s->grid.height, s->lay.need_width, s->lay.need_height);
-		for (int row = 0, off = 0; off < (int)strlen(msg) && row < s->grid.height;
-		    row++, off += s->grid.width > 0 ? s->grid.width : 1)
-			grid_put(&s->grid, grid_rect_make(0, 0, s->grid.width, s->grid.height), 0,
-			    row + s->grid.height / 2 - 1 > 0 ? row + s->grid.height / 2 - 1 : row,
-			    msg + off, THEME_SLOT_WARNING, 0);
+		ui_draw_too_small(s);
 		ui_blit(s);
 		return;
 	}

@@ -120,17 +120,7 @@ view_stats_wrap(struct grid *g, struct grid_rect r, int row, const char *s, int 
 	return row;
 }
 
-/* A rate as "0.333 (1/3 what)", or "- (0 what)" when the denominator is 0. */
-static void
-view_stats_rate(char *buf, size_t size, double rate, long num, long den, const char *what)
-{
-	if (den == 0)
-		snprintf(buf, size, "- (0 %s)", what);
-	else
-		snprintf(buf, size, "%.3f (%ld/%ld %s)", rate, num, den, what);
-}
-
-/* The first of the n texts that fits in width columns, else the last (truncated later). */
+/* The first of the n texts that fits in width columns, else the last (wrapped or truncated later). */
 static const char *
 view_stats_fit(const char *const *texts, int n, int width)
 {
@@ -140,12 +130,48 @@ view_stats_fit(const char *const *texts, int n, int width)
 	return texts[n - 1];
 }
 
+/*
+ * One line of numbers in the first of its n forms (longest first) that fits
+ * r's width; when none does, the last one wrapped at spaces: a number is never
+ * cut (at 80x24 the pane is 26 columns inside). Returns the row after it.
+ */
+static int
+view_stats_fitline(struct grid *g, struct grid_rect r, int row, int style,
+    const char *const *texts, int n)
+{
+	const char *t = view_stats_fit(texts, n, r.w);
+
+	if ((int)strlen(t) <= r.w)
+		return view_stats_line(g, r, row, style, "%s", t);
+	return view_stats_wrap(g, r, row, t, style);
+}
+
+/*
+ * A rate line in three forms, longest first: "NAME 0.333 (1/3 what)", "SHORT
+ * 0.333 (1/3)", "SHORT 0.333"; "- (0 what)" when the denominator is 0.
+ */
+static void
+view_stats_rate(char forms[3][96], const char *name, const char *shortname, double rate,
+    long num, long den, const char *what)
+{
+	if (den == 0) {
+		snprintf(forms[0], 96, "%s - (0 %s)", name, what);
+		snprintf(forms[1], 96, "%s - (0 %s)", shortname, what);
+		snprintf(forms[2], 96, "%s -", shortname);
+		return;
+	}
+	snprintf(forms[0], 96, "%s %.3f (%ld/%ld %s)", name, rate, num, den, what);
+	snprintf(forms[1], 96, "%s %.3f (%ld/%ld)", shortname, rate, num, den);
+	snprintf(forms[2], 96, "%s %.3f", shortname, rate);
+}
+
 /* Draw the live MAUVE lines from row; returns the row after them. */
 static int
 view_stats_mauve(struct grid *g, struct grid_rect r, int row, const struct ui *ui)
 {
 	const struct ui_mauve_info *m = &ui->mauve;
-	char buf[512];
+	char buf[512], value[32], forms[3][96];
+	const char *const fp[3] = { forms[0], forms[1], forms[2] };
 
 	switch (m->state) {
 	case UI_MAUVE_OFF:
@@ -164,22 +190,16 @@ view_stats_mauve(struct grid *g, struct grid_rect r, int row, const struct ui *u
 		break;
 	case UI_MAUVE_READY:
 		/* n: samples (finished generations); k: clusters of the quantized features. */
-		{
-			char one[128], two[96], three[64], val[16];
-			const char *lines[3] = {one, two, three};
-
-			if (m->n > 0)
-				snprintf(val, sizeof val, "%.3f", m->mauve);
-			else
-				snprintf(val, sizeof val, "-");
-			snprintf(one, sizeof one, "MAUVE (live estimate) %s  n=%d samples  "
-			    "k=%d clusters", val, m->n, m->k);
-			snprintf(two, sizeof two, "MAUVE (live) %s n=%d k=%d clusters", val, m->n,
-			    m->k);
-			snprintf(three, sizeof three, "MAUVE live %s n=%d k=%d", val, m->n, m->k);
-			row = view_stats_line(g, r, row, THEME_SLOT_VALUE, "%s",
-			    view_stats_fit(lines, 3, r.w));
-		}
+		if (m->n > 0)
+			snprintf(value, sizeof value, "%.3f", m->mauve);
+		else
+			snprintf(value, sizeof value, "-");
+		snprintf(forms[0], sizeof forms[0], "MAUVE (live estimate) %s  n=%d samples  "
+		    "k=%d clusters", value, m->n, m->k);
+		snprintf(forms[1], sizeof forms[1], "MAUVE (live) %s n=%d k=%d clusters", value,
+		    m->n, m->k);
+		snprintf(forms[2], sizeof forms[2], "MAUVE live %s n=%d k=%d", value, m->n, m->k);
+		row = view_stats_fitline(g, r, row, THEME_SLOT_VALUE, fp, 3);
 		if (m->pending > 0)
 			row = view_stats_line(g, r, row, THEME_SLOT_DIM, "  +%d sample%s queued",
 			    m->pending, m->pending == 1 ? "" : "s");
@@ -385,7 +405,8 @@ view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int 
 	const struct generate_event *stop = &log->stop;
 	struct grid_rect in = grid_rect_inset(r, 1);
 	size_t shown = log->shown < log->n ? log->shown : log->n;
-	char title[192], rate[96];
+	char title[192], f[3][96], d1[16] = "-", d2[16] = "-";
+	const char *const fp[3] = { f[0], f[1], f[2] };
 	int row = 0;
 
 	if (ui->have_run)
@@ -416,51 +437,55 @@ view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int 
 		row = view_stats_wrap(g, in, row, v->error, THEME_SLOT_ERROR);
 	else {
 		/* Gross: every token typed; net: what is left after the erases. */
-		snprintf(title, sizeof title, "tokens typed (gross) %ld, kept (net) %ld",
-		    st->appends, st->net_tokens);
-		if ((int)strlen(title) > in.w)
-			snprintf(title, sizeof title, "typed (gross) %ld net %ld", st->appends,
-			    st->net_tokens);
-		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "%s", title);
-		view_stats_rate(rate, sizeof rate, st->backspace_rate, st->erases, st->actions,
-		    "actions");
-		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "backspace rate %s", rate);
-		view_stats_rate(rate, sizeof rate, st->re_emission_rate, st->re_emissions,
-		    st->erases, "erases");
+		snprintf(f[0], sizeof f[0], "tokens typed (gross) %ld, kept (net) %ld", st->appends,
+		    st->net_tokens);
+		snprintf(f[1], sizeof f[1], "typed (gross) %ld net %ld", st->appends,
+		    st->net_tokens);
+		snprintf(f[2], sizeof f[2], "tokens gross %ld net %ld", st->appends,
+		    st->net_tokens);
+		row = view_stats_fitline(g, in, row, THEME_SLOT_VALUE, fp, 3);
+		view_stats_rate(f, "backspace rate", "bksp rate", st->backspace_rate, st->erases,
+		    st->actions, "actions");
+		row = view_stats_fitline(g, in, row, THEME_SLOT_VALUE, fp, 3);
 		/* Re-emission: an erased token typed again at once (the model cannot see what
 		 * it erased). */
-		snprintf(title, sizeof title, "re-emission (erased, retyped) %s", rate);
-		if ((int)strlen(title) > in.w)
-			snprintf(title, sizeof title, "retyped after erase %s", rate);
-		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "%s", title);
-		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "longest backspace run %ld",
-		    st->longest_backspace_run);
+		view_stats_rate(f, "re-emission (erased, retyped)", "re-emission",
+		    st->re_emission_rate, st->re_emissions, st->erases, "erases");
+		row = view_stats_fitline(g, in, row, THEME_SLOT_VALUE, fp, 3);
+		snprintf(f[0], sizeof f[0], "longest backspace run %ld", st->longest_backspace_run);
+		snprintf(f[1], sizeof f[1], "longest bksp run %ld", st->longest_backspace_run);
+		row = view_stats_fitline(g, in, row, THEME_SLOT_VALUE, fp, 2);
+		if (st->ngrams[0] > 0)
+			snprintf(d1, sizeof d1, "%.3f", st->distinct[0]);
 		if (st->ngrams[1] > 0)
-			row = view_stats_line(g, in, row, THEME_SLOT_VALUE,
-			    "distinct-1 %.3f  distinct-2 %.3f", st->distinct[0], st->distinct[1]);
-		else if (st->ngrams[0] > 0)
-			row = view_stats_line(g, in, row, THEME_SLOT_VALUE,
-			    "distinct-1 %.3f  distinct-2 -", st->distinct[0]);
-		else
-			row = view_stats_line(g, in, row, THEME_SLOT_VALUE,
-			    "distinct-1 -  distinct-2 -");
+			snprintf(d2, sizeof d2, "%.3f", st->distinct[1]);
+		snprintf(f[0], sizeof f[0], "distinct-1 %s  distinct-2 %s", d1, d2);
+		snprintf(f[1], sizeof f[1], "dist-1 %s dist-2 %s", d1, d2);
+		row = view_stats_fitline(g, in, row, THEME_SLOT_VALUE, fp, 2);
 	}
 	/* Speeds: the whole run's, from the STOP event (every action counts, as in the status line). */
 	if (!log->done)
 		row = view_stats_line(g, in, row, THEME_SLOT_DIM, "run tok/s: when it ends");
 	else {
-		if (stop->prefill_seconds > 0)
-			row = view_stats_line(g, in, row, THEME_SLOT_VALUE,
-			    "run prefill %.1f tok/s (%d tok)",
-			    log->n_prompt / stop->prefill_seconds, log->n_prompt);
-		else
+		if (stop->prefill_seconds > 0) {
+			double tps = log->n_prompt / stop->prefill_seconds;
+
+			snprintf(f[0], sizeof f[0], "run prefill %.1f tok/s (%d tok)", tps,
+			    log->n_prompt);
+			snprintf(f[1], sizeof f[1], "prefill %.1f tok/s (%d tok)", tps, log->n_prompt);
+			snprintf(f[2], sizeof f[2], "prefill %.1f tok/s", tps);
+			row = view_stats_fitline(g, in, row, THEME_SLOT_VALUE, fp, 3);
+		} else
 			row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "run prefill - tok/s");
-		if (stop->generate_seconds > 0)
-			row = view_stats_line(g, in, row, THEME_SLOT_VALUE,
-			    "run generate %.1f tok/s (%d act.)",
-			    (stop->n_generated + stop->n_erased) / stop->generate_seconds,
-			    stop->n_generated + stop->n_erased);
-		else
+		if (stop->generate_seconds > 0) {
+			int n = stop->n_generated + stop->n_erased;
+			double tps = n / stop->generate_seconds;
+
+			snprintf(f[0], sizeof f[0], "run generate %.1f tok/s (%d act.)", tps, n);
+			snprintf(f[1], sizeof f[1], "generate %.1f tok/s (%d act.)", tps, n);
+			snprintf(f[2], sizeof f[2], "generate %.1f tok/s", tps);
+			row = view_stats_fitline(g, in, row, THEME_SLOT_VALUE, fp, 3);
+		} else
 			row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "run generate - tok/s");
 	}
 	row = view_stats_mauve(g, in, row, ui);

@@ -49,6 +49,8 @@ struct view_text {
 	struct editor ed;  /* the prompt editor */
 	char *history_path; /* where the history is saved (NULL: nowhere) */
 	int editing;
+	char *sent;        /* the prompt just sent, until the generation starts (or is refused) */
+	unsigned sent_serial; /* the log's serial when it was sent */
 	int ptop;          /* the first prompt row shown (a tall draft scrolls) */
 	int scroll;        /* text lines scrolled up from the end (0: follow the end) */
 	struct grid_rect text_rect; /* where the text was last drawn, for clicks */
@@ -97,6 +99,7 @@ view_text_free(void *p)
 	struct view_text *t = p;
 
 	editor_release(&t->ed);
+	free(t->sent);
 	free(t->history_path);
 	free(t->buf);
 	free(t->evi);
@@ -198,10 +201,41 @@ view_text_submit(struct view_text *t, struct ui *ui)
 	    editor_history_save(&t->ed, t->history_path, &cause) != 0)
 		ui_message(ui, 1, "history not saved: %s", cause != NULL ? cause : "?");
 	free(cause);
+	free(t->sent);
+	t->sent = xstrdup(t->ed.text);
+	t->sent_serial = ui->log.serial;
 	editor_set(&t->ed, "", 0);
 	t->ptop = 0;
 	t->editing = 0;
 	return UI_GENERATE | UI_REDRAW;
+}
+
+/*
+ * After a send: when the loop refused to start it (too long for the context,
+ * not encodable), put the prompt back in the editor and say so, rather than
+ * leave an empty editor. Returns UI_REDRAW when it did.
+ */
+static int
+view_text_check_sent(struct view_text *t, struct ui *ui)
+{
+	char why[192];
+
+	if (t->sent == NULL || ui->generating)
+		goto done;
+	if (ui->log.serial != t->sent_serial || t->ed.len > 0)
+		goto done; /* it started (and perhaps ended), or a new draft is being typed */
+	snprintf(why, sizeof why, "%.150s", ui->message);
+	editor_set(&t->ed, t->sent, strlen(t->sent));
+	t->editing = 1;
+	ui_message(ui, 1, "%s; it is back in the editor (and Up recalls it)",
+	    why[0] != '\0' ? why : "not sent");
+	free(t->sent);
+	t->sent = NULL;
+	return UI_REDRAW;
+done:
+	free(t->sent);
+	t->sent = NULL;
+	return 0;
 }
 
 /* A key while the prompt editor has the keyboard. */
@@ -428,7 +462,7 @@ static int
 view_text_tick(void *p, struct ui *ui, double *wait)
 {
 	struct view_text *t = p;
-	int flags = view_text_advance(p, ui, wait);
+	int flags = view_text_advance(p, ui, wait) | view_text_check_sent(t, ui);
 
 	ui->log.shown = t->shown;
 	return flags;

@@ -394,6 +394,22 @@ else
 	    "$n_append appends, $n_top with two alternatives: $(head -c 300 "$tmp/out")"
 fi
 expect "generate --top 9 is refused" 2 "top" generate --model "$model" --top 9
+# theme check: the shipped high-contrast theme passes; a text background over the
+# terminal's own (holes between the panes) does not.
+expect "theme check high-contrast" 0 "" theme check "$SRCDIR/themes/high-contrast.yaml"
+printf 'slots:\n  text: white on black\n' >"$tmp/holes.yaml"
+expect "theme check: a text bg with no screen background is caught" 1 \
+    "holes\.yaml: .*holes between the panes" theme check "$tmp/holes.yaml"
+
+# A 64-bit seed is printed exactly in params too (a double rounds 418862300716495995 to ...6000).
+expect "generate --json with a 64-bit seed" 0 "" generate --model "$model" \
+    --seed 418862300716495995 --max-tokens 2 --json
+if head -n 1 "$tmp/out" | grep -q '"params": {.*"seed": 418862300716495995[,}]' &&
+    head -n 1 "$tmp/out" | grep -q '^{"event": "start", .*"seed": 418862300716495995,'; then
+	pass "generate --json: the seed in params is exact, like the seed used"
+else
+	fail "generate --json: the seed in params is exact, like the seed used" "$(head -n 1 "$tmp/out")"
+fi
 
 expect "tokenize (plain)" 0 "" tokenize --model "$model" "$text"
 ids=$(tr -cd ',' <"$tmp/tok.json" | wc -c)

@@ -177,6 +177,17 @@ if [ "$(cut -f1 "$tmp/out" | tr '\n' ' ')" = "20260102-000000-43 20260101-000000
 else
 	fail "list: newest first"
 fi
+# A tab in a prompt is written \t: the line keeps its six tab-separated columns.
+sed 's/"prompt": "Hello"/"prompt": "Tab\\there\\u0001 \\u00e9t\\u00e9\\nsecond line"/; s/"seed": 42}$/"seed": 44}/' "$sess" \
+    >"$XDG_STATE_HOME/seqmatch/sessions/20260103-000000-44.jsonl"
+"$SEQMATCH" session list >"$tmp/out" 2>"$tmp/err"
+if [ "$(head -n 1 "$tmp/out" | awk -F '\t' '{ print NF }')" = 6 ] &&
+    [ "$(head -n 1 "$tmp/out" | cut -f6)" = 'Tab\there\x01 été' ]; then
+	pass "list: control characters in a prompt are escaped (\\t, \\xNN), six columns kept"
+else
+	fail "list: control characters in a prompt are escaped (\\t, \\xNN), six columns kept"
+fi
+rm -f "$XDG_STATE_HOME/seqmatch/sessions/20260103-000000-44.jsonl"
 expect 0 - "export: by the id list shows" -- "$SEQMATCH" session export 20260101-000000-42
 if cmp -s "$tmp/out" "$tmp/n.jsonl"; then pass "export: the id names the same file"; else fail "export: the id names the same file"; fi
 expect 1 "no session '20990101-000000-1'" "export: an unknown id" -- "$SEQMATCH" session export 20990101-000000-1

@@ -84,7 +84,7 @@ test_theme_shipped(void)
 		"default", "light", "high-contrast", "monochrome", "gruvbox-dark"
 	};
 	const char *srcdir = getenv("SRCDIR");
-	char dir[PATH_MAX], path[PATH_MAX + 300];
+	char dir[PATH_MAX], path[PATH_MAX + 300], lint[256];
 	const char *search[2];
 	struct dirent *e;
 	DIR *d;
@@ -107,6 +107,9 @@ test_theme_shipped(void)
 		if (!tap_ok(theme_load_file(&t, path, search, &cause) == 0, "shipped theme %s loads",
 		    e->d_name))
 			tap_diag("%s", cause != NULL ? cause : "?");
+		else if (!tap_ok(theme_lint(&t, lint, sizeof lint) == 0, "shipped theme %s has no "
+		    "holes (theme_lint)", e->d_name))
+			tap_diag("%s", lint);
 		free(cause);
 		n++;
 	}
@@ -130,6 +133,12 @@ test_theme_shipped(void)
 			tap_ok(t.slots[THEME_SLOT_PROMPT].attrs == THEME_ATTR_BOLD,
 			    "gruvbox-dark: prompt keeps the default theme's bold");
 		}
+		if (strcmp(required[i], "high-contrast") == 0)
+			/* "background: black" is the screen's colour, not a foreground. */
+			tap_ok(t.slots[THEME_SLOT_BACKGROUND].bg.kind == THEME_COLOUR_RGB &&
+			    t.slots[THEME_SLOT_BACKGROUND].bg.value == 0x000000 &&
+			    t.slots[THEME_SLOT_TEXT].bg.kind == THEME_COLOUR_RGB,
+			    "high-contrast: the screen background is black like the panes");
 		if (strcmp(required[i], "monochrome") == 0) {
 			int plain = 1;
 
@@ -259,6 +268,48 @@ test_theme_forms(void)
 	got = NULL;
 	tap_ok(theme_load_buffer(&t, "slots: {}\n", 10, "dir/my-theme.yaml", NULL, &got) == 0 &&
 	    strcmp(t.name, "my-theme") == 0, "a theme without a name is named after its file");
+	free(got);
+}
+
+/*
+ * The background slot: its one colour is the screen's background; an fg alone
+ * there is refused; a text background over the terminal's own is caught by
+ * theme_lint (the holes high-contrast.yaml had when "background: black" was
+ * read as a foreground).
+ */
+static void
+test_theme_background(void)
+{
+	static const char holes[] = "slots:\n  text: white on black\n";
+	static const char one[] = "slots:\n  background: '#102030'\n";
+	static const char two[] = "slots:\n  background: red on blue\n";
+	static const char same[] = "slots:\n  text: white on black\n  background: black\n";
+	struct theme t;
+	char *got, lint[256];
+
+	got = test_theme_errors(one, strlen(one), &t);
+	tap_ok(got == NULL && t.slots[THEME_SLOT_BACKGROUND].bg.kind == THEME_COLOUR_RGB &&
+	    t.slots[THEME_SLOT_BACKGROUND].bg.value == 0x102030 &&
+	    t.slots[THEME_SLOT_BACKGROUND].fg.kind == THEME_COLOUR_DEFAULT,
+	    "background: COLOUR sets the background");
+	free(got);
+	got = test_theme_errors(two, strlen(two), &t);
+	tap_ok(got == NULL && t.slots[THEME_SLOT_BACKGROUND].fg.value == 1 &&
+	    t.slots[THEME_SLOT_BACKGROUND].bg.value == 4, "background: FG on BG as elsewhere");
+	free(got);
+	test_theme_expect("background: { fg: black } is refused, with its place",
+	    "slots:\n  background: { fg: black }\n",
+	    "t.yaml:2:17: slot 'background' is the screen behind the panes: an fg alone "
+	    "changes nothing; give it a bg ('background: COLOUR' or '{ bg: COLOUR }')");
+	got = test_theme_errors(holes, strlen(holes), &t);
+	tap_ok(got == NULL && theme_lint(&t, lint, sizeof lint) == 1 &&
+	    strstr(lint, "holes") != NULL && strstr(lint, "background: black") != NULL,
+	    "theme_lint: a text bg over the terminal's background is caught");
+	tap_diag("%s", lint);
+	free(got);
+	got = test_theme_errors(same, strlen(same), &t);
+	tap_ok(got == NULL && theme_lint(&t, lint, sizeof lint) == 0 && lint[0] == '\0',
+	    "theme_lint: nothing to say when the background matches");
 	free(got);
 }
 
@@ -740,6 +791,7 @@ main(void)
 	test_theme_colours();
 	test_theme_forms();
 	test_theme_bad();
+	test_theme_background();
 	test_theme_extends();
 	test_theme_degrade();
 	test_theme_depth();

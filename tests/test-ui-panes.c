@@ -312,16 +312,18 @@ static const int sizes[][2] = {{60, 20}, {40, 12}};
 
 /*
  * Run one pane's script (keys and ticks, in order) on a fresh pane, draw it
- * (focused or not) into every size and glyph set, and check each screen
- * against pane-NAME-STATE-WxH-GLYPHS.txt. ui is restored afterwards.
+ * (focused or not) into each of the nsizes sizes in every glyph set, and
+ * check each screen against pane-NAME-STATE-WxH-GLYPHS.txt. ui is restored
+ * afterwards.
  */
 static void
-screen(struct fixture *f, const struct ui_pane *pane, const char *name, const char *state,
-    const struct step *script, int nsteps, int focused)
+screen_sized(struct fixture *f, const struct ui_pane *pane, const char *name,
+    const char *state, const struct step *script, int nsteps, int focused,
+    const int (*wh)[2], size_t nsizes)
 {
 	struct ui saved = f->ui;
 
-	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+	for (size_t s = 0; s < nsizes; s++) {
 		for (int ascii = 0; ascii <= 1; ascii++) {
 			struct grid g;
 			char file[160], *text, *styles, *both;
@@ -342,7 +344,7 @@ screen(struct fixture *f, const struct ui_pane *pane, const char *name, const ch
 					pane->tick(p, &f->ui, &wait);
 				}
 			}
-			if (grid_init(&g, sizes[s][0], sizes[s][1], f->ui.glyphs) != 0)
+			if (grid_init(&g, wh[s][0], wh[s][1], f->ui.glyphs) != 0)
 				app_fatal("grid_init");
 			pane->draw(p, &f->ui, &g, grid_rect_make(0, 0, g.width, g.height), focused);
 			pane->free(p);
@@ -363,6 +365,40 @@ screen(struct fixture *f, const struct ui_pane *pane, const char *name, const ch
 		}
 	}
 	f->ui = saved;
+}
+
+/* screen_sized in the sizes every pane is drawn in. */
+static void
+screen(struct fixture *f, const struct ui_pane *pane, const char *name, const char *state,
+    const struct step *script, int nsteps, int focused)
+{
+	screen_sized(f, pane, name, state, script, nsteps, focused, sizes,
+	    sizeof sizes / sizeof sizes[0]);
+}
+
+/* Whether a pane drawn at w x h shows a truncation mark (… or ~) anywhere inside its box. */
+static int
+truncated(struct fixture *f, const struct ui_pane *pane, int w, int h, int ascii)
+{
+	struct grid g;
+	void *p;
+	char *text;
+	int cut;
+
+	f->ui.glyphs = ascii ? GRID_GLYPHS_ASCII : GRID_GLYPHS_UTF8;
+	p = pane->init(&f->ui);
+	if (grid_init(&g, w, h, f->ui.glyphs) != 0)
+		app_fatal("grid_init");
+	pane->draw(p, &f->ui, &g, grid_rect_make(0, 0, w, h), 0);
+	pane->free(p);
+	if ((text = grid_dump(&g)) == NULL)
+		app_fatal("out of memory");
+	cut = strstr(text, ascii ? "~" : "\xe2\x80\xa6") != NULL;
+	if (cut)
+		tap_diag("%s", text);
+	free(text);
+	grid_release(&g);
+	return cut;
 }
 
 /* ---- the screens ---- */
@@ -572,6 +608,7 @@ test_ft_smooth(void)
 static void
 test_stats(struct fixture *f)
 {
+	static const int narrow[][2] = {{28, 12}};
 	struct ui saved = f->ui;
 
 	f->ui.have_run = 0;
@@ -579,6 +616,12 @@ test_stats(struct fixture *f)
 	f->ui = saved;
 	f->ui.have_run = 1;
 	screen(f, &view_stats_pane, "stats", "done", NULL, 0, 0);
+	/* 80x24 gives the stats pane 28x10 (26 columns inside): no number is cut there. */
+	f->ui.mauve.k = 20;
+	screen_sized(f, &view_stats_pane, "stats", "done", NULL, 0, 0, narrow, 1);
+	tap_ok(!truncated(f, &view_stats_pane, 28, 12, 0) && !truncated(f, &view_stats_pane,
+	    28, 12, 1), "stats at 28 columns (80x24): nothing cut (no ... mark)");
+	f->ui.mauve.k = saved.mauve.k;
 	f->ui.log.shown = f->first_bksp;
 	screen(f, &view_stats_pane, "stats", "at-bksp", NULL, 0, 0);
 	f->ui.mauve.curve_len = 0;

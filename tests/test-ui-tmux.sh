@@ -249,6 +249,11 @@ check "v: back to the clean view" 'Text - clean'
 keys '?'
 # The title says how to close it; a help taller than the screen scrolls ("Help 1-25/37 - ...").
 check "? opens the help" 'Help( [0-9]+-[0-9]+/[0-9]+ - j k scroll,| -) q'
+# The help is as wide as its lines need (it was a fixed 70 columns that cut them).
+check "the help's longest line is whole at 100 columns" \
+    'Tab S-Tab +move between panes \(text A and B, decoding, fine-tune, stats\.\.\.\) '
+check "the help's last line is whole at 100 columns" \
+    'g: glossary\. The UI starts in the prompt editor; F-keys have the aliases above\.'
 keys g
 check "g in the help shows the glossary" 'Glossary: what the numbers mean'
 check "the glossary explains the sampled p" 'sampled p +inspector'
@@ -277,6 +282,15 @@ if wait_width 80; then
 else
 	fail "80x24: drawn at the new width" "the top line is not 80 columns"
 fi
+keys '?'
+check "80x24: a long help line wraps onto the next row instead of being cut" \
+    ' {10,}stats\.\.\.\) +.'
+keys q
+if wait_gone 'Help( [0-9]+-[0-9]+/[0-9]+)? - '; then
+	pass "80x24: q closes the help"
+else
+	fail "80x24: q closes the help" "the help is still shown"
+fi
 $T resize-window -t ui -x 40 -y 12
 if wait_gone 'Decoding' && wait_for 'Text - clean'; then
 	pass "40x12: the side panes collapse, the text pane stays"
@@ -285,6 +299,13 @@ else
 fi
 $T resize-window -t ui -x 30 -y 8
 check "30x8: terminal too small, with the sizes" 'terminal too small: have 30x8'
+$T resize-window -t ui -x 39 -y 12
+check "39x12: the too-small message follows the size" 'terminal too small: have 39x12'
+if grep -q 'need 40x10' "$tmp/screen" && grep -q 'have 39x12' "$tmp/screen"; then
+	pass "39x12: 'need 40x10' is not cut in two"
+else
+	fail "39x12: 'need 40x10' is not cut in two" "a size is split over two rows"
+fi
 $T resize-window -t ui -x 100 -y 30
 check "back to 100x30" 'Inspector'
 if wait_width 100; then
@@ -716,6 +737,20 @@ keys Up
 check "the history survives a restart (Up recalls the prompt)" '^.> from the editor'
 quit_ok "history run" C-q
 
+# A prompt too long for the model's context is refused: it comes back to the editor,
+# and the notice says so (read at 200 columns: the notice is long).
+start TERM=xterm-256color LANG=C.UTF-8 "XDG_STATE_HOME='$tmp/state-long'"
+check "long prompt: the UI starts" 'theme .* colours'
+awk 'BEGIN { for (i = 0; i < 400; i++) printf "word "; }' >"$tmp/long"
+$T load-buffer -b p "$tmp/long"
+$T paste-buffer -p -b p -t ui
+keys Enter
+$T resize-window -t ui -x 200 -y 30
+check "a too long prompt is refused, and the notice says Up recalls it" \
+    "do not fit the model's context of [0-9]+; it is back in the editor \\(and Up recalls it\\)"
+check "... and the prompt is back in the editor" '^.[>:^] +(word )+'
+quit_ok "long prompt run" C-q
+
 # ---------------------------------------------------------------------------
 # The theme picker (F2, T) and the UI state file (ui.yaml).
 
@@ -938,6 +973,36 @@ check "sessions: Enter opens it (the notice says which)" 'opened [0-9]{4}-[0-9]{
 check "sessions: the text pane replays it to the end" 'Text - clean - ([0-9]+)/\1 '
 keys C-l R
 check "sessions: R regenerates it" 'done \('
+# The browser shows the decoding settings; opening one says what it changed.
+keys Tab
+check "sessions: Tab focuses the decoding pane" 'presets'
+keys g j j j j l
+check "sessions: temperature raised to 0.85" 'temperature +0\.85'
+keys F3
+check "sessions: the browser shows the selected session's settings" \
+    'settings: seed used [0-9]+; temperature 0\.8 top_k 40 top_p 0\.95'
+keys Enter
+check "sessions: opening one says which settings it changed" \
+    'opened: temperature 0\.8 \(was 0\.85\)'
+check "sessions: ... and it changed them" 'temperature +0\.8 '
+# A tab in a prompt: \t in the browser, not a replacement character.
+keys BTab i
+check "sessions: Shift-Tab and i: the prompt editor" 'Enter generate'
+keys C-u
+printf 'Tab\there' >"$tmp/paste"
+$T load-buffer -b p "$tmp/paste"
+$T paste-buffer -p -b p -t ui
+keys C-l Enter
+check "sessions: the prompt with a tab generates" 'done \('
+keys F3
+# (Not necessarily the selected row: sessions saved in one second sort by their seed.)
+check "sessions: a tab in a prompt is shown as \\t in the browser" 'model\.bin .*Tab\\there'
+if grep -q "$(printf '\357\277\275')" "$tmp/screen"; then
+	fail "sessions: no replacement character in the browser" "U+FFFD on the screen"
+else
+	pass "sessions: no replacement character in the browser"
+fi
+keys Escape
 quit_ok "sessions run" F10
 id=$(XDG_STATE_HOME=$tmp/state-sessions "$SEQMATCH" session list 2>/dev/null | head -n 1 | cut -f1)
 start_session --session "$id"

@@ -524,7 +524,7 @@ main(void)
 	expect_has(d, "Stats - playback 10/10", "stats, whole log");
 	expect_has(d, "tokens typed (gross) 7, kept (net) 4", "stats, whole log");
 	expect_has(d, "backspace rate 0.300 (3/10 actions)", "stats, whole log");
-	expect_has(d, "retyped after erase 0.333 (1/3 erases)", "stats, whole log");
+	expect_has(d, "re-emission 0.333 (1/3)", "stats, whole log");
 	expect_has(d, "longest backspace run 2", "stats, whole log");
 	expect_has(d, "distinct-1 0.750  distinct-2 1.000", "stats, whole log");
 	expect_has(d, "run prefill 4.0 tok/s (2 tok)", "stats, whole log");
@@ -555,7 +555,7 @@ main(void)
 	expect_has(d, "Stats - playback 3/10", "stats, playback at 3");
 	expect_has(d, "tokens typed (gross) 2, kept (net) 1", "stats, playback at 3");
 	expect_has(d, "backspace rate 0.333 (1/3 actions)", "stats, playback at 3");
-	expect_has(d, "retyped after erase 0.000 (0/1 erases)", "stats, playback at 3");
+	expect_has(d, "re-emission 0.000 (0/1)", "stats, playback at 3");
 	expect_has(d, "distinct-1 1.000  distinct-2 -", "stats, playback at 3");
 	free(d);
 
