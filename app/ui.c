@@ -85,11 +85,14 @@ static const char *const ui_help[][2] = {
 	{ "Space", "pause or resume the animation" },
 	{ ". ,", "step one event forward or back" },
 	{ "n N", "next or previous <bksp>" },
+	{ "m M", "next/previous mark: the inspector shows its <bksp>" },
 	{ "+ - ] [", "animation speed (events a second)" },
-	{ "v", "view: clean, trail (erased as ghosts), timeline" },
+	{ "v", "view: clean (rewrites marked), trail, timeline" },
+	{ "~old~ new", "a mark: erased text struck, then what replaced it" },
+	{ "new x2", "a mark: the same text written twice there" },
 	{ "r", "replay the last generation from its event log" },
 	{ "PgUp PgDn", "scroll the text (the wheel too); End follows it again" },
-	{ "click", "a token: the inspector shows it; Esc follows the playback" },
+	{ "click", "a token or mark: inspect it; Esc follows playback" },
 	{ "i Enter", "back to the prompt editor" },
 	{ "", "Decoding pane" },
 	{ "j k Up Down", "select a parameter" },
@@ -235,8 +238,8 @@ ui_draw_keys(struct ui_state *s, struct grid_rect r)
 		"history", "Esc", "stop/playback", "Tab", "panes", "F1", "help", "F10/^Q", "quit",
 		"^G", "$EDITOR", "F2", "theme", "F3", "sessions", NULL };
 	static const char *const playback[] = { "Spc", "pause", ". ,", "step", "n N", "bksp",
-		"v", "view", "?", "help", "q", "quit", "+ -", "speed", "r", "replay", "i", "edit",
-		"F2 T", "theme", "F3 O", "sessions", NULL };
+		"v", "view", "?", "help", "q", "quit", "m M", "marks", "+ -", "speed", "r", "replay",
+		"i", "edit", "F2 T", "theme", "F3 O", "sessions", NULL };
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
 		"type", "d D", "reset", "p", "preset", "?", "help", "q", "quit", "R", "same seed",
 		"F2 T", "theme", NULL };

@@ -6,11 +6,23 @@
  * goes; this pane shows the first `shown` of them, and tick() advances
  * `shown` at `speed` events a second, whatever the model's speed. Applying an
  * ERASE starts a flash: until flash_until the erased token is drawn in the
- * `erased` style (and while paused on an ERASE it stays flagged), then the
- * clean view drops it and the trail view keeps it as a `ghost`. The timeline
- * view lists the events as +tok / -tok lines. The text is rebuilt from the log
- * on every draw (a few hundred tokens), as bytes with one style per byte, so
- * a character split across tokens is drawn once it is complete.
+ * `erased` style (and while paused on an ERASE it stays flagged); then the
+ * clean view leaves a mark and the trail view keeps it struck through. The
+ * timeline view lists the events as +tok / -tok lines. The text is rebuilt
+ * from the log on every draw (a few hundred tokens), as bytes with one style
+ * per byte, so a character split across tokens is drawn once it is complete.
+ *
+ * Marks. The clean view keeps a trace of every rewritten position: replaying
+ * the log gives each position (counted from the prompt's end) its erased
+ * attempts. A run of rewritten positions (taken back by one erase run) is
+ * drawn as the text last erased there, struck through (U+0336 after each
+ * character; ~text~ in ASCII) in the `ghost` style, then the live text in the
+ * `mark` style; when the live text is what was erased (an identical retype)
+ * no struck text, but a count (x2, ^2 in ASCII) of the times it was written.
+ * The erase run going on at the end shows struck too. Marks wait while the
+ * text ends inside a character split across tokens, so they never split it. The trail view strikes its ghosts the same way, so they never
+ * read as words of the sentence. m and M select the next and previous mark:
+ * the inspector shows its <bksp> decision (a click on a mark does the same).
  *
  * The pane has two modes: editing (letters go to the prompt editor,
  * editor.c; Enter generates) and playback (letters are playback keys; Enter
@@ -66,6 +78,9 @@ struct view_text {
 	unsigned char *sty;
 	long *evi;         /* (nbuf) the event each byte came from, -1: the prompt */
 	size_t nbuf, capbuf;
+	long select;       /* the event whose text is drawn selected (-1: none) */
+	long *marks;       /* the <bksp> event of each mark, in text order (last build) */
+	size_t nmarks, capmarks;
 };
 
 /* Create the pane. */
@@ -79,6 +94,7 @@ view_text_init(struct ui *ui)
 	t->editing = ui->side == 0;
 	t->speed = VIEW_TEXT_DEFAULT_SPEED;
 	t->serial = ui->log.serial;
+	t->select = -1;
 	if (ui->side == 0 && (t->history_path = editor_history_path()) != NULL &&
 	    editor_history_load(&t->ed, t->history_path, &cause) < 0 && cause != NULL) {
 		if (ui->message[0] == '\0')
@@ -101,6 +117,7 @@ view_text_free(void *p)
 	free(t->buf);
 	free(t->evi);
 	free(t->sty);
+	free(t->marks);
 	free(t);
 }
 
@@ -238,6 +255,37 @@ view_text_seek(struct view_text *t, struct ui *ui, size_t to)
 	return UI_REDRAW;
 }
 
+static void view_text_build(struct view_text *t, const struct ui *ui);
+
+/* Select the next (dir 1) or previous (-1) mark for the inspector. */
+static int
+view_text_select_mark(struct view_text *t, struct ui *ui, int dir)
+{
+	size_t k, at = (size_t)-1;
+
+	if (t->view == VIEW_TEXT_TIMELINE)
+		t->view = VIEW_TEXT_CLEAN; /* the marks are in the clean view */
+	view_text_build(t, ui);
+	if (t->nmarks == 0) {
+		ui_message(ui, 0, "no rewritten text %s", t->view == VIEW_TEXT_TRAIL ?
+		    "(marks are in the clean view: v)" : "yet");
+		return UI_REDRAW;
+	}
+	for (k = 0; k < t->nmarks; k++)
+		if (t->marks[k] == ui->log.inspect)
+			at = k;
+	if (at == (size_t)-1)
+		k = dir > 0 ? 0 : t->nmarks - 1;
+	else if (dir > 0)
+		k = at + 1 < t->nmarks ? at + 1 : 0;
+	else
+		k = at > 0 ? at - 1 : t->nmarks - 1;
+	ui->log.inspect = t->marks[k];
+	ui_message(ui, 0, "mark %zu/%zu: the inspector shows its <bksp>; Esc follows the "
+	    "playback", k + 1, t->nmarks);
+	return UI_REDRAW;
+}
+
 /* A key in playback mode. */
 static int
 view_text_key_play(struct view_text *t, struct ui *ui, int key)
@@ -267,6 +315,9 @@ view_text_key_play(struct view_text *t, struct ui *ui, int key)
 	case 'v':
 		t->view = (t->view + 1) % VIEW_TEXT_NVIEWS;
 		return UI_REDRAW;
+	case 'm':
+	case 'M':
+		return view_text_select_mark(t, ui, key == 'm' ? 1 : -1);
 	case '+':
 	case ']':
 		if ((size_t)t->speed + 1 < VIEW_TEXT_NSPEEDS)
@@ -412,9 +463,9 @@ view_text_tick(void *p, struct ui *ui, double *wait)
 	return flags;
 }
 
-/* Append bytes in a style, from event ev (-1: the prompt), to the drawing buffer. */
+/* Make room for n more bytes in the drawing buffer. */
 static void
-view_text_emit(struct view_text *t, const void *s, size_t n, int style, long ev)
+view_text_reserve(struct view_text *t, size_t n)
 {
 	if (t->nbuf + n > t->capbuf) {
 		t->capbuf = 2 * (t->nbuf + n) + 256;
@@ -422,6 +473,13 @@ view_text_emit(struct view_text *t, const void *s, size_t n, int style, long ev)
 		t->sty = xrealloc(t->sty, t->capbuf);
 		t->evi = xrealloc(t->evi, t->capbuf * sizeof *t->evi);
 	}
+}
+
+/* Append bytes in a style, from event ev (-1: the prompt), to the drawing buffer. */
+static void
+view_text_emit(struct view_text *t, const void *s, size_t n, int style, long ev)
+{
+	view_text_reserve(t, n);
 	memcpy(t->buf + t->nbuf, s, n);
 	memset(t->sty + t->nbuf, style, n);
 	for (size_t i = 0; i < n; i++)
@@ -467,7 +525,251 @@ view_text_cut(const unsigned char *s, size_t n)
 	return 0;
 }
 
-/* Build the clean or trail text of the first `shown` events into the buffer. */
+static size_t view_text_seq(const unsigned char *s, size_t n);
+
+/* Append a mark's <bksp> event to the list of marks. */
+static void
+view_text_add_mark(struct view_text *t, long ev)
+{
+	if (t->nmarks == t->capmarks) {
+		t->capmarks = 2 * t->capmarks + 16;
+		t->marks = xrealloc(t->marks, t->capmarks * sizeof *t->marks);
+	}
+	t->marks[t->nmarks++] = ev;
+}
+
+/*
+ * Append erased text struck through: bytes s[0..n), from events evs[0..n),
+ * each character followed by U+0336 (COMBINING LONG STROKE OVERLAY), or in
+ * ASCII the text between two ~. Whitespace at either end stays unstruck
+ * (unless there is nothing else), newlines show as a return glyph, other
+ * control bytes and broken UTF-8 as a replacement character. Continuation
+ * bytes that complete a live character split across tokens join it unstruck.
+ */
+static void
+view_text_emit_struck(struct view_text *t, enum grid_glyphs glyphs, const unsigned char *s,
+    const long *evs, size_t n, int style)
+{
+	static const char stroke[] = "\xcc\xb6";
+	size_t a = 0, a0, b, i, len;
+	int ascii = glyphs == GRID_GLYPHS_ASCII;
+
+	/* The rest of a live character split across tokens joins it, unstruck. */
+	if (view_text_cut((const unsigned char *)t->buf, t->nbuf))
+		while (a < n && a < 3 && (s[a] & 0xc0) == 0x80) {
+			view_text_emit(t, s + a, 1, style, evs[a]);
+			a++;
+		}
+	a0 = a;
+	b = n;
+	while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\n'))
+		a++;
+	while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\n'))
+		b--;
+	if (a == b) { /* only whitespace: strike it all, or it would not show */
+		a = a0;
+		b = n;
+	}
+	for (i = a0; i < a; i++)
+		if (s[i] == ' ' || s[i] == '\t')
+			view_text_emit(t, " ", 1, style, evs[i]);
+	if (a == b)
+		return;
+	if (ascii)
+		view_text_emit(t, "~", 1, style, evs[a]);
+	for (i = a; i < b; i += len) {
+		len = view_text_seq(s + i, b - i);
+		if (len == 0) /* cut off at the end */
+			len = b - i;
+		if (s[i] == '\n')
+			view_text_emit(t, ascii ? "|" : "\xe2\x86\xb5", ascii ? 1 : 3, style, evs[i]);
+		else if (s[i] == '\t')
+			view_text_emit(t, " ", 1, style, evs[i]);
+		else if (s[i] < 0x20 || s[i] == 0x7f || (s[i] >= 0x80 && (s[i] < 0xc2 ||
+		    s[i] > 0xf4 || len != (size_t)(s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4))))
+			view_text_emit(t, ascii ? "?" : "\xef\xbf\xbd", ascii ? 1 : 3, style, evs[i]);
+		else
+			view_text_emit(t, s + i, len, style, evs[i]);
+		if (!ascii)
+			view_text_emit(t, stroke, 2, style, evs[i]);
+	}
+	if (ascii)
+		view_text_emit(t, "~", 1, style, evs[b - 1]);
+	for (i = b; i < n; i++)
+		if (s[i] == ' ' || s[i] == '\t')
+			view_text_emit(t, " ", 1, style, evs[i]);
+}
+
+/* Append the pieces of events ev[0..k) struck through, each byte from evs_of[j] (or its own). */
+static void
+view_text_emit_struck_events(struct view_text *t, const struct ui *ui, const size_t *ev,
+    const long *evs_of, size_t k, int style)
+{
+	unsigned char *s = NULL;
+	long *evs = NULL;
+	size_t n = 0, cap = 0, len;
+	const uint8_t *piece;
+
+	for (size_t j = 0; j < k; j++) {
+		int id = ui->log.ev[ev[j]].token;
+
+		if (id == tokenizer_eot(ui->tok) || id == tokenizer_bksp(ui->tok))
+			continue;
+		piece = tokenizer_piece(ui->tok, id, &len);
+		if (n + len > cap) {
+			cap = 2 * (n + len) + 64;
+			s = xrealloc(s, cap);
+			evs = xrealloc(evs, cap * sizeof *evs);
+		}
+		memcpy(s + n, piece, len);
+		for (size_t b = 0; b < len; b++)
+			evs[n + b] = evs_of != NULL ? evs_of[j] : (long)ev[j];
+		n += len;
+	}
+	if (n > 0)
+		view_text_emit_struck(t, ui->glyphs, s, evs, n, style);
+	free(s);
+	free(evs);
+}
+
+/* Trail view: append pending ghosts ev[0..k) struck through; the flagged one flashes. */
+static void
+view_text_emit_ghosts(struct view_text *t, const struct ui *ui, const size_t *ev, size_t k,
+    size_t flag_idx)
+{
+	size_t a = 0;
+
+	for (size_t j = 0; j < k; j++) {
+		if (ev[j] != flag_idx)
+			continue;
+		view_text_emit_struck_events(t, ui, ev + a, NULL, j - a, THEME_SLOT_GHOST);
+		view_text_emit_token(t, ui, ev[j], THEME_SLOT_ERASED);
+		a = j + 1;
+	}
+	view_text_emit_struck_events(t, ui, ev + a, NULL, k - a, THEME_SLOT_GHOST);
+}
+
+/* Move the marks waiting in aux to the text, unless the text ends inside a character. */
+static void
+view_text_flush(struct view_text *t, struct view_text *aux)
+{
+	if (aux->nbuf == 0 || view_text_cut((const unsigned char *)t->buf, t->nbuf))
+		return;
+	view_text_reserve(t, aux->nbuf);
+	memcpy(t->buf + t->nbuf, aux->buf, aux->nbuf);
+	memcpy(t->sty + t->nbuf, aux->sty, aux->nbuf);
+	memcpy(t->evi + t->nbuf, aux->evi, aux->nbuf * sizeof *t->evi);
+	t->nbuf += aux->nbuf;
+	aux->nbuf = 0;
+}
+
+/* What the replay knows of one position (counted from the prompt's end). */
+struct view_text_pos {
+	size_t last_app;   /* the APPEND event last erased here */
+	long last_erase;   /* the ERASE event that erased it */
+	int natt;          /* erased attempts here */
+	int nsame;         /* of them, the live token's id */
+};
+
+/* The clean view: live text, rewritten runs marked, the erase run at the end struck. */
+static void
+view_text_build_clean(struct view_text *t, const struct ui *ui, size_t n, int flagged)
+{
+	size_t nlive = 0, maxpos = 0, i, p, q, k, run = 0;
+	size_t *live = xmalloc((n + 1) * sizeof *live), *stack = xmalloc((n + 1) * sizeof *stack);
+	size_t *evs = xmalloc((n + 1) * sizeof *evs);
+	long *evs_of = xmalloc((n + 1) * sizeof *evs_of);
+	struct view_text_pos *pos = xcalloc(n + 1, sizeof *pos);
+	struct view_text aux; /* marks wait here while the text ends inside a character */
+	char count[32];
+
+	memset(&aux, 0, sizeof aux);
+
+	for (i = 0; i < n; i++) {
+		if (ui->log.ev[i].type == GENERATE_EVENT_APPEND) {
+			live[nlive++] = i;
+			if (nlive > maxpos)
+				maxpos = nlive;
+			run = 0;
+		} else if (nlive > 0) {
+			nlive--;
+			pos[nlive].last_app = live[nlive];
+			pos[nlive].last_erase = (long)i;
+			pos[nlive].natt++;
+			run++;
+		}
+	}
+	/* Identical retypes: replay again, comparing each erased token with the live one. */
+	for (i = 0, k = 0; i < n; i++) {
+		if (ui->log.ev[i].type == GENERATE_EVENT_APPEND)
+			stack[k++] = i;
+		else if (k > 0) {
+			k--;
+			if (k < nlive && ui->log.ev[stack[k]].token == ui->log.ev[live[k]].token)
+				pos[k].nsame++;
+		}
+	}
+	for (p = 0; p < nlive;) {
+		int same = 1;
+
+		if (pos[p].natt == 0) {
+			view_text_emit_token(t, ui, live[p++], THEME_SLOT_GENERATED);
+			view_text_flush(t, &aux);
+			continue;
+		}
+		/* A run: positions one erase run took back (erased one after another). */
+		for (q = p; q < nlive && pos[q].natt > 0 && (q == p ||
+		    pos[q].last_erase + 1 == pos[q - 1].last_erase); q++) {
+			evs[q - p] = pos[q].last_app;
+			evs_of[q - p] = pos[q].last_erase;
+			if (ui->log.ev[pos[q].last_app].token != ui->log.ev[live[q]].token)
+				same = 0;
+		}
+		if (!same) /* a correction: what was there, struck, then the new text */
+			view_text_emit_struck_events(&aux, ui, evs, evs_of, q - p, THEME_SLOT_GHOST);
+		view_text_flush(t, &aux);
+		for (k = p; k < q; k++) {
+			view_text_emit_token(t, ui, live[k], THEME_SLOT_MARK);
+			view_text_flush(t, &aux);
+		}
+		if (pos[p].nsame > 0) { /* written nsame + 1 times here */
+			snprintf(count, sizeof count, "%s%d", ui->glyphs == GRID_GLYPHS_ASCII ? "^" :
+			    "\xc3\x97", pos[p].nsame + 1);
+			view_text_emit(&aux, count, strlen(count), THEME_SLOT_MARK, pos[p].last_erase);
+			view_text_flush(t, &aux);
+		}
+		view_text_add_mark(t, pos[p].last_erase);
+		p = q;
+	}
+	/* The erase run going on at the end: the token just erased flashes, the rest struck. */
+	if (run > 0 && nlive + run <= maxpos) {
+		p = nlive;
+		view_text_add_mark(t, pos[p].last_erase);
+		if (flagged) {
+			view_text_emit_token(t, ui, pos[p].last_app, THEME_SLOT_ERASED);
+			view_text_flush(t, &aux);
+			p++;
+		}
+		for (k = p; k < nlive + run; k++) {
+			evs[k - p] = pos[k].last_app;
+			evs_of[k - p] = pos[k].last_erase;
+		}
+		view_text_emit_struck_events(&aux, ui, evs, evs_of, nlive + run - p,
+		    THEME_SLOT_GHOST);
+		view_text_flush(t, &aux);
+	}
+	/* Marks still waiting when the text ends inside a character are not drawn yet. */
+	free(aux.buf);
+	free(aux.sty);
+	free(aux.evi);
+	free(live);
+	free(stack);
+	free(evs);
+	free(evs_of);
+	free(pos);
+}
+
+/* Build the clean or trail text of the events shown into the buffer. */
 static void
 view_text_build(struct view_text *t, const struct ui *ui)
 {
@@ -478,6 +780,7 @@ view_text_build(struct view_text *t, const struct ui *ui)
 	size_t flag_idx = (size_t)-1;
 
 	t->nbuf = 0;
+	t->nmarks = 0;
 	if (ui->log.prompt != NULL)
 		view_text_emit(t, ui->log.prompt, strlen(ui->log.prompt), THEME_SLOT_PROMPT, -1);
 	for (i = 0; i < n; i++) {
@@ -492,37 +795,34 @@ view_text_build(struct view_text *t, const struct ui *ui)
 	}
 	if (t->view == VIEW_TEXT_TRAIL) {
 		/*
-		 * Ghosts go where they were typed, except inside a live character
-		 * split across tokens: they wait until its last byte is out, so
-		 * they never join (and spoil) the live character's bytes.
+		 * Ghosts go where they were typed, struck through, except inside a
+		 * live character split across tokens: they wait until its last
+		 * byte is out, so they never join (and spoil) the live character.
 		 */
 		size_t npend = 0;
 
 		for (i = 0; i < n; i++) {
 			if (ui->log.ev[i].type != GENERATE_EVENT_APPEND)
 				continue;
-			if (ghost[i]) {
+			if (ghost[i]) { /* a run of ghosts is struck as one */
 				live[npend++] = i; /* live[] is free now: the pending ghosts */
-				if (view_text_cut((const unsigned char *)t->buf, t->nbuf))
-					continue;
-			} else
-				view_text_emit_token(t, ui, i, THEME_SLOT_GENERATED);
-			if (view_text_cut((const unsigned char *)t->buf, t->nbuf))
 				continue;
-			for (size_t k = 0; k < npend; k++)
-				view_text_emit_token(t, ui, live[k], (flagged && live[k] ==
-				    flag_idx) ? THEME_SLOT_ERASED : THEME_SLOT_GHOST);
-			npend = 0;
+			}
+			for (int after = 0; after < 2; after++) {
+				if (npend > 0 && !view_text_cut((const unsigned char *)t->buf,
+				    t->nbuf)) {
+					view_text_emit_ghosts(t, ui, live, npend, flagged ?
+					    flag_idx : (size_t)-1);
+					npend = 0;
+				}
+				if (!after)
+					view_text_emit_token(t, ui, i, THEME_SLOT_GENERATED);
+			}
 		}
-		for (size_t k = 0; k < npend; k++) /* the text ends inside a character */
-			view_text_emit_token(t, ui, live[k], (flagged && live[k] == flag_idx) ?
-			    THEME_SLOT_ERASED : THEME_SLOT_GHOST);
-	} else {
-		for (i = 0; i < nlive; i++)
-			view_text_emit_token(t, ui, live[i], THEME_SLOT_GENERATED);
-		if (flagged && flag_idx != (size_t)-1)
-			view_text_emit_token(t, ui, flag_idx, THEME_SLOT_ERASED);
-	}
+		/* the text ends inside a character */
+		view_text_emit_ghosts(t, ui, live, npend, flagged ? flag_idx : (size_t)-1);
+	} else
+		view_text_build_clean(t, ui, n, flagged);
 	free(live);
 	free(ghost);
 }
@@ -563,6 +863,20 @@ view_text_char_style(const unsigned char *sty, size_t len)
 			st = sty[k];
 	}
 	return st;
+}
+
+/* Bytes of the zero-width characters (combining marks, the strike) from byte i on. */
+static size_t
+view_text_marks_after(const struct view_text *t, size_t i)
+{
+	const unsigned char *b = (const unsigned char *)t->buf;
+	size_t n = 0, len;
+
+	while (i + n < t->nbuf && b[i + n] >= 0x80 &&
+	    (len = view_text_seq(b + i + n, t->nbuf - i - n)) > 1 &&
+	    grid_text_width(t->buf + i + n, len, GRID_GLYPHS_UTF8) == 0)
+		n += len;
+	return n;
 }
 
 /* Cells of the word starting at byte i (up to a space, tab, newline or a cut-off character). */
@@ -606,6 +920,7 @@ view_text_flow(struct view_text *t, struct grid *g, enum grid_glyphs glyphs,
 		len = view_text_seq(b + i, t->nbuf - i);
 		if (len == 0) /* an incomplete character at the end: wait for the rest */
 			break;
+		len += view_text_marks_after(t, i + len);
 		if (b[i] == '\t')
 			w = 1;
 		else
@@ -624,7 +939,8 @@ view_text_flow(struct view_text *t, struct grid *g, enum grid_glyphs glyphs,
 		}
 		if (g != NULL && line >= skip && line - skip < r.h)
 			grid_putn(g, r, x, line - skip, b[i] == '\t' ? " " : t->buf + i,
-			    b[i] == '\t' ? 1 : len, view_text_char_style(t->sty + i, len), 0);
+			    b[i] == '\t' ? 1 : len, t->select >= 0 && t->evi[i] == t->select ?
+			    THEME_SLOT_SELECTION : view_text_char_style(t->sty + i, len), 0);
 		if (hit != NULL && line - skip == hy && hx >= x && hx < x + (w > 0 ? w : 1))
 			*hit = (long)i;
 		x += w;
@@ -823,6 +1139,7 @@ view_text_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int f
 	text = grid_rect_make(in.x, in.y, in.w, in.h - prows);
 	prompt = grid_rect_make(in.x, in.y + in.h - prows, in.w, prows);
 	t->text_rect = text;
+	t->select = ui->log.inspect;
 	if (!ui->have_run) {
 		grid_put_trunc(g, text, 0, 0, ui->side != 0 ? "Model B: the same prompt, its "
 		    "own text." : "Type a prompt below and press Enter.", text.w, THEME_SLOT_DIM, 0);

@@ -301,6 +301,16 @@ keys Enter
 check "with a +4 bias the generation erases tokens" 'done \([a-z_]+\): [0-9]+ tokens, [1-9][0-9]* erased'
 check "the playback of the erasing run reaches its end" 'Text - clean - ([0-9]+)/\1 '
 grep -A3 '^┃Ben had a' "$tmp/screen" >"$tmp/clean-text"
+# Marks of rewritten text: m selects one, the inspector shows its <bksp>.
+keys m
+check "m: a mark selected, the inspector on its <bksp>" 'mark 1/[0-9]+: the inspector'
+check "m: the inspector title says selected" 'Inspector - selected [0-9]+/'
+keys Escape
+if wait_gone 'Inspector - selected'; then
+	pass "Esc after m: the inspector follows the playback again"
+else
+	fail "Esc after m: the inspector follows the playback again" "still selected"
+fi
 keys v
 check "trail view after erasures" 'Text - trail - ([0-9]+)/\1 '
 grep -A3 '^┃Ben had a' "$tmp/screen" >"$tmp/trail-text"
@@ -542,9 +552,9 @@ keys v v
 check "editor: the timeline lists events" 'Text - timeline.* - ([2-9]|[0-9]{2,})/'
 keys Space
 $T send-keys -t ui -l "$(printf '\033[<0;10;3M\033[<0;10;3m')"
-check "a click on a token: the inspector shows it" 'Inspector - clicked [0-9]+/'
+check "a click on a token: the inspector shows it" 'Inspector - selected [0-9]+/'
 keys Escape
-if wait_gone 'Inspector - clicked'; then
+if wait_gone 'Inspector - selected'; then
 	pass "Esc: the inspector follows the playback again"
 else
 	fail "Esc: the inspector follows the playback again" "still the clicked token"

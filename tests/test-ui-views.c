@@ -3,7 +3,8 @@
  * 40x12 grid from a hand-made event log and a hand-made live MAUVE state,
  * checked for their numbers; the stats pane's divergence curve, drawn from
  * known curves and checked for where its dots land; and the live MAUVE worker
- * (ui-mauve.c) on a tiny random model, checked for publishing the curve.
+ * (ui-mauve.c) on a tiny random model, checked for publishing the curve; the
+ * text pane's marks of rewritten text, driven by keys.
  */
 #include "config.h"
 
@@ -21,6 +22,7 @@
 #include "grid.h"
 #include "record.h"
 #include "tap.h"
+#include "theme.h"
 #include "tokenizer.h"
 #include "ui.h"
 
@@ -337,6 +339,142 @@ test_curve(const struct tokenizer *tok, const struct ui *run)
 	}
 }
 
+/* ---- the text pane: marks, erase pauses, auto-pause, compare lockstep ---- */
+
+/* Send keys (0 ends) to a text pane. */
+static void
+text_keys(void *p, struct ui *ui, const int *keys)
+{
+	for (; *keys != 0; keys++)
+		view_text_pane.key(p, ui, *keys);
+}
+
+/* Draw a text pane into g (w x h, glyphs; the caller releases it); returns the dump. */
+static char *
+text_draw(void *p, struct ui *ui, struct grid *g, int w, int h, enum grid_glyphs glyphs)
+{
+	char *s;
+
+	ui->glyphs = glyphs;
+	if (grid_init(g, w, h, glyphs) != 0)
+		abort();
+	view_text_pane.draw(p, ui, g, grid_rect_make(0, 0, w, h), 1);
+	if ((s = grid_dump(g)) == NULL)
+		abort();
+	return s;
+}
+
+/* The cell (x, y) of the first cell in g showing text, or 0 if none. */
+static int
+find_cell(const struct grid *g, const char *text, int *x, int *y)
+{
+	for (*y = 0; *y < g->height; (*y)++)
+		for (*x = 0; *x < g->width; (*x)++)
+			if (cell_is(g, *x, *y, text))
+				return 1;
+	return 0;
+}
+
+/*
+ * Marks in the clean view. Prompt "ab"; +x +y -y +z (a correction, y to z)
+ * +w -w +w (an identical retype) +k: the clean text is "abx" "y" struck, "z"
+ * marked, "w" marked with a count 2, "k"; the trail text has both ghosts
+ * struck where they were. m and M select the marks (their <bksp>, events 3
+ * and 6, 1-based), and so does a click on the struck text.
+ */
+static void
+test_text_marks(const struct tokenizer *tok)
+{
+	static const int esc_end[] = {UI_KEY_ESC, UI_KEY_END, 0}, v[] = {'v', 0};
+	struct generate_event evs[16];
+	struct ui ui;
+	struct grid g;
+	void *p;
+	char *d;
+	int x = 0, y = 0;
+
+	memset(&ui, 0, sizeof ui);
+	ui.tok = tok;
+	ui.model_bksp = 1;
+	ui.have_run = 1;
+	ui.now = 10;
+	ui.log.prompt = "ab";
+	ui.log.n_prompt = 2;
+	ui.log.ev = evs;
+	ui.log.serial = 1;
+	ui.log.inspect = -1;
+	ui.log.done = 1;
+	add(&ui.log, GENERATE_EVENT_APPEND, 'x', 2, 0.5f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'y', 3, 0.5f);
+	add(&ui.log, GENERATE_EVENT_ERASE, 'y', 3, 0.25f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'z', 3, 0.5f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'w', 4, 0.5f);
+	add(&ui.log, GENERATE_EVENT_ERASE, 'w', 4, 0.25f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'w', 4, 0.5f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'k', 5, 0.5f);
+
+	p = view_text_pane.init(&ui);
+	text_keys(p, &ui, esc_end);
+	d = text_draw(p, &ui, &g, 40, 12, GRID_GLYPHS_ASCII);
+	expect_has(d, "|abx~y~zw^2k ", "marks, clean, ASCII");
+	free(d);
+	grid_release(&g);
+	d = text_draw(p, &ui, &g, 40, 12, GRID_GLYPHS_UTF8);
+	expect_has(d, "abxy\xcc\xb6zw\xc3\x97" "2k ", "marks, clean, UTF-8 (y struck, x2)");
+	if (tap_ok(find_cell(&g, "y\xcc\xb6", &x, &y), "marks: y and its stroke share a cell")) {
+		tap_ok(grid_cell_at(&g, x, y)->style == THEME_SLOT_GHOST &&
+		    grid_cell_at(&g, x + 1, y)->style == THEME_SLOT_MARK &&
+		    grid_cell_at(&g, x + 2, y)->style == THEME_SLOT_MARK &&
+		    grid_cell_at(&g, x + 3, y)->style == THEME_SLOT_MARK &&
+		    grid_cell_at(&g, x + 5, y)->style == THEME_SLOT_GENERATED,
+		    "marks: struck y a ghost; z, w and its count marked; k plain");
+		/* A click on the struck y selects the <bksp> that erased it. */
+		view_text_pane.click(p, &ui, grid_rect_make(0, 0, 40, 12), x, y, 1);
+		tap_ok(ui.log.inspect == 2, "marks: a click on struck text selects its <bksp> "
+		    "(event %ld)", ui.log.inspect + 1);
+	}
+	free(d);
+	grid_release(&g);
+
+	ui.log.inspect = -1;
+	view_text_pane.key(p, &ui, 'm');
+	tap_ok(ui.log.inspect == 2, "m: the first mark's <bksp> (event %ld)", ui.log.inspect + 1);
+	view_text_pane.key(p, &ui, 'm');
+	tap_ok(ui.log.inspect == 5, "m again: the second mark's (event %ld)", ui.log.inspect + 1);
+	view_text_pane.key(p, &ui, 'M');
+	tap_ok(ui.log.inspect == 2, "M: back to the first (event %ld)", ui.log.inspect + 1);
+	ui.log.shown = 8;
+	d = draw_pane(&view_inspector_pane, &ui);
+	expect_has(d, "Inspector - selected 3/8", "m: the inspector on the mark");
+	expect_has(d, "erased 'y'", "m: the inspector on the mark");
+	free(d);
+
+	text_keys(p, &ui, v);
+	d = text_draw(p, &ui, &g, 40, 12, GRID_GLYPHS_ASCII);
+	expect_has(d, "|abx~y~z~w~wk ", "trail: ghosts struck where they were, ASCII");
+	free(d);
+	grid_release(&g);
+	d = text_draw(p, &ui, &g, 40, 12, GRID_GLYPHS_UTF8);
+	expect_has(d, "abxy\xcc\xb6zw\xcc\xb6wk ", "trail: ghosts struck, UTF-8");
+	free(d);
+	grid_release(&g);
+	view_text_pane.free(p);
+
+	/* An erase run at the end: the just-erased token flashes, the run struck before. */
+	ui.log.n = 2;
+	add(&ui.log, GENERATE_EVENT_APPEND, 'q', 4, 0.5f);
+	add(&ui.log, GENERATE_EVENT_ERASE, 'q', 4, 0.25f);
+	add(&ui.log, GENERATE_EVENT_ERASE, 'y', 3, 0.25f);
+	ui.log.inspect = -1;
+	p = view_text_pane.init(&ui);
+	text_keys(p, &ui, esc_end);
+	d = text_draw(p, &ui, &g, 40, 12, GRID_GLYPHS_ASCII);
+	expect_has(d, "|abxy~q~ ", "an erase run at the end: y flagged, q struck");
+	free(d);
+	grid_release(&g);
+	view_text_pane.free(p);
+}
+
 /* Wait for the worker to publish a change and copy its state into info. */
 static void
 mauve_wait(struct ui_mauve *mv, int fd, struct ui_mauve_info *info)
@@ -596,6 +734,7 @@ main(void)
 	expect_has(d, "P(<bksp>) n/a", "inspector, no bksp");
 	free(d);
 
+	test_text_marks(tok);
 	test_curve(tok, &ui);
 	test_worker(tok);
 	tokenizer_free(tok);
