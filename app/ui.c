@@ -85,6 +85,7 @@ static const char *const ui_help[][2] = {
 	{ "Space", "pause or resume the animation" },
 	{ ". ,", "step one event forward or back" },
 	{ "n N", "next or previous <bksp>" },
+	{ "a", "stop at each <bksp>: P(<bksp>) vs best token" },
 	{ "m M", "next/previous mark: the inspector shows its <bksp>" },
 	{ "+ - ] [", "animation speed (events a second)" },
 	{ "v", "view: clean (rewrites marked), trail, timeline" },
@@ -238,8 +239,8 @@ ui_draw_keys(struct ui_state *s, struct grid_rect r)
 		"history", "Esc", "stop/playback", "Tab", "panes", "F1", "help", "F10/^Q", "quit",
 		"^G", "$EDITOR", "F2", "theme", "F3", "sessions", NULL };
 	static const char *const playback[] = { "Spc", "pause", ". ,", "step", "n N", "bksp",
-		"v", "view", "?", "help", "q", "quit", "m M", "marks", "+ -", "speed", "r", "replay",
-		"i", "edit", "F2 T", "theme", "F3 O", "sessions", NULL };
+		"v", "view", "?", "help", "q", "quit", "m M", "marks", "a", "auto-pause", "+ -",
+		"speed", "r", "replay", "i", "edit", "F2 T", "theme", "F3 O", "sessions", NULL };
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
 		"type", "d D", "reset", "p", "preset", "?", "help", "q", "quit", "R", "same seed",
 		"F2 T", "theme", NULL };

@@ -6,11 +6,15 @@
  * goes; this pane shows the first `shown` of them, and tick() advances
  * `shown` at `speed` events a second, whatever the model's speed. Applying an
  * ERASE starts a flash: until flash_until the erased token is drawn in the
- * `erased` style (and while paused on an ERASE it stays flagged); then the
- * clean view leaves a mark and the trail view keeps it struck through. The
- * timeline view lists the events as +tok / -tok lines. The text is rebuilt
- * from the log on every draw (a few hundred tokens), as bytes with one style
- * per byte, so a character split across tokens is drawn once it is complete.
+ * `erased` style (and while paused on an ERASE it stays flagged, with
+ * P(<bksp>) against the best token on the last row); the flash lasts as long
+ * as VIEW_TEXT_FLASH_EVENTS events at the speed, at most VIEW_TEXT_FLASH
+ * seconds, and in auto-pause mode (a) the playback stops there instead. Then
+ * the clean view leaves a mark and the trail view keeps the token struck
+ * through. The timeline view lists the events as +tok / -tok lines. The text
+ * is rebuilt from the log on every draw (a few hundred tokens), as bytes with
+ * one style per byte, so a character split across tokens is drawn once it is
+ * complete.
  *
  * Marks. The clean view keeps a trace of every rewritten position: replaying
  * the log gives each position (counted from the prompt's end) its erased
@@ -46,7 +50,8 @@
 #include "tokenizer.h"
 #include "ui.h"
 
-#define VIEW_TEXT_FLASH 0.35      /* seconds an erased token flashes */
+#define VIEW_TEXT_FLASH 0.35      /* seconds an erased token flashes, at most */
+#define VIEW_TEXT_FLASH_EVENTS 14 /* ... or as long as this many events at the speed */
 #define VIEW_TEXT_DEFAULT_SPEED 5 /* index into view_text_speeds */
 
 /* Playback speeds, events a second. */
@@ -73,6 +78,7 @@ struct view_text {
 	double last_step;  /* when the last event was applied */
 	double flash_until;
 	int view;
+	int autopause;     /* stop the playback at each <bksp> */
 	/* Drawing scratch: the text as bytes with a style each. */
 	char *buf;
 	unsigned char *sty;
@@ -134,8 +140,9 @@ view_text_describe(void *p, char *buf, size_t size)
 {
 	struct view_text *t = p;
 
-	snprintf(buf, size, "%s %g/s%s", view_text_view_names[t->view],
-	    view_text_speeds[t->speed], t->paused ? " paused" : "");
+	snprintf(buf, size, "%s %g/s%s%s", view_text_view_names[t->view],
+	    view_text_speeds[t->speed], t->autopause ? " auto-pause" : "",
+	    t->paused ? " paused" : "");
 }
 
 /* Replace the draft (after $EDITOR) and edit it. */
@@ -328,6 +335,11 @@ view_text_key_play(struct view_text *t, struct ui *ui, int key)
 		if (t->speed > 0)
 			t->speed--;
 		return UI_REDRAW;
+	case 'a':
+		t->autopause = !t->autopause;
+		ui_message(ui, 0, "auto-pause at each <bksp> %s", t->autopause ? "on: Space "
+		    "goes on" : "off");
+		return UI_REDRAW;
 	case UI_KEY_PGUP:
 		t->scroll += t->text_rect.h > 2 ? t->text_rect.h - 1 : 1;
 		return UI_REDRAW;
@@ -398,6 +410,17 @@ view_text_key(void *p, struct ui *ui, int key)
 	return view_text_key_play(t, ui, key);
 }
 
+/* How long an erase holds the playback at a period (seconds an event). */
+static double
+view_text_flash_seconds(double period)
+{
+	double f = VIEW_TEXT_FLASH_EVENTS * period;
+
+	if (f > VIEW_TEXT_FLASH)
+		f = VIEW_TEXT_FLASH;
+	return f > period ? f : period;
+}
+
 /* Advance the playback to ui->now (view_text_tick publishes the result). */
 static int
 view_text_advance(void *p, struct ui *ui, double *wait)
@@ -435,7 +458,10 @@ view_text_advance(void *p, struct ui *ui, double *wait)
 		t->shown++;
 		changed = 1;
 		if (view_text_is_erase(ui, t->shown - 1)) {
-			t->flash_until = ui->now + (period > VIEW_TEXT_FLASH ? period : VIEW_TEXT_FLASH);
+			if (t->autopause)
+				t->paused = 1;
+			else
+				t->flash_until = ui->now + view_text_flash_seconds(period);
 			break;
 		}
 	}
@@ -443,7 +469,7 @@ view_text_advance(void *p, struct ui *ui, double *wait)
 		t->last_step = ui->now - period;
 	if (t->flash_until > 0)
 		w = t->flash_until - ui->now;
-	else if (t->shown < ui->log.n)
+	else if (t->shown < ui->log.n && !t->paused)
 		w = t->last_step + period - ui->now;
 	else
 		w = -1;
@@ -1109,6 +1135,49 @@ view_text_draw_prompt(struct view_text *t, struct ui *ui, struct grid *g, struct
 		grid_put(g, r, 0, r.h - 1, "v ", THEME_SLOT_DIM, 0);
 }
 
+/*
+ * The row under the text while paused on a <bksp>: the model's P(<bksp>)
+ * against its likeliest other action at that step (generate.h's top[]), so
+ * one sees how close the decision to erase was.
+ */
+static void
+view_text_draw_decision(struct ui *ui, struct grid *g, struct grid_rect r, int row)
+{
+	const struct generate_event *ev = &ui->log.ev[ui->log.shown - 1];
+	int bksp = tokenizer_bksp(ui->tok), best = -1;
+	char line[192], piece[48];
+	size_t n, k = 0;
+	const uint8_t *s;
+
+	for (int i = 0; i < ev->n_top && i < GENERATE_TOP; i++)
+		if (ev->top[i].id != bksp && (best < 0 || ev->top[i].prob > ev->top[best].prob))
+			best = i;
+	if (best >= 0 && ev->top[best].id == tokenizer_eot(ui->tok))
+		snprintf(piece, sizeof piece, "%s", TOKENIZER_EOT_TEXT);
+	else if (best >= 0) {
+		s = tokenizer_piece(ui->tok, ev->top[best].id, &n);
+		piece[k++] = '\'';
+		for (size_t j = 0; j < n && k + 4 < sizeof piece; j++) {
+			if (s[j] == '\n' || s[j] == '\t') {
+				piece[k++] = '\\';
+				piece[k++] = s[j] == '\n' ? 'n' : 't';
+			} else
+				piece[k++] = (char)s[j];
+		}
+		piece[k++] = '\'';
+		piece[k] = '\0';
+	}
+	if (isnan(ev->p_bksp))
+		snprintf(line, sizeof line, "<bksp> here: P(<bksp>) not recorded");
+	else if (best < 0)
+		snprintf(line, sizeof line, "<bksp> here: P(<bksp>) %.3f; no other token recorded",
+		    ev->p_bksp);
+	else
+		snprintf(line, sizeof line, "<bksp> here: P(<bksp>) %.3f vs best token %s %.3f",
+		    ev->p_bksp, piece, ev->top[best].prob);
+	grid_put_trunc(g, r, 0, row, line, r.w, THEME_SLOT_BKSP_MARKER, 0);
+}
+
 /* Draw the pane. */
 static void
 view_text_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int focused)
@@ -1138,6 +1207,12 @@ view_text_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int f
 	prows = view_text_prompt_rows(t, ui, in.w, in.h);
 	text = grid_rect_make(in.x, in.y, in.w, in.h - prows);
 	prompt = grid_rect_make(in.x, in.y + in.h - prows, in.w, prows);
+	if (ui->have_run && t->paused && t->shown > 0 && view_text_is_erase(ui, t->shown - 1) &&
+	    text.h >= 2) { /* paused on a <bksp>: how close the decision was, on the last row */
+		text.h--;
+		view_text_draw_decision(ui, g, grid_rect_make(text.x, text.y + text.h, text.w, 1),
+		    0);
+	}
 	t->text_rect = text;
 	t->select = ui->log.inspect;
 	if (!ui->have_run) {

@@ -311,6 +311,21 @@ if wait_gone 'Inspector - selected'; then
 else
 	fail "Esc after m: the inspector follows the playback again" "still selected"
 fi
+# Auto-pause: r replays and stops at the first <bksp>, with P(<bksp>) against the best token.
+keys a
+check "a: auto-pause on (the status line says so)" 'clean [0-9]+/s auto-pause'
+keys r
+check "auto-pause: the replay stops at a <bksp> and shows P(<bksp>) vs the best token" \
+    '<bksp> here: P\(<bksp>\) [0-9.]+ vs best token'
+check "auto-pause: paused there" 'Text - clean \(paused\)'
+keys a
+if wait_gone 'clean [0-9]+/s auto-pause'; then
+	pass "a again: auto-pause off"
+else
+	fail "a again: auto-pause off" "still on"
+fi
+keys Space
+check "Space: the replay goes on to the end" 'Text - clean - ([0-9]+)/\1 '
 keys v
 check "trail view after erasures" 'Text - trail - ([0-9]+)/\1 '
 grep -A3 '^┃Ben had a' "$tmp/screen" >"$tmp/trail-text"

@@ -4,7 +4,8 @@
  * checked for their numbers; the stats pane's divergence curve, drawn from
  * known curves and checked for where its dots land; and the live MAUVE worker
  * (ui-mauve.c) on a tiny random model, checked for publishing the curve; the
- * text pane's marks of rewritten text, driven by keys.
+ * text pane's marks of rewritten text, its erase pauses and auto-pause,
+ * driven by keys and ticks.
  */
 #include "config.h"
 
@@ -349,6 +350,18 @@ text_keys(void *p, struct ui *ui, const int *keys)
 		view_text_pane.key(p, ui, *keys);
 }
 
+/* Tick a text pane every millisecond from ui->now to `until`. */
+static void
+text_ticks(void *p, struct ui *ui, double until)
+{
+	while (ui->now < until) {
+		double wait = -1;
+
+		ui->now += 0.001;
+		view_text_pane.tick(p, ui, &wait);
+	}
+}
+
 /* Draw a text pane into g (w x h, glyphs; the caller releases it); returns the dump. */
 static char *
 text_draw(void *p, struct ui *ui, struct grid *g, int w, int h, enum grid_glyphs glyphs)
@@ -470,6 +483,99 @@ test_text_marks(const struct tokenizer *tok)
 	text_keys(p, &ui, esc_end);
 	d = text_draw(p, &ui, &g, 40, 12, GRID_GLYPHS_ASCII);
 	expect_has(d, "|abxy~q~ ", "an erase run at the end: y flagged, q struck");
+	free(d);
+	grid_release(&g);
+	view_text_pane.free(p);
+}
+
+/* A log of 10 events with erases at 3, 6 and 7 (1-based), the erases' top actions set. */
+static void
+text_log(struct ui *ui, struct generate_event *evs)
+{
+	ui->log.prompt = "ab";
+	ui->log.n_prompt = 2;
+	ui->log.ev = evs;
+	ui->log.n = 0;
+	ui->log.serial = 1;
+	ui->log.inspect = -1;
+	ui->log.done = 1;
+	add(&ui->log, GENERATE_EVENT_APPEND, 'c', 2, 0.5f);
+	add(&ui->log, GENERATE_EVENT_APPEND, 'd', 3, 0.5f);
+	add(&ui->log, GENERATE_EVENT_ERASE, 'd', 3, 0.25f);
+	add(&ui->log, GENERATE_EVENT_APPEND, 'd', 3, 0.5f);
+	add(&ui->log, GENERATE_EVENT_APPEND, 'e', 4, 0.5f);
+	add(&ui->log, GENERATE_EVENT_ERASE, 'e', 4, 0.25f);
+	add(&ui->log, GENERATE_EVENT_ERASE, 'd', 3, 0.25f);
+	add(&ui->log, GENERATE_EVENT_APPEND, 'x', 3, 0.5f);
+	add(&ui->log, GENERATE_EVENT_APPEND, '\n', 4, 0.5f);
+	add(&ui->log, GENERATE_EVENT_APPEND, 'c', 5, 0.625f);
+	for (int i = 0; i < 10; i++) {
+		struct generate_event *ev = &evs[i];
+
+		if (ev->type != GENERATE_EVENT_ERASE)
+			continue;
+		ev->p_bksp = 0.4f;
+		ev->n_top = 2;
+		ev->top[0].id = tokenizer_bksp(ui->tok);
+		ev->top[0].prob = 0.4f;
+		ev->top[1].id = 'x';
+		ev->top[1].prob = 0.35f;
+	}
+}
+
+/*
+ * Erase pauses scale with the speed: at 1000 events a second the 10 events and
+ * their 3 erases play in well under 0.2 s (a fixed 0.35 s pause each took over
+ * a second). Auto-pause (a) stops at each erase and says P(<bksp>) against the
+ * best token; Space goes on to the next one.
+ */
+static void
+test_text_pauses(const struct tokenizer *tok)
+{
+	static const int fast[] = {UI_KEY_ESC, ']', ']', ']', ']', 'r', 0};
+	static const int autop[] = {'a', 'r', 0};
+	struct generate_event evs[16];
+	struct ui ui;
+	struct grid g;
+	char desc[64], *d;
+	void *p;
+
+	memset(&ui, 0, sizeof ui);
+	ui.tok = tok;
+	ui.model_bksp = 1;
+	ui.have_run = 1;
+	ui.now = 100;
+	text_log(&ui, evs);
+	p = view_text_pane.init(&ui);
+	text_keys(p, &ui, fast);
+	view_text_describe(p, desc, sizeof desc);
+	tap_ok(strncmp(desc, "clean 1000/s", 12) == 0, "speed 1000/s (%s)", desc);
+	text_ticks(p, &ui, 100.2);
+	tap_ok(ui.log.shown == 10, "at 1000/s 10 events with 3 erases play in 0.2 s (%zu shown)",
+	    ui.log.shown);
+
+	text_keys(p, &ui, autop);
+	view_text_describe(p, desc, sizeof desc);
+	tap_ok(strstr(desc, "auto-pause") != NULL, "a: the status says auto-pause (%s)", desc);
+	text_ticks(p, &ui, 100.4);
+	view_text_describe(p, desc, sizeof desc);
+	tap_ok(ui.log.shown == 3 && strstr(desc, "paused") != NULL,
+	    "auto-pause: stopped at the first erase (%zu shown, %s)", ui.log.shown, desc);
+	d = text_draw(p, &ui, &g, 60, 12, GRID_GLYPHS_ASCII);
+	expect_has(d, "<bksp> here: P(<bksp>) 0.400 vs best token 'x' 0.350",
+	    "auto-pause: P(<bksp>) against the best token, labelled");
+	free(d);
+	grid_release(&g);
+	view_text_pane.key(p, &ui, ' ');
+	text_ticks(p, &ui, 100.6);
+	tap_ok(ui.log.shown == 6, "Space: on to the next erase (%zu shown)", ui.log.shown);
+	view_text_pane.key(p, &ui, ' ');
+	text_ticks(p, &ui, 100.8);
+	view_text_pane.key(p, &ui, ' ');
+	text_ticks(p, &ui, 101.0);
+	tap_ok(ui.log.shown == 10, "... and to the end (%zu shown)", ui.log.shown);
+	d = text_draw(p, &ui, &g, 60, 12, GRID_GLYPHS_ASCII);
+	expect_lacks(d, "<bksp> here", "not on an erase: no P(<bksp>) row");
 	free(d);
 	grid_release(&g);
 	view_text_pane.free(p);
@@ -735,6 +841,7 @@ main(void)
 	free(d);
 
 	test_text_marks(tok);
+	test_text_pauses(tok);
 	test_curve(tok, &ui);
 	test_worker(tok);
 	tokenizer_free(tok);
