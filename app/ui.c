@@ -81,7 +81,7 @@ static const char *const ui_help[][2] = {
 	{ "Up Down", "lines, then history (the unsent draft is kept)" },
 	{ "^G", "edit the prompt in $VISUAL or $EDITOR" },
 	{ "Esc", "to playback keys" },
-	{ "", "Playback (text pane, after Enter)" },
+	{ "", "Playback (text pane, after Enter; compare: both sides)" },
 	{ "Space", "pause or resume the animation" },
 	{ ". ,", "step one event forward or back" },
 	{ "n N", "next or previous <bksp>" },
@@ -91,7 +91,7 @@ static const char *const ui_help[][2] = {
 	{ "v", "view: clean (rewrites marked), trail, timeline" },
 	{ "~old~ new", "a mark: erased text struck, then what replaced it" },
 	{ "new x2", "a mark: the same text written twice there" },
-	{ "r", "replay the last generation from its event log" },
+	{ "r", "replay from the event log (compare: both sides)" },
 	{ "PgUp PgDn", "scroll the text (the wheel too); End follows it again" },
 	{ "click", "a token or mark: inspect it; Esc follows playback" },
 	{ "i Enter", "back to the prompt editor" },
@@ -1148,8 +1148,10 @@ cmd_ui(int argc, char **argv)
 		    (s->nsides == 2 || (p != LAYOUT_TEXT2 && p != LAYOUT_STATS2)))
 			s->pane[p] = ui_panes[p]->init(ui_pane_ui(s, p));
 	view_text_set_state(s->pane[LAYOUT_TEXT], s->saved.view, s->saved.speed);
-	if (s->pane[LAYOUT_TEXT2] != NULL)
+	if (s->pane[LAYOUT_TEXT2] != NULL) {
 		view_text_set_state(s->pane[LAYOUT_TEXT2], s->saved.view, s->saved.speed);
+		view_text_lock(s->pane[LAYOUT_TEXT], &s->ui, s->pane[LAYOUT_TEXT2], &s->ui_b);
+	}
 	ui_relayout(s);
 	ui_trace_open(&s->ui);
 

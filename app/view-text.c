@@ -31,7 +31,10 @@
  * The pane has two modes: editing (letters go to the prompt editor,
  * editor.c; Enter generates) and playback (letters are playback keys; Enter
  * or i edits). In compare mode the pane of model B (ui->side 1) only plays
- * back: it shows model A's prompt read only and passes editing keys on.
+ * back: it shows model A's prompt read only and passes editing keys on. The
+ * two panes play in lockstep (view_text_lock): A's pane holds the one clock,
+ * counting events of both logs (an erase in either stops both), B's copies
+ * its position, and B's playback keys drive A's clock.
  *
  * A click on a token selects its event for the inspector (ui->log.inspect);
  * the text and timeline scroll with the wheel or PgUp/PgDn (scroll counts
@@ -72,13 +75,17 @@ struct view_text {
 	int text_skip;     /* the lines the last draw skipped */
 	/* Playback. */
 	unsigned serial;   /* the log this playback follows */
-	size_t shown;      /* events applied */
+	size_t pos;        /* the playback clock: steps applied (in lockstep, of both logs) */
+	size_t shown;      /* events of this log applied: pos, at most the log's length */
 	int speed;         /* index into view_text_speeds */
 	int paused;
 	double last_step;  /* when the last event was applied */
 	double flash_until;
 	int view;
 	int autopause;     /* stop the playback at each <bksp> */
+	/* Compare mode (view_text_lock): A's pane has a peer, B's a leader. */
+	struct view_text *peer, *leader;
+	struct ui *peer_ui, *leader_ui;
 	/* Drawing scratch: the text as bytes with a style each. */
 	char *buf;
 	unsigned char *sty;
@@ -250,16 +257,64 @@ view_text_is_erase(const struct ui *ui, size_t i)
 	return i < ui->log.n && ui->log.ev[i].type == GENERATE_EVENT_ERASE;
 }
 
+/* Whether the playback step i is an ERASE on this side or, in lockstep, the other. */
+static int
+view_text_erase_at(const struct view_text *t, const struct ui *ui, size_t i)
+{
+	return view_text_is_erase(ui, i) || (t->peer_ui != NULL &&
+	    view_text_is_erase(t->peer_ui, i));
+}
+
+/*
+ * The steps the playback may show: the log's events; in lockstep the longer
+ * log's, but no further than a log still being written (both wait for it).
+ */
+static size_t
+view_text_total(const struct view_text *t, const struct ui *ui)
+{
+	const struct ui_log *a = &ui->log, *b;
+	size_t n = a->n;
+
+	if (t->peer_ui == NULL || !t->peer_ui->have_run)
+		return n;
+	b = &t->peer_ui->log;
+	if (b->n > n)
+		n = b->n;
+	if (!a->done && ui->generating && a->n < n)
+		n = a->n;
+	if (!b->done && t->peer_ui->generating && b->n < n)
+		n = b->n;
+	return n;
+}
+
+/* The events of this side's log shown now. */
+static size_t
+view_text_shown(const struct view_text *t, const struct ui *ui)
+{
+	return t->pos < ui->log.n ? t->pos : ui->log.n;
+}
+
 /* Move playback to `to` events applied, paused (a step or a jump). */
 static int
 view_text_seek(struct view_text *t, struct ui *ui, size_t to)
 {
-	if (to > ui->log.n)
-		to = ui->log.n;
-	t->shown = to;
+	size_t total = view_text_total(t, ui);
+
+	if (to > total)
+		to = total;
+	t->pos = to;
 	t->paused = 1;
 	t->flash_until = 0;
 	return UI_REDRAW;
+}
+
+/* Forget the inspector's selection on this side and the other. */
+static void
+view_text_unselect(struct view_text *t, struct ui *ui)
+{
+	ui->log.inspect = -1;
+	if (t->peer_ui != NULL)
+		t->peer_ui->log.inspect = -1;
 }
 
 static void view_text_build(struct view_text *t, const struct ui *ui);
@@ -293,11 +348,20 @@ view_text_select_mark(struct view_text *t, struct ui *ui, int dir)
 	return UI_REDRAW;
 }
 
+/* Whether a playback key drives the clock (speed, pause, steps, jumps, replay). */
+static int
+view_text_clock_key(int key)
+{
+	if (key == UI_KEY_RIGHT || key == UI_KEY_LEFT || key == UI_KEY_HOME || key == UI_KEY_END)
+		return 1;
+	return key > 0 && key < 0x80 && strchr("+]-[a .,nNr", key) != NULL;
+}
+
 /* A key in playback mode. */
 static int
 view_text_key_play(struct view_text *t, struct ui *ui, int key)
 {
-	size_t i;
+	size_t i, total;
 
 	switch (key) {
 	case UI_KEY_ENTER:
@@ -325,6 +389,24 @@ view_text_key_play(struct view_text *t, struct ui *ui, int key)
 	case 'm':
 	case 'M':
 		return view_text_select_mark(t, ui, key == 'm' ? 1 : -1);
+	case UI_KEY_PGUP:
+		t->scroll += t->text_rect.h > 2 ? t->text_rect.h - 1 : 1;
+		return UI_REDRAW;
+	case UI_KEY_PGDN:
+		t->scroll -= t->text_rect.h > 2 ? t->text_rect.h - 1 : 1;
+		if (t->scroll < 0)
+			t->scroll = 0;
+		return UI_REDRAW;
+	}
+	if (t->leader != NULL) { /* lockstep: the clock is in model A's pane */
+		if (!view_text_clock_key(key))
+			return UI_PASS;
+		if (key == UI_KEY_END || key == 'r')
+			t->scroll = 0;
+		return view_text_key_play(t->leader, t->leader_ui, key);
+	}
+	total = view_text_total(t, ui);
+	switch (key) {
 	case '+':
 	case ']':
 		if ((size_t)t->speed + 1 < VIEW_TEXT_NSPEEDS)
@@ -340,56 +422,48 @@ view_text_key_play(struct view_text *t, struct ui *ui, int key)
 		ui_message(ui, 0, "auto-pause at each <bksp> %s", t->autopause ? "on: Space "
 		    "goes on" : "off");
 		return UI_REDRAW;
-	case UI_KEY_PGUP:
-		t->scroll += t->text_rect.h > 2 ? t->text_rect.h - 1 : 1;
-		return UI_REDRAW;
-	case UI_KEY_PGDN:
-		t->scroll -= t->text_rect.h > 2 ? t->text_rect.h - 1 : 1;
-		if (t->scroll < 0)
-			t->scroll = 0;
-		return UI_REDRAW;
 	}
 	/* The keys that move the playback also return the inspector to following it. */
 	switch (key) {
 	case ' ':
-		ui->log.inspect = -1;
+		view_text_unselect(t, ui);
 		t->paused = !t->paused;
 		t->last_step = ui->now;
 		return UI_REDRAW;
 	case '.':
 	case UI_KEY_RIGHT:
-		ui->log.inspect = -1;
-		return view_text_seek(t, ui, t->shown + 1);
+		view_text_unselect(t, ui);
+		return view_text_seek(t, ui, t->pos + 1);
 	case ',':
 	case UI_KEY_LEFT:
-		ui->log.inspect = -1;
-		return view_text_seek(t, ui, t->shown > 0 ? t->shown - 1 : 0);
+		view_text_unselect(t, ui);
+		return view_text_seek(t, ui, t->pos > 0 ? t->pos - 1 : 0);
 	case UI_KEY_HOME:
-		ui->log.inspect = -1;
+		view_text_unselect(t, ui);
 		return view_text_seek(t, ui, 0);
 	case UI_KEY_END:
-		ui->log.inspect = -1;
+		view_text_unselect(t, ui);
 		t->scroll = 0;
-		return view_text_seek(t, ui, ui->log.n);
+		return view_text_seek(t, ui, total);
 	case 'n':
-		ui->log.inspect = -1;
-		for (i = t->shown; i < ui->log.n; i++)
-			if (view_text_is_erase(ui, i))
+		view_text_unselect(t, ui);
+		for (i = t->pos; i < total; i++)
+			if (view_text_erase_at(t, ui, i))
 				return view_text_seek(t, ui, i + 1);
 		ui_message(ui, 0, "no later <bksp>%s", ui->log.done ? "" : " yet");
 		return UI_REDRAW;
 	case 'N':
-		ui->log.inspect = -1;
-		for (i = t->shown > 1 ? t->shown - 1 : 0; i-- > 0;)
-			if (view_text_is_erase(ui, i))
+		view_text_unselect(t, ui);
+		for (i = t->pos > 1 ? t->pos - 1 : 0; i-- > 0;)
+			if (view_text_erase_at(t, ui, i))
 				return view_text_seek(t, ui, i + 1);
 		ui_message(ui, 0, "no earlier <bksp>");
 		return UI_REDRAW;
 	case 'r':
 		if (!ui->have_run)
 			return 0;
-		ui->log.inspect = -1;
-		t->shown = 0;
+		view_text_unselect(t, ui);
+		t->pos = 0;
 		t->paused = 0;
 		t->flash_until = 0;
 		t->last_step = ui->now;
@@ -404,10 +478,13 @@ static int
 view_text_key(void *p, struct ui *ui, int key)
 {
 	struct view_text *t = p;
+	int flags;
 
 	if (t->editing && ui->side == 0)
 		return view_text_key_edit(t, ui, key);
-	return view_text_key_play(t, ui, key);
+	flags = view_text_key_play(t, ui, key);
+	t->shown = view_text_shown(t, ui);
+	return flags;
 }
 
 /* How long an erase holds the playback at a period (seconds an event). */
@@ -427,17 +504,19 @@ view_text_advance(void *p, struct ui *ui, double *wait)
 {
 	struct view_text *t = p;
 	double period = 1.0 / view_text_speeds[t->speed], w;
+	size_t total;
 	int changed = 0;
 
 	if (t->serial != ui->log.serial) { /* a new generation: follow it from the start */
 		t->serial = ui->log.serial;
-		t->shown = 0;
+		t->pos = 0;
 		t->scroll = 0;
 		t->paused = 0;
 		t->flash_until = 0;
 		t->last_step = ui->now;
 		changed = 1;
 	}
+	total = view_text_total(t, ui);
 	if (t->flash_until > 0) {
 		if (ui->now < t->flash_until) {
 			w = t->flash_until - ui->now;
@@ -449,15 +528,15 @@ view_text_advance(void *p, struct ui *ui, double *wait)
 		t->last_step = ui->now;
 		changed = 1;
 	}
-	if (t->paused || t->shown >= ui->log.n) {
+	if (t->paused || t->pos >= total) {
 		t->last_step = ui->now;
 		return changed ? UI_REDRAW : 0;
 	}
-	while (t->shown < ui->log.n && ui->now - t->last_step >= period) {
+	while (t->pos < total && ui->now - t->last_step >= period) {
 		t->last_step += period;
-		t->shown++;
+		t->pos++;
 		changed = 1;
-		if (view_text_is_erase(ui, t->shown - 1)) {
+		if (view_text_erase_at(t, ui, t->pos - 1)) {
 			if (t->autopause)
 				t->paused = 1;
 			else
@@ -469,7 +548,7 @@ view_text_advance(void *p, struct ui *ui, double *wait)
 		t->last_step = ui->now - period;
 	if (t->flash_until > 0)
 		w = t->flash_until - ui->now;
-	else if (t->shown < ui->log.n && !t->paused)
+	else if (t->pos < total && !t->paused)
 		w = t->last_step + period - ui->now;
 	else
 		w = -1;
@@ -478,15 +557,57 @@ view_text_advance(void *p, struct ui *ui, double *wait)
 	return changed ? UI_REDRAW : 0;
 }
 
+/* Lockstep: copy the leader's clock into this (model B's) pane; 1 if it changed. */
+static int
+view_text_follow(struct view_text *t, struct ui *ui)
+{
+	const struct view_text *l = t->leader;
+	size_t shown = l->pos < ui->log.n ? l->pos : ui->log.n;
+	int changed = shown != t->shown || l->paused != t->paused ||
+	    (l->flash_until > 0) != (t->flash_until > 0);
+
+	if (t->serial != ui->log.serial) {
+		t->serial = ui->log.serial;
+		t->scroll = 0;
+		changed = 1;
+	}
+	t->pos = l->pos;
+	t->shown = shown;
+	t->paused = l->paused;
+	t->flash_until = l->flash_until;
+	t->speed = l->speed;
+	t->autopause = l->autopause;
+	t->last_step = l->last_step;
+	return changed;
+}
+
 /* Advance the playback and publish its position for the stats and inspector panes. */
 static int
 view_text_tick(void *p, struct ui *ui, double *wait)
 {
 	struct view_text *t = p;
-	int flags = view_text_advance(p, ui, wait);
+	int flags;
 
+	if (t->leader != NULL)
+		flags = view_text_follow(t, ui) ? UI_REDRAW : 0;
+	else
+		flags = view_text_advance(p, ui, wait);
+	t->shown = view_text_shown(t, ui);
 	ui->log.shown = t->shown;
 	return flags;
+}
+
+/* Compare mode: B's pane (b, on ub) plays in lockstep with A's (a, on ua). */
+void
+view_text_lock(void *a, struct ui *ua, void *b, struct ui *ub)
+{
+	struct view_text *ta = a, *tb = b;
+
+	ta->peer = tb;
+	ta->peer_ui = ub;
+	tb->leader = ta;
+	tb->leader_ui = ua;
+	view_text_follow(tb, ub);
 }
 
 /* Make room for n more bytes in the drawing buffer. */
@@ -799,7 +920,7 @@ view_text_build_clean(struct view_text *t, const struct ui *ui, size_t n, int fl
 static void
 view_text_build(struct view_text *t, const struct ui *ui)
 {
-	size_t n = t->shown, nlive = 0, i;
+	size_t n = view_text_shown(t, ui), nlive = 0, i;
 	size_t *live = xmalloc((n + 1) * sizeof *live); /* event indices of live tokens */
 	unsigned char *ghost = xcalloc(n + 1, 1);       /* APPEND events later erased */
 	int flagged = view_text_flagged(t, ui);
@@ -1187,8 +1308,7 @@ view_text_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int f
 	char title[96];
 	int lines, prows, top;
 
-	if (t->shown > ui->log.n)
-		t->shown = ui->log.n;
+	t->shown = view_text_shown(t, ui);
 	ui->log.shown = t->shown; /* drawn before the panes that read it (LAYOUT_TEXT is 0) */
 	if (ui->have_run) /* events shown of those logged: the playback position */
 		snprintf(title, sizeof title, "Text%s%s - %s%s - %zu/%zu%s%s",

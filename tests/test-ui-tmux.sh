@@ -498,6 +498,27 @@ check "compare: two text panes and two stats panes" 'Stats.*Stats'
 keys -l 'Lena'
 keys Enter
 check "compare: both models write after the same prompt" '^.Lena.*.Lena'
+if wait_gone ' - generating'; then
+	pass "compare: both generations end"
+else
+	fail "compare: both generations end" "still generating"
+fi
+# Lockstep: A's playback keys drive B's pane too (wide enough for the positions in the titles).
+$T resize-window -t ui -x 200 -y 30
+keys Space
+check "compare: Space pauses side A" 'Text A [^ ]+ - [a-z]+ \(paused\)'
+check "compare: ... and side B with it" 'Text B [^ ]+ - [a-z]+ \(paused\)'
+keys Home
+check "compare: Home rewinds side B too" 'Text B [^ ]+ - [a-z]+ \(paused\) - 0/'
+keys r
+if wait_gone 'Text B [^ ]+ - [a-z]+ \(paused\)'; then
+	pass "compare: r replays side B too"
+else
+	fail "compare: r replays side B too" "B stays paused"
+fi
+keys End
+check "compare: End ends both" 'Text A [^ ]+ - [a-z]+ \(paused\) - ([0-9]+)/\1 '
+check "compare: ... side B too" 'Text B [^ ]+ - [a-z]+ \(paused\) - ([0-9]+)/\1 '
 i=0
 while [ "$i" -lt "$WAIT" ] && [ "$(ls "$tmp/state-compare/seqmatch/sessions" 2>/dev/null | wc -l)" -lt 2 ]; do
 	sleep 0.1
@@ -514,6 +535,9 @@ else
 fi
 keys Escape Tab
 check "compare: Tab moves to model B's text pane (playback keys)" 'Spc pause'
+keys Home
+check "compare: B's Home drives side A too" 'Text A [^ ]+ - [a-z]+ \(paused\) - 0/'
+$T resize-window -t ui -x 100 -y 30
 quit_ok "compare run" q
 UI_ARGS=
 

@@ -4,8 +4,8 @@
  * checked for their numbers; the stats pane's divergence curve, drawn from
  * known curves and checked for where its dots land; and the live MAUVE worker
  * (ui-mauve.c) on a tiny random model, checked for publishing the curve; the
- * text pane's marks of rewritten text, its erase pauses and auto-pause,
- * driven by keys and ticks.
+ * text pane's marks of rewritten text, its erase pauses and auto-pause, and
+ * compare mode's lockstep playback, driven by keys and ticks.
  */
 #include "config.h"
 
@@ -581,6 +581,98 @@ test_text_pauses(const struct tokenizer *tok)
 	view_text_pane.free(p);
 }
 
+/*
+ * Compare mode: B's pane follows A's clock. A's log (10 events) and B's (4
+ * appends, an erase, 2 appends): B's keys drive both; both show the same
+ * step while both logs last; an erase in B's log pauses A too.
+ */
+static void
+test_text_lockstep(const struct tokenizer *tok)
+{
+	static const int esc[] = {UI_KEY_ESC, 0};
+	struct generate_event ea[16], eb[16];
+	struct ui ua, ub;
+	void *pa, *pb;
+	char desc[64];
+	int same = 1;
+
+	memset(&ua, 0, sizeof ua);
+	memset(&ub, 0, sizeof ub);
+	ua.tok = ub.tok = tok;
+	ua.have_run = ub.have_run = 1;
+	ub.side = 1;
+	ua.now = ub.now = 200;
+	text_log(&ua, ea);
+	ub.log.prompt = "ab";
+	ub.log.ev = eb;
+	ub.log.serial = 1;
+	ub.log.inspect = -1;
+	ub.log.done = 1;
+	add(&ub.log, GENERATE_EVENT_APPEND, 'p', 2, 0.5f);
+	add(&ub.log, GENERATE_EVENT_APPEND, 'q', 3, 0.5f);
+	add(&ub.log, GENERATE_EVENT_APPEND, 'r', 4, 0.5f);
+	add(&ub.log, GENERATE_EVENT_APPEND, 's', 5, 0.5f);
+	add(&ub.log, GENERATE_EVENT_ERASE, 's', 5, 0.5f);
+	add(&ub.log, GENERATE_EVENT_APPEND, 't', 5, 0.5f);
+	add(&ub.log, GENERATE_EVENT_APPEND, 'u', 6, 0.5f);
+	pa = view_text_pane.init(&ua);
+	pb = view_text_pane.init(&ub);
+	view_text_lock(pa, &ua, pb, &ub);
+	text_keys(pa, &ua, esc);
+	view_text_pane.key(pb, &ub, 'a'); /* B's keys drive A's clock */
+	view_text_pane.key(pb, &ub, 'r');
+	view_text_describe(pa, desc, sizeof desc);
+	tap_ok(strstr(desc, "auto-pause") != NULL, "lockstep: a on B sets A's auto-pause (%s)",
+	    desc);
+	/* Auto-pause stops both at step 3 (A's erase), then at 5 (B's erase). */
+	for (int stop = 0; stop < 2; stop++) {
+		while (ua.now < 200.5 + stop) {
+			double wait = -1;
+
+			ua.now += 0.001;
+			ub.now = ua.now;
+			view_text_pane.tick(pa, &ua, &wait);
+			view_text_pane.tick(pb, &ub, &wait);
+			if (ua.log.shown != ub.log.shown)
+				same = 0;
+		}
+		tap_ok(ua.log.shown == (stop == 0 ? 3u : 5u) && ub.log.shown == ua.log.shown,
+		    "lockstep: both stop at step %d (A %zu, B %zu)", stop == 0 ? 3 : 5,
+		    ua.log.shown, ub.log.shown);
+		view_text_pane.key(pb, &ub, ' ');
+	}
+	tap_ok(same, "lockstep: both sides show the same step at every tick");
+	view_text_pane.key(pb, &ub, UI_KEY_END);
+	ub.now = ua.now += 0.001;
+	{
+		double wait = -1;
+
+		view_text_pane.tick(pa, &ua, &wait);
+		view_text_pane.tick(pb, &ub, &wait);
+	}
+	tap_ok(ua.log.shown == 10 && ub.log.shown == 7, "lockstep: End on B ends both (A %zu, "
+	    "B %zu)", ua.log.shown, ub.log.shown);
+	view_text_pane.key(pb, &ub, UI_KEY_HOME);
+	{
+		double wait = -1;
+
+		view_text_pane.tick(pa, &ua, &wait);
+		view_text_pane.tick(pb, &ub, &wait);
+	}
+	tap_ok(ua.log.shown == 0 && ub.log.shown == 0, "lockstep: Home on B rewinds both");
+	view_text_pane.key(pb, &ub, 'n');
+	{
+		double wait = -1;
+
+		view_text_pane.tick(pa, &ua, &wait);
+		view_text_pane.tick(pb, &ub, &wait);
+	}
+	tap_ok(ua.log.shown == 3 && ub.log.shown == 3, "lockstep: n jumps both to the next "
+	    "<bksp> of either (A %zu, B %zu)", ua.log.shown, ub.log.shown);
+	view_text_pane.free(pb);
+	view_text_pane.free(pa);
+}
+
 /* Wait for the worker to publish a change and copy its state into info. */
 static void
 mauve_wait(struct ui_mauve *mv, int fd, struct ui_mauve_info *info)
@@ -842,6 +934,7 @@ main(void)
 
 	test_text_marks(tok);
 	test_text_pauses(tok);
+	test_text_lockstep(tok);
 	test_curve(tok, &ui);
 	test_worker(tok);
 	tokenizer_free(tok);
