@@ -324,13 +324,13 @@ static int
 view_text_select_mark(struct view_text *t, struct ui *ui, int dir)
 {
 	size_t k, at = (size_t)-1;
+	int view = t->view;
 
-	if (t->view == VIEW_TEXT_TIMELINE)
-		t->view = VIEW_TEXT_CLEAN; /* the marks are in the clean view */
+	t->view = VIEW_TEXT_CLEAN; /* the marks are the clean view's, whatever the view */
 	view_text_build(t, ui);
+	t->view = view;
 	if (t->nmarks == 0) {
-		ui_message(ui, 0, "no rewritten text %s", t->view == VIEW_TEXT_TRAIL ?
-		    "(marks are in the clean view: v)" : "yet");
+		ui_message(ui, 0, "no rewritten text yet");
 		return UI_REDRAW;
 	}
 	for (k = 0; k < t->nmarks; k++)

@@ -403,7 +403,7 @@ test_text_marks(const struct tokenizer *tok)
 	struct ui ui;
 	struct grid g;
 	void *p;
-	char *d;
+	char *d, desc[64];
 	int x = 0, y = 0;
 
 	memset(&ui, 0, sizeof ui);
@@ -471,6 +471,13 @@ test_text_marks(const struct tokenizer *tok)
 	expect_has(d, "abxy\xcc\xb6zw\xcc\xb6wk ", "trail: ghosts struck, UTF-8");
 	free(d);
 	grid_release(&g);
+	/* m works in every view and leaves it as it is. */
+	ui.log.inspect = -1;
+	view_text_pane.key(p, &ui, 'm');
+	view_text_describe(p, desc, sizeof desc);
+	tap_ok(ui.log.inspect == 2 && strncmp(desc, "trail", 5) == 0,
+	    "m in the trail view: the first mark, still the trail view (%ld, %s)",
+	    ui.log.inspect + 1, desc);
 	view_text_pane.free(p);
 
 	/* An erase run at the end: the just-erased token flashes, the run struck before. */
