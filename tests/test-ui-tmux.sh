@@ -429,6 +429,26 @@ if grep -Eq '\[(3[0-7]|4[0-7]|38;|48;)' "$tmp/escapes"; then
 else
 	pass "NO_COLOR=1: no colour escapes on the screen"
 fi
+# Marks without colour: an erasing run (seed 7, backspace_bias 4) shows struck text and
+# underlined marks; attributes and glyphs carry them.
+keys Tab j j j j j j j j Enter C-u 7 Enter g j j j j j j j j j Enter C-u 4 Enter
+check "NO_COLOR=1: seed 7 and backspace_bias 4 typed" 'backspace_bias +4 '
+keys BTab
+keys -l 'Ben had a'
+keys Enter
+check "NO_COLOR=1: the erasing run plays to its end" 'Text - clean - ([0-9]+)/\1 '
+$T capture-pane -p -e -t ui >"$tmp/escapes"
+if grep -q "$(printf '\314\266')" "$tmp/escapes" &&
+    grep -Eq "$(printf '\033')\[([0-9]+;)*4(;[0-9]+)*m" "$tmp/escapes"; then
+	pass "NO_COLOR=1: marks are struck text and underline"
+else
+	fail "NO_COLOR=1: marks are struck text and underline" "no U+0336 or no underline SGR"
+fi
+if grep -Eq "$(printf '\033')\[(3[0-7]|4[0-7]|38;|48;)" "$tmp/escapes"; then
+	fail "NO_COLOR=1: still no colour escapes with marks" "colour SGR found"
+else
+	pass "NO_COLOR=1: still no colour escapes with marks"
+fi
 quit_ok "NO_COLOR run" F10
 
 # LANG=C: ASCII glyphs, never a refusal.
