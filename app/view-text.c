@@ -92,6 +92,8 @@ struct view_text {
 	long *evi;         /* (nbuf) the event each byte came from, -1: the prompt */
 	size_t nbuf, capbuf;
 	long select;       /* the event whose text is drawn selected (-1: none) */
+	long find_ev;      /* view_text_flow: find the line of this event's text (-1: no) */
+	int found_line;
 	long *marks;       /* the <bksp> event of each mark, in text order (last build) */
 	size_t nmarks, capmarks;
 };
@@ -108,6 +110,7 @@ view_text_init(struct ui *ui)
 	t->speed = VIEW_TEXT_DEFAULT_SPEED;
 	t->serial = ui->log.serial;
 	t->select = -1;
+	t->find_ev = -1;
 	if (ui->side == 0 && (t->history_path = editor_history_path()) != NULL &&
 	    editor_history_load(&t->ed, t->history_path, &cause) < 0 && cause != NULL) {
 		if (ui->message[0] == '\0')
@@ -318,6 +321,32 @@ view_text_unselect(struct view_text *t, struct ui *ui)
 }
 
 static void view_text_build(struct view_text *t, const struct ui *ui);
+static int view_text_flow(struct view_text *t, struct grid *g, enum grid_glyphs glyphs,
+    struct grid_rect r, int skip, int hx, int hy, long *hit);
+
+/* Scroll the text (as last built and drawn) so that the text of event ev shows. */
+static void
+view_text_scroll_to(struct view_text *t, const struct ui *ui, long ev)
+{
+	struct grid_rect r = t->text_rect;
+	int lines, top, skip;
+
+	if (grid_rect_empty(r))
+		return;
+	t->find_ev = ev;
+	t->found_line = -1;
+	lines = view_text_flow(t, NULL, ui->glyphs, r, 0, 0, 0, NULL);
+	t->find_ev = -1;
+	if (t->found_line < 0)
+		return;
+	top = lines > r.h ? lines - r.h : 0;
+	skip = top - t->scroll;
+	if (t->found_line >= skip && t->found_line < skip + r.h)
+		return; /* already on screen */
+	skip = t->found_line - r.h / 2;
+	skip = skip < 0 ? 0 : skip > top ? top : skip;
+	t->scroll = top - skip;
+}
 
 /* Select the next (dir 1) or previous (-1) mark for the inspector. */
 static int
@@ -343,6 +372,8 @@ view_text_select_mark(struct view_text *t, struct ui *ui, int dir)
 	else
 		k = at > 0 ? at - 1 : t->nmarks - 1;
 	ui->log.inspect = t->marks[k];
+	if (view == VIEW_TEXT_CLEAN)
+		view_text_scroll_to(t, ui, t->marks[k]);
 	ui_message(ui, 0, "mark %zu/%zu: the inspector shows its <bksp>; Esc follows the "
 	    "playback", k + 1, t->nmarks);
 	return UI_REDRAW;
@@ -1047,7 +1078,8 @@ view_text_word_width(const struct view_text *t, size_t i, enum grid_glyphs glyph
  * one longer than the width, breaking at newlines), skipping the first `skip`
  * lines; draws when g is not NULL. Returns the number of lines the whole text
  * takes. With hit not NULL, *hit gets the byte index of the character drawn
- * at (hx, hy) (relative to r), or stays.
+ * at (hx, hy) (relative to r), or stays. With t->find_ev >= 0, t->found_line
+ * gets the first line with a byte of that event (it stays when there is none).
  */
 static int
 view_text_flow(struct view_text *t, struct grid *g, enum grid_glyphs glyphs,
@@ -1090,6 +1122,8 @@ view_text_flow(struct view_text *t, struct grid *g, enum grid_glyphs glyphs,
 			    THEME_SLOT_SELECTION : view_text_char_style(t->sty + i, len), 0);
 		if (hit != NULL && line - skip == hy && hx >= x && hx < x + (w > 0 ? w : 1))
 			*hit = (long)i;
+		if (t->find_ev >= 0 && t->found_line < 0 && t->evi[i] == t->find_ev)
+			t->found_line = line;
 		x += w;
 		i += len;
 	}

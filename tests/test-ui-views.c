@@ -480,6 +480,38 @@ test_text_marks(const struct tokenizer *tok)
 	    ui.log.inspect + 1, desc);
 	view_text_pane.free(p);
 
+	/* A mark scrolled off the top: m brings it back on screen, selected. */
+	{
+		struct generate_event many[64];
+		struct ui u2 = ui;
+		void *p2;
+
+		u2.log.ev = many;
+		u2.log.n = 0;
+		u2.log.inspect = -1;
+		add(&u2.log, GENERATE_EVENT_APPEND, 'x', 2, 0.5f);
+		add(&u2.log, GENERATE_EVENT_APPEND, 'y', 3, 0.5f);
+		add(&u2.log, GENERATE_EVENT_ERASE, 'y', 3, 0.25f);
+		add(&u2.log, GENERATE_EVENT_APPEND, 'z', 3, 0.5f);
+		for (int i = 0; i < 40; i++)
+			add(&u2.log, GENERATE_EVENT_APPEND, i % 2 ? '\n' : 'k', 4 + i, 0.5f);
+		p2 = view_text_pane.init(&u2);
+		text_keys(p2, &u2, esc_end);
+		d = text_draw(p2, &u2, &g, 40, 12, GRID_GLYPHS_ASCII);
+		expect_lacks(d, "~y~", "a long text: the mark is scrolled off");
+		free(d);
+		grid_release(&g);
+		view_text_pane.key(p2, &u2, 'm');
+		d = text_draw(p2, &u2, &g, 40, 12, GRID_GLYPHS_ASCII);
+		expect_has(d, "~y~z", "m: the text scrolls to the mark");
+		tap_ok(u2.log.inspect == 2 && find_cell(&g, "y", &x, &y) &&
+		    grid_cell_at(&g, x, y)->style == THEME_SLOT_SELECTION,
+		    "m: the mark drawn selected");
+		free(d);
+		grid_release(&g);
+		view_text_pane.free(p2);
+	}
+
 	/* An erase run at the end: the just-erased token flashes, the run struck before. */
 	ui.log.n = 2;
 	add(&ui.log, GENERATE_EVENT_APPEND, 'q', 4, 0.5f);
