@@ -575,11 +575,25 @@ theme_degrade(const struct theme *in, enum theme_depth depth, struct theme *out)
 		*out = *in;
 	for (int i = 0; i < THEME_NSLOTS; i++) {
 		struct theme_style *s = &out->slots[i];
+		int coloured = s->fg.kind != THEME_COLOUR_DEFAULT ||
+		    s->bg.kind != THEME_COLOUR_DEFAULT;
 
 		s->fg = theme_colour_degrade(s->fg, depth);
 		s->bg = theme_colour_degrade(s->bg, depth);
-		if (depth == THEME_DEPTH_NONE && s->attrs == 0)
-			s->attrs = theme_slot_mono[i];
+		if (depth == THEME_DEPTH_NONE && (s->attrs == 0 || coloured))
+			s->attrs |= theme_slot_mono[i];
+	}
+}
+
+/* Replace italic by the slot's mono attributes (terminals without italics). */
+void
+theme_drop_italic(struct theme *t)
+{
+	for (int i = 0; i < THEME_NSLOTS; i++) {
+		struct theme_style *s = &t->slots[i];
+
+		if (s->attrs & THEME_ATTR_ITALIC)
+			s->attrs = (s->attrs & ~THEME_ATTR_ITALIC) | theme_slot_mono[i];
 	}
 }
 

@@ -36,7 +36,8 @@
  * key is the name in theme files; fg/bg/attrs the built-in fallback theme
  * (the 16 ANSI colours, so it follows the terminal's own scheme); mono the
  * attributes a slot gets without colour when its theme gives it none, so the
- * cursor and selection stay visible under NO_COLOR.
+ * cursor and selection stay visible under NO_COLOR. New slots go at the end:
+ * the golden screens (tests/golden) record slots by number.
  */
 #define THEME_SLOTS(X) \
 	X(TEXT, "text", THEME_FB_DEFAULT, THEME_FB_DEFAULT, 0, 0, \
@@ -50,7 +51,7 @@
 	X(ERASED, "erased", THEME_FB_INDEX(15), THEME_FB_INDEX(1), THEME_ATTR_BOLD, \
 	    THEME_ATTR_REVERSE, "the flash on a token a <bksp> erases") \
 	X(GHOST, "ghost", THEME_FB_INDEX(8), THEME_FB_DEFAULT, THEME_ATTR_DIM, \
-	    THEME_ATTR_DIM, "erased tokens kept in the trail view") \
+	    THEME_ATTR_DIM, "erased tokens kept on screen (struck through)") \
 	X(CURSOR, "cursor", THEME_FB_DEFAULT, THEME_FB_DEFAULT, THEME_ATTR_REVERSE, \
 	    THEME_ATTR_REVERSE, "the cursor in the text") \
 	X(SELECTION, "selection", THEME_FB_INDEX(0), THEME_FB_INDEX(6), 0, \
@@ -99,7 +100,9 @@
 	X(LIVE_LABEL, "live_label", THEME_FB_INDEX(3), THEME_FB_DEFAULT, \
 	    THEME_ATTR_BOLD, THEME_ATTR_BOLD, "the 'live' label on running estimates") \
 	X(BACKGROUND, "background", THEME_FB_DEFAULT, THEME_FB_DEFAULT, 0, 0, \
-	    "the screen background")
+	    "the screen background") \
+	X(MARK, "mark", THEME_FB_INDEX(3), THEME_FB_DEFAULT, THEME_ATTR_UNDERLINE, \
+	    THEME_ATTR_UNDERLINE, "text written over erased text, and its retype count")
 
 /* Slot identifiers: THEME_SLOT_TEXT, ... */
 enum theme_slot {
@@ -223,8 +226,18 @@ uint32_t theme_index_rgb(unsigned index);
  * default. default stays default and 0-15 are kept at every depth but none.
  */
 struct theme_colour theme_colour_degrade(struct theme_colour c, enum theme_depth depth);
-/* Degrade a whole theme; at depth none each slot with no attributes gets its mono ones. */
+/*
+ * Degrade a whole theme. At depth none each slot with no attributes gets its
+ * mono ones, and so does (added to its own) a slot whose colours set it apart
+ * (a non-default foreground or background): without colour the erase flash
+ * must not look like the bold prompt.
+ */
 void theme_degrade(const struct theme *in, enum theme_depth depth, struct theme *out);
+/*
+ * For a terminal that cannot show italics (no sitm capability): each slot
+ * with italic gets its mono attributes added instead, so ghosts keep one.
+ */
+void theme_drop_italic(struct theme *t);
 
 /*
  * The colour depth to use, from the environment values (NULL when unset):

@@ -189,8 +189,12 @@ void
 ui_term_theme(struct ui_term *t, const struct theme *theme)
 {
 	struct theme deg;
+	char *sitm;
 
 	theme_degrade(theme, t->depth, &deg);
+	sitm = tigetstr("sitm");
+	if (sitm == NULL || sitm == (char *)-1) /* no italics: ghosts must keep an attribute */
+		theme_drop_italic(&deg);
 	for (int s = 0; s < THEME_NSLOTS; s++) {
 		const struct theme_style *st = &deg.slots[s];
 		attr_t a = 0;

@@ -88,15 +88,19 @@ static const char *const ui_help[][2] = {
 	{ "Up Down", "lines, then history (the unsent draft is kept)" },
 	{ "^G", "edit the prompt in $VISUAL or $EDITOR" },
 	{ "Esc", "to playback keys" },
-	{ "", "Playback (text pane, after Enter)" },
+	{ "", "Playback (text pane, after Enter; compare: both sides)" },
 	{ "Space", "pause or resume the animation" },
 	{ ". ,", "step one event forward or back" },
 	{ "n N", "next or previous <bksp>" },
+	{ "a", "stop at each <bksp>: P(<bksp>) vs best token" },
+	{ "m M", "next/previous mark: the inspector shows its <bksp>" },
 	{ "+ - ] [", "animation speed (events a second)" },
-	{ "v", "view: clean, trail (erased as ghosts), timeline" },
-	{ "r", "replay the last generation from its event log" },
+	{ "v", "view: clean (rewrites marked), trail, timeline" },
+	{ "~old~ new", "a mark: erased text struck, then what replaced it" },
+	{ "new x2", "a mark: the same text written twice there" },
+	{ "r", "replay from the event log (compare: both sides)" },
 	{ "PgUp PgDn", "scroll the text (the wheel too); End follows it again" },
-	{ "click", "a token: the inspector shows it; Esc follows the playback" },
+	{ "click", "a token or mark: inspect it; Esc follows playback" },
 	{ "i Enter", "back to the prompt editor" },
 	{ "", "Decoding pane" },
 	{ "j k Up Down", "select a parameter" },
@@ -289,8 +293,8 @@ ui_draw_keys(struct ui_state *s, struct grid_rect r)
 		"history", "Esc", "stop/playback", "Tab", "panes", "F1", "help", "F10/^Q", "quit",
 		"^G", "$EDITOR", "F2", "theme", "F3", "sessions", NULL };
 	static const char *const playback[] = { "Spc", "pause", ". ,", "step", "n N", "bksp",
-		"v", "view", "?", "help", "q", "quit", "+ -", "speed", "r", "replay", "R S",
-		"same/new seed", "b", "before/after", "i", "edit",
+		"v", "view", "?", "help", "q", "quit", "m M", "marks", "a", "auto-pause", "+ -",
+		"speed", "r", "replay", "R S", "same/new seed", "b", "before/after", "i", "edit",
 		"F2 T", "theme", "F3 O", "sessions", NULL };
 	static const char *const decoding[] = { "j k", "select", "h l", "adjust", "Enter",
 		"type", "d D", "reset", "p", "preset", "b", "before/after", "?", "help", "q", "quit",
@@ -1510,8 +1514,10 @@ cmd_ui(int argc, char **argv)
 		    (s->nsides == 2 || (p != LAYOUT_TEXT2 && p != LAYOUT_STATS2)))
 			s->pane[p] = ui_panes[p]->init(ui_pane_ui(s, p));
 	view_text_set_state(s->pane[LAYOUT_TEXT], s->saved.view, s->saved.speed);
-	if (s->pane[LAYOUT_TEXT2] != NULL)
+	if (s->pane[LAYOUT_TEXT2] != NULL) {
 		view_text_set_state(s->pane[LAYOUT_TEXT2], s->saved.view, s->saved.speed);
+		view_text_lock(s->pane[LAYOUT_TEXT], &s->ui, s->pane[LAYOUT_TEXT2], &s->ui_b);
+	}
 	ui_relayout(s);
 	ui_trace_open(&s->ui);
 

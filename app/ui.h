@@ -267,6 +267,9 @@ void view_text_describe(void *p, char *buf, size_t size);
 int view_text_get_state(void *p, int *view, int *speed);
 /* Text pane: restore them (a view out of range is ignored; the nearest speed is taken). */
 void view_text_set_state(void *p, int view, int speed);
+/* Text panes in compare mode: b (model B's, on ub) plays in lockstep with a (A's, on ua):
+ * a's clock counts both logs' events, b follows it, b's playback keys drive a. */
+void view_text_lock(void *a, struct ui *ua, void *b, struct ui *ub);
 
 /* ui-notify.c: set the status-line notice (printf-style). */
 void ui_message(struct ui *ui, int error, const char *fmt, ...)

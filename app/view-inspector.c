@@ -1,9 +1,10 @@
 /*
  * view-inspector.c: the token inspector: for the event at the playback cursor
- * (the last event the text pane has applied), or the one clicked in the text
- * pane (ui->log.inspect), the token appended or erased with its probability, the
- * entropy of the model's distribution and P(<bksp>) at that step, and the
- * step's most likely actions (generate.h's top[]) as rows: piece, bar, prob.
+ * (the last event the text pane has applied), or the one selected in the text
+ * pane (ui->log.inspect: a click, or m M on the marks of rewritten text), the
+ * token appended or erased with its probability, the entropy of the model's
+ * distribution and P(<bksp>) at that step, and the step's most likely
+ * actions (generate.h's top[]) as rows: piece, bar, prob.
  * The chosen action's row is marked with '>'. Display only: it never takes
  * the focus.
  */
@@ -116,7 +117,7 @@ view_inspector_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, 
 
 	if (clicked) {
 		shown = (size_t)log->inspect + 1;
-		snprintf(title, sizeof title, "Inspector%s%.1s - clicked %zu/%zu",
+		snprintf(title, sizeof title, "Inspector%s%.1s - selected %zu/%zu",
 		    ui->label != NULL ? " " : "", ui->label != NULL ? ui->label : "", shown, log->n);
 	} else if (shown > 0)
 		snprintf(title, sizeof title, "Inspector%s%.1s - event %zu/%zu",

@@ -687,6 +687,23 @@ test_theme_degrade(void)
 	    out.slots[THEME_SLOT_SELECTION].attrs == THEME_ATTR_REVERSE &&
 	    out.slots[THEME_SLOT_TITLE].attrs == THEME_ATTR_UNDERLINE,
 	    "theme at depth none: attributes only, the selection still visible");
+	/* The erase flash was set apart by its colours: without them it is not the bold prompt. */
+	theme_init_default(&t);
+	theme_degrade(&t, THEME_DEPTH_NONE, &out);
+	tap_ok(out.slots[THEME_SLOT_ERASED].attrs != out.slots[THEME_SLOT_PROMPT].attrs &&
+	    (out.slots[THEME_SLOT_ERASED].attrs & THEME_ATTR_REVERSE),
+	    "theme at depth none: the erase flash is reverse, unlike the prompt");
+	tap_ok(out.slots[THEME_SLOT_MARK].attrs & THEME_ATTR_UNDERLINE &&
+	    out.slots[THEME_SLOT_GHOST].attrs != 0 &&
+	    out.slots[THEME_SLOT_MARK].attrs != out.slots[THEME_SLOT_GHOST].attrs &&
+	    out.slots[THEME_SLOT_MARK].attrs != out.slots[THEME_SLOT_GENERATED].attrs,
+	    "theme at depth none: marks, ghosts and text differ");
+	/* A terminal without italics: an italic-only ghost gets its mono attributes. */
+	t.slots[THEME_SLOT_GHOST].attrs = THEME_ATTR_ITALIC;
+	t.slots[THEME_SLOT_TEXT].attrs = 0;
+	theme_drop_italic(&t);
+	tap_ok(t.slots[THEME_SLOT_GHOST].attrs == THEME_ATTR_DIM && t.slots[THEME_SLOT_TEXT].attrs == 0,
+	    "no italics: the ghost is dim instead, others unchanged");
 }
 
 /* Colour depth detection. */

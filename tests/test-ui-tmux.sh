@@ -368,6 +368,31 @@ keys Enter
 check "with a +4 bias the generation erases tokens" 'done \([a-z_]+\): [0-9]+ tokens, [1-9][0-9]* erased'
 check "the playback of the erasing run reaches its end" 'Text - clean - ([0-9]+)/\1 '
 grep -A3 '^┃Ben had a' "$tmp/screen" >"$tmp/clean-text"
+# Marks of rewritten text: m selects one, the inspector shows its <bksp>.
+keys m
+check "m: a mark selected, the inspector on its <bksp>" 'mark 1/[0-9]+: the inspector'
+check "m: the inspector title says selected" 'Inspector - selected [0-9]+/'
+keys Escape
+if wait_gone 'Inspector - selected'; then
+	pass "Esc after m: the inspector follows the playback again"
+else
+	fail "Esc after m: the inspector follows the playback again" "still selected"
+fi
+# Auto-pause: r replays and stops at the first <bksp>, with P(<bksp>) against the best token.
+keys a
+check "a: auto-pause on (the status line says so)" 'clean [0-9]+/s auto-pause'
+keys r
+check "auto-pause: the replay stops at a <bksp> and shows P(<bksp>) vs the best token" \
+    '<bksp> here: P\(<bksp>\) [0-9.]+ vs best token'
+check "auto-pause: paused there" 'Text - clean \(paused\)'
+keys a
+if wait_gone 'clean [0-9]+/s auto-pause'; then
+	pass "a again: auto-pause off"
+else
+	fail "a again: auto-pause off" "still on"
+fi
+keys Space
+check "Space: the replay goes on to the end" 'Text - clean - ([0-9]+)/\1 '
 keys v
 check "trail view after erasures" 'Text - trail - ([0-9]+)/\1 '
 grep -A3 '^┃Ben had a' "$tmp/screen" >"$tmp/trail-text"
@@ -572,6 +597,26 @@ if grep -Eq '\[(3[0-7]|4[0-7]|38;|48;)' "$tmp/escapes"; then
 else
 	pass "NO_COLOR=1: no colour escapes on the screen"
 fi
+# Marks without colour: an erasing run (seed 7, backspace_bias 4) shows struck text and
+# underlined marks; attributes and glyphs carry them.
+keys Tab G Enter C-u 7 Enter g Enter C-u 4 Enter
+check "NO_COLOR=1: seed 7 and backspace_bias 4 typed" '(backspace_bias|bksp_bias) +4 '
+keys BTab
+keys -l 'Ben had a'
+keys Enter
+check "NO_COLOR=1: the erasing run plays to its end" 'Text - clean - ([0-9]+)/\1 '
+$T capture-pane -p -e -t ui >"$tmp/escapes"
+if grep -q "$(printf '\314\266')" "$tmp/escapes" &&
+    grep -Eq "$(printf '\033')\[([0-9]+;)*4(;[0-9]+)*m" "$tmp/escapes"; then
+	pass "NO_COLOR=1: marks are struck text and underline"
+else
+	fail "NO_COLOR=1: marks are struck text and underline" "no U+0336 or no underline SGR"
+fi
+if grep -Eq "$(printf '\033')\[(3[0-7]|4[0-7]|38;|48;)" "$tmp/escapes"; then
+	fail "NO_COLOR=1: still no colour escapes with marks" "colour SGR found"
+else
+	pass "NO_COLOR=1: still no colour escapes with marks"
+fi
 quit_ok "NO_COLOR run" F10
 
 # LANG=C: ASCII glyphs, never a refusal.
@@ -654,6 +699,27 @@ check "compare: two text panes and two stats panes" 'Stats.*Stats'
 keys -l 'Lena'
 keys Enter
 check "compare: both models write after the same prompt" '^.Lena.*.Lena'
+if wait_gone ' - generating'; then
+	pass "compare: both generations end"
+else
+	fail "compare: both generations end" "still generating"
+fi
+# Lockstep: A's playback keys drive B's pane too (wide enough for the positions in the titles).
+$T resize-window -t ui -x 200 -y 30
+keys Space
+check "compare: Space pauses side A" 'Text A [^ ]+ - [a-z]+ \(paused\)'
+check "compare: ... and side B with it" 'Text B [^ ]+ - [a-z]+ \(paused\)'
+keys Home
+check "compare: Home rewinds side B too" 'Text B [^ ]+ - [a-z]+ \(paused\) - 0/'
+keys r
+if wait_gone 'Text B [^ ]+ - [a-z]+ \(paused\)'; then
+	pass "compare: r replays side B too"
+else
+	fail "compare: r replays side B too" "B stays paused"
+fi
+keys End
+check "compare: End ends both" 'Text A [^ ]+ - [a-z]+ \(paused\) - ([0-9]+)/\1 '
+check "compare: ... side B too" 'Text B [^ ]+ - [a-z]+ \(paused\) - ([0-9]+)/\1 '
 i=0
 while [ "$i" -lt "$WAIT" ] && [ "$(ls "$tmp/state-compare/seqmatch/sessions" 2>/dev/null | wc -l)" -lt 2 ]; do
 	sleep 0.1
@@ -670,6 +736,9 @@ else
 fi
 keys Escape Tab
 check "compare: Tab moves to model B's text pane (playback keys)" 'Spc pause'
+keys Home
+check "compare: B's Home drives side A too" 'Text A [^ ]+ - [a-z]+ \(paused\) - 0/'
+$T resize-window -t ui -x 100 -y 30
 quit_ok "compare run" q
 UI_ARGS=
 
@@ -723,9 +792,9 @@ keys v v
 check "editor: the timeline lists events" 'Text - timeline.* - ([2-9]|[0-9]{2,})/'
 keys Space
 $T send-keys -t ui -l "$(printf '\033[<0;10;3M\033[<0;10;3m')"
-check "a click on a token: the inspector shows it" 'Inspector - clicked [0-9]+/'
+check "a click on a token: the inspector shows it" 'Inspector - selected [0-9]+/'
 keys Escape
-if wait_gone 'Inspector - clicked'; then
+if wait_gone 'Inspector - selected'; then
 	pass "Esc: the inspector follows the playback again"
 else
 	fail "Esc: the inspector follows the playback again" "still the clicked token"

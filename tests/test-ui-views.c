@@ -3,7 +3,9 @@
  * 40x12 grid from a hand-made event log and a hand-made live MAUVE state,
  * checked for their numbers; the stats pane's divergence curve, drawn from
  * known curves and checked for where its dots land; and the live MAUVE worker
- * (ui-mauve.c) on a tiny random model, checked for publishing the curve.
+ * (ui-mauve.c) on a tiny random model, checked for publishing the curve; the
+ * text pane's marks of rewritten text, its erase pauses and auto-pause, and
+ * compare mode's lockstep playback, driven by keys and ticks.
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@
 #include "grid.h"
 #include "record.h"
 #include "tap.h"
+#include "theme.h"
 #include "tokenizer.h"
 #include "ui.h"
 
@@ -337,6 +340,378 @@ test_curve(const struct tokenizer *tok, const struct ui *run)
 	}
 }
 
+/* ---- the text pane: marks, erase pauses, auto-pause, compare lockstep ---- */
+
+/* Send keys (0 ends) to a text pane. */
+static void
+text_keys(void *p, struct ui *ui, const int *keys)
+{
+	for (; *keys != 0; keys++)
+		view_text_pane.key(p, ui, *keys);
+}
+
+/* Tick a text pane every millisecond from ui->now to `until`. */
+static void
+text_ticks(void *p, struct ui *ui, double until)
+{
+	while (ui->now < until) {
+		double wait = -1;
+
+		ui->now += 0.001;
+		view_text_pane.tick(p, ui, &wait);
+	}
+}
+
+/* Draw a text pane into g (w x h, glyphs; the caller releases it); returns the dump. */
+static char *
+text_draw(void *p, struct ui *ui, struct grid *g, int w, int h, enum grid_glyphs glyphs)
+{
+	char *s;
+
+	ui->glyphs = glyphs;
+	if (grid_init(g, w, h, glyphs) != 0)
+		abort();
+	view_text_pane.draw(p, ui, g, grid_rect_make(0, 0, w, h), 1);
+	if ((s = grid_dump(g)) == NULL)
+		abort();
+	return s;
+}
+
+/* The cell (x, y) of the first cell in g showing text, or 0 if none. */
+static int
+find_cell(const struct grid *g, const char *text, int *x, int *y)
+{
+	for (*y = 0; *y < g->height; (*y)++)
+		for (*x = 0; *x < g->width; (*x)++)
+			if (cell_is(g, *x, *y, text))
+				return 1;
+	return 0;
+}
+
+/*
+ * Marks in the clean view. Prompt "ab"; +x +y -y +z (a correction, y to z)
+ * +w -w +w (an identical retype) +k: the clean text is "abx" "y" struck, "z"
+ * marked, "w" marked with a count 2, "k"; the trail text has both ghosts
+ * struck where they were. m and M select the marks (their <bksp>, events 3
+ * and 6, 1-based), and so does a click on the struck text.
+ */
+static void
+test_text_marks(const struct tokenizer *tok)
+{
+	static const int esc_end[] = {UI_KEY_ESC, UI_KEY_END, 0}, v[] = {'v', 0};
+	struct generate_event evs[16];
+	struct ui ui;
+	struct grid g;
+	void *p;
+	char *d, desc[64];
+	int x = 0, y = 0;
+
+	memset(&ui, 0, sizeof ui);
+	ui.tok = tok;
+	ui.model_bksp = 1;
+	ui.have_run = 1;
+	ui.now = 10;
+	ui.log.prompt = "ab";
+	ui.log.n_prompt = 2;
+	ui.log.ev = evs;
+	ui.log.serial = 1;
+	ui.log.inspect = -1;
+	ui.log.done = 1;
+	add(&ui.log, GENERATE_EVENT_APPEND, 'x', 2, 0.5f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'y', 3, 0.5f);
+	add(&ui.log, GENERATE_EVENT_ERASE, 'y', 3, 0.25f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'z', 3, 0.5f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'w', 4, 0.5f);
+	add(&ui.log, GENERATE_EVENT_ERASE, 'w', 4, 0.25f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'w', 4, 0.5f);
+	add(&ui.log, GENERATE_EVENT_APPEND, 'k', 5, 0.5f);
+
+	p = view_text_pane.init(&ui);
+	text_keys(p, &ui, esc_end);
+	d = text_draw(p, &ui, &g, 40, 12, GRID_GLYPHS_ASCII);
+	expect_has(d, "|abx~y~zw^2k ", "marks, clean, ASCII");
+	free(d);
+	grid_release(&g);
+	d = text_draw(p, &ui, &g, 40, 12, GRID_GLYPHS_UTF8);
+	expect_has(d, "abxy\xcc\xb6zw\xc3\x97" "2k ", "marks, clean, UTF-8 (y struck, x2)");
+	if (tap_ok(find_cell(&g, "y\xcc\xb6", &x, &y), "marks: y and its stroke share a cell")) {
+		tap_ok(grid_cell_at(&g, x, y)->style == THEME_SLOT_GHOST &&
+		    grid_cell_at(&g, x + 1, y)->style == THEME_SLOT_MARK &&
+		    grid_cell_at(&g, x + 2, y)->style == THEME_SLOT_MARK &&
+		    grid_cell_at(&g, x + 3, y)->style == THEME_SLOT_MARK &&
+		    grid_cell_at(&g, x + 5, y)->style == THEME_SLOT_GENERATED,
+		    "marks: struck y a ghost; z, w and its count marked; k plain");
+		/* A click on the struck y selects the <bksp> that erased it. */
+		view_text_pane.click(p, &ui, grid_rect_make(0, 0, 40, 12), x, y, 1);
+		tap_ok(ui.log.inspect == 2, "marks: a click on struck text selects its <bksp> "
+		    "(event %ld)", ui.log.inspect + 1);
+	}
+	free(d);
+	grid_release(&g);
+
+	ui.log.inspect = -1;
+	view_text_pane.key(p, &ui, 'm');
+	tap_ok(ui.log.inspect == 2, "m: the first mark's <bksp> (event %ld)", ui.log.inspect + 1);
+	view_text_pane.key(p, &ui, 'm');
+	tap_ok(ui.log.inspect == 5, "m again: the second mark's (event %ld)", ui.log.inspect + 1);
+	view_text_pane.key(p, &ui, 'M');
+	tap_ok(ui.log.inspect == 2, "M: back to the first (event %ld)", ui.log.inspect + 1);
+	ui.log.shown = 8;
+	d = draw_pane(&view_inspector_pane, &ui);
+	expect_has(d, "Inspector - selected 3/8", "m: the inspector on the mark");
+	expect_has(d, "erased 'y'", "m: the inspector on the mark");
+	free(d);
+
+	text_keys(p, &ui, v);
+	d = text_draw(p, &ui, &g, 40, 12, GRID_GLYPHS_ASCII);
+	expect_has(d, "|abx~y~z~w~wk ", "trail: ghosts struck where they were, ASCII");
+	free(d);
+	grid_release(&g);
+	d = text_draw(p, &ui, &g, 40, 12, GRID_GLYPHS_UTF8);
+	expect_has(d, "abxy\xcc\xb6zw\xcc\xb6wk ", "trail: ghosts struck, UTF-8");
+	free(d);
+	grid_release(&g);
+	/* m works in every view and leaves it as it is. */
+	ui.log.inspect = -1;
+	view_text_pane.key(p, &ui, 'm');
+	view_text_describe(p, desc, sizeof desc);
+	tap_ok(ui.log.inspect == 2 && strncmp(desc, "trail", 5) == 0,
+	    "m in the trail view: the first mark, still the trail view (%ld, %s)",
+	    ui.log.inspect + 1, desc);
+	view_text_pane.free(p);
+
+	/* A mark scrolled off the top: m brings it back on screen, selected. */
+	{
+		struct generate_event many[64];
+		struct ui u2 = ui;
+		void *p2;
+
+		u2.log.ev = many;
+		u2.log.n = 0;
+		u2.log.inspect = -1;
+		add(&u2.log, GENERATE_EVENT_APPEND, 'x', 2, 0.5f);
+		add(&u2.log, GENERATE_EVENT_APPEND, 'y', 3, 0.5f);
+		add(&u2.log, GENERATE_EVENT_ERASE, 'y', 3, 0.25f);
+		add(&u2.log, GENERATE_EVENT_APPEND, 'z', 3, 0.5f);
+		for (int i = 0; i < 40; i++)
+			add(&u2.log, GENERATE_EVENT_APPEND, i % 2 ? '\n' : 'k', 4 + i, 0.5f);
+		p2 = view_text_pane.init(&u2);
+		text_keys(p2, &u2, esc_end);
+		d = text_draw(p2, &u2, &g, 40, 12, GRID_GLYPHS_ASCII);
+		expect_lacks(d, "~y~", "a long text: the mark is scrolled off");
+		free(d);
+		grid_release(&g);
+		view_text_pane.key(p2, &u2, 'm');
+		d = text_draw(p2, &u2, &g, 40, 12, GRID_GLYPHS_ASCII);
+		expect_has(d, "~y~z", "m: the text scrolls to the mark");
+		tap_ok(u2.log.inspect == 2 && find_cell(&g, "y", &x, &y) &&
+		    grid_cell_at(&g, x, y)->style == THEME_SLOT_SELECTION,
+		    "m: the mark drawn selected");
+		free(d);
+		grid_release(&g);
+		view_text_pane.free(p2);
+	}
+
+	/* An erase run at the end: the just-erased token flashes, the run struck before. */
+	ui.log.n = 2;
+	add(&ui.log, GENERATE_EVENT_APPEND, 'q', 4, 0.5f);
+	add(&ui.log, GENERATE_EVENT_ERASE, 'q', 4, 0.25f);
+	add(&ui.log, GENERATE_EVENT_ERASE, 'y', 3, 0.25f);
+	ui.log.inspect = -1;
+	p = view_text_pane.init(&ui);
+	text_keys(p, &ui, esc_end);
+	d = text_draw(p, &ui, &g, 40, 12, GRID_GLYPHS_ASCII);
+	expect_has(d, "|abxy~q~ ", "an erase run at the end: y flagged, q struck");
+	free(d);
+	grid_release(&g);
+	view_text_pane.free(p);
+}
+
+/* A log of 10 events with erases at 3, 6 and 7 (1-based), the erases' top actions set. */
+static void
+text_log(struct ui *ui, struct generate_event *evs)
+{
+	ui->log.prompt = "ab";
+	ui->log.n_prompt = 2;
+	ui->log.ev = evs;
+	ui->log.n = 0;
+	ui->log.serial = 1;
+	ui->log.inspect = -1;
+	ui->log.done = 1;
+	add(&ui->log, GENERATE_EVENT_APPEND, 'c', 2, 0.5f);
+	add(&ui->log, GENERATE_EVENT_APPEND, 'd', 3, 0.5f);
+	add(&ui->log, GENERATE_EVENT_ERASE, 'd', 3, 0.25f);
+	add(&ui->log, GENERATE_EVENT_APPEND, 'd', 3, 0.5f);
+	add(&ui->log, GENERATE_EVENT_APPEND, 'e', 4, 0.5f);
+	add(&ui->log, GENERATE_EVENT_ERASE, 'e', 4, 0.25f);
+	add(&ui->log, GENERATE_EVENT_ERASE, 'd', 3, 0.25f);
+	add(&ui->log, GENERATE_EVENT_APPEND, 'x', 3, 0.5f);
+	add(&ui->log, GENERATE_EVENT_APPEND, '\n', 4, 0.5f);
+	add(&ui->log, GENERATE_EVENT_APPEND, 'c', 5, 0.625f);
+	for (int i = 0; i < 10; i++) {
+		struct generate_event *ev = &evs[i];
+
+		if (ev->type != GENERATE_EVENT_ERASE)
+			continue;
+		ev->p_bksp = 0.4f;
+		ev->n_top = 2;
+		ev->top[0].id = tokenizer_bksp(ui->tok);
+		ev->top[0].prob = 0.4f;
+		ev->top[1].id = 'x';
+		ev->top[1].prob = 0.35f;
+	}
+}
+
+/*
+ * Erase pauses scale with the speed: at 1000 events a second the 10 events and
+ * their 3 erases play in well under 0.2 s (a fixed 0.35 s pause each took over
+ * a second). Auto-pause (a) stops at each erase and says P(<bksp>) against the
+ * best token; Space goes on to the next one.
+ */
+static void
+test_text_pauses(const struct tokenizer *tok)
+{
+	static const int fast[] = {UI_KEY_ESC, ']', ']', ']', ']', 'r', 0};
+	static const int autop[] = {'a', 'r', 0};
+	struct generate_event evs[16];
+	struct ui ui;
+	struct grid g;
+	char desc[64], *d;
+	void *p;
+
+	memset(&ui, 0, sizeof ui);
+	ui.tok = tok;
+	ui.model_bksp = 1;
+	ui.have_run = 1;
+	ui.now = 100;
+	text_log(&ui, evs);
+	p = view_text_pane.init(&ui);
+	text_keys(p, &ui, fast);
+	view_text_describe(p, desc, sizeof desc);
+	tap_ok(strncmp(desc, "clean 1000/s", 12) == 0, "speed 1000/s (%s)", desc);
+	text_ticks(p, &ui, 100.2);
+	tap_ok(ui.log.shown == 10, "at 1000/s 10 events with 3 erases play in 0.2 s (%zu shown)",
+	    ui.log.shown);
+
+	text_keys(p, &ui, autop);
+	view_text_describe(p, desc, sizeof desc);
+	tap_ok(strstr(desc, "auto-pause") != NULL, "a: the status says auto-pause (%s)", desc);
+	text_ticks(p, &ui, 100.4);
+	view_text_describe(p, desc, sizeof desc);
+	tap_ok(ui.log.shown == 3 && strstr(desc, "paused") != NULL,
+	    "auto-pause: stopped at the first erase (%zu shown, %s)", ui.log.shown, desc);
+	d = text_draw(p, &ui, &g, 60, 12, GRID_GLYPHS_ASCII);
+	expect_has(d, "<bksp> here: P(<bksp>) 0.400 vs best token 'x' 0.350",
+	    "auto-pause: P(<bksp>) against the best token, labelled");
+	free(d);
+	grid_release(&g);
+	view_text_pane.key(p, &ui, ' ');
+	text_ticks(p, &ui, 100.6);
+	tap_ok(ui.log.shown == 6, "Space: on to the next erase (%zu shown)", ui.log.shown);
+	view_text_pane.key(p, &ui, ' ');
+	text_ticks(p, &ui, 100.8);
+	view_text_pane.key(p, &ui, ' ');
+	text_ticks(p, &ui, 101.0);
+	tap_ok(ui.log.shown == 10, "... and to the end (%zu shown)", ui.log.shown);
+	d = text_draw(p, &ui, &g, 60, 12, GRID_GLYPHS_ASCII);
+	expect_lacks(d, "<bksp> here", "not on an erase: no P(<bksp>) row");
+	free(d);
+	grid_release(&g);
+	view_text_pane.free(p);
+}
+
+/*
+ * Compare mode: B's pane follows A's clock. A's log (10 events) and B's (4
+ * appends, an erase, 2 appends): B's keys drive both; both show the same
+ * step while both logs last; an erase in B's log pauses A too.
+ */
+static void
+test_text_lockstep(const struct tokenizer *tok)
+{
+	static const int esc[] = {UI_KEY_ESC, 0};
+	struct generate_event ea[16], eb[16];
+	struct ui ua, ub;
+	void *pa, *pb;
+	char desc[64];
+	int same = 1;
+
+	memset(&ua, 0, sizeof ua);
+	memset(&ub, 0, sizeof ub);
+	ua.tok = ub.tok = tok;
+	ua.have_run = ub.have_run = 1;
+	ub.side = 1;
+	ua.now = ub.now = 200;
+	text_log(&ua, ea);
+	ub.log.prompt = "ab";
+	ub.log.ev = eb;
+	ub.log.serial = 1;
+	ub.log.inspect = -1;
+	ub.log.done = 1;
+	add(&ub.log, GENERATE_EVENT_APPEND, 'p', 2, 0.5f);
+	add(&ub.log, GENERATE_EVENT_APPEND, 'q', 3, 0.5f);
+	add(&ub.log, GENERATE_EVENT_APPEND, 'r', 4, 0.5f);
+	add(&ub.log, GENERATE_EVENT_APPEND, 's', 5, 0.5f);
+	add(&ub.log, GENERATE_EVENT_ERASE, 's', 5, 0.5f);
+	add(&ub.log, GENERATE_EVENT_APPEND, 't', 5, 0.5f);
+	add(&ub.log, GENERATE_EVENT_APPEND, 'u', 6, 0.5f);
+	pa = view_text_pane.init(&ua);
+	pb = view_text_pane.init(&ub);
+	view_text_lock(pa, &ua, pb, &ub);
+	text_keys(pa, &ua, esc);
+	view_text_pane.key(pb, &ub, 'a'); /* B's keys drive A's clock */
+	view_text_pane.key(pb, &ub, 'r');
+	view_text_describe(pa, desc, sizeof desc);
+	tap_ok(strstr(desc, "auto-pause") != NULL, "lockstep: a on B sets A's auto-pause (%s)",
+	    desc);
+	/* Auto-pause stops both at step 3 (A's erase), then at 5 (B's erase). */
+	for (int stop = 0; stop < 2; stop++) {
+		while (ua.now < 200.5 + stop) {
+			double wait = -1;
+
+			ua.now += 0.001;
+			ub.now = ua.now;
+			view_text_pane.tick(pa, &ua, &wait);
+			view_text_pane.tick(pb, &ub, &wait);
+			if (ua.log.shown != ub.log.shown)
+				same = 0;
+		}
+		tap_ok(ua.log.shown == (stop == 0 ? 3u : 5u) && ub.log.shown == ua.log.shown,
+		    "lockstep: both stop at step %d (A %zu, B %zu)", stop == 0 ? 3 : 5,
+		    ua.log.shown, ub.log.shown);
+		view_text_pane.key(pb, &ub, ' ');
+	}
+	tap_ok(same, "lockstep: both sides show the same step at every tick");
+	view_text_pane.key(pb, &ub, UI_KEY_END);
+	ub.now = ua.now += 0.001;
+	{
+		double wait = -1;
+
+		view_text_pane.tick(pa, &ua, &wait);
+		view_text_pane.tick(pb, &ub, &wait);
+	}
+	tap_ok(ua.log.shown == 10 && ub.log.shown == 7, "lockstep: End on B ends both (A %zu, "
+	    "B %zu)", ua.log.shown, ub.log.shown);
+	view_text_pane.key(pb, &ub, UI_KEY_HOME);
+	{
+		double wait = -1;
+
+		view_text_pane.tick(pa, &ua, &wait);
+		view_text_pane.tick(pb, &ub, &wait);
+	}
+	tap_ok(ua.log.shown == 0 && ub.log.shown == 0, "lockstep: Home on B rewinds both");
+	view_text_pane.key(pb, &ub, 'n');
+	{
+		double wait = -1;
+
+		view_text_pane.tick(pa, &ua, &wait);
+		view_text_pane.tick(pb, &ub, &wait);
+	}
+	tap_ok(ua.log.shown == 3 && ub.log.shown == 3, "lockstep: n jumps both to the next "
+	    "<bksp> of either (A %zu, B %zu)", ua.log.shown, ub.log.shown);
+	view_text_pane.free(pb);
+	view_text_pane.free(pa);
+}
+
 /* Wait for the worker to publish a change and copy its state into info. */
 static void
 mauve_wait(struct ui_mauve *mv, int fd, struct ui_mauve_info *info)
@@ -596,6 +971,9 @@ main(void)
 	expect_has(d, "model P(<bksp>) n/a", "inspector, no bksp");
 	free(d);
 
+	test_text_marks(tok);
+	test_text_pauses(tok);
+	test_text_lockstep(tok);
 	test_curve(tok, &ui);
 	test_worker(tok);
 	tokenizer_free(tok);
