@@ -311,12 +311,12 @@ branches_warning(const struct branches *b, const struct tokenizer *tok,
 	branches_advice(l, p, advice, sizeof advice);
 	if (l->retypes >= BRANCHES_LOOP_RETYPES && l->token >= 0) {
 		branches_put_token(tok, l->token, what, sizeof what, &k);
-		snprintf(buf, size, "loop at slot %d: %s typed and erased %d times%s: %s",
-		    l->slot, what, l->erased, l->action_cap ? " until the action cap" : "",
-		    advice);
-	} else
-		snprintf(buf, size, "loop: %d erases until the action cap (runs of up to %d): %s",
-		    b->erases, l->longest_chain, advice);
+		snprintf(buf, size, "loop: %s: %s typed and erased %d times at slot %d%s", advice,
+		    what, l->erased, l->slot, l->action_cap ? " until the action cap" : "");
+		return BRANCHES_RETYPE_LOOP;
+	}
+	snprintf(buf, size, "loop: %s: %d erases until the action cap (runs of up to %d)", advice,
+	    b->erases, l->longest_chain);
 	return 1;
 }
 

@@ -93,16 +93,22 @@ size_t branches_slot_text(const struct branches *b, int i, const struct tokenize
     char *buf, size_t size);
 /* The knob's name ("forbid_retype"), NULL for BRANCHES_KNOB_NONE. */
 const char *branches_knob_name(enum branches_knob k);
+/* What branches_warning returns for a token retyped at one slot (1: another loop). */
+#define BRANCHES_RETYPE_LOOP 2
+
 /*
- * The loop warning for the status line ("" and 0 when no loop): where, how
- * often, and the knob that stops it with its value in p (the current one).
+ * The loop warning for the status line ("" and 0 when no loop): first the
+ * knob that stops it with its value in p (the current one), so a narrow
+ * status line still shows it, then what loops, where and how often.
+ * Returns BRANCHES_RETYPE_LOOP when a token was retyped at one slot, 1 for
+ * a run that reached the action cap otherwise.
  */
 int branches_warning(const struct branches *b, const struct tokenizer *tok,
     const struct sampler_params *p, char *buf, size_t size);
 /* A short flag for a pane ("loop: set forbid_retype 1 (now 0)"); 0 when no loop. */
 int branches_flag(const struct branches *b, const struct sampler_params *p, char *buf,
     size_t size);
-/* branches_warning of the whole of a log (build, warn, release). */
+/* branches_warning of the whole of a log (build, warn, release); returns as it does. */
 int branches_log_warning(const struct ui_log *log, const struct tokenizer *tok,
     const struct sampler_params *p, char *buf, size_t size);
 

@@ -11,7 +11,8 @@
  * full estimator. When rows are left below all that, the live divergence
  * curve is plotted (grid_plot, in ui->plot's dots) with its axes named as
  * mauve-text names them, x = exp(-c KL(Q|R)) and y = exp(-c KL(P|R)), both
- * 0..1, and its area (= MAUVE).
+ * 0..1, and its area (= MAUVE). A run that loops (app/branches.c) gets a
+ * first row in the error style naming the knob that stops the loop.
  */
 #include "config.h"
 
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "branches.h"
 #include "textstats.h"
 #include "theme.h"
 #include "ui.h"
@@ -285,6 +287,21 @@ view_stats_curve(struct grid *g, struct grid_rect r, int row, const struct ui *u
 	view_stats_ylabel(g, r, row + ph + 3, rows - ph - 3, m->mauve);
 }
 
+/* The loop flag (branches.c) in the error style when the log loops up to shown; the next row. */
+static int
+view_stats_loop(struct grid *g, struct grid_rect r, int row, struct ui *ui, size_t shown)
+{
+	struct branches b;
+	char flag[160];
+
+	branches_init(&b);
+	branches_build(&b, &ui->log, shown, &ui->params);
+	if (branches_flag(&b, &ui->params, flag, sizeof flag))
+		row = view_stats_wrap(g, r, row, flag, THEME_SLOT_ERROR);
+	branches_release(&b);
+	return row;
+}
+
 /* Draw the pane. */
 static void
 view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int focused)
@@ -323,6 +340,7 @@ view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int 
 	if (v->error[0] != '\0')
 		row = view_stats_wrap(g, in, row, v->error, THEME_SLOT_ERROR);
 	else {
+		row = view_stats_loop(g, in, row, ui, shown);
 		row = view_stats_line(g, in, row, THEME_SLOT_VALUE, "tokens gross %ld net %ld",
 		    st->appends, st->net_tokens);
 		view_stats_rate(rate, sizeof rate, st->backspace_rate, st->erases, st->actions,

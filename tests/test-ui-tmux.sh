@@ -327,6 +327,24 @@ fi
 keys v
 check "back to the clean view after erasures" 'Text - clean'
 
+# A loop (issue 11): at temperature 0 with backspace_bias 3 the model types and erases the
+# same token until the action cap; the status line and the stats pane name the knob.
+keys Tab
+check "Tab focuses the decoding pane for the loop" 'presets'
+keys g Enter C-u 0 Enter
+check "temperature typed as 0" 'temperature +0 '
+keys g j j j j j j j j j Enter C-u 3 Enter
+check "backspace_bias typed as 3" 'backspace_bias +3 '
+keys BTab i C-u
+keys -l 'Ada had a'
+keys Enter
+check "a looping run: the status line names forbid_retype" 'loop: set forbid_retype 1 \(now 0\)'
+check "a looping run: the stats pane flags the loop" 'LOOP: set forbid_retype'
+keys v v
+check "a looping run: the branch view flags the looping position" \
+    "slot [0-9]+: '[^']*' x[0-9]+ erased/retyped.*loop: forbid_retype"
+keys v
+
 quit_ok "UTF-8 run" q
 
 # The fine-tune pane, on a copy of the model in $tmp (it saves next to the model),
@@ -537,7 +555,7 @@ keys C-a C-k BSpace C-a C-k BSpace C-a C-k
 keys C-g
 check "Ctrl-G: the prompt comes back from \$EDITOR" '^.> from the editor +.'
 keys Enter
-check "the edited prompt generates (and ends)" 'done \(|erased all it wrote'
+check "the edited prompt generates (and ends)" 'done \(|erased all it wrote|loop: '
 i=0
 while ! grep -q '^from the editor$' "$tmp/state/seqmatch/history" 2>/dev/null &&
     [ "$i" -lt "$WAIT" ]; do
