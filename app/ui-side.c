@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "branches.h"
 #include "finetune.h"
 #include "gpt.h"
 #include "sampler.h"
@@ -235,8 +236,8 @@ ui_side_take(struct ui_state *s, struct ui_side *d)
 	struct generate_event *ev;
 	struct ui_log *log = &d->ui->log;
 	size_t n;
-	int finished, rc, fed;
-	char *cause = NULL;
+	int finished, rc, fed, loop, erased_all;
+	char *cause = NULL, warn[200];
 
 	if (d->gen == NULL)
 		return 0;
@@ -255,8 +256,16 @@ ui_side_take(struct ui_state *s, struct ui_side *d)
 			    ev[i].n_generated, ev[i].n_erased, ev[i].generate_seconds > 0 ?
 			    (ev[i].n_generated + ev[i].n_erased) / ev[i].generate_seconds : 0.0);
 			ui_save_session(s, d);
-			if (ev[i].reason == GENERATE_STOP_MAX_ACTIONS &&
-			    ev[i].n_generated - ev[i].n_erased <= 1)
+			/* A loop names its knob (branches.c), unless the model erased all it
+			 * wrote without retyping: then the prompt is the likelier cause. */
+			loop = branches_log_warning(log, d->tok, &d->ui->params, warn, sizeof warn);
+			erased_all = ev[i].reason == GENERATE_STOP_MAX_ACTIONS &&
+			    ev[i].n_generated - ev[i].n_erased <= 1;
+			if (loop == BRANCHES_RETYPE_LOOP || (loop && !erased_all))
+				ui_message(&s->ui, 1, "%s%s; done (%s): %d tokens, %d erased",
+				    ui_side_prefix(s, d), warn, generate_stop_name(ev[i].reason),
+				    ev[i].n_generated, ev[i].n_erased);
+			else if (erased_all)
 				ui_message(&s->ui, 1, "%sthe model erased all it wrote: the prompt is "
 				    "unlike its corpus's text (try a name, e.g. 'Lena'), or lower "
 				    "backspace_bias", ui_side_prefix(s, d));

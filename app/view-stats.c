@@ -18,6 +18,9 @@
  * first: the last run's knobs against the current ones on the same seeds.
  * Every number carries a label that says what it counts (gross = typed,
  * net = kept); the help's glossary (g in it) says more.
+ *
+ * A run that loops (app/branches.c) gets a first row in the error style
+ * naming the knob that stops the loop.
  */
 #include "config.h"
 
@@ -27,6 +30,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "branches.h"
 #include "textstats.h"
 #include "theme.h"
 #include "ui.h"
@@ -395,6 +399,21 @@ view_stats_ab(struct grid *g, struct grid_rect r, int row, const struct ui_ab_in
 	    cell[3][1]);
 }
 
+/* The loop flag (branches.c) in the error style when the log loops up to shown; the next row. */
+static int
+view_stats_loop(struct grid *g, struct grid_rect r, int row, struct ui *ui, size_t shown)
+{
+	struct branches b;
+	char flag[160];
+
+	branches_init(&b);
+	branches_build(&b, &ui->log, shown, &ui->params);
+	if (branches_flag(&b, &ui->params, flag, sizeof flag))
+		row = view_stats_wrap(g, r, row, flag, THEME_SLOT_ERROR);
+	branches_release(&b);
+	return row;
+}
+
 /* Draw the pane. */
 static void
 view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int focused)
@@ -436,6 +455,7 @@ view_stats_draw(void *p, struct ui *ui, struct grid *g, struct grid_rect r, int 
 	if (v->error[0] != '\0')
 		row = view_stats_wrap(g, in, row, v->error, THEME_SLOT_ERROR);
 	else {
+		row = view_stats_loop(g, in, row, ui, shown);
 		/* Gross: every token typed; net: what is left after the erases. */
 		snprintf(f[0], sizeof f[0], "tokens typed (gross) %ld, kept (net) %ld", st->appends,
 		    st->net_tokens);

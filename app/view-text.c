@@ -11,10 +11,10 @@
  * as VIEW_TEXT_FLASH_EVENTS events at the speed, at most VIEW_TEXT_FLASH
  * seconds, and in auto-pause mode (a) the playback stops there instead. Then
  * the clean view leaves a mark and the trail view keeps the token struck
- * through. The timeline view lists the events as +tok / -tok lines. The text
- * is rebuilt from the log on every draw (a few hundred tokens), as bytes with
- * one style per byte, so a character split across tokens is drawn once it is
- * complete.
+ * through. The timeline view is the branch view of view-branches.c (one
+ * row per rewritten position). The text is rebuilt from the log on every
+ * draw (a few hundred tokens), as bytes with one style per byte, so a
+ * character split across tokens is drawn once it is complete.
  *
  * Marks. The clean view keeps a trace of every rewritten position: replaying
  * the log gives each position (counted from the prompt's end) its erased
@@ -24,8 +24,9 @@
  * `mark` style; when the live text is what was erased (an identical retype)
  * no struck text, but a count (x2, ^2 in ASCII) of the times it was written.
  * The erase run going on at the end shows struck too. Marks wait while the
- * text ends inside a character split across tokens, so they never split it. The trail view strikes its ghosts the same way, so they never
- * read as words of the sentence. m and M select the next and previous mark:
+ * text ends inside a character split across tokens, so they never split it.
+ * The trail view strikes its ghosts the same way, so they never read as
+ * words of the sentence. m and M select the next and previous mark:
  * the inspector shows its <bksp> decision (a click on a mark does the same).
  *
  * The pane has two modes: editing (letters go to the prompt editor,
@@ -52,6 +53,7 @@
 #include "theme.h"
 #include "tokenizer.h"
 #include "ui.h"
+#include "view-branches.h"
 
 #define VIEW_TEXT_FLASH 0.35      /* seconds an erased token flashes, at most */
 #define VIEW_TEXT_FLASH_EVENTS 14 /* ... or as long as this many events at the speed */
@@ -1187,50 +1189,12 @@ view_text_flow(struct view_text *t, struct grid *g, enum grid_glyphs glyphs,
 	return line + 1;
 }
 
-/* The first event the timeline shows in h rows. */
-static size_t
-view_text_timeline_first(const struct view_text *t, int h)
-{
-	size_t first = t->shown > (size_t)h ? t->shown - (size_t)h : 0;
-
-	return first > (size_t)t->scroll ? first - (size_t)t->scroll : 0;
-}
-
-/* Draw the timeline view: one line per event, the latest at the bottom. */
+/* Draw the timeline view: the branch view of the events shown (view-branches.c). */
 static void
 view_text_draw_timeline(struct view_text *t, struct ui *ui, struct grid *g,
     struct grid_rect r)
 {
-	size_t first = view_text_timeline_first(t, r.h);
-	char head[48], piece[64];
-
-	for (size_t i = first; i < t->shown && i < first + (size_t)r.h; i++) {
-		const struct generate_event *ev = &ui->log.ev[i];
-		int erase = ev->type == GENERATE_EVENT_ERASE;
-		const uint8_t *s;
-		size_t n, k = 0;
-		int row = (int)(i - first), col;
-
-		snprintf(head, sizeof head, "%4zu %c ", i + 1, erase ? '-' : '+');
-		col = grid_put(g, r, 0, row, head, (long)i == ui->log.inspect ? THEME_SLOT_KEY :
-		    THEME_SLOT_DIM, 0);
-		s = tokenizer_piece(ui->tok, ev->token, &n);
-		/* Make newlines and tabs visible: the timeline shows tokens, not text. */
-		piece[k++] = '\'';
-		for (size_t j = 0; j < n && k + 3 < sizeof piece; j++) {
-			if (s[j] == '\n' || s[j] == '\t') {
-				piece[k++] = '\\';
-				piece[k++] = s[j] == '\n' ? 'n' : 't';
-			} else
-				piece[k++] = (char)s[j];
-		}
-		piece[k++] = '\'';
-		piece[k] = '\0';
-		col = grid_put(g, r, col, row, piece,
-		    erase ? THEME_SLOT_ERASED : THEME_SLOT_GENERATED, 0);
-		snprintf(head, sizeof head, "  p=%.2f", ev->prob);
-		grid_put(g, r, col, row, head, THEME_SLOT_DIM, 0);
-	}
+	view_branches_draw(ui, g, r, t->shown, &t->scroll);
 }
 
 /*
@@ -1473,10 +1437,7 @@ view_text_click(void *p, struct ui *ui, struct grid_rect r, int x, int y, int bu
 		return 0;
 	}
 	if (t->view == VIEW_TEXT_TIMELINE) {
-		size_t ev = view_text_timeline_first(t, tr.h) + (size_t)(y - tr.y);
-
-		if (ev < t->shown)
-			hit = (long)ev;
+		hit = view_branches_hit(ui, tr, t->shown, t->scroll, y - tr.y);
 	} else {
 		long byte = -1;
 

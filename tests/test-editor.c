@@ -477,8 +477,14 @@ test_pane(const char *dir)
 	free(d);
 	view_text_pane.key(t, &ui, 'v'); /* timeline */
 	d = draw(&view_text_pane, t, &ui, &g);
-	expect_has(d, "   3 - ", "the timeline lists the erase");
+	expect_has(d, "slot 1: '\xef\xbf\xbd' x", "the timeline (branch view) lists the erase");
+	expect_has(d, "ab_", "... with the kept text around it (half a character waits)");
 	free(d);
+	/* A click on the position's row (below the summary row) selects its last attempt. */
+	flags = view_text_pane.click(t, &ui, grid_rect_make(0, 0, 40, 12), 3, 2, 1);
+	tap_ok((flags & UI_REDRAW) && ui.log.inspect == 1, "a click on a timeline row selects "
+	    "the position's last attempt (inspect %ld)", ui.log.inspect);
+	ui.log.inspect = -1;
 	view_text_pane.key(t, &ui, 'v'); /* clean */
 	view_text_pane.key(t, &ui, UI_KEY_END);
 	d = draw(&view_text_pane, t, &ui, &g);

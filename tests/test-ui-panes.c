@@ -788,6 +788,37 @@ test_finetune_sparkline(struct fixture *f)
 	f->ui = saved;
 }
 
+/*
+ * A loop (the issue's temperature 0, backspace_bias 3 run, shorter): ' wrote'
+ * typed and erased 12 times until the action cap. The branch view flags it
+ * with forbid_retype, and so does the stats pane. Rewrites the fixture's log:
+ * run it last.
+ */
+static void
+test_loop(struct fixture *f)
+{
+	static const struct step timeline[] = {{UI_KEY_ESC, 0}, {UI_KEY_END, 0}, {'v', 0},
+		{'v', 0}};
+
+	f->ui.log.n = 0;
+	f->n_live = 0;
+	f->first_bksp = 0;
+	memset(&f->ui.log.stop, 0, sizeof f->ui.log.stop);
+	fixture_append(f, " there was a");
+	for (int i = 0; i < 12; i++)
+		fixture_erase(f, fixture_append(f, " wrote"));
+	f->ui.log.done = 1;
+	f->ui.log.reason = GENERATE_STOP_MAX_ACTIONS;
+	f->ui.log.stop.type = GENERATE_EVENT_STOP;
+	f->ui.log.stop.generate_seconds = 1.0;
+	f->ui.log.shown = f->ui.log.n;
+	f->ui.have_run = 1;
+	f->ui.params.temperature = 0;
+	f->ui.params.backspace_bias = 3;
+	screen(f, &view_text_pane, "text", "timeline-loop", timeline, 4, 0);
+	screen(f, &view_stats_pane, "stats", "loop", NULL, 0, 0);
+}
+
 int
 main(void)
 {
@@ -807,6 +838,7 @@ main(void)
 	test_finetune(&f);
 	test_finetune_path(&f);
 	test_finetune_sparkline(&f);
+	test_loop(&f);
 	tokenizer_free(f.tok);
 	return tap_done();
 }
