@@ -27,7 +27,8 @@
 # Environment: SEQMATCH (default ./seqmatch), MODEL (default SRCDIR/data/model.bin;
 # the fine-tune runs on a copy), SRCDIR (default .), SIZES (default "200x60 80x24"),
 # IDLE (seconds, default 10), UI_TERM (default xterm-256color), FT_START (the key
-# that starts a fine-tune in its pane, default g), KEEP=1 (keep the traces).
+# that starts a fine-tune in its pane, default g) and FT_CONFIRM (the answer to the
+# start question, default y), KEEP=1 (keep the traces).
 # The machine should be quiet: other processes show up as noise in every number.
 # Needs tmux. Not run by `make check`.
 
@@ -41,6 +42,7 @@ SIZES=${SIZES:-200x60 80x24}
 IDLE=${IDLE:-10}
 UI_TERM=${UI_TERM:-xterm-256color}
 FT_START=${FT_START:-g}
+FT_CONFIRM=${FT_CONFIRM:-y}
 WAIT=600 # tenths of a second per screen condition
 
 # Print a message and fail.
@@ -259,7 +261,7 @@ for size in $SIZES; do
 	# Keys while a fine-tune runs.
 	focus Fine-tune
 	fs=$(frames)
-	$T send-keys -t ui "$FT_START"
+	$T send-keys -t ui "$FT_START" "$FT_CONFIRM"
 	wait_for 'state running +step [1-9]'
 	tail -n +"$((fs + 1))" "$tmp/trace" | field key_ms | head -n 1 >"$tmp/start-key"
 	awk -v k="$K" -v seed="$$" 'BEGIN { srand(seed); for (i = 0; i < k; i++)
@@ -275,7 +277,7 @@ for size in $SIZES; do
 		if ! $T capture-pane -p -t ui | grep -q 'state running'; then
 			# The fine-tune ended (it has a fixed number of steps): start another.
 			frames >>"$tmp/restart-at"
-			$T send-keys -t ui "$FT_START"
+			$T send-keys -t ui "$FT_START" "$FT_CONFIRM"
 			wait_for 'state running +step [1-9]'
 			restarts=$((restarts + 1))
 		fi
