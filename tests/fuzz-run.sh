@@ -67,7 +67,7 @@ for t in $targets; do
 		cp tests/fuzz-seeds/options/* "$work/corpus-options/"
 		;;
 	uistate)
-		$CC $flags -DFUZZ_UISTATE_NO_MAIN tests/fuzz-uistate.c app/uistate.c app/layout.c \
+		$CC $flags -DFUZZ_UISTATE_NO_MAIN tests/fuzz-uistate.c app/uistate.c app/layout.c app/grid.c \
 		    app/yml.c $app_leaves "$engine" $libs -o "$work/fuzz-uistate"
 		cp tests/fuzz-seeds/uistate/* "$work/corpus-uistate/"
 		;;

@@ -8,7 +8,7 @@
  * NUL-terminated theme name, and written out with uistate_format and read
  * back, writes the same text again. Built with libFuzzer:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZ_UISTATE_NO_MAIN -I. -Iapp \
- *       -Iengine tests/fuzz-uistate.c app/uistate.c app/layout.c app/yml.c app/log.c \
+ *       -Iengine tests/fuzz-uistate.c app/uistate.c app/layout.c app/grid.c app/yml.c app/log.c \
  *       app/xmalloc.c app/paths.c engine/libseqmatch.a -lyaml -lopenblas -lm -lpthread \
  *       -o fuzz-uistate
  *   ./fuzz-uistate tests/fuzz-seeds/uistate
@@ -62,8 +62,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct uistate st, before, st2;
 	char *cause = NULL, *t1, *t2;
 
-	memset(&st, 0xa5, sizeof st);
-	st.theme[0] = '\0';
+	/* A state unlike the defaults, to see that a refusal leaves it alone. */
+	uistate_init(&st);
+	snprintf(st.theme, sizeof st.theme, "before");
+	st.speed = 9;
 	before = st;
 	if (uistate_parse(&st, (const char *)data, size, "ui.yaml", &cause) != 0) {
 		if (cause == NULL || !fuzz_uistate_positioned(cause))
