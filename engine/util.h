@@ -18,6 +18,28 @@ int util_add(size_t a, size_t b, size_t *out);
 void *util_alloc(size_t n);
 void util_free(void *p);
 
+/*
+ * Allocation-failure injection, for tests: after util_fail_alloc(n) (n >= 1)
+ * the nth allocation by the engine from then on returns NULL, once (0 turns
+ * it off); util_fail_alloc_hit() says whether it has happened. The engine's
+ * malloc, calloc and realloc calls go through util_malloc, util_calloc and
+ * util_realloc (the macros below, on when the engine is built: Makefile.am
+ * defines UTIL_ALLOC_HOOKS for it), and so does util_alloc. Not covered:
+ * strdup and asprintf, libc's and OpenBLAS's own allocations, and the
+ * messages util_error formats (an error must be able to say what it is).
+ */
+void util_fail_alloc(long n);
+int util_fail_alloc_hit(void);
+void *util_malloc(size_t n);
+void *util_calloc(size_t n, size_t size);
+void *util_realloc(void *p, size_t n);
+#ifdef UTIL_ALLOC_HOOKS
+#include <stdlib.h> /* declared before the macros rename the calls */
+#define malloc(n) util_malloc(n)
+#define calloc(n, size) util_calloc(n, size)
+#define realloc(p, n) util_realloc(p, n)
+#endif
+
 /* Monotonic time in seconds. */
 double util_now(void);
 /* A random 64-bit id, never 0 (names a training run). */
