@@ -143,9 +143,18 @@ crash_loop() {
 			fail "$what: run $i exited $status before the kill" "status $status"
 			return
 		fi
-		# A kill before the very first save leaves nothing to check; once
-		# the file is there, it must stay.
-		if [ "$seen" -eq 0 ] && [ ! -e "$out" ]; then
+		# A kill before the very first save got through leaves nothing to
+		# resume (a model without its .opt, or nothing; there is no older
+		# pair to keep), though a model there must load; once a pair is
+		# there, it must stay.
+		if [ "$seen" -eq 0 ] && { [ ! -e "$out" ] || [ ! -e "$out.opt" ]; }; then
+			if [ -e "$out" ]; then
+				run tokenize --model "$out" x
+				if [ "$status" -ne 0 ]; then
+					fail "$what: a first model loads after the kill" "tokenize exited $status"
+					return
+				fi
+			fi
 			continue
 		fi
 		seen=1
