@@ -18,6 +18,9 @@
 #undef malloc
 #undef calloc
 #undef realloc
+#undef strdup
+#undef asprintf
+#undef vasprintf
 
 static util_log_fn util_log_cb;
 static long util_fail_at;   /* the allocation (1-based) that fails, 0: none */
@@ -93,6 +96,35 @@ void *
 util_realloc(void *p, size_t n)
 {
 	return util_fail_now() ? NULL : realloc(p, n);
+}
+
+/* strdup, unless the injection says this one fails. */
+char *
+util_strdup(const char *s)
+{
+	return util_fail_now() ? NULL : strdup(s);
+}
+
+/* vasprintf, unless the injection says this one fails (-1, *out undefined as vasprintf's). */
+int
+util_vasprintf(char **out, const char *fmt, va_list ap)
+{
+	if (util_fail_now())
+		return -1;
+	return vasprintf(out, fmt, ap);
+}
+
+/* asprintf, unless the injection says this one fails. */
+int
+util_asprintf(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = util_vasprintf(out, fmt, ap);
+	va_end(ap);
+	return n;
 }
 
 /* Overflow-checked multiplication. */
