@@ -8,8 +8,9 @@
  * and how the inspector's top list came back empty), and leave nothing
  * allocated (run under the ASan build, the leak checker sees every n). Walked: checkpoint_load of a
  * tiny model, checkpoint_load_optim, a training run of two steps that saves
- * its pair (train_run), a generation of a few tokens (generate_run), and
- * tokenizer_train.
+ * its pair (train_run), a SequenceMatch fine-tune of three steps that
+ * saves (finetune_new, finetune_run, finetune_save), a generation of a few
+ * tokens (generate_run), and tokenizer_train.
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "finetune.h"
 #include "generate.h"
 #include "gpt.h"
 #include "record.h"
@@ -193,6 +195,59 @@ test_oom_train(char **cause)
 	return done == 2 ? 0 : -1;
 }
 
+/*
+ * A SequenceMatch fine-tune of three steps (one of them on model samples)
+ * that saves its pair: finetune_new takes the model over only when it
+ * succeeds (before, a failure after its first allocation freed the model,
+ * and the caller freed it again).
+ */
+static int
+test_oom_finetune(char **cause)
+{
+	struct gpt_model *m;
+	struct tokenizer *tok;
+	struct record rec;
+	struct train_data d;
+	struct finetune_options o;
+	struct finetune *ft = NULL;
+	char *docs[1] = { test_oom_text };
+	size_t lens[1] = { sizeof test_oom_text - 1 };
+	int rc = -1;
+
+	record_init(&rec);
+	memset(&d, 0, sizeof d);
+	if (test_oom_load_quietly(&m, &tok, &rec) != 0) {
+		record_release(&rec);
+		return util_error(cause, "the model does not load");
+	}
+	if (train_data_build(tok, docs, lens, 1, &d, cause) == 0) {
+		finetune_options_defaults(&o);
+		o.steps = 3;
+		o.bc_warmup = 1;
+		o.prompt_tokens = 2;
+		o.window = 4;
+		o.batch_size = 2;
+		o.sample_every = 1;
+		o.samples_per_round = 2;
+		o.eval_every = 0;
+		o.doc_start = 1;
+		o.seed = 4;
+		ft = finetune_new(m, tok, &d, &d, &o, &rec, test_oom_out, NULL, 0, cause);
+		if (ft != NULL) {
+			m = NULL; /* the fine-tune's now */
+			rc = finetune_run(ft, NULL, NULL, NULL, cause);
+			if (rc == 0)
+				rc = finetune_save(ft, cause);
+		}
+	}
+	finetune_free(ft);
+	gpt_free(m);
+	train_data_release(&d);
+	record_release(&rec);
+	tokenizer_free(tok);
+	return rc;
+}
+
 /* Count the appended tokens. */
 static int
 test_oom_count(const struct generate_event *ev, void *arg)
@@ -307,6 +362,7 @@ main(void)
 	test_oom_walk("checkpoint_load", test_oom_load);
 	test_oom_walk("checkpoint_load_optim", test_oom_load_optim);
 	test_oom_walk("train_run, 2 steps and a save", test_oom_train);
+	test_oom_walk("finetune_new, run (3 steps) and save", test_oom_finetune);
 	test_oom_walk("generate_run, 6 tokens", test_oom_generate);
 	test_oom_walk("tokenizer_train", test_oom_tokenizer);
 	test_oom_cleanup();
