@@ -84,7 +84,7 @@ fuzz_checkpoint_setup(void)
 	atexit(fuzz_checkpoint_cleanup);
 }
 
-/* Little-endian u32 and u64. */
+/* A little-endian u32. */
 static uint32_t
 fuzz_checkpoint_u32(const uint8_t *p)
 {
@@ -92,6 +92,7 @@ fuzz_checkpoint_u32(const uint8_t *p)
 	    (uint32_t)p[3] << 24;
 }
 
+/* Store a little-endian u32. */
 static void
 fuzz_checkpoint_put_u32(uint8_t *p, uint32_t v)
 {

@@ -351,6 +351,7 @@ test_oom_cleanup(void)
 	rmdir(test_oom_dir);
 }
 
+/* Set up, walk each operation, clean up. */
 int
 main(void)
 {
