@@ -473,6 +473,22 @@ int
 checkpoint_load(const char *path, struct gpt_model **mp, struct tokenizer **tokp,
     struct record *rec, char **cause)
 {
+	char *buf;
+	size_t len;
+	int rc;
+
+	if (util_read_file(path, 0, &buf, &len, cause) != 0)
+		return -1;
+	rc = checkpoint_load_mem(path, buf, len, mp, tokp, rec, cause);
+	free(buf);
+	return rc;
+}
+
+/* Check a model file's bytes (path names it in messages); as checkpoint_load. */
+int
+checkpoint_load_mem(const char *path, const void *data, size_t len, struct gpt_model **mp,
+    struct tokenizer **tokp, struct record *rec, char **cause)
+{
 	struct checkpoint_section secs[] = {
 		{ "TOKN", 1, NULL, 0, 0 },
 		{ "RECD", 0, NULL, 0, 0 },
@@ -486,15 +502,11 @@ checkpoint_load(const char *path, struct gpt_model **mp, struct tokenizer **tokp
 	size_t sizes[GPT_NUM_TENSORS], n, pbytes;
 	uint64_t nfile;
 	uint32_t nfields, f[CHECKPOINT_NFIELDS], version;
-	char *buf = NULL, *msg = NULL;
-	const uint8_t *b;
-	size_t len;
+	char *msg = NULL;
+	const uint8_t *b = data;
 	float *params;
 
 	record_init(&tmp);
-	if (util_read_file(path, 0, &buf, &len, cause) != 0)
-		return -1;
-	b = (const uint8_t *)buf;
 	if (checkpoint_check_head(path, b, len, CHECKPOINT_MAGIC,
 	    "seqmatch model file", CHECKPOINT_HEADER, CHECKPOINT_VERSION, &version,
 	    cause) != 0)
@@ -576,7 +588,6 @@ checkpoint_load(const char *path, struct gpt_model **mp, struct tokenizer **tokp
 		const char *actions = record_get(&tmp, "actions");
 		gpt_set_bksp(m, actions != NULL && strcmp(actions, "bksp") == 0);
 	}
-	free(buf);
 	free(msg);
 	*mp = m;
 	*tokp = tok;
@@ -592,7 +603,6 @@ fail:
 	if (tok != NULL)
 		tokenizer_free(tok);
 	gpt_free(m);
-	free(buf);
 	free(msg);
 	return -1;
 }
@@ -641,19 +651,31 @@ int
 checkpoint_load_optim(const char *path, struct gpt_model *m, long *step, uint64_t *run_id,
     char **cause)
 {
+	char *buf;
+	size_t len;
+	int rc;
+
+	if (util_read_file(path, 0, &buf, &len, cause) != 0)
+		return -1;
+	rc = checkpoint_load_optim_mem(path, buf, len, m, step, run_id, cause);
+	free(buf);
+	return rc;
+}
+
+/* Check an optimizer file's bytes (path names it in messages); as checkpoint_load_optim. */
+int
+checkpoint_load_optim_mem(const char *path, const void *data, size_t len,
+    struct gpt_model *m, long *step, uint64_t *run_id, char **cause)
+{
 	struct checkpoint_section secs[] = { { "ADAM", 1, NULL, 0, 0 } };
 	size_t n = gpt_num_params(m), abytes;
 	uint64_t nfile, sfile, rfile = 0;
 	uint32_t version;
 	size_t header;
-	char *buf = NULL, *msg = NULL;
-	const uint8_t *b;
-	size_t len;
+	char *msg = NULL;
+	const uint8_t *b = data;
 	float *am, *av;
 
-	if (util_read_file(path, 0, &buf, &len, cause) != 0)
-		return -1;
-	b = (const uint8_t *)buf;
 	if (checkpoint_check_head(path, b, len, CHECKPOINT_OPT_MAGIC,
 	    "seqmatch optimizer file", CHECKPOINT_OPT_HEADER_V1, CHECKPOINT_OPT_VERSION,
 	    &version, cause) != 0)
@@ -716,12 +738,10 @@ checkpoint_load_optim(const char *path, struct gpt_model *m, long *step, uint64_
 	*step = (long)sfile;
 	if (run_id != NULL)
 		*run_id = rfile;
-	free(buf);
 	free(msg);
 	return 0;
 
 fail:
-	free(buf);
 	free(msg);
 	return -1;
 }
@@ -870,7 +890,12 @@ checkpoint_load_pair(const char *path, struct gpt_model **m, struct tokenizer **
 		rc = 0;
 		goto out;
 	}
-	util_error(cause, "%s", first != NULL ? first : "cannot load the pair");
+	if (access(path, F_OK) == 0 && access(opt, F_OK) != 0)
+		/* A kill during a run's first save, before its .opt was written. */
+		util_error(cause, "%s has no optimizer file %s to resume from (the run's first "
+		    "save was cut short?): start it again without --resume", path, opt);
+	else
+		util_error(cause, "%s", first != NULL ? first : "cannot load the pair");
 out:
 	free(first);
 	free(opt);

@@ -58,11 +58,17 @@ int checkpoint_save(const char *path, struct gpt_model *m, const struct tokenize
  */
 int checkpoint_load(const char *path, struct gpt_model **m, struct tokenizer **tok,
     struct record *rec, char **cause);
+/* The same from a whole file's bytes in memory (path is used in messages only). */
+int checkpoint_load_mem(const char *path, const void *data, size_t len,
+    struct gpt_model **m, struct tokenizer **tok, struct record *rec, char **cause);
 /* Optimizer state (AdamW m and v, the step count and the run id) for resuming. */
 int checkpoint_save_optim(const char *path, struct gpt_model *m, long step, uint64_t run_id,
     char **cause);
 int checkpoint_load_optim(const char *path, struct gpt_model *m, long *step, uint64_t *run_id,
     char **cause);
+/* The same from a whole file's bytes in memory (path is used in messages only). */
+int checkpoint_load_optim_mem(const char *path, const void *data, size_t len,
+    struct gpt_model *m, long *step, uint64_t *run_id, char **cause);
 
 /* The run id of a record ("run_id", hex), 0 if it has none. */
 uint64_t checkpoint_run_id(const struct record *rec);

@@ -266,6 +266,14 @@ finetune_window_start(const struct finetune *ft, struct rng *rng, size_t span)
 	return (size_t)rng_below(rng, span);
 }
 
+/* Undo a finetune_new that failed: the caller keeps the model. */
+static void
+finetune_new_fail(struct finetune *ft)
+{
+	ft->model = NULL;
+	finetune_free(ft);
+}
+
 /* A new fine-tune. */
 struct finetune *
 finetune_new(struct gpt_model *model, const struct tokenizer *tok,
@@ -318,8 +326,10 @@ finetune_new(struct gpt_model *model, const struct tokenizer *tok,
 	ft->replay = calloc((size_t)ft->replay_cap, sizeof *ft->replay);
 	pthread_mutex_init(&ft->lock, NULL);
 	pthread_cond_init(&ft->cond, NULL);
-	if (ft->replay == NULL) {
-		finetune_free(ft);
+	/* A lost path would mean a run that never saves. */
+	if (ft->replay == NULL || (out_path != NULL && ft->out_path == NULL) ||
+	    (best_path != NULL && ft->best_path == NULL)) {
+		finetune_new_fail(ft);
 		util_error(cause, "out of memory");
 		return NULL;
 	}
@@ -327,7 +337,7 @@ finetune_new(struct gpt_model *model, const struct tokenizer *tok,
 		int V = cfg->vocab_size;
 		ft->noise_cdf = calloc((size_t)V, sizeof *ft->noise_cdf);
 		if (ft->noise_cdf == NULL) {
-			finetune_free(ft);
+			finetune_new_fail(ft);
 			util_error(cause, "out of memory");
 			return NULL;
 		}
@@ -338,7 +348,7 @@ finetune_new(struct gpt_model *model, const struct tokenizer *tok,
 			ft->noise_cdf[v] += ft->noise_cdf[v - 1];
 	}
 	if (o->doc_start && finetune_find_docs(ft, tokenizer_eot(tok), cause) != 0) {
-		finetune_free(ft);
+		finetune_new_fail(ft);
 		return NULL;
 	}
 	if (o->method != FINETUNE_MLE && !gpt_has_bksp(model))
@@ -355,7 +365,7 @@ finetune_new(struct gpt_model *model, const struct tokenizer *tok,
 	}
 	ft->state = FINETUNE_IDLE;
 	if (finetune_publish(ft, cause) != 0) {
-		finetune_free(ft);
+		finetune_new_fail(ft);
 		return NULL;
 	}
 	return ft;

@@ -93,7 +93,8 @@ enum finetune_state {
 struct finetune;
 
 /*
- * A fine-tune of model (taken over: freed by finetune_free) with tokenizer tok
+ * A fine-tune of model (taken over when this succeeds: freed by
+ * finetune_free; on failure the caller still owns it) with tokenizer tok
  * on train (and val, may be empty) data token streams. rec is updated and
  * written into checkpoints. start_step > 0 resumes (the optimizer state must be
  * loaded in the model already). out_path: latest checkpoint (+ ".opt"),

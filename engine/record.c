@@ -26,6 +26,7 @@ record_init(struct record *r)
 	r->n = 0;
 	r->keys = NULL;
 	r->values = NULL;
+	r->incomplete = 0;
 }
 
 /* Free every entry and leave the record empty. */
@@ -92,8 +93,10 @@ record_set(struct record *r, const char *key, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vasprintf(&value, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0) {
+		r->incomplete = 1;
 		return -1;
+	}
 	i = record_find(r, key);
 	if (i >= 0) {
 		free(r->values[i]);
@@ -103,9 +106,14 @@ record_set(struct record *r, const char *key, const char *fmt, ...)
 	k = strdup(key);
 	if (k == NULL) {
 		free(value);
+		r->incomplete = 1;
 		return -1;
 	}
-	return record_append(r, k, value);
+	if (record_append(r, k, value) != 0) {
+		r->incomplete = 1;
+		return -1;
+	}
+	return 0;
 }
 
 /* Look a key up. */
@@ -144,6 +152,7 @@ record_copy(struct record *dst, const struct record *src)
 			return -1;
 		}
 	}
+	tmp.incomplete = src->incomplete;
 	*dst = tmp;
 	return 0;
 }
@@ -176,6 +185,9 @@ record_serialize(const struct record *r, uint8_t **buf, size_t *len, char **caus
 
 	*buf = NULL;
 	*len = 0;
+	if (r->incomplete)
+		return util_error(cause, "record: out of memory (an entry could not be "
+		    "stored, so the record is incomplete)");
 	for (size_t i = 0; i < r->n; i++) {
 		size_t kl = strlen(r->keys[i]), vl = strlen(r->values[i]);
 

@@ -9,11 +9,17 @@ struct record {
 	size_t n;
 	char **keys;
 	char **values;
+	int incomplete; /* a record_set failed (out of memory): never saved so */
 };
 
 void record_init(struct record *r);
 void record_release(struct record *r);
-/* Set (replace or append) key to a formatted value. Returns -1 on allocation failure. */
+/*
+ * Set (replace or append) key to a formatted value. Returns -1 on allocation
+ * failure, and marks the record incomplete: record_serialize then refuses it,
+ * so a caller that goes on cannot save a checkpoint that silently lacks an
+ * entry (a run id, a step count, the <bksp> marking).
+ */
 int record_set(struct record *r, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The value of key, or NULL. */

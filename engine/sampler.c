@@ -759,26 +759,28 @@ sampler_softmax(const float *logits, float *probs, int n)
 	return ent + log(sum);
 }
 
-/* The k most probable entries of probs (n), best first; returns how many. */
+/*
+ * The k most probable entries of probs (n), best first; returns how many.
+ * The heap lives on the stack (k <= SAMPLER_TOP_MAX): an inspector's list
+ * must not come back empty because an allocation failed.
+ */
 int
 sampler_top(const float *probs, int n, struct sampler_top *out, int k)
 {
-	struct sampler_cand *h;
+	struct sampler_cand h[SAMPLER_TOP_MAX];
 	int len = 0;
 
 	if (k <= 0 || n <= 0)
 		return 0;
 	if (k > n)
 		k = n;
-	h = malloc((size_t)k * sizeof *h);
-	if (h == NULL)
-		return 0;
+	if (k > SAMPLER_TOP_MAX)
+		k = SAMPLER_TOP_MAX;
 	len = sampler_heap_select(probs, n, h, k);
 	qsort(h, len, sizeof *h, sampler_cmp_logit);
 	for (int i = 0; i < len; i++) {
 		out[i].id = h[i].id;
 		out[i].prob = h[i].logit;
 	}
-	free(h);
 	return len;
 }

@@ -77,7 +77,8 @@ int sampler_sample(const struct sampler_params *p, float *logits, int n,
 
 /* Softmax of logits (n) into probs (n); returns the entropy in nats. */
 double sampler_softmax(const float *logits, float *probs, int n);
-/* The k most probable ids of probs (n), sorted by decreasing probability. */
+/* The k most probable ids of probs (n), sorted by decreasing probability (k <= SAMPLER_TOP_MAX). */
+#define SAMPLER_TOP_MAX 64
 int sampler_top(const float *probs, int n, struct sampler_top *out, int k);
 
 #endif

@@ -14,7 +14,18 @@
 
 #include "util.h"
 
+/* This file calls the C library's allocator itself. */
+#undef malloc
+#undef calloc
+#undef realloc
+#undef strdup
+#undef asprintf
+#undef vasprintf
+
 static util_log_fn util_log_cb;
+static long util_fail_at;   /* the allocation (1-based) that fails, 0: none */
+static long util_fail_seen; /* allocations since util_fail_alloc */
+static int util_fail_hit;   /* whether it failed */
 static void *util_log_arg;
 
 /* Format a message into *cause. */
@@ -33,6 +44,87 @@ util_error(char **cause, const char *fmt, ...)
 	free(*cause);
 	*cause = s;
 	return -1;
+}
+
+/* Arm (n >= 1) or disarm (0) the failure of the nth allocation from now. */
+void
+util_fail_alloc(long n)
+{
+	__atomic_store_n(&util_fail_at, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&util_fail_seen, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&util_fail_hit, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&util_fail_at, n > 0 ? n : 0, __ATOMIC_SEQ_CST);
+}
+
+/* Whether the armed allocation has failed. */
+int
+util_fail_alloc_hit(void)
+{
+	return __atomic_load_n(&util_fail_hit, __ATOMIC_SEQ_CST);
+}
+
+/* Whether this allocation is the one to fail (atomic: worker threads allocate too). */
+static int
+util_fail_now(void)
+{
+	long at = __atomic_load_n(&util_fail_at, __ATOMIC_RELAXED);
+
+	if (at == 0)
+		return 0;
+	if (__atomic_add_fetch(&util_fail_seen, 1, __ATOMIC_SEQ_CST) != at)
+		return 0;
+	__atomic_store_n(&util_fail_hit, 1, __ATOMIC_SEQ_CST);
+	return 1;
+}
+
+/* malloc, unless the injection says this one fails. */
+void *
+util_malloc(size_t n)
+{
+	return util_fail_now() ? NULL : malloc(n);
+}
+
+/* calloc, unless the injection says this one fails. */
+void *
+util_calloc(size_t n, size_t size)
+{
+	return util_fail_now() ? NULL : calloc(n, size);
+}
+
+/* realloc, unless the injection says this one fails (p is then left as it was). */
+void *
+util_realloc(void *p, size_t n)
+{
+	return util_fail_now() ? NULL : realloc(p, n);
+}
+
+/* strdup, unless the injection says this one fails. */
+char *
+util_strdup(const char *s)
+{
+	return util_fail_now() ? NULL : strdup(s);
+}
+
+/* vasprintf, unless the injection says this one fails (-1, *out undefined as vasprintf's). */
+int
+util_vasprintf(char **out, const char *fmt, va_list ap)
+{
+	if (util_fail_now())
+		return -1;
+	return vasprintf(out, fmt, ap);
+}
+
+/* asprintf, unless the injection says this one fails. */
+int
+util_asprintf(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = util_vasprintf(out, fmt, ap);
+	va_end(ap);
+	return n;
 }
 
 /* Overflow-checked multiplication. */
@@ -58,7 +150,7 @@ util_alloc(size_t n)
 
 	if (n == 0)
 		n = 1;
-	if (util_add(n, 63, &rounded) != 0)
+	if (util_add(n, 63, &rounded) != 0 || util_fail_now())
 		return NULL;
 	rounded &= ~(size_t)63;
 	if (posix_memalign(&p, 64, rounded) != 0)

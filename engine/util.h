@@ -2,6 +2,7 @@
 #ifndef SEQMATCH_UTIL_H
 #define SEQMATCH_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,6 +18,38 @@ int util_add(size_t a, size_t b, size_t *out);
 /* 64-byte aligned allocation of n bytes, zeroed; NULL on failure or overflow. */
 void *util_alloc(size_t n);
 void util_free(void *p);
+
+/*
+ * Allocation-failure injection, for tests: after util_fail_alloc(n) (n >= 1)
+ * the nth allocation by the engine from then on returns NULL (or -1), once
+ * (0 turns it off); util_fail_alloc_hit() says whether it has happened. The
+ * engine's malloc, calloc, realloc, strdup, asprintf and vasprintf calls go
+ * through the util_ versions (the macros below, on when the engine is built:
+ * Makefile.am defines UTIL_ALLOC_HOOKS for it), and so does util_alloc. Not
+ * covered: libc's and OpenBLAS's own allocations (fopen, pthread_create), and
+ * the messages util_error formats (an error must be able to say what it is).
+ */
+void util_fail_alloc(long n);
+int util_fail_alloc_hit(void);
+void *util_malloc(size_t n);
+void *util_calloc(size_t n, size_t size);
+void *util_realloc(void *p, size_t n);
+char *util_strdup(const char *s);
+int util_asprintf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int util_vasprintf(char **out, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+#ifdef UTIL_ALLOC_HOOKS
+/* Declared before the macros rename the calls. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define malloc(n) util_malloc(n)
+#define calloc(n, size) util_calloc(n, size)
+#define realloc(p, n) util_realloc(p, n)
+#define strdup(s) util_strdup(s)
+#define asprintf(...) util_asprintf(__VA_ARGS__)
+#define vasprintf(out, fmt, ap) util_vasprintf(out, fmt, ap)
+#endif
 
 /* Monotonic time in seconds. */
 double util_now(void);
