@@ -19,7 +19,7 @@
 
 /* The keys of the file, for messages and suggestions. */
 static const char *const conf_keys[] = { "theme", "colors", "colours", "mouse", "plot",
-	"decoding", NULL };
+	"check", "decoding", NULL };
 
 /* The config's path. */
 char *
@@ -45,7 +45,8 @@ conf_release(struct conf *c)
 {
 	free(c->theme);
 	free(c->colors);
-	c->theme = c->colors = NULL;
+	free(c->check);
+	c->theme = c->colors = c->check = NULL;
 }
 
 /* Parse a YAML boolean; -1 if it is not one. */
@@ -145,7 +146,7 @@ conf_root(struct conf *t, const struct yml_node *root, const char *name, char **
 
 	if (map->type != YML_MAP)
 		return yml_diag(cause, name, root->line, root->col, "the config must be a "
-		    "mapping (theme, colors, mouse, plot, decoding)");
+		    "mapping (theme, colors, mouse, plot, check, decoding)");
 	for (size_t j = 0; j + 1 < map->nkids; j += 2) {
 		const struct yml_node *k = map->kids[j], *v = map->kids[j + 1];
 		const char *key = conf_text(k), *val = conf_text(v);
@@ -174,13 +175,19 @@ conf_root(struct conf *t, const struct yml_node *root, const char *name, char **
 			    "ascii", cause)) < 0)
 				return -1;
 			t->plot = plot_modes[i];
+		} else if (strcmp(key, "check") == 0) {
+			if (val[0] == '\0')
+				return yml_diag(cause, name, v->line, v->col, "check must be a "
+				    "command");
+			free(t->check);
+			t->check = xstrdup(val);
 		} else if (strcmp(key, "decoding") == 0) {
 			if (conf_decoding(t, v, name, cause) != 0)
 				return -1;
 		} else
 			return yml_diag(cause, name, k->line, k->col, "unknown key '%s'%s (theme, "
-			    "colors, mouse, plot, decoding)", key, yml_suggest_list(key, conf_keys,
-			    sug, sizeof sug));
+			    "colors, mouse, plot, check, decoding)", key, yml_suggest_list(key,
+			    conf_keys, sug, sizeof sug));
 	}
 	return 0;
 }

@@ -19,6 +19,7 @@ struct conf {
 	char *colors;                 /* auto, none, 16, 256 or direct; NULL: unset */
 	int mouse;                    /* 0, 1; -1: unset */
 	int plot;                     /* an enum grid_plot; -1: unset */
+	char *check;                  /* a story checker command (checker.c), NULL: none */
 	struct sampler_params params; /* the defaults with decoding: applied */
 	int n_decoding;               /* decoding: entries applied */
 };

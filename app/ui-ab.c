@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "checker.h"
 #include "finetune.h"
 #include "generate.h"
 #include "gpt.h"
@@ -55,6 +56,8 @@ struct ui_ab {
 	struct generate_event *ev;
 	size_t nev, capev;
 	int oom;                      /* the worker ran out of memory for events */
+	char *check_cmd;              /* the story checker (config.yaml check:), or NULL */
+	char *prompt;                 /* the prompt's text, for the checker */
 };
 
 /* Count one run's corrections, retypes and whether it looped (see ui.h). */
@@ -141,6 +144,49 @@ ui_ab_fail(struct ui_ab *ab, const char *why)
 	ui_ab_wake(ab);
 }
 
+/* The checker's callback: count the violations. */
+static int
+ui_ab_violation(int i, const char *kind, void *arg)
+{
+	(void)i;
+	(void)kind;
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * Run the story checker on the run's final text (ab->ev, worker thread):
+ * its violations, or -1 with *cause.
+ */
+static int
+ui_ab_check(struct ui_ab *ab, char **cause)
+{
+	struct checker_text t;
+	const char *stop = "eot";
+	uint8_t *text = NULL;
+	size_t len = 0;
+	int *ids = NULL, n_ids = 0, nviol = 0;
+
+	for (size_t i = 0; i < ab->nev; i++)
+		if (ab->ev[i].type == GENERATE_EVENT_STOP)
+			stop = generate_stop_name(ab->ev[i].reason);
+	if (textstats_replay(ab->ev, (int)ab->nev, ab->n, &ids, &n_ids, cause) != 0 ||
+	    tokenizer_decode(ab->tok, ids, (size_t)n_ids, &text, &len, cause) != 0) {
+		free(ids);
+		return -1;
+	}
+	t.prompt = ab->prompt;
+	t.prompt_len = strlen(ab->prompt);
+	t.text = (const char *)text;
+	t.len = len;
+	t.stop = stop;
+	if (checker_run(ab->check_cmd, &t, 1, NULL, ui_ab_violation, &nviol, cause) != 0)
+		nviol = -1;
+	free(ids);
+	free(text);
+	return nviol;
+}
+
 /* The worker: every seed, before then after; a column's numbers after each run. */
 static void *
 ui_ab_main(void *arg)
@@ -153,7 +199,7 @@ ui_ab_main(void *arg)
 	textstats_init(&ts[0]);
 	textstats_init(&ts[1]);
 	for (int k = 0; k < 2 * ab->info.n_seeds && !atomic_load(&ab->cancel); k++) {
-		int side = k % 2, loop = 0;
+		int side = k % 2, loop = 0, nviol = 0;
 		struct sampler_params p = ab->params[side];
 		struct ui_ab_col c;
 		long corr = 0, ret = 0;
@@ -179,6 +225,14 @@ ui_ab_main(void *arg)
 		if (atomic_load(&ab->cancel))
 			break; /* a cancelled run is not a sample */
 		ui_ab_count(ab->ev, (int)ab->nev, &corr, &ret, &loop);
+		if (ab->check_cmd != NULL && (nviol = ui_ab_check(ab, &cause)) < 0) {
+			char why[160];
+
+			snprintf(why, sizeof why, "check: %s", cause != NULL ? cause : "failed");
+			ui_ab_fail(ab, why);
+			free(cause);
+			goto out;
+		}
 		textstats_finish(&ts[side]);
 		pthread_mutex_lock(&ab->mutex);
 		c = side == 0 ? ab->info.before : ab->info.after;
@@ -189,6 +243,10 @@ ui_ab_main(void *arg)
 		c.retypes += ret;
 		c.loops += loop;
 		c.distinct2 = ts[side].ngrams[1] > 0 ? ts[side].distinct[1] : -1;
+		if (ab->check_cmd != NULL) {
+			c.checked++;
+			c.violating += nviol > 0;
+		}
 		if (side == 0)
 			ab->info.before = c;
 		else
@@ -243,6 +301,8 @@ ui_ab_free(struct ui_ab *ab)
 	pthread_mutex_destroy(&ab->mutex);
 	free(ab->ev);
 	free(ab->ids);
+	free(ab->check_cmd);
+	free(ab->prompt);
 	free(ab);
 }
 
@@ -281,6 +341,8 @@ ui_ab_begin(struct ui_state *s)
 	ab->ids = ids;
 	ab->n = (int)n;
 	ab->wake_fd = s->ui.wake_fd;
+	ab->check_cmd = s->check_cmd != NULL ? xstrdup(s->check_cmd) : NULL;
+	ab->prompt = xstrdup(prompt);
 	atomic_init(&ab->cancel, 0);
 	pthread_mutex_init(&ab->mutex, NULL);
 	memset(&ab->info, 0, sizeof ab->info);
@@ -288,6 +350,7 @@ ui_ab_begin(struct ui_state *s)
 	ab->info.seed = s->ui.log.seed;
 	ab->info.n_seeds = UI_AB_SEEDS;
 	ab->info.before.distinct2 = ab->info.after.distinct2 = -1;
+	ab->info.has_check = ab->check_cmd != NULL;
 	ui_ab_describe(&ab->params[0], &ab->params[1], ab->info.change, sizeof ab->info.change);
 	s->ui.ab = ab->info;
 	err = pthread_create(&ab->thread, NULL, ui_ab_main, ab);
@@ -296,6 +359,8 @@ ui_ab_begin(struct ui_state *s)
 		snapshot_unref(ab->snap);
 		pthread_mutex_destroy(&ab->mutex);
 		free(ab->ids);
+		free(ab->check_cmd);
+		free(ab->prompt);
 		free(ab);
 		s->ui.ab.state = UI_AB_OFF;
 		return;

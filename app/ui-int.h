@@ -78,6 +78,7 @@ struct ui_state {
 	int nsides;                   /* 2 in compare mode */
 	struct ui_ft *ft;             /* the fine-tune job (ui-ft.c) */
 	struct ui_ab *ab;             /* the before/after worker (ui-ab.c), or NULL */
+	char *check_cmd;              /* config.yaml's check: the before/after's checker, or NULL */
 	int asking;                   /* a question waits for its answer (enum ui_ask) */
 	char question[160];           /* it, shown alone on the status line */
 	enum ui_ft_action ask_ft;     /* UI_ASK_FT: the action it confirms */

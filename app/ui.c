@@ -149,7 +149,8 @@ static const char *const ui_help[][2] = {
 	{ " ", "the same token again (a retype)" },
 	{ "loops", "runs where one slot was erased and retyped 3 times or" },
 	{ " ", "more, or the action cap ended it (max_tokens x 2)" },
-	{ " ", "rule violations: seqmatch eval --check CMD, not the UI" },
+	{ "violations", "before/after, with check: CMD in config.yaml: runs" },
+	{ " ", "the story checker flags (its protocol: eval --check)" },
 	{ "loss BC", "fine-tune: the objective, and its behaviour-cloning" },
 	{ " ", "part (cross-entropy on the data's next actions)" },
 	{ "V(s0)", "SequenceMatch (section 3, the loss): the value of the" },
@@ -1445,6 +1446,7 @@ cmd_ui(int argc, char **argv)
 	s->ui.tok = s->tok;
 	s->ui.params = cfg.params;
 	s->ui.log.inspect = -1;
+	s->check_cmd = cfg.check != NULL ? xstrdup(cfg.check) : NULL;
 	s->nsides = 1;
 	s->side[0].ui = &s->ui;
 	s->side[0].model = s->model;
@@ -1570,6 +1572,7 @@ out:
 	free(s->ui.request);
 	view_themes_free(s->picker);
 	free(s->state_path);
+	free(s->check_cmd);
 	free(s->ui_b.log.prompt);
 	free(s->ui_b.log.ev);
 	free(s->ui_b.request);

@@ -131,6 +131,8 @@ struct ui_ab_col {
 	                              * by the same one (ui_ab_count) */
 	int loops;                   /* runs that hit a loop (ui_ab_count) */
 	double distinct2;            /* distinct-2 of the runs' final texts (-1: none) */
+	int checked;                 /* runs the story checker read (config.yaml check:) */
+	int violating;               /* ... of which it found at least one violation in */
 };
 
 /* A copy of the comparison (the loop refreshes ui->ab from the worker). */
@@ -139,6 +141,7 @@ struct ui_ab_info {
 	uint64_t seed;               /* the first seed (the last run's) */
 	int n_seeds;
 	char change[96];             /* what differs: "temperature 0.8 -> 0.5 (+1 more)" */
+	int has_check;               /* a checker is configured: the violations row shows */
 	struct ui_ab_col before, after;
 	char error[160];
 };

@@ -395,8 +395,15 @@ view_stats_ab(struct grid *g, struct grid_rect r, int row, const struct ui_ab_in
 	row = view_stats_ab_row(g, r, row, "corrections/retypes", "fix/retype", cell[1][0],
 	    cell[1][1]);
 	row = view_stats_ab_row(g, r, row, "runs that looped", "loops", cell[2][0], cell[2][1]);
-	return view_stats_ab_row(g, r, row, "distinct-2 (final text)", "distinct-2", cell[3][0],
+	row = view_stats_ab_row(g, r, row, "distinct-2 (final text)", "distinct-2", cell[3][0],
 	    cell[3][1]);
+	if (!ab->has_check)
+		return row;
+	/* The story checker of config.yaml: runs with at least one rule violation. */
+	for (int k = 0; k < 2; k++)
+		snprintf(cell[0][k], sizeof cell[0][k], "%d/%d", c[k]->violating, c[k]->checked);
+	return view_stats_ab_row(g, r, row, "runs breaking a rule", "violations", cell[0][0],
+	    cell[0][1]);
 }
 
 /* The loop flag (branches.c) in the error style when the log loops up to shown; the next row. */

@@ -597,9 +597,15 @@ main(void)
 	test_bad("half applied is not applied", "theme: x\nmouse: false\ndecoding:\n  top_k: 5\n"
 	    "  min_p: x\n", "c.yaml:5:10: decoding: min_p: 'x' is not a number");
 	test_bad("unknown key", "\n\n  zoom: 1\n", "c.yaml:3:3: unknown key 'zoom' (theme, colors, "
-	    "mouse, plot, decoding)");
+	    "mouse, plot, check, decoding)");
 	test_bad("not a mapping", "- a\n", "c.yaml:1:1: the config must be a mapping (theme, "
-	    "colors, mouse, plot, decoding)");
+	    "colors, mouse, plot, check, decoding)");
+	test_bad("an empty check", "check: ''\n", "c.yaml:1:8: check must be a command");
+	conf_init(&c);
+	tap_ok(conf_parse(&c, "check: python3 data/check-story.py\n", 35, "c.yaml", &cause) == 0 &&
+	    c.check != NULL && strcmp(c.check, "python3 data/check-story.py") == 0,
+	    "check: the story checker's command");
+	conf_release(&c);
 	test_bad("a bad plot", "mouse: on\nplot: dots\n", "c.yaml:2:7: plot must be braille, "
 	    "block or ascii, not 'dots'");
 	test_bad("plot not a scalar", "plot: {a: 1}\n", "c.yaml:1:7: plot must be a single value");
@@ -612,7 +618,7 @@ main(void)
 	    "c.yaml:2:1: YAML syntax error: while scanning for the next token found character "
 	    "that cannot start any token");
 	test_bad("unknown key, with a suggestion", "thme: light\n", "c.yaml:1:1: unknown key "
-	    "'thme' (did you mean 'theme'?) (theme, colors, mouse, plot, decoding)");
+	    "'thme' (did you mean 'theme'?) (theme, colors, mouse, plot, check, decoding)");
 	test_bad("unknown parameter, with a suggestion", "decoding:\n  top_kk: 3\n",
 	    "c.yaml:2:3: decoding: unknown parameter 'top_kk' (did you mean 'top_k'?)");
 	test_bad("a bad plot, with a suggestion", "plot: blok\n", "c.yaml:1:7: plot must be "

@@ -635,12 +635,18 @@ test_stats(struct fixture *f)
 	f->ui.ab.seed = 42;
 	f->ui.ab.n_seeds = 3;
 	snprintf(f->ui.ab.change, sizeof f->ui.ab.change, "backspace_bias 0 -> 4");
-	f->ui.ab.before = (struct ui_ab_col){3, 180, 0, 0, 0, 0, 0.912};
-	f->ui.ab.after = (struct ui_ab_col){3, 205, 50, 13, 37, 1, 0.571};
+	f->ui.ab.before = (struct ui_ab_col){3, 180, 0, 0, 0, 0, 0.912, 0, 0};
+	f->ui.ab.after = (struct ui_ab_col){3, 205, 50, 13, 37, 1, 0.571, 0, 0};
 	screen(f, &view_stats_pane, "stats", "ab", NULL, 0, 0);
 	f->ui.ab.state = UI_AB_RUNNING;
-	f->ui.ab.after = (struct ui_ab_col){2, 150, 40, 10, 30, 1, -1};
+	f->ui.ab.after = (struct ui_ab_col){2, 150, 40, 10, 30, 1, -1, 0, 0};
 	screen(f, &view_stats_pane, "stats", "ab-running", NULL, 0, 0);
+	/* With a story checker configured: the runs it flagged, before and after. */
+	f->ui.ab.state = UI_AB_DONE;
+	f->ui.ab.has_check = 1;
+	f->ui.ab.before = (struct ui_ab_col){3, 180, 0, 0, 0, 0, 0.912, 3, 2};
+	f->ui.ab.after = (struct ui_ab_col){3, 205, 50, 13, 37, 1, 0.571, 3, 0};
+	screen(f, &view_stats_pane, "stats", "ab-check", NULL, 0, 0);
 	f->ui = saved;
 }
 

@@ -1105,4 +1105,25 @@ else
 	fail "sessions: an unknown --session is an error before the screen is taken" "$(cat "$tmp/err")"
 fi
 
+# A story checker in config.yaml (check:): the before/after table counts the runs it
+# flags (this one flags every text).
+mkdir -p "$tmp/cfg-check/seqmatch"
+printf '%s\n' 'cat >/dev/null' 'echo "{\"id\": 0, \"violations\": [{\"kind\": \"always\"}]}"' \
+    >"$tmp/check.sh"
+printf 'check: sh %s/check.sh\n' "$tmp" >"$tmp/cfg-check/seqmatch/config.yaml"
+start TERM=xterm-256color LANG=C.UTF-8 XDG_CONFIG_HOME="$tmp/cfg-check"
+check "check: the UI starts with a checker configured" 'Enter generate'
+keys -l 'Ben had a'
+keys Enter
+check "check: a run to compare with" 'done \('
+keys Tab b
+if wait_for 'before/after, (seeds [0-9]+\+2|3 seeds)'; then
+	pass "check: the comparison finishes"
+else
+	fail "check: the comparison finishes" "$(grep -m1 'before/after' "$tmp/screen")"
+fi
+check "check: the table counts the runs the checker flags" \
+    '(runs breaking a rule|violations) +3/3 +3/3'
+quit_ok "checker run" F10
+
 finish
