@@ -155,26 +155,23 @@ ui_ab_violation(int i, const char *kind, void *arg)
 }
 
 /*
- * Run the story checker on the run's final text (ab->ev, worker thread):
- * its violations, or -1 with *cause.
+ * Run the story checker on the run's final text (its n_ids net ids; worker
+ * thread): its violations, or -1 with *cause.
  */
 static int
-ui_ab_check(struct ui_ab *ab, char **cause)
+ui_ab_check(struct ui_ab *ab, const int *ids, int n_ids, char **cause)
 {
 	struct checker_text t;
 	const char *stop = "eot";
 	uint8_t *text = NULL;
 	size_t len = 0;
-	int *ids = NULL, n_ids = 0, nviol = 0;
+	int nviol = 0;
 
 	for (size_t i = 0; i < ab->nev; i++)
 		if (ab->ev[i].type == GENERATE_EVENT_STOP)
 			stop = generate_stop_name(ab->ev[i].reason);
-	if (textstats_replay(ab->ev, (int)ab->nev, ab->n, &ids, &n_ids, cause) != 0 ||
-	    tokenizer_decode(ab->tok, ids, (size_t)n_ids, &text, &len, cause) != 0) {
-		free(ids);
+	if (tokenizer_decode(ab->tok, ids, (size_t)n_ids, &text, &len, cause) != 0)
 		return -1;
-	}
 	t.prompt = ab->prompt;
 	t.prompt_len = strlen(ab->prompt);
 	t.text = (const char *)text;
@@ -182,7 +179,6 @@ ui_ab_check(struct ui_ab *ab, char **cause)
 	t.stop = stop;
 	if (checker_run(ab->check_cmd, &t, 1, NULL, ui_ab_violation, &nviol, cause) != 0)
 		nviol = -1;
-	free(ids);
 	free(text);
 	return nviol;
 }
@@ -216,23 +212,27 @@ ui_ab_main(void *arg)
 			free(ids);
 			goto out;
 		}
-		free(ids);
-		ids = NULL;
 		if (ab->oom) {
 			ui_ab_fail(ab, "out of memory for the generated tokens");
+			free(ids);
 			goto out;
 		}
-		if (atomic_load(&ab->cancel))
+		if (atomic_load(&ab->cancel)) {
+			free(ids);
 			break; /* a cancelled run is not a sample */
+		}
 		ui_ab_count(ab->ev, (int)ab->nev, &corr, &ret, &loop);
-		if (ab->check_cmd != NULL && (nviol = ui_ab_check(ab, &cause)) < 0) {
+		if (ab->check_cmd != NULL && (nviol = ui_ab_check(ab, ids, n_ids, &cause)) < 0) {
 			char why[160];
 
 			snprintf(why, sizeof why, "check: %s", cause != NULL ? cause : "failed");
 			ui_ab_fail(ab, why);
 			free(cause);
+			free(ids);
 			goto out;
 		}
+		free(ids);
+		ids = NULL;
 		textstats_finish(&ts[side]);
 		pthread_mutex_lock(&ab->mutex);
 		c = side == 0 ? ab->info.before : ab->info.after;
