@@ -295,7 +295,7 @@ ui_ft_new(const struct gpt_model *model, const struct tokenizer *tok,
 	j->model_path = model_path;
 	j->wake_fd = wake_fd;
 	j->out_path = ui_ft_out_path(model_path != NULL ? model_path : "model.bin");
-	finetune_options_defaults(&j->run);
+	finetune_options_recipe(&j->run);
 	pthread_mutex_init(&j->mutex, NULL);
 	record_init(&j->rec);
 	snprintf(j->corpus_note, sizeof j->corpus_note, "corpus: chosen on start");
@@ -343,6 +343,8 @@ ui_ft_start(struct ui_ft *j, const struct finetune_options *o)
 		return;
 	}
 	j->prep_o = *o;
+	/* The recipe's warm-up (finetune_options_recipe): BC for half the steps chosen. */
+	j->prep_o.bc_warmup = o->steps / 2;
 	j->prep_corpus = corpus_path;
 	j->prep_copy = NULL;
 	j->prep_cause = NULL;

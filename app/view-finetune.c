@@ -235,7 +235,7 @@ view_finetune_row_reset(struct view_finetune *v, int row)
 
 	if (view_finetune_row_locked(v, row))
 		return;
-	finetune_options_defaults(&d);
+	finetune_options_recipe(&d);
 	switch (row) {
 	case VIEW_FINETUNE_ROW_METHOD:
 		v->o.method = d.method;
@@ -262,7 +262,7 @@ view_finetune_init(struct ui *ui)
 	struct view_finetune *v = xcalloc(1, sizeof *v);
 
 	v->ui = ui;
-	finetune_options_defaults(&v->o);
+	finetune_options_recipe(&v->o);
 	return v;
 }
 

@@ -112,6 +112,28 @@ finetune_options_defaults(struct finetune_options *o)
 	o->seed = 1337;
 }
 
+/*
+ * The recipe data/model.bin was made with (Makefile.am's SM_RECIPE and
+ * FT_COMMON; data/README's ablation found it): windows that begin at a
+ * document's start and hold a whole story, prompts of 1 to 16 tokens with
+ * inserted noise, behaviour cloning for the first half of the steps, then
+ * SequenceMatch mixed with BC. The UI's fine-tune pane starts from it.
+ */
+void
+finetune_options_recipe(struct finetune_options *o)
+{
+	finetune_options_defaults(o);
+	o->batch_size = 16;
+	o->prompt_tokens = 16;
+	o->window = 96;
+	o->doc_start = 1;
+	o->ctx_noise_insert = 1;
+	o->steps = 1500;
+	o->bc_warmup = o->steps / 2;
+	o->bc_mix = 0.5;
+	o->eval_every = 250;
+}
+
 /* "sm", "bc" or "mle". */
 const char *
 finetune_method_name(enum finetune_method m)

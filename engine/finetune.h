@@ -49,6 +49,8 @@ struct finetune_options {
 };
 
 void finetune_options_defaults(struct finetune_options *o);
+/* data/model.bin's recipe (the UI's starting point); bc_warmup is half the steps. */
+void finetune_options_recipe(struct finetune_options *o);
 const char *finetune_method_name(enum finetune_method m);
 int finetune_method_parse(const char *s, enum finetune_method *m);
 /* Write every option into a training record. */
