@@ -64,7 +64,7 @@ cmd_bench_usage(FILE *f)
 {
 	fprintf(f,
 "usage: seqmatch bench [--json] [--steps N] [--tokens N] [--small-only]\n"
-"                      [--model PATH] [--heldout PATH]\n"
+"                      [--generate-only] [--model PATH] [--heldout PATH]\n"
 "\n"
 "Measures the sgemm peak (GFLOP/s) and memory bandwidth (GB/s) of this machine,\n"
 "then a training step and generation for a small model and for the GPT-2 124M\n"
@@ -77,6 +77,7 @@ cmd_bench_usage(FILE *f)
 "                 default model, data/model.bin)\n"
 "  --heldout PATH its held-out corpus (default: heldout.txt beside the model)\n"
 "  --small-only   skip the 124M configuration\n"
+"  --generate-only  skip the training and SequenceMatch steps\n"
 "  --json         one JSON object on stdout\n");
 }
 
@@ -338,8 +339,8 @@ out:
 
 /* Time training steps and generation for one configuration. */
 static int
-cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, double peak,
-    double bw, struct cmd_bench_result *r, char **cause)
+cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int train,
+    double peak, double bw, struct cmd_bench_result *r, char **cause)
 {
 	const struct gpt_config *c = &bc->cfg;
 	struct gpt_model *m;
@@ -362,7 +363,7 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, double p
 		targets[i] = (int)rng_below(&rng, (uint64_t)c->vocab_size);
 	}
 	t0 = 0;
-	for (int s = 0; s <= steps; s++) {
+	for (int s = 0; train && s <= steps; s++) {
 		if (s == 1)
 			t0 = util_now();
 		if (gpt_forward(m, inputs, NULL, NULL, B, T, cause) != 0)
@@ -372,15 +373,17 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, double p
 		    gpt_update(m, &adam, s + 1, &gn, cause) < 0)
 			goto out;
 	}
-	r->step_s = (util_now() - t0) / steps;
-	if (cmd_bench_sm_step(m, B, T, steps, &r->sm_step_s, cause) != 0)
-		goto out;
-	r->sm_ratio = r->sm_step_s / r->step_s;
-	r->train_tok_s = N / r->step_s;
-	flops_per_token = 6.0 * cmd_bench_matmul_params(c) +
-	    12.0 * c->num_layers * (double)T * c->channels;
-	r->train_gflops = flops_per_token * r->train_tok_s / 1e9;
-	r->train_frac = r->train_gflops / peak;
+	if (train) {
+		r->step_s = (util_now() - t0) / steps;
+		if (cmd_bench_sm_step(m, B, T, steps, &r->sm_step_s, cause) != 0)
+			goto out;
+		r->sm_ratio = r->sm_step_s / r->step_s;
+		r->train_tok_s = N / r->step_s;
+		flops_per_token = 6.0 * cmd_bench_matmul_params(c) +
+		    12.0 * c->num_layers * (double)T * c->channels;
+		r->train_gflops = flops_per_token * r->train_tok_s / 1e9;
+		r->train_frac = r->train_gflops / peak;
+	}
 
 	if (tokens > c->max_seq_len - 1)
 		tokens = c->max_seq_len - 1;
@@ -408,6 +411,7 @@ cmd_bench(int argc, char **argv)
 		{ "steps", required_argument, NULL, 's' },
 		{ "tokens", required_argument, NULL, 't' },
 		{ "small-only", no_argument, NULL, 'S' },
+		{ "generate-only", no_argument, NULL, 'G' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "heldout", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
@@ -418,7 +422,7 @@ cmd_bench(int argc, char **argv)
 		{ "gpt2-124M", { 1024, 50257, 50304, 12, 12, 768 }, 8, 256 },
 	};
 	struct cmd_bench_result res[2];
-	int json = 0, steps = 3, tokens = 64, nconf = 2, opt;
+	int json = 0, steps = 3, tokens = 64, nconf = 2, train = 1, opt;
 	double peak = 0, bw;
 	static const int shapes[][3] = {
 		{ 2048, 2304, 768 }, { 2048, 3072, 768 }, { 2048, 768, 3072 },
@@ -435,6 +439,7 @@ cmd_bench(int argc, char **argv)
 		switch (opt) {
 		case 'j': json = 1; break;
 		case 'S': nconf = 1; break;
+		case 'G': train = 0; break;
 		case 'm': model_path = optarg; break;
 		case 'H': held_path = optarg; break;
 		case 's':
@@ -457,6 +462,7 @@ cmd_bench(int argc, char **argv)
 		app_error("bench: unexpected argument '%s'", argv[optind]);
 		return APP_EXIT_USAGE;
 	}
+	memset(res, 0, sizeof res);
 	if (model_path == NULL)
 		model_path = app_default_model();
 	if (!json)
@@ -477,12 +483,12 @@ cmd_bench(int argc, char **argv)
 		if (!json)
 			fprintf(stderr, "seqmatch bench: %s (L=%d C=%d B=%d T=%d)...\n",
 			    bc->name, bc->cfg.num_layers, bc->cfg.channels, bc->B, bc->T);
-		if (cmd_bench_run(bc, steps, tokens, peak, bw, &res[i], &cause) != 0) {
+		if (cmd_bench_run(bc, steps, tokens, train, peak, bw, &res[i], &cause) != 0) {
 			app_error("bench: %s: %s", bc->name, cause);
 			free(cause);
 			return APP_EXIT_ERROR;
 		}
-		if (!json)
+		if (!json && train)
 			printf("%s: train step %.3f s, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of "
 			    "peak; SequenceMatch step %.3f s = %.2fx; generate %.1f tokens/s, "
 			    "%.1f GB/s = %.0f%% of bandwidth\n",
