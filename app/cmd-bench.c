@@ -40,7 +40,7 @@
 #include "util.h"
 
 /* Rounds of generation per format (the median is reported). */
-#define CMD_BENCH_ROUNDS 3
+#define CMD_BENCH_ROUNDS 5
 
 struct cmd_bench_config {
 	const char *name;
@@ -72,7 +72,7 @@ cmd_bench_usage(FILE *f)
 "in each weight format (fp32, bf16, q8), whose held-out loss is compared on a\n"
 "trained model. Uses the BLAS thread count of --threads (all cores by default).\n"
 "  --steps N      timed training steps per model after one warm-up (default 3)\n"
-"  --tokens N     generated tokens per model and format, over 3 rounds (default 64)\n"
+"  --tokens N     generated tokens per model and format, over 5 rounds (default 64)\n"
 "  --model PATH   the trained model for the loss comparison (default: the\n"
 "                 default model, data/model.bin)\n"
 "  --heldout PATH its held-out corpus (default: heldout.txt beside the model)\n"

@@ -140,12 +140,10 @@ quant_q8_quantize(int8_t *q, float *scale, const float *x, int n)
 		id = d > 0 ? 1.0f / d : 0.0f;
 		scale[g] = d;
 		for (long k = k0; k < k0 + QUANT_G; k++) {
-			float v = k < k1 ? nearbyintf(x[k] * id) : 0.0f;
-			if (v > 127.0f)
-				v = 127.0f;
-			if (v < -127.0f)
-				v = -127.0f;
-			q[k] = (int8_t)v;
+			/* Half away from zero, without a libm call; |v| <= 127 by the scale. */
+			float v = k < k1 ? x[k] * id : 0.0f;
+			int i = v >= 0 ? (int)(v + 0.5f) : -(int)(0.5f - v);
+			q[k] = (int8_t)(i > 127 ? 127 : i < -127 ? -127 : i);
 		}
 	}
 }

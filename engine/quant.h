@@ -75,8 +75,8 @@ uint16_t quant_bf16_from_f32(float x);
 float quant_bf16_to_f32(uint16_t h);
 /*
  * Quantize x (n) into q (round_up(n, G)) and scale (round_up(n, G) / G):
- * per group d = max|x| / 127 (0 for an all-zero group), q = round(x / d),
- * padding with zeros. |x - d q| <= d / 2 for every element.
+ * per group d = max|x| / 127 (0 for an all-zero group), q = round(x / d)
+ * (halves away from zero), padding with zeros. |x - d q| <= d / 2 for every element.
  */
 void quant_q8_quantize(int8_t *q, float *scale, const float *x, int n);
 /* x (n) = d q, the inverse up to rounding. */

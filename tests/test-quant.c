@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "generate.h"
 #include "gpt.h"
 #include "pool.h"
 #include "quant.h"
 #include "qweights.h"
 #include "rng.h"
 #include "tap.h"
+#include "tokenizer.h"
 
 /*
  * Kernel vs reference, relative to sum_k |w_k x_k| of the row: the kernels
@@ -294,6 +296,122 @@ test_forward(void)
 	gpt_free(m);
 }
 
+/* A run that switches weights at step `at` (refresh), collecting appended ids. */
+struct test_live {
+	const struct gpt_model *to;
+	int at, step, n;
+	int ids[64];
+};
+
+/* generate_run_weights' callback: keep appended ids. */
+static int
+test_live_event(const struct generate_event *ev, void *arg)
+{
+	struct test_live *l = arg;
+
+	if (ev->type == GENERATE_EVENT_APPEND && l->n < 64)
+		l->ids[l->n++] = ev->token;
+	return 0;
+}
+
+/* Switch to l->to before step l->at. */
+static int
+test_live_refresh(struct sampler_params *p, const struct gpt_model **m, void *arg)
+{
+	struct test_live *l = arg;
+
+	(void)p;
+	if (l->step++ != l->at)
+		return 0;
+	*m = l->to;
+	return 1;
+}
+
+/*
+ * Rollback and weight switches with a format: truncating the cache and
+ * appending again gives the same logits bit for bit; a run moved to other
+ * weights by its refresh converts them to its format, so from the switch on
+ * it writes what a fresh run of the new weights in that format writes from
+ * the same text.
+ */
+static void
+test_live(enum quant_format f)
+{
+	static const char text[] = "the cat sat on the mat and the dog sat on the log; "
+	    "a bird sang in the tree by the river while the sun went down.";
+	struct gpt_config cfg = { 64, 0, 0, 2, 2, 32 };
+	struct gpt_model *a, *b;
+	struct qweights *qa, *qb;
+	struct tokenizer *tok;
+	struct sampler_params p;
+	struct test_live l, ref;
+	struct gpt_kv *kv;
+	int prompt[3] = { 5, 9, 17 }, eff[40], neff, same = 1;
+	float la[512], lb[512];
+
+	if (tokenizer_train((const uint8_t *)text, sizeof text - 1, 300, &tok, NULL) != 0)
+		exit(99);
+	cfg.vocab_size = tokenizer_vocab_size(tok);
+	cfg.padded_vocab_size = (cfg.vocab_size + 1 + 63) / 64 * 64;
+	a = gpt_new(&cfg, NULL);
+	b = gpt_new(&cfg, NULL);
+	if (a == NULL || b == NULL || cfg.padded_vocab_size > 512)
+		exit(99);
+	gpt_init_random(a, 1);
+	gpt_init_random(b, 2);
+	qa = qweights_new(a, f, NULL);
+	qb = qweights_new(b, f, NULL);
+	kv = gpt_kv_new(a, 32, NULL);
+	if (qa == NULL || qb == NULL || kv == NULL ||
+	    gpt_kv_set_weights(kv, qweights_kv(qa), NULL) != 0)
+		exit(99);
+
+	/* Rollback: logits of slot 15 after 20 tokens, truncated to 12 and redone. */
+	for (int i = 0; i < 20; i++)
+		eff[i] = (int)rng_below(&test_rng, (uint64_t)cfg.vocab_size);
+	gpt_kv_append(a, kv, eff, 20, NULL);
+	gpt_kv_logits(a, kv, 15, la);
+	gpt_kv_truncate(kv, 12);
+	for (int i = 12; i < 16; i++)
+		gpt_kv_append(a, kv, eff + i, 1, NULL);
+	gpt_kv_logits(a, kv, 15, lb);
+	for (int v = 0; v < cfg.padded_vocab_size; v++)
+		same &= memcmp(&la[v], &lb[v], sizeof la[v]) == 0;
+	tap_ok(same, "%s: truncating and appending again gives the same logits",
+	    quant_format_name(f));
+
+	sampler_defaults(&p);
+	p.temperature = 0;
+	p.backspace_bias = -INFINITY;
+	p.max_tokens = 20;
+	p.seed = 1;
+	memset(&l, 0, sizeof l);
+	l.to = b;
+	l.at = 6;
+	memset(&ref, 0, sizeof ref);
+	ref.at = -1;
+	if (generate_run_weights(a, qa, tok, &p, prompt, 3, test_live_event,
+	    test_live_refresh, &l, NULL, NULL) != 0)
+		exit(99);
+	memcpy(eff, prompt, sizeof prompt);
+	memcpy(eff + 3, l.ids, (size_t)l.at * sizeof *eff);
+	neff = 3 + l.at;
+	p.max_tokens = 20 - l.at;
+	if (generate_run_weights(b, qb, tok, &p, eff, neff, test_live_event, NULL, &ref,
+	    NULL, NULL) != 0)
+		exit(99);
+	tap_ok(l.n == 20 && ref.n == l.n - l.at &&
+	    memcmp(ref.ids, l.ids + l.at, (size_t)ref.n * sizeof *ref.ids) == 0,
+	    "%s: weights switched at step %d give a fresh %s run of the new weights "
+	    "(%d tokens)", quant_format_name(f), l.at, quant_format_name(f), ref.n);
+	gpt_kv_free(kv);
+	qweights_free(qa);
+	qweights_free(qb);
+	gpt_free(a);
+	gpt_free(b);
+	tokenizer_free(tok);
+}
+
 /* A format name parses; a wrong one names itself and the choices. */
 static void
 test_parse(void)
@@ -331,5 +449,7 @@ main(void)
 	    quant_isa(QUANT_Q8) != QUANT_ISA_AVX512, "the cap forces a non-AVX-512 kernel");
 	quant_set_isa_limit(QUANT_ISA_AVX512);
 	test_forward();
+	test_live(QUANT_BF16);
+	test_live(QUANT_Q8);
 	return tap_done();
 }
