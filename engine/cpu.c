@@ -126,6 +126,16 @@ cpu_has_avx512_bf16(void)
 	return f.avx512f && f.avx512bw && f.avx512vl && f.avx512bf16;
 }
 
+/* AVX-512 Foundation and byte/word instructions, usable. */
+int
+cpu_has_avx512_bw(void)
+{
+	struct cpu_features f;
+
+	cpu_features(&f);
+	return f.avx512f && f.avx512bw && f.avx512vl;
+}
+
 /* AVX2 with FMA, usable. */
 int
 cpu_has_avx2_fma(void)

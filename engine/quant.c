@@ -17,8 +17,12 @@
  * to bf16 would lose 8 bits of it, so x is split as x = xh + xl with xh =
  * bf16(x) and xl = bf16(x - xh) (the "bf16x2" split), and each weight block
  * takes two vdpbf16ps: w xh + w xl equals w x up to 2^-16 relative, which
- * keeps bf16 weights the only approximation. The AVX2 and scalar kernels
- * widen bf16 to fp32 (a 16-bit shift) and use x as it is.
+ * keeps bf16 weights the only approximation. The other kernels widen bf16 to
+ * fp32 (a 16-bit shift) and use x as it is. Measured on an AMD EPYC with
+ * AVX512_BF16, the vdpbf16ps kernel ran fastest on weights in cache but at a
+ * third of the widening AVX-512F kernel's speed on weights streamed from
+ * memory, which is what generation does; so the widening kernel is the
+ * default and vdpbf16ps is chosen with quant_set_bf16_dot.
  *
  * q8. Both operands are integers per group of 32 (llama.cpp's Q8_0 x Q8_0):
  * dot = sum_g dw_g dx_g sum_i qw_i qx_i. vpdpbusd (AVX512_VNNI) multiplies
@@ -243,14 +247,17 @@ quant_matrix_get(const struct quant_matrix *qm, int r, int k)
 /* ---- instruction set choice ---- */
 
 static int quant_limit = QUANT_ISA_AVX512;
+/* bf16 at the AVX-512 level: 0 widens to fp32 (AVX-512F), 1 uses vdpbf16ps. */
+static int quant_bf16_dot;
 static pthread_once_t quant_once = PTHREAD_ONCE_INIT;
-static int quant_have_avx2, quant_have_bf16, quant_have_vnni;
+static int quant_have_avx2, quant_have_512, quant_have_bf16, quant_have_vnni;
 
 /* Read the CPU flags once. */
 static void
 quant_detect(void)
 {
 	quant_have_avx2 = cpu_has_avx2_fma();
+	quant_have_512 = cpu_has_avx512_bw();
 	quant_have_bf16 = cpu_has_avx512_bf16();
 	quant_have_vnni = cpu_has_avx512_vnni();
 }
@@ -262,6 +269,13 @@ quant_set_isa_limit(enum quant_isa limit)
 	quant_limit = (int)limit;
 }
 
+/* Use vdpbf16ps (1) or the widening AVX-512F kernel (0) for bf16 at the AVX-512 level. */
+void
+quant_set_bf16_dot(int on)
+{
+	quant_bf16_dot = on;
+}
+
 /* The best supported instruction set for a format, under the cap. */
 enum quant_isa
 quant_isa(enum quant_format f)
@@ -269,7 +283,8 @@ quant_isa(enum quant_format f)
 #ifdef QUANT_X86
 	pthread_once(&quant_once, quant_detect);
 	if (quant_limit >= QUANT_ISA_AVX512 &&
-	    ((f == QUANT_BF16 && quant_have_bf16) || (f == QUANT_Q8 && quant_have_vnni)))
+	    ((f == QUANT_BF16 && (quant_bf16_dot ? quant_have_bf16 : quant_have_512)) ||
+	    (f == QUANT_Q8 && quant_have_vnni)))
 		return QUANT_ISA_AVX512;
 	if (quant_limit >= QUANT_ISA_AVX2 && quant_have_avx2)
 		return QUANT_ISA_AVX2;
@@ -285,7 +300,8 @@ quant_kernel_name(enum quant_format f)
 	case QUANT_FP32:
 		return "blas";
 	case QUANT_BF16:
-		return quant_isa(f) == QUANT_ISA_AVX512 ? "avx512-bf16" :
+		return quant_isa(f) == QUANT_ISA_AVX512 ?
+		    (quant_bf16_dot ? "avx512-bf16" : "avx512") :
 		    quant_isa(f) == QUANT_ISA_AVX2 ? "avx2" : "scalar";
 	case QUANT_Q8:
 		return quant_isa(f) == QUANT_ISA_AVX512 ? "avx512-vnni" :
@@ -467,6 +483,47 @@ quant_bf16_rows_avx512(const struct quant_job *j, long r0, long r1)
 	}
 }
 
+/* AVX-512F bf16 rows: widen 16 weights at a time, FMA with fp32 inputs. */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void
+quant_bf16_rows_avx512f(const struct quant_job *j, long r0, long r1)
+{
+	long K = j->w->cols, K32 = K / 32 * 32;
+	__mmask16 t0, t1;
+	long rem = K - K32;
+
+	t0 = (__mmask16)(rem >= 16 ? 0xffff : (1u << rem) - 1);
+	t1 = (__mmask16)(rem > 16 ? (1u << (rem - 16)) - 1 : 0);
+	for (long r = r0; r < r1; r++) {
+		const uint16_t *wr = j->w->bf16 + r * K;
+		for (int i = 0; i < j->n; i++) {
+			const float *x = j->inp + (long)i * K;
+			__m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+			long k;
+			for (k = 0; k < K32; k += 32) {
+				__m512i w0 = _mm512_cvtepu16_epi32(
+				    _mm256_loadu_si256((const __m256i *)(wr + k)));
+				__m512i w1 = _mm512_cvtepu16_epi32(
+				    _mm256_loadu_si256((const __m256i *)(wr + k + 16)));
+				a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w0, 16)),
+				    _mm512_loadu_ps(x + k), a0);
+				a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w1, 16)),
+				    _mm512_loadu_ps(x + k + 16), a1);
+			}
+			if (rem > 0) {
+				__m512i w0 = _mm512_cvtepu16_epi32(
+				    _mm256_maskz_loadu_epi16(t0, wr + k));
+				__m512i w1 = _mm512_cvtepu16_epi32(
+				    _mm256_maskz_loadu_epi16(t1, wr + k + 16));
+				a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w0, 16)),
+				    _mm512_maskz_loadu_ps(t0, x + k), a0);
+				a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w1, 16)),
+				    _mm512_maskz_loadu_ps(t1, x + k + 16), a1);
+			}
+			quant_store(j, i, r, _mm512_reduce_add_ps(_mm512_add_ps(a0, a1)));
+		}
+	}
+}
+
 /* AVX-512 VNNI rows: two groups per vpdpbusd, sign moved onto the weights. */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) static void
 quant_q8_rows_avx512(const struct quant_job *j, long r0, long r1)
@@ -568,7 +625,9 @@ quant_matmul(float *out, const float *inp, const struct quant_matrix *w,
 	if (w->format == QUANT_BF16) {
 		j.rows = quant_bf16_rows_scalar;
 #ifdef QUANT_X86
-		if (isa == QUANT_ISA_AVX512) {
+		if (isa == QUANT_ISA_AVX512 && !quant_bf16_dot)
+			j.rows = quant_bf16_rows_avx512f;
+		else if (isa == QUANT_ISA_AVX512) {
 			long Kb = quant_bf16_padded(K);
 			uint16_t *xh = work, *xl = xh + (long)n * Kb;
 			for (long i = 0; i < n; i++)

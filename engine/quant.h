@@ -14,8 +14,9 @@
  *   the same way per group, so a product is sum over groups of
  *   dw * dx * (integer dot product of 32 bytes).
  *
- * Each format has an AVX-512 kernel (vdpbf16ps for bf16, vpdpbusd for q8), an
- * AVX2 kernel and a scalar one; the best one the CPU supports is used unless
+ * Each format has AVX-512 kernels (vpdpbusd for q8; for bf16 a widening FMA
+ * kernel and one with vdpbf16ps, see quant_set_bf16_dot), an AVX2 kernel and a
+ * scalar one; the best one the CPU supports is used unless
  * quant_set_isa_limit caps it (the tests force the fallbacks that way). The
  * naive references (quant-ref.c) share the contracts and are what the tests
  * compare against.
@@ -95,9 +96,17 @@ void quant_matmul(float *out, const float *inp, const struct quant_matrix *w,
 
 /* Cap the instruction set used (QUANT_ISA_AVX512: no cap). */
 void quant_set_isa_limit(enum quant_isa limit);
+/*
+ * bf16 at the AVX-512 level: 1 uses vdpbf16ps (AVX512_BF16, inputs split
+ * into two bf16 halves), 0 (the default) widens the weights to fp32 and uses
+ * FMA (AVX-512F/BW). On the EPYC this was written on, vdpbf16ps streaming
+ * weights from memory ran at a third of the widening kernel's speed, though
+ * faster from cache; README.md (Performance) has the numbers.
+ */
+void quant_set_bf16_dot(int on);
 /* The instruction set format f's kernel uses now. */
 enum quant_isa quant_isa(enum quant_format f);
-/* A name for the kernel format f uses now ("avx512-vnni", "avx2", "scalar", "blas"). */
+/* A name for the kernel format f uses now ("avx512-vnni", "avx512-bf16", "avx512", "avx2", "scalar", "blas"). */
 const char *quant_kernel_name(enum quant_format f);
 
 /*
