@@ -127,9 +127,9 @@ quant_bf16_to_f32(uint16_t h)
 	return x;
 }
 
-/* Per-group 8-bit quantization with zero padding. */
-void
-quant_q8_quantize(int8_t *q, float *scale, const float *x, int n)
+/* Per-group 8-bit quantization with zero padding, one element at a time. */
+static void
+quant_q8_quantize_scalar(int8_t *q, float *scale, const float *x, int n)
 {
 	long np = quant_padded(n);
 
@@ -523,6 +523,62 @@ quant_bf16_rows_avx512f(const struct quant_job *j, long r0, long r1)
 		}
 	}
 }
+
+/*
+ * quant_q8_quantize for the inputs, 32 at a time: the same operations as the
+ * scalar loop (max |x|, d = max / 127, 1 / d, x / d rounded half away from
+ * zero as trunc(v + copysign(0.5, v))), hence the same bytes and scales.
+ */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void
+quant_q8_quantize_avx512(int8_t *q, float *scale, const float *x, int n)
+{
+	const __m512 half = _mm512_set1_ps(0.5f);
+	const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
+	int ng = n / QUANT_G;
+
+	for (int g = 0; g < ng; g++) {
+		__m512 x0 = _mm512_loadu_ps(x + g * QUANT_G);
+		__m512 x1 = _mm512_loadu_ps(x + g * QUANT_G + 16);
+		float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0),
+		    _mm512_abs_ps(x1)));
+		float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
+		__m512 vid = _mm512_set1_ps(id);
+		__m512 v0 = _mm512_mul_ps(x0, vid), v1 = _mm512_mul_ps(x1, vid);
+		/* copysign(0.5, v): the sign bit of v on 0.5. */
+		__m512 h0 = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(half),
+		    _mm512_and_si512(_mm512_castps_si512(v0), sign)));
+		__m512 h1 = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(half),
+		    _mm512_and_si512(_mm512_castps_si512(v1), sign)));
+		__m512i i0 = _mm512_cvttps_epi32(_mm512_add_ps(v0, h0));
+		__m512i i1 = _mm512_cvttps_epi32(_mm512_add_ps(v1, h1));
+		const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+
+		i0 = _mm512_min_epi32(_mm512_max_epi32(i0, lo), hi);
+		i1 = _mm512_min_epi32(_mm512_max_epi32(i1, lo), hi);
+		_mm_storeu_si128((__m128i *)(q + g * QUANT_G), _mm512_cvtepi32_epi8(i0));
+		_mm_storeu_si128((__m128i *)(q + g * QUANT_G + 16), _mm512_cvtepi32_epi8(i1));
+		scale[g] = d;
+	}
+	if (ng * QUANT_G < n)
+		quant_q8_quantize_scalar(q + ng * QUANT_G, scale + ng, x + ng * QUANT_G,
+		    n - ng * QUANT_G);
+}
+#endif
+
+/* Per-group 8-bit quantization with zero padding (the same bytes on every path). */
+void
+quant_q8_quantize(int8_t *q, float *scale, const float *x, int n)
+{
+#ifdef QUANT_X86
+	if (quant_isa(QUANT_Q8) == QUANT_ISA_AVX512) {
+		quant_q8_quantize_avx512(q, scale, x, n);
+		return;
+	}
+#endif
+	quant_q8_quantize_scalar(q, scale, x, n);
+}
+
+#ifdef QUANT_X86
 
 /* AVX-512 VNNI rows: two groups per vpdpbusd, sign moved onto the weights. */
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) static void

@@ -124,6 +124,27 @@ test_q8_roundtrip(void)
 	}
 }
 
+/* The vector quantizer gives the scalar one's bytes and scales exactly. */
+static void
+test_q8_paths(void)
+{
+	int n = 1000, np = 1024, same = 1;
+	int8_t qa[1024], qb[1024];
+	float da[32], db[32], x[1000];
+
+	test_fill(x, (size_t)n, 1.0f);
+	for (int k = 0; k < 64; k++)
+		x[k] = (float)(k - 32) * 0.5f; /* exact halves: the rounding ties */
+	quant_set_isa_limit(QUANT_ISA_AVX512);
+	quant_q8_quantize(qa, da, x, n);
+	quant_set_isa_limit(QUANT_ISA_SCALAR);
+	quant_q8_quantize(qb, db, x, n);
+	quant_set_isa_limit(QUANT_ISA_AVX512);
+	same = memcmp(qa, qb, (size_t)np) == 0 && memcmp(da, db, sizeof da) == 0;
+	tap_ok(same, "q8 quantization: the %s path gives the scalar path's bytes",
+	    quant_kernel_name(QUANT_Q8));
+}
+
 /* One kernel check: n inputs against a random (R,K) matrix in format f. */
 static int
 test_matmul_case(enum quant_format f, int R, int K, int n, int bias)
@@ -439,6 +460,7 @@ main(void)
 	test_parse();
 	test_bf16_roundtrip();
 	test_q8_roundtrip();
+	test_q8_paths();
 	tap_diag("this CPU: bf16 %s, q8 %s", quant_kernel_name(QUANT_BF16),
 	    quant_kernel_name(QUANT_Q8));
 	test_kernels(QUANT_ISA_AVX512, "best");
