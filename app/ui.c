@@ -268,6 +268,10 @@ ui_draw_status(struct ui_state *s, struct grid_rect r)
 	weights[0] = '\0';
 	if (s->ui.weights_version > 0)
 		snprintf(weights, sizeof weights, " weights v%ld", s->ui.weights_version);
+	/* A generation format other than fp32 is named (both sides use it). */
+	if (s->weights != QUANT_FP32)
+		snprintf(weights + strlen(weights), sizeof weights - strlen(weights), " %s",
+		    quant_format_name((enum quant_format)s->weights));
 	if (s->nsides == 2)
 		snprintf(left, sizeof left, " A %s%s%s | B %s%s | %s | %s ", s->ui.model_name,
 		    s->ui.model_bksp ? " (bksp)" : "", weights, s->ui_b.model_name,
