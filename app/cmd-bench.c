@@ -8,7 +8,12 @@
  * generation. Training FLOPs per token are counted as 6N + 12 L T C with N the
  * weights used in matrix products (blocks and LM head), the usual model-FLOPs
  * count; generation reads every weight once per token, so its bound is
- * bandwidth / weight bytes.
+ * bandwidth / weight bytes. Generation runs in each weight format (fp32, bf16,
+ * q8: engine/quant.h), in rounds that alternate the formats so that a change
+ * in the machine's load hits all of them; each format's speed is the median of
+ * its rounds and its bound counts its own bytes. The held-out loss of each
+ * format comes from the shipped model (data/model.bin) on the held-out
+ * corpus beside it (data/heldout.txt): random weights have no meaningful loss.
  */
 #include "config.h"
 
@@ -22,11 +27,20 @@
 #include "cmd.h"
 #include "bench.h"
 #include "cpu.h"
+#include "checkpoint.h"
+#include "corpus.h"
 #include "gpt.h"
+#include "kernels.h"
 #include "options.h"
+#include "quant.h"
+#include "qweights.h"
 #include "rng.h"
 #include "sm.h"
+#include "tokenizer.h"
 #include "util.h"
+
+/* Rounds of generation per format (the median is reported). */
+#define CMD_BENCH_ROUNDS 5
 
 struct cmd_bench_config {
 	const char *name;
@@ -39,6 +53,9 @@ struct cmd_bench_result {
 	double sm_step_s, sm_ratio;
 	double gen_tok_s, gen_gbs, gen_frac, weight_bytes;
 	int gen_tokens;
+	/* Per weight format (enum quant_format). */
+	double fmt_tok_s[QUANT_NUM_FORMATS], fmt_bytes[QUANT_NUM_FORMATS];
+	double fmt_frac[QUANT_NUM_FORMATS];
 };
 
 /* Usage. */
@@ -47,14 +64,20 @@ cmd_bench_usage(FILE *f)
 {
 	fprintf(f,
 "usage: seqmatch bench [--json] [--steps N] [--tokens N] [--small-only]\n"
+"                      [--generate-only] [--model PATH] [--heldout PATH]\n"
 "\n"
 "Measures the sgemm peak (GFLOP/s) and memory bandwidth (GB/s) of this machine,\n"
 "then a training step and generation for a small model and for the GPT-2 124M\n"
-"configuration (random weights), as fractions of those limits. Uses the BLAS\n"
-"thread count of --threads (all cores by default).\n"
+"configuration (random weights), as fractions of those limits. Generation runs\n"
+"in each weight format (fp32, bf16, q8), whose held-out loss is compared on a\n"
+"trained model. Uses the BLAS thread count of --threads (all cores by default).\n"
 "  --steps N      timed training steps per model after one warm-up (default 3)\n"
-"  --tokens N     generated tokens per model (default 64)\n"
+"  --tokens N     generated tokens per model and format, over 5 rounds (default 64)\n"
+"  --model PATH   the trained model for the loss comparison (default: the\n"
+"                 default model, data/model.bin)\n"
+"  --heldout PATH its held-out corpus (default: heldout.txt beside the model)\n"
 "  --small-only   skip the 124M configuration\n"
+"  --generate-only  skip the training and SequenceMatch steps\n"
 "  --json         one JSON object on stdout\n");
 }
 
@@ -137,62 +160,22 @@ out:
 	return ret;
 }
 
-/* Time training steps and generation for one configuration. */
+/* Greedy decoding of `tokens` tokens after token 0: seconds taken. */
 static int
-cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, double peak,
-    double bw, struct cmd_bench_result *r, char **cause)
+cmd_bench_decode(const struct gpt_model *m, const struct qweights *qw, int tokens,
+    double *sec, char **cause)
 {
-	const struct gpt_config *c = &bc->cfg;
-	struct gpt_model *m;
-	struct gpt_kv *kv = NULL;
-	struct gpt_adamw adam = { 1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f };
-	struct rng rng;
-	int B = bc->B, T = bc->T, N = B * T, *inputs, *targets, tok;
-	float *logits, gn;
-	double t0, flops_per_token;
-	int ret = -1;
+	const struct gpt_config *c = gpt_config(m);
+	float *logits = xmalloc((size_t)c->padded_vocab_size * sizeof *logits);
+	struct gpt_kv *kv;
+	int tok = 0, ret = -1;
+	double t0;
 
-	m = gpt_new(c, cause);
-	if (m == NULL)
-		return -1;
-	gpt_init_random(m, 42);
-	rng_init(&rng, 7);
-	inputs = xmalloc((size_t)N * sizeof *inputs);
-	targets = xmalloc((size_t)N * sizeof *targets);
-	logits = xmalloc((size_t)c->padded_vocab_size * sizeof *logits);
-	for (int i = 0; i < N; i++) {
-		inputs[i] = (int)rng_below(&rng, (uint64_t)c->vocab_size);
-		targets[i] = (int)rng_below(&rng, (uint64_t)c->vocab_size);
-	}
-	t0 = 0;
-	for (int s = 0; s <= steps; s++) {
-		if (s == 1)
-			t0 = util_now();
-		if (gpt_forward(m, inputs, NULL, NULL, B, T, cause) != 0)
-			goto out;
-		gpt_loss_ce(m, targets);
-		if (gpt_zero_grad(m, cause) != 0 || gpt_backward(m, cause) != 0 ||
-		    gpt_update(m, &adam, s + 1, &gn, cause) < 0)
-			goto out;
-	}
-	r->step_s = (util_now() - t0) / steps;
-	if (cmd_bench_sm_step(m, B, T, steps, &r->sm_step_s, cause) != 0)
+	if ((kv = gpt_kv_new(m, c->max_seq_len, cause)) == NULL)
 		goto out;
-	r->sm_ratio = r->sm_step_s / r->step_s;
-	r->train_tok_s = N / r->step_s;
-	flops_per_token = 6.0 * cmd_bench_matmul_params(c) +
-	    12.0 * c->num_layers * (double)T * c->channels;
-	r->train_gflops = flops_per_token * r->train_tok_s / 1e9;
-	r->train_frac = r->train_gflops / peak;
-
-	kv = gpt_kv_new(m, c->max_seq_len, cause);
-	if (kv == NULL)
+	if (gpt_kv_set_weights(kv, qweights_kv(qw), cause) != 0 ||
+	    gpt_kv_append(m, kv, &tok, 1, cause) != 0)
 		goto out;
-	tok = 0;
-	if (gpt_kv_append(m, kv, &tok, 1, cause) != 0)
-		goto out;
-	if (tokens > c->max_seq_len - 1)
-		tokens = c->max_seq_len - 1;
 	t0 = util_now();
 	for (int i = 0; i < tokens; i++) {
 		int best = 0;
@@ -203,18 +186,219 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, double p
 		if (gpt_kv_append(m, kv, &best, 1, cause) != 0)
 			goto out;
 	}
+	*sec = util_now() - t0;
+	ret = 0;
+out:
+	gpt_kv_free(kv);
+	free(logits);
+	return ret;
+}
+
+/* qsort comparison of doubles. */
+static int
+cmd_bench_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Generation speed per weight format: CMD_BENCH_ROUNDS rounds, each decoding
+ * tokens / rounds tokens in every format in turn; the median round per format.
+ */
+static int
+cmd_bench_generate(const struct gpt_model *m, int tokens, double bw,
+    struct cmd_bench_result *r, char **cause)
+{
+	struct qweights *qw[QUANT_NUM_FORMATS] = { NULL };
+	double rate[QUANT_NUM_FORMATS][CMD_BENCH_ROUNDS];
+	int per = tokens / CMD_BENCH_ROUNDS, ret = -1;
+
+	if (per < 1)
+		per = 1;
+	for (int f = 0; f < QUANT_NUM_FORMATS; f++)
+		if ((qw[f] = qweights_new(m, (enum quant_format)f, cause)) == NULL)
+			goto out;
+	for (int round = 0; round < CMD_BENCH_ROUNDS; round++)
+		for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
+			double sec;
+			if (cmd_bench_decode(m, qw[f], per, &sec, cause) != 0)
+				goto out;
+			rate[f][round] = per / sec;
+		}
+	for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
+		qsort(rate[f], CMD_BENCH_ROUNDS, sizeof rate[f][0], cmd_bench_cmp);
+		r->fmt_tok_s[f] = rate[f][CMD_BENCH_ROUNDS / 2];
+		r->fmt_bytes[f] = (double)qweights_bytes(qw[f]);
+		r->fmt_frac[f] = r->fmt_tok_s[f] * r->fmt_bytes[f] / 1e9 / bw;
+	}
+	ret = 0;
+out:
+	for (int f = 0; f < QUANT_NUM_FORMATS; f++)
+		qweights_free(qw[f]);
+	return ret;
+}
+
+/*
+ * Mean held-out loss (nats per token) of a model decoding with weights qw:
+ * each document as <|endoftext|> text <|endoftext|>, cut to the context, run
+ * through the KV cache in one prefill, every next token scored over the V
+ * real tokens. *ntok gets the tokens scored.
+ */
+static int
+cmd_bench_heldout(const struct gpt_model *m, const struct tokenizer *tok,
+    const struct corpus *held, const struct qweights *qw, double *loss, long *ntok,
+    char **cause)
+{
+	const struct gpt_config *c = gpt_config(m);
+	int T = c->max_seq_len, V = c->vocab_size, eot = tokenizer_eot(tok), ret = -1;
+	int *seq = xmalloc((size_t)T * sizeof *seq);
+	float *logits = xmalloc((size_t)c->padded_vocab_size * sizeof *logits);
+	struct gpt_kv *kv;
+	double sum = 0;
+	long n = 0;
+
+	if ((kv = gpt_kv_new(m, T, cause)) == NULL ||
+	    gpt_kv_set_weights(kv, qweights_kv(qw), cause) != 0)
+		goto out;
+	for (size_t d = 0; d < held->ndocs; d++) {
+		int *ids, len = 0;
+		size_t nids;
+		if (tokenizer_encode(tok, (const uint8_t *)held->docs[d], held->lens[d], &ids,
+		    &nids, cause) != 0)
+			goto out;
+		seq[len++] = eot;
+		for (size_t i = 0; i < nids && len < T; i++)
+			seq[len++] = ids[i];
+		if (len < T)
+			seq[len++] = eot;
+		free(ids);
+		gpt_kv_truncate(kv, 0);
+		if (gpt_kv_append(m, kv, seq, len, cause) != 0)
+			goto out;
+		for (int s = 0; s + 1 < len; s++) {
+			gpt_kv_logits(m, kv, s, logits);
+			sum += kernels_logsumexp(logits, V) - logits[seq[s + 1]];
+			n++;
+		}
+	}
+	*loss = n > 0 ? sum / (double)n : 0;
+	*ntok = n;
+	ret = 0;
+out:
+	gpt_kv_free(kv);
+	free(seq);
+	free(logits);
+	return ret;
+}
+
+/*
+ * Held-out loss per format of the model at path on the corpus at held_path
+ * (NULL: heldout.txt beside the model). Returns -1 with a message when
+ * either cannot be loaded.
+ */
+static int
+cmd_bench_quality(const char *path, const char *held_path,
+    double loss[QUANT_NUM_FORMATS], long *ntok, char **cause)
+{
+	struct gpt_model *m = NULL;
+	struct tokenizer *tok = NULL;
+	struct corpus *held = NULL;
+	char *hp = NULL;
+	int ret = -1;
+
+	if (path == NULL)
+		return util_error(cause, "no model found (give one with --model)");
+	if (held_path == NULL) {
+		const char *slash = strrchr(path, '/');
+		if (asprintf(&hp, "%.*sheldout.txt",
+		    slash != NULL ? (int)(slash - path + 1) : 0, path) < 0)
+			return util_error(cause, "out of memory");
+		held_path = hp;
+	}
+	if (checkpoint_load(path, &m, &tok, NULL, cause) != 0 ||
+	    corpus_load(held_path, CORPUS_SEP_BLANK, &held, cause) != 0)
+		goto out;
+	for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
+		struct qweights *qw = qweights_new(m, (enum quant_format)f, cause);
+		int rc = qw == NULL ? -1 :
+		    cmd_bench_heldout(m, tok, held, qw, &loss[f], ntok, cause);
+		qweights_free(qw);
+		if (rc != 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(hp);
+	corpus_free(held);
+	tokenizer_free(tok);
+	gpt_free(m);
+	return ret;
+}
+
+/* Time training steps and generation for one configuration. */
+static int
+cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int train,
+    double peak, double bw, struct cmd_bench_result *r, char **cause)
+{
+	const struct gpt_config *c = &bc->cfg;
+	struct gpt_model *m;
+	struct gpt_adamw adam = { 1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f };
+	struct rng rng;
+	int B = bc->B, T = bc->T, N = B * T, *inputs, *targets;
+	float gn;
+	double t0, flops_per_token;
+	int ret = -1;
+
+	m = gpt_new(c, cause);
+	if (m == NULL)
+		return -1;
+	gpt_init_random(m, 42);
+	rng_init(&rng, 7);
+	inputs = xmalloc((size_t)N * sizeof *inputs);
+	targets = xmalloc((size_t)N * sizeof *targets);
+	for (int i = 0; i < N; i++) {
+		inputs[i] = (int)rng_below(&rng, (uint64_t)c->vocab_size);
+		targets[i] = (int)rng_below(&rng, (uint64_t)c->vocab_size);
+	}
+	t0 = 0;
+	for (int s = 0; train && s <= steps; s++) {
+		if (s == 1)
+			t0 = util_now();
+		if (gpt_forward(m, inputs, NULL, NULL, B, T, cause) != 0)
+			goto out;
+		gpt_loss_ce(m, targets);
+		if (gpt_zero_grad(m, cause) != 0 || gpt_backward(m, cause) != 0 ||
+		    gpt_update(m, &adam, s + 1, &gn, cause) < 0)
+			goto out;
+	}
+	if (train) {
+		r->step_s = (util_now() - t0) / steps;
+		if (cmd_bench_sm_step(m, B, T, steps, &r->sm_step_s, cause) != 0)
+			goto out;
+		r->sm_ratio = r->sm_step_s / r->step_s;
+		r->train_tok_s = N / r->step_s;
+		flops_per_token = 6.0 * cmd_bench_matmul_params(c) +
+		    12.0 * c->num_layers * (double)T * c->channels;
+		r->train_gflops = flops_per_token * r->train_tok_s / 1e9;
+		r->train_frac = r->train_gflops / peak;
+	}
+
+	if (tokens > c->max_seq_len - 1)
+		tokens = c->max_seq_len - 1;
+	if (cmd_bench_generate(m, tokens, bw, r, cause) != 0)
+		goto out;
 	r->gen_tokens = tokens;
-	r->gen_tok_s = tokens / (util_now() - t0);
+	r->gen_tok_s = r->fmt_tok_s[QUANT_FP32];
 	r->weight_bytes = 4.0 * cmd_bench_matmul_params(c);
 	r->gen_gbs = r->gen_tok_s * r->weight_bytes / 1e9;
 	r->gen_frac = r->gen_gbs / bw;
 	ret = 0;
 out:
-	gpt_kv_free(kv);
 	gpt_free(m);
 	free(inputs);
 	free(targets);
-	free(logits);
 	return ret;
 }
 
@@ -227,6 +411,9 @@ cmd_bench(int argc, char **argv)
 		{ "steps", required_argument, NULL, 's' },
 		{ "tokens", required_argument, NULL, 't' },
 		{ "small-only", no_argument, NULL, 'S' },
+		{ "generate-only", no_argument, NULL, 'G' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "heldout", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -235,12 +422,16 @@ cmd_bench(int argc, char **argv)
 		{ "gpt2-124M", { 1024, 50257, 50304, 12, 12, 768 }, 8, 256 },
 	};
 	struct cmd_bench_result res[2];
-	int json = 0, steps = 3, tokens = 64, nconf = 2, opt;
+	int json = 0, steps = 3, tokens = 64, nconf = 2, train = 1, opt;
 	double peak = 0, bw;
 	static const int shapes[][3] = {
 		{ 2048, 2304, 768 }, { 2048, 3072, 768 }, { 2048, 768, 3072 },
 		{ 2048, 768, 768 }
 	};
+	const char *model_path = NULL, *held_path = NULL;
+	double loss[QUANT_NUM_FORMATS] = { 0 };
+	long loss_tokens = 0;
+	int have_loss = 0;
 	char *cause = NULL;
 
 	optind = 1;
@@ -248,6 +439,9 @@ cmd_bench(int argc, char **argv)
 		switch (opt) {
 		case 'j': json = 1; break;
 		case 'S': nconf = 1; break;
+		case 'G': train = 0; break;
+		case 'm': model_path = optarg; break;
+		case 'H': held_path = optarg; break;
 		case 's':
 			if (options_int("steps", optarg, 1, 1000, &steps) != 0)
 				return APP_EXIT_USAGE;
@@ -268,9 +462,13 @@ cmd_bench(int argc, char **argv)
 		app_error("bench: unexpected argument '%s'", argv[optind]);
 		return APP_EXIT_USAGE;
 	}
+	memset(res, 0, sizeof res);
+	if (model_path == NULL)
+		model_path = app_default_model();
 	if (!json)
-		fprintf(stderr, "seqmatch bench: OpenBLAS core %s, %d threads\n",
-		    cpu_blas_core(), cpu_threads());
+		fprintf(stderr, "seqmatch bench: OpenBLAS core %s, %d threads; kernels: "
+		    "bf16 %s, q8 %s\n", cpu_blas_core(), cpu_threads(),
+		    quant_kernel_name(QUANT_BF16), quant_kernel_name(QUANT_Q8));
 	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
 		double g = bench_sgemm_gflops(shapes[i][0], shapes[i][1], shapes[i][2], 1.0);
 		if (g > peak)
@@ -285,27 +483,62 @@ cmd_bench(int argc, char **argv)
 		if (!json)
 			fprintf(stderr, "seqmatch bench: %s (L=%d C=%d B=%d T=%d)...\n",
 			    bc->name, bc->cfg.num_layers, bc->cfg.channels, bc->B, bc->T);
-		if (cmd_bench_run(bc, steps, tokens, peak, bw, &res[i], &cause) != 0) {
+		if (cmd_bench_run(bc, steps, tokens, train, peak, bw, &res[i], &cause) != 0) {
 			app_error("bench: %s: %s", bc->name, cause);
 			free(cause);
 			return APP_EXIT_ERROR;
 		}
-		if (!json)
+		if (!json && train)
 			printf("%s: train step %.3f s, %.0f tokens/s, %.1f GFLOP/s = %.0f%% of "
 			    "peak; SequenceMatch step %.3f s = %.2fx; generate %.1f tokens/s, "
 			    "%.1f GB/s = %.0f%% of bandwidth\n",
 			    bc->name, res[i].step_s, res[i].train_tok_s, res[i].train_gflops,
 			    100 * res[i].train_frac, res[i].sm_step_s, res[i].sm_ratio,
 			    res[i].gen_tok_s, res[i].gen_gbs, 100 * res[i].gen_frac);
+		if (!json)
+			for (int f = 0; f < QUANT_NUM_FORMATS; f++)
+				printf("%s: generate %-4s %7.1f tokens/s = %.2fx fp32, %.1f MB "
+				    "per token, %.0f%% of the bandwidth bound (%.1f tokens/s)\n",
+				    bc->name, quant_format_name((enum quant_format)f),
+				    res[i].fmt_tok_s[f], res[i].fmt_tok_s[f] /
+				    res[i].fmt_tok_s[QUANT_FP32], res[i].fmt_bytes[f] / 1e6,
+				    100 * res[i].fmt_frac[f], bw * 1e9 / res[i].fmt_bytes[f]);
 	}
+	if (cmd_bench_quality(model_path, held_path, loss, &loss_tokens, &cause) == 0)
+		have_loss = 1;
+	else {
+		app_warn("bench: no held-out loss comparison: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (have_loss && !json)
+		for (int f = 0; f < QUANT_NUM_FORMATS; f++)
+			printf("held-out loss (%s, %ld tokens): %-4s %.5f, %+.3f%% vs fp32\n",
+			    model_path, loss_tokens, quant_format_name((enum quant_format)f),
+			    loss[f], 100 * (loss[f] / loss[QUANT_FP32] - 1));
 	if (json) {
 		const struct cmd_bench_result *main_r = &res[nconf - 1];
 		printf("{\"openblas_core\": \"%s\", \"threads\": %d, \"sgemm_gflops\": %.2f, "
 		    "\"bandwidth_gbs\": %.2f, \"train_peak_fraction\": %.4f, "
 		    "\"generate_bandwidth_fraction\": %.4f, \"sm_step_ratio\": %.4f, "
-		    "\"models\": [",
+		    "\"gen_fp32_tokens_s\": %.2f, \"gen_bf16_tokens_s\": %.2f, "
+		    "\"gen_q8_tokens_s\": %.2f, \"gen_fp32_bandwidth_fraction\": %.4f, "
+		    "\"gen_bf16_bandwidth_fraction\": %.4f, "
+		    "\"gen_q8_bandwidth_fraction\": %.4f, \"gen_fp32_bytes\": %.0f, "
+		    "\"gen_bf16_bytes\": %.0f, \"gen_q8_bytes\": %.0f, ",
 		    cpu_blas_core(), cpu_threads(), peak, bw, main_r->train_frac,
-		    main_r->gen_frac, main_r->sm_ratio);
+		    main_r->gen_frac, main_r->sm_ratio,
+		    main_r->fmt_tok_s[QUANT_FP32], main_r->fmt_tok_s[QUANT_BF16],
+		    main_r->fmt_tok_s[QUANT_Q8], main_r->fmt_frac[QUANT_FP32],
+		    main_r->fmt_frac[QUANT_BF16], main_r->fmt_frac[QUANT_Q8],
+		    main_r->fmt_bytes[QUANT_FP32], main_r->fmt_bytes[QUANT_BF16],
+		    main_r->fmt_bytes[QUANT_Q8]);
+		if (have_loss)
+			printf("\"heldout_loss_fp32\": %.6f, \"heldout_loss_bf16\": %.6f, "
+			    "\"heldout_loss_q8\": %.6f, \"heldout_tokens\": %ld, ",
+			    loss[QUANT_FP32], loss[QUANT_BF16], loss[QUANT_Q8], loss_tokens);
+		printf("\"bf16_kernel\": \"%s\", \"q8_kernel\": \"%s\", \"models\": [",
+		    quant_kernel_name(QUANT_BF16), quant_kernel_name(QUANT_Q8));
 		for (int i = 0; i < nconf; i++)
 			printf("%s{\"name\": \"%s\", \"layers\": %d, \"channels\": %d, "
 			    "\"heads\": %d, \"vocab\": %d, \"B\": %d, \"T\": %d, "

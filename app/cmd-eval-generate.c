@@ -18,6 +18,7 @@
 #include "generate.h"
 #include "gpt.h"
 #include "progress.h"
+#include "qweights.h"
 #include "sampler.h"
 #include "textstats.h"
 #include "tokenizer.h"
@@ -119,7 +120,9 @@ cmd_eval_generate(struct cmd_eval *e, struct cmd_eval_model *mod, int g)
 	char *cause = NULL;
 	int ret = -1;
 
-	if ((kv = gpt_kv_new(mod->model, cfg->max_seq_len, &cause)) == NULL) {
+	if ((kv = gpt_kv_new(mod->model, cfg->max_seq_len, &cause)) == NULL ||
+	    gpt_kv_set_weights(kv, qweights_kv(mod->qw), &cause) != 0) {
+		gpt_kv_free(kv);
 		app_error("%s: %s", mod->path, cause);
 		free(cause);
 		return -1;
@@ -155,8 +158,8 @@ cmd_eval_generate(struct cmd_eval *e, struct cmd_eval_model *mod, int g)
 		}
 		params.seed = (int64_t)s->seed;
 		log.n = 0;
-		if (generate_run(mod->model, mod->tok, &params, prompt, np,
-		    cmd_eval_generate_collect, &log, NULL, &cause) != 0)
+		if (generate_run_weights(mod->model, mod->qw, mod->tok, &params, prompt, np,
+		    cmd_eval_generate_collect, NULL, &log, NULL, &cause) != 0)
 			goto fail;
 		if (app_interrupted) {
 			free(own);

@@ -48,6 +48,7 @@
 #include "npy.h"
 #include "options.h"
 #include "progress.h"
+#include "qweights.h"
 #include "sampler.h"
 #include "textstats.h"
 #include "tokenizer.h"
@@ -58,7 +59,7 @@ enum {
 	CMD_EVAL_PROMPT_TOKENS, CMD_EVAL_SAMPLES, CMD_EVAL_GEN_SEEDS, CMD_EVAL_NO_HUMAN,
 	CMD_EVAL_CHECK, CMD_EVAL_FEATURIZER, CMD_EVAL_MAX_TEXT_TOKENS,
 	CMD_EVAL_NUM_BUCKETS, CMD_EVAL_MAUVE_SEEDS, CMD_EVAL_SAVE_FEATURES, CMD_EVAL_JSON,
-	CMD_EVAL_HELP
+	CMD_EVAL_WEIGHTS, CMD_EVAL_HELP
 };
 
 static const struct option cmd_eval_own[] = {
@@ -76,6 +77,7 @@ static const struct option cmd_eval_own[] = {
 	{ "mauve-seeds", required_argument, NULL, CMD_EVAL_MAUVE_SEEDS },
 	{ "save-features", required_argument, NULL, CMD_EVAL_SAVE_FEATURES },
 	{ "json", no_argument, NULL, CMD_EVAL_JSON },
+	{ "weights", required_argument, NULL, CMD_EVAL_WEIGHTS },
 	{ "help", no_argument, NULL, CMD_EVAL_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -144,6 +146,9 @@ cmd_eval_usage(FILE *f)
 "                           row) and PREFIX-q.npy (PREFIX-q-1.npy, -2, ... with\n"
 "                           several models) for mauve-text's compute_mauve; with\n"
 "                           several generation seeds PREFIX-g1-p.npy, ... per seed\n"
+"  --weights FORMAT         fp32, bf16 or q8: the compared models generate and\n"
+"                           score with their matrices in this format, converted\n"
+"                           at load time (default fp32; the featurizer stays fp32)\n"
 "  --json                   one JSON object (below)\n"
 "\n"
 "JSON: the settings (corpus, documents, candidates, samples, gen_seeds, check,\n"
@@ -329,6 +334,7 @@ cmd_eval_free(struct cmd_eval *e)
 
 		cmd_eval_row_release(&mod->row, e->n);
 		tokenizer_free(mod->tok);
+		qweights_free(mod->qw);
 		gpt_free(mod->model);
 	}
 	for (int k = 0; k < e->nkinds; k++)
@@ -403,6 +409,8 @@ cmd_eval_option(struct cmd_eval *e, int opt)
 	case CMD_EVAL_JSON:
 		e->json = 1;
 		return 0;
+	case CMD_EVAL_WEIGHTS:
+		return options_weights("weights", optarg, &e->weights);
 	case 'h':
 	case CMD_EVAL_HELP:
 		cmd_eval_usage(stdout);
@@ -552,7 +560,9 @@ cmd_eval_load(struct cmd_eval *e)
 		const struct gpt_config *cfg;
 
 		mod->path = e->model_paths[m];
-		if (checkpoint_load(mod->path, &mod->model, &mod->tok, NULL, &cause) != 0) {
+		if (checkpoint_load(mod->path, &mod->model, &mod->tok, NULL, &cause) != 0 ||
+		    (mod->qw = qweights_new(mod->model, (enum quant_format)e->weights,
+		    &cause)) == NULL) {
 			app_error("%s", cause);
 			free(cause);
 			return APP_EXIT_ERROR;

@@ -136,6 +136,7 @@ struct cmd_eval_row {
 struct cmd_eval_model {
 	const char *path;
 	struct gpt_model *model;
+	struct qweights *qw;       /* model's matrices in the --weights format */
 	struct tokenizer *tok;
 	int same_tok;              /* tokenizer identical to the first model's */
 	uint64_t params_hash;      /* FNV-1a of the parameters */
@@ -165,6 +166,7 @@ struct cmd_eval {
 	int mauve_seeds;
 	const char *save_prefix;
 	int json;
+	int weights;                /* an enum quant_format (--weights) */
 	struct sampler_params params;
 	uint64_t seed;
 	struct mauve_options mopt;

@@ -17,12 +17,13 @@
 #include "json.h"
 #include "options.h"
 #include "record.h"
+#include "qweights.h"
 #include "sampler.h"
 #include "tokenizer.h"
 
 enum {
 	CMD_GENERATE_MODEL = 0x100, CMD_GENERATE_PROMPT, CMD_GENERATE_JSON,
-	CMD_GENERATE_TOP, CMD_GENERATE_HELP
+	CMD_GENERATE_TOP, CMD_GENERATE_WEIGHTS, CMD_GENERATE_HELP
 };
 
 static const struct option cmd_generate_own[] = {
@@ -30,6 +31,7 @@ static const struct option cmd_generate_own[] = {
 	{ "prompt", required_argument, NULL, CMD_GENERATE_PROMPT },
 	{ "json", no_argument, NULL, CMD_GENERATE_JSON },
 	{ "top", required_argument, NULL, CMD_GENERATE_TOP },
+	{ "weights", required_argument, NULL, CMD_GENERATE_WEIGHTS },
 	{ "help", no_argument, NULL, CMD_GENERATE_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -39,7 +41,8 @@ static void
 cmd_generate_usage(FILE *f)
 {
 	fprintf(f,
-"usage: seqmatch generate [--model MODEL] [--prompt TEXT] [decoding options] [--json]\n"
+"usage: seqmatch generate [--model MODEL] [--prompt TEXT] [--weights FORMAT]\n"
+"                         [decoding options] [--json]\n"
 "\n"
 "Generate text from a prompt (TEXT, or standard input when --prompt is not\n"
 "given and stdin is not a terminal). The text goes to stdout; the seed used,\n"
@@ -49,6 +52,8 @@ cmd_generate_usage(FILE *f)
 "adds the step's N most likely actions under the model (N <= 8) and the\n"
 "entropy to each append and erase event.\n"
 "MODEL defaults to $SEQMATCH_MODEL, then the installed default model.\n"
+"--weights fp32|bf16|q8 decodes with the matrices converted at load time to\n"
+"bf16 or to 8-bit groups (a scale per 32 weights); default fp32.\n"
 "\n"
 "Decoding (applied in this order: repeat penalty, top-k, typical-p, top-p,\n"
 "min-p, temperature):\n");
@@ -188,12 +193,14 @@ cmd_generate_read_stdin(size_t *len)
 /* Print the start event with every parameter. */
 static void
 cmd_generate_start_json(const struct sampler_params *p, const char *model,
-    uint64_t seed, int n_prompt)
+    uint64_t seed, int n_prompt, enum quant_format weights)
 {
 	printf("{\"event\": \"start\", \"model\": ");
 	json_string(stdout, model, strlen(model));
 	printf(", \"seed\": %llu, \"prompt_tokens\": %d, \"openblas_core\": \"%s\", "
-	    "\"params\": {", (unsigned long long)seed, n_prompt, cpu_blas_core());
+	    "\"weights\": \"%s\", \"weights_kernel\": \"%s\", \"params\": {",
+	    (unsigned long long)seed, n_prompt, cpu_blas_core(), quant_format_name(weights),
+	    quant_kernel_name(weights));
 	for (size_t i = 0; i < sampler_table_len; i++) {
 		const struct sampler_param *row = &sampler_table[i];
 		const char *field = (const char *)p + row->offset;
@@ -218,8 +225,10 @@ cmd_generate(int argc, char **argv)
 	const char *model_path = NULL, *prompt = NULL;
 	char *prompt_buf = NULL, *cause = NULL;
 	size_t prompt_len = 0, n_ids;
-	int *ids = NULL, json = 0, top = 0, opt, status = APP_EXIT_ERROR;
+	int *ids = NULL, json = 0, top = 0, weights = QUANT_FP32, opt;
+	int status = APP_EXIT_ERROR;
 	struct gpt_model *model = NULL;
+	struct qweights *qw = NULL;
 	struct tokenizer *tok = NULL;
 	struct cmd_generate_state st;
 	struct record rec;
@@ -257,6 +266,12 @@ cmd_generate(int argc, char **argv)
 				return APP_EXIT_USAGE;
 			}
 			break;
+		case CMD_GENERATE_WEIGHTS:
+			if (options_weights("weights", optarg, &weights) != 0) {
+				free(longopts);
+				return APP_EXIT_USAGE;
+			}
+			break;
 		case 'h':
 		case CMD_GENERATE_HELP:
 			cmd_generate_usage(stdout);
@@ -284,7 +299,8 @@ cmd_generate(int argc, char **argv)
 	else if (!isatty(STDIN_FILENO)) {
 		prompt = prompt_buf = cmd_generate_read_stdin(&prompt_len);
 	}
-	if (checkpoint_load(model_path, &model, &tok, &rec, &cause) != 0) {
+	if (checkpoint_load(model_path, &model, &tok, &rec, &cause) != 0 ||
+	    (qw = qweights_new(model, (enum quant_format)weights, &cause)) == NULL) {
 		app_error("%s", cause);
 		goto out;
 	}
@@ -315,15 +331,16 @@ cmd_generate(int argc, char **argv)
 	params.seed = (int64_t)seed;
 	st.seed = seed;
 	if (json)
-		cmd_generate_start_json(&params, model_path, seed, (int)n_ids);
+		cmd_generate_start_json(&params, model_path, seed, (int)n_ids,
+		    (enum quant_format)weights);
 	else {
 		if (prompt != NULL)
 			fwrite(prompt, 1, prompt_len, stdout);
 		fprintf(stderr, "seqmatch: seed %llu\n", (unsigned long long)seed);
 	}
 	app_catch_signals();
-	if (generate_run(model, tok, &params, ids, (int)n_ids, cmd_generate_event, &st,
-	    NULL, &cause) != 0) {
+	if (generate_run_weights(model, qw, tok, &params, ids, (int)n_ids,
+	    cmd_generate_event, NULL, &st, NULL, &cause) != 0) {
 		app_error("generate: %s", cause);
 		goto out;
 	}
@@ -336,6 +353,7 @@ out:
 	free(ids);
 	free(prompt_buf);
 	tokenizer_free(tok);
+	qweights_free(qw);
 	gpt_free(model);
 	return status;
 }

@@ -19,7 +19,7 @@
 
 /* The keys of the file, for messages and suggestions. */
 static const char *const conf_keys[] = { "theme", "colors", "colours", "mouse", "plot",
-	"check", "decoding", NULL };
+	"check", "weights", "decoding", NULL };
 
 /* The config's path. */
 char *
@@ -36,6 +36,7 @@ conf_init(struct conf *c)
 	memset(c, 0, sizeof *c);
 	c->mouse = -1;
 	c->plot = -1;
+	c->weights = -1;
 	sampler_defaults(&c->params);
 }
 
@@ -141,12 +142,13 @@ conf_root(struct conf *t, const struct yml_node *root, const char *name, char **
 	static const char *const depths[] = { "auto", "none", "16", "256", "direct", NULL };
 	static const char *const plots[] = { "braille", "block", "ascii", NULL };
 	static const int plot_modes[] = { GRID_PLOT_BRAILLE, GRID_PLOT_BLOCK, GRID_PLOT_ASCII };
+	static const char *const formats[] = { "fp32", "bf16", "q8", NULL };
 	const struct yml_node *map = yml_deref(root);
 	char sug[96];
 
 	if (map->type != YML_MAP)
 		return yml_diag(cause, name, root->line, root->col, "the config must be a "
-		    "mapping (theme, colors, mouse, plot, check, decoding)");
+		    "mapping (theme, colors, mouse, plot, check, weights, decoding)");
 	for (size_t j = 0; j + 1 < map->nkids; j += 2) {
 		const struct yml_node *k = map->kids[j], *v = map->kids[j + 1];
 		const char *key = conf_text(k), *val = conf_text(v);
@@ -181,12 +183,17 @@ conf_root(struct conf *t, const struct yml_node *root, const char *name, char **
 				    "command");
 			free(t->check);
 			t->check = xstrdup(val);
+		} else if (strcmp(key, "weights") == 0) {
+			/* The names and order of enum quant_format (engine/quant.h). */
+			if ((t->weights = conf_choice(val, formats, v, name, "weights must be "
+			    "fp32, bf16 or q8", cause)) < 0)
+				return -1;
 		} else if (strcmp(key, "decoding") == 0) {
 			if (conf_decoding(t, v, name, cause) != 0)
 				return -1;
 		} else
 			return yml_diag(cause, name, k->line, k->col, "unknown key '%s'%s (theme, "
-			    "colors, mouse, plot, check, decoding)", key, yml_suggest_list(key,
+			    "colors, mouse, plot, check, weights, decoding)", key, yml_suggest_list(key,
 			    conf_keys, sug, sizeof sug));
 	}
 	return 0;

@@ -20,6 +20,7 @@ struct conf {
 	int mouse;                    /* 0, 1; -1: unset */
 	int plot;                     /* an enum grid_plot; -1: unset */
 	char *check;                  /* a story checker command (checker.c), NULL: none */
+	int weights;                  /* an enum quant_format for generation; -1: unset */
 	struct sampler_params params; /* the defaults with decoding: applied */
 	int n_decoding;               /* decoding: entries applied */
 };

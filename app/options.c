@@ -14,6 +14,7 @@
 #include "corpus.h"
 #include "optim.h"
 #include "options.h"
+#include "quant.h"
 #include "sampler.h"
 
 /* The global --threads (main.c sets it; the UI sizes its pool from it), 0 when not given. */
@@ -110,6 +111,22 @@ options_int(const char *option, const char *text, int min, int max, int *out)
 	if (options_ll(option, text, min, max, &v) != 0)
 		return -1;
 	*out = (int)v;
+	return 0;
+}
+
+/* A weight format name (engine/quant.h). */
+int
+options_weights(const char *option, const char *text, int *out)
+{
+	enum quant_format f;
+	char *why = NULL;
+
+	if (quant_format_parse(text, &f, &why) != 0) {
+		app_error("%s: %s", options_dashes(option), why);
+		free(why);
+		return -1;
+	}
+	*out = (int)f;
 	return 0;
 }
 

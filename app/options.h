@@ -29,6 +29,8 @@ struct optim_options;
 int options_long(const char *option, const char *text, long min, long max, long *out);
 /* The same for int. */
 int options_int(const char *option, const char *text, int min, int max, int *out);
+/* A weight format for generation (fp32, bf16, q8) into *out, an enum quant_format. */
+int options_weights(const char *option, const char *text, int *out);
 
 /* The global option --threads, 0 when not given (set by main.c before the command). */
 extern int options_threads;

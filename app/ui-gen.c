@@ -9,6 +9,10 @@
  * takes them before the next step (an atomic flag keeps the usual step free of
  * the lock). The worker holds a reference on the snapshot it generates with
  * and drops the previous one only once the engine has switched away from it.
+ *
+ * Weight formats: with bf16 or q8 the worker converts the weights it starts
+ * on (engine/qweights.c) before the first step, and generate_run_weights
+ * converts each newer snapshot when it switches; the snapshots stay fp32.
  */
 #include "config.h"
 
@@ -22,6 +26,7 @@
 #include "app.h"
 #include "finetune.h"
 #include "generate.h"
+#include "qweights.h"
 #include "ui.h"
 
 /* A running generation. */
@@ -32,6 +37,7 @@ struct ui_gen {
 	struct sampler_params params;
 	int *ids;                  /* (n) the prompt */
 	int n;
+	int weights;               /* an enum quant_format */
 	int wake_fd;
 	atomic_int cancel;         /* set by the UI, returned by the callback */
 	atomic_int pending;        /* new parameters or weights wait in the fields below */
@@ -122,11 +128,15 @@ static void *
 ui_gen_main(void *arg)
 {
 	struct ui_gen *g = arg;
+	struct qweights *qw = NULL;
 	char *cause = NULL;
-	int rc;
+	int rc = -1;
 
-	rc = generate_run_live(g->model, g->tok, &g->params, g->ids, g->n, ui_gen_event,
-	    ui_gen_refresh, g, NULL, &cause);
+	if (g->weights == QUANT_FP32 ||
+	    (qw = qweights_new(g->model, (enum quant_format)g->weights, &cause)) != NULL)
+		rc = generate_run_weights(g->model, qw, g->tok, &g->params, g->ids, g->n,
+		    ui_gen_event, ui_gen_refresh, g, NULL, &cause);
+	qweights_free(qw);
 	pthread_mutex_lock(&g->mutex);
 	if (g->oom && rc == 0) {
 		rc = -1;
@@ -143,7 +153,8 @@ ui_gen_main(void *arg)
 /* Start a worker on snap's weights (referenced here), or on m without a snapshot. */
 struct ui_gen *
 ui_gen_start(const struct gpt_model *m, struct snapshot *snap, const struct tokenizer *tok,
-    const struct sampler_params *params, const int *ids, int n, int wake_fd, char **cause)
+    const struct sampler_params *params, const int *ids, int n, int weights, int wake_fd,
+    char **cause)
 {
 	struct ui_gen *g = xcalloc(1, sizeof *g);
 	int err;
@@ -156,6 +167,7 @@ ui_gen_start(const struct gpt_model *m, struct snapshot *snap, const struct toke
 	g->ids = xmalloc((size_t)n * sizeof *g->ids);
 	memcpy(g->ids, ids, (size_t)n * sizeof *g->ids);
 	g->n = n;
+	g->weights = weights;
 	g->wake_fd = wake_fd;
 	atomic_init(&g->cancel, 0);
 	atomic_init(&g->pending, 0);

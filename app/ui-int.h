@@ -107,6 +107,7 @@ struct ui_state {
 	int clear;                    /* Ctrl-L: repaint everything */
 	int pasting;                  /* inside a bracketed paste: keys go to the pane as text */
 	const char *core;
+	int weights;                  /* generation's weight format, an enum quant_format */
 	struct view_themes *picker;   /* the theme picker, when open */
 	char theme_spec[UISTATE_THEME_MAX]; /* the name or path the theme came from, "": built-in */
 	struct uistate saved;         /* the UI state file's contents (the theme last picked) */

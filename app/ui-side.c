@@ -99,8 +99,8 @@ ui_side_generate(struct ui_state *s, struct ui_side *d, const char *prompt, uint
 	if (d == &s->side[0])
 		d->gen_snap = ui_ft_snapshot(s->ft);
 	m = d->gen_snap != NULL ? d->gen_snap->model : d->model;
-	d->gen = ui_gen_start(d->model, d->gen_snap, d->tok, &p, ids, (int)n, ui_wake[1],
-	    &cause);
+	d->gen = ui_gen_start(d->model, d->gen_snap, d->tok, &p, ids, (int)n, s->weights,
+	    ui_wake[1], &cause);
 	free(ids);
 	d->ui->weights_version = d->gen != NULL && d->gen_snap != NULL ? d->gen_snap->version : 0;
 	d->run_params = p;

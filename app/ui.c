@@ -40,6 +40,7 @@
 #include "gpt.h"
 #include "options.h"
 #include "pool.h"
+#include "quant.h"
 #include "tokenizer.h"
 #include "transcript.h"
 #include "util.h"
@@ -183,6 +184,8 @@ ui_usage(FILE *f)
 	    "  --ascii           ASCII glyphs only (automatic when the locale is not UTF-8)\n"
 	    "  --session S       open a saved session (an ID from 'seqmatch session list', or\n"
 	    "                    a FILE) to replay; R regenerates it\n"
+	    "  --weights W       fp32, bf16 or q8: generate with the matrices converted to\n"
+	    "                    this format (default: config.yaml's weights:, else fp32)\n"
 	    "  -h, --help        this help\n");
 }
 
@@ -265,6 +268,10 @@ ui_draw_status(struct ui_state *s, struct grid_rect r)
 	weights[0] = '\0';
 	if (s->ui.weights_version > 0)
 		snprintf(weights, sizeof weights, " weights v%ld", s->ui.weights_version);
+	/* A generation format other than fp32 is named (both sides use it). */
+	if (s->weights != QUANT_FP32)
+		snprintf(weights + strlen(weights), sizeof weights - strlen(weights), " %s",
+		    quant_format_name((enum quant_format)s->weights));
 	if (s->nsides == 2)
 		snprintf(left, sizeof left, " A %s%s%s | B %s%s | %s | %s ", s->ui.model_name,
 		    s->ui.model_bksp ? " (bksp)" : "", weights, s->ui_b.model_name,
@@ -1336,6 +1343,7 @@ cmd_ui(int argc, char **argv)
 		{ "no-mouse", no_argument, NULL, 'M' },
 		{ "ascii", no_argument, NULL, 'a' },
 		{ "session", required_argument, NULL, 'S' },
+		{ "weights", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -1344,7 +1352,7 @@ cmd_ui(int argc, char **argv)
 	const char *session_arg = NULL;
 	char notice[512], state_note[1024];
 	int c, forced = THEME_DEPTH_AUTO, ascii = 0, mouse = 1, rc;
-	int forced_flag = 0, mouse_flag = 0;
+	int forced_flag = 0, mouse_flag = 0, weights = -1;
 	char *cause = NULL, *config_path, *config_error = NULL;
 	struct conf cfg;
 
@@ -1377,6 +1385,10 @@ cmd_ui(int argc, char **argv)
 			break;
 		case 'S':
 			session_arg = optarg;
+			break;
+		case 'w':
+			if (options_weights("weights", optarg, &weights) != 0)
+				return APP_EXIT_USAGE;
 			break;
 		case 'h':
 			ui_usage(stdout);
@@ -1418,6 +1430,8 @@ cmd_ui(int argc, char **argv)
 		forced = theme_depth_parse(cfg.colors);
 	if (!mouse_flag && cfg.mouse >= 0)
 		mouse = cfg.mouse;
+	if (weights < 0)
+		weights = cfg.weights >= 0 ? cfg.weights : QUANT_FP32;
 
 	s = xcalloc(1, sizeof *s);
 	record_init(&s->rec);
@@ -1454,6 +1468,7 @@ cmd_ui(int argc, char **argv)
 	if (compare_path != NULL)
 		ui_compare_init(s, compare_path);
 	s->mouse = mouse;
+	s->weights = weights;
 	s->core = cpu_blas_core() != NULL ? cpu_blas_core() : "?";
 	if (session_arg != NULL) { /* a bad --session stops here, before the screen is taken */
 		char *dir = transcript_dir(), *path = transcript_resolve(dir, session_arg, &cause);

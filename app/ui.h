@@ -286,11 +286,13 @@ struct ui_gen;
  * Start generating from ids (n >= 1; copied) with params, on snap's weights
  * (the worker takes its own reference) or, with snap NULL, on m (the caller
  * keeps m alive for the run). The worker writes a byte to wake_fd whenever it
- * has queued events and when it ends. NULL with *cause on failure.
+ * has queued events and when it ends. weights (an enum quant_format) is the
+ * format the worker converts the weights to before it generates (and again
+ * for each newer snapshot). NULL with *cause on failure.
  */
 struct ui_gen *ui_gen_start(const struct gpt_model *m, struct snapshot *snap,
     const struct tokenizer *tok, const struct sampler_params *params, const int *ids, int n,
-    int wake_fd, char **cause);
+    int weights, int wake_fd, char **cause);
 /* Decoding parameters for the running generation from its next step (its seed stays). */
 int ui_gen_update(struct ui_gen *g, const struct sampler_params *p);
 /*

@@ -33,6 +33,7 @@
 /* Feature bits this file looks at. */
 struct cpu_features {
 	int avx2, fma, avx512f, avx512dq, avx512bw, avx512vl;
+	int avx512vnni, avx512bf16; /* the dot-product instructions of engine/quant.c */
 };
 
 #ifdef CPU_X86
@@ -78,6 +79,10 @@ cpu_features(struct cpu_features *f)
 	f->avx512dq = (ebx & (1u << 17)) != 0;
 	f->avx512bw = (ebx & (1u << 30)) != 0;
 	f->avx512vl = (ebx & (1u << 31)) != 0;
+	f->avx512vnni = (ecx & (1u << 11)) != 0;
+	/* Leaf 7 subleaf 1, EAX bit 5: AVX512_BF16 (Intel SDM vol. 2, CPUID). */
+	if (eax >= 1 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx))
+		f->avx512bf16 = (eax & (1u << 5)) != 0;
 #endif
 }
 
@@ -99,6 +104,46 @@ cpu_has_avx512(void)
 
 	cpu_features(&f);
 	return f.avx512f;
+}
+
+/* AVX-512 with byte/word instructions and VNNI (vpdpbusd), usable. */
+int
+cpu_has_avx512_vnni(void)
+{
+	struct cpu_features f;
+
+	cpu_features(&f);
+	return f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
+}
+
+/* AVX-512 with byte/word instructions and BF16 (vdpbf16ps), usable. */
+int
+cpu_has_avx512_bf16(void)
+{
+	struct cpu_features f;
+
+	cpu_features(&f);
+	return f.avx512f && f.avx512bw && f.avx512vl && f.avx512bf16;
+}
+
+/* AVX-512 Foundation and byte/word instructions, usable. */
+int
+cpu_has_avx512_bw(void)
+{
+	struct cpu_features f;
+
+	cpu_features(&f);
+	return f.avx512f && f.avx512bw && f.avx512vl;
+}
+
+/* AVX2 with FMA, usable. */
+int
+cpu_has_avx2_fma(void)
+{
+	struct cpu_features f;
+
+	cpu_features(&f);
+	return f.avx2 && f.fma;
 }
 
 /* The core OpenBLAS picked (or was told to use through OPENBLAS_CORETYPE). */

@@ -10,6 +10,12 @@
 
 int cpu_has_avx2(void);
 int cpu_has_avx512(void);
+int cpu_has_avx2_fma(void);
+/* AVX-512 F, BW and VL, usable. */
+int cpu_has_avx512_bw(void);
+/* AVX-512 F/BW/VL plus VNNI (vpdpbusd) or BF16 (vdpbf16ps). */
+int cpu_has_avx512_vnni(void);
+int cpu_has_avx512_bf16(void);
 /* The OpenBLAS core name in use ("SkylakeX", "Prescott", ...). */
 const char *cpu_blas_core(void);
 /* Whether a core name is one of OpenBLAS's generic fallbacks on x86-64. */

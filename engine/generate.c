@@ -22,6 +22,7 @@
 
 #include "generate.h"
 #include "gpt.h"
+#include "qweights.h"
 #include "rng.h"
 #include "tokenizer.h"
 #include "util.h"
@@ -100,6 +101,17 @@ generate_run_live(const struct gpt_model *m, const struct tokenizer *tok,
     generate_cb cb, generate_refresh_cb refresh, void *arg, uint64_t *seed_used,
     char **cause)
 {
+	return generate_run_weights(m, NULL, tok, params, prompt, n_prompt, cb, refresh,
+	    arg, seed_used, cause);
+}
+
+/* generate_run_live with the matrices in qw's format. */
+int
+generate_run_weights(const struct gpt_model *m, const struct qweights *qw,
+    const struct tokenizer *tok, const struct sampler_params *params,
+    const int *prompt, int n_prompt, generate_cb cb, generate_refresh_cb refresh,
+    void *arg, uint64_t *seed_used, char **cause)
+{
 	/* A copy: a refresh may free the first weights once the run has moved off them. */
 	const struct gpt_config cfg0 = *gpt_config(m), *cfg = &cfg0;
 	int V = cfg->vocab_size, Vp = cfg->padded_vocab_size;
@@ -107,6 +119,7 @@ generate_run_live(const struct gpt_model *m, const struct tokenizer *tok,
 	int erased = -1, reloads = 0;
 	int appended = 0, n_erased = 0, run = 0, actions = 0, ret = -1;
 	struct gpt_kv *kv = NULL;
+	struct qweights *own = NULL; /* qw's format for weights a refresh gave */
 	struct generate_event ev;
 	struct generate_limits lim;
 	struct sampler_params cur = *params; /* the parameters in force */
@@ -142,6 +155,8 @@ generate_run_live(const struct gpt_model *m, const struct tokenizer *tok,
 	}
 	memcpy(seq, prompt, (size_t)n_prompt * sizeof *seq);
 	nseq = n_prompt;
+	if (qw != NULL && gpt_kv_set_weights(kv, qweights_kv(qw), cause) != 0)
+		goto out;
 
 	t0 = util_now();
 	if (gpt_kv_append(m, kv, prompt, n_prompt, cause) != 0)
@@ -165,6 +180,17 @@ generate_run_live(const struct gpt_model *m, const struct tokenizer *tok,
 				/* Recompute the context with the new weights (one prefill). */
 				m = next;
 				gpt_kv_truncate(kv, 0);
+				if (qw != NULL) {
+					struct qweights *q = qweights_new(m,
+					    qweights_format(qw), cause);
+					if (q == NULL ||
+					    gpt_kv_set_weights(kv, qweights_kv(q), cause) != 0) {
+						qweights_free(q);
+						goto out;
+					}
+					qweights_free(own);
+					own = q;
+				}
 				if (gpt_kv_append(m, kv, seq, nseq, cause) != 0)
 					goto out;
 				reloads++;
@@ -258,6 +284,7 @@ generate_run_live(const struct gpt_model *m, const struct tokenizer *tok,
 	ret = 0;
 out:
 	gpt_kv_free(kv);
+	qweights_free(own);
 	free(logits);
 	free(probs);
 	free(seq);

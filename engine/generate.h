@@ -10,6 +10,7 @@
 #include "sampler.h"
 
 struct gpt_model;
+struct qweights;
 struct tokenizer;
 
 /* Alternatives reported per step. */
@@ -96,5 +97,15 @@ int generate_run_live(const struct gpt_model *m, const struct tokenizer *tok,
     const struct sampler_params *params, const int *prompt, int n_prompt,
     generate_cb cb, generate_refresh_cb refresh, void *arg, uint64_t *seed_used,
     char **cause);
+/*
+ * generate_run_live decoding with qw, m's matrices in a generation format
+ * (qweights_new(m, ...); NULL: m's fp32 parameters). When refresh moves the
+ * run to other weights, the run converts them to qw's format itself (and
+ * frees that copy when it moves again or ends).
+ */
+int generate_run_weights(const struct gpt_model *m, const struct qweights *qw,
+    const struct tokenizer *tok, const struct sampler_params *params,
+    const int *prompt, int n_prompt, generate_cb cb, generate_refresh_cb refresh,
+    void *arg, uint64_t *seed_used, char **cause);
 
 #endif

@@ -17,7 +17,9 @@
  * every layer and the final hidden state; dropping the last slot is free, and
  * the logits of any kept slot are one sgemv of its hidden state with wte.
  * Single-token steps use cblas_sgemv (OpenBLAS's sgemm with M=1 is several
- * times slower); prompts go through cblas_sgemm.
+ * times slower); prompts go through cblas_sgemm. A cache given bf16 or 8-bit
+ * matrices (gpt_kv_set_weights) sends those products to engine/quant.c
+ * instead; nothing else in decoding changes.
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@
 #include "gpt-impl.h"
 #include "kernels.h"
 #include "pool.h"
+#include "quant.h"
 #include "rng.h"
 #include "util.h"
 
@@ -724,6 +727,10 @@ struct gpt_kv {
 	float *scores;  /* (cap) */
 	float *mean;    /* (n) */
 	float *rstd;    /* (n) */
+	/* Other-format matrices (NULL: the model's fp32) and their work space. */
+	const struct gpt_kv_weights *w;
+	void *qwork;
+	size_t qwork_size;
 };
 
 /* A KV cache for up to capacity slots (at most max_seq_len). */
@@ -812,6 +819,7 @@ gpt_kv_free(struct gpt_kv *kv)
 	if (kv == NULL)
 		return;
 	gpt_kv_free_scratch(kv);
+	util_free(kv->qwork);
 	util_free(kv->k);
 	util_free(kv->v);
 	util_free(kv->hidden);
@@ -843,11 +851,51 @@ gpt_kv_truncate(struct gpt_kv *kv, int n)
 		kv->len = n;
 }
 
-/* out (n,OC) = inp (n,C) @ w (OC,C)^T + b: sgemv for one row, sgemm otherwise. */
-static void
-gpt_linear(float *out, const float *inp, const float *w, const float *b, int n,
-    int C, int OC)
+static int gpt_kv_qwork(struct gpt_kv *kv, int n);
+
+/* Use other-format matrices for decoding (NULL: fp32). */
+int
+gpt_kv_set_weights(struct gpt_kv *kv, const struct gpt_kv_weights *w, char **cause)
 {
+	kv->w = w;
+	if (gpt_kv_qwork(kv, kv->scratch_rows) != 0) {
+		kv->w = NULL;
+		return util_error(cause, "out of memory for the decoding work space");
+	}
+	return 0;
+}
+
+/* Make the work space of other-format products fit n rows of up to 4C inputs. */
+static int
+gpt_kv_qwork(struct gpt_kv *kv, int n)
+{
+	size_t need;
+
+	if (kv->w == NULL)
+		return 0;
+	need = quant_work_size(kv->w->wte->format, 4 * kv->C, n < 1 ? 1 : n);
+	if (need <= kv->qwork_size)
+		return 0;
+	util_free(kv->qwork);
+	kv->qwork_size = 0;
+	if ((kv->qwork = util_alloc(need)) == NULL)
+		return -1;
+	kv->qwork_size = need;
+	return 0;
+}
+
+/*
+ * out (n,OC) = inp (n,C) @ w (OC,C)^T + b: the other-format matrix qw when the
+ * cache has one, else sgemv for one row and sgemm otherwise.
+ */
+static void
+gpt_linear(const struct gpt_kv *kv, const struct quant_matrix *qw, float *out,
+    const float *inp, const float *w, const float *b, int n, int C, int OC)
+{
+	if (kv->w != NULL) {
+		quant_matmul(out, inp, qw, b, n, kv->qwork);
+		return;
+	}
 	if (n == 1) {
 		if (b != NULL)
 			memcpy(out, b, (size_t)OC * sizeof(float));
@@ -916,7 +964,7 @@ gpt_kv_append(const struct gpt_model *m, struct gpt_kv *kv, const int *tokens, i
 		if (tokens[i] < 0 || tokens[i] >= kv->Vp)
 			return util_error(cause, "token id %d is out of range [0, %d)",
 			    tokens[i], kv->Vp);
-	if (gpt_kv_scratch(kv, n) != 0)
+	if (gpt_kv_scratch(kv, n) != 0 || gpt_kv_qwork(kv, n) != 0)
 		return util_error(cause, "out of memory for %d tokens", n);
 	NC = (size_t)n * C;
 	for (int i = 0; i < n; i++) {
@@ -932,8 +980,8 @@ gpt_kv_append(const struct gpt_model *m, struct gpt_kv *kv, const int *tokens, i
 
 		kernels_layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, p->ln1w + lc,
 		    p->ln1b + lc, n, C);
-		gpt_linear(kv->qkv, kv->ln, p->qkvw + lc * 3 * C, p->qkvb + lc * 3, n, C,
-		    3 * C);
+		gpt_linear(kv, kv->w != NULL ? &kv->w->qkvw[l] : NULL, kv->qkv, kv->ln,
+		    p->qkvw + lc * 3 * C, p->qkvb + lc * 3, n, C, 3 * C);
 		for (int i = 0; i < n; i++) {
 			memcpy(K + (size_t)i * C, kv->qkv + (size_t)i * 3 * C + C,
 			    (size_t)C * sizeof(float));
@@ -941,17 +989,17 @@ gpt_kv_append(const struct gpt_model *m, struct gpt_kv *kv, const int *tokens, i
 			    (size_t)C * sizeof(float));
 		}
 		gpt_kv_attend(kv, l, s0, n);
-		gpt_linear(kv->tmp, kv->atty, p->attprojw + lc * C, p->attprojb + lc, n,
-		    C, C);
+		gpt_linear(kv, kv->w != NULL ? &kv->w->attprojw[l] : NULL, kv->tmp, kv->atty,
+		    p->attprojw + lc * C, p->attprojb + lc, n, C, C);
 		for (size_t i = 0; i < NC; i++)
 			kv->x[i] += kv->tmp[i];
 		kernels_layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, p->ln2w + lc,
 		    p->ln2b + lc, n, C);
-		gpt_linear(kv->fch, kv->ln, p->fcw + lc * 4 * C, p->fcb + lc * 4, n, C,
-		    4 * C);
+		gpt_linear(kv, kv->w != NULL ? &kv->w->fcw[l] : NULL, kv->fch, kv->ln,
+		    p->fcw + lc * 4 * C, p->fcb + lc * 4, n, C, 4 * C);
 		kernels_gelu_forward(kv->fch, kv->fch, n * 4 * C);
-		gpt_linear(kv->tmp, kv->fch, p->fcprojw + lc * 4 * C, p->fcprojb + lc, n,
-		    4 * C, C);
+		gpt_linear(kv, kv->w != NULL ? &kv->w->fcprojw[l] : NULL, kv->tmp, kv->fch,
+		    p->fcprojw + lc * 4 * C, p->fcprojb + lc, n, 4 * C, C);
 		for (size_t i = 0; i < NC; i++)
 			kv->x[i] += kv->tmp[i];
 	}
@@ -966,6 +1014,11 @@ void
 gpt_kv_logits(const struct gpt_model *m, const struct gpt_kv *kv, int slot,
     float *logits)
 {
+	if (kv->w != NULL) {
+		quant_matmul(logits, kv->hidden + (size_t)slot * kv->C, kv->w->wte, NULL, 1,
+		    kv->qwork);
+		return;
+	}
 	cblas_sgemv(CblasRowMajor, CblasNoTrans, kv->Vp, kv->C, 1.0f, m->params.wte,
 	    kv->C, kv->hidden + (size_t)slot * kv->C, 1, 0.0f, logits, 1);
 }

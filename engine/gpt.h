@@ -139,6 +139,23 @@ int gpt_kv_append(const struct gpt_model *m, struct gpt_kv *kv, const int *token
 /* logits (Vp) of the state after slot `slot` (0 <= slot < len). */
 void gpt_kv_logits(const struct gpt_model *m, const struct gpt_kv *kv, int slot,
     float *logits);
+/*
+ * Decode with the block matrices and the LM head in another format (see
+ * engine/quant.h; engine/qweights.c builds these from a model's fp32
+ * parameters). Embeddings, biases and LayerNorms stay fp32. w (NULL: back to
+ * the model's fp32 matrices) must outlive its use by this cache; the cache's
+ * slots are kept, so a caller switching weights truncates it first.
+ */
+struct quant_matrix;
+struct gpt_kv_weights {
+	const struct quant_matrix *qkvw;     /* L matrices (3C, C) */
+	const struct quant_matrix *attprojw; /* L matrices (C, C) */
+	const struct quant_matrix *fcw;      /* L matrices (4C, C) */
+	const struct quant_matrix *fcprojw;  /* L matrices (C, 4C) */
+	const struct quant_matrix *wte;      /* (Vp, C) LM head */
+};
+int gpt_kv_set_weights(struct gpt_kv *kv, const struct gpt_kv_weights *w,
+    char **cause);
 /* Final hidden state (C) at a slot (for features). */
 const float *gpt_kv_hidden(const struct gpt_kv *kv, int slot);
 

@@ -411,6 +411,23 @@ else
 	fail "generate --json: the seed in params is exact, like the seed used" "$(head -n 1 "$tmp/out")"
 fi
 
+# Weight formats: a bad name is refused with the choices; the start event names the format.
+expect "generate --weights q4 is refused" 2 "weights: unknown weight format 'q4' \(expected fp32, bf16 or q8\)" \
+    generate --model "$model" --prompt The --weights q4
+expect "eval --weights int8 is refused" 2 "weights: unknown weight format 'int8'" \
+    eval --model "$model" --corpus "$model" --weights int8
+for w in bf16 q8; do
+	expect "generate --weights $w --json" 0 "" generate --model "$model" --seed 5 \
+	    --max-tokens 4 --weights $w --json
+	if head -n 1 "$tmp/out" | grep -q "\"weights\": \"$w\"" &&
+	    [ "$(grep -c '"event": "append"' "$tmp/out")" -ge 1 ]; then
+		pass "generate --weights $w: the start event names it and tokens follow"
+	else
+		fail "generate --weights $w: the start event names it and tokens follow" \
+		    "$(head -n 2 "$tmp/out")"
+	fi
+done
+
 expect "tokenize (plain)" 0 "" tokenize --model "$model" "$text"
 ids=$(tr -cd ',' <"$tmp/tok.json" | wc -c)
 lines=$(wc -l <"$tmp/out")

@@ -597,10 +597,16 @@ main(void)
 	test_bad("half applied is not applied", "theme: x\nmouse: false\ndecoding:\n  top_k: 5\n"
 	    "  min_p: x\n", "c.yaml:5:10: decoding: min_p: 'x' is not a number");
 	test_bad("unknown key", "\n\n  zoom: 1\n", "c.yaml:3:3: unknown key 'zoom' (theme, colors, "
-	    "mouse, plot, check, decoding)");
+	    "mouse, plot, check, weights, decoding)");
 	test_bad("not a mapping", "- a\n", "c.yaml:1:1: the config must be a mapping (theme, "
-	    "colors, mouse, plot, check, decoding)");
+	    "colors, mouse, plot, check, weights, decoding)");
 	test_bad("an empty check", "check: ''\n", "c.yaml:1:8: check must be a command");
+	test_bad("a bad weight format", "weights: q4\n", "c.yaml:1:10: weights must be fp32, "
+	    "bf16 or q8, not 'q4' (did you mean 'q8'?)");
+	conf_init(&c);
+	tap_ok(conf_parse(&c, "weights: bf16\n", 14, "c.yaml", &cause) == 0 && c.weights == 1,
+	    "weights: bf16 is format 1 (enum quant_format)");
+	conf_release(&c);
 	conf_init(&c);
 	tap_ok(conf_parse(&c, "check: python3 data/check-story.py\n", 35, "c.yaml", &cause) == 0 &&
 	    c.check != NULL && strcmp(c.check, "python3 data/check-story.py") == 0,
@@ -618,7 +624,8 @@ main(void)
 	    "c.yaml:2:1: YAML syntax error: while scanning for the next token found character "
 	    "that cannot start any token");
 	test_bad("unknown key, with a suggestion", "thme: light\n", "c.yaml:1:1: unknown key "
-	    "'thme' (did you mean 'theme'?) (theme, colors, mouse, plot, check, decoding)");
+	    "'thme' (did you mean 'theme'?) (theme, colors, mouse, plot, check, weights, "
+	    "decoding)");
 	test_bad("unknown parameter, with a suggestion", "decoding:\n  top_kk: 3\n",
 	    "c.yaml:2:3: decoding: unknown parameter 'top_kk' (did you mean 'top_k'?)");
 	test_bad("a bad plot, with a suggestion", "plot: blok\n", "c.yaml:1:7: plot must be "

@@ -1,0 +1,725 @@
+/*
+ * quant.c: bf16 and 8-bit group weights, conversion from fp32, and their
+ * matrix-vector kernels with a run-time choice of instruction set.
+ *
+ * How this works
+ * --------------
+ * Generation reads every weight once per token, so its speed is bytes per
+ * token over the memory bandwidth; bf16 halves the bytes and q8 (1 byte per
+ * weight plus a 4-byte scale per 32) cuts them to 0.28 of fp32. A product
+ * out (n,R) = inp (n,K) W^T first prepares the inputs once (below), then
+ * splits the rows of W among the pool's threads; each thread walks its rows
+ * in order (one sequential stream per thread for the hardware prefetcher)
+ * and dots each row with the n prepared inputs while the row is in L1.
+ *
+ * bf16. vdpbf16ps (AVX512_BF16) multiplies pairs of bf16 and adds them into
+ * fp32 lanes; bf16 x bf16 products are exact in fp32. Rounding the input x
+ * to bf16 would lose 8 bits of it, so x is split as x = xh + xl with xh =
+ * bf16(x) and xl = bf16(x - xh) (the "bf16x2" split), and each weight block
+ * takes two vdpbf16ps: w xh + w xl equals w x up to 2^-16 relative, which
+ * keeps bf16 weights the only approximation. The other kernels widen bf16 to
+ * fp32 (a 16-bit shift) and use x as it is. Measured on an AMD EPYC with
+ * AVX512_BF16, the vdpbf16ps kernel ran fastest on weights in cache but at a
+ * third of the widening AVX-512F kernel's speed on weights streamed from
+ * memory, which is what generation does; so the widening kernel is the
+ * default and vdpbf16ps is chosen with quant_set_bf16_dot.
+ *
+ * q8. Both operands are integers per group of 32 (llama.cpp's Q8_0 x Q8_0):
+ * dot = sum_g dw_g dx_g sum_i qw_i qx_i. vpdpbusd (AVX512_VNNI) multiplies
+ * unsigned by signed bytes, so it takes |qx| and qw with the sign of qx
+ * (qw qx = |qx| (sign(qx) qw)); |qx| <= 127 fits an unsigned byte and the
+ * 4-product sums fit int32. One 64-byte register holds two groups: lanes
+ * 0-7 sum group g and lanes 8-15 group g+1, converted to float and scaled by
+ * a vector holding dw dx of each group. The AVX2 kernel does the same with
+ * vpmaddubsw (pairs into int16: 2 * 127 * 127 fits) and vpmaddwd.
+ *
+ * Nothing here prints, allocates (except quant_matrix_init), exits or aborts.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define QUANT_X86 1
+#endif
+
+#include "cpu.h"
+#include "pool.h"
+#include "quant.h"
+#include "util.h"
+
+#define QUANT_G QUANT_GROUP
+
+static const char *const quant_format_names[QUANT_NUM_FORMATS] = {
+	"fp32", "bf16", "q8"
+};
+
+/* The format's name. */
+const char *
+quant_format_name(enum quant_format f)
+{
+	if ((unsigned)f >= QUANT_NUM_FORMATS)
+		return "?";
+	return quant_format_names[f];
+}
+
+/* Parse a format name. */
+int
+quant_format_parse(const char *s, enum quant_format *f, char **cause)
+{
+	for (int i = 0; i < QUANT_NUM_FORMATS; i++)
+		if (s != NULL && strcmp(s, quant_format_names[i]) == 0) {
+			*f = (enum quant_format)i;
+			return 0;
+		}
+	return util_error(cause, "unknown weight format '%s' (expected fp32, bf16 or q8)",
+	    s != NULL ? s : "");
+}
+
+/* K rounded up to a whole number of groups. */
+static long
+quant_padded(long K)
+{
+	return (K + QUANT_G - 1) / QUANT_G * QUANT_G;
+}
+
+/* Bytes per weight in storage. */
+double
+quant_format_bytes_per_weight(enum quant_format f, int K)
+{
+	switch (f) {
+	case QUANT_BF16:
+		return 2.0;
+	case QUANT_Q8:
+		return (double)quant_padded(K) * (1.0 + 4.0 / QUANT_G) / K;
+	default:
+		return 4.0;
+	}
+}
+
+/* Round to nearest even; NaN stays a (quiet) NaN. */
+uint16_t
+quant_bf16_from_f32(float x)
+{
+	uint32_t u;
+
+	memcpy(&u, &x, sizeof u);
+	if ((u & 0x7fffffffu) > 0x7f800000u)
+		return (uint16_t)((u >> 16) | 0x40u);
+	u += 0x7fffu + ((u >> 16) & 1u);
+	return (uint16_t)(u >> 16);
+}
+
+/* Exact widening. */
+float
+quant_bf16_to_f32(uint16_t h)
+{
+	uint32_t u = (uint32_t)h << 16;
+	float x;
+
+	memcpy(&x, &u, sizeof x);
+	return x;
+}
+
+/* Per-group 8-bit quantization with zero padding, one element at a time. */
+static void
+quant_q8_quantize_scalar(int8_t *q, float *scale, const float *x, int n)
+{
+	long np = quant_padded(n);
+
+	for (long g = 0; g < np / QUANT_G; g++) {
+		long k0 = g * QUANT_G, k1 = k0 + QUANT_G < n ? k0 + QUANT_G : n;
+		float amax = 0, d, id;
+
+		for (long k = k0; k < k1; k++)
+			if (fabsf(x[k]) > amax)
+				amax = fabsf(x[k]);
+		d = amax / 127.0f;
+		id = d > 0 ? 1.0f / d : 0.0f;
+		scale[g] = d;
+		for (long k = k0; k < k0 + QUANT_G; k++) {
+			/* Half away from zero, without a libm call; |v| <= 127 by the scale. */
+			float v = k < k1 ? x[k] * id : 0.0f;
+			int i = v >= 0 ? (int)(v + 0.5f) : -(int)(0.5f - v);
+			q[k] = (int8_t)(i > 127 ? 127 : i < -127 ? -127 : i);
+		}
+	}
+}
+
+/* x = d q. */
+void
+quant_q8_dequantize(float *x, const int8_t *q, const float *scale, int n)
+{
+	for (long k = 0; k < n; k++)
+		x[k] = scale[k / QUANT_G] * (float)q[k];
+}
+
+/* Convert a matrix. */
+int
+quant_matrix_init(struct quant_matrix *qm, enum quant_format f, const float *w,
+    int R, int K, char **cause)
+{
+	size_t RK;
+
+	memset(qm, 0, sizeof *qm);
+	qm->format = f;
+	qm->rows = R;
+	qm->cols = K;
+	qm->stride = K;
+	switch (f) {
+	case QUANT_FP32:
+		qm->f32 = w;
+		return 0;
+	case QUANT_BF16:
+		RK = (size_t)R * (size_t)K;
+		if ((qm->bf16 = util_alloc(RK * sizeof *qm->bf16)) == NULL)
+			break;
+		for (size_t i = 0; i < RK; i++)
+			qm->bf16[i] = quant_bf16_from_f32(w[i]);
+		return 0;
+	case QUANT_Q8:
+		qm->stride = (int)quant_padded(K);
+		RK = (size_t)R * (size_t)qm->stride;
+		qm->q = util_alloc(RK);
+		qm->scale = util_alloc(RK / QUANT_G * sizeof *qm->scale);
+		if (qm->q == NULL || qm->scale == NULL)
+			break;
+		for (long r = 0; r < R; r++)
+			quant_q8_quantize(qm->q + r * qm->stride,
+			    qm->scale + r * (qm->stride / QUANT_G), w + r * (long)K, K);
+		return 0;
+	}
+	quant_matrix_release(qm);
+	return util_error(cause, "out of memory for a %d x %d %s matrix", R, K,
+	    quant_format_name(f));
+}
+
+/* Free what init allocated. */
+void
+quant_matrix_release(struct quant_matrix *qm)
+{
+	util_free(qm->bf16);
+	util_free(qm->q);
+	util_free(qm->scale);
+	qm->bf16 = NULL;
+	qm->q = NULL;
+	qm->scale = NULL;
+}
+
+/* Bytes one product reads. */
+size_t
+quant_matrix_bytes(const struct quant_matrix *qm)
+{
+	size_t RK = (size_t)qm->rows * (size_t)qm->stride;
+
+	switch (qm->format) {
+	case QUANT_BF16:
+		return RK * 2;
+	case QUANT_Q8:
+		return RK + RK / QUANT_G * sizeof(float);
+	default:
+		return RK * 4;
+	}
+}
+
+/* One weight as float. */
+float
+quant_matrix_get(const struct quant_matrix *qm, int r, int k)
+{
+	size_t i = (size_t)r * (size_t)qm->stride + (size_t)k;
+
+	switch (qm->format) {
+	case QUANT_BF16:
+		return quant_bf16_to_f32(qm->bf16[i]);
+	case QUANT_Q8:
+		return qm->scale[i / QUANT_G] * (float)qm->q[i];
+	default:
+		return qm->f32[i];
+	}
+}
+
+/* ---- instruction set choice ---- */
+
+static int quant_limit = QUANT_ISA_AVX512;
+/* bf16 at the AVX-512 level: 0 widens to fp32 (AVX-512F), 1 uses vdpbf16ps. */
+static int quant_bf16_dot;
+static pthread_once_t quant_once = PTHREAD_ONCE_INIT;
+static int quant_have_avx2, quant_have_512, quant_have_bf16, quant_have_vnni;
+
+/* Read the CPU flags once. */
+static void
+quant_detect(void)
+{
+	quant_have_avx2 = cpu_has_avx2_fma();
+	quant_have_512 = cpu_has_avx512_bw();
+	quant_have_bf16 = cpu_has_avx512_bf16();
+	quant_have_vnni = cpu_has_avx512_vnni();
+}
+
+/* Cap the instruction set (tests force the fallbacks with it). */
+void
+quant_set_isa_limit(enum quant_isa limit)
+{
+	quant_limit = (int)limit;
+}
+
+/* Use vdpbf16ps (1) or the widening AVX-512F kernel (0) for bf16 at the AVX-512 level. */
+void
+quant_set_bf16_dot(int on)
+{
+	quant_bf16_dot = on;
+}
+
+/* The best supported instruction set for a format, under the cap. */
+enum quant_isa
+quant_isa(enum quant_format f)
+{
+#ifdef QUANT_X86
+	pthread_once(&quant_once, quant_detect);
+	if (quant_limit >= QUANT_ISA_AVX512 &&
+	    ((f == QUANT_BF16 && (quant_bf16_dot ? quant_have_bf16 : quant_have_512)) ||
+	    (f == QUANT_Q8 && quant_have_vnni)))
+		return QUANT_ISA_AVX512;
+	if (quant_limit >= QUANT_ISA_AVX2 && quant_have_avx2)
+		return QUANT_ISA_AVX2;
+#endif
+	return QUANT_ISA_SCALAR;
+}
+
+/* Kernel name for reports. */
+const char *
+quant_kernel_name(enum quant_format f)
+{
+	switch (f) {
+	case QUANT_FP32:
+		return "blas";
+	case QUANT_BF16:
+		return quant_isa(f) == QUANT_ISA_AVX512 ?
+		    (quant_bf16_dot ? "avx512-bf16" : "avx512") :
+		    quant_isa(f) == QUANT_ISA_AVX2 ? "avx2" : "scalar";
+	case QUANT_Q8:
+		return quant_isa(f) == QUANT_ISA_AVX512 ? "avx512-vnni" :
+		    quant_isa(f) == QUANT_ISA_AVX2 ? "avx2" : "scalar";
+	}
+	return "?";
+}
+
+/* ---- kernels ---- */
+
+/* A product in progress: rows [r0, r1) of W against n prepared inputs. */
+struct quant_job {
+	float *out;               /* (n,R) */
+	const float *inp;         /* (n,K) */
+	const struct quant_matrix *w;
+	const float *bias;        /* (R) or NULL */
+	int n;
+	const uint16_t *xh, *xl;  /* bf16 split inputs (n,Kb) */
+	const int8_t *xq;         /* q8 inputs (n,Kp) */
+	const float *xs;          /* q8 input scales (n,Kp/G) */
+	void (*rows)(const struct quant_job *j, long r0, long r1);
+};
+
+/* bf16 inputs are padded to whole 32-element blocks. */
+static long
+quant_bf16_padded(long K)
+{
+	return (K + 31) / 32 * 32;
+}
+
+/* Store a dot product plus bias. */
+static inline void
+quant_store(const struct quant_job *j, int i, long r, float d)
+{
+	j->out[(long)i * j->w->rows + r] = d + (j->bias != NULL ? j->bias[r] : 0.0f);
+}
+
+/* Scalar bf16 rows: widen and multiply-add in float. */
+static void
+quant_bf16_rows_scalar(const struct quant_job *j, long r0, long r1)
+{
+	long K = j->w->cols;
+
+	for (long r = r0; r < r1; r++) {
+		const uint16_t *wr = j->w->bf16 + r * K;
+		for (int i = 0; i < j->n; i++) {
+			const float *x = j->inp + (long)i * K;
+			float s = 0;
+			for (long k = 0; k < K; k++)
+				s += quant_bf16_to_f32(wr[k]) * x[k];
+			quant_store(j, i, r, s);
+		}
+	}
+}
+
+/* Scalar q8 rows: integer dot per group, scaled. */
+static void
+quant_q8_rows_scalar(const struct quant_job *j, long r0, long r1)
+{
+	long Kp = j->w->stride, ng = Kp / QUANT_G;
+
+	for (long r = r0; r < r1; r++) {
+		const int8_t *wq = j->w->q + r * Kp;
+		const float *ws = j->w->scale + r * ng;
+		for (int i = 0; i < j->n; i++) {
+			const int8_t *xq = j->xq + (long)i * Kp;
+			const float *xs = j->xs + (long)i * ng;
+			float s = 0;
+			for (long g = 0; g < ng; g++) {
+				int32_t d = 0;
+				for (int k = 0; k < QUANT_G; k++)
+					d += (int32_t)wq[g * QUANT_G + k] * xq[g * QUANT_G + k];
+				s += ws[g] * xs[g] * (float)d;
+			}
+			quant_store(j, i, r, s);
+		}
+	}
+}
+
+#ifdef QUANT_X86
+/* Sum of the 8 lanes. */
+__attribute__((target("avx2,fma"))) static inline float
+quant_hsum256(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+
+/* AVX2 bf16 rows: widen 8 weights at a time, FMA with fp32 inputs. */
+__attribute__((target("avx2,fma"))) static void
+quant_bf16_rows_avx2(const struct quant_job *j, long r0, long r1)
+{
+	long K = j->w->cols, K16 = K / 16 * 16;
+
+	for (long r = r0; r < r1; r++) {
+		const uint16_t *wr = j->w->bf16 + r * K;
+		for (int i = 0; i < j->n; i++) {
+			const float *x = j->inp + (long)i * K;
+			__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+			float s;
+			long k;
+			for (k = 0; k < K16; k += 16) {
+				__m256i w0 = _mm256_cvtepu16_epi32(
+				    _mm_loadu_si128((const __m128i *)(wr + k)));
+				__m256i w1 = _mm256_cvtepu16_epi32(
+				    _mm_loadu_si128((const __m128i *)(wr + k + 8)));
+				a0 = _mm256_fmadd_ps(_mm256_castsi256_ps(
+				    _mm256_slli_epi32(w0, 16)), _mm256_loadu_ps(x + k), a0);
+				a1 = _mm256_fmadd_ps(_mm256_castsi256_ps(
+				    _mm256_slli_epi32(w1, 16)), _mm256_loadu_ps(x + k + 8), a1);
+			}
+			s = quant_hsum256(_mm256_add_ps(a0, a1));
+			for (; k < K; k++)
+				s += quant_bf16_to_f32(wr[k]) * x[k];
+			quant_store(j, i, r, s);
+		}
+	}
+}
+
+/* AVX2 q8 rows: one group per register, vpmaddubsw then vpmaddwd. */
+__attribute__((target("avx2,fma"))) static void
+quant_q8_rows_avx2(const struct quant_job *j, long r0, long r1)
+{
+	long Kp = j->w->stride, ng = Kp / QUANT_G;
+	const __m256i ones = _mm256_set1_epi16(1);
+
+	for (long r = r0; r < r1; r++) {
+		const int8_t *wq = j->w->q + r * Kp;
+		const float *ws = j->w->scale + r * ng;
+		for (int i = 0; i < j->n; i++) {
+			const int8_t *xq = j->xq + (long)i * Kp;
+			const float *xs = j->xs + (long)i * ng;
+			__m256 acc = _mm256_setzero_ps();
+			for (long g = 0; g < ng; g++) {
+				__m256i w = _mm256_loadu_si256((const __m256i *)(wq + g * QUANT_G));
+				__m256i x = _mm256_loadu_si256((const __m256i *)(xq + g * QUANT_G));
+				__m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(
+				    _mm256_sign_epi8(x, x), _mm256_sign_epi8(w, x)), ones);
+				acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p),
+				    _mm256_set1_ps(ws[g] * xs[g]), acc);
+			}
+			quant_store(j, i, r, quant_hsum256(acc));
+		}
+	}
+}
+
+/* AVX-512 BF16 rows: two vdpbf16ps per 32 weights (x = xh + xl). */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) static void
+quant_bf16_rows_avx512(const struct quant_job *j, long r0, long r1)
+{
+	long K = j->w->cols, Kb = quant_bf16_padded(K), K32 = K / 32 * 32;
+	__mmask32 tail = (__mmask32)((1ull << (K - K32)) - 1);
+
+	for (long r = r0; r < r1; r++) {
+		const uint16_t *wr = j->w->bf16 + r * K;
+		for (int i = 0; i < j->n; i++) {
+			const uint16_t *xh = j->xh + (long)i * Kb, *xl = j->xl + (long)i * Kb;
+			__m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+			long k;
+			for (k = 0; k < K32; k += 32) {
+				__m512i w = _mm512_loadu_si512(wr + k);
+				a0 = _mm512_dpbf16_ps(a0, (__m512bh)w,
+				    (__m512bh)_mm512_loadu_si512(xh + k));
+				a1 = _mm512_dpbf16_ps(a1, (__m512bh)w,
+				    (__m512bh)_mm512_loadu_si512(xl + k));
+			}
+			if (tail) {
+				__m512i w = _mm512_maskz_loadu_epi16(tail, wr + k);
+				a0 = _mm512_dpbf16_ps(a0, (__m512bh)w,
+				    (__m512bh)_mm512_loadu_si512(xh + k));
+				a1 = _mm512_dpbf16_ps(a1, (__m512bh)w,
+				    (__m512bh)_mm512_loadu_si512(xl + k));
+			}
+			quant_store(j, i, r, _mm512_reduce_add_ps(_mm512_add_ps(a0, a1)));
+		}
+	}
+}
+
+/* AVX-512F bf16 rows: widen 16 weights at a time, FMA with fp32 inputs. */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void
+quant_bf16_rows_avx512f(const struct quant_job *j, long r0, long r1)
+{
+	long K = j->w->cols, K32 = K / 32 * 32;
+	__mmask16 t0, t1;
+	long rem = K - K32;
+
+	t0 = (__mmask16)(rem >= 16 ? 0xffff : (1u << rem) - 1);
+	t1 = (__mmask16)(rem > 16 ? (1u << (rem - 16)) - 1 : 0);
+	for (long r = r0; r < r1; r++) {
+		const uint16_t *wr = j->w->bf16 + r * K;
+		for (int i = 0; i < j->n; i++) {
+			const float *x = j->inp + (long)i * K;
+			__m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+			long k;
+			for (k = 0; k < K32; k += 32) {
+				__m512i w0 = _mm512_cvtepu16_epi32(
+				    _mm256_loadu_si256((const __m256i *)(wr + k)));
+				__m512i w1 = _mm512_cvtepu16_epi32(
+				    _mm256_loadu_si256((const __m256i *)(wr + k + 16)));
+				a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w0, 16)),
+				    _mm512_loadu_ps(x + k), a0);
+				a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w1, 16)),
+				    _mm512_loadu_ps(x + k + 16), a1);
+			}
+			if (rem > 0) {
+				__m512i w0 = _mm512_cvtepu16_epi32(
+				    _mm256_maskz_loadu_epi16(t0, wr + k));
+				__m512i w1 = _mm512_cvtepu16_epi32(
+				    _mm256_maskz_loadu_epi16(t1, wr + k + 16));
+				a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w0, 16)),
+				    _mm512_maskz_loadu_ps(t0, x + k), a0);
+				a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w1, 16)),
+				    _mm512_maskz_loadu_ps(t1, x + k + 16), a1);
+			}
+			quant_store(j, i, r, _mm512_reduce_add_ps(_mm512_add_ps(a0, a1)));
+		}
+	}
+}
+
+/*
+ * quant_q8_quantize for the inputs, 32 at a time: the same operations as the
+ * scalar loop (max |x|, d = max / 127, 1 / d, x / d rounded half away from
+ * zero as trunc(v + copysign(0.5, v))), hence the same bytes and scales.
+ */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void
+quant_q8_quantize_avx512(int8_t *q, float *scale, const float *x, int n)
+{
+	const __m512 half = _mm512_set1_ps(0.5f);
+	const __m512i sign = _mm512_set1_epi32((int)0x80000000u);
+	int ng = n / QUANT_G;
+
+	for (int g = 0; g < ng; g++) {
+		__m512 x0 = _mm512_loadu_ps(x + g * QUANT_G);
+		__m512 x1 = _mm512_loadu_ps(x + g * QUANT_G + 16);
+		float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0),
+		    _mm512_abs_ps(x1)));
+		float d = amax / 127.0f, id = d > 0 ? 1.0f / d : 0.0f;
+		__m512 vid = _mm512_set1_ps(id);
+		__m512 v0 = _mm512_mul_ps(x0, vid), v1 = _mm512_mul_ps(x1, vid);
+		/* copysign(0.5, v): the sign bit of v on 0.5. */
+		__m512 h0 = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(half),
+		    _mm512_and_si512(_mm512_castps_si512(v0), sign)));
+		__m512 h1 = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(half),
+		    _mm512_and_si512(_mm512_castps_si512(v1), sign)));
+		__m512i i0 = _mm512_cvttps_epi32(_mm512_add_ps(v0, h0));
+		__m512i i1 = _mm512_cvttps_epi32(_mm512_add_ps(v1, h1));
+		const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+
+		i0 = _mm512_min_epi32(_mm512_max_epi32(i0, lo), hi);
+		i1 = _mm512_min_epi32(_mm512_max_epi32(i1, lo), hi);
+		_mm_storeu_si128((__m128i *)(q + g * QUANT_G), _mm512_cvtepi32_epi8(i0));
+		_mm_storeu_si128((__m128i *)(q + g * QUANT_G + 16), _mm512_cvtepi32_epi8(i1));
+		scale[g] = d;
+	}
+	if (ng * QUANT_G < n)
+		quant_q8_quantize_scalar(q + ng * QUANT_G, scale + ng, x + ng * QUANT_G,
+		    n - ng * QUANT_G);
+}
+#endif
+
+/* Per-group 8-bit quantization with zero padding (the same bytes on every path). */
+void
+quant_q8_quantize(int8_t *q, float *scale, const float *x, int n)
+{
+#ifdef QUANT_X86
+	if (quant_isa(QUANT_Q8) == QUANT_ISA_AVX512) {
+		quant_q8_quantize_avx512(q, scale, x, n);
+		return;
+	}
+#endif
+	quant_q8_quantize_scalar(q, scale, x, n);
+}
+
+#ifdef QUANT_X86
+
+/* AVX-512 VNNI rows: two groups per vpdpbusd, sign moved onto the weights. */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) static void
+quant_q8_rows_avx512(const struct quant_job *j, long r0, long r1)
+{
+	long Kp = j->w->stride, ng = Kp / QUANT_G, ng2 = ng / 2 * 2;
+	const __m512i zero = _mm512_setzero_si512();
+
+	for (long r = r0; r < r1; r++) {
+		const int8_t *wq = j->w->q + r * Kp;
+		const float *ws = j->w->scale + r * ng;
+		for (int i = 0; i < j->n; i++) {
+			const int8_t *xq = j->xq + (long)i * Kp;
+			const float *xs = j->xs + (long)i * ng;
+			__m512 acc = _mm512_setzero_ps();
+			long g;
+			for (g = 0; g < ng2; g += 2) {
+				__m512i w = _mm512_loadu_si512(wq + g * QUANT_G);
+				__m512i x = _mm512_loadu_si512(xq + g * QUANT_G);
+				__m512i sw = _mm512_mask_sub_epi8(w, _mm512_movepi8_mask(x), zero, w);
+				__m512i p = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(x), sw);
+				__m512 d = _mm512_mask_blend_ps(0xff00,
+				    _mm512_set1_ps(ws[g] * xs[g]),
+				    _mm512_set1_ps(ws[g + 1] * xs[g + 1]));
+				acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), d, acc);
+			}
+			if (g < ng) {
+				__mmask64 lo = 0xffffffffull;
+				__m512i w = _mm512_maskz_loadu_epi8(lo, wq + g * QUANT_G);
+				__m512i x = _mm512_maskz_loadu_epi8(lo, xq + g * QUANT_G);
+				__m512i sw = _mm512_mask_sub_epi8(w, _mm512_movepi8_mask(x), zero, w);
+				__m512i p = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(x), sw);
+				acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
+				    _mm512_set1_ps(ws[g] * xs[g]), acc);
+			}
+			quant_store(j, i, r, _mm512_reduce_add_ps(acc));
+		}
+	}
+}
+#endif
+
+/* Work space for n prepared input rows. */
+size_t
+quant_work_size(enum quant_format f, int K, int n)
+{
+	switch (f) {
+	case QUANT_BF16:
+		return (size_t)n * (size_t)quant_bf16_padded(K) * 2 * sizeof(uint16_t);
+	case QUANT_Q8:
+		return (size_t)n * (size_t)quant_padded(K) +
+		    (size_t)n * (size_t)(quant_padded(K) / QUANT_G) * sizeof(float);
+	default:
+		return 0;
+	}
+}
+
+/* Pool task: a near-equal share of the rows. */
+static void
+quant_task(void *arg, int task, int ntasks)
+{
+	const struct quant_job *j = arg;
+	long r0, r1;
+
+	pool_range(j->w->rows, task, ntasks, &r0, &r1);
+	if (r1 > r0)
+		j->rows(j, r0, r1);
+}
+
+/* Product of n inputs with a matrix in any format. */
+void
+quant_matmul(float *out, const float *inp, const struct quant_matrix *w,
+    const float *bias, int n, void *work)
+{
+	struct quant_job j;
+	long K = w->cols, R = w->rows;
+	enum quant_isa isa = quant_isa(w->format);
+	int ntasks;
+
+	if (w->format == QUANT_FP32) {
+		if (n == 1) {
+			if (bias != NULL)
+				memcpy(out, bias, (size_t)R * sizeof *out);
+			cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)R, (int)K, 1.0f, w->f32,
+			    (int)K, inp, 1, bias != NULL ? 1.0f : 0.0f, out, 1);
+			return;
+		}
+		for (int i = 0; bias != NULL && i < n; i++)
+			memcpy(out + (long)i * R, bias, (size_t)R * sizeof *out);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)R, (int)K,
+		    1.0f, inp, (int)K, w->f32, (int)K, bias != NULL ? 1.0f : 0.0f, out,
+		    (int)R);
+		return;
+	}
+	memset(&j, 0, sizeof j);
+	j.out = out;
+	j.inp = inp;
+	j.w = w;
+	j.bias = bias;
+	j.n = n;
+	if (w->format == QUANT_BF16) {
+		j.rows = quant_bf16_rows_scalar;
+#ifdef QUANT_X86
+		if (isa == QUANT_ISA_AVX512 && !quant_bf16_dot)
+			j.rows = quant_bf16_rows_avx512f;
+		else if (isa == QUANT_ISA_AVX512) {
+			long Kb = quant_bf16_padded(K);
+			uint16_t *xh = work, *xl = xh + (long)n * Kb;
+			for (long i = 0; i < n; i++)
+				for (long k = 0; k < Kb; k++) {
+					float x = k < K ? inp[i * K + k] : 0.0f;
+					uint16_t h = quant_bf16_from_f32(x);
+					xh[i * Kb + k] = h;
+					xl[i * Kb + k] = quant_bf16_from_f32(x -
+					    quant_bf16_to_f32(h));
+				}
+			j.xh = xh;
+			j.xl = xl;
+			j.rows = quant_bf16_rows_avx512;
+		} else if (isa == QUANT_ISA_AVX2)
+			j.rows = quant_bf16_rows_avx2;
+#endif
+	} else {
+		long Kp = w->stride, ng = Kp / QUANT_G;
+		int8_t *xq = work;
+		float *xs = (float *)(void *)(xq + n * Kp);
+		for (long i = 0; i < n; i++)
+			quant_q8_quantize(xq + i * Kp, xs + i * ng, inp + i * K, (int)K);
+		j.xq = xq;
+		j.xs = xs;
+		j.rows = quant_q8_rows_scalar;
+#ifdef QUANT_X86
+		if (isa == QUANT_ISA_AVX512)
+			j.rows = quant_q8_rows_avx512;
+		else if (isa == QUANT_ISA_AVX2)
+			j.rows = quant_q8_rows_avx2;
+#endif
+	}
+	(void)isa;
+	/* Small products are not worth waking the pool. */
+	ntasks = R * K * (long)n >= (1L << 16) ? pool_threads() : 1;
+	if (ntasks > R)
+		ntasks = (int)R;
+	pool_run(quant_task, &j, ntasks);
+}
