@@ -839,10 +839,16 @@ gpt_kv_new(const struct gpt_model *m, int capacity, char **cause)
 	kv->L = c->num_layers;
 	kv->NH = c->num_heads;
 	kv->Vp = c->padded_vocab_size;
-	n = (size_t)kv->L * (size_t)capacity * (size_t)kv->C * sizeof(float);
-	kv->k = util_alloc(n);
-	kv->v = util_alloc(n);
-	kv->hidden = util_alloc((size_t)capacity * (size_t)kv->C * sizeof(float));
+	/*
+	 * calloc, not util_alloc: slots are written before they are read, and a
+	 * large calloc gets fresh zero pages that use no memory until a slot is
+	 * filled (util_alloc's memset would make the whole context resident: 75
+	 * MB at GPT-2 124M's 1024 slots, for a generation of a few tokens).
+	 */
+	n = (size_t)kv->L * (size_t)capacity * (size_t)kv->C;
+	kv->k = calloc(n, sizeof(float));
+	kv->v = calloc(n, sizeof(float));
+	kv->hidden = calloc((size_t)capacity * (size_t)kv->C, sizeof(float));
 	kv->scores = util_alloc((size_t)capacity * sizeof(float));
 	if (kv->k == NULL || kv->v == NULL || kv->hidden == NULL || kv->scores == NULL) {
 		gpt_kv_free(kv);
@@ -902,9 +908,9 @@ gpt_kv_free(struct gpt_kv *kv)
 	if (kv == NULL)
 		return;
 	gpt_kv_free_scratch(kv);
-	util_free(kv->k);
-	util_free(kv->v);
-	util_free(kv->hidden);
+	free(kv->k);
+	free(kv->v);
+	free(kv->hidden);
 	util_free(kv->scores);
 	util_free(kv);
 }
