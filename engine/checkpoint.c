@@ -22,6 +22,9 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +112,7 @@ static const uint32_t checkpoint_crc_table[256] = {
 /* Slice-by-8 tables: crc_slice[k][b] is table[b] advanced over k more zero bytes. */
 static uint32_t checkpoint_crc_slice[8][256];
 static pthread_once_t checkpoint_crc_once = PTHREAD_ONCE_INIT;
+static int checkpoint_crc_clmul; /* the CPU has PCLMULQDQ and SSE4.1 */
 
 /* Fill the slice-by-8 tables from the byte table. */
 static void
@@ -123,13 +127,100 @@ checkpoint_crc_init(void)
 			checkpoint_crc_slice[k][b] = c;
 		}
 	}
+#ifdef __x86_64__
+	__builtin_cpu_init();
+	checkpoint_crc_clmul = __builtin_cpu_supports("pclmul") &&
+	    __builtin_cpu_supports("sse4.1");
+#endif
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CHECKPOINT_HAVE_CLMUL 1
 /*
- * CRC-32 (IEEE), eight bytes at a time (slice-by-8: each input byte's effect
- * on the register after the remaining bytes of the group comes from its own
- * table), the ragged ends one byte at a time. About 5x the byte-at-a-time
- * loop: a 124M model's 498 MB is checked in a fraction of a second.
+ * The raw CRC register (no inversions) after n bytes (n >= 64, a multiple
+ * of 16) with carry-less multiplication: the 128-bit folding of Intel's
+ * "Fast CRC Computation for Generic Polynomials Using PCLMULQDQ" (Gopal et
+ * al., 2009) for the reflected IEEE polynomial. Four 128-bit lanes are folded
+ * over 64 bytes at a time (multiplying by x^(512+64) and x^512 mod P, the
+ * constants k1, k2), then into one (k3, k4, by x^(128+64) and x^128), then
+ * 128 bits are reduced to 64 (k5) and to 32 by Barrett reduction (P and
+ * mu = x^64 / P). The constants are the paper's, each x^k mod P
+ * bit-reflected and shifted left by one.
+ */
+__attribute__((target("pclmul,sse4.1")))
+static uint32_t
+checkpoint_crc32_clmul(uint32_t crc, const uint8_t *p, size_t n)
+{
+	const __m128i k1k2 = _mm_set_epi64x(0x01c6e41596LL, 0x0154442bd4LL);
+	const __m128i k3k4 = _mm_set_epi64x(0x00ccaa009eLL, 0x01751997d0LL);
+	const __m128i k5 = _mm_set_epi64x(0, 0x0163cd6124LL);
+	const __m128i pmu = _mm_set_epi64x(0x01f7011641LL, 0x01db710641LL);
+	const __m128i mask32 = _mm_setr_epi32(~0, 0, ~0, 0);
+	__m128i x1, x2, x3, x4, t1, t2, t3, t4;
+
+	x1 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)p),
+	    _mm_cvtsi32_si128((int)crc));
+	x2 = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+	x3 = _mm_loadu_si128((const __m128i *)(const void *)(p + 32));
+	x4 = _mm_loadu_si128((const __m128i *)(const void *)(p + 48));
+	p += 64;
+	n -= 64;
+	while (n >= 64) {
+		t1 = _mm_clmulepi64_si128(x1, k1k2, 0x00);
+		t2 = _mm_clmulepi64_si128(x2, k1k2, 0x00);
+		t3 = _mm_clmulepi64_si128(x3, k1k2, 0x00);
+		t4 = _mm_clmulepi64_si128(x4, k1k2, 0x00);
+		x1 = _mm_clmulepi64_si128(x1, k1k2, 0x11);
+		x2 = _mm_clmulepi64_si128(x2, k1k2, 0x11);
+		x3 = _mm_clmulepi64_si128(x3, k1k2, 0x11);
+		x4 = _mm_clmulepi64_si128(x4, k1k2, 0x11);
+		x1 = _mm_xor_si128(_mm_xor_si128(x1, t1),
+		    _mm_loadu_si128((const __m128i *)(const void *)p));
+		x2 = _mm_xor_si128(_mm_xor_si128(x2, t2),
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
+		x3 = _mm_xor_si128(_mm_xor_si128(x3, t3),
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + 32)));
+		x4 = _mm_xor_si128(_mm_xor_si128(x4, t4),
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + 48)));
+		p += 64;
+		n -= 64;
+	}
+	/* Four lanes into one. */
+	t1 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
+	x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), t1), x2);
+	t1 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
+	x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), t1), x3);
+	t1 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
+	x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), t1), x4);
+	while (n >= 16) {
+		t1 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
+		x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), t1),
+		    _mm_loadu_si128((const __m128i *)(const void *)p));
+		p += 16;
+		n -= 16;
+	}
+	/* 128 bits to 64. */
+	t1 = _mm_clmulepi64_si128(x1, k3k4, 0x10);
+	x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), t1);
+	t1 = _mm_srli_si128(x1, 4);
+	x1 = _mm_and_si128(x1, mask32);
+	x1 = _mm_xor_si128(_mm_clmulepi64_si128(x1, k5, 0x00), t1);
+	/* Barrett reduction to 32 bits. */
+	t1 = _mm_and_si128(x1, mask32);
+	t1 = _mm_clmulepi64_si128(t1, pmu, 0x10);
+	t1 = _mm_and_si128(t1, mask32);
+	t1 = _mm_clmulepi64_si128(t1, pmu, 0x00);
+	x1 = _mm_xor_si128(x1, t1);
+	return (uint32_t)_mm_extract_epi32(x1, 1);
+}
+#endif
+
+/*
+ * CRC-32 (IEEE): with carry-less multiplication where the CPU has it (about
+ * 10 GB/s: a 124M model's 498 MB in a twentieth of a second), else eight
+ * bytes at a time (slice-by-8: each input byte's effect on the register
+ * after the remaining bytes of the group comes from its own table, about
+ * 1 GB/s); the ragged ends one byte at a time.
  */
 uint32_t
 checkpoint_crc32(uint32_t crc, const void *buf, size_t n)
@@ -139,6 +230,15 @@ checkpoint_crc32(uint32_t crc, const void *buf, size_t n)
 
 	pthread_once(&checkpoint_crc_once, checkpoint_crc_init);
 	crc = ~crc;
+#ifdef CHECKPOINT_HAVE_CLMUL
+	if (n >= 256 && checkpoint_crc_clmul) {
+		size_t m = n & ~(size_t)15;
+
+		crc = checkpoint_crc32_clmul(crc, p, m);
+		p += m;
+		n -= m;
+	}
+#endif
 	while (n > 0 && ((uintptr_t)p & 7) != 0) {
 		crc = checkpoint_crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 		n--;

@@ -1601,6 +1601,13 @@ test_crc32(void)
 	TEST_OK(c == test_crc(buf, sizeof buf) &&
 	    checkpoint_crc32(0, buf, sizeof buf) == c,
 	    "crc32: table form equals bitwise form, incremental equals one-shot");
+	/* Every length and alignment through each path (bytes, slices, carry-less folds). */
+	cuts = good = 0;
+	for (size_t at = 0; at < 8; at += 3)
+		for (size_t n = 0; n + at <= sizeof buf; n += 37, cuts++)
+			good += checkpoint_crc32(0, buf + at, n) == test_crc(buf + at, n);
+	TEST_OK(good == cuts, "crc32: %d of %d lengths and offsets equal the bitwise form",
+	    good, cuts);
 	cuts = good = 0;
 	for (size_t cut = 0; cut <= sizeof buf; cut += 97, cuts++) {
 		uint32_t a = checkpoint_crc32(0, buf, cut);
