@@ -26,13 +26,18 @@ as a multiple of the parameter bytes.
 """
 import argparse
 import array
+import fcntl
 import os
+import pty
+import select
+import signal
 import random
 import resource
 import statistics
 import struct
 import subprocess
 import sys
+import termios
 import time
 import zlib
 
@@ -126,12 +131,55 @@ def run_once(argv):
     return first, wall, ru.ru_maxrss * 1024
 
 
+def run_ui(argv, prompt, seconds):
+    """`seqmatch ui` on a 120x40 pseudo-terminal: (seconds to the first frame
+    with the status line, peak RSS bytes) after typing prompt, Enter, and
+    letting it generate for `seconds`, then quitting with Ctrl-Q."""
+    t0 = time.monotonic()
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "xterm-256color"
+        os.execvp(argv[0], argv)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    os.kill(pid, signal.SIGWINCH)
+    seen, first, typed, quit_at = b"", None, None, None
+    while True:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            if first is None:
+                seen = (seen + chunk)[-4096:]
+                if b"seed " in seen:
+                    first = time.monotonic() - t0
+        now = time.monotonic()
+        if first is not None and typed is None:
+            os.write(fd, prompt.encode() + b"\r")
+            typed = now
+        if typed is not None and quit_at is None and now - typed > seconds:
+            os.write(fd, b"\x11")
+            quit_at = now
+        if quit_at is not None and now - quit_at > 10:
+            os.kill(pid, signal.SIGTERM)
+        if now - t0 > seconds + 120:
+            os.kill(pid, signal.SIGKILL)
+    _, status, ru = os.wait4(pid, 0)
+    os.close(fd)
+    return first, ru.ru_maxrss * 1024
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--old", help="a seqmatch built without the mapping loader")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--dir", default=os.environ.get("TMPDIR", "/tmp"))
     ap.add_argument("--tokens", type=int, default=4)
+    ap.add_argument("--ui", type=float, default=0,
+                    help="also run the UI in compare mode for this many seconds")
     a = ap.parse_args()
     srcdir = os.environ.get("SRCDIR", ".")
     seqmatch = os.environ.get("SEQMATCH", "build/seqmatch")
@@ -173,6 +221,29 @@ def main():
         rss = max(x[2] for x in r)
         print("%-5s %20.3f s %10.3f s %8.0f MiB = %.2fx parameters" %
               (name, first, wall, rss / 2**20, rss / pbytes))
+    if a.ui > 0:
+        # Compare mode: model B is a second file (a copy: its own pages).
+        v3b = os.path.join(a.dir, "bench-124m-v3b.bin")
+        if not os.path.exists(v3b):
+            write_model(v3b, 3, secs[b"TOKN"], secs.get(b"RECD", b""), cfg, block[4:] + block[:4])
+        uis = [("ui compare, 2 x 124M", [seqmatch, "ui", "--model", v3, "--compare", v3b], 2)]
+        if a.old:
+            uis.append(("old ui compare, 2 x 124M", [a.old, "ui", "--model", v2, "--compare", v2], 2))
+        small = os.path.join(srcdir, "data/model.bin")
+        uis.append(("ui, data/model.bin", [seqmatch, "ui", "--model", small], 0))
+        if a.old:
+            uis.append(("old ui, data/model.bin", [a.old, "ui", "--model", small], 0))
+        for name, argv, nmodels in uis:
+            firsts, rss = [], 0
+            for _ in range(a.runs if nmodels == 0 else 1):
+                f, r = run_ui(argv, "Once upon a time", a.ui)
+                firsts.append(f if f is not None else float("nan"))
+                rss = max(rss, r)
+            line = "%-26s first frame %.3f s, peak RSS %.0f MiB" % (
+                name, statistics.median(firsts), rss / 2**20)
+            if nmodels:
+                line += " = %.2fx one model's parameters" % (rss / pbytes)
+            print(line)
 
 
 if __name__ == "__main__":
