@@ -5,15 +5,27 @@
  * How this works. A save encodes everything into one buffer, field by field
  * with explicit widths and byte order, and hands it to util_write_file_atomic
  * (a unique temporary name, fsync, rename, fsync of the directory), so a
- * crash leaves the previous file intact. A load reads the whole file and
- * checks it in this order, so the message names the first thing wrong:
- * header length, magic, version, config (through gpt_config_check, before
- * anything is allocated from it), the parameter count against the config,
- * then the section framing (every length against the
- * bytes left, before any allocation), CRCs, required and duplicate sections,
- * the PARM size; only then is the model allocated and decoded (parameters
- * must be finite), the tokenizer parsed and matched against the config, and
- * the record parsed. Results reach the caller only when everything passed.
+ * crash leaves the previous file intact. Version 3 puts ALGN's zeros before
+ * PARM so that the weights start on a 4096-byte boundary of the file.
+ *
+ * A load maps the whole file read-only and private (a pipe or device, or
+ * CHECKPOINT_LOAD_COPY, is read into a buffer instead) and checks it in this
+ * order, so the message names the first thing wrong: header length, magic,
+ * version, config (through gpt_config_check, before anything is allocated
+ * from it), the parameter count against the config, then the section
+ * framing (every length against the bytes left, before any allocation),
+ * CRCs, required and duplicate sections, the PARM size, the parameters
+ * finite; only then the tokenizer is parsed and matched against the config,
+ * the record parsed and the model built: for a version 3 file around the
+ * mapped weights themselves (gpt_new_external, which unmaps the file when the
+ * model is freed or made private), else by copying them out. Results reach
+ * the caller only when everything passed.
+ *
+ * Reading every byte once: each section's CRC is computed once (on the
+ * worker pool for a large one, the parts joined by checkpoint_crc32_combine)
+ * and the whole-file CRC in END. is assembled from the sections' CRCs and
+ * the few framing bytes instead of a second pass. With MAP_POPULATE the
+ * kernel maps every page in one call rather than one fault per 64 KiB.
  */
 #include "config.h"
 
@@ -512,8 +524,7 @@ struct checkpoint_section {
 	uint64_t len;
 	int found;
 	uint32_t min_version; /* refused as unknown in older files (0: any) */
-	int lazy;         /* leave its CRC (and so the file's) unchecked: crc has it */
-	uint32_t crc;     /* the stored CRC, set when found */
+	int lazy;         /* leave its CRC (and so the file's) unchecked */
 };
 
 /*
@@ -602,7 +613,6 @@ checkpoint_walk(const char *path, const uint8_t *buf, size_t len, size_t off,
 		secs[i].found = 1;
 		secs[i].p = payload;
 		secs[i].len = plen;
-		secs[i].crc = crc;
 	}
 	for (int i = 0; i < nsecs; i++) {
 		if (secs[i].required && !secs[i].found)
@@ -830,6 +840,13 @@ checkpoint_open_file(const char *path, int *fd, size_t *len, char **cause)
 
 	*fd = -1;
 	*len = 0;
+	/* Open only a regular file here: opening a FIFO twice would lose its writer. */
+	if (stat(path, &st) != 0)
+		return util_error(cause, "%s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return util_error(cause, "%s: is a directory", path);
+	if (!S_ISREG(st.st_mode))
+		return 0;
 	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return util_error(cause, "%s: %s", path, strerror(errno));
 	if (fstat(*fd, &st) != 0) {
@@ -988,10 +1005,10 @@ checkpoint_decode(const char *path, const uint8_t *b, size_t len,
     struct record *rec, char **cause)
 {
 	struct checkpoint_section secs[] = {
-		{ "TOKN", 1, NULL, 0, 0, 0, 0, 0 },
-		{ "RECD", 0, NULL, 0, 0, 0, 0, 0 },
-		{ "PARM", 1, NULL, 0, 0, 0, 0, 0 },
-		{ "ALGN", 0, NULL, 0, 0, 3, 0, 0 },
+		{ "TOKN", 1, NULL, 0, 0, 0, 0 },
+		{ "RECD", 0, NULL, 0, 0, 0, 0 },
+		{ "PARM", 1, NULL, 0, 0, 0, 0 },
+		{ "ALGN", 0, NULL, 0, 0, 3, 0 },
 	};
 	struct checkpoint_section *stok = &secs[0], *srec = &secs[1], *sparm = &secs[2];
 	struct gpt_config cfg;
@@ -1082,10 +1099,10 @@ int
 checkpoint_load_tokenizer(const char *path, struct tokenizer **tokp, char **cause)
 {
 	struct checkpoint_section secs[] = {
-		{ "TOKN", 1, NULL, 0, 0, 0, 0, 0 },
-		{ "RECD", 0, NULL, 0, 0, 0, 1, 0 },
-		{ "PARM", 1, NULL, 0, 0, 0, 1, 0 },
-		{ "ALGN", 0, NULL, 0, 0, 3, 1, 0 },
+		{ "TOKN", 1, NULL, 0, 0, 0, 0 },
+		{ "RECD", 0, NULL, 0, 0, 0, 1 },
+		{ "PARM", 1, NULL, 0, 0, 0, 1 },
+		{ "ALGN", 0, NULL, 0, 0, 3, 1 },
 	};
 	struct checkpoint_map *map = NULL;
 	struct gpt_config cfg;
@@ -1178,7 +1195,7 @@ int
 checkpoint_load_optim_mem(const char *path, const void *data, size_t len,
     struct gpt_model *m, long *step, uint64_t *run_id, char **cause)
 {
-	struct checkpoint_section secs[] = { { "ADAM", 1, NULL, 0, 0, 0, 0, 0 } };
+	struct checkpoint_section secs[] = { { "ADAM", 1, NULL, 0, 0, 0, 0 } };
 	size_t n = gpt_num_params(m), abytes;
 	uint64_t nfile, sfile, rfile = 0;
 	uint32_t version;
