@@ -87,7 +87,8 @@ int checkpoint_open(const char *path, int flags, struct gpt_model **m,
 int checkpoint_load_tokenizer(const char *path, struct tokenizer **tok, char **cause);
 /*
  * The path of the mapped model file that holds addr, or NULL. Safe in a
- * signal handler (a SIGBUS's si_addr).
+ * signal handler (a SIGBUS's si_addr). The first 64 mappings alive at once
+ * are known; beyond that a mapping works but is not named here.
  */
 const char *checkpoint_mapped_path(const void *addr);
 /* The same from a whole file's bytes in memory (path is used in messages only). */

@@ -92,6 +92,8 @@ void gpt_set_bksp(struct gpt_model *m, int on);
 /*
  * Give <bksp> a starting row: the mean of the V token rows, so that its logit
  * starts near the mean logit (a small probability) and moves with the rest.
+ * This and gpt_init_random write the parameters: not for a model with
+ * external ones (gpt_make_private first).
  */
 void gpt_init_bksp(struct gpt_model *m);
 /* GPT-2 initialisation: N(0, 0.02), residual projections / sqrt(2L), LN 1 and 0. */
