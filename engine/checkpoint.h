@@ -22,7 +22,8 @@
  *     the GPT_NUM_TENSORS tensors in gpt_params order (wte first), exactly
  *     4 * (number of parameters) bytes; ADAM holds 8 * that.
  *   - CRC-32 is the IEEE 802.3 one (reflected polynomial 0xedb88320, initial
- *     value and final xor 0xffffffff; "123456789" gives 0xcbf43926).
+ *     value and final xor 0xffffffff; "123456789" gives 0xcbf43926), computed
+ *     by engine/crc32.c.
  *   - Writers emit TOKN, RECD, PARM, END. in that order. Readers accept any
  *     order; TOKN and PARM are required, RECD is optional (an empty record),
  *     a section may appear once, a section of another name is refused (no
@@ -122,10 +123,5 @@ int checkpoint_save_pair(const char *path, struct gpt_model *m, const struct tok
  */
 int checkpoint_load_pair(const char *path, struct gpt_model **m, struct tokenizer **tok,
     struct record *rec, long *step, int *from_kept, char **cause);
-
-/* CRC-32 (IEEE) of n bytes, continuing from crc (start with 0). */
-uint32_t checkpoint_crc32(uint32_t crc, const void *buf, size_t n);
-/* The CRC-32 of A then B from A's and B's CRCs and B's length. */
-uint32_t checkpoint_crc32_combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
 
 #endif

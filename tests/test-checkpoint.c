@@ -19,6 +19,7 @@
 
 #include "checkpoint.h"
 #include "corpus.h"
+#include "crc32.h"
 #include "gpt.h"
 #include "record.h"
 #include "rng.h"
@@ -1087,9 +1088,9 @@ test_bad_files(struct test_fixture *fx)
 	plen = (size_t)test_get64(fx->file + parm + 4);
 	TEST_OK(plen == 4 * gpt_num_params(fx->m) &&
 	    test_get32(fx->file + parm + 12 + plen) ==
-	    checkpoint_crc32(0, fx->file + parm + 12, plen) &&
+	    crc32_update(0, fx->file + parm + 12, plen) &&
 	    test_crc(fx->file + parm + 12, plen) ==
-	    checkpoint_crc32(0, fx->file + parm + 12, plen),
+	    crc32_update(0, fx->file + parm + 12, plen),
 	    "file: PARM holds 4 bytes per parameter and its CRC-32");
 
 	memcpy(b, fx->file, fx->len);
@@ -1590,35 +1591,35 @@ test_crc32(void)
 	uint32_t c;
 	int cuts, good;
 
-	TEST_OK(checkpoint_crc32(0, "123456789", 9) == 0xcbf43926U,
+	TEST_OK(crc32_update(0, "123456789", 9) == 0xcbf43926U,
 	    "crc32: check value 0xcbf43926");
-	TEST_OK(checkpoint_crc32(0, "", 0) == 0, "crc32: empty input");
+	TEST_OK(crc32_update(0, "", 0) == 0, "crc32: empty input");
 	rng_init(&r, 3);
 	for (size_t i = 0; i < sizeof buf; i++)
 		buf[i] = (uint8_t)rng_u64(&r);
-	c = checkpoint_crc32(0, buf, 300);
-	c = checkpoint_crc32(c, buf + 300, sizeof buf - 300);
+	c = crc32_update(0, buf, 300);
+	c = crc32_update(c, buf + 300, sizeof buf - 300);
 	TEST_OK(c == test_crc(buf, sizeof buf) &&
-	    checkpoint_crc32(0, buf, sizeof buf) == c,
+	    crc32_update(0, buf, sizeof buf) == c,
 	    "crc32: table form equals bitwise form, incremental equals one-shot");
 	/* Every length and alignment through each path (bytes, slices, carry-less folds). */
 	cuts = good = 0;
 	for (size_t at = 0; at < 8; at += 3)
 		for (size_t n = 0; n + at <= sizeof buf; n += 37, cuts++)
-			good += checkpoint_crc32(0, buf + at, n) == test_crc(buf + at, n);
+			good += crc32_update(0, buf + at, n) == test_crc(buf + at, n);
 	TEST_OK(good == cuts, "crc32: %d of %d lengths and offsets equal the bitwise form",
 	    good, cuts);
 	cuts = good = 0;
 	for (size_t cut = 0; cut <= sizeof buf; cut += 97, cuts++) {
-		uint32_t a = checkpoint_crc32(0, buf, cut);
-		uint32_t z = checkpoint_crc32(0, buf + cut, sizeof buf - cut);
+		uint32_t a = crc32_update(0, buf, cut);
+		uint32_t z = crc32_update(0, buf + cut, sizeof buf - cut);
 
-		good += checkpoint_crc32_combine(a, z, sizeof buf - cut) == c;
+		good += crc32_combine(a, z, sizeof buf - cut) == c;
 	}
 	TEST_OK(good == cuts, "crc32: combine(crc(A), crc(B), |B|) = crc(AB) at %d of %d cuts",
 	    good, cuts);
-	TEST_OK(checkpoint_crc32_combine(checkpoint_crc32(0, buf + 1, 999), 0, 0) ==
-	    checkpoint_crc32(0, buf + 1, 999), "crc32: combine with an empty B");
+	TEST_OK(crc32_combine(crc32_update(0, buf + 1, 999), 0, 0) ==
+	    crc32_update(0, buf + 1, 999), "crc32: combine with an empty B");
 }
 
 /* Remove the temporary directory (only files this test creates). */
