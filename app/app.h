@@ -41,6 +41,19 @@ char *xstrdup(const char *s);
 extern volatile sig_atomic_t app_interrupted;
 void app_catch_signals(void);
 
+/* modelfile.c: --load, the memory line, SIGBUS from a truncated mapped model file. */
+struct gpt_model;
+/* --load's value (map, lazy, copy) as checkpoint_open flags; -1 with a message. */
+int app_load_flags(const char *value, int *flags);
+/* "mapped X MiB, private Y MiB" (gpt_memory) into buf. */
+void app_model_memory(const struct gpt_model *m, char *buf, size_t size);
+/* The process's peak resident memory in bytes. */
+size_t app_peak_rss(void);
+/* SIGBUS in a mapped model file: a message naming it, exit status 1 (main installs it). */
+void app_catch_sigbus(void);
+/* The UI saves the terminal's modes (1) before curses, forgets them (0) after. */
+void app_sigbus_term(int on);
+
 /* paths.c */
 /*
  * The default model: $SEQMATCH_MODEL, else $XDG_DATA_HOME/seqmatch/model.bin

@@ -23,7 +23,8 @@
 
 enum {
 	CMD_GENERATE_MODEL = 0x100, CMD_GENERATE_PROMPT, CMD_GENERATE_JSON,
-	CMD_GENERATE_TOP, CMD_GENERATE_WEIGHTS, CMD_GENERATE_HELP
+	CMD_GENERATE_TOP, CMD_GENERATE_WEIGHTS, CMD_GENERATE_HELP, CMD_GENERATE_LOAD,
+	CMD_GENERATE_VERBOSE
 };
 
 static const struct option cmd_generate_own[] = {
@@ -32,6 +33,8 @@ static const struct option cmd_generate_own[] = {
 	{ "json", no_argument, NULL, CMD_GENERATE_JSON },
 	{ "top", required_argument, NULL, CMD_GENERATE_TOP },
 	{ "weights", required_argument, NULL, CMD_GENERATE_WEIGHTS },
+	{ "load", required_argument, NULL, CMD_GENERATE_LOAD },
+	{ "verbose", no_argument, NULL, CMD_GENERATE_VERBOSE },
 	{ "help", no_argument, NULL, CMD_GENERATE_HELP },
 	{ NULL, 0, NULL, 0 }
 };
@@ -42,7 +45,7 @@ cmd_generate_usage(FILE *f)
 {
 	fprintf(f,
 "usage: seqmatch generate [--model MODEL] [--prompt TEXT] [--weights FORMAT]\n"
-"                         [decoding options] [--json]\n"
+"                         [decoding options] [--json] [--load map|lazy|copy] [-v]\n"
 "\n"
 "Generate text from a prompt (TEXT, or standard input when --prompt is not\n"
 "given and stdin is not a terminal). The text goes to stdout; the seed used,\n"
@@ -54,6 +57,12 @@ cmd_generate_usage(FILE *f)
 "MODEL defaults to $SEQMATCH_MODEL, then the installed default model.\n"
 "--weights fp32|bf16|q8 decodes with the matrices converted at load time to\n"
 "bf16 or to 8-bit groups (a scale per 32 weights); default fp32.\n"
+"--load: map (default) uses a version 3 file's weights in place from a\n"
+"read-only mapping, every CRC checked at load; lazy maps without reading the\n"
+"weights first (their CRC and finiteness are then not checked); copy reads\n"
+"the whole file and copies the weights (files before version 3 always are).\n"
+"-v, --verbose prints the model's memory (mapped and private bytes) after\n"
+"loading and the process's peak resident memory at the end, on stderr.\n"
 "\n"
 "Decoding (applied in this order: repeat penalty, top-k, typical-p, top-p,\n"
 "min-p, temperature):\n");
@@ -226,7 +235,7 @@ cmd_generate(int argc, char **argv)
 	char *prompt_buf = NULL, *cause = NULL;
 	size_t prompt_len = 0, n_ids;
 	int *ids = NULL, json = 0, top = 0, weights = QUANT_FP32, opt;
-	int status = APP_EXIT_ERROR;
+	int status = APP_EXIT_ERROR, load_flags = 0, verbose = 0;
 	struct gpt_model *model = NULL;
 	struct qweights *qw = NULL;
 	struct tokenizer *tok = NULL;
@@ -239,7 +248,7 @@ cmd_generate(int argc, char **argv)
 	memset(&st, 0, sizeof st);
 	longopts = options_sampler_longopts(cmd_generate_own);
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "hm:p:", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "hm:p:v", longopts, NULL)) != -1) {
 		const struct sampler_param *row = options_sampler_row(opt);
 		if (row != NULL) {
 			if (options_sampler_set(&params, row, optarg) != 0) {
@@ -272,6 +281,16 @@ cmd_generate(int argc, char **argv)
 				return APP_EXIT_USAGE;
 			}
 			break;
+		case CMD_GENERATE_LOAD:
+			if (app_load_flags(optarg, &load_flags) != 0) {
+				free(longopts);
+				return APP_EXIT_USAGE;
+			}
+			break;
+		case 'v':
+		case CMD_GENERATE_VERBOSE:
+			verbose = 1;
+			break;
 		case 'h':
 		case CMD_GENERATE_HELP:
 			cmd_generate_usage(stdout);
@@ -299,10 +318,16 @@ cmd_generate(int argc, char **argv)
 	else if (!isatty(STDIN_FILENO)) {
 		prompt = prompt_buf = cmd_generate_read_stdin(&prompt_len);
 	}
-	if (checkpoint_load(model_path, &model, &tok, &rec, &cause) != 0 ||
+	if (checkpoint_open(model_path, load_flags, &model, &tok, &rec, &cause) != 0 ||
 	    (qw = qweights_new(model, (enum quant_format)weights, &cause)) == NULL) {
 		app_error("%s", cause);
 		goto out;
+	}
+	if (verbose) {
+		char mem[96];
+
+		app_model_memory(model, mem, sizeof mem);
+		fprintf(stderr, "seqmatch: model %s: %s\n", model_path, mem);
 	}
 
 	if (prompt == NULL || prompt_len == 0) {
@@ -345,6 +370,13 @@ cmd_generate(int argc, char **argv)
 		goto out;
 	}
 	status = app_interrupted ? APP_EXIT_INTERRUPTED : APP_EXIT_OK;
+	if (verbose) {
+		char mem[96];
+
+		app_model_memory(model, mem, sizeof mem);
+		fprintf(stderr, "seqmatch: model %s: %s; peak resident %.1f MiB\n", model_path,
+		    mem, app_peak_rss() / 1048576.0);
+	}
 out:
 	free(st.text);
 	free(st.ends);

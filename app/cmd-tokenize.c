@@ -26,7 +26,6 @@
 #include "cmd.h"
 #include "json.h"
 #include "checkpoint.h"
-#include "gpt.h"
 #include "tokenizer.h"
 
 #define CMD_TOKENIZE_MAX_INPUT (256u << 20) /* bytes read from stdin */
@@ -200,7 +199,6 @@ cmd_tokenize(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *model = NULL;
-	struct gpt_model *m = NULL;
 	struct tokenizer *tok = NULL;
 	char *text = NULL, *cause = NULL;
 	int *ids = NULL, json = 0, c;
@@ -228,13 +226,12 @@ cmd_tokenize(int argc, char **argv)
 		return APP_EXIT_USAGE;
 	}
 
-	if (checkpoint_load(model, &m, &tok, NULL, &cause) != 0) {
+	/* Only the tokenizer is needed: the weights are not read. */
+	if (checkpoint_load_tokenizer(model, &tok, &cause) != 0) {
 		cmd_tokenize_load_error(model, cause);
 		free(cause);
 		return APP_EXIT_ERROR;
 	}
-	/* Only the tokenizer is needed. */
-	gpt_free(m);
 
 	if (optind < argc)
 		text = cmd_tokenize_join(argc - optind, argv + optind, &len);

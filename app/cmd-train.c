@@ -249,12 +249,10 @@ cmd_train(int argc, char **argv)
 		cfg = *gpt_config(f.model);
 	} else {
 		if (tok_from != NULL) {
-			struct gpt_model *other;
-			if (checkpoint_load(tok_from, &other, &f.tok, NULL, &f.cause) != 0) {
+			if (checkpoint_load_tokenizer(tok_from, &f.tok, &f.cause) != 0) {
 				app_error("--tokenizer-from: %s", f.cause);
 				goto out;
 			}
-			gpt_free(other);
 		} else {
 			const struct corpus *ct = f.ctrain;
 			size_t total = 0, at = 0;

@@ -330,6 +330,7 @@ main(int argc, char **argv)
 		}
 	}
 
+	app_catch_sigbus();
 	main_debug = main_env_on("SEQMATCH_DEBUG");
 	progress_set_quiet(main_quiet);
 	app_log_init(main_quiet, main_debug);

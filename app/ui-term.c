@@ -113,6 +113,7 @@ ui_restore(void)
 			refresh();
 		}
 		endwin();
+		app_sigbus_term(0);
 	}
 }
 
@@ -518,7 +519,9 @@ ui_curses_start(struct ui_state *s, int forced_depth, int ascii)
 	s->ui.glyphs = !ascii && codeset != NULL && (strcmp(codeset, "UTF-8") == 0 ||
 	    strcmp(codeset, "utf8") == 0) ? GRID_GLYPHS_UTF8 : GRID_GLYPHS_ASCII;
 	s->ui.plot = s->ui.glyphs == GRID_GLYPHS_UTF8 ? GRID_PLOT_BRAILLE : GRID_PLOT_ASCII;
+	app_sigbus_term(1); /* the modes to give back if a mapped model file fails */
 	if (newterm(NULL, stdout, stdin) == NULL) {
+		app_sigbus_term(0);
 		app_error("ui: cannot use the terminal TERM=%s", getenv("TERM"));
 		return -1;
 	}

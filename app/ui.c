@@ -245,11 +245,34 @@ ui_typing(const struct ui_state *s)
 	return ui_focus(s) == LAYOUT_TEXT && view_text_editing(s->pane[LAYOUT_TEXT]);
 }
 
-/* The status line: model, seed, view, the notice; OpenBLAS core, theme, colours when they fit. */
+/*
+ * The memory of the loaded models (A and B): bytes used in place from their
+ * files' mappings, and bytes of their own (copies, training state).
+ */
+static void
+ui_status_memory(const struct ui_state *s, char *buf, size_t size)
+{
+	size_t mapped = 0, priv = 0, a, b;
+
+	if (s->model != NULL) {
+		gpt_memory(s->model, &a, &b);
+		mapped += a;
+		priv += b;
+	}
+	if (s->model_b != NULL) {
+		gpt_memory(s->model_b, &a, &b);
+		mapped += a;
+		priv += b;
+	}
+	snprintf(buf, size, " mapped %.0f MiB, private %.0f MiB |", (double)mapped / 1048576.0,
+	    (double)priv / 1048576.0);
+}
+
+/* The status line: model, seed, view, the notice; OpenBLAS core, theme, colours, memory when they fit. */
 static void
 ui_draw_status(struct ui_state *s, struct grid_rect r)
 {
-	char left[256], right[160], view[64], seed[48], weights[32];
+	char left[256], right[160], view[64], seed[48], weights[32], mem[64];
 	const struct ui *msg = s->ui.message[0] == '\0' && s->nsides == 2 ? &s->ui_b : &s->ui;
 	int col, rw;
 
@@ -292,6 +315,10 @@ ui_draw_status(struct ui_state *s, struct grid_rect r)
 	}
 	if (r.w - col >= rw)
 		grid_put(&s->grid, r, r.w - rw, 0, right, THEME_SLOT_STATUS, 0);
+	/* The loaded models' memory, when the line has room left for it. */
+	ui_status_memory(s, mem, sizeof mem);
+	if (r.w - col >= rw + (int)strlen(mem))
+		grid_put(&s->grid, r, r.w - rw - (int)strlen(mem), 0, mem, THEME_SLOT_STATUS, 0);
 }
 
 /* The key-hint line for the focused pane and mode. */

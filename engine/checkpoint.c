@@ -5,27 +5,45 @@
  * How this works. A save encodes everything into one buffer, field by field
  * with explicit widths and byte order, and hands it to util_write_file_atomic
  * (a unique temporary name, fsync, rename, fsync of the directory), so a
- * crash leaves the previous file intact. A load reads the whole file and
- * checks it in this order, so the message names the first thing wrong:
- * header length, magic, version, config (through gpt_config_check, before
- * anything is allocated from it), the parameter count against the config,
- * then the section framing (every length against the
- * bytes left, before any allocation), CRCs, required and duplicate sections,
- * the PARM size; only then is the model allocated and decoded (parameters
- * must be finite), the tokenizer parsed and matched against the config, and
- * the record parsed. Results reach the caller only when everything passed.
+ * crash leaves the previous file intact. Version 3 puts ALGN's zeros before
+ * PARM so that the weights start on a 4096-byte boundary of the file.
+ *
+ * A load maps the whole file read-only and private (a pipe or device, or
+ * CHECKPOINT_LOAD_COPY, is read into a buffer instead) and checks it in this
+ * order, so the message names the first thing wrong: header length, magic,
+ * version, config (through gpt_config_check, before anything is allocated
+ * from it), the parameter count against the config, then the section
+ * framing (every length against the bytes left, before any allocation),
+ * CRCs, required and duplicate sections, the PARM size, the parameters
+ * finite; only then the tokenizer is parsed and matched against the config,
+ * the record parsed and the model built: for a version 3 file around the
+ * mapped weights themselves (gpt_new_external, which unmaps the file when the
+ * model is freed or made private), else by copying them out. Results reach
+ * the caller only when everything passed.
+ *
+ * Reading every byte once: each section's CRC is computed once (crc32_pool
+ * of engine/crc32.c: on the worker pool for a large one, the parts joined by
+ * crc32_concat) and the whole-file CRC in END. is assembled from the
+ * sections' CRCs and the few framing bytes instead of a second pass. With MAP_POPULATE the
+ * kernel maps every page in one call rather than one fault per 64 KiB.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "crc32.h"
 #include "gpt.h"
 #include "record.h"
 #include "tokenizer.h"
@@ -44,71 +62,14 @@
 #define CHECKPOINT_END_LEN 4
 /* tag, payload length (before) and CRC (after) */
 #define CHECKPOINT_FRAME (4 + 8 + 4)
+/* Version 3: PARM's payload starts at a multiple of this in the file. */
+#define CHECKPOINT_ALIGN 4096
 
 /* Names of the config fields in file order (for messages). */
 static const char *checkpoint_field_names[CHECKPOINT_NFIELDS] = {
 	"max_seq_len", "vocab_size", "padded_vocab_size", "num_layers", "num_heads",
 	"channels"
 };
-
-/* CRC-32 table for the reflected IEEE polynomial 0xedb88320. */
-static const uint32_t checkpoint_crc_table[256] = {
-	0x00000000U, 0x77073096U, 0xee0e612cU, 0x990951baU, 0x076dc419U, 0x706af48fU,
-	0xe963a535U, 0x9e6495a3U, 0x0edb8832U, 0x79dcb8a4U, 0xe0d5e91eU, 0x97d2d988U,
-	0x09b64c2bU, 0x7eb17cbdU, 0xe7b82d07U, 0x90bf1d91U, 0x1db71064U, 0x6ab020f2U,
-	0xf3b97148U, 0x84be41deU, 0x1adad47dU, 0x6ddde4ebU, 0xf4d4b551U, 0x83d385c7U,
-	0x136c9856U, 0x646ba8c0U, 0xfd62f97aU, 0x8a65c9ecU, 0x14015c4fU, 0x63066cd9U,
-	0xfa0f3d63U, 0x8d080df5U, 0x3b6e20c8U, 0x4c69105eU, 0xd56041e4U, 0xa2677172U,
-	0x3c03e4d1U, 0x4b04d447U, 0xd20d85fdU, 0xa50ab56bU, 0x35b5a8faU, 0x42b2986cU,
-	0xdbbbc9d6U, 0xacbcf940U, 0x32d86ce3U, 0x45df5c75U, 0xdcd60dcfU, 0xabd13d59U,
-	0x26d930acU, 0x51de003aU, 0xc8d75180U, 0xbfd06116U, 0x21b4f4b5U, 0x56b3c423U,
-	0xcfba9599U, 0xb8bda50fU, 0x2802b89eU, 0x5f058808U, 0xc60cd9b2U, 0xb10be924U,
-	0x2f6f7c87U, 0x58684c11U, 0xc1611dabU, 0xb6662d3dU, 0x76dc4190U, 0x01db7106U,
-	0x98d220bcU, 0xefd5102aU, 0x71b18589U, 0x06b6b51fU, 0x9fbfe4a5U, 0xe8b8d433U,
-	0x7807c9a2U, 0x0f00f934U, 0x9609a88eU, 0xe10e9818U, 0x7f6a0dbbU, 0x086d3d2dU,
-	0x91646c97U, 0xe6635c01U, 0x6b6b51f4U, 0x1c6c6162U, 0x856530d8U, 0xf262004eU,
-	0x6c0695edU, 0x1b01a57bU, 0x8208f4c1U, 0xf50fc457U, 0x65b0d9c6U, 0x12b7e950U,
-	0x8bbeb8eaU, 0xfcb9887cU, 0x62dd1ddfU, 0x15da2d49U, 0x8cd37cf3U, 0xfbd44c65U,
-	0x4db26158U, 0x3ab551ceU, 0xa3bc0074U, 0xd4bb30e2U, 0x4adfa541U, 0x3dd895d7U,
-	0xa4d1c46dU, 0xd3d6f4fbU, 0x4369e96aU, 0x346ed9fcU, 0xad678846U, 0xda60b8d0U,
-	0x44042d73U, 0x33031de5U, 0xaa0a4c5fU, 0xdd0d7cc9U, 0x5005713cU, 0x270241aaU,
-	0xbe0b1010U, 0xc90c2086U, 0x5768b525U, 0x206f85b3U, 0xb966d409U, 0xce61e49fU,
-	0x5edef90eU, 0x29d9c998U, 0xb0d09822U, 0xc7d7a8b4U, 0x59b33d17U, 0x2eb40d81U,
-	0xb7bd5c3bU, 0xc0ba6cadU, 0xedb88320U, 0x9abfb3b6U, 0x03b6e20cU, 0x74b1d29aU,
-	0xead54739U, 0x9dd277afU, 0x04db2615U, 0x73dc1683U, 0xe3630b12U, 0x94643b84U,
-	0x0d6d6a3eU, 0x7a6a5aa8U, 0xe40ecf0bU, 0x9309ff9dU, 0x0a00ae27U, 0x7d079eb1U,
-	0xf00f9344U, 0x8708a3d2U, 0x1e01f268U, 0x6906c2feU, 0xf762575dU, 0x806567cbU,
-	0x196c3671U, 0x6e6b06e7U, 0xfed41b76U, 0x89d32be0U, 0x10da7a5aU, 0x67dd4accU,
-	0xf9b9df6fU, 0x8ebeeff9U, 0x17b7be43U, 0x60b08ed5U, 0xd6d6a3e8U, 0xa1d1937eU,
-	0x38d8c2c4U, 0x4fdff252U, 0xd1bb67f1U, 0xa6bc5767U, 0x3fb506ddU, 0x48b2364bU,
-	0xd80d2bdaU, 0xaf0a1b4cU, 0x36034af6U, 0x41047a60U, 0xdf60efc3U, 0xa867df55U,
-	0x316e8eefU, 0x4669be79U, 0xcb61b38cU, 0xbc66831aU, 0x256fd2a0U, 0x5268e236U,
-	0xcc0c7795U, 0xbb0b4703U, 0x220216b9U, 0x5505262fU, 0xc5ba3bbeU, 0xb2bd0b28U,
-	0x2bb45a92U, 0x5cb36a04U, 0xc2d7ffa7U, 0xb5d0cf31U, 0x2cd99e8bU, 0x5bdeae1dU,
-	0x9b64c2b0U, 0xec63f226U, 0x756aa39cU, 0x026d930aU, 0x9c0906a9U, 0xeb0e363fU,
-	0x72076785U, 0x05005713U, 0x95bf4a82U, 0xe2b87a14U, 0x7bb12baeU, 0x0cb61b38U,
-	0x92d28e9bU, 0xe5d5be0dU, 0x7cdcefb7U, 0x0bdbdf21U, 0x86d3d2d4U, 0xf1d4e242U,
-	0x68ddb3f8U, 0x1fda836eU, 0x81be16cdU, 0xf6b9265bU, 0x6fb077e1U, 0x18b74777U,
-	0x88085ae6U, 0xff0f6a70U, 0x66063bcaU, 0x11010b5cU, 0x8f659effU, 0xf862ae69U,
-	0x616bffd3U, 0x166ccf45U, 0xa00ae278U, 0xd70dd2eeU, 0x4e048354U, 0x3903b3c2U,
-	0xa7672661U, 0xd06016f7U, 0x4969474dU, 0x3e6e77dbU, 0xaed16a4aU, 0xd9d65adcU,
-	0x40df0b66U, 0x37d83bf0U, 0xa9bcae53U, 0xdebb9ec5U, 0x47b2cf7fU, 0x30b5ffe9U,
-	0xbdbdf21cU, 0xcabac28aU, 0x53b39330U, 0x24b4a3a6U, 0xbad03605U, 0xcdd70693U,
-	0x54de5729U, 0x23d967bfU, 0xb3667a2eU, 0xc4614ab8U, 0x5d681b02U, 0x2a6f2b94U,
-	0xb40bbe37U, 0xc30c8ea1U, 0x5a05df1bU, 0x2d02ef8dU,
-};
-
-/* CRC-32 (IEEE), table-driven, one byte at a time. */
-uint32_t
-checkpoint_crc32(uint32_t crc, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-
-	crc = ~crc;
-	for (size_t i = 0; i < n; i++)
-		crc = checkpoint_crc_table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
 
 /* Little-endian u32 at p. */
 static uint32_t
@@ -211,14 +172,14 @@ checkpoint_w_begin(struct checkpoint_writer *w, const char *tag, uint64_t len)
 static void
 checkpoint_w_end(struct checkpoint_writer *w, size_t start)
 {
-	checkpoint_w_u32(w, checkpoint_crc32(0, w->p + start, w->off - start));
+	checkpoint_w_u32(w, crc32_update(0, w->p + start, w->off - start));
 }
 
 /* Close the file: END. holding the CRC-32 of everything before it (version 2). */
 static void
 checkpoint_w_finish(struct checkpoint_writer *w)
 {
-	uint32_t crc = checkpoint_crc32(0, w->p, w->off);
+	uint32_t crc = crc32_update(0, w->p, w->off);
 	size_t start = checkpoint_w_begin(w, "END.", CHECKPOINT_END_LEN);
 
 	checkpoint_w_u32(w, crc);
@@ -282,18 +243,25 @@ struct checkpoint_section {
 	const uint8_t *p; /* payload, set when found */
 	uint64_t len;
 	int found;
+	uint32_t min_version; /* refused as unknown in older files (0: any) */
+	int lazy;         /* leave its CRC (and so the file's) unchecked */
 };
 
 /*
  * Walk the sections from off to END., checking every length against the
- * bytes left, the CRCs (and in version 2 the whole file's, in END.),
- * unknown, duplicate and required sections; fills secs.
+ * bytes left, the CRCs (and from version 2 the whole file's, in END.),
+ * unknown, duplicate and required sections; fills secs. The payload of a
+ * lazy section is not read (its pages stay untouched in a mapping), and then
+ * neither is the whole-file CRC checked. Each byte is run through the CRC
+ * once: the file's CRC is assembled from the sections' with crc32_concat.
  */
 static int
 checkpoint_walk(const char *path, const uint8_t *buf, size_t len, size_t off,
     uint32_t version, struct checkpoint_section *secs, int nsecs, char **cause)
 {
 	char name[16];
+	uint32_t file_crc = crc32_update(0, buf, off);
+	int file_known = 1;
 
 	for (;;) {
 		size_t left = len - off;
@@ -321,9 +289,24 @@ checkpoint_walk(const char *path, const uint8_t *buf, size_t len, size_t off,
 		off += (size_t)plen;
 		crc = checkpoint_get_u32(buf + off);
 		off += 4;
-		if (checkpoint_crc32(0, payload, (size_t)plen) != crc)
-			return util_error(cause, "%s: corrupt: CRC mismatch in section %s",
-			    path, name);
+		for (i = 0; i < nsecs; i++) {
+			if (memcmp(tag, secs[i].tag, 4) == 0 && version >= secs[i].min_version)
+				break;
+		}
+		if (i < nsecs && secs[i].lazy)
+			file_known = 0;
+		else {
+			uint32_t got = crc32_pool(payload, (size_t)plen);
+
+			if (got != crc)
+				return util_error(cause, "%s: corrupt: CRC mismatch in section %s",
+				    path, name);
+			if (memcmp(tag, "END.", 4) != 0) {
+				file_crc = crc32_update(file_crc, tag, 12);
+				file_crc = crc32_concat(file_crc, got, plen);
+				file_crc = crc32_update(file_crc, payload + plen, 4);
+			}
+		}
 		if (memcmp(tag, "END.", 4) == 0) {
 			uint64_t want = version >= 2 ? CHECKPOINT_END_LEN : 0;
 
@@ -334,15 +317,11 @@ checkpoint_walk(const char *path, const uint8_t *buf, size_t len, size_t off,
 			if (off != len)
 				return util_error(cause, "%s: corrupt: %zu bytes after the END. "
 				    "section", path, len - off);
-			if (version >= 2 && checkpoint_crc32(0, buf, (size_t)(tag - buf)) !=
-			    checkpoint_get_u32(payload))
+			if (version >= 2 && file_known &&
+			    file_crc != checkpoint_get_u32(payload))
 				return util_error(cause, "%s: corrupt: the file's CRC does not "
 				    "match (header or section tags changed)", path);
 			break;
-		}
-		for (i = 0; i < nsecs; i++) {
-			if (memcmp(tag, secs[i].tag, 4) == 0)
-				break;
 		}
 		/* Writers of every version emit only the known sections. */
 		if (i == nsecs)
@@ -371,7 +350,7 @@ checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *t
 	const float *params = gpt_param_memory(m);
 	size_t sizes[GPT_NUM_TENSORS];
 	uint8_t *tbuf = NULL, *rbuf = NULL;
-	size_t tlen = 0, rlen = 0;
+	size_t tlen = 0, rlen = 0, alen;
 	struct checkpoint_writer w;
 	char *msg = NULL;
 	int rc;
@@ -397,8 +376,12 @@ checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *t
 		free(tbuf);
 		return -1;
 	}
+	/* ALGN's zeros put PARM's payload at a multiple of CHECKPOINT_ALIGN. */
+	alen = (CHECKPOINT_ALIGN - (CHECKPOINT_HEADER + 2 * CHECKPOINT_FRAME + tlen % CHECKPOINT_ALIGN +
+	    rlen % CHECKPOINT_ALIGN + CHECKPOINT_FRAME + 12) % CHECKPOINT_ALIGN) % CHECKPOINT_ALIGN;
 	if (util_mul(n, 4, &pbytes) != 0 || checkpoint_size_add(&total, tlen) != 0 ||
 	    checkpoint_size_add(&total, rlen) != 0 ||
+	    checkpoint_size_add(&total, alen) != 0 ||
 	    checkpoint_size_add(&total, pbytes) != 0 ||
 	    checkpoint_size_add(&total, CHECKPOINT_END_LEN) != 0) {
 		free(tbuf);
@@ -429,6 +412,10 @@ checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *t
 	checkpoint_w_end(&w, start);
 	start = checkpoint_w_begin(&w, "RECD", rlen);
 	checkpoint_w_bytes(&w, rbuf, rlen);
+	checkpoint_w_end(&w, start);
+	start = checkpoint_w_begin(&w, "ALGN", alen);
+	memset(w.p + w.off, 0, alen);
+	w.off += alen;
 	checkpoint_w_end(&w, start);
 	start = checkpoint_w_begin(&w, "PARM", pbytes);
 	checkpoint_w_f32(&w, params, n);
@@ -468,19 +455,182 @@ checkpoint_check_head(const char *path, const uint8_t *buf, size_t len,
 	return 0;
 }
 
-/* Read and check a model file; results reach the caller only on success. */
+/*
+ * Mapped files, for checkpoint_mapped_path: a fixed table a signal handler
+ * can read without locks (base is set last on registering, first on
+ * unregistering). Registering and unregistering take the mutex.
+ */
+#define CHECKPOINT_MAX_MAPS 64
+static struct {
+	_Atomic uintptr_t base;
+	size_t len;
+	char *path;
+} checkpoint_maps[CHECKPOINT_MAX_MAPS];
+static pthread_mutex_t checkpoint_maps_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A read-only private mapping of a whole checkpoint file. */
+struct checkpoint_map {
+	void *base;
+	size_t len;
+	int slot; /* in checkpoint_maps, -1 if the table was full */
+};
+
+/* Map path (fd open on it, len bytes) read-only; NULL with *cause on failure. */
+static struct checkpoint_map *
+checkpoint_map_file(const char *path, int fd, size_t len, int populate, char **cause)
+{
+	struct checkpoint_map *map = malloc(sizeof *map);
+	char *copy = strdup(path);
+
+	if (map == NULL || copy == NULL) {
+		free(map);
+		free(copy);
+		util_error(cause, "%s: out of memory", path);
+		return NULL;
+	}
+	map->len = len;
+	map->base = mmap(NULL, len, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0),
+	    fd, 0);
+	if (map->base == MAP_FAILED) {
+		util_error(cause, "%s: cannot map the file: %s", path, strerror(errno));
+		free(map);
+		free(copy);
+		return NULL;
+	}
+	map->slot = -1;
+	pthread_mutex_lock(&checkpoint_maps_lock);
+	for (int i = 0; i < CHECKPOINT_MAX_MAPS; i++) {
+		if (atomic_load(&checkpoint_maps[i].base) == 0 && checkpoint_maps[i].path == NULL) {
+			checkpoint_maps[i].len = len;
+			checkpoint_maps[i].path = copy;
+			atomic_store(&checkpoint_maps[i].base, (uintptr_t)map->base);
+			map->slot = i;
+			copy = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&checkpoint_maps_lock);
+	free(copy);
+	return map;
+}
+
+/* Unmap a file mapped by checkpoint_map_file (a gpt_new_external release). */
+static void
+checkpoint_unmap(void *arg)
+{
+	struct checkpoint_map *map = arg;
+
+	if (map == NULL)
+		return;
+	if (map->slot >= 0) {
+		pthread_mutex_lock(&checkpoint_maps_lock);
+		atomic_store(&checkpoint_maps[map->slot].base, 0);
+		free(checkpoint_maps[map->slot].path);
+		checkpoint_maps[map->slot].path = NULL;
+		pthread_mutex_unlock(&checkpoint_maps_lock);
+	}
+	munmap(map->base, map->len);
+	free(map);
+}
+
+/* The file mapped at addr (async-signal-safe), or NULL. */
+const char *
+checkpoint_mapped_path(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	for (int i = 0; i < CHECKPOINT_MAX_MAPS; i++) {
+		uintptr_t base = atomic_load(&checkpoint_maps[i].base);
+
+		if (base != 0 && a >= base && a - base < checkpoint_maps[i].len)
+			return checkpoint_maps[i].path;
+	}
+	return NULL;
+}
+
+/*
+ * Open path for mapping: *fd and *len for a regular non-empty file; *fd = -1
+ * (and 0) for anything else, which the caller reads whole instead.
+ */
+static int
+checkpoint_open_file(const char *path, int *fd, size_t *len, char **cause)
+{
+	struct stat st;
+
+	*fd = -1;
+	*len = 0;
+	/* Open only a regular file here: opening a FIFO twice would lose its writer. */
+	if (stat(path, &st) != 0)
+		return util_error(cause, "%s: %s", path, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return util_error(cause, "%s: is a directory", path);
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return util_error(cause, "%s: %s", path, strerror(errno));
+	if (fstat(*fd, &st) != 0) {
+		util_error(cause, "%s: %s", path, strerror(errno));
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(*fd);
+		*fd = -1;
+		return util_error(cause, "%s: is a directory", path);
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (uintmax_t)st.st_size >= SIZE_MAX) {
+		close(*fd);
+		*fd = -1;
+		return 0;
+	}
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+/* Read and check a model file, its parameters read in place: see checkpoint.h. */
 int
 checkpoint_load(const char *path, struct gpt_model **mp, struct tokenizer **tokp,
     struct record *rec, char **cause)
 {
+	return checkpoint_open(path, 0, mp, tokp, rec, cause);
+}
+
+static int checkpoint_decode(const char *path, const uint8_t *b, size_t len,
+    struct checkpoint_map *map, int flags, struct gpt_model **mp, struct tokenizer **tokp,
+    struct record *rec, char **cause);
+
+/* Load a model file with flags (CHECKPOINT_LOAD_*): see checkpoint.h. */
+int
+checkpoint_open(const char *path, int flags, struct gpt_model **mp, struct tokenizer **tokp,
+    struct record *rec, char **cause)
+{
+	struct checkpoint_map *map;
 	char *buf;
 	size_t len;
-	int rc;
+	int fd, rc;
 
-	if (util_read_file(path, 0, &buf, &len, cause) != 0)
+	if (checkpoint_open_file(path, &fd, &len, cause) != 0)
 		return -1;
-	rc = checkpoint_load_mem(path, buf, len, mp, tokp, rec, cause);
-	free(buf);
+	if (fd < 0 || (flags & CHECKPOINT_LOAD_COPY)) {
+		/* A pipe, a device, an empty file, or asked to: read it whole. */
+		if (fd >= 0)
+			close(fd);
+		if (util_read_file(path, 0, &buf, &len, cause) != 0)
+			return -1;
+		rc = checkpoint_load_mem(path, buf, len, mp, tokp, rec, cause);
+		free(buf);
+		return rc;
+	}
+	/* Every page is read at load unless lazy: map them all in one call. */
+	map = checkpoint_map_file(path, fd, len, !(flags & CHECKPOINT_LOAD_LAZY), cause);
+	close(fd); /* the mapping keeps the file */
+	if (map == NULL)
+		return -1;
+	rc = checkpoint_decode(path, map->base, map->len, map, flags, mp, tokp, rec, cause);
+	/* The model owns the mapping when it reads its parameters in place. */
+	if (rc != 0 || !gpt_params_external(*mp))
+		checkpoint_unmap(map);
 	return rc;
 }
 
@@ -489,10 +639,95 @@ int
 checkpoint_load_mem(const char *path, const void *data, size_t len, struct gpt_model **mp,
     struct tokenizer **tokp, struct record *rec, char **cause)
 {
+	return checkpoint_decode(path, data, len, NULL, CHECKPOINT_LOAD_COPY, mp, tokp, rec,
+	    cause);
+}
+
+/*
+ * The header of a model file: version, config (checked) and the parameter
+ * count, which must match the config.
+ */
+static int
+checkpoint_read_header(const char *path, const uint8_t *b, size_t len, uint32_t *version,
+    struct gpt_config *cfg, size_t *n, size_t sizes[GPT_NUM_TENSORS], char **cause)
+{
+	uint32_t nfields, f[CHECKPOINT_NFIELDS];
+	uint64_t nfile;
+	char *msg = NULL;
+
+	if (checkpoint_check_head(path, b, len, CHECKPOINT_MAGIC,
+	    "seqmatch model file", CHECKPOINT_HEADER, CHECKPOINT_VERSION, version,
+	    cause) != 0)
+		return -1;
+	nfields = checkpoint_get_u32(b + 12);
+	if (nfields != CHECKPOINT_NFIELDS)
+		return util_error(cause, "%s: corrupt: %u config fields (version %u has %d)",
+		    path, (unsigned)nfields, (unsigned)*version, CHECKPOINT_NFIELDS);
+	for (int i = 0; i < CHECKPOINT_NFIELDS; i++) {
+		f[i] = checkpoint_get_u32(b + 16 + 4 * i);
+		if (f[i] > INT_MAX)
+			return util_error(cause, "%s: bad config: %s = %u is out of range", path,
+			    checkpoint_field_names[i], (unsigned)f[i]);
+	}
+	cfg->max_seq_len = (int)f[0];
+	cfg->vocab_size = (int)f[1];
+	cfg->padded_vocab_size = (int)f[2];
+	cfg->num_layers = (int)f[3];
+	cfg->num_heads = (int)f[4];
+	cfg->channels = (int)f[5];
+	if (gpt_config_check(cfg, &msg) != 0) {
+		util_error(cause, "%s: bad config: %s", path, msg ? msg : "invalid");
+		free(msg);
+		return -1;
+	}
+	*n = gpt_config_sizes(cfg, sizes);
+	nfile = checkpoint_get_u64(b + 16 + 4 * CHECKPOINT_NFIELDS);
+	if (nfile != (uint64_t)*n)
+		return util_error(cause, "%s: corrupt: the header says %llu parameters, the "
+		    "config implies %zu", path, (unsigned long long)nfile, *n);
+	return 0;
+}
+
+/* Parse the TOKN payload and match it against the config. */
+static int
+checkpoint_read_tokenizer(const char *path, const struct checkpoint_section *stok,
+    const struct gpt_config *cfg, struct tokenizer **tokp, char **cause)
+{
+	struct tokenizer *tok;
+	char *msg = NULL;
+
+	if (tokenizer_deserialize(stok->p, (size_t)stok->len, &tok, &msg) != 0) {
+		util_error(cause, "%s: section TOKN: %s", path, msg ? msg : "invalid");
+		free(msg);
+		return -1;
+	}
+	if (tokenizer_vocab_size(tok) != cfg->vocab_size ||
+	    cfg->padded_vocab_size <= tokenizer_vocab_size(tok)) {
+		util_error(cause, "%s: corrupt: the tokenizer has %d tokens but the "
+		    "config says vocab_size %d, padded_vocab_size %d", path,
+		    tokenizer_vocab_size(tok), cfg->vocab_size, cfg->padded_vocab_size);
+		tokenizer_free(tok);
+		return -1;
+	}
+	*tokp = tok;
+	return 0;
+}
+
+/*
+ * Check a model file's bytes b (len) and build the model: its parameters
+ * read in place from map when the file allows it (version 3, PARM aligned,
+ * a little-endian host) and flags do not ask for a copy, else copied.
+ */
+static int
+checkpoint_decode(const char *path, const uint8_t *b, size_t len,
+    struct checkpoint_map *map, int flags, struct gpt_model **mp, struct tokenizer **tokp,
+    struct record *rec, char **cause)
+{
 	struct checkpoint_section secs[] = {
-		{ "TOKN", 1, NULL, 0, 0 },
-		{ "RECD", 0, NULL, 0, 0 },
-		{ "PARM", 1, NULL, 0, 0 },
+		{ "TOKN", 1, NULL, 0, 0, 0, 0 },
+		{ "RECD", 0, NULL, 0, 0, 0, 0 },
+		{ "PARM", 1, NULL, 0, 0, 0, 0 },
+		{ "ALGN", 0, NULL, 0, 0, 3, 0 },
 	};
 	struct checkpoint_section *stok = &secs[0], *srec = &secs[1], *sparm = &secs[2];
 	struct gpt_config cfg;
@@ -500,49 +735,14 @@ checkpoint_load_mem(const char *path, const void *data, size_t len, struct gpt_m
 	struct tokenizer *tok = NULL;
 	struct record tmp;
 	size_t sizes[GPT_NUM_TENSORS], n, pbytes;
-	uint64_t nfile;
-	uint32_t nfields, f[CHECKPOINT_NFIELDS], version;
+	uint32_t version;
 	char *msg = NULL;
-	const uint8_t *b = data;
-	float *params;
+	int in_place, lazy = (flags & CHECKPOINT_LOAD_LAZY) != 0;
 
 	record_init(&tmp);
-	if (checkpoint_check_head(path, b, len, CHECKPOINT_MAGIC,
-	    "seqmatch model file", CHECKPOINT_HEADER, CHECKPOINT_VERSION, &version,
-	    cause) != 0)
+	if (checkpoint_read_header(path, b, len, &version, &cfg, &n, sizes, cause) != 0)
 		goto fail;
-	nfields = checkpoint_get_u32(b + 12);
-	if (nfields != CHECKPOINT_NFIELDS) {
-		util_error(cause, "%s: corrupt: %u config fields (version %u has %d)",
-		    path, (unsigned)nfields, (unsigned)version, CHECKPOINT_NFIELDS);
-		goto fail;
-	}
-	for (int i = 0; i < CHECKPOINT_NFIELDS; i++) {
-		f[i] = checkpoint_get_u32(b + 16 + 4 * i);
-		if (f[i] > INT_MAX) {
-			util_error(cause, "%s: bad config: %s = %u is out of range", path,
-			    checkpoint_field_names[i], (unsigned)f[i]);
-			goto fail;
-		}
-	}
-	cfg.max_seq_len = (int)f[0];
-	cfg.vocab_size = (int)f[1];
-	cfg.padded_vocab_size = (int)f[2];
-	cfg.num_layers = (int)f[3];
-	cfg.num_heads = (int)f[4];
-	cfg.channels = (int)f[5];
-	if (gpt_config_check(&cfg, &msg) != 0) {
-		util_error(cause, "%s: bad config: %s", path, msg ? msg : "invalid");
-		goto fail;
-	}
-	n = gpt_config_sizes(&cfg, sizes);
-	nfile = checkpoint_get_u64(b + 16 + 4 * CHECKPOINT_NFIELDS);
-	if (nfile != (uint64_t)n) {
-		util_error(cause, "%s: corrupt: the header says %llu parameters, the "
-		    "config implies %zu", path, (unsigned long long)nfile, n);
-		goto fail;
-	}
-
+	sparm->lazy = lazy;
 	if (checkpoint_walk(path, b, len, CHECKPOINT_HEADER, version, secs,
 	    (int)(sizeof secs / sizeof secs[0]), cause) != 0)
 		goto fail;
@@ -552,35 +752,41 @@ checkpoint_load_mem(const char *path, const void *data, size_t len, struct gpt_m
 		    n * 4, n);
 		goto fail;
 	}
-
-	/* The file is sound: now allocate. */
-	m = gpt_new(&cfg, &msg);
-	if (m == NULL) {
-		util_error(cause, "%s: %s", path, msg ? msg : "cannot create the model");
-		goto fail;
-	}
-	params = gpt_param_memory(m);
-	for (size_t i = 0; i < n; i++)
-		params[i] = checkpoint_get_f32(sparm->p + 4 * i);
-	if (checkpoint_check_finite(path, "parameter", params, n, sizes, cause) != 0)
+	in_place = map != NULL && !(flags & CHECKPOINT_LOAD_COPY) && version >= 3 &&
+	    ((uintptr_t)sparm->p & 3) == 0 &&
+	    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+	if (in_place && !lazy &&
+	    checkpoint_check_finite(path, "parameter", (const float *)(const void *)sparm->p,
+	    n, sizes, cause) != 0)
 		goto fail;
 
-	if (tokenizer_deserialize(stok->p, (size_t)stok->len, &tok, &msg) != 0) {
+	if (checkpoint_read_tokenizer(path, stok, &cfg, &tok, cause) != 0) {
 		tok = NULL;
-		util_error(cause, "%s: section TOKN: %s", path, msg ? msg : "invalid");
-		goto fail;
-	}
-	if (tokenizer_vocab_size(tok) != cfg.vocab_size ||
-	    cfg.padded_vocab_size <= tokenizer_vocab_size(tok)) {
-		util_error(cause, "%s: corrupt: the tokenizer has %d tokens but the "
-		    "config says vocab_size %d, padded_vocab_size %d", path,
-		    tokenizer_vocab_size(tok), cfg.vocab_size, cfg.padded_vocab_size);
 		goto fail;
 	}
 	if (srec->found &&
 	    record_deserialize(srec->p, (size_t)srec->len, &tmp, &msg) != 0) {
 		util_error(cause, "%s: section RECD: %s", path, msg ? msg : "invalid");
 		goto fail;
+	}
+
+	/* The file is sound: now build the model. */
+	if (in_place) {
+		m = gpt_new_external(&cfg, (const float *)(const void *)sparm->p,
+		    checkpoint_unmap, map, &msg);
+	} else
+		m = gpt_new(&cfg, &msg);
+	if (m == NULL) {
+		util_error(cause, "%s: %s", path, msg ? msg : "cannot create the model");
+		goto fail;
+	}
+	if (!in_place) {
+		float *params = gpt_param_memory(m);
+
+		for (size_t i = 0; i < n; i++)
+			params[i] = checkpoint_get_f32(sparm->p + 4 * i);
+		if (checkpoint_check_finite(path, "parameter", params, n, sizes, cause) != 0)
+			goto fail;
 	}
 
 	/* The record says whether <bksp> is a trained action of this model. */
@@ -605,6 +811,47 @@ fail:
 	gpt_free(m);
 	free(msg);
 	return -1;
+}
+
+/* Only the tokenizer of a model file: see checkpoint.h. */
+int
+checkpoint_load_tokenizer(const char *path, struct tokenizer **tokp, char **cause)
+{
+	struct checkpoint_section secs[] = {
+		{ "TOKN", 1, NULL, 0, 0, 0, 0 },
+		{ "RECD", 0, NULL, 0, 0, 0, 1 },
+		{ "PARM", 1, NULL, 0, 0, 0, 1 },
+		{ "ALGN", 0, NULL, 0, 0, 3, 1 },
+	};
+	struct checkpoint_map *map = NULL;
+	struct gpt_config cfg;
+	size_t sizes[GPT_NUM_TENSORS], n, len;
+	uint32_t version;
+	const uint8_t *b;
+	char *buf = NULL;
+	int fd, rc = -1;
+
+	if (checkpoint_open_file(path, &fd, &len, cause) != 0)
+		return -1;
+	if (fd < 0) {
+		if (util_read_file(path, 0, &buf, &len, cause) != 0)
+			return -1;
+		b = (const uint8_t *)buf;
+	} else {
+		map = checkpoint_map_file(path, fd, len, 0, cause);
+		close(fd);
+		if (map == NULL)
+			return -1;
+		b = map->base;
+	}
+	if (checkpoint_read_header(path, b, len, &version, &cfg, &n, sizes, cause) == 0 &&
+	    checkpoint_walk(path, b, len, CHECKPOINT_HEADER, version, secs,
+	    (int)(sizeof secs / sizeof secs[0]), cause) == 0 &&
+	    checkpoint_read_tokenizer(path, &secs[0], &cfg, tokp, cause) == 0)
+		rc = 0;
+	checkpoint_unmap(map);
+	free(buf);
+	return rc;
 }
 
 /* Save the AdamW state (zeros before the first update), the step and the run id. */
@@ -667,7 +914,7 @@ int
 checkpoint_load_optim_mem(const char *path, const void *data, size_t len,
     struct gpt_model *m, long *step, uint64_t *run_id, char **cause)
 {
-	struct checkpoint_section secs[] = { { "ADAM", 1, NULL, 0, 0 } };
+	struct checkpoint_section secs[] = { { "ADAM", 1, NULL, 0, 0, 0, 0 } };
 	size_t n = gpt_num_params(m), abytes;
 	uint64_t nfile, sfile, rfile = 0;
 	uint32_t version;

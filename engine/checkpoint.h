@@ -2,14 +2,15 @@
  * checkpoint.h: the seqmatch model file and the separate optimizer-state file.
  *
  * Model file (little-endian):
- *   "SEQMATCH" magic (8 bytes), u32 version (2), u32 count of config fields (6),
+ *   "SEQMATCH" magic (8 bytes), u32 version (3), u32 count of config fields (6),
  *   the config fields as u32 (max_seq_len, vocab_size, padded_vocab_size,
  *   num_layers, num_heads, channels), u64 number of parameters,
  *   then sections, each: 4-byte tag, u64 payload length, payload, u32 CRC-32 of payload:
  *     "TOKN" tokenizer (tokenizer_serialize), "RECD" training record
- *     (record_serialize), "PARM" parameters as f32, "END." (4 bytes: the
- *     CRC-32 of every byte of the file before END.'s tag, so the header, the
- *     tags and the lengths are checked too).
+ *     (record_serialize), "ALGN" zero bytes (version 3: as many as put PARM's
+ *     payload at a file offset that is a multiple of 4096), "PARM" parameters
+ *     as f32, "END." (4 bytes: the CRC-32 of every byte of the file before
+ *     END.'s tag, so the header, the tags and the lengths are checked too).
  * Optimizer file: "SEQMOPT1", u32 version (2), u64 number of parameters, u64 step,
  *   u64 run id, then sections "ADAM" (m then v, f32) and "END." with the same
  *   framing and whole-file CRC.
@@ -21,15 +22,20 @@
  *     the GPT_NUM_TENSORS tensors in gpt_params order (wte first), exactly
  *     4 * (number of parameters) bytes; ADAM holds 8 * that.
  *   - CRC-32 is the IEEE 802.3 one (reflected polynomial 0xedb88320, initial
- *     value and final xor 0xffffffff; "123456789" gives 0xcbf43926).
+ *     value and final xor 0xffffffff; "123456789" gives 0xcbf43926), computed
+ *     by engine/crc32.c.
  *   - Writers emit TOKN, RECD, PARM, END. in that order. Readers accept any
  *     order; TOKN and PARM are required, RECD is optional (an empty record),
  *     a section may appear once, a section of another name is refused (no
  *     writer ever emitted one: a flipped tag must not silently drop the
  *     record), END. must be present and nothing may follow it.
- *   - Version 1 files (END. empty, no whole-file CRC, no run id in the
- *     optimizer file) are still read; their header and tags are not covered
- *     by any CRC.
+ *   - Version 3 differs from version 2 only by ALGN, so that a reader can
+ *     use PARM's payload in place from a mapping of the file (checkpoint_load
+ *     does). Version 2 files (no ALGN, PARM anywhere) and version 1 files
+ *     (END. empty, no whole-file CRC, no run id in the optimizer file) are
+ *     still read, their parameters copied; a version 1 file's header and tags
+ *     are not covered by any CRC. ALGN in a version 1 or 2 file is an unknown
+ *     section.
  *   - A run's pair: the model's record holds "steps" and "run_id" (16 hex
  *     digits, new for every fresh train or fine-tune, kept on --resume), and
  *     the optimizer file the same step and run id; resuming refuses a pair
@@ -45,7 +51,7 @@ struct gpt_model;
 struct tokenizer;
 struct record;
 
-#define CHECKPOINT_VERSION 2
+#define CHECKPOINT_VERSION 3
 
 int checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *tok,
     const struct record *rec, char **cause);
@@ -55,9 +61,37 @@ int checkpoint_save(const char *path, struct gpt_model *m, const struct tokenize
  * finite). rec may be NULL; otherwise it must be initialised and is filled.
  * A record with "actions" = "bksp" marks the model's <bksp> row as trained
  * (gpt_has_bksp).
+ *
+ * The file is mapped read-only (mmap, MAP_PRIVATE). A version 3 file's
+ * parameters are used in place (gpt_new_external: no copy, the pages are
+ * the page cache's, shared by every process that maps the file), and the
+ * mapping lasts as long as the model or until gpt_make_private. Older files,
+ * pipes and devices are copied. If the file is truncated while mapped, a read
+ * of a page past its new end raises SIGBUS: the program's handler can name
+ * the file with checkpoint_mapped_path. A file replaced by rename (as
+ * checkpoint_save does) leaves the mapping on the old file, unchanged.
  */
 int checkpoint_load(const char *path, struct gpt_model **m, struct tokenizer **tok,
     struct record *rec, char **cause);
+/* Flags of checkpoint_open. */
+#define CHECKPOINT_LOAD_COPY 1 /* read the whole file and copy the parameters */
+#define CHECKPOINT_LOAD_LAZY 2 /* leave PARM's pages unread: no CRC of PARM or of the
+                                  whole file, no finiteness check of the parameters */
+/* checkpoint_load with flags (0: checkpoint_load). */
+int checkpoint_open(const char *path, int flags, struct gpt_model **m,
+    struct tokenizer **tok, struct record *rec, char **cause);
+/*
+ * Only the tokenizer of a model file: the header, the section framing and
+ * TOKN (with its CRC) are read; the other payloads are not (so neither is
+ * the whole-file CRC checked).
+ */
+int checkpoint_load_tokenizer(const char *path, struct tokenizer **tok, char **cause);
+/*
+ * The path of the mapped model file that holds addr, or NULL. Safe in a
+ * signal handler (a SIGBUS's si_addr). The first 64 mappings alive at once
+ * are known; beyond that a mapping works but is not named here.
+ */
+const char *checkpoint_mapped_path(const void *addr);
 /* The same from a whole file's bytes in memory (path is used in messages only). */
 int checkpoint_load_mem(const char *path, const void *data, size_t len,
     struct gpt_model **m, struct tokenizer **tok, struct record *rec, char **cause);
@@ -89,8 +123,5 @@ int checkpoint_save_pair(const char *path, struct gpt_model *m, const struct tok
  */
 int checkpoint_load_pair(const char *path, struct gpt_model **m, struct tokenizer **tok,
     struct record *rec, long *step, int *from_kept, char **cause);
-
-/* CRC-32 (IEEE) of n bytes, continuing from crc (start with 0). */
-uint32_t checkpoint_crc32(uint32_t crc, const void *buf, size_t n);
 
 #endif

@@ -373,6 +373,11 @@ finetune_new(struct gpt_model *model, const struct tokenizer *tok,
 		finetune_new_fail(ft);
 		return NULL;
 	}
+	/* Every parameter changes: a model read in place from its file gets its own copy. */
+	if (gpt_make_private(model, cause) != 0) {
+		finetune_new_fail(ft);
+		return NULL;
+	}
 	if (o->method != FINETUNE_MLE && !gpt_has_bksp(model))
 		gpt_init_bksp(model);
 	if (rec != NULL) {

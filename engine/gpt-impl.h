@@ -47,6 +47,14 @@ struct gpt_model {
 	size_t sizes[GPT_NUM_TENSORS];
 	size_t num_params;
 	float *params_memory;
+	/*
+	 * External parameters (gpt_new_external): params_memory points into
+	 * memory the model does not own and must not write (a read-only mapping
+	 * of a checkpoint); params_release(params_arg) gives it back.
+	 */
+	int params_external;
+	void (*params_release)(void *arg);
+	void *params_arg;
 	struct gpt_params params;
 	float *grads_memory;      /* NULL until needed */
 	struct gpt_params grads;

@@ -134,12 +134,11 @@ gpt_point_params(struct gpt_params *p, float *memory, const size_t *sizes)
 	}
 }
 
-/* A model with zeroed parameters. */
-struct gpt_model *
-gpt_new(const struct gpt_config *cfg, char **cause)
+/* A model without parameter memory yet (gpt_new and gpt_new_external finish it). */
+static struct gpt_model *
+gpt_new_shell(const struct gpt_config *cfg, char **cause)
 {
 	struct gpt_model *m;
-	size_t bytes;
 
 	if (gpt_config_check(cfg, cause) != 0)
 		return NULL;
@@ -150,6 +149,18 @@ gpt_new(const struct gpt_config *cfg, char **cause)
 	}
 	m->config = *cfg;
 	m->num_params = gpt_config_sizes(cfg, m->sizes);
+	return m;
+}
+
+/* A model with zeroed parameters. */
+struct gpt_model *
+gpt_new(const struct gpt_config *cfg, char **cause)
+{
+	struct gpt_model *m = gpt_new_shell(cfg, cause);
+	size_t bytes;
+
+	if (m == NULL)
+		return NULL;
 	if (util_mul(m->num_params, sizeof(float), &bytes) != 0 ||
 	    (m->params_memory = util_alloc(bytes)) == NULL) {
 		util_error(cause, "out of memory for %zu parameters", m->num_params);
@@ -158,6 +169,82 @@ gpt_new(const struct gpt_config *cfg, char **cause)
 	}
 	gpt_point_params(&m->params, m->params_memory, m->sizes);
 	return m;
+}
+
+/* A model reading its parameters in place from memory it does not own. */
+struct gpt_model *
+gpt_new_external(const struct gpt_config *cfg, const float *params,
+    void (*release)(void *arg), void *arg, char **cause)
+{
+	struct gpt_model *m = gpt_new_shell(cfg, cause);
+
+	if (m == NULL)
+		return NULL;
+	/*
+	 * The pointers stay float * (one struct for both kinds); nothing writes
+	 * through them until gpt_make_private replaces the block.
+	 */
+	m->params_memory = (float *)(uintptr_t)params;
+	m->params_external = 1;
+	m->params_release = release;
+	m->params_arg = arg;
+	gpt_point_params(&m->params, m->params_memory, m->sizes);
+	return m;
+}
+
+/* Give back an external parameter block. */
+static void
+gpt_release_external(struct gpt_model *m)
+{
+	if (m->params_external && m->params_release != NULL)
+		m->params_release(m->params_arg);
+	m->params_external = 0;
+	m->params_release = NULL;
+	m->params_arg = NULL;
+}
+
+/* Copy external parameters into the model's own memory. */
+int
+gpt_make_private(struct gpt_model *m, char **cause)
+{
+	float *own;
+
+	if (!m->params_external)
+		return 0;
+	own = util_alloc(m->num_params * sizeof(float));
+	if (own == NULL)
+		return util_error(cause, "out of memory for a copy of %zu parameters",
+		    m->num_params);
+	memcpy(own, m->params_memory, m->num_params * sizeof(float));
+	gpt_release_external(m);
+	m->params_memory = own;
+	gpt_point_params(&m->params, m->params_memory, m->sizes);
+	return 0;
+}
+
+/* Whether the parameters are read in place from external memory. */
+int
+gpt_params_external(const struct gpt_model *m)
+{
+	return m->params_external;
+}
+
+/* Mapped (external) and private bytes of a model. */
+void
+gpt_memory(const struct gpt_model *m, size_t *mapped, size_t *private_bytes)
+{
+	size_t pbytes = m->num_params * sizeof(float), own = 0;
+
+	if (!m->params_external)
+		own += pbytes;
+	if (m->grads_memory != NULL)
+		own += pbytes;
+	if (m->m_memory != NULL)
+		own += 2 * pbytes;
+	own += (m->acts_cap + m->back_cap + 2 * m->logits_cap) * sizeof(float);
+	own += m->rows_cap * (sizeof(float) + 2 * sizeof(int)) + m->mask_cap;
+	*mapped = m->params_external ? pbytes : 0;
+	*private_bytes = own;
 }
 
 /* Free the activations and backward scratch. */
@@ -188,7 +275,10 @@ gpt_free(struct gpt_model *m)
 	if (m == NULL)
 		return;
 	gpt_free_acts(m);
-	util_free(m->params_memory);
+	if (m->params_external)
+		gpt_release_external(m);
+	else
+		util_free(m->params_memory);
 	util_free(m->grads_memory);
 	util_free(m->m_memory);
 	util_free(m->v_memory);
@@ -673,7 +763,7 @@ gpt_update(struct gpt_model *m, const struct gpt_adamw *o, long t, float *grad_n
 
 	if (m->grads_memory == NULL)
 		return util_error(cause, "update without gradients");
-	if (gpt_alloc_adam(m, cause) != 0)
+	if (gpt_make_private(m, cause) != 0 || gpt_alloc_adam(m, cause) != 0)
 		return -1;
 	memset(&j, 0, sizeof j);
 	j.grad = m->grads_memory;
@@ -756,10 +846,16 @@ gpt_kv_new(const struct gpt_model *m, int capacity, char **cause)
 	kv->L = c->num_layers;
 	kv->NH = c->num_heads;
 	kv->Vp = c->padded_vocab_size;
-	n = (size_t)kv->L * (size_t)capacity * (size_t)kv->C * sizeof(float);
-	kv->k = util_alloc(n);
-	kv->v = util_alloc(n);
-	kv->hidden = util_alloc((size_t)capacity * (size_t)kv->C * sizeof(float));
+	/*
+	 * calloc, not util_alloc: slots are written before they are read, and a
+	 * large calloc gets fresh zero pages that use no memory until a slot is
+	 * filled (util_alloc's memset would make the whole context resident: 75
+	 * MB at GPT-2 124M's 1024 slots, for a generation of a few tokens).
+	 */
+	n = (size_t)kv->L * (size_t)capacity * (size_t)kv->C;
+	kv->k = calloc(n, sizeof(float));
+	kv->v = calloc(n, sizeof(float));
+	kv->hidden = calloc((size_t)capacity * (size_t)kv->C, sizeof(float));
 	kv->scores = util_alloc((size_t)capacity * sizeof(float));
 	if (kv->k == NULL || kv->v == NULL || kv->hidden == NULL || kv->scores == NULL) {
 		gpt_kv_free(kv);
@@ -820,9 +916,9 @@ gpt_kv_free(struct gpt_kv *kv)
 		return;
 	gpt_kv_free_scratch(kv);
 	util_free(kv->qwork);
-	util_free(kv->k);
-	util_free(kv->v);
-	util_free(kv->hidden);
+	free(kv->k);
+	free(kv->v);
+	free(kv->hidden);
 	util_free(kv->scores);
 	util_free(kv);
 }

@@ -59,6 +59,30 @@ struct gpt_model;
 struct gpt_model *gpt_new(const struct gpt_config *cfg, char **cause);
 void gpt_free(struct gpt_model *m);
 /*
+ * A model whose parameters (gpt_config_sizes' total, in gpt_params order) are
+ * read in place from memory it does not own, such as a read-only mapping of a
+ * checkpoint: nothing is copied, and the block must stay valid until
+ * release(arg) (called by gpt_free, or by gpt_make_private once the model has
+ * its own copy; release may be NULL). Such a model must not be written
+ * through gpt_param_memory until gpt_make_private.
+ */
+struct gpt_model *gpt_new_external(const struct gpt_config *cfg, const float *params,
+    void (*release)(void *arg), void *arg, char **cause);
+/*
+ * Give a model with external parameters a writable copy of its own and
+ * release the external block (gpt_update and the fine-tuner call it; a no-op
+ * for a model that owns its parameters).
+ */
+int gpt_make_private(struct gpt_model *m, char **cause);
+/* Whether the parameters are external (read in place, not writable). */
+int gpt_params_external(const struct gpt_model *m);
+/*
+ * Memory of a model in bytes: *mapped, its external parameter block (0 when
+ * it owns them); *private_bytes, what it allocated itself (parameters,
+ * gradients, AdamW state, training activations).
+ */
+void gpt_memory(const struct gpt_model *m, size_t *mapped, size_t *private_bytes);
+/*
  * Whether the <bksp> row of wte (row V) is a trained action. A base model
  * trained with MLE has not; fine-tuning adds it (gpt_init_bksp) and the
  * checkpoint's record says so ("actions" = "bksp").
@@ -68,12 +92,15 @@ void gpt_set_bksp(struct gpt_model *m, int on);
 /*
  * Give <bksp> a starting row: the mean of the V token rows, so that its logit
  * starts near the mean logit (a small probability) and moves with the rest.
+ * This and gpt_init_random write the parameters: not for a model with
+ * external ones (gpt_make_private first).
  */
 void gpt_init_bksp(struct gpt_model *m);
 /* GPT-2 initialisation: N(0, 0.02), residual projections / sqrt(2L), LN 1 and 0. */
 void gpt_init_random(struct gpt_model *m, uint64_t seed);
 const struct gpt_config *gpt_config(const struct gpt_model *m);
 size_t gpt_num_params(const struct gpt_model *m);
+/* The parameter block; writable only when !gpt_params_external(m). */
 float *gpt_param_memory(struct gpt_model *m);
 const struct gpt_params *gpt_params(const struct gpt_model *m);
 

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "crc32.h"
 #include "gpt.h"
 #include "record.h"
 #include "tokenizer.h"
@@ -117,8 +118,8 @@ fuzz_checkpoint_repair(uint8_t *b, size_t len, size_t off)
 		if (n > len - off - 12 || len - off - 12 - n < 4)
 			return;
 		if (end && n == 4)
-			fuzz_checkpoint_put_u32(b + off + 12, checkpoint_crc32(0, b, off));
-		fuzz_checkpoint_put_u32(b + off + 12 + n, checkpoint_crc32(0, b + off + 12, n));
+			fuzz_checkpoint_put_u32(b + off + 12, crc32_update(0, b, off));
+		fuzz_checkpoint_put_u32(b + off + 12 + n, crc32_update(0, b + off + 12, n));
 		if (end)
 			return;
 		off += 12 + (size_t)n + 4;

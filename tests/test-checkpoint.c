@@ -19,6 +19,7 @@
 
 #include "checkpoint.h"
 #include "corpus.h"
+#include "crc32.h"
 #include "gpt.h"
 #include "record.h"
 #include "rng.h"
@@ -55,13 +56,13 @@ static char test_dir[4096];
 enum {
 	TEST_MODEL, TEST_MODEL_TMP, TEST_OPT, TEST_OPT_TMP, TEST_BAD, TEST_BAD_OPT,
 	TEST_NOREC, TEST_NAN, TEST_CORPUS, TEST_MISSING, TEST_NODIR, TEST_PAIR, TEST_PAIR_OPT,
-	TEST_PAIR_PREV, TEST_PAIR_OPT_PREV, TEST_V1, TEST_NPATHS
+	TEST_PAIR_PREV, TEST_PAIR_OPT_PREV, TEST_V1, TEST_V2, TEST_NPATHS
 };
 static const char *test_names[TEST_NPATHS] = {
 	"model.bin", "model.bin.tmp", "model.bin.opt", "model.bin.opt.tmp", "bad.bin",
 	"bad.opt", "norec.bin", "nan.bin", "corpus.txt", "missing.bin",
 	"no/such/dir/model.bin", "pair.bin", "pair.bin.opt", "pair.bin.prev",
-	"pair.bin.opt.prev", "v1.bin"
+	"pair.bin.opt.prev", "v1.bin", "v2.bin"
 };
 static char test_paths[TEST_NPATHS][4200];
 
@@ -815,7 +816,7 @@ test_roundtrip(struct test_fixture *fx)
 	TEST_OK(test_count(test_dir, "model.bin.tmp") == 0, "save: no temporary file left");
 	fx->file = test_read(fx->path, &fx->len);
 	TEST_OK(fx->len > TEST_HEADER + 4 * gpt_num_params(fx->m) &&
-	    memcmp(fx->file, "SEQMATCH", 8) == 0 && test_get32(fx->file + 8) == 2 &&
+	    memcmp(fx->file, "SEQMATCH", 8) == 0 && test_get32(fx->file + 8) == 3 &&
 	    test_get32(fx->file + 12) == 6 &&
 	    test_get32(fx->file + 20) == (uint32_t)V &&
 	    test_get64(fx->file + 40) == gpt_num_params(fx->m) &&
@@ -1038,7 +1039,7 @@ test_bad_files(struct test_fixture *fx)
 	memcpy(b, fx->file, fx->len);
 	b[3] ^= 0x20;
 	test_bad_bytes(b, fx->len, "not a seqmatch model file (bad magic)", "wrong magic");
-	test_bad_field(fx, 8, 3, "unsupported version 3 (this build reads versions 1 to 2)",
+	test_bad_field(fx, 8, 4, "unsupported version 4 (this build reads versions 1 to 3)",
 	    "future version");
 	test_bad_field(fx, 12, 7, "config fields", "wrong config field count");
 	test_bad_field(fx, 28, 0x7fffffff, "num_layers", "num_layers = 2^31-1");
@@ -1087,9 +1088,9 @@ test_bad_files(struct test_fixture *fx)
 	plen = (size_t)test_get64(fx->file + parm + 4);
 	TEST_OK(plen == 4 * gpt_num_params(fx->m) &&
 	    test_get32(fx->file + parm + 12 + plen) ==
-	    checkpoint_crc32(0, fx->file + parm + 12, plen) &&
+	    crc32_update(0, fx->file + parm + 12, plen) &&
 	    test_crc(fx->file + parm + 12, plen) ==
-	    checkpoint_crc32(0, fx->file + parm + 12, plen),
+	    crc32_update(0, fx->file + parm + 12, plen),
 	    "file: PARM holds 4 bytes per parameter and its CRC-32");
 
 	memcpy(b, fx->file, fx->len);
@@ -1314,44 +1315,184 @@ test_optim(struct test_fixture *fx)
 }
 
 /*
- * A version 1 file (END. empty, no file CRC), made from the fixture's: still
- * read; an unknown section in it is refused too.
+ * The fixture's file as an older version: without ALGN, version `version`,
+ * END. as that version has it (version 1: empty; 2: the file's CRC). Returns
+ * the length of the file in b (at least fx->len bytes).
+ */
+static size_t
+test_old_file(const struct test_fixture *fx, uint32_t version, uint8_t *b)
+{
+	size_t algn = test_find(fx->file, fx->len, TEST_HEADER, "ALGN");
+	size_t parm = test_find(fx->file, fx->len, TEST_HEADER, "PARM");
+	size_t end = test_find(fx->file, fx->len, TEST_HEADER, "END."), n;
+
+	memcpy(b, fx->file, algn);
+	memcpy(b + algn, fx->file + parm, end - parm);
+	n = algn + end - parm;
+	test_put32(b + 8, version);
+	memcpy(b + n, "END.", 4);
+	if (version == 1) {
+		test_put64(b + n + 4, 0);
+		test_put32(b + n + 12, test_crc(b, 0));
+		return n + 16;
+	}
+	test_put64(b + n + 4, 4);
+	test_put32(b + n + 12, test_crc(b, n));
+	test_put32(b + n + 16, test_crc(b + n + 12, 4));
+	return n + 20;
+}
+
+/*
+ * Version 1 (END. empty, no file CRC) and version 2 (no ALGN) files, made
+ * from the fixture's: still read, their parameters copied; an unknown
+ * section in them is refused too, ALGN included.
  */
 static void
 test_version1(struct test_fixture *fx)
 {
 	const char *path = test_path(TEST_V1);
-	size_t end = test_find(fx->file, fx->len, TEST_HEADER, "END.");
 	uint8_t *b = malloc(fx->len + 64);
 	struct gpt_model *m = NULL;
 	struct tokenizer *tok = NULL;
 	struct record rec;
 	char *cause = NULL;
+	size_t len;
 	int ok;
 
 	record_init(&rec);
-	memcpy(b, fx->file, end);
-	test_put32(b + 8, 1);
-	memcpy(b + end, "END.", 4);
-	test_put64(b + end + 4, 0);
-	test_put32(b + end + 12, test_crc(b, 0));
-	test_write(path, b, end + 16);
+	len = test_old_file(fx, 1, b);
+	test_write(path, b, len);
 	ok = checkpoint_load(path, &m, &tok, &rec, &cause) == 0 &&
 	    memcmp(gpt_param_memory(m), gpt_param_memory(fx->m), 4 * gpt_num_params(m)) == 0 &&
-	    test_record_equal(&rec, &fx->rec);
-	TEST_OK(ok, "version 1: a file of the old layout still loads, record and all (%s)",
+	    test_record_equal(&rec, &fx->rec) && !gpt_params_external(m);
+	TEST_OK(ok, "version 1: a file of the old layout still loads, record and all, "
+	    "copied (%s)", cause != NULL ? cause : "ok");
+	gpt_free(m);
+	if (tok != NULL)
+		tokenizer_free(tok);
+	m = NULL;
+	tok = NULL;
+	memcpy(b + test_find(b, len, TEST_HEADER, "RECD"), "RECE", 4);
+	test_write(path, b, len);
+	TEST_OK(checkpoint_load(path, &m, &tok, NULL, &cause) == -1 &&
+	    test_msg(cause, path, "unknown section RECE"),
+	    "version 1: a damaged RECD tag is refused, not skipped (%s)", TEST_MSG(cause));
+
+	path = test_path(TEST_V2);
+	len = test_old_file(fx, 2, b);
+	test_write(path, b, len);
+	ok = checkpoint_load(path, &m, &tok, &rec, &cause) == 0 &&
+	    memcmp(gpt_param_memory(m), gpt_param_memory(fx->m), 4 * gpt_num_params(m)) == 0 &&
+	    test_record_equal(&rec, &fx->rec) && !gpt_params_external(m);
+	TEST_OK(ok, "version 2: a file without ALGN still loads, record and all, copied (%s)",
 	    cause != NULL ? cause : "ok");
 	gpt_free(m);
 	if (tok != NULL)
 		tokenizer_free(tok);
 	m = NULL;
 	tok = NULL;
-	memcpy(b + test_find(b, end + 16, TEST_HEADER, "RECD"), "RECE", 4);
-	test_write(path, b, end + 16);
+	/* ALGN is version 3's: in a version 2 file it is an unknown section. */
+	memcpy(b, fx->file, fx->len);
+	test_put32(b + 8, 2);
+	test_fix_crcs(b, fx->len, TEST_HEADER, TEST_HEADER);
+	test_write(path, b, fx->len);
 	TEST_OK(checkpoint_load(path, &m, &tok, NULL, &cause) == -1 &&
-	    test_msg(cause, path, "unknown section RECE"),
-	    "version 1: a damaged RECD tag is refused, not skipped (%s)", TEST_MSG(cause));
+	    test_msg(cause, path, "unknown section ALGN"),
+	    "version 2: ALGN is refused as unknown (%s)", TEST_MSG(cause));
 	record_release(&rec);
+	free(cause);
+	free(b);
+}
+
+/*
+ * Version 3 in place: PARM's payload on a 4096-byte boundary, the model's
+ * parameters read from the mapping (and equal to a copying load's), a
+ * private copy on demand; the tokenizer alone without reading PARM.
+ */
+static void
+test_mapped(struct test_fixture *fx)
+{
+	const char *path = fx->path, *bad = test_path(TEST_BAD);
+	size_t parm = test_find(fx->file, fx->len, TEST_HEADER, "PARM");
+	size_t algn = test_find(fx->file, fx->len, TEST_HEADER, "ALGN");
+	size_t n = gpt_num_params(fx->m), mapped, priv;
+	struct gpt_model *m = NULL, *c = NULL;
+	struct tokenizer *tok = NULL, *tok2 = NULL;
+	char *cause = NULL;
+	uint8_t *b = malloc(fx->len);
+	int ok;
+
+	TEST_OK(algn != 0 && algn + 12 + test_get64(fx->file + algn + 4) + 4 == parm &&
+	    (parm + 12) % 4096 == 0,
+	    "version 3: ALGN just before PARM, PARM's payload at %zu, a multiple of 4096",
+	    parm + 12);
+	ok = checkpoint_load(path, &m, &tok, NULL, &cause) == 0;
+	TEST_OK(ok && gpt_params_external(m) &&
+	    checkpoint_mapped_path(gpt_param_memory(m) + n / 2) != NULL &&
+	    strcmp(checkpoint_mapped_path(gpt_param_memory(m) + n / 2), path) == 0 &&
+	    checkpoint_mapped_path(&n) == NULL,
+	    "mapped: parameters read in place, the mapping names the file (%s)",
+	    TEST_MSG(cause));
+	if (!ok) {
+		free(b);
+		return;
+	}
+	gpt_memory(m, &mapped, &priv);
+	TEST_OK(mapped == 4 * n && priv == 0, "mapped: memory %zu mapped, %zu private",
+	    mapped, priv);
+	TEST_OK(checkpoint_open(path, CHECKPOINT_LOAD_COPY, &c, &tok2, NULL, &cause) == 0 &&
+	    !gpt_params_external(c) &&
+	    memcmp(gpt_param_memory(c), gpt_param_memory(m), 4 * n) == 0 &&
+	    memcmp(gpt_param_memory(c), gpt_param_memory(fx->m), 4 * n) == 0,
+	    "copy: CHECKPOINT_LOAD_COPY gives its own block, bit-identical (%s)",
+	    TEST_MSG(cause));
+	gpt_free(c);
+	tokenizer_free(tok2);
+	c = NULL;
+	tok2 = NULL;
+	TEST_OK(gpt_make_private(m, &cause) == 0 && !gpt_params_external(m) &&
+	    checkpoint_mapped_path(gpt_param_memory(m)) == NULL &&
+	    memcmp(gpt_param_memory(m), gpt_param_memory(fx->m), 4 * n) == 0,
+	    "private: gpt_make_private copies and unmaps (%s)", TEST_MSG(cause));
+	gpt_param_memory(m)[0] += 1.0f; /* writable now */
+	gpt_memory(m, &mapped, &priv);
+	TEST_OK(mapped == 0 && priv == 4 * n, "private: memory %zu mapped, %zu private",
+	    mapped, priv);
+	gpt_free(m);
+	tokenizer_free(tok);
+	m = NULL;
+	tok = NULL;
+
+	/* A flipped bit in PARM: the full load refuses it, lazy and tokenizer-only do not read it. */
+	memcpy(b, fx->file, fx->len);
+	b[parm + 12 + 4 * (n / 2)] ^= 0x01;
+	test_write(bad, b, fx->len);
+	TEST_OK(checkpoint_load(bad, &m, &tok, NULL, &cause) == -1 &&
+	    test_msg(cause, bad, "CRC mismatch in section PARM"),
+	    "mapped: a flipped bit in PARM is caught at load (%s)", TEST_MSG(cause));
+	TEST_OK(checkpoint_open(bad, CHECKPOINT_LOAD_LAZY, &m, &tok, NULL, &cause) == 0 &&
+	    gpt_params_external(m),
+	    "lazy: PARM's CRC is left to --verify (%s)", TEST_MSG(cause));
+	gpt_free(m);
+	tokenizer_free(tok);
+	m = NULL;
+	tok = NULL;
+	ok = checkpoint_load_tokenizer(bad, &tok, &cause) == 0 &&
+	    tokenizer_vocab_size(tok) == tokenizer_vocab_size(fx->tok);
+	TEST_OK(ok, "tokenizer only: PARM is not read (%s)", TEST_MSG(cause));
+	if (tok != NULL)
+		tokenizer_free(tok);
+	tok = NULL;
+	memcpy(b, fx->file, fx->len);
+	b[TEST_HEADER + 12 + 3] ^= 0x01;
+	test_write(bad, b, fx->len);
+	TEST_OK(checkpoint_load_tokenizer(bad, &tok, &cause) == -1 &&
+	    test_msg(cause, bad, "CRC mismatch in section TOKN"),
+	    "tokenizer only: TOKN's CRC is checked (%s)", TEST_MSG(cause));
+	TEST_OK(checkpoint_load_tokenizer(test_path(TEST_MISSING), &tok, &cause) == -1 &&
+	    test_msg(cause, test_path(TEST_MISSING), "No such file"),
+	    "tokenizer only: a missing file is named (%s)", TEST_MSG(cause));
+	unlink(bad);
 	free(cause);
 	free(b);
 }
@@ -1448,18 +1589,37 @@ test_crc32(void)
 	uint8_t buf[1000];
 	struct rng r;
 	uint32_t c;
+	int cuts, good;
 
-	TEST_OK(checkpoint_crc32(0, "123456789", 9) == 0xcbf43926U,
+	TEST_OK(crc32_update(0, "123456789", 9) == 0xcbf43926U,
 	    "crc32: check value 0xcbf43926");
-	TEST_OK(checkpoint_crc32(0, "", 0) == 0, "crc32: empty input");
+	TEST_OK(crc32_update(0, "", 0) == 0, "crc32: empty input");
 	rng_init(&r, 3);
 	for (size_t i = 0; i < sizeof buf; i++)
 		buf[i] = (uint8_t)rng_u64(&r);
-	c = checkpoint_crc32(0, buf, 300);
-	c = checkpoint_crc32(c, buf + 300, sizeof buf - 300);
+	c = crc32_update(0, buf, 300);
+	c = crc32_update(c, buf + 300, sizeof buf - 300);
 	TEST_OK(c == test_crc(buf, sizeof buf) &&
-	    checkpoint_crc32(0, buf, sizeof buf) == c,
+	    crc32_update(0, buf, sizeof buf) == c,
 	    "crc32: table form equals bitwise form, incremental equals one-shot");
+	/* Every length and alignment through each path (bytes, slices, carry-less folds). */
+	cuts = good = 0;
+	for (size_t at = 0; at < 8; at += 3)
+		for (size_t n = 0; n + at <= sizeof buf; n += 37, cuts++)
+			good += crc32_update(0, buf + at, n) == test_crc(buf + at, n);
+	TEST_OK(good == cuts, "crc32: %d of %d lengths and offsets equal the bitwise form",
+	    good, cuts);
+	cuts = good = 0;
+	for (size_t cut = 0; cut <= sizeof buf; cut += 97, cuts++) {
+		uint32_t a = crc32_update(0, buf, cut);
+		uint32_t z = crc32_update(0, buf + cut, sizeof buf - cut);
+
+		good += crc32_concat(a, z, sizeof buf - cut) == c;
+	}
+	TEST_OK(good == cuts, "crc32: combine(crc(A), crc(B), |B|) = crc(AB) at %d of %d cuts",
+	    good, cuts);
+	TEST_OK(crc32_concat(crc32_update(0, buf + 1, 999), 0, 0) ==
+	    crc32_update(0, buf + 1, 999), "crc32: combine with an empty B");
 }
 
 /* Remove the temporary directory (only files this test creates). */
@@ -1499,6 +1659,7 @@ main(void)
 	test_bad_files(&fx);
 	test_optim(&fx);
 	test_version1(&fx);
+	test_mapped(&fx);
 	test_pair(&fx);
 
 	gpt_free(fx.m);

@@ -394,6 +394,24 @@ else
 	    "$n_append appends, $n_top with two alternatives: $(head -c 300 "$tmp/out")"
 fi
 expect "generate --top 9 is refused" 2 "top" generate --model "$model" --top 9
+
+# The model file is mapped: -v reports the weights as mapped (a version 3 file,
+# as train writes) and --load copy as private; the same seed gives the same text.
+expect "generate -v: the weights are mapped" 0 \
+    "model .*: mapped [0-9.]*[1-9][0-9]* MiB, private 0\.0 MiB" \
+    generate -v --model "$model" --seed 5 --max-tokens 4 --json
+sed 's/, "t": [0-9.]*}$/}/; s/, "prefill_seconds".*//' "$tmp/out" >"$tmp/mapped.json"
+expect "generate --load copy -v: the weights are private" 0 \
+    "model .*: mapped 0\.0 MiB, private [0-9.]*[1-9][0-9]* MiB" \
+    generate -v --load copy --model "$model" --seed 5 --max-tokens 4 --json
+sed 's/, "t": [0-9.]*}$/}/; s/, "prefill_seconds".*//' "$tmp/out" >"$tmp/copied.json"
+if cmp -s "$tmp/mapped.json" "$tmp/copied.json"; then
+	pass "generate: mapped and copied weights give the same events"
+else
+	fail "generate: mapped and copied weights give the same events" \
+	    "$(diff "$tmp/mapped.json" "$tmp/copied.json" | head -n 4)"
+fi
+expect "generate --load bogus is refused" 2 "load" generate --model "$model" --load bogus
 # theme check: the shipped high-contrast theme passes; a text background over the
 # terminal's own (holes between the panes) does not.
 expect "theme check high-contrast" 0 "" theme check "$SRCDIR/themes/high-contrast.yaml"
@@ -560,7 +578,10 @@ if [ -s "$model" ]; then
 	    dd of="$tmp/ckpt-flipped.bin" bs=1 seek=$((size - 64)) conv=notrunc 2>/dev/null
 fi
 bad half "$bad_short|$bad_size|crc|corrupt"
-bad flipped "crc|checksum|corrupt|finite|nan|invalid"
+# tokenize reads only the tokenizer section: flipped weights do not stop it.
+expect "tokenize: the weights are not read" 0 "" tokenize --model "$tmp/ckpt-flipped.bin" hello
+expect "generate rejects a checkpoint: flipped" 1 "ckpt-flipped\.bin: corrupt: CRC mismatch in section PARM" \
+    generate --model "$tmp/ckpt-flipped.bin" --prompt hello --max-tokens 2 --seed 1
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

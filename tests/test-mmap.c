@@ -1,0 +1,349 @@
+/*
+ * test-mmap.c: models read in place from a mapping of their file
+ * (checkpoint_load, engine/checkpoint.h): logits bit-identical to a copying
+ * load (decoding and the training forward pass); a file replaced by rename,
+ * overwritten in place or truncated under a process that has it mapped (the
+ * process keeps working, or fails with a message naming the file: never a
+ * bare SIGBUS); training on a mapped model takes a private copy and leaves
+ * the file alone. Links the program's library for its SIGBUS handler.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "checkpoint.h"
+#include "gpt.h"
+#include "rng.h"
+#include "tokenizer.h"
+#include "util.h"
+#include "tap.h"
+
+#define TEST_MSG(c) ((c) != NULL ? (c) : "(no message)")
+
+static char test_dir[4096];
+static char test_model[4200], test_err[4200];
+
+/* A tokenizer learned from a small generated text. */
+static struct tokenizer *
+test_tokenizer(void)
+{
+	static const char *words[] = {
+		"the", "model", "reads", "its", "weights", "in", "place", "from",
+		"a", "mapping", "of", "file", "and", "never", "copies", "them"
+	};
+	char text[8192];
+	size_t off = 0;
+	struct rng r;
+	struct tokenizer *tok = NULL;
+	char *cause = NULL;
+
+	rng_init(&r, 7);
+	while (off < sizeof text - 32)
+		off += (size_t)snprintf(text + off, sizeof text - off, "%s ",
+		    words[rng_below(&r, sizeof words / sizeof words[0])]);
+	if (tokenizer_train((const uint8_t *)text, off, 290, &tok, &cause) != 0) {
+		printf("Bail out! tokenizer_train: %s\n", TEST_MSG(cause));
+		exit(1);
+	}
+	return tok;
+}
+
+/* A random model of the tokenizer's vocabulary, saved to path (format version 3). */
+static struct gpt_model *
+test_model_save(const char *path, struct tokenizer *tok, uint64_t seed)
+{
+	struct gpt_config cfg = { 32, 0, 0, 2, 4, 64 };
+	struct gpt_model *m;
+	char *cause = NULL;
+
+	cfg.vocab_size = tokenizer_vocab_size(tok);
+	cfg.padded_vocab_size = (cfg.vocab_size / 64 + 1) * 64;
+	m = gpt_new(&cfg, &cause);
+	if (m == NULL || (gpt_init_random(m, seed), 0) ||
+	    checkpoint_save(path, m, tok, NULL, &cause) != 0) {
+		printf("Bail out! model: %s\n", TEST_MSG(cause));
+		exit(1);
+	}
+	return m;
+}
+
+/* Decode ids (n) with a fresh KV cache; logits (n, Vp) of every slot into out. */
+static int
+test_decode(const struct gpt_model *m, const int *ids, int n, float *out)
+{
+	int Vp = gpt_config(m)->padded_vocab_size;
+	struct gpt_kv *kv = gpt_kv_new(m, n, NULL);
+
+	if (kv == NULL || gpt_kv_append(m, kv, ids, n, NULL) != 0) {
+		gpt_kv_free(kv);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		gpt_kv_logits(m, kv, i, out + (size_t)i * Vp);
+	gpt_kv_free(kv);
+	return 0;
+}
+
+/* The whole of a file (malloc'd), or NULL. */
+static uint8_t *
+test_slurp(const char *path, size_t *len)
+{
+	char *buf = NULL, *cause = NULL;
+
+	if (util_read_file(path, 0, &buf, len, &cause) != 0) {
+		free(cause);
+		return NULL;
+	}
+	return (uint8_t *)buf;
+}
+
+static const int test_ids[12] = { 5, 17, 256, 100, 3, 260, 9, 9, 40, 280, 1, 2 };
+#define TEST_N ((int)(sizeof test_ids / sizeof test_ids[0]))
+
+/* Mapped and copied loads give the same logits, bit for bit. */
+static void
+test_identical(size_t Vp)
+{
+	struct gpt_model *a = NULL, *b = NULL;
+	struct tokenizer *ta = NULL, *tb = NULL;
+	float *la = calloc(Vp * TEST_N, sizeof *la), *lb = calloc(Vp * TEST_N, sizeof *lb);
+	char *cause = NULL;
+	int ok;
+
+	ok = checkpoint_load(test_model, &a, &ta, NULL, &cause) == 0 &&
+	    checkpoint_open(test_model, CHECKPOINT_LOAD_COPY, &b, &tb, NULL, &cause) == 0;
+	tap_ok(ok && gpt_params_external(a) && !gpt_params_external(b),
+	    "load: mapped in place and copied (%s)", TEST_MSG(cause));
+	if (!ok)
+		goto out;
+	ok = test_decode(a, test_ids, TEST_N, la) == 0 &&
+	    test_decode(b, test_ids, TEST_N, lb) == 0;
+	tap_ok(ok && memcmp(la, lb, Vp * TEST_N * sizeof *la) == 0,
+	    "decode: logits of %d slots bit-identical, mapped vs copied (max diff %g)", TEST_N,
+	    ok ? tap_maxdiff(la, lb, Vp * TEST_N) : -1.0);
+	ok = gpt_forward(a, test_ids, NULL, NULL, 1, TEST_N, &cause) == 0 &&
+	    gpt_forward(b, test_ids, NULL, NULL, 1, TEST_N, &cause) == 0;
+	tap_ok(ok && memcmp(gpt_logits(a), gpt_logits(b), Vp * TEST_N * sizeof(float)) == 0,
+	    "forward: training-pass logits bit-identical, mapped vs copied (%s)",
+	    TEST_MSG(cause));
+out:
+	gpt_free(a);
+	gpt_free(b);
+	if (ta != NULL)
+		tokenizer_free(ta);
+	if (tb != NULL)
+		tokenizer_free(tb);
+	free(la);
+	free(lb);
+	free(cause);
+}
+
+/* A save (rename over the file) does not touch a process's mapping of the old one. */
+static void
+test_replaced(struct tokenizer *tok, size_t Vp)
+{
+	struct gpt_model *a = NULL, *other;
+	struct tokenizer *ta = NULL;
+	float *before = calloc(Vp * TEST_N, sizeof *before);
+	float *after = calloc(Vp * TEST_N, sizeof *after);
+	char *cause = NULL;
+	int ok;
+
+	ok = checkpoint_load(test_model, &a, &ta, NULL, &cause) == 0 &&
+	    test_decode(a, test_ids, TEST_N, before) == 0;
+	other = test_model_save(test_model, tok, 99); /* atomic: a new file renamed over it */
+	ok = ok && test_decode(a, test_ids, TEST_N, after) == 0;
+	tap_ok(ok && memcmp(before, after, Vp * TEST_N * sizeof *before) == 0,
+	    "replaced by rename while mapped: the old weights stay, logits unchanged (%s)",
+	    TEST_MSG(cause));
+	gpt_free(other);
+	gpt_free(a);
+	if (ta != NULL)
+		tokenizer_free(ta);
+	free(before);
+	free(after);
+	free(cause);
+}
+
+/*
+ * In a child with the program's SIGBUS handler: load the model mapped, then
+ * damage the file with `how` (1: truncate to one page, 2: overwrite the
+ * parameters in place with zeros), then decode. The child exits 0 when the
+ * decode returned.
+ */
+static int
+test_child(int how, int *status)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct gpt_model *m = NULL;
+		struct tokenizer *t = NULL;
+		float *l;
+		int fd = open(test_err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(20);
+		app_catch_sigbus();
+		if (checkpoint_load(test_model, &m, &t, NULL, NULL) != 0 || !gpt_params_external(m))
+			_exit(21);
+		l = calloc((size_t)gpt_config(m)->padded_vocab_size * TEST_N, sizeof *l);
+		if (how == 1) {
+			if (truncate(test_model, 4096) != 0)
+				_exit(22);
+		} else {
+			size_t bytes = gpt_num_params(m) * sizeof(float);
+			uint8_t *zeros = calloc(1, bytes);
+			int wfd = open(test_model, O_WRONLY);
+			struct stat st;
+			off_t at;
+
+			if (wfd < 0 || fstat(wfd, &st) != 0 || zeros == NULL)
+				_exit(23);
+			/* PARM's payload: before its CRC (4 bytes) and END. (20 bytes). */
+			at = st.st_size - 20 - 4 - (off_t)bytes;
+			if (pwrite(wfd, zeros, bytes, at) != (ssize_t)bytes)
+				_exit(24);
+			close(wfd);
+			free(zeros);
+		}
+		_exit(test_decode(m, test_ids, TEST_N, l) == 0 ? 0 : 25);
+	}
+	if (waitpid(pid, status, 0) != pid)
+		return -1;
+	return 0;
+}
+
+/* Truncated or overwritten under a running process: a message, or it keeps working. */
+static void
+test_damaged(struct tokenizer *tok)
+{
+	struct gpt_model *m;
+	uint8_t *err;
+	size_t len = 0;
+	int status = 0, ran;
+
+	m = test_model_save(test_model, tok, 5);
+	gpt_free(m);
+	ran = test_child(1, &status) == 0;
+	tap_ok(ran && WIFEXITED(status) && WEXITSTATUS(status) == APP_EXIT_ERROR,
+	    "truncated while mapped: exit status 1, not a SIGBUS (status 0x%x)", status);
+	err = test_slurp(test_err, &len);
+	tap_ok(err != NULL && strstr((char *)err, test_model) != NULL &&
+	    strstr((char *)err, "truncated") != NULL,
+	    "truncated while mapped: the message names the file (%.*s)",
+	    err != NULL ? (int)len : 0, err != NULL ? (char *)err : "");
+	free(err);
+
+	m = test_model_save(test_model, tok, 5);
+	gpt_free(m);
+	ran = test_child(2, &status) == 0;
+	tap_ok(ran && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "overwritten in place while mapped: the process keeps working (status 0x%x)",
+	    status);
+
+	/* A SIGBUS outside any mapped model file is not ours: it stays a SIGBUS. */
+	{
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+
+			if (fd >= 0)
+				dup2(fd, STDERR_FILENO);
+			app_catch_sigbus();
+			raise(SIGBUS);
+			_exit(0);
+		}
+		ran = pid > 0 && waitpid(pid, &status, 0) == pid;
+		tap_ok(ran && WIFSIGNALED(status) &&
+		    WTERMSIG(status) == SIGBUS,
+		    "another SIGBUS is left alone (status 0x%x)", status);
+	}
+}
+
+/* Training a mapped model: the update takes a private copy; the file is not written. */
+static void
+test_train(void)
+{
+	struct gpt_model *m = NULL;
+	struct tokenizer *t = NULL;
+	struct gpt_adamw o = { 1e-3f, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f };
+	uint8_t *before, *after;
+	size_t blen = 0, alen = 0, mapped, priv;
+	char *cause = NULL;
+	int targets[TEST_N], ok;
+
+	for (int i = 0; i < TEST_N; i++)
+		targets[i] = test_ids[(i + 1) % TEST_N];
+	before = test_slurp(test_model, &blen);
+	ok = checkpoint_load(test_model, &m, &t, NULL, &cause) == 0 && gpt_params_external(m) &&
+	    gpt_forward(m, test_ids, NULL, NULL, 1, TEST_N, &cause) == 0 &&
+	    (gpt_loss_ce(m, targets), gpt_zero_grad(m, &cause) == 0) &&
+	    gpt_backward(m, &cause) == 0 && gpt_update(m, &o, 1, NULL, &cause) == 0;
+	tap_ok(ok && !gpt_params_external(m), "train: an update of a mapped model works on a "
+	    "private copy (%s)", TEST_MSG(cause));
+	if (m != NULL) {
+		gpt_memory(m, &mapped, &priv);
+		tap_ok(mapped == 0 && priv >= 4 * 4 * gpt_num_params(m),
+		    "train: memory %zu mapped, %zu private (parameters, gradients, AdamW)",
+		    mapped, priv);
+	} else
+		tap_ok(0, "train: memory");
+	after = test_slurp(test_model, &alen);
+	tap_ok(before != NULL && after != NULL && blen == alen && memcmp(before, after, blen) == 0,
+	    "train: the file is unchanged");
+	gpt_free(m);
+	if (t != NULL)
+		tokenizer_free(t);
+	free(before);
+	free(after);
+	free(cause);
+}
+
+/* Run the groups in a fresh temporary directory. */
+int
+main(void)
+{
+	const char *base = getenv("TMPDIR");
+	struct tokenizer *tok;
+	struct gpt_model *m;
+	size_t Vp;
+
+	snprintf(test_dir, sizeof test_dir, "%s/test-mmap.XXXXXX",
+	    base != NULL && *base != '\0' ? base : "/tmp");
+	if (mkdtemp(test_dir) == NULL) {
+		printf("Bail out! mkdtemp %s: %s\n", test_dir, strerror(errno));
+		return 1;
+	}
+	snprintf(test_model, sizeof test_model, "%s/model.bin", test_dir);
+	snprintf(test_err, sizeof test_err, "%s/stderr.txt", test_dir);
+	tok = test_tokenizer();
+	m = test_model_save(test_model, tok, 42);
+	Vp = (size_t)gpt_config(m)->padded_vocab_size;
+	gpt_free(m);
+
+	test_identical(Vp);
+	test_replaced(tok, Vp);
+	test_train();
+	test_damaged(tok);
+
+	tokenizer_free(tok);
+	unlink(test_model);
+	unlink(test_err);
+	if (rmdir(test_dir) != 0)
+		tap_diag("cannot remove %s: %s", test_dir, strerror(errno));
+	return tap_done();
+}
