@@ -21,17 +21,20 @@
 #include "app.h"
 #include "cmd.h"
 #include "bench.h"
+#include "checkpoint.h"
 #include "cpu.h"
 #include "gpt.h"
 #include "options.h"
 #include "rng.h"
 #include "sm.h"
+#include "tokenizer.h"
 #include "util.h"
 
 struct cmd_bench_config {
 	const char *name;
 	struct gpt_config cfg;
 	int B, T;
+	const char *model; /* a model file's weights instead of random ones */
 };
 
 struct cmd_bench_result {
@@ -46,7 +49,7 @@ static void
 cmd_bench_usage(FILE *f)
 {
 	fprintf(f,
-"usage: seqmatch bench [--json] [--steps N] [--tokens N] [--small-only]\n"
+"usage: seqmatch bench [--json] [--steps N] [--tokens N] [--small-only] [--model M]\n"
 "\n"
 "Measures the sgemm peak (GFLOP/s) and memory bandwidth (GB/s) of this machine,\n"
 "then a training step and generation for a small model and for the GPT-2 124M\n"
@@ -55,6 +58,8 @@ cmd_bench_usage(FILE *f)
 "  --steps N      timed training steps per model after one warm-up (default 3)\n"
 "  --tokens N     generated tokens per model (default 64)\n"
 "  --small-only   skip the 124M configuration\n"
+"  --model M      measure model file M (e.g. an imported GPT-2) instead of the\n"
+"                 124M configuration with random weights\n"
 "  --json         one JSON object on stdout\n");
 }
 
@@ -152,10 +157,19 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, double p
 	double t0, flops_per_token;
 	int ret = -1;
 
-	m = gpt_new(c, cause);
-	if (m == NULL)
-		return -1;
-	gpt_init_random(m, 42);
+	if (bc->model != NULL) {
+		struct tokenizer *mtok = NULL;
+
+		if (checkpoint_load(bc->model, &m, &mtok, NULL, cause) != 0)
+			return -1;
+		tokenizer_free(mtok);
+		c = gpt_config(m);
+	} else {
+		m = gpt_new(c, cause);
+		if (m == NULL)
+			return -1;
+		gpt_init_random(m, 42);
+	}
 	rng_init(&rng, 7);
 	inputs = xmalloc((size_t)N * sizeof *inputs);
 	targets = xmalloc((size_t)N * sizeof *targets);
@@ -227,27 +241,31 @@ cmd_bench(int argc, char **argv)
 		{ "steps", required_argument, NULL, 's' },
 		{ "tokens", required_argument, NULL, 't' },
 		{ "small-only", no_argument, NULL, 'S' },
+		{ "model", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_bench_config configs[2] = {
-		{ "small", { 256, 4096, 4160, 6, 8, 256 }, 8, 256 },
-		{ "gpt2-124M", { 1024, 50257, 50304, 12, 12, 768 }, 8, 256 },
+		{ "small", { 256, 4096, 4160, 6, 8, 256 }, 8, 256, NULL },
+		{ "gpt2-124M", { 1024, 50257, 50304, 12, 12, 768 }, 8, 256, NULL },
 	};
 	struct cmd_bench_result res[2];
-	int json = 0, steps = 3, tokens = 64, nconf = 2, opt;
+	int json = 0, steps = 3, tokens = 64, nconf = 2, first = 0, opt;
 	double peak = 0, bw;
 	static const int shapes[][3] = {
 		{ 2048, 2304, 768 }, { 2048, 3072, 768 }, { 2048, 768, 3072 },
 		{ 2048, 768, 768 }
 	};
 	char *cause = NULL;
+	const char *model = NULL;
 
+	memset(res, 0, sizeof res);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': json = 1; break;
 		case 'S': nconf = 1; break;
+		case 'm': model = optarg; break;
 		case 's':
 			if (options_int("steps", optarg, 1, 1000, &steps) != 0)
 				return APP_EXIT_USAGE;
@@ -268,6 +286,26 @@ cmd_bench(int argc, char **argv)
 		app_error("bench: unexpected argument '%s'", argv[optind]);
 		return APP_EXIT_USAGE;
 	}
+	if (model != NULL) {
+		struct gpt_model *m = NULL;
+		struct tokenizer *tok = NULL;
+
+		/* The model's configuration, for the FLOP count and the report. */
+		if (checkpoint_load(model, &m, &tok, NULL, &cause) != 0) {
+			app_error("%s", cause);
+			free(cause);
+			return APP_EXIT_ERROR;
+		}
+		configs[1].cfg = *gpt_config(m);
+		configs[1].name = model;
+		configs[1].model = model;
+		if (configs[1].T > configs[1].cfg.max_seq_len)
+			configs[1].T = configs[1].cfg.max_seq_len;
+		gpt_free(m);
+		tokenizer_free(tok);
+		nconf = 2;
+		first = 1; /* the model alone */
+	}
 	if (!json)
 		fprintf(stderr, "seqmatch bench: OpenBLAS core %s, %d threads\n",
 		    cpu_blas_core(), cpu_threads());
@@ -280,7 +318,7 @@ cmd_bench(int argc, char **argv)
 	if (!json)
 		printf("machine: sgemm peak %.1f GFLOP/s, read bandwidth %.1f GB/s\n",
 		    peak, bw);
-	for (int i = 0; i < nconf; i++) {
+	for (int i = first; i < nconf; i++) {
 		struct cmd_bench_config *bc = &configs[i];
 		if (!json)
 			fprintf(stderr, "seqmatch bench: %s (L=%d C=%d B=%d T=%d)...\n",
@@ -306,7 +344,7 @@ cmd_bench(int argc, char **argv)
 		    "\"models\": [",
 		    cpu_blas_core(), cpu_threads(), peak, bw, main_r->train_frac,
 		    main_r->gen_frac, main_r->sm_ratio);
-		for (int i = 0; i < nconf; i++)
+		for (int i = first; i < nconf; i++)
 			printf("%s{\"name\": \"%s\", \"layers\": %d, \"channels\": %d, "
 			    "\"heads\": %d, \"vocab\": %d, \"B\": %d, \"T\": %d, "
 			    "\"train_step_s\": %.4f, \"train_tokens_per_s\": %.1f, "
@@ -314,7 +352,7 @@ cmd_bench(int argc, char **argv)
 			    "\"sm_step_s\": %.4f, \"sm_step_ratio\": %.4f, "
 			    "\"generate_tokens_per_s\": %.2f, \"generate_gbs\": %.2f, "
 			    "\"generate_bandwidth_fraction\": %.4f, \"weight_bytes\": %.0f}",
-			    i ? ", " : "", configs[i].name, configs[i].cfg.num_layers,
+			    i > first ? ", " : "", configs[i].name, configs[i].cfg.num_layers,
 			    configs[i].cfg.channels, configs[i].cfg.num_heads,
 			    configs[i].cfg.vocab_size, configs[i].B, configs[i].T,
 			    res[i].step_s, res[i].train_tok_s, res[i].train_gflops,
