@@ -1402,11 +1402,19 @@ tokenizer_deserialize(const uint8_t *buf, size_t len, struct tokenizer **out,
 	if (extra > 0) {
 		kind = tokenizer_get_u32(buf + len);
 		id_byte = buf + len + 4;
+		int in_order = 1;
+
 		if (kind != TOKENIZER_KIND_OWN && kind != TOKENIZER_KIND_GPT2)
 			return util_error(cause, "tokenizer: unknown kind %lu "
 			    "(expected %d, our own, or %d, GPT-2)",
 			    (unsigned long)kind, TOKENIZER_KIND_OWN,
 			    TOKENIZER_KIND_GPT2);
+		for (int id = 0; id < 256; id++)
+			in_order = in_order && id_byte[id] == id;
+		/* One form per tokenizer: that one is version 1. */
+		if (kind == TOKENIZER_KIND_OWN && in_order)
+			return util_error(cause, "tokenizer: version 2 of our own "
+			    "kind with the bytes in order (that is version 1)");
 	}
 	merges = malloc(((size_t)nmerges + 1) * 2 * sizeof *merges);
 	if (merges == NULL)
