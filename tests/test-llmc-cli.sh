@@ -177,6 +177,37 @@ fi
 expect_ok "the fine-tuned export imports again" \
     import --llmc "$tmp/ft-llmc.bin" --llmc-tokenizer "$tmp/ft-tok.bin" --out "$tmp/m2.bin"
 
+# The UI in compare mode: the imported model beside its fine-tune, one prompt.
+if command -v tmux >/dev/null 2>&1; then
+	T="tmux -L llmc-cli-$$"
+	$T new-session -d -x 160 -y 40 -s ui \
+	    "exec env TERM=xterm-256color LANG=C.UTF-8 '$SEQMATCH' ui --model '$tmp/m.bin' \
+	    --compare '$tmp/ft.bin' 2>'$tmp/ui.err'" 2>/dev/null
+	# Wait (up to 60 s) until the screen matches a pattern.
+	screen_has() {
+		k=0
+		while [ $k -lt 600 ]; do
+			$T capture-pane -p -t ui 2>/dev/null | grep -Eq "$1" && return 0
+			sleep 0.1
+			k=$((k + 1))
+		done
+		return 1
+	}
+	if screen_has ' A m\.bin \| B ft\.bin \(bksp\)'; then
+		pass "ui --compare opens on the imported model and its fine-tune"
+	else
+		fail "ui --compare opens on the imported model and its fine-tune" "$(cat "$tmp/ui.err")"
+	fi
+	$T send-keys -t ui -l "Once upon"
+	$T send-keys -t ui Enter
+	if screen_has 'B: done' && screen_has 'Text A m\.bin - [a-z]+ - [0-9]+/[0-9]+'; then
+		pass "ui --compare: both models write after the prompt"
+	else
+		fail "ui --compare: both models write after the prompt" "$($T capture-pane -p -t ui | tail -n 2)"
+	fi
+	$T kill-server >/dev/null 2>&1
+fi
+
 # Bad files.
 expect_bad "a missing model file" "$tmp/none.bin" "No such file" \
     import --llmc "$tmp/none.bin" --llmc-tokenizer "$tokfile" --out "$tmp/x.bin"

@@ -909,6 +909,14 @@ test_serialisation(void)
 	test_put_u32(bad + len, 1);
 	bad[len + 4 + 9] = bad[len + 4 + 10];
 	test_rejects(bad, len + 260, "both the byte", "version 2 with a byte twice");
+	test_put_u32(bad + len, 0);
+	for (int i = 0; i < 256; i++)
+		bad[len + 4 + i] = (uint8_t)i;
+	test_rejects(bad, len + 260, "that is version 1",
+	    "version 2 of our own kind in byte order (one form per tokenizer)");
+	test_put_u32(bad + len, 1);
+	for (int i = 0; i < 256; i++)
+		bad[len + 4 + i] = (uint8_t)(255 - i);
 	bad[len + 4 + 9] = 255 - 9;
 	{
 		struct tokenizer *t2 = NULL;
