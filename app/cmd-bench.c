@@ -297,7 +297,7 @@ cmd_bench(int argc, char **argv)
 			return APP_EXIT_ERROR;
 		}
 		configs[1].cfg = *gpt_config(m);
-		configs[1].name = model;
+		configs[1].name = "model"; /* the path goes to stderr, not into JSON */
 		configs[1].model = model;
 		if (configs[1].T > configs[1].cfg.max_seq_len)
 			configs[1].T = configs[1].cfg.max_seq_len;
@@ -306,6 +306,8 @@ cmd_bench(int argc, char **argv)
 		nconf = 2;
 		first = 1; /* the model alone */
 	}
+	if (!json && model != NULL)
+		fprintf(stderr, "seqmatch bench: model is %s\n", model);
 	if (!json)
 		fprintf(stderr, "seqmatch bench: OpenBLAS core %s, %d threads\n",
 		    cpu_blas_core(), cpu_threads());
