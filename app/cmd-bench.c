@@ -46,6 +46,7 @@ struct cmd_bench_config {
 	const char *name;
 	struct gpt_config cfg;
 	int B, T;
+	const char *model; /* a model file's weights instead of random ones */
 };
 
 struct cmd_bench_result {
@@ -65,6 +66,7 @@ cmd_bench_usage(FILE *f)
 	fprintf(f,
 "usage: seqmatch bench [--json] [--steps N] [--tokens N] [--small-only]\n"
 "                      [--generate-only] [--model PATH] [--heldout PATH]\n"
+"                      [--measure M]\n"
 "\n"
 "Measures the sgemm peak (GFLOP/s) and memory bandwidth (GB/s) of this machine,\n"
 "then a training step and generation for a small model and for the GPT-2 124M\n"
@@ -78,6 +80,8 @@ cmd_bench_usage(FILE *f)
 "  --heldout PATH its held-out corpus (default: heldout.txt beside the model)\n"
 "  --small-only   skip the 124M configuration\n"
 "  --generate-only  skip the training and SequenceMatch steps\n"
+"  --measure M    measure model file M (e.g. an imported GPT-2) instead of the\n"
+"                 124M configuration with random weights\n"
 "  --json         one JSON object on stdout\n");
 }
 
@@ -351,10 +355,19 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int trai
 	double t0, flops_per_token;
 	int ret = -1;
 
-	m = gpt_new(c, cause);
-	if (m == NULL)
-		return -1;
-	gpt_init_random(m, 42);
+	if (bc->model != NULL) {
+		struct tokenizer *mtok = NULL;
+
+		if (checkpoint_load(bc->model, &m, &mtok, NULL, cause) != 0)
+			return -1;
+		tokenizer_free(mtok);
+		c = gpt_config(m);
+	} else {
+		m = gpt_new(c, cause);
+		if (m == NULL)
+			return -1;
+		gpt_init_random(m, 42);
+	}
 	rng_init(&rng, 7);
 	inputs = xmalloc((size_t)N * sizeof *inputs);
 	targets = xmalloc((size_t)N * sizeof *targets);
@@ -414,21 +427,22 @@ cmd_bench(int argc, char **argv)
 		{ "generate-only", no_argument, NULL, 'G' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "heldout", required_argument, NULL, 'H' },
+		{ "measure", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_bench_config configs[2] = {
-		{ "small", { 256, 4096, 4160, 6, 8, 256 }, 8, 256 },
-		{ "gpt2-124M", { 1024, 50257, 50304, 12, 12, 768 }, 8, 256 },
+		{ "small", { 256, 4096, 4160, 6, 8, 256 }, 8, 256, NULL },
+		{ "gpt2-124M", { 1024, 50257, 50304, 12, 12, 768 }, 8, 256, NULL },
 	};
 	struct cmd_bench_result res[2];
-	int json = 0, steps = 3, tokens = 64, nconf = 2, train = 1, opt;
+	int json = 0, steps = 3, tokens = 64, nconf = 2, first = 0, train = 1, opt;
 	double peak = 0, bw;
 	static const int shapes[][3] = {
 		{ 2048, 2304, 768 }, { 2048, 3072, 768 }, { 2048, 768, 3072 },
 		{ 2048, 768, 768 }
 	};
-	const char *model_path = NULL, *held_path = NULL;
+	const char *model_path = NULL, *held_path = NULL, *measure = NULL;
 	double loss[QUANT_NUM_FORMATS] = { 0 };
 	long loss_tokens = 0;
 	int have_loss = 0;
@@ -442,6 +456,7 @@ cmd_bench(int argc, char **argv)
 		case 'G': train = 0; break;
 		case 'm': model_path = optarg; break;
 		case 'H': held_path = optarg; break;
+		case 'M': measure = optarg; break;
 		case 's':
 			if (options_int("steps", optarg, 1, 1000, &steps) != 0)
 				return APP_EXIT_USAGE;
@@ -463,6 +478,28 @@ cmd_bench(int argc, char **argv)
 		return APP_EXIT_USAGE;
 	}
 	memset(res, 0, sizeof res);
+	if (measure != NULL) {
+		struct gpt_model *m = NULL;
+		struct tokenizer *tok = NULL;
+
+		/* The model's configuration, for the FLOP count and the report. */
+		if (checkpoint_load(measure, &m, &tok, NULL, &cause) != 0) {
+			app_error("%s", cause);
+			free(cause);
+			return APP_EXIT_ERROR;
+		}
+		configs[1].cfg = *gpt_config(m);
+		configs[1].name = "model"; /* the path goes to stderr, not into JSON */
+		configs[1].model = measure;
+		if (configs[1].T > configs[1].cfg.max_seq_len)
+			configs[1].T = configs[1].cfg.max_seq_len;
+		gpt_free(m);
+		tokenizer_free(tok);
+		nconf = 2;
+		first = 1; /* the model alone */
+		if (!json)
+			fprintf(stderr, "seqmatch bench: measuring %s\n", measure);
+	}
 	if (model_path == NULL)
 		model_path = app_default_model();
 	if (!json)
@@ -478,7 +515,7 @@ cmd_bench(int argc, char **argv)
 	if (!json)
 		printf("machine: sgemm peak %.1f GFLOP/s, read bandwidth %.1f GB/s\n",
 		    peak, bw);
-	for (int i = 0; i < nconf; i++) {
+	for (int i = first; i < nconf; i++) {
 		struct cmd_bench_config *bc = &configs[i];
 		if (!json)
 			fprintf(stderr, "seqmatch bench: %s (L=%d C=%d B=%d T=%d)...\n",
@@ -539,7 +576,7 @@ cmd_bench(int argc, char **argv)
 			    loss[QUANT_FP32], loss[QUANT_BF16], loss[QUANT_Q8], loss_tokens);
 		printf("\"bf16_kernel\": \"%s\", \"q8_kernel\": \"%s\", \"models\": [",
 		    quant_kernel_name(QUANT_BF16), quant_kernel_name(QUANT_Q8));
-		for (int i = 0; i < nconf; i++)
+		for (int i = first; i < nconf; i++)
 			printf("%s{\"name\": \"%s\", \"layers\": %d, \"channels\": %d, "
 			    "\"heads\": %d, \"vocab\": %d, \"B\": %d, \"T\": %d, "
 			    "\"train_step_s\": %.4f, \"train_tokens_per_s\": %.1f, "
@@ -547,7 +584,7 @@ cmd_bench(int argc, char **argv)
 			    "\"sm_step_s\": %.4f, \"sm_step_ratio\": %.4f, "
 			    "\"generate_tokens_per_s\": %.2f, \"generate_gbs\": %.2f, "
 			    "\"generate_bandwidth_fraction\": %.4f, \"weight_bytes\": %.0f}",
-			    i ? ", " : "", configs[i].name, configs[i].cfg.num_layers,
+			    i > first ? ", " : "", configs[i].name, configs[i].cfg.num_layers,
 			    configs[i].cfg.channels, configs[i].cfg.num_heads,
 			    configs[i].cfg.vocab_size, configs[i].B, configs[i].T,
 			    res[i].step_s, res[i].train_tok_s, res[i].train_gflops,

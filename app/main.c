@@ -61,6 +61,8 @@ static const struct main_cmd main_cmds[] = {
 	{ "finetune", cmd_finetune, "fine-tune a model: SequenceMatch (<bksp>), BC or MLE" },
 	{ "generate", cmd_generate, "write text from a model, given a prompt" },
 	{ "tokenize", cmd_tokenize, "print the token ids and pieces of a text" },
+	{ "import", cmd_import, "llm.c's model and tokenizer files into a model" },
+	{ "export", cmd_export, "a model into llm.c's model and tokenizer files" },
 	{ "bench", cmd_bench, "measure this machine: sgemm, bandwidth, training, generation" },
 	{ "mauve", cmd_mauve, "MAUVE between two feature matrices (.npy)" },
 	{ "eval", cmd_eval, "generate from held-out prompts; MAUVE and text statistics" },

@@ -48,19 +48,41 @@
  * direct-mapped cache, private to one encode call, remembers the ids of short
  * chunks already seen, since natural text repeats its words a lot.
  *
- * File format (all little-endian u32): "SMTK", version (1), V, the number of
- * merges M (V = 256 + M + 1), then M pairs (left, right).
+ * GPT-2's vocabulary (tokenizer_from_pieces). An imported GPT-2 tokenizer
+ * differs in two ways. Its ids 0..255 are the 256 bytes in GPT-2's order
+ * (printable bytes first), not in byte order: id_byte and byte_id hold that
+ * permutation, and encoding starts from byte_id of each byte. And its chunks
+ * come from GPT-2's pre-tokenizer (pretok.c) instead of the rule above.
+ *
+ * llm.c's tokenizer file lists each token's bytes but no merges. GPT-2's
+ * token 256 + k is its merge k (the order of encoder.json is the order of
+ * vocab.bpe), so the merges are recovered in order: with merges 0..k-1
+ * known, BPE-encoding the bytes of token 256 + k must give exactly two
+ * tokens, and they are merge k's pair. That BPE applies merges by rank
+ * exactly as encoding text does, so the recovered table encodes like
+ * GPT-2's vocab.bpe (checked against it for all 50000 merges when the test
+ * data was made, tests/data/README).
+ *
+ * File format (all little-endian u32): "SMTK", version, V, the number of
+ * merges M (V = 256 + M + 1), then M pairs (left, right). Version 1 ends
+ * there: the project's own pre-tokenizer, ids 0..255 in byte order. Version 2
+ * (written only for other tokenizers, so files of our own kind stay readable
+ * by older programs, and a GPT-2 tokenizer is refused by them rather than
+ * silently cut by the wrong rule) adds a u32 kind (enum tokenizer_kind) and
+ * the 256 bytes of ids 0..255.
  */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "pretok.h"
 #include "tokenizer.h"
 #include "util.h"
 
 #define TOKENIZER_MAGIC "SMTK"
 #define TOKENIZER_VERSION 1
+#define TOKENIZER_VERSION_KIND 2 /* with kind and byte order */
 #define TOKENIZER_HEADER_BYTES 16
 /* Total bytes of all token pieces together; guards against hostile files. */
 #define TOKENIZER_MAX_PIECE_BYTES ((size_t)256 << 20)
@@ -91,6 +113,10 @@ struct tokenizer {
 	uint64_t *map_keys; /* (map_mask+1): pair key or TOKENIZER_EMPTY_KEY */
 	int32_t *map_ranks; /* (map_mask+1): merge rank of the pair */
 	size_t map_mask;
+	enum tokenizer_kind kind;
+	uint8_t id_byte[256];  /* the byte of each id 0..255 */
+	int32_t byte_id[256];  /* the id of each byte */
+	struct pretok *pretok; /* GPT-2's pre-tokenizer, NULL for our own */
 };
 
 /* Class of one byte: bytes >= 0x80 are letters so UTF-8 sequences stay whole. */
@@ -187,16 +213,18 @@ tokenizer_free(struct tokenizer *tok)
 	free(tok->pieces);
 	free(tok->map_keys);
 	free(tok->map_ranks);
+	pretok_free(tok->pretok);
 	free(tok);
 }
 
 /*
  * Build a tokenizer from a merge table (M pairs), checking that every merge
- * refers to earlier ids and no pair repeats. Takes nothing over from merges.
+ * refers to earlier ids and no pair repeats. id_byte gives the byte of ids
+ * 0..255 (a permutation; NULL for byte order). Takes nothing over from merges.
  */
 static int
-tokenizer_build(const int32_t *merges, int nmerges, struct tokenizer **out,
-    char **cause)
+tokenizer_build(const int32_t *merges, int nmerges, const uint8_t *id_byte,
+    enum tokenizer_kind kind, struct tokenizer **out, char **cause)
 {
 	struct tokenizer *tok;
 	int V = 256 + nmerges + 1;
@@ -212,6 +240,26 @@ tokenizer_build(const int32_t *merges, int nmerges, struct tokenizer **out,
 		return util_error(cause, "tokenizer: out of memory");
 	tok->V = V;
 	tok->nmerges = nmerges;
+	tok->kind = kind;
+	for (int b = 0; b < 256; b++)
+		tok->byte_id[b] = -1;
+	for (int id = 0; id < 256; id++) {
+		uint8_t b = id_byte != NULL ? id_byte[id] : (uint8_t)id;
+
+		if (tok->byte_id[b] >= 0) {
+			util_error(cause, "tokenizer: ids %d and %d are both the "
+			    "byte 0x%02x", (int)tok->byte_id[b], id, b);
+			tokenizer_free(tok);
+			return -1;
+		}
+		tok->id_byte[id] = b;
+		tok->byte_id[b] = id;
+	}
+	if (kind == TOKENIZER_KIND_GPT2 &&
+	    (tok->pretok = pretok_new_gpt2(cause)) == NULL) {
+		tokenizer_free(tok);
+		return -1;
+	}
 	tok->merges = malloc(((size_t)nmerges + 1) * 2 * sizeof *tok->merges);
 	tok->piece_off = malloc(((size_t)V + 1) * sizeof *tok->piece_off);
 	tok->piece_len = malloc(((size_t)V + 1) * sizeof *tok->piece_len);
@@ -281,7 +329,7 @@ tokenizer_build(const int32_t *merges, int nmerges, struct tokenizer **out,
 	/* Lay the bytes out: each merge is its left piece then its right. */
 	for (int id = 0; id < 256; id++) {
 		tok->piece_off[id] = (size_t)id;
-		tok->pieces[id] = (uint8_t)id;
+		tok->pieces[id] = tok->id_byte[id];
 	}
 	total = 256;
 	for (int r = 0; r < nmerges; r++) {
@@ -343,6 +391,13 @@ tokenizer_piece(const struct tokenizer *tok, int id, size_t *len)
 	if (len != NULL)
 		*len = tok->piece_len[id];
 	return tok->pieces + tok->piece_off[id];
+}
+
+/* How this tokenizer cuts text into chunks. */
+enum tokenizer_kind
+tokenizer_kind(const struct tokenizer *tok)
+{
+	return tok->kind;
 }
 
 /* ---- Training ---- */
@@ -783,7 +838,8 @@ tokenizer_train(const uint8_t *text, size_t len, int vocab_size,
 		free(pos);
 	}
 	tokenizer_trainer_release(&t);
-	rc = tokenizer_build(merges, nmerges, out, cause);
+	rc = tokenizer_build(merges, nmerges, NULL, TOKENIZER_KIND_OWN, out,
+	    cause);
 	free(merges);
 	return rc;
 
@@ -822,7 +878,7 @@ tokenizer_encode_short(const struct tokenizer *tok, const uint8_t *p, size_t n,
 	size_t m = n;
 
 	for (size_t i = 0; i < n; i++)
-		sym[i] = p[i];
+		sym[i] = tok->byte_id[p[i]];
 	for (size_t i = 0; i + 1 < n; i++)
 		rank[i] = tokenizer_rank(tok, sym[i], sym[i + 1]);
 	while (m > 1) {
@@ -933,7 +989,7 @@ tokenizer_encode_long(const struct tokenizer *tok, const uint8_t *p, size_t n,
 		s->heapcap = 3 * n;
 	}
 	for (i = 0; i < n; i++) {
-		s->sym[i] = p[i];
+		s->sym[i] = tok->byte_id[p[i]];
 		s->prev[i] = i - 1; /* UINT32_MAX for the first: no neighbour */
 		s->next[i] = i + 1; /* n for the last */
 	}
@@ -986,7 +1042,7 @@ tokenizer_encode(const struct tokenizer *tok, const uint8_t *text, size_t len,
 {
 	struct tokenizer_scratch s;
 	struct tokenizer_cache_entry *cache = NULL;
-	size_t cache_mask = 0, pos = 0, nout = 0;
+	size_t cache_mask = 0, pos = 0, nout = 0, *ends = NULL, nends = 0, k = 0;
 	int *out;
 
 	*ids = NULL;
@@ -995,9 +1051,15 @@ tokenizer_encode(const struct tokenizer *tok, const uint8_t *text, size_t len,
 	/* Every token is at least one byte, so len ids always suffice. */
 	if (len > SIZE_MAX / sizeof *out - 1)
 		return util_error(cause, "tokenizer: input too large");
+	/* GPT-2's chunks come from its pattern, all at once. */
+	if (tok->pretok != NULL &&
+	    pretok_split(tok->pretok, text, len, &ends, &nends, cause) != 0)
+		return -1;
 	out = malloc((len + 1) * sizeof *out);
-	if (out == NULL)
+	if (out == NULL) {
+		free(ends);
 		return util_error(cause, "tokenizer: out of memory");
+	}
 	if (len >= TOKENIZER_CACHE_MIN_INPUT) {
 		size_t entries = tokenizer_pow2(len / 16);
 		if (entries > 65536)
@@ -1007,14 +1069,15 @@ tokenizer_encode(const struct tokenizer *tok, const uint8_t *text, size_t len,
 			cache_mask = entries - 1;
 	}
 	while (pos < len) {
-		size_t end = tokenizer_chunk_end(text, len, pos);
+		size_t end = ends != NULL ? ends[k++] :
+		    tokenizer_chunk_end(text, len, pos);
 		size_t clen = end - pos, got = 0;
 		struct tokenizer_cache_entry *ce = NULL;
 		const uint8_t *p = text + pos;
 
 		pos = end;
 		if (clen == 1) {
-			out[nout++] = p[0];
+			out[nout++] = tok->byte_id[p[0]];
 			continue;
 		}
 		if (cache != NULL && clen <= TOKENIZER_CACHE_CHUNK) {
@@ -1033,6 +1096,7 @@ tokenizer_encode(const struct tokenizer *tok, const uint8_t *text, size_t len,
 		else if (tokenizer_encode_long(tok, p, clen, out + nout, &got,
 		    &s, cause) != 0) {
 			free(out);
+			free(ends);
 			free(cache);
 			free(s.sym);
 			free(s.prev);
@@ -1048,6 +1112,7 @@ tokenizer_encode(const struct tokenizer *tok, const uint8_t *text, size_t len,
 		}
 		nout += got;
 	}
+	free(ends);
 	free(cache);
 	free(s.sym);
 	free(s.prev);
@@ -1056,6 +1121,139 @@ tokenizer_encode(const struct tokenizer *tok, const uint8_t *text, size_t len,
 	*ids = out;
 	*n = nout;
 	return 0;
+}
+
+/* Printable form of a token's bytes for messages (at most 32, escaped). */
+static void
+tokenizer_show(const uint8_t *p, size_t n, char out[32 * 4 + 8])
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && i < 32; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+			out[o++] = (char)p[i];
+		else {
+			static const char hex[] = "0123456789abcdef";
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[p[i] >> 4];
+			out[o++] = hex[p[i] & 15];
+		}
+	}
+	if (n > 32) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+/* Build a tokenizer from its tokens' bytes, recovering the merges; see tokenizer.h. */
+int
+tokenizer_from_pieces(const uint8_t *const *pieces, const size_t *lens, int n,
+    enum tokenizer_kind kind, struct tokenizer **out, char **cause)
+{
+	struct tokenizer *t = NULL;
+	struct tokenizer_scratch s;
+	uint8_t id_byte[256];
+	int32_t *merges = NULL;
+	int nmerges = n - 256, *ids = NULL, rc = -1;
+	size_t cap, maxlen = 2;
+	char shown[32 * 4 + 8];
+
+	*out = NULL;
+	memset(&s, 0, sizeof s);
+	if (n < 256 || n > TOKENIZER_MAX_VOCAB - 1)
+		return util_error(cause, "tokenizer: %d tokens before <|endoftext|> "
+		    "is out of range 256..%d", n, TOKENIZER_MAX_VOCAB - 1);
+	/* A scratch tokenizer whose merge table grows one merge at a time. */
+	t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return util_error(cause, "tokenizer: out of memory");
+	for (int b = 0; b < 256; b++)
+		t->byte_id[b] = -1;
+	for (int id = 0; id < 256; id++) {
+		if (lens[id] != 1) {
+			util_error(cause, "tokenizer: token %d has %zu bytes; "
+			    "tokens 0..255 must be the 256 single bytes", id,
+			    lens[id]);
+			goto done;
+		}
+		if (t->byte_id[pieces[id][0]] >= 0) {
+			util_error(cause, "tokenizer: tokens %d and %d are both the "
+			    "byte 0x%02x; tokens 0..255 must be the 256 single "
+			    "bytes", (int)t->byte_id[pieces[id][0]], id,
+			    pieces[id][0]);
+			goto done;
+		}
+		t->byte_id[pieces[id][0]] = id;
+		id_byte[id] = pieces[id][0];
+	}
+	for (int id = 256; id < n; id++) {
+		if (lens[id] > maxlen)
+			maxlen = lens[id];
+	}
+	cap = tokenizer_pow2(2 * (size_t)nmerges + 16);
+	t->map_mask = cap - 1;
+	t->map_keys = malloc(cap * sizeof *t->map_keys);
+	t->map_ranks = malloc(cap * sizeof *t->map_ranks);
+	merges = malloc(((size_t)nmerges + 1) * 2 * sizeof *merges);
+	ids = malloc(maxlen * sizeof *ids);
+	if (t->map_keys == NULL || t->map_ranks == NULL || merges == NULL ||
+	    ids == NULL) {
+		util_error(cause, "tokenizer: out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < cap; i++)
+		t->map_keys[i] = TOKENIZER_EMPTY_KEY;
+	t->merges = merges;
+	for (int r = 0; r < nmerges; r++) {
+		const uint8_t *p = pieces[256 + r];
+		size_t len = lens[256 + r], got = 0, slot;
+		uint64_t key;
+
+		/* BPE with merges 0..r-1 only: must give exactly two tokens. */
+		if (len < 2)
+			got = len;
+		else if (len <= TOKENIZER_SHORT_CHUNK)
+			got = tokenizer_encode_short(t, p, len, ids);
+		else if (tokenizer_encode_long(t, p, len, ids, &got, &s,
+		    cause) != 0)
+			goto done;
+		if (got != 2) {
+			tokenizer_show(p, len, shown);
+			util_error(cause, "tokenizer: token %d (\"%s\") is not a "
+			    "merge of two earlier tokens: BPE with the %d merges "
+			    "before it gives %zu tokens", 256 + r, shown, r, got);
+			goto done;
+		}
+		merges[2 * r] = ids[0];
+		merges[2 * r + 1] = ids[1];
+		key = tokenizer_pair_key(ids[0], ids[1]);
+		slot = tokenizer_hash64(key) & t->map_mask;
+		while (t->map_keys[slot] != TOKENIZER_EMPTY_KEY) {
+			if (t->map_keys[slot] == key) {
+				tokenizer_show(p, len, shown);
+				util_error(cause, "tokenizer: token %d (\"%s\") "
+				    "repeats token %d", 256 + r, shown,
+				    256 + (int)t->map_ranks[slot]);
+				goto done;
+			}
+			slot = (slot + 1) & t->map_mask;
+		}
+		t->map_keys[slot] = key;
+		t->map_ranks[slot] = r;
+	}
+	rc = tokenizer_build(merges, nmerges, id_byte, kind, out, cause);
+done:
+	t->merges = NULL;
+	tokenizer_free(t);
+	free(merges);
+	free(ids);
+	free(s.sym);
+	free(s.prev);
+	free(s.next);
+	free(s.heap);
+	return rc;
 }
 
 /* Decode ids into bytes; see tokenizer.h. */
@@ -1121,15 +1319,19 @@ tokenizer_serialize(const struct tokenizer *tok, uint8_t **buf, size_t *len,
     char **cause)
 {
 	size_t size = TOKENIZER_HEADER_BYTES + (size_t)tok->nmerges * 8;
+	int ours = tok->kind == TOKENIZER_KIND_OWN;
 	uint8_t *b;
 
+	for (int id = 0; id < 256; id++)
+		ours = ours && tok->id_byte[id] == id;
 	*buf = NULL;
 	*len = 0;
-	b = malloc(size);
+	b = malloc(size + (ours ? 0 : 4 + 256));
 	if (b == NULL)
 		return util_error(cause, "tokenizer: out of memory");
 	memcpy(b, TOKENIZER_MAGIC, 4);
-	tokenizer_put_u32(b + 4, TOKENIZER_VERSION);
+	tokenizer_put_u32(b + 4, ours ? TOKENIZER_VERSION :
+	    TOKENIZER_VERSION_KIND);
 	tokenizer_put_u32(b + 8, (uint32_t)tok->V);
 	tokenizer_put_u32(b + 12, (uint32_t)tok->nmerges);
 	for (int r = 0; r < tok->nmerges; r++) {
@@ -1137,6 +1339,11 @@ tokenizer_serialize(const struct tokenizer *tok, uint8_t **buf, size_t *len,
 		    (uint32_t)tok->merges[2 * r]);
 		tokenizer_put_u32(b + 20 + 8 * (size_t)r,
 		    (uint32_t)tok->merges[2 * r + 1]);
+	}
+	if (!ours) {
+		tokenizer_put_u32(b + size, (uint32_t)tok->kind);
+		memcpy(b + size + 4, tok->id_byte, 256);
+		size += 4 + 256;
 	}
 	*buf = b;
 	*len = size;
@@ -1148,7 +1355,9 @@ int
 tokenizer_deserialize(const uint8_t *buf, size_t len, struct tokenizer **out,
     char **cause)
 {
-	uint32_t version, V, nmerges;
+	uint32_t version, V, nmerges, kind = TOKENIZER_KIND_OWN;
+	const uint8_t *id_byte = NULL;
+	size_t extra = 0;
 	int32_t *merges;
 	int rc;
 
@@ -1160,12 +1369,20 @@ tokenizer_deserialize(const uint8_t *buf, size_t len, struct tokenizer **out,
 		return util_error(cause, "tokenizer: bad magic (not a seqmatch "
 		    "tokenizer; expected \"%s\")", TOKENIZER_MAGIC);
 	version = tokenizer_get_u32(buf + 4);
-	if (version != TOKENIZER_VERSION)
+	if (version != TOKENIZER_VERSION && version != TOKENIZER_VERSION_KIND)
 		return util_error(cause, "tokenizer: unsupported version %lu "
-		    "(expected %d)", (unsigned long)version, TOKENIZER_VERSION);
+		    "(expected %d or %d)", (unsigned long)version,
+		    TOKENIZER_VERSION, TOKENIZER_VERSION_KIND);
+	if (version == TOKENIZER_VERSION_KIND)
+		extra = 4 + 256;
 	V = tokenizer_get_u32(buf + 8);
 	nmerges = tokenizer_get_u32(buf + 12);
 	/* Check the counts against the buffer before allocating anything. */
+	if (len < TOKENIZER_HEADER_BYTES + extra)
+		return util_error(cause, "tokenizer: truncated: version %lu needs "
+		    "at least %zu bytes, the section has %zu",
+		    (unsigned long)version, TOKENIZER_HEADER_BYTES + extra, len);
+	len -= extra;
 	if (nmerges > (len - TOKENIZER_HEADER_BYTES) / 8)
 		return util_error(cause, "tokenizer: truncated: the header "
 		    "declares %lu merges but only %zu bytes of merge data follow",
@@ -1182,6 +1399,23 @@ tokenizer_deserialize(const uint8_t *buf, size_t len, struct tokenizer **out,
 		return util_error(cause, "tokenizer: %zu unexpected bytes after "
 		    "the merge table", len - TOKENIZER_HEADER_BYTES -
 		    (size_t)nmerges * 8);
+	if (extra > 0) {
+		kind = tokenizer_get_u32(buf + len);
+		id_byte = buf + len + 4;
+		int in_order = 1;
+
+		if (kind != TOKENIZER_KIND_OWN && kind != TOKENIZER_KIND_GPT2)
+			return util_error(cause, "tokenizer: unknown kind %lu "
+			    "(expected %d, our own, or %d, GPT-2)",
+			    (unsigned long)kind, TOKENIZER_KIND_OWN,
+			    TOKENIZER_KIND_GPT2);
+		for (int id = 0; id < 256; id++)
+			in_order = in_order && id_byte[id] == id;
+		/* One form per tokenizer: that one is version 1. */
+		if (kind == TOKENIZER_KIND_OWN && in_order)
+			return util_error(cause, "tokenizer: version 2 of our own "
+			    "kind with the bytes in order (that is version 1)");
+	}
 	merges = malloc(((size_t)nmerges + 1) * 2 * sizeof *merges);
 	if (merges == NULL)
 		return util_error(cause, "tokenizer: out of memory");
@@ -1192,7 +1426,8 @@ tokenizer_deserialize(const uint8_t *buf, size_t len, struct tokenizer **out,
 		merges[2 * r] = (int32_t)tokenizer_get_u32(p);
 		merges[2 * r + 1] = (int32_t)tokenizer_get_u32(p + 4);
 	}
-	rc = tokenizer_build(merges, (int)nmerges, out, cause);
+	rc = tokenizer_build(merges, (int)nmerges, id_byte,
+	    (enum tokenizer_kind)kind, out, cause);
 	free(merges);
 	return rc;
 }

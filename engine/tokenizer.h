@@ -1,7 +1,8 @@
 /*
  * tokenizer.h: byte-level BPE tokenizer.
  *
- * Ids 0..255 are the single bytes, then one id per learned merge in the order
+ * Ids 0..255 are the single bytes (in byte order, or in GPT-2's order for
+ * an imported GPT-2 vocabulary), then one id per learned merge in the order
  * learned, then <|endoftext|> (id V-1, where V = tokenizer_vocab_size). The id V
  * is reserved for <bksp>: it is never produced by encode and decodes to no bytes
  * (tokenizer_piece names it "<bksp>" for display).
@@ -18,6 +19,12 @@
 
 struct tokenizer;
 
+/* How text is cut into chunks before BPE (recorded in the checkpoint). */
+enum tokenizer_kind {
+	TOKENIZER_KIND_OWN = 0,  /* the project's rule (tokenizer_train) */
+	TOKENIZER_KIND_GPT2 = 1  /* GPT-2's pattern (pretok.c), GPT-2's byte ids */
+};
+
 /*
  * Learn merges from text (len bytes) until the vocabulary, EOT included, has
  * vocab_size entries (at least 257), or no pair occurs twice. The text is split
@@ -28,6 +35,16 @@ struct tokenizer;
 int tokenizer_train(const uint8_t *text, size_t len, int vocab_size,
     struct tokenizer **out, char **cause);
 void tokenizer_free(struct tokenizer *tok);
+/*
+ * A tokenizer from the bytes of its tokens before <|endoftext|> (n of them,
+ * so V = n + 1), as llm.c's tokenizer file lists them: tokens 0..255 are the
+ * 256 single bytes in any order, token 256 + k is merge k, and its pair is
+ * recovered by BPE-encoding its bytes with merges 0..k-1 (which must give
+ * exactly two tokens; see tokenizer.c).
+ */
+int tokenizer_from_pieces(const uint8_t *const *pieces, const size_t *lens, int n,
+    enum tokenizer_kind kind, struct tokenizer **out, char **cause);
+enum tokenizer_kind tokenizer_kind(const struct tokenizer *tok);
 
 /* V: number of real tokens, EOT included. */
 int tokenizer_vocab_size(const struct tokenizer *tok);

@@ -3,7 +3,7 @@
 # (tests/fuzz-*.c) with clang's libFuzzer, AddressSanitizer and UBSan, and run
 # each for SECONDS from its seed corpus: the shipped themes for the theme
 # loader, a config and a transcript written here for the config loader, and
-# tests/fuzz-seeds/NAME/ for the others (checkpoint, tokenizer, corpus, npy,
+# tests/fuzz-seeds/NAME/ for the others (checkpoint, tokenizer, llmc, corpus, npy,
 # options, uistate). With TARGET names, only those. A crash, a leak or a
 # broken promise fails; the input that did it is left in the work directory,
 # which is printed. The engine's sources are compiled here with the same
@@ -15,14 +15,14 @@ set -eu
 seconds=${1:?usage: tests/fuzz-run.sh SECONDS ENGINE_LIB [TARGET...]}
 : "${2:?usage: tests/fuzz-run.sh SECONDS ENGINE_LIB [TARGET...]}"
 shift 2
-targets=${*:-theme config checkpoint tokenizer corpus npy options uistate}
+targets=${*:-theme config checkpoint tokenizer llmc corpus npy options uistate}
 build=${BUILD_DIR:-.}
 CC=${FUZZ_CC:-clang}
 work=$(mktemp -d "${TMPDIR:-/tmp}/seqmatch-fuzz.XXXXXX")
 # paths.c names the installed data directory; the fuzzers never look there.
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     -DPKGDATADIR=\"/nonexistent/seqmatch\" -I$build -Iapp -Iengine -Itests"
-libs="-lyaml -lopenblas -llapack -lm -lpthread"
+libs="-lyaml -lopenblas -llapack -lpcre2-8 -lm -lpthread"
 
 # The engine, instrumented (libFuzzer's coverage and the sanitizers reach
 # into the parsers that live there).
@@ -55,7 +55,7 @@ for t in $targets; do
 		    '{"type": "stop", "reason": "eot", "tokens": 1, "erased": 1, "length": 2, "seconds": 0.1}' \
 		    >"$work/corpus-config/session.jsonl"
 		;;
-	checkpoint | tokenizer | corpus | npy)
+	checkpoint | tokenizer | llmc | corpus | npy)
 		name=$(echo "$t" | tr a-z A-Z)
 		$CC $flags -DFUZZ_${name}_NO_MAIN "tests/fuzz-$t.c" "$engine" $libs \
 		    -o "$work/fuzz-$t"

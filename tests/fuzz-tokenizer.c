@@ -8,10 +8,12 @@
  * serialises back to the same bytes; with that tokenizer (or, when the input
  * is not one, a small trained one), the input's bytes encode to ids in range
  * that decode back to the same bytes; and the input read as little-endian
- * int32 ids decodes to text or to a message (an id out of 0..V). Built with
+ * int32 ids decodes to text or to a message (an id out of 0..V). The bytes
+ * also go through a GPT-2-kind twin of the small tokenizer (same merges, bytes
+ * in reverse order, GPT-2's PCRE2 pre-tokenizer). Built with
  * libFuzzer:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZ_TOKENIZER_NO_MAIN -I. \
- *       -Iengine tests/fuzz-tokenizer.c engine/libseqmatch.a -lopenblas -lm -lpthread \
+ *       -Iengine tests/fuzz-tokenizer.c engine/libseqmatch.a -lopenblas -lpcre2-8 -lm -lpthread \
  *       -o fuzz-tokenizer
  *   ./fuzz-tokenizer tests/fuzz-seeds/tokenizer
  * Without libFuzzer (make check) main() is the smoke test of tests/fuzz-main.h.
@@ -28,6 +30,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct tokenizer *fuzz_tokenizer_trained; /* for inputs that are not a tokenizer */
+static struct tokenizer *fuzz_tokenizer_gpt2;    /* its GPT-2-kind twin */
 static long fuzz_tokenizer_loaded, fuzz_tokenizer_decoded; /* inputs that parsed, decoded */
 
 /* Abort with a reason (the fuzzer keeps the input). */
@@ -44,6 +47,7 @@ static void
 fuzz_tokenizer_cleanup(void)
 {
 	tokenizer_free(fuzz_tokenizer_trained);
+	tokenizer_free(fuzz_tokenizer_gpt2);
 }
 
 /* A small tokenizer trained once on a fixed text (with merges of UTF-8 and spaces). */
@@ -61,6 +65,35 @@ fuzz_tokenizer_default(void)
 		atexit(fuzz_tokenizer_cleanup);
 	}
 	return fuzz_tokenizer_trained;
+}
+
+/*
+ * The default tokenizer's twin of GPT-2's kind: its TOKN form made version 2
+ * with kind 1 and the bytes of ids 0..255 reversed.
+ */
+static struct tokenizer *
+fuzz_tokenizer_gpt2_twin(void)
+{
+	uint8_t *buf = NULL, *b2;
+	size_t len = 0;
+	char *cause = NULL;
+
+	if (fuzz_tokenizer_gpt2 != NULL)
+		return fuzz_tokenizer_gpt2;
+	if (tokenizer_serialize(fuzz_tokenizer_default(), &buf, &len, &cause) != 0)
+		fuzz_tokenizer_fail("cannot serialise the default tokenizer", cause);
+	b2 = realloc(buf, len + 260);
+	if (b2 == NULL)
+		fuzz_tokenizer_fail("out of memory", NULL);
+	b2[4] = 2;
+	b2[len] = 1;
+	b2[len + 1] = b2[len + 2] = b2[len + 3] = 0;
+	for (int i = 0; i < 256; i++)
+		b2[len + 4 + i] = (uint8_t)(255 - i);
+	if (tokenizer_deserialize(b2, len + 260, &fuzz_tokenizer_gpt2, &cause) != 0)
+		fuzz_tokenizer_fail("cannot load the GPT-2-kind twin", cause);
+	free(b2);
+	return fuzz_tokenizer_gpt2;
 }
 
 /* Encode text and decode the ids: the same bytes, every id a real token. */
@@ -148,6 +181,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_tokenizer_fail("a refusal without a message, or with a tokenizer", cause);
 	free(cause);
 	fuzz_tokenizer_round_trip(fuzz_tokenizer_default(), data, size);
+	fuzz_tokenizer_round_trip(fuzz_tokenizer_gpt2_twin(), data, size);
 	fuzz_tokenizer_decode(fuzz_tokenizer_default(), data, size);
 	return 0;
 }

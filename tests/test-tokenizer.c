@@ -896,8 +896,45 @@ test_serialisation(void)
 	bad[0] = 'X';
 	test_rejects(bad, len, "magic", "a wrong magic");
 	memcpy(bad, buf, len);
+	test_put_u32(bad + 4, 3);
+	test_rejects(bad, len, "version", "version 3");
+	/* Version 2 adds a kind and the byte of ids 0..255 (a permutation). */
+	memcpy(bad, buf, len);
 	test_put_u32(bad + 4, 2);
-	test_rejects(bad, len, "version", "version 2");
+	test_rejects(bad, len, "truncated", "version 2 without its kind and byte order");
+	test_put_u32(bad + len, 7);
+	for (int i = 0; i < 256; i++)
+		bad[len + 4 + i] = (uint8_t)(255 - i);
+	test_rejects(bad, len + 260, "unknown kind 7", "version 2 of an unknown kind");
+	test_put_u32(bad + len, 1);
+	bad[len + 4 + 9] = bad[len + 4 + 10];
+	test_rejects(bad, len + 260, "both the byte", "version 2 with a byte twice");
+	test_put_u32(bad + len, 0);
+	for (int i = 0; i < 256; i++)
+		bad[len + 4 + i] = (uint8_t)i;
+	test_rejects(bad, len + 260, "that is version 1",
+	    "version 2 of our own kind in byte order (one form per tokenizer)");
+	test_put_u32(bad + len, 1);
+	for (int i = 0; i < 256; i++)
+		bad[len + 4 + i] = (uint8_t)(255 - i);
+	bad[len + 4 + 9] = 255 - 9;
+	{
+		struct tokenizer *t2 = NULL;
+		uint8_t *re = NULL;
+		size_t relen = 0;
+		char *c2 = NULL;
+		int ok = tokenizer_deserialize(bad, len + 260, &t2, &c2) == 0 &&
+		    tokenizer_kind(t2) == TOKENIZER_KIND_GPT2 &&
+		    tokenizer_piece(t2, 0, NULL)[0] == 255 &&
+		    tokenizer_serialize(t2, &re, &relen, &c2) == 0 &&
+		    relen == len + 260 && memcmp(re, bad, relen) == 0;
+
+		tap_ok(ok, "version 2 (GPT-2 kind, reversed bytes) loads and "
+		    "serialises back the same (%s)", c2 != NULL ? c2 : "ok");
+		free(re);
+		free(c2);
+		tokenizer_free(t2);
+	}
 	memcpy(bad, buf, len);
 	test_put_u32(bad + 8, 301);
 	test_rejects(bad, len, "vocabulary size", "V that does not match the "
