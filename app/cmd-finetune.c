@@ -28,7 +28,7 @@ enum {
 	CMD_FT_P_NOISE, CMD_FT_CTX_NOISE, CMD_FT_BURST, CMD_FT_NOISE, CMD_FT_NOISE_TEMP, CMD_FT_NOISE_CONF, CMD_FT_DOC_START, CMD_FT_CTX_INSERT,
 	CMD_FT_SAMPLE_EVERY,
 	CMD_FT_SAMPLES,
-	CMD_FT_REPLAY, CMD_FT_BATCH, CMD_FT_PROMPT, CMD_FT_WINDOW, CMD_FT_VAL_FRACTION,
+	CMD_FT_REPLAY, CMD_FT_BATCH, CMD_FT_MODEL_BATCH, CMD_FT_PROMPT, CMD_FT_WINDOW, CMD_FT_VAL_FRACTION,
 	CMD_FT_SEPARATOR, CMD_FT_RESUME, CMD_FT_JSON, CMD_FT_HELP,
 	CMD_FT_OPTIM /* .. + OPTIONS_OPTIM_N - 1: the optimiser's options */
 };
@@ -55,6 +55,7 @@ static const struct option cmd_finetune_longopts[] = {
 	{ "ctx-noise-insert", no_argument, NULL, CMD_FT_CTX_INSERT },
 	{ "sample-every", required_argument, NULL, CMD_FT_SAMPLE_EVERY },
 	{ "samples-per-round", required_argument, NULL, CMD_FT_SAMPLES },
+	{ "model-batch", required_argument, NULL, CMD_FT_MODEL_BATCH },
 	{ "replay-rounds", required_argument, NULL, CMD_FT_REPLAY },
 	{ "batch-size", required_argument, NULL, CMD_FT_BATCH },
 	{ "prompt-tokens", required_argument, NULL, CMD_FT_PROMPT },
@@ -91,7 +92,9 @@ cmd_finetune_usage(FILE *f)
 "  --resume                continue MODEL from MODEL.opt up to --steps\n"
 "Trajectories:\n"
 "  --batch-size N          trajectories per step (default %d; half are the\n"
-"                          model's own for sm after --bc-warmup)\n"
+"                          model's own for sm after --bc-warmup, unless\n"
+"  --model-batch N         N model trajectories are added to the data ones\n"
+"                          instead (default 0: taken from the batch)\n"
 "  --prompt-tokens N       longest prompt; each trajectory draws 1..N (default %d)\n"
 "  --window N              data tokens after the prompt (default %d)\n"
 "  --doc-start             windows (and model samples' prompts) begin at a\n"
@@ -261,6 +264,10 @@ cmd_finetune(int argc, char **argv)
 			break;
 		case CMD_FT_BATCH:
 			if (options_int("batch-size", optarg, 1, 4096, &o.batch_size) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case CMD_FT_MODEL_BATCH:
+			if (options_int("model-batch", optarg, 0, 4096, &o.model_batch) != 0)
 				return APP_EXIT_USAGE;
 			break;
 		case CMD_FT_PROMPT:

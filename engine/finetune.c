@@ -80,6 +80,7 @@ finetune_options_defaults(struct finetune_options *o)
 	o->method = FINETUNE_SM;
 	sm_params_defaults(&o->sm);
 	o->batch_size = 8;
+	o->model_batch = 0;
 	o->prompt_tokens = 8;
 	o->window = 32;
 	o->steps = 300;
@@ -180,6 +181,7 @@ finetune_options_record(const struct finetune_options *o, struct record *rec)
 	record_set(rec, "samples_per_round", "%d", o->samples_per_round);
 	record_set(rec, "replay_rounds", "%d", o->replay_rounds);
 	record_set(rec, "ft_batch_size", "%d", o->batch_size);
+	record_set(rec, "model_batch", "%d", o->model_batch);
 	record_set(rec, "prompt_tokens", "%d", o->prompt_tokens);
 	record_set(rec, "window", "%d", o->window);
 	record_set(rec, "ft_steps", "%ld", o->steps);
@@ -826,8 +828,19 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 		if (finetune_mle_batch(ft, &rng, pr, cause) != 0)
 			return -1;
 	} else {
-		int B = o->batch_size, nm = use_model && ft->replay_n > 0 ? B / 2 : 0;
-		int nd = B - nm;
+		/*
+		 * With model_batch the data trajectories stay batch_size and the
+		 * model's are added; without it they take half of the batch (the
+		 * first recipe), which halves the data the SM phase learns from
+		 * (data/README, round 5).
+		 */
+		int B = o->batch_size, nm = 0;
+		if (use_model && ft->replay_n > 0)
+			nm = o->model_batch > 0 ? o->model_batch : B / 2;
+		int nd = o->model_batch > 0 ? B : B - nm;
+		B = nd + nm;
+		pr->n_data = nd;
+		pr->n_model = nm;
 		struct sm_traj *data = calloc((size_t)nd, sizeof *data);
 		const struct sm_traj **tp = calloc((size_t)B, sizeof *tp);
 		struct sm_batch b;

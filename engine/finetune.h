@@ -23,6 +23,8 @@ struct finetune_options {
 	enum finetune_method method;
 	struct sm_params sm;     /* gamma, c, beta, v_term (bc/sm weights are set per step) */
 	int batch_size;          /* trajectories per step (data, plus model ones for sm) */
+	int model_batch;         /* sm after warm-up: model trajectories added to batch_size
+	                            data ones (0: batch_size/2 of them, taken from it) */
 	int prompt_tokens;       /* longest prompt: each trajectory draws 1..prompt_tokens */
 	int window;              /* data tokens after the prompt */
 	long steps;              /* total optimiser steps (across resumes) */
@@ -63,6 +65,7 @@ struct finetune_progress {
 	float grad_norm, lr;
 	int skipped;             /* NaN/Inf: the update was skipped */
 	int sampled;             /* model samples were generated before this step */
+	int n_data, n_model;     /* data and model trajectories in this step's batch */
 	double sample_seconds;   /* time spent generating them */
 	double step_seconds;     /* the optimisation step alone */
 	double tokens_per_s;     /* input positions per second of the step */

@@ -224,6 +224,36 @@ main(void)
 	tap_ok(train_run(&tr, &cause) == 25, "base model trained 25 steps");
 	gen_stats(base, tok, &gb);
 
+	/* --model-batch: the model's trajectories come on top of the data ones. */
+	for (int mb = 0; mb <= 3; mb += 3) {
+		struct finetune_progress pr;
+		struct gpt_model *c = clone_model(base);
+		int r1 = -1, r2 = -1;
+
+		finetune_options_defaults(&o);
+		o.steps = 3; /* the last step's return tells more than these two need */
+		o.bc_warmup = 1;
+		o.batch_size = 4;
+		o.model_batch = mb;
+		o.prompt_tokens = 4;
+		o.window = 8;
+		o.eval_every = 0;
+		ft = finetune_new(c, tok, &d, NULL, &o, NULL, NULL, NULL, 0, &cause);
+		if (ft != NULL) {
+			r1 = finetune_step(ft, &pr, &cause);
+			tap_ok(r1 == 0 && pr.n_data == 4 && pr.n_model == 0, "model_batch %d: "
+			    "the warm-up step has 4 data trajectories and no model ones (%d, %d)",
+			    mb, pr.n_data, pr.n_model);
+			r2 = finetune_step(ft, &pr, &cause);
+			tap_ok(r2 == 0 && pr.n_data == (mb ? 4 : 2) && pr.n_model == (mb ? 3 : 2),
+			    "model_batch %d: after it, %d data and %d model trajectories "
+			    "(got %d, %d)", mb, mb ? 4 : 2, mb ? 3 : 2, pr.n_data, pr.n_model);
+			finetune_free(ft);
+		} else {
+			tap_ok(0, "model_batch %d: fine-tune created: %s", mb, cause);
+		}
+	}
+
 	/* SequenceMatch fine-tune of a copy. */
 	m = clone_model(base);
 	finetune_options_defaults(&o);
