@@ -426,7 +426,10 @@ test_roundtrip(int mver, int tver, int vp_extra)
 	TEST_OK(test_same_file(test_path("out-tok.bin"), tb.p, tb.n),
 	    "%s: the exported tokenizer file has the imported bytes", what);
 
-	/* A fine-tune's <bksp> row goes to the first padded row. */
+	/* A fine-tune's <bksp> row goes to the first padded row (m2 was loaded
+	 * from its file's mapping: it writes only to a copy of its own). */
+	TEST_OK(gpt_make_private(m2, &cause) == 0, "%s: a private copy (%s)", what,
+	    TEST_MSG(cause));
 	gpt_init_bksp(m2);
 	gpt_set_bksp(m2, 1);
 	TEST_OK(llmc_export(test_path("ft.bin"), test_path("ft-tok.bin"), m2, tok2,
