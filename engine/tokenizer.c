@@ -48,20 +48,12 @@
  * direct-mapped cache, private to one encode call, remembers the ids of short
  * chunks already seen, since natural text repeats its words a lot.
  *
- * GPT-2's vocabulary (tokenizer_from_pieces). An imported GPT-2 tokenizer
- * differs in two ways. Its ids 0..255 are the 256 bytes in GPT-2's order
- * (printable bytes first), not in byte order: id_byte and byte_id hold that
- * permutation, and encoding starts from byte_id of each byte. And its chunks
- * come from GPT-2's pre-tokenizer (pretok.c) instead of the rule above.
- *
- * llm.c's tokenizer file lists each token's bytes but no merges. GPT-2's
- * token 256 + k is its merge k (the order of encoder.json is the order of
- * vocab.bpe), so the merges are recovered in order: with merges 0..k-1
- * known, BPE-encoding the bytes of token 256 + k must give exactly two
- * tokens, and they are merge k's pair. That BPE applies merges by rank
- * exactly as encoding text does, so the recovered table encodes like
- * GPT-2's vocab.bpe (checked against it for all 50000 merges when the test
- * data was made, tests/data/README).
+ * GPT-2's vocabulary. A GPT-2 tokenizer (built by tokenizer-gpt2.c from
+ * llm.c's token list) differs in two ways. Its ids 0..255 are the 256 bytes
+ * in GPT-2's order (printable bytes first), not in byte order: id_byte and
+ * byte_id hold that permutation, and encoding starts from byte_id of each
+ * byte. And its chunks come from GPT-2's pre-tokenizer (pretok.c) instead of
+ * the rule above.
  *
  * File format (all little-endian u32): "SMTK", version, V, the number of
  * merges M (V = 256 + M + 1), then M pairs (left, right). Version 1 ends
@@ -77,7 +69,7 @@
 #include <string.h>
 
 #include "pretok.h"
-#include "tokenizer.h"
+#include "tokenizer-impl.h"
 #include "util.h"
 
 #define TOKENIZER_MAGIC "SMTK"
@@ -86,14 +78,10 @@
 #define TOKENIZER_HEADER_BYTES 16
 /* Total bytes of all token pieces together; guards against hostile files. */
 #define TOKENIZER_MAX_PIECE_BYTES ((size_t)256 << 20)
-/* Chunks up to this length use the rescanning encoder, longer ones the heap. */
-#define TOKENIZER_SHORT_CHUNK 32
 /* Chunks up to this length go through the encode cache. */
 #define TOKENIZER_CACHE_CHUNK 48
 /* Inputs shorter than this are encoded without a cache. */
 #define TOKENIZER_CACHE_MIN_INPUT 4096
-/* An empty slot in the pair -> rank table (no real pair has this key). */
-#define TOKENIZER_EMPTY_KEY UINT64_MAX
 
 /* Byte classes for pre-tokenization. */
 enum tokenizer_class {
@@ -101,22 +89,6 @@ enum tokenizer_class {
 	TOKENIZER_CLASS_DIGIT,
 	TOKENIZER_CLASS_SPACE,
 	TOKENIZER_CLASS_SYMBOL
-};
-
-struct tokenizer {
-	int V;              /* real tokens, EOT included */
-	int nmerges;        /* M = V - 257 */
-	int32_t *merges;    /* (M, 2): left and right id of token 256 + r */
-	size_t *piece_off;  /* (V+1): where each token's bytes start in pieces */
-	size_t *piece_len;  /* (V+1) */
-	uint8_t *pieces;    /* all token bytes, then the EOT and <bksp> texts */
-	uint64_t *map_keys; /* (map_mask+1): pair key or TOKENIZER_EMPTY_KEY */
-	int32_t *map_ranks; /* (map_mask+1): merge rank of the pair */
-	size_t map_mask;
-	enum tokenizer_kind kind;
-	uint8_t id_byte[256];  /* the byte of each id 0..255 */
-	int32_t byte_id[256];  /* the id of each byte */
-	struct pretok *pretok; /* GPT-2's pre-tokenizer, NULL for our own */
 };
 
 /* Class of one byte: bytes >= 0x80 are letters so UTF-8 sequences stay whole. */
@@ -159,14 +131,14 @@ tokenizer_chunk_end(const uint8_t *text, size_t len, size_t i)
 }
 
 /* Key of a pair of ids (both below 2^31). */
-static uint64_t
+uint64_t
 tokenizer_pair_key(int32_t left, int32_t right)
 {
 	return ((uint64_t)(uint32_t)left << 32) | (uint32_t)right;
 }
 
 /* Mix a 64-bit key into a table index (Fibonacci hashing plus a fold). */
-static uint64_t
+uint64_t
 tokenizer_hash64(uint64_t key)
 {
 	uint64_t h = key * 0x9e3779b97f4a7c15ULL;
@@ -175,7 +147,7 @@ tokenizer_hash64(uint64_t key)
 }
 
 /* Smallest power of two >= n (n >= 1, small enough not to overflow). */
-static size_t
+size_t
 tokenizer_pow2(size_t n)
 {
 	size_t p = 1;
@@ -222,7 +194,7 @@ tokenizer_free(struct tokenizer *tok)
  * refers to earlier ids and no pair repeats. id_byte gives the byte of ids
  * 0..255 (a permutation; NULL for byte order). Takes nothing over from merges.
  */
-static int
+int
 tokenizer_build(const int32_t *merges, int nmerges, const uint8_t *id_byte,
     enum tokenizer_kind kind, struct tokenizer **out, char **cause)
 {
@@ -851,16 +823,6 @@ fail:
 
 /* ---- Encoding ---- */
 
-/* Scratch arrays for the long-chunk encoder, grown as needed. */
-struct tokenizer_scratch {
-	size_t cap;       /* entries in sym, prev, next */
-	int32_t *sym;     /* symbol at each position, -1 once merged away */
-	uint32_t *prev;   /* linked list of live positions */
-	uint32_t *next;
-	size_t heapcap;
-	uint64_t *heap;   /* min-heap of rank << 32 | position */
-};
-
 /* One remembered chunk: its bytes (in the input) and its ids (in the output). */
 struct tokenizer_cache_entry {
 	const uint8_t *p;
@@ -870,7 +832,7 @@ struct tokenizer_cache_entry {
 };
 
 /* Encode a short chunk (2..TOKENIZER_SHORT_CHUNK bytes) by rescanning ranks. */
-static size_t
+size_t
 tokenizer_encode_short(const struct tokenizer *tok, const uint8_t *p, size_t n,
     int *out)
 {
@@ -957,7 +919,7 @@ tokenizer_encode_pop(struct tokenizer_scratch *s, size_t *nheap)
 }
 
 /* Encode a long chunk with a linked list and a (rank, position) heap. */
-static int
+int
 tokenizer_encode_long(const struct tokenizer *tok, const uint8_t *p, size_t n,
     int *out, size_t *nout, struct tokenizer_scratch *s, char **cause)
 {
@@ -1121,139 +1083,6 @@ tokenizer_encode(const struct tokenizer *tok, const uint8_t *text, size_t len,
 	*ids = out;
 	*n = nout;
 	return 0;
-}
-
-/* Printable form of a token's bytes for messages (at most 32, escaped). */
-static void
-tokenizer_show(const uint8_t *p, size_t n, char out[32 * 4 + 8])
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && i < 32; i++) {
-		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
-			out[o++] = (char)p[i];
-		else {
-			static const char hex[] = "0123456789abcdef";
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[p[i] >> 4];
-			out[o++] = hex[p[i] & 15];
-		}
-	}
-	if (n > 32) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-}
-
-/* Build a tokenizer from its tokens' bytes, recovering the merges; see tokenizer.h. */
-int
-tokenizer_from_pieces(const uint8_t *const *pieces, const size_t *lens, int n,
-    enum tokenizer_kind kind, struct tokenizer **out, char **cause)
-{
-	struct tokenizer *t = NULL;
-	struct tokenizer_scratch s;
-	uint8_t id_byte[256];
-	int32_t *merges = NULL;
-	int nmerges = n - 256, *ids = NULL, rc = -1;
-	size_t cap, maxlen = 2;
-	char shown[32 * 4 + 8];
-
-	*out = NULL;
-	memset(&s, 0, sizeof s);
-	if (n < 256 || n > TOKENIZER_MAX_VOCAB - 1)
-		return util_error(cause, "tokenizer: %d tokens before <|endoftext|> "
-		    "is out of range 256..%d", n, TOKENIZER_MAX_VOCAB - 1);
-	/* A scratch tokenizer whose merge table grows one merge at a time. */
-	t = calloc(1, sizeof *t);
-	if (t == NULL)
-		return util_error(cause, "tokenizer: out of memory");
-	for (int b = 0; b < 256; b++)
-		t->byte_id[b] = -1;
-	for (int id = 0; id < 256; id++) {
-		if (lens[id] != 1) {
-			util_error(cause, "tokenizer: token %d has %zu bytes; "
-			    "tokens 0..255 must be the 256 single bytes", id,
-			    lens[id]);
-			goto done;
-		}
-		if (t->byte_id[pieces[id][0]] >= 0) {
-			util_error(cause, "tokenizer: tokens %d and %d are both the "
-			    "byte 0x%02x; tokens 0..255 must be the 256 single "
-			    "bytes", (int)t->byte_id[pieces[id][0]], id,
-			    pieces[id][0]);
-			goto done;
-		}
-		t->byte_id[pieces[id][0]] = id;
-		id_byte[id] = pieces[id][0];
-	}
-	for (int id = 256; id < n; id++) {
-		if (lens[id] > maxlen)
-			maxlen = lens[id];
-	}
-	cap = tokenizer_pow2(2 * (size_t)nmerges + 16);
-	t->map_mask = cap - 1;
-	t->map_keys = malloc(cap * sizeof *t->map_keys);
-	t->map_ranks = malloc(cap * sizeof *t->map_ranks);
-	merges = malloc(((size_t)nmerges + 1) * 2 * sizeof *merges);
-	ids = malloc(maxlen * sizeof *ids);
-	if (t->map_keys == NULL || t->map_ranks == NULL || merges == NULL ||
-	    ids == NULL) {
-		util_error(cause, "tokenizer: out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < cap; i++)
-		t->map_keys[i] = TOKENIZER_EMPTY_KEY;
-	t->merges = merges;
-	for (int r = 0; r < nmerges; r++) {
-		const uint8_t *p = pieces[256 + r];
-		size_t len = lens[256 + r], got = 0, slot;
-		uint64_t key;
-
-		/* BPE with merges 0..r-1 only: must give exactly two tokens. */
-		if (len < 2)
-			got = len;
-		else if (len <= TOKENIZER_SHORT_CHUNK)
-			got = tokenizer_encode_short(t, p, len, ids);
-		else if (tokenizer_encode_long(t, p, len, ids, &got, &s,
-		    cause) != 0)
-			goto done;
-		if (got != 2) {
-			tokenizer_show(p, len, shown);
-			util_error(cause, "tokenizer: token %d (\"%s\") is not a "
-			    "merge of two earlier tokens: BPE with the %d merges "
-			    "before it gives %zu tokens", 256 + r, shown, r, got);
-			goto done;
-		}
-		merges[2 * r] = ids[0];
-		merges[2 * r + 1] = ids[1];
-		key = tokenizer_pair_key(ids[0], ids[1]);
-		slot = tokenizer_hash64(key) & t->map_mask;
-		while (t->map_keys[slot] != TOKENIZER_EMPTY_KEY) {
-			if (t->map_keys[slot] == key) {
-				tokenizer_show(p, len, shown);
-				util_error(cause, "tokenizer: token %d (\"%s\") "
-				    "repeats token %d", 256 + r, shown,
-				    256 + (int)t->map_ranks[slot]);
-				goto done;
-			}
-			slot = (slot + 1) & t->map_mask;
-		}
-		t->map_keys[slot] = key;
-		t->map_ranks[slot] = r;
-	}
-	rc = tokenizer_build(merges, nmerges, id_byte, kind, out, cause);
-done:
-	t->merges = NULL;
-	tokenizer_free(t);
-	free(merges);
-	free(ids);
-	free(s.sym);
-	free(s.prev);
-	free(s.next);
-	free(s.heap);
-	return rc;
 }
 
 /* Decode ids into bytes; see tokenizer.h. */
