@@ -87,6 +87,36 @@ llmc_check_zero(const char *path, const uint8_t *h, int first, char **cause)
 }
 
 /* Parse the model file into a new model; *file_vp gets the file's padded rows. */
+/*
+ * The start of either llm.c file: long enough for the header, the magic of
+ * the kind wanted (the other kind's is named as such); *version is read.
+ */
+static int
+llmc_check_head(const char *path, const uint8_t *buf, size_t len, int model,
+    int32_t *version, char **cause)
+{
+	const char *what = model ? "model" : "tokenizer";
+	const char *other = model ? "tokenizer" : "model";
+	int32_t want = model ? LLMC_MODEL_MAGIC : LLMC_TOKENIZER_MAGIC;
+	int32_t wrong = model ? LLMC_TOKENIZER_MAGIC : LLMC_MODEL_MAGIC;
+	int32_t magic;
+
+	if (len < LLMC_HEADER_BYTES)
+		return util_error(cause, "%s: truncated: %zu bytes, but an llm.c "
+		    "%s file starts with a %d-byte header", path, len, what,
+		    LLMC_HEADER_BYTES);
+	magic = llmc_get_i32(buf);
+	*version = llmc_get_i32(buf + 4);
+	if (magic == wrong)
+		return util_error(cause, "%s: this is an llm.c %s file (magic %ld), "
+		    "not a %s file (magic %ld)", path, other, (long)wrong, what,
+		    (long)want);
+	if (magic != want)
+		return util_error(cause, "%s: bad magic %ld: not an llm.c %s file "
+		    "(expected %ld)", path, (long)magic, what, (long)want);
+	return 0;
+}
+
 static int
 llmc_read_model(const char *path, const uint8_t *buf, size_t len,
     struct gpt_model **mp, int *versionp, int *file_vp, char **cause)
@@ -95,24 +125,13 @@ llmc_read_model(const char *path, const uint8_t *buf, size_t len,
 	struct gpt_model *m;
 	size_t sizes[GPT_NUM_TENSORS], ours[GPT_NUM_TENSORS], total, need;
 	size_t off = LLMC_HEADER_BYTES;
-	int32_t magic, version, vp;
+	int32_t version, vp;
 	float *dst;
 	char *msg = NULL;
 
 	*mp = NULL;
-	if (len < LLMC_HEADER_BYTES)
-		return util_error(cause, "%s: truncated: %zu bytes, but an llm.c "
-		    "model file starts with a %d-byte header", path, len,
-		    LLMC_HEADER_BYTES);
-	magic = llmc_get_i32(buf);
-	version = llmc_get_i32(buf + 4);
-	if (magic == LLMC_TOKENIZER_MAGIC)
-		return util_error(cause, "%s: this is an llm.c tokenizer file "
-		    "(magic %d), not a model file (magic %d)", path,
-		    LLMC_TOKENIZER_MAGIC, LLMC_MODEL_MAGIC);
-	if (magic != LLMC_MODEL_MAGIC)
-		return util_error(cause, "%s: bad magic %ld: not an llm.c model "
-		    "file (expected %d)", path, (long)magic, LLMC_MODEL_MAGIC);
+	if (llmc_check_head(path, buf, len, 1, &version, cause) != 0)
+		return -1;
 	if (version == 5)
 		return util_error(cause, "%s: version 5 (bfloat16 weights) is not "
 		    "supported; write the float32 file (version 3)", path);
@@ -188,24 +207,13 @@ llmc_import_tokenizer_mem(const char *path, const void *data, size_t len,
 	const uint8_t **pieces = NULL;
 	size_t *lens = NULL, off = LLMC_HEADER_BYTES;
 	size_t eot_len = strlen(TOKENIZER_EOT_TEXT);
-	int32_t magic, version, V;
+	int32_t version, V;
 	char *msg = NULL;
 	int rc = -1;
 
 	*tokp = NULL;
-	if (len < LLMC_HEADER_BYTES)
-		return util_error(cause, "%s: truncated: %zu bytes, but an llm.c "
-		    "tokenizer file starts with a %d-byte header", path, len,
-		    LLMC_HEADER_BYTES);
-	magic = llmc_get_i32(buf);
-	version = llmc_get_i32(buf + 4);
-	if (magic == LLMC_MODEL_MAGIC)
-		return util_error(cause, "%s: this is an llm.c model file (magic "
-		    "%d), not a tokenizer file (magic %d)", path,
-		    LLMC_MODEL_MAGIC, LLMC_TOKENIZER_MAGIC);
-	if (magic != LLMC_TOKENIZER_MAGIC)
-		return util_error(cause, "%s: bad magic %ld: not an llm.c tokenizer "
-		    "file (expected %d)", path, (long)magic, LLMC_TOKENIZER_MAGIC);
+	if (llmc_check_head(path, buf, len, 0, &version, cause) != 0)
+		return -1;
 	if (version != 2 && version != 1)
 		return util_error(cause, "%s: unsupported version %ld (expected 2 "
 		    "or 1)", path, (long)version);
