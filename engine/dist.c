@@ -74,6 +74,19 @@ dist_share(long n, long *lo, long *hi)
 	*hi = (long)((long long)n * (dist_r + 1) / dist_n);
 }
 
+/* A copy of n ints (the gather of one process). */
+static int
+dist_copy_ints(const int *mine, size_t n, int **all, size_t *nall, char **cause)
+{
+	*all = malloc((n > 0 ? n : 1) * sizeof **all);
+	if (*all == NULL)
+		return util_error(cause, "out of memory gathering %zu ints", n);
+	if (n > 0)
+		memcpy(*all, mine, n * sizeof **all);
+	*nall = n;
+	return 0;
+}
+
 /* Rank and size. */
 int
 dist_rank(void)
@@ -291,6 +304,63 @@ out:
 	return ret;
 }
 
+/* Every rank's ints on every rank, in rank order. */
+int
+dist_allgather_ints(const int *mine, size_t n, int **all, size_t *nall, char **cause)
+{
+	long long cnt = (long long)n, *counts = NULL;
+	int *rcounts = NULL, *displs = NULL, rc, ret = -1;
+	size_t total = 0;
+
+	*all = NULL;
+	*nall = 0;
+	if (dist_n == 1)
+		return dist_copy_ints(mine, n, all, nall, cause);
+	counts = malloc((size_t)dist_n * sizeof *counts);
+	rcounts = malloc((size_t)dist_n * sizeof *rcounts);
+	displs = malloc((size_t)dist_n * sizeof *displs);
+	if (counts == NULL || rcounts == NULL || displs == NULL) {
+		util_error(cause, "out of memory");
+		goto out;
+	}
+	rc = MPI_Allgather(&cnt, 1, MPI_LONG_LONG, counts, 1, MPI_LONG_LONG,
+	    MPI_COMM_WORLD);
+	if (rc != MPI_SUCCESS) {
+		dist_fail(cause, "MPI_Allgather", rc);
+		goto out;
+	}
+	for (int r = 0; r < dist_n; r++) {
+		if (total + (size_t)counts[r] > INT_MAX) {
+			util_error(cause, "too much to gather (%zu ints)",
+			    total + (size_t)counts[r]);
+			goto out;
+		}
+		displs[r] = (int)total;
+		rcounts[r] = (int)counts[r];
+		total += (size_t)counts[r];
+	}
+	*all = malloc((total > 0 ? total : 1) * sizeof **all);
+	if (*all == NULL) {
+		util_error(cause, "out of memory gathering %zu ints", total);
+		goto out;
+	}
+	rc = MPI_Allgatherv(mine, (int)n, MPI_INT, *all, rcounts, displs, MPI_INT,
+	    MPI_COMM_WORLD);
+	if (rc != MPI_SUCCESS) {
+		free(*all);
+		*all = NULL;
+		dist_fail(cause, "MPI_Allgatherv", rc);
+		goto out;
+	}
+	*nall = total;
+	ret = 0;
+out:
+	free(counts);
+	free(rcounts);
+	free(displs);
+	return ret;
+}
+
 /* MPI_Barrier. */
 int
 dist_barrier(char **cause)
@@ -376,6 +446,12 @@ dist_gather_rows(const float *rows, size_t n, size_t width, float **out,
 		return util_error(cause, "out of memory gathering %zu rows", n);
 	memcpy(*out, rows, n * width * sizeof **out);
 	return 0;
+}
+
+int
+dist_allgather_ints(const int *mine, size_t n, int **all, size_t *nall, char **cause)
+{
+	return dist_copy_ints(mine, n, all, nall, cause);
 }
 
 int

@@ -61,6 +61,12 @@ int dist_bcast(void *buf, size_t bytes, int root, char **cause);
  */
 int dist_gather_rows(const float *rows, size_t n, size_t width, float **out,
     size_t *nout, char **cause);
+/*
+ * Every rank's n ints, concatenated in rank order, on every rank: *all
+ * (malloc'd; free it) of *nall ints.
+ */
+int dist_allgather_ints(const int *mine, size_t n, int **all, size_t *nall,
+    char **cause);
 /* Wait for every rank. */
 int dist_barrier(char **cause);
 

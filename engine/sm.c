@@ -259,6 +259,8 @@ sm_loss(const struct sm_batch *b, const float *logits, float *dlogits, int V,
 		if (b->trajs[i]->is_data)
 			data_steps += b->trajs[i]->n_actions;
 	}
+	if (b->data_steps > 0)
+		data_steps = b->data_steps;
 	memset(dlogits, 0, rows * (size_t)Vp * sizeof *dlogits);
 	wd = b->n_data > 0 ? (1.0 - gamma) / b->n_data : 0;
 	wm = b->n_model > 0 ? (1.0 - gamma) / b->n_model : 0;
@@ -334,6 +336,8 @@ sm_loss(const struct sm_batch *b, const float *logits, float *dlogits, int V,
 	st->v0 /= b->B;
 	if (st->steps > 0)
 		st->mean_reward /= (double)st->steps;
+	st->n_clean = clean;
+	st->n_noisy = noisy;
 	if (clean > 0)
 		st->bksp_p_clean /= (double)clean;
 	if (noisy > 0)

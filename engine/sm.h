@@ -66,6 +66,7 @@ struct sm_stats {
 	double mean_reward;   /* mean r over steps */
 	double bksp_p_clean;  /* mean P(<bksp>) at data states credited a token */
 	double bksp_p_noisy;  /* mean P(<bksp>) at data states credited <bksp> */
+	long n_clean, n_noisy; /* the states of those two means */
 	long steps;
 };
 
@@ -78,7 +79,15 @@ struct sm_batch {
 	int *ids, *pos, *parent;       /* (B,T) */
 	struct sm_layout *layouts;     /* (B) */
 	const struct sm_traj **trajs;  /* (B) */
+	/*
+	 * The loss's normalisers: data and model trajectories, and data actions
+	 * (BC's; 0: count this batch's). sm_batch_build sets the first two from
+	 * the batch; a rank holding a share of a distributed batch sets all
+	 * three to the global batch's, so that the ranks' gradients add up to
+	 * the global batch's.
+	 */
 	int n_data, n_model;
+	long data_steps;
 };
 
 /* Pack trajectories (n) into a batch of T = the longest layout (<= max_T). */

@@ -150,6 +150,38 @@ else
 	fail "train --resume under mpirun goes on from step 6" "exit $status"
 fi
 
+# SequenceMatch: BC for one step, then three steps whose batch adds three
+# replay samples to five data trajectories (8 = 4 + 4 over the ranks: rank 1
+# holds data and model trajectories); the one sampling round (at step 2,
+# before any weights differ) is shared out and gathered, so the replay
+# samples are the single process's. And plain MLE fine-tuning, 5 = 2 + 3.
+ft_args="--model $tmp/one4.bin --corpus $tmp/corpus.txt --prompt-tokens 4 --window 12 \
+    --steps 4 --warmup 1 --eval-every 2 --eval-batches 3 --json --seed 3"
+for method in sm mle; do
+	what="finetune --method $method -np 2: the losses and weights of one process"
+	extra=
+	[ "$method" = sm ] && extra="--bc-warmup 1 --model-batch 3 --sample-every 100 \
+	    --samples-per-round 5 --p-noise 0.2"
+	run1 finetune $ft_args --method "$method" --batch-size 5 $extra --out "$tmp/ft1.bin"
+	cp "$tmp/out" "$tmp/ft1.json"
+	if [ "$status" -ne 0 ]; then
+		fail "$what" "one process: exit $status"
+		continue
+	fi
+	run2 finetune $ft_args --method "$method" --batch-size 5 $extra --out "$tmp/ft2.bin"
+	cp "$tmp/out" "$tmp/ft2.json"
+	if [ "$status" -ne 0 ]; then
+		fail "$what" "mpirun: exit $status"
+	elif [ "$method" = sm ] && ! grep -q '"sampled": true' "$tmp/ft2.json"; then
+		fail "$what" "no sampling round"
+	elif compare "$tmp/ft1.json" "$tmp/ft2.json" "$tmp/ft1.bin" "$tmp/ft2.bin" \
+	    >"$tmp/cmp" 2>&1; then
+		pass "$what ($(tail -n 1 "$tmp/cmp" | sed 's/^# //'))"
+	else
+		fail "$what" "$(cat "$tmp/cmp")"
+	fi
+done
+
 # A bad corpus on rank 1 only: the job ends with rank 1's message and exit 1.
 what="a rank that fails ends the job: exit 1 with its message, no hang"
 timeout "$DEADLINE" mpirun --oversubscribe -np 1 "$SEQMATCH" --threads 1 train $train_args \
