@@ -350,6 +350,18 @@ main(int argc, char **argv)
 		free(cause);
 		return APP_EXIT_ERROR;
 	}
+	/* Only train and finetune run data-parallel; N copies of the rest would collide. */
+	if (dist_size() > 1 && (cmd == NULL || (strcmp(cmd->name, "train") != 0 &&
+	    strcmp(cmd->name, "finetune") != 0))) {
+		if (dist_rank() == 0)
+			app_error("%s does not run under mpirun (%d processes): train and "
+			    "finetune do; run it as one process", cmd != NULL ? cmd->name :
+			    "this command", dist_size());
+		else /* rank 0 says it and ends the job */
+			dist_barrier(NULL);
+		fflush(stderr);
+		dist_abort(APP_EXIT_USAGE);
+	}
 	/* Under mpirun, the ranks on this machine share its cores. */
 	if (main_threads == 0 && dist_local_size() > 1)
 		main_threads = cpu_count() / dist_local_size() > 1 ?
