@@ -202,6 +202,9 @@ main_usage(FILE *f)
 	    "  SEQMATCH_NO_CORETYPE  1: same as --no-coretype\n"
 	    "  OPENBLAS_NUM_THREADS  BLAS threads when --threads is not given\n"
 	    "\n"
+	    "Under mpirun (seqmatch configured --with-mpi), train and finetune run\n"
+	    "data-parallel: each process takes a share of every batch.\n"
+	    "\n"
 	    "Exit status: 0 success, 1 error (bad file, I/O), 2 bad command line, "
 	    "130 interrupted.\n"
 	    "Run 'seqmatch COMMAND --help' for the options of a command.\n");
