@@ -203,7 +203,8 @@ main_usage(FILE *f)
 	    "  OPENBLAS_NUM_THREADS  BLAS threads when --threads is not given\n"
 	    "\n"
 	    "Under mpirun (seqmatch configured --with-mpi), train and finetune run\n"
-	    "data-parallel: each process takes a share of every batch.\n"
+	    "data-parallel (each process takes a share of every batch), and eval\n"
+	    "shares out its samples.\n"
 	    "\n"
 	    "Exit status: 0 success, 1 error (bad file, I/O), 2 bad command line, "
 	    "130 interrupted.\n"
@@ -353,12 +354,12 @@ main(int argc, char **argv)
 		free(cause);
 		return APP_EXIT_ERROR;
 	}
-	/* Only train and finetune run data-parallel; N copies of the rest would collide. */
+	/* Only train, finetune and eval run distributed; N copies of the rest would collide. */
 	if (dist_size() > 1 && (cmd == NULL || (strcmp(cmd->name, "train") != 0 &&
-	    strcmp(cmd->name, "finetune") != 0))) {
+	    strcmp(cmd->name, "finetune") != 0 && strcmp(cmd->name, "eval") != 0))) {
 		if (dist_rank() == 0)
-			app_error("%s does not run under mpirun (%d processes): train and "
-			    "finetune do; run it as one process", cmd != NULL ? cmd->name :
+			app_error("%s does not run under mpirun (%d processes): train, "
+			    "finetune and eval do; run it as one process", cmd != NULL ? cmd->name :
 			    "this command", dist_size());
 		else /* rank 0 says it and ends the job */
 			dist_barrier(NULL);

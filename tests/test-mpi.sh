@@ -8,11 +8,12 @@
 # tolerance (TOL below, relative: the two runs add the same terms in another
 # order, a few ulps per step, which AdamW's normalised update carries into
 # the weights; 6 steps measured 6e-6 here, while a step that missed a rank's
-# share would move weights by about the learning rate, 1e-3). Checked for `train` with a batch that splits evenly and
-# one that does not (5 = 2 + 3), and for a SequenceMatch `finetune` whose
-# steps use the replay buffer (generated in parallel, the same samples as one
-# process draws). A rank given a corpus that does not exist ends the whole
-# job with its message and exit 1, within a deadline (no hang).
+# share would move weights by about the learning rate, 1e-3). Checked for
+# `train` with a batch that splits evenly and one that does not (5 = 2 + 3), for a SequenceMatch `finetune` whose steps
+# use the replay buffer (generated in parallel, the same samples as one
+# process draws) and an MLE one, and for `eval` (the same report). A rank
+# given a corpus that does not exist ends the whole job with its message and
+# exit 1, within a deadline (no hang).
 #
 # Every mpirun runs under `timeout`, so a hang fails instead of hanging.
 
@@ -181,6 +182,53 @@ for method in sm mle; do
 		fail "$what" "$(cat "$tmp/cmp")"
 	fi
 done
+
+# eval: each rank generates and featurizes its share of the prompts, rank 0
+# gathers the features for MAUVE: the same report as one process (times
+# aside; the summed log-probabilities within 1e-9).
+what="eval -np 2: the report of one process"
+eval_args="eval --model $SRCDIR/data/model.bin --corpus $SRCDIR/data/heldout.txt \
+    --samples 15 --gen-seeds 2 --mauve-seeds 2 --max-tokens 24 --seed 4 --json"
+run1 $eval_args
+cp "$tmp/out" "$tmp/e1.json"
+run2 $eval_args
+cp "$tmp/out" "$tmp/e2.json"
+if [ "$status" -ne 0 ]; then
+	fail "$what" "mpirun: exit $status"
+elif python3 - "$tmp/e1.json" "$tmp/e2.json" >"$tmp/cmp" 2>&1 <<'PY'; then
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+bad, n = [], [0]
+def walk(x, y, path):
+    if isinstance(x, dict):
+        if set(x) != set(y):
+            bad.append(path + ': other keys')
+        for k in x:
+            if k in y:
+                walk(x[k], y[k], path + '.' + k)
+    elif isinstance(x, list):
+        if len(x) != len(y):
+            bad.append(path + ': other length')
+        for i, (p, q) in enumerate(zip(x, y)):
+            walk(p, q, '%s[%d]' % (path, i))
+    elif any(w in path for w in ('second', 'per_s', 'time')):
+        pass
+    elif 'logprob' in path and isinstance(x, float):
+        n[0] += 1
+        if abs(x - y) > 1e-9:
+            bad.append('%s: %r != %r' % (path, x, y))
+    else:
+        n[0] += 1
+        if x != y:
+            bad.append('%s: %r != %r' % (path, x, y))
+walk(a, b, '')
+print('# %d values compared%s' % (n[0], ''.join('\n# ' + m for m in bad[:5])))
+sys.exit(1 if bad or 'mauve' not in json.dumps(b) else 0)
+PY
+	pass "$what ($(head -n 1 "$tmp/cmp" | sed 's/^# //'))"
+else
+	fail "$what" "$(cat "$tmp/cmp")"
+fi
 
 # A bad corpus on rank 1 only: the job ends with rank 1's message and exit 1.
 what="a rank that fails ends the job: exit 1 with its message, no hang"
