@@ -630,67 +630,6 @@ finetune_replay_push(struct finetune *ft, struct sm_traj *t)
 		ft->replay_n++;
 }
 
-/* Ints a trajectory takes flattened (finetune_flatten). */
-static size_t
-finetune_flat_len(const struct sm_traj *t)
-{
-	return 5 + (size_t)t->n_prompt + (size_t)t->n_actions *
-	    (t->credit != NULL ? 2 : 1);
-}
-
-/* Flatten a trajectory into ints: sizes and flags, prompt, actions, credit. */
-static int *
-finetune_flatten(const struct sm_traj *t, int *p)
-{
-	*p++ = t->n_prompt;
-	*p++ = t->n_actions;
-	*p++ = t->is_data;
-	*p++ = t->terminal;
-	*p++ = t->credit != NULL;
-	memcpy(p, t->prompt, (size_t)t->n_prompt * sizeof *p);
-	p += t->n_prompt;
-	memcpy(p, t->actions, (size_t)t->n_actions * sizeof *p);
-	p += t->n_actions;
-	if (t->credit != NULL) {
-		memcpy(p, t->credit, (size_t)t->n_actions * sizeof *p);
-		p += t->n_actions;
-	}
-	return p;
-}
-
-/* The trajectory at *at of a flattened block of n ints; *at moves past it. */
-static int
-finetune_unflatten(const int *flat, size_t n, size_t *at, struct sm_traj *t,
-    char **cause)
-{
-	const int *p = flat + *at;
-	size_t need;
-
-	memset(t, 0, sizeof *t);
-	if (n - *at < 5 || p[0] < 0 || p[1] < 0)
-		return util_error(cause, "a gathered sample is cut short");
-	need = 5 + (size_t)p[0] + (size_t)p[1] * (p[4] ? 2 : 1);
-	if (n - *at < need)
-		return util_error(cause, "a gathered sample is cut short");
-	t->n_prompt = p[0];
-	t->n_actions = p[1];
-	t->is_data = p[2];
-	t->terminal = p[3];
-	t->prompt = malloc(((size_t)p[0] + 1) * sizeof(int));
-	t->actions = malloc(((size_t)p[1] + 1) * sizeof(int));
-	t->credit = p[4] ? malloc(((size_t)p[1] + 1) * sizeof(int)) : NULL;
-	if (t->prompt == NULL || t->actions == NULL || (p[4] && t->credit == NULL)) {
-		sm_traj_release(t);
-		return util_error(cause, "out of memory");
-	}
-	memcpy(t->prompt, p + 5, (size_t)p[0] * sizeof(int));
-	memcpy(t->actions, p + 5 + p[0], (size_t)p[1] * sizeof(int));
-	if (t->credit != NULL)
-		memcpy(t->credit, p + 5 + p[0] + p[1], (size_t)p[1] * sizeof(int));
-	*at += need;
-	return 0;
-}
-
 /*
  * Refill the replay buffer with new generations from data prompts. Every
  * sample's prompt and seed are drawn in order on every rank; under MPI each
@@ -722,7 +661,7 @@ finetune_sample_round(struct finetune *ft, struct rng *rng, char **cause)
 		if (finetune_sample(ft->model, ft->tok, ft->train->tokens + start[i],
 		    plen[i], ft->o.window, seed[i], &mine[i - lo], cause) != 0)
 			goto out;
-		len += finetune_flat_len(&mine[i - lo]);
+		len += sm_traj_flat_len(&mine[i - lo]);
 	}
 	if (dist_size() == 1) {
 		for (long i = 0; i < hi - lo; i++)
@@ -738,14 +677,14 @@ finetune_sample_round(struct finetune *ft, struct rng *rng, char **cause)
 	}
 	p = flat;
 	for (long i = 0; i < hi - lo; i++)
-		p = finetune_flatten(&mine[i], p);
+		p = sm_traj_flatten(&mine[i], p);
 	if (dist_allgather_ints(flat, len, &all, &nall, cause) != 0)
 		goto out;
 	at = 0;
 	for (int i = 0; i < n; i++) {
 		struct sm_traj t;
 
-		if (finetune_unflatten(all, nall, &at, &t, cause) != 0)
+		if (sm_traj_unflatten(all, nall, &at, &t, cause) != 0)
 			goto out;
 		finetune_replay_push(ft, &t);
 	}

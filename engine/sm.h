@@ -26,6 +26,16 @@ struct sm_traj {
 void sm_traj_release(struct sm_traj *t);
 /* Deep copy. */
 int sm_traj_copy(struct sm_traj *dst, const struct sm_traj *src, char **cause);
+/*
+ * A trajectory as ints (to send between processes): its sizes and flags, the
+ * prompt, the actions and the credits. sm_traj_flat_len ints; sm_traj_flatten
+ * writes them at p and returns the end; sm_traj_unflatten reads the one at
+ * *at of n ints into t (allocated) and moves *at past it.
+ */
+size_t sm_traj_flat_len(const struct sm_traj *t);
+int *sm_traj_flatten(const struct sm_traj *t, int *p);
+int sm_traj_unflatten(const int *flat, size_t n, size_t *at, struct sm_traj *t,
+    char **cause);
 
 /*
  * Section 2: inputs of one trajectory. ids, pos, parent (n_inputs); sp
