@@ -98,10 +98,10 @@ sm_traj_unflatten(const int *flat, size_t n, size_t *at, struct sm_traj *t,
 
 	memset(t, 0, sizeof *t);
 	if (n - *at < 5 || p[0] < 0 || p[1] < 0)
-		return util_error(cause, "a gathered sample is cut short");
+		return util_error(cause, "a flattened trajectory is cut short");
 	need = 5 + (size_t)p[0] + (size_t)p[1] * (p[4] ? 2 : 1);
 	if (n - *at < need)
-		return util_error(cause, "a gathered sample is cut short");
+		return util_error(cause, "a flattened trajectory is cut short");
 	t->n_prompt = p[0];
 	t->n_actions = p[1];
 	t->is_data = p[2];
