@@ -5,6 +5,10 @@
  * (cmd-eval-erases.c), the net tokens decoded to text, and the
  * reference continuation scored teacher-forced (mean log-probability per token
  * over the model's real tokens).
+ *
+ * Under mpirun each rank generates and scores its share of the prompts; an
+ * allgather of the event logs then gives every rank all of them, in order,
+ * and each counts and decodes every sample as one process would.
  */
 #include "config.h"
 
@@ -15,6 +19,7 @@
 
 #include "app.h"
 #include "cmd-eval.h"
+#include "dist.h"
 #include "generate.h"
 #include "gpt.h"
 #include "progress.h"
@@ -103,22 +108,71 @@ cmd_eval_generate_record(struct cmd_eval *e, struct cmd_eval_model *mod, int g,
 		mod->longest_backspace_run = ts->longest_backspace_run;
 }
 
+/* Ints one event takes in a gathered block. */
+#define CMD_EVAL_EV_INTS ((sizeof(struct generate_event) + sizeof(int) - 1) / sizeof(int))
+
+/*
+ * Under MPI: every rank's logs (samples lo..hi-1 of its share) and prompt
+ * lengths to every rank, replacing logs[0..n-1] and nps[0..n-1].
+ */
+static int
+cmd_eval_generate_gather(struct cmd_eval_generate_log *logs, int *nps, int n, long lo,
+    long hi, char **cause)
+{
+	size_t len = 0, nall, at = 0;
+	int *flat, *p, *all;
+
+	for (long i = lo; i < hi; i++)
+		len += 2 + (size_t)logs[i].n * CMD_EVAL_EV_INTS;
+	flat = xcalloc(len + 1, sizeof *flat);
+	p = flat;
+	for (long i = lo; i < hi; i++) {
+		*p++ = logs[i].n;
+		*p++ = nps[i];
+		memcpy(p, logs[i].ev, (size_t)logs[i].n * sizeof *logs[i].ev);
+		p += (size_t)logs[i].n * CMD_EVAL_EV_INTS;
+	}
+	if (dist_allgather_ints(flat, len, &all, &nall, cause) != 0) {
+		free(flat);
+		return -1;
+	}
+	free(flat);
+	for (int i = 0; i < n; i++) {
+		int k;
+
+		if (nall - at < 2 || all[at] < 0 || nall - at - 2 < (size_t)all[at] *
+		    CMD_EVAL_EV_INTS) {
+			free(all);
+			return util_error(cause, "the gathered generations are cut short");
+		}
+		k = all[at];
+		free(logs[i].ev);
+		logs[i].ev = xmalloc(((size_t)k + 1) * sizeof *logs[i].ev);
+		memcpy(logs[i].ev, all + at + 2, (size_t)k * sizeof *logs[i].ev);
+		logs[i].n = logs[i].cap = k;
+		nps[i] = all[at + 1];
+		at += 2 + (size_t)k * CMD_EVAL_EV_INTS;
+	}
+	free(all);
+	return 0;
+}
+
 /* Step 2 for one model and generation seed g: generate, count, score the references. */
 int
 cmd_eval_generate(struct cmd_eval *e, struct cmd_eval_model *mod, int g)
 {
 	const struct gpt_config *cfg = gpt_config(mod->model);
-	struct cmd_eval_generate_log log = { NULL, 0, 0 };
+	struct cmd_eval_generate_log *logs;
 	struct sampler_params params = e->params;
 	struct cmd_eval_row *row = &mod->row;
 	struct textstats ts;
 	struct gpt_kv *kv;
 	struct cmd_eval_erases er = { 0, 0, 0, 0 };
-	long lp_tokens = 0;
-	double lp_sum = 0;
+	long lp_tokens = 0, lo, hi;
+	double lp_sum = 0, lp[2];
 	float *logits;
 	char *cause = NULL;
-	int ret = -1;
+	int ret = -1, *nps;
 
 	if ((kv = gpt_kv_new(mod->model, cfg->max_seq_len, &cause)) == NULL ||
 	    gpt_kv_set_weights(kv, qweights_kv(mod->qw), &cause) != 0) {
@@ -128,15 +182,18 @@ cmd_eval_generate(struct cmd_eval *e, struct cmd_eval_model *mod, int g)
 		return -1;
 	}
 	logits = xmalloc((size_t)cfg->padded_vocab_size * sizeof *logits);
+	logs = xcalloc((size_t)e->n + 1, sizeof *logs);
+	nps = xcalloc((size_t)e->n + 1, sizeof *nps);
 	cmd_eval_row_alloc(row, e->n);
 	textstats_init(&ts);
 	params.max_tokens = e->max_tokens;
-	for (int i = 0; i < e->n && !app_interrupted; i++) {
+	/* This rank's share of the prompts (all of them in one process). */
+	dist_share(e->n, &lo, &hi);
+	for (long i = lo; i < hi && !app_interrupted; i++) {
 		const struct cmd_eval_sample *s = &e->samples[i];
 		const int *prompt = s->doc->ids, *ref = s->doc->ids + e->prompt_tokens;
 		int *own = NULL, *ownref = NULL, np = e->prompt_tokens;
-		int nr = s->doc->n_ids - e->prompt_tokens, *ids, nids;
-		uint8_t *text;
+		int nr = s->doc->n_ids - e->prompt_tokens;
 		size_t n1, n2;
 
 		if (!mod->same_tok) {
@@ -157,18 +214,53 @@ cmd_eval_generate(struct cmd_eval *e, struct cmd_eval_model *mod, int g)
 			nr = (int)n2;
 		}
 		params.seed = (int64_t)s->seed;
-		log.n = 0;
+		nps[i] = np;
 		if (generate_run_weights(mod->model, mod->qw, mod->tok, &params, prompt, np,
-		    cmd_eval_generate_collect, NULL, &log, NULL, &cause) != 0)
+		    cmd_eval_generate_collect, NULL, &logs[i], NULL, &cause) != 0)
 			goto fail;
 		if (app_interrupted) {
 			free(own);
 			free(ownref);
 			break;
 		}
+		if (nr > 0 && cmd_eval_generate_logprob(mod, kv, prompt, np, ref, nr, logits,
+		    &lp_sum, &lp_tokens, &cause) != 0)
+			goto fail;
+		free(own);
+		free(ownref);
+		e->done++;
+		progress_update(&e->bar, e->done, NAN, e->tokens);
+		continue;
+fail:
+		app_error("%s: generation seed %d, sample %ld (document %zu): %s", mod->path,
+		    g + 1, i + 1, s->doc->doc + 1, cause != NULL ? cause : "failed");
+		free(own);
+		free(ownref);
+		goto out;
+	}
+	if (dist_size() > 1) {
+		lp[0] = lp_sum;
+		lp[1] = (double)lp_tokens;
+		if (cmd_eval_generate_gather(logs, nps, e->n, lo, hi, &cause) != 0 ||
+		    dist_sum_double(lp, 2, &cause) != 0) {
+			app_error("%s: generation seed %d: %s", mod->path, g + 1, cause);
+			goto out;
+		}
+		lp_sum = lp[0];
+		lp_tokens = (long)lp[1];
+		e->done += e->n - (hi - lo);
+		lo = 0;
+		hi = e->n;
+	}
+	/* Count and decode every sample, in order. */
+	for (long i = lo; i < hi && !app_interrupted; i++) {
+		const struct cmd_eval_generate_log *log = &logs[i];
+		int *ids, nids, np = nps[i];
+		uint8_t *text;
+
 		row->stop[i] = GENERATE_STOP_CANCELLED;
-		if (log.n > 0 && log.ev[log.n - 1].type == GENERATE_EVENT_STOP) {
-			const struct generate_event *stop = &log.ev[log.n - 1];
+		if (log->n > 0 && log->ev[log->n - 1].type == GENERATE_EVENT_STOP) {
+			const struct generate_event *stop = &log->ev[log->n - 1];
 
 			mod->gen_tokens += stop->n_generated;
 			e->tokens += stop->n_generated;
@@ -179,42 +271,35 @@ cmd_eval_generate(struct cmd_eval *e, struct cmd_eval_model *mod, int g)
 			if ((int)stop->reason >= 0 && (int)stop->reason < CMD_EVAL_NSTOPS)
 				mod->stops[stop->reason]++;
 		}
-		if (cmd_eval_erases_add(&er, log.ev, log.n) != 0)
+		if (cmd_eval_erases_add(&er, log->ev, log->n) != 0)
 			app_fatal("out of memory");
-		if (textstats_add_events(&ts, log.ev, log.n, np, &cause) != 0 ||
-		    textstats_replay(log.ev, log.n, np, &ids, &nids, &cause) != 0)
-			goto fail;
+		if (textstats_add_events(&ts, log->ev, log->n, np, &cause) != 0 ||
+		    textstats_replay(log->ev, log->n, np, &ids, &nids, &cause) != 0) {
+			app_error("%s: generation seed %d, sample %ld: %s", mod->path, g + 1,
+			    i + 1, cause);
+			goto out;
+		}
 		if (textstats_add_ids(&ts, ids, nids, &cause) != 0 ||
 		    tokenizer_decode(mod->tok, ids, (size_t)nids, &text, &row->len[i],
 		    &cause) != 0) {
 			free(ids);
-			goto fail;
+			app_error("%s: generation seed %d, sample %ld: %s", mod->path, g + 1,
+			    i + 1, cause);
+			goto out;
 		}
 		row->text[i] = (char *)text;
 		free(ids);
-		if (nr > 0 && cmd_eval_generate_logprob(mod, kv, prompt, np, ref, nr, logits,
-		    &lp_sum, &lp_tokens, &cause) != 0)
-			goto fail;
-		free(own);
-		free(ownref);
-		e->done++;
-		progress_update(&e->bar, e->done, NAN, e->tokens);
-		continue;
-fail:
-		app_error("%s: generation seed %d, sample %d (document %zu): %s", mod->path,
-		    g + 1, i + 1, s->doc->doc + 1, cause != NULL ? cause : "failed");
-		free(own);
-		free(ownref);
-		goto out;
 	}
 	cmd_eval_generate_record(e, mod, g, &ts, &er, lp_sum, lp_tokens);
 	ret = 0;
 out:
+	for (int i = 0; i < e->n; i++)
+		free(logs[i].ev);
+	free(logs);
+	free(nps);
 	textstats_release(&ts);
 	free(cause);
-	free(log.ev);
 	free(logits);
 	gpt_kv_free(kv);
 	return ret;
 }
-

@@ -41,6 +41,7 @@
 #include "checkpoint.h"
 #include "cmd-eval.h"
 #include "corpus.h"
+#include "dist.h"
 #include "featurize.h"
 #include "generate.h"
 #include "gpt.h"
@@ -174,6 +175,9 @@ cmd_eval_usage(FILE *f)
 "scores. Exit status: 0; 1 on a bad file, too few documents, a missing\n"
 "featurizer, a failed checker or run; 2 on bad usage.\n"
 "\n"
+"Under mpirun (seqmatch built --with-mpi) each process generates, scores and\n"
+"featurizes its share of the prompts; rank 0 computes MAUVE and reports.\n"
+"\n"
 "Decoding (--max-tokens and --seed as above):\n", CMD_EVAL_MAX_MODELS);
 	options_sampler_help(f);
 }
@@ -196,16 +200,25 @@ cmd_eval_same_tokenizer(const struct tokenizer *a, const struct tokenizer *b)
 	return same;
 }
 
-/* Featurize a row's n texts into row->q (empty texts dropped); -1 on error. */
+/*
+ * Featurize a row's n texts into row->q (empty texts dropped); -1 on error.
+ * Under mpirun each rank featurizes its share and rank 0 gathers the rows,
+ * in order (the other ranks keep none).
+ */
 static int
 cmd_eval_featurize(struct cmd_eval *e, struct cmd_eval_row *row)
 {
 	char *cause = NULL;
 	int r, t;
+	long lo, hi;
+	size_t nall;
+	float *all;
+	double trunc;
 
 	row->q = xmalloc((size_t)(e->n > 0 ? e->n : 1) * (size_t)e->d * sizeof *row->q);
 	row->n_q = 0;
-	for (int i = 0; i < e->n && !app_interrupted; i++) {
+	dist_share(e->n, &lo, &hi);
+	for (int i = (int)lo; i < hi && !app_interrupted; i++) {
 		r = featurize_text(e->feat, (const uint8_t *)row->text[i], row->len[i],
 		    row->q + (size_t)row->n_q * e->d, NULL, &t, &cause);
 		if (r < 0) {
@@ -220,6 +233,20 @@ cmd_eval_featurize(struct cmd_eval *e, struct cmd_eval_row *row)
 		e->done++;
 		progress_update(&e->bar, e->done, NAN, e->tokens);
 	}
+	if (dist_size() == 1)
+		return 0;
+	trunc = (double)row->truncated;
+	if (dist_gather_rows(row->q, (size_t)row->n_q, (size_t)e->d, &all, &nall,
+	    &cause) != 0 || dist_sum_double(&trunc, 1, &cause) != 0) {
+		app_error("featurizer: %s: %s", row->name, cause);
+		free(cause);
+		return -1;
+	}
+	free(row->q);
+	row->q = all != NULL ? all : xmalloc(sizeof *row->q);
+	row->n_q = (int)nall;
+	row->truncated = (long)trunc;
+	e->done += e->n - (hi - lo);
 	return 0;
 }
 
@@ -600,6 +627,11 @@ cmd_eval_seed(struct cmd_eval *e, int g)
 			return -1;
 	if (app_interrupted)
 		return 0;
+	/* Under mpirun rank 0 alone holds the features, scores and reports. */
+	if (dist_rank() != 0) {
+		cmd_eval_choose_clear(e);
+		return 0;
+	}
 	if (e->human)
 		cmd_eval_mauve(e, &e->hum, g);
 	for (int m = 0; m < e->nmodels; m++)
@@ -641,6 +673,11 @@ cmd_eval(int argc, char **argv)
 	e->mopt.num_buckets = e->num_buckets;
 	e->start = util_now();
 	e->seed = generate_pick_seed(e->params.seed);
+	/* Under mpirun every rank draws rank 0's prompts and seeds. */
+	if (dist_bcast(&e->seed, sizeof e->seed, 0, &cause) != 0) {
+		app_error("eval: %s", cause);
+		goto out;
+	}
 	e->params.seed = (int64_t)e->seed;
 	e->params.max_tokens = e->max_tokens;
 	cmd_eval_row_init(&e->ref, CMD_EVAL_ROW_REF, "reference", e->gen_seeds);
@@ -655,13 +692,15 @@ cmd_eval(int argc, char **argv)
 	}
 	if (cmd_eval_choose_init(e) != 0)
 		goto out;
-	if (!e->json)
+	if (!e->json && dist_rank() == 0)
 		fprintf(stderr, "seqmatch: eval: %d prompts x %d generation seed%s, %d model%s%s, "
 		    "seed %llu\n", e->n, e->gen_seeds, e->gen_seeds > 1 ? "s" : "",
 		    e->nmodels, e->nmodels > 1 ? "s" : "", e->human ? " and the human row" : "",
 		    (unsigned long long)e->seed);
 
 	app_catch_signals();
+	if (dist_rank() != 0)
+		progress_set_quiet(1);
 	progress_init(&e->bar, 0, (long)e->gen_seeds * e->n *
 	    (1 + e->human + 2 * e->nmodels));
 	for (int g = 0; g < e->gen_seeds && !app_interrupted; g++)
@@ -676,7 +715,9 @@ cmd_eval(int argc, char **argv)
 		goto out;
 	}
 	e->seconds = util_now() - e->start;
-	if (e->json)
+	if (dist_rank() != 0)
+		; /* rank 0 reports */
+	else if (e->json)
 		cmd_eval_print_json(e);
 	else
 		cmd_eval_print_table(e);

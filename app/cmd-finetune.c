@@ -12,6 +12,7 @@
 #include "checkpoint.h"
 #include "corpus.h"
 #include "cpu.h"
+#include "dist.h"
 #include "finetune.h"
 #include "gpt.h"
 #include "options.h"
@@ -85,6 +86,9 @@ cmd_finetune_usage(FILE *f)
 "the action added (its row starts as the mean token row). Writes MODEL,\n"
 "MODEL.opt (for --resume) and the best model by validation loss (the mean\n"
 "cross-entropy of held-out windows). Ctrl-C saves and exits.\n"
+"Under mpirun (seqmatch built --with-mpi), the N processes share every batch\n"
+"and every sampling round, and average their gradients: the same steps as one\n"
+"process with the same --batch-size; rank 0 prints and saves.\n"
 "\n"
 "  --method sm|bc|mle      (default sm)\n"
 "  --corpus FILE --separator blank|percent --val-fraction F (default 0.1)\n"
@@ -153,6 +157,8 @@ cmd_finetune_progress(const struct finetune_progress *p, void *arg)
 	s->tokens += p->tokens_per_s * p->step_seconds;
 	s->sample_s += p->sample_seconds;
 	s->step_s += p->step_seconds;
+	if (dist_rank() != 0)
+		return; /* rank 0 alone reports */
 	if (s->f->json) {
 		printf("{\"step\": %ld, \"steps\": %ld, \"loss\": %.6f, \"data_reward\": %.6f, "
 		    "\"quadratic\": %.6f, \"value\": %.6f, \"bc\": %.6f, \"v0\": %.4f, "
@@ -166,6 +172,8 @@ cmd_finetune_progress(const struct finetune_progress *p, void *arg)
 		    p->skipped ? "true" : "false", p->sampled ? "true" : "false",
 		    p->sample_seconds, p->step_seconds, p->tokens_per_s, p->eta,
 		    p->version);
+		if (dist_size() > 1)
+			printf(", \"processes\": %d, \"comm_s\": %.6f", dist_size(), p->comm_s);
 		train_flow_json_end(p->has_val, p->val_loss, p->best_val_loss);
 	}
 	extra[0] = '\0';
@@ -328,12 +336,12 @@ cmd_finetune(int argc, char **argv)
 		goto out;
 	}
 	f.model = NULL;	/* the fine-tune owns it now */
-	if (!f.json)
+	if (!f.json && dist_rank() == 0)
 		fprintf(stderr, "seqmatch: finetune %s from %s: %zu training tokens, %zu "
 		    "held out; %d trajectories of %d+%d tokens per step; %d BLAS threads "
-		    "(%s)\n", finetune_method_name(o.method), f.resume ? f.out : base,
+		    "(%s)%s\n", finetune_method_name(o.method), f.resume ? f.out : base,
 		    f.dtrain.n, f.dval.n, o.batch_size, o.prompt_tokens, o.window,
-		    cpu_threads(), cpu_blas_core());
+		    cpu_threads(), cpu_blas_core(), train_flow_procs());
 	memset(&st, 0, sizeof st);
 	st.f = &f;
 	train_flow_begin(&f, o.steps);
@@ -344,7 +352,7 @@ cmd_finetune(int argc, char **argv)
 		goto out;
 	}
 	progress_finish(&f.bar);
-	if (!f.json && st.step_s + st.sample_s > 0)
+	if (!f.json && dist_rank() == 0 && st.step_s + st.sample_s > 0)
 		fprintf(stderr, "seqmatch: %.1f s in optimisation steps, %.1f s (%.0f%%) "
 		    "generating model samples\n", st.step_s, st.sample_s,
 		    100 * st.sample_s / (st.step_s + st.sample_s));

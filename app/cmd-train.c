@@ -13,6 +13,7 @@
 #include "checkpoint.h"
 #include "corpus.h"
 #include "cpu.h"
+#include "dist.h"
 #include "gpt.h"
 #include "options.h"
 #include "progress.h"
@@ -81,6 +82,10 @@ cmd_train_usage(FILE *f)
 "(optimizer state for --resume) and the best model by validation loss.\n"
 "Ctrl-C saves and exits.\n"
 "\n"
+"Under mpirun (seqmatch built --with-mpi), each of the N processes takes a\n"
+"share of every batch and the gradients are averaged (data-parallel): the same\n"
+"steps as one process with the same --batch-size; rank 0 prints and saves.\n"
+"\n"
 "Data:\n"
 "  --corpus FILE          text, documents separated by blank lines\n"
 "  --separator blank|percent  or by lines holding a single %% (default blank)\n"
@@ -127,12 +132,16 @@ cmd_train_progress(const struct train_progress *p, void *arg)
 {
 	struct cmd_train_state *s = arg;
 
+	if (dist_rank() != 0)
+		return; /* rank 0 alone reports */
 	if (s->f->json) {
 		printf("{\"step\": %ld, \"steps\": %ld, \"loss\": %.6f, \"lr\": %.6g, "
 		    "\"grad_norm\": %.6g, \"skipped\": %s, \"tokens_per_s\": %.1f, "
 		    "\"elapsed\": %.3f, \"eta\": %.1f", p->step, p->steps,
 		    (double)p->loss, (double)p->lr, (double)p->grad_norm,
 		    p->skipped ? "true" : "false", p->tokens_per_s, p->elapsed, p->eta);
+		if (dist_size() > 1)
+			printf(", \"processes\": %d, \"comm_s\": %.6f", dist_size(), p->comm_s);
 		train_flow_json_end(p->has_val, p->val_loss, p->best_val_loss);
 	}
 	train_flow_report(s->f, p->step, p->loss,
@@ -303,13 +312,13 @@ cmd_train(int argc, char **argv)
 	}
 	if (train_flow_data(&f) != 0)
 		goto out;
-	if (!f.json)
+	if (!f.json && dist_rank() == 0)
 		fprintf(stderr, "seqmatch: model L=%d C=%d NH=%d context=%d V=%d: %.2fM "
 		    "parameters; %zu training tokens, %zu held out; B=%d T=%d, %d BLAS "
-		    "threads (%s)\n", cfg.num_layers, cfg.channels, cfg.num_heads,
+		    "threads (%s)%s\n", cfg.num_layers, cfg.channels, cfg.num_heads,
 		    cfg.max_seq_len, cfg.vocab_size, (double)gpt_num_params(f.model) / 1e6,
 		    f.dtrain.n, f.dval.n, o.batch_size, o.seq_len, cpu_threads(),
-		    cpu_blas_core());
+		    cpu_blas_core(), train_flow_procs());
 
 	st.f = &f;
 	st.B = o.batch_size;

@@ -1,8 +1,8 @@
 /*
  * log.c: the program's messages on stderr: errors, warnings, the fatal
- * error that ends the program, and the engine's diagnostics. A leaf of app/:
- * it calls nothing else of the program (the UI reaches it through
- * app_fatal_hook to give the terminal back first).
+ * error that ends the program, and the engine's diagnostics (with the rank
+ * in an MPI job). A leaf of app/: it calls nothing else of the program (the
+ * UI reaches it through app_fatal_hook to give the terminal back first).
  */
 #include "config.h"
 
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "app.h"
+#include "dist.h"
 #include "util.h"
 
 void (*app_fatal_hook)(void);
@@ -23,7 +24,10 @@ static void __attribute__((format(printf, 2, 0)))
 log_vmessage(const char *prefix, const char *fmt, va_list ap)
 {
 	fflush(stdout);
-	fprintf(stderr, "seqmatch: %s", prefix);
+	if (dist_size() > 1)
+		fprintf(stderr, "seqmatch: rank %d: %s", dist_rank(), prefix);
+	else
+		fprintf(stderr, "seqmatch: %s", prefix);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	fflush(stderr);

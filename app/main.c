@@ -32,6 +32,7 @@
 #include "app.h"
 #include "cmd.h"
 #include "cpu.h"
+#include "dist.h"
 #include "pool.h"
 #include "options.h"
 #include "progress.h"
@@ -201,6 +202,10 @@ main_usage(FILE *f)
 	    "  SEQMATCH_NO_CORETYPE  1: same as --no-coretype\n"
 	    "  OPENBLAS_NUM_THREADS  BLAS threads when --threads is not given\n"
 	    "\n"
+	    "Under mpirun (seqmatch configured --with-mpi), train and finetune run\n"
+	    "data-parallel (each process takes a share of every batch), and eval\n"
+	    "shares out its samples.\n"
+	    "\n"
 	    "Exit status: 0 success, 1 error (bad file, I/O), 2 bad command line, "
 	    "130 interrupted.\n"
 	    "Run 'seqmatch COMMAND --help' for the options of a command.\n");
@@ -213,6 +218,7 @@ main_version(void)
 	printf("seqmatch %s\n", PACKAGE_VERSION);
 	printf("OpenBLAS core: %s (%s)\n", cpu_blas_core(), main_core_how);
 	printf("BLAS threads: %d\n", cpu_threads());
+	printf("MPI: %s\n", dist_available() ? dist_library() : "no (configure --with-mpi)");
 	printf("CPU: %d cores, AVX2 %s, AVX-512 %s\n", cpu_count(),
 	    cpu_has_avx2() ? "yes" : "no", cpu_has_avx512() ? "yes" : "no");
 }
@@ -285,6 +291,7 @@ main(int argc, char **argv)
 	const struct main_cmd *cmd;
 	int i, no_coretype = 0, help = 0, version = 0, rc;
 	const char *arg, *value;
+	char *cause = NULL;
 
 	for (i = 1; i < argc; i++) {
 		arg = argv[i];
@@ -342,6 +349,27 @@ main(int argc, char **argv)
 	 * per call: BLAS from --threads (else OpenBLAS's own default), the pool
 	 * likewise (else all cores). The UI narrows both once at its start (ui.c).
 	 */
+	if (dist_init(&argc, &argv, &cause) != 0) {
+		app_error("%s", cause);
+		free(cause);
+		return APP_EXIT_ERROR;
+	}
+	/* Only train, finetune and eval run distributed; N copies of the rest would collide. */
+	if (dist_size() > 1 && (cmd == NULL || (strcmp(cmd->name, "train") != 0 &&
+	    strcmp(cmd->name, "finetune") != 0 && strcmp(cmd->name, "eval") != 0))) {
+		if (dist_rank() == 0)
+			app_error("%s does not run under mpirun (%d processes): train, "
+			    "finetune and eval do; run it as one process", cmd != NULL ? cmd->name :
+			    "this command", dist_size());
+		else /* rank 0 says it and ends the job */
+			dist_barrier(NULL);
+		fflush(stderr);
+		dist_abort(APP_EXIT_USAGE);
+	}
+	/* Under mpirun, the ranks on this machine share its cores. */
+	if (main_threads == 0 && dist_local_size() > 1)
+		main_threads = cpu_count() / dist_local_size() > 1 ?
+		    cpu_count() / dist_local_size() : 1;
 	options_threads = main_threads;
 	if (main_threads > 0)
 		cpu_set_threads(main_threads);
@@ -376,5 +404,14 @@ main(int argc, char **argv)
 		if (rc == APP_EXIT_OK)
 			rc = APP_EXIT_ERROR;
 	}
+	/*
+	 * An error on one rank of an MPI job ends them all (the others may be
+	 * waiting for it in a collective); the rank has printed its message.
+	 */
+	if (rc == APP_EXIT_ERROR || rc == APP_EXIT_USAGE) {
+		fflush(stderr);
+		dist_abort(rc);
+	}
+	dist_finalize();
 	return rc;
 }

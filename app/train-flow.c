@@ -16,6 +16,7 @@
 
 #include "app.h"
 #include "checkpoint.h"
+#include "dist.h"
 #include "gpt.h"
 #include "options.h"
 #include "tokenizer.h"
@@ -123,12 +124,29 @@ train_flow_claim(struct train_flow *f)
 int
 train_flow_corpus(struct train_flow *f, uint64_t seed)
 {
+	double h[4];
+
 	if (f->best == NULL)
 		f->best = f->best_alloc = options_best_path(f->out);
-	if (train_flow_claim(f) != 0)
+	/* Under MPI rank 0 alone writes the outputs. */
+	if (dist_rank() == 0 && train_flow_claim(f) != 0)
 		return -1;
 	if (corpus_load(f->corpus_path, f->sep, &f->corpus, &f->cause) != 0) {
 		app_error("%s", f->cause);
+		return -1;
+	}
+	/* Every rank must read the same corpus: the largest hash is the smallest. */
+	h[0] = (double)(f->corpus->hash >> 32);
+	h[1] = (double)(f->corpus->hash & 0xffffffffu);
+	h[2] = -h[0];
+	h[3] = -h[1];
+	if (dist_max_double(h, 4, &f->cause) != 0) {
+		app_error("%s", f->cause);
+		return -1;
+	}
+	if (h[0] != -h[2] || h[1] != -h[3]) {
+		app_error("%s differs from the corpus of another rank (its hash %016llx)",
+		    f->corpus_path, (unsigned long long)f->corpus->hash);
 		return -1;
 	}
 	if (corpus_split(f->corpus, f->val_fraction, seed, &f->ctrain, &f->cval,
@@ -186,7 +204,8 @@ train_flow_data(struct train_flow *f)
 void
 train_flow_begin(struct train_flow *f, long steps)
 {
-	if (f->json)
+	/* Under MPI rank 0 alone shows progress. */
+	if (f->json || dist_rank() != 0)
 		progress_set_quiet(1);
 	progress_init(&f->bar, f->start, steps);
 	app_catch_signals();
@@ -220,14 +239,31 @@ train_flow_report(struct train_flow *f, long step, double loss, double tokens,
 void
 train_flow_done(struct train_flow *f, long done)
 {
-	if (app_interrupted) {
+	/* Under MPI another rank may have been the one interrupted: all stop early. */
+	if (app_interrupted || done < f->bar.total) {
+		f->status = APP_EXIT_INTERRUPTED;
+		if (dist_rank() != 0)
+			return;
 		fprintf(stderr, "seqmatch: interrupted at step %ld; saved %s (resume with "
 		    "--resume)\n", done, f->out);
 		f->status = APP_EXIT_INTERRUPTED;
 	} else {
-		if (!f->json)
+		if (!f->json && dist_rank() == 0)
 			fprintf(stderr, "seqmatch: %ld steps done; saved %s and %s.opt\n",
 			    done, f->out, f->out);
 		f->status = APP_EXIT_OK;
 	}
+}
+
+/* "; N MPI processes, each B/N" under mpirun, else "". */
+const char *
+train_flow_procs(void)
+{
+	static char buf[64];
+
+	if (dist_size() == 1)
+		return "";
+	snprintf(buf, sizeof buf, "; %d MPI processes, each B/%d", dist_size(),
+	    dist_size());
+	return buf;
 }

@@ -78,5 +78,7 @@ void train_flow_report(struct train_flow *f, long step, double loss, double toke
     const char *extra);
 /* After the loop (done steps): interrupted (resume hint) or done; sets status. */
 void train_flow_done(struct train_flow *f, long done);
+/* For the opening line: "; N MPI processes, each B/N" under mpirun, else "". */
+const char *train_flow_procs(void);
 
 #endif

@@ -13,6 +13,16 @@
  * logits, and AdamW updates the weights. mle skips all that and minimises the
  * plain cross-entropy of the windows.
  *
+ * Under MPI (dist.h) every rank builds the whole step's list of trajectories
+ * from the same generator (augmentation is cheap; the forward pass of --noise
+ * model's proposals is repeated on every rank), then packs and runs only its
+ * contiguous share of them, with the global batch's normalisers (sm_batch's
+ * n_data, n_model, data_steps), so the ranks' gradients sum to the global
+ * batch's (optim_reduce). A sampling round draws every sample's prompt and
+ * seed as one process would, each rank generates its share of the samples,
+ * and an allgather puts all of them, in order, into every rank's replay
+ * buffer: the buffers stay identical and generation runs in parallel.
+ *
  * In a thread, the loop checks pause and stop requests between steps. Every
  * publish_every steps it copies the weights into a new immutable snapshot and
  * swaps it in under a mutex; readers take a reference under the same mutex
@@ -28,6 +38,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "dist.h"
 #include "finetune.h"
 #include "generate.h"
 #include "gpt.h"
@@ -313,6 +324,11 @@ finetune_new(struct gpt_model *model, const struct tokenizer *tok,
 
 	if (o->prompt_tokens < 1 || o->window < 1 || o->batch_size < 1) {
 		util_error(cause, "prompt_tokens, window and batch_size must be positive");
+		return NULL;
+	}
+	if (o->batch_size < dist_size()) {
+		util_error(cause, "batch size %d is smaller than the %d processes: each "
+		    "needs at least one trajectory", o->batch_size, dist_size());
 		return NULL;
 	}
 	if (o->prompt_tokens + o->window + SM_MAX_BURST > cfg->max_seq_len) {
@@ -603,26 +619,86 @@ finetune_ctx_noise(const struct finetune *ft, struct sm_traj *t, struct rng *rng
 	return 0;
 }
 
-/* Refill the replay buffer with new generations from data prompts. */
+/* Put a trajectory into the replay ring (which takes it over). */
+static void
+finetune_replay_push(struct finetune *ft, struct sm_traj *t)
+{
+	sm_traj_release(&ft->replay[ft->replay_head]);
+	ft->replay[ft->replay_head] = *t;
+	ft->replay_head = (ft->replay_head + 1) % ft->replay_cap;
+	if (ft->replay_n < ft->replay_cap)
+		ft->replay_n++;
+}
+
+/*
+ * Refill the replay buffer with new generations from data prompts. Every
+ * sample's prompt and seed are drawn in order on every rank; under MPI each
+ * rank generates its share and an allgather hands every rank all of them.
+ */
 static int
 finetune_sample_round(struct finetune *ft, struct rng *rng, char **cause)
 {
-	for (int i = 0; i < ft->o.samples_per_round; i++) {
-		int P = finetune_prompt_len(ft, rng);
-		size_t start = finetune_window_start(ft, rng, ft->train->n -
+	int n = ft->o.samples_per_round, ret = -1, *flat = NULL, *all = NULL, *p;
+	int *plen = malloc(((size_t)n + 1) * sizeof *plen);
+	size_t *start = malloc(((size_t)n + 1) * sizeof *start), len = 0, nall, at;
+	uint64_t *seed = malloc(((size_t)n + 1) * sizeof *seed);
+	struct sm_traj *mine = NULL;
+	long lo, hi;
+
+	dist_share(n, &lo, &hi);
+	mine = calloc((size_t)(hi - lo) + 1, sizeof *mine);
+	if (plen == NULL || start == NULL || seed == NULL || mine == NULL) {
+		util_error(cause, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		plen[i] = finetune_prompt_len(ft, rng);
+		start[i] = finetune_window_start(ft, rng, ft->train->n -
 		    (size_t)ft->o.prompt_tokens - 1);
+		seed[i] = rng_u64(rng);
+	}
+	for (long i = lo; i < hi; i++) {
+		if (finetune_sample(ft->model, ft->tok, ft->train->tokens + start[i],
+		    plen[i], ft->o.window, seed[i], &mine[i - lo], cause) != 0)
+			goto out;
+		len += sm_traj_flat_len(&mine[i - lo]);
+	}
+	if (dist_size() == 1) {
+		for (long i = 0; i < hi - lo; i++)
+			finetune_replay_push(ft, &mine[i]);
+		hi = lo; /* the ring has them */
+		ret = 0;
+		goto out;
+	}
+	flat = malloc((len + 1) * sizeof *flat);
+	if (flat == NULL) {
+		util_error(cause, "out of memory");
+		goto out;
+	}
+	p = flat;
+	for (long i = 0; i < hi - lo; i++)
+		p = sm_traj_flatten(&mine[i], p);
+	if (dist_allgather_ints(flat, len, &all, &nall, cause) != 0)
+		goto out;
+	at = 0;
+	for (int i = 0; i < n; i++) {
 		struct sm_traj t;
 
-		if (finetune_sample(ft->model, ft->tok, ft->train->tokens + start, P,
-		    ft->o.window, rng_u64(rng), &t, cause) != 0)
-			return -1;
-		sm_traj_release(&ft->replay[ft->replay_head]);
-		ft->replay[ft->replay_head] = t;
-		ft->replay_head = (ft->replay_head + 1) % ft->replay_cap;
-		if (ft->replay_n < ft->replay_cap)
-			ft->replay_n++;
+		if (sm_traj_unflatten(all, nall, &at, &t, cause) != 0)
+			goto out;
+		finetune_replay_push(ft, &t);
 	}
-	return 0;
+	ret = 0;
+out:
+	for (long i = 0; mine != NULL && i < hi - lo; i++)
+		sm_traj_release(&mine[i]);
+	free(mine);
+	free(plen);
+	free(start);
+	free(seed);
+	free(flat);
+	free(all);
+	return ret;
 }
 
 /* Mean per-token cross-entropy of data windows (no noise) under the model. */
@@ -647,6 +723,8 @@ finetune_eval(struct finetune *ft, float *loss, char **cause)
 		struct sm_stats st;
 		int n = B > 64 ? 64 : B;
 
+		if (k % dist_size() != dist_rank())
+			continue; /* another rank's batch */
 		for (int i = 0; i < n; i++) {
 			const int *prompt, *cont;
 			int nc, term;
@@ -677,6 +755,9 @@ finetune_eval(struct finetune *ft, float *loss, char **cause)
 		steps++;
 		sm_batch_release(&b);
 	}
+	if (dist_sum_double(&sum, 1, cause) != 0)
+		return -1;
+	steps = ft->o.eval_batches;
 	*loss = (float)(sum / (double)steps);
 	return 0;
 }
@@ -773,32 +854,87 @@ static int
 finetune_mle_batch(struct finetune *ft, struct rng *rng, struct finetune_progress *pr,
     char **cause)
 {
-	int B = ft->o.batch_size, T = ft->o.prompt_tokens + ft->o.window;
+	int B = ft->o.batch_size, T = ft->o.prompt_tokens + ft->o.window, Bl;
 	int *in = malloc((size_t)B * T * sizeof *in), *tg = malloc((size_t)B * T * sizeof *tg);
 	int ret = -1;
+	long lo, hi;
 
 	if (in == NULL || tg == NULL) {
 		util_error(cause, "out of memory");
 		goto out;
 	}
+	/* Every rank draws all B windows and keeps its share lo..hi-1. */
+	dist_share(B, &lo, &hi);
+	Bl = (int)(hi - lo);
 	for (int b = 0; b < B; b++) {
 		size_t s = finetune_window_start(ft, rng, ft->train->n - (size_t)T - 1);
+		if (b < lo || b >= hi)
+			continue;
 		for (int t = 0; t < T; t++) {
-			in[b * T + t] = ft->train->tokens[s + (size_t)t];
-			tg[b * T + t] = t + 1 < ft->o.prompt_tokens ? -1 :
+			in[(b - lo) * T + t] = ft->train->tokens[s + (size_t)t];
+			tg[(b - lo) * T + t] = t + 1 < ft->o.prompt_tokens ? -1 :
 			    ft->train->tokens[s + (size_t)t + 1];
 		}
 	}
-	if (gpt_forward(ft->model, in, NULL, NULL, B, T, cause) != 0)
+	if (gpt_forward(ft->model, in, NULL, NULL, Bl, T, cause) != 0)
 		goto out;
 	pr->sm.bc = gpt_loss_ce(ft->model, tg);
+	/* Every window has the same number of targets: weight by the share. */
+	if (Bl != B) {
+		pr->sm.bc *= (double)Bl / B;
+		optim_scale(gpt_dlogits(ft->model), (size_t)Bl * T *
+		    (size_t)gpt_config(ft->model)->padded_vocab_size, (float)Bl / B);
+	}
 	pr->sm.loss = pr->sm.bc;
-	pr->tokens_per_s = (double)B * T;
+	pr->tokens_per_s = (double)Bl * T;
 	ret = 0;
 out:
 	free(in);
 	free(tg);
 	return ret;
+}
+
+/*
+ * Under MPI: the step's loss terms over the ranks. The sums add up (each rank
+ * used the global normalisers); the means are weighted by their counts.
+ */
+static int
+finetune_reduce_stats(struct finetune_progress *pr, char **cause)
+{
+	struct sm_stats *st = &pr->sm;
+	double v[13];
+
+	if (dist_size() == 1)
+		return 0;
+	v[0] = st->loss;
+	v[1] = st->data_reward;
+	v[2] = st->quadratic;
+	v[3] = st->value;
+	v[4] = st->bc;
+	v[5] = st->v0 * (double)pr->n_rows;
+	v[6] = (double)pr->n_rows;
+	v[7] = st->mean_reward * (double)st->steps;
+	v[8] = (double)st->steps;
+	v[9] = st->bksp_p_clean * (double)st->n_clean;
+	v[10] = (double)st->n_clean;
+	v[11] = st->bksp_p_noisy * (double)st->n_noisy;
+	v[12] = (double)st->n_noisy;
+	if (dist_sum_double(v, 13, cause) != 0 ||
+	    dist_sum_double(&pr->tokens_per_s, 1, cause) != 0)
+		return -1;
+	st->loss = v[0];
+	st->data_reward = v[1];
+	st->quadratic = v[2];
+	st->value = v[3];
+	st->bc = v[4];
+	st->v0 = v[6] > 0 ? v[5] / v[6] : 0;
+	st->steps = (long)v[8];
+	st->mean_reward = v[8] > 0 ? v[7] / v[8] : 0;
+	st->n_clean = (long)v[10];
+	st->bksp_p_clean = v[10] > 0 ? v[9] / v[10] : 0;
+	st->n_noisy = (long)v[12];
+	st->bksp_p_noisy = v[12] > 0 ? v[11] / v[12] : 0;
+	return 0;
 }
 
 /* One optimisation step (and a sampling round when due). */
@@ -912,14 +1048,24 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 			p.bc_weight = o->bc_mix;
 			p.sm_weight = 1.0 - o->bc_mix;
 		}
-		r = sm_batch_build(tp, B, bksp, 4 * cfg->max_seq_len, &b, cause);
+		/* This rank's share of the trajectories, with the batch's normalisers. */
+		long lo, hi, data_steps = 0;
+		dist_share(B, &lo, &hi);
+		for (int i = 0; i < nd; i++)
+			data_steps += data[i].n_actions;
+		r = sm_batch_build(tp + lo, (int)(hi - lo), bksp, 4 * cfg->max_seq_len, &b,
+		    cause);
 		if (r == 0) {
+			b.n_data = nd;
+			b.n_model = nm;
+			b.data_steps = data_steps;
 			r = gpt_forward(ft->model, b.ids, b.pos, b.parent, b.B, b.T, cause);
 			if (r == 0)
 				r = sm_loss(&b, gpt_logits(ft->model), gpt_dlogits(ft->model),
 				    cfg->vocab_size, cfg->padded_vocab_size, bksp, &p, &pr->sm,
 				    cause);
 			pr->tokens_per_s = (double)b.B * b.T;
+			pr->n_rows = b.B;
 			sm_batch_release(&b);
 		}
 		for (int i = 0; i < nd; i++)
@@ -929,7 +1075,9 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 		if (r != 0)
 			return -1;
 	}
-	if (gpt_zero_grad(ft->model, cause) != 0 || gpt_backward(ft->model, cause) != 0)
+	if (gpt_zero_grad(ft->model, cause) != 0 || gpt_backward(ft->model, cause) != 0 ||
+	    optim_reduce(ft->model, NULL, 1, &pr->comm_s, cause) != 0 ||
+	    finetune_reduce_stats(pr, cause) != 0)
 		return -1;
 	r = optim_step(&o->optim, ft->model, ft->step, o->steps, &pr->lr, &pr->grad_norm,
 	    cause);
@@ -970,7 +1118,7 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 					    (double)ft->best_val);
 					record_set(ft->rec, "steps", "%ld", ft->step);
 				}
-				if (ft->best_path != NULL) {
+				if (ft->best_path != NULL && dist_rank() == 0) {
 					if (checkpoint_save(ft->best_path, ft->model, ft->tok,
 					    ft->rec, cause) != 0)
 						return -1;
@@ -989,7 +1137,7 @@ finetune_step(struct finetune *ft, struct finetune_progress *pr, char **cause)
 int
 finetune_save(struct finetune *ft, char **cause)
 {
-	if (ft->out_path == NULL)
+	if (ft->out_path == NULL || dist_rank() != 0)
 		return 0;
 	if (ft->rec != NULL)
 		record_set(ft->rec, "steps", "%ld", ft->step);
@@ -1005,7 +1153,15 @@ finetune_run(struct finetune *ft, finetune_cb cb, void *arg, volatile int *stop,
 	int r = 0;
 
 	ft->t_start = util_now();
-	while (ft->step < ft->o.steps && (stop == NULL || !*stop)) {
+	if (optim_sync_start(ft->model, cause) != 0)
+		return -1;
+	while (ft->step < ft->o.steps) {
+		/* Every rank stops at the same step. */
+		r = dist_any(stop != NULL && *stop, cause);
+		if (r < 0)
+			return -1;
+		if (r)
+			break;
 		r = finetune_step(ft, &pr, cause);
 		if (r < 0)
 			return -1;

@@ -69,6 +69,8 @@ struct finetune_progress {
 	double sample_seconds;   /* time spent generating them */
 	double step_seconds;     /* the optimisation step alone */
 	double tokens_per_s;     /* input positions per second of the step */
+	int n_rows;              /* trajectories this process ran (MPI: its share) */
+	double comm_s;           /* seconds in the gradient allreduce (MPI; else 0) */
 	double elapsed, eta;
 	long version;            /* weights version last published */
 	int has_val;

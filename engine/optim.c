@@ -7,15 +7,22 @@
  * (Loshchilov and Hutter 2019, with global-norm clipping) runs in gpt.c's
  * gpt_update on the model's contiguous parameter, gradient and moment blocks;
  * this module turns the options and the step into its settings.
+ *
+ * Under MPI the ranks start from rank 0's parameters and moments
+ * (optim_sync_start) and, before each update, sum their weighted gradients in
+ * place with one allreduce over the contiguous gradient block (optim_reduce),
+ * so every rank takes the same step.
  */
 #include "config.h"
 
 #include <math.h>
 #include <stdio.h>
 
+#include "dist.h"
 #include "gpt.h"
 #include "optim.h"
 #include "record.h"
+#include "util.h"
 
 /* Learning rate at 0-based step. */
 float
@@ -72,4 +79,55 @@ optim_options_record(const struct optim_options *o, const char *prefix,
 	OPTIM_RECORD("eps", "%g", (double)o->eps);
 	OPTIM_RECORD("grad_clip", "%g", (double)o->grad_clip);
 #undef OPTIM_RECORD
+}
+
+/* Rank 0's parameters and AdamW moments on every rank. */
+int
+optim_sync_start(struct gpt_model *m, char **cause)
+{
+	size_t bytes = gpt_num_params(m) * sizeof(float);
+	int any;
+
+	if (dist_size() == 1)
+		return 0;
+	if (gpt_make_private(m, cause) != 0 ||
+	    dist_bcast(gpt_param_memory(m), bytes, 0, cause) != 0)
+		return -1;
+	any = dist_any(gpt_adam_m(m) != NULL, cause);
+	if (any < 0)
+		return -1;
+	if (any && (gpt_alloc_adam(m, cause) != 0 ||
+	    dist_bcast(gpt_adam_m(m), bytes, 0, cause) != 0 ||
+	    dist_bcast(gpt_adam_v(m), bytes, 0, cause) != 0))
+		return -1;
+	return 0;
+}
+
+/* x *= w over n floats. */
+void
+optim_scale(float *x, size_t n, float w)
+{
+	for (size_t i = 0; i < n; i++)
+		x[i] *= w;
+}
+
+/* Sum the ranks' gradient blocks (and weighted losses) in place. */
+int
+optim_reduce(struct gpt_model *m, float *loss, float w, double *comm, char **cause)
+{
+	double t0 = util_now(), l;
+
+	if (dist_size() == 1)
+		return 0;
+	if (dist_sum_float(gpt_grad_memory(m), gpt_num_params(m), cause) != 0)
+		return -1;
+	if (comm != NULL)
+		*comm = util_now() - t0;
+	if (loss != NULL) {
+		l = (double)*loss * w;
+		if (dist_sum_double(&l, 1, cause) != 0)
+			return -1;
+		*loss = (float)l;
+	}
+	return 0;
 }

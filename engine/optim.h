@@ -7,6 +7,8 @@
 #ifndef SEQMATCH_OPTIM_H
 #define SEQMATCH_OPTIM_H
 
+#include <stddef.h>
+
 struct gpt_model;
 struct record;
 
@@ -30,6 +32,23 @@ float optim_lr(const struct optim_options *o, long step, long steps);
  */
 int optim_step(const struct optim_options *o, struct gpt_model *m, long step,
     long steps, float *lr, float *grad_norm, char **cause);
+
+/*
+ * Data-parallel runs (dist.h; no-ops in a single process). Before the first
+ * step: every rank takes rank 0's parameters and AdamW moments.
+ */
+int optim_sync_start(struct gpt_model *m, char **cause);
+/* x *= w over n floats (a rank's share of a loss normalisation). */
+void optim_scale(float *x, size_t n, float w);
+/*
+ * After the backward pass: sum the ranks' gradient blocks in place (one
+ * MPI_Allreduce over the contiguous block; each rank weighted its own by its
+ * share w of the global batch's normalisation), and, when loss is not NULL,
+ * replace *loss by the sum over ranks of w * loss. *comm (may be NULL) gets
+ * the seconds the gradient sum took.
+ */
+int optim_reduce(struct gpt_model *m, float *loss, float w, double *comm,
+    char **cause);
 
 /*
  * Write the options into a training record as prefix + "lr", "min_lr_frac",

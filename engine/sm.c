@@ -60,6 +60,67 @@ sm_traj_release(struct sm_traj *t)
 	memset(t, 0, sizeof *t);
 }
 
+/* Ints a trajectory takes flattened (sm_traj_flatten). */
+size_t
+sm_traj_flat_len(const struct sm_traj *t)
+{
+	return 5 + (size_t)t->n_prompt + (size_t)t->n_actions *
+	    (t->credit != NULL ? 2 : 1);
+}
+
+/* Flatten a trajectory into ints: sizes and flags, prompt, actions, credit. */
+int *
+sm_traj_flatten(const struct sm_traj *t, int *p)
+{
+	*p++ = t->n_prompt;
+	*p++ = t->n_actions;
+	*p++ = t->is_data;
+	*p++ = t->terminal;
+	*p++ = t->credit != NULL;
+	memcpy(p, t->prompt, (size_t)t->n_prompt * sizeof *p);
+	p += t->n_prompt;
+	memcpy(p, t->actions, (size_t)t->n_actions * sizeof *p);
+	p += t->n_actions;
+	if (t->credit != NULL) {
+		memcpy(p, t->credit, (size_t)t->n_actions * sizeof *p);
+		p += t->n_actions;
+	}
+	return p;
+}
+
+/* The trajectory at *at of a flattened block of n ints; *at moves past it. */
+int
+sm_traj_unflatten(const int *flat, size_t n, size_t *at, struct sm_traj *t,
+    char **cause)
+{
+	const int *p = flat + *at;
+	size_t need;
+
+	memset(t, 0, sizeof *t);
+	if (n - *at < 5 || p[0] < 0 || p[1] < 0)
+		return util_error(cause, "a flattened trajectory is cut short");
+	need = 5 + (size_t)p[0] + (size_t)p[1] * (p[4] ? 2 : 1);
+	if (n - *at < need)
+		return util_error(cause, "a flattened trajectory is cut short");
+	t->n_prompt = p[0];
+	t->n_actions = p[1];
+	t->is_data = p[2];
+	t->terminal = p[3];
+	t->prompt = malloc(((size_t)p[0] + 1) * sizeof(int));
+	t->actions = malloc(((size_t)p[1] + 1) * sizeof(int));
+	t->credit = p[4] ? malloc(((size_t)p[1] + 1) * sizeof(int)) : NULL;
+	if (t->prompt == NULL || t->actions == NULL || (p[4] && t->credit == NULL)) {
+		sm_traj_release(t);
+		return util_error(cause, "out of memory");
+	}
+	memcpy(t->prompt, p + 5, (size_t)p[0] * sizeof(int));
+	memcpy(t->actions, p + 5 + p[0], (size_t)p[1] * sizeof(int));
+	if (t->credit != NULL)
+		memcpy(t->credit, p + 5 + p[0] + p[1], (size_t)p[1] * sizeof(int));
+	*at += need;
+	return 0;
+}
+
 /* Deep copy of a trajectory. */
 int
 sm_traj_copy(struct sm_traj *dst, const struct sm_traj *src, char **cause)
@@ -259,6 +320,8 @@ sm_loss(const struct sm_batch *b, const float *logits, float *dlogits, int V,
 		if (b->trajs[i]->is_data)
 			data_steps += b->trajs[i]->n_actions;
 	}
+	if (b->data_steps > 0)
+		data_steps = b->data_steps;
 	memset(dlogits, 0, rows * (size_t)Vp * sizeof *dlogits);
 	wd = b->n_data > 0 ? (1.0 - gamma) / b->n_data : 0;
 	wm = b->n_model > 0 ? (1.0 - gamma) / b->n_model : 0;
@@ -334,6 +397,8 @@ sm_loss(const struct sm_batch *b, const float *logits, float *dlogits, int V,
 	st->v0 /= b->B;
 	if (st->steps > 0)
 		st->mean_reward /= (double)st->steps;
+	st->n_clean = clean;
+	st->n_noisy = noisy;
 	if (clean > 0)
 		st->bksp_p_clean /= (double)clean;
 	if (noisy > 0)

@@ -26,6 +26,16 @@ struct sm_traj {
 void sm_traj_release(struct sm_traj *t);
 /* Deep copy. */
 int sm_traj_copy(struct sm_traj *dst, const struct sm_traj *src, char **cause);
+/*
+ * A trajectory as ints (to send between processes): its sizes and flags, the
+ * prompt, the actions and the credits. sm_traj_flat_len ints; sm_traj_flatten
+ * writes them at p and returns the end; sm_traj_unflatten reads the one at
+ * *at of n ints into t (allocated) and moves *at past it.
+ */
+size_t sm_traj_flat_len(const struct sm_traj *t);
+int *sm_traj_flatten(const struct sm_traj *t, int *p);
+int sm_traj_unflatten(const int *flat, size_t n, size_t *at, struct sm_traj *t,
+    char **cause);
 
 /*
  * Section 2: inputs of one trajectory. ids, pos, parent (n_inputs); sp
@@ -66,6 +76,7 @@ struct sm_stats {
 	double mean_reward;   /* mean r over steps */
 	double bksp_p_clean;  /* mean P(<bksp>) at data states credited a token */
 	double bksp_p_noisy;  /* mean P(<bksp>) at data states credited <bksp> */
+	long n_clean, n_noisy; /* the states of those two means */
 	long steps;
 };
 
@@ -78,7 +89,15 @@ struct sm_batch {
 	int *ids, *pos, *parent;       /* (B,T) */
 	struct sm_layout *layouts;     /* (B) */
 	const struct sm_traj **trajs;  /* (B) */
+	/*
+	 * The loss's normalisers: data and model trajectories, and data actions
+	 * (BC's; 0: count this batch's). sm_batch_build sets the first two from
+	 * the batch; a rank holding a share of a distributed batch sets all
+	 * three to the global batch's, so that the ranks' gradients add up to
+	 * the global batch's.
+	 */
 	int n_data, n_model;
+	long data_steps;
 };
 
 /* Pack trajectories (n) into a batch of T = the longest layout (<= max_T). */

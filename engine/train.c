@@ -5,6 +5,13 @@
  * are the first T, targets the last T); the window starts come from a
  * generator seeded by (seed, step), so a resumed run draws the same batches as
  * an uninterrupted one. The optimiser and its schedule are optim.c's.
+ *
+ * Under MPI (dist.h) every rank draws the same B window starts and takes its
+ * contiguous share of them; its mean loss, and so its gradient, is weighted
+ * by its share of the B*T positions before the ranks sum them (optim_reduce),
+ * which makes the sum the mean over the global batch, as one process would
+ * compute it. Validation batches are shared out the same way; rank 0 alone
+ * writes checkpoints.
  */
 #include "config.h"
 
@@ -14,6 +21,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "dist.h"
 #include "gpt.h"
 #include "optim.h"
 #include "record.h"
@@ -130,11 +138,15 @@ train_eval(struct gpt_model *m, const struct train_data *d, int B, int T,
 	for (int i = 0; i < n_batches; i++) {
 		for (int b = 0; b < B; b++, k++)
 			starts[b] = total > 1 ? span * k / (total - 1) : 0;
+		if (i % dist_size() != dist_rank())
+			continue; /* another rank's batch */
 		train_fill(d, starts, B, T, inputs, targets);
 		if (gpt_forward(m, inputs, NULL, NULL, B, T, cause) != 0)
 			goto out;
 		sum += gpt_loss_ce(m, targets);
 	}
+	if (dist_sum_double(&sum, 1, cause) != 0)
+		goto out;
 	*loss = (float)(sum / n_batches);
 	ret = 0;
 out:
@@ -148,6 +160,8 @@ out:
 static int
 train_save(struct train_run *r, long steps_done, char **cause)
 {
+	if (dist_rank() != 0)
+		return 0;
 	record_set(r->rec, "steps", "%ld", steps_done);
 	return checkpoint_save_pair(r->out_path, r->model, r->tok, r->rec, steps_done, cause);
 }
@@ -170,8 +184,9 @@ train_run(struct train_run *r, char **cause)
 {
 	const struct train_options *o = &r->opt;
 	int B = o->batch_size, T = o->seq_len;
-	int *inputs = NULL, *targets = NULL;
+	int *inputs = NULL, *targets = NULL, Bl;
 	size_t starts_n = (size_t)B, *starts = NULL;
+	long lo, hi;
 	struct train_progress pr;
 	double t_start = util_now();
 	float best = INFINITY;
@@ -185,6 +200,13 @@ train_run(struct train_run *r, char **cause)
 		return util_error(cause, "the training data has %zu tokens; a window "
 		    "needs %d (use a smaller --seq-len or a larger corpus)", r->train->n,
 		    T + 1);
+	dist_share(B, &lo, &hi);
+	Bl = (int)(hi - lo);
+	if (B < dist_size())
+		return util_error(cause, "batch size %d is smaller than the %d processes: "
+		    "each needs at least one sequence", B, dist_size());
+	if (optim_sync_start(r->model, cause) != 0)
+		return -1;
 	best_s = record_get(r->rec, "best_val_loss");
 	if (best_s != NULL)
 		best = strtof(best_s, NULL);
@@ -202,23 +224,35 @@ train_run(struct train_run *r, char **cause)
 
 	for (step = r->start_step; step < o->steps; step++) {
 		struct rng rng;
-		double t0 = util_now(), dt;
+		double t0 = util_now(), dt, comm = 0;
 		float loss;
-		int skipped;
+		int skipped, stop;
 
-		if (r->stop != NULL && *r->stop)
+		/* Every rank stops at the same step. */
+		stop = dist_any(r->stop != NULL && *r->stop, cause);
+		if (stop < 0)
+			goto fail;
+		if (stop)
 			break;
 		rng_init(&rng, o->seed * 0x9e3779b97f4a7c15ULL + (uint64_t)step);
 		for (int b = 0; b < B; b++)
 			starts[b] = (size_t)rng_below(&rng, r->train->n - (size_t)T);
-		train_fill(r->train, starts, B, T, inputs, targets);
-		if (gpt_forward(r->model, inputs, NULL, NULL, B, T, cause) != 0)
+		/* This rank's share of the batch: windows lo..hi-1. */
+		train_fill(r->train, starts + lo, Bl, T, inputs, targets);
+		if (gpt_forward(r->model, inputs, NULL, NULL, Bl, T, cause) != 0)
 			goto fail;
 		loss = gpt_loss_ce(r->model, targets);
-		if (gpt_zero_grad(r->model, cause) != 0 ||
-		    gpt_backward(r->model, cause) != 0)
+		if (gpt_zero_grad(r->model, cause) != 0)
+			goto fail;
+		if (Bl != B)
+			optim_scale(gpt_dlogits(r->model), (size_t)Bl * T *
+			    (size_t)gpt_config(r->model)->padded_vocab_size, (float)Bl / B);
+		if (gpt_backward(r->model, cause) != 0 ||
+		    optim_reduce(r->model, Bl != B ? &loss : NULL, (float)Bl / B, &comm,
+		    cause) != 0)
 			goto fail;
 		memset(&pr, 0, sizeof pr);
+		pr.comm_s = comm;
 		skipped = optim_step(&o->optim, r->model, step, o->steps, &pr.lr,
 		    &pr.grad_norm, cause);
 		if (skipped < 0)
@@ -252,7 +286,7 @@ train_run(struct train_run *r, char **cause)
 				pr.best_val_loss = best;
 				record_set(r->rec, "best_val_loss", "%.6f", (double)best);
 				record_set(r->rec, "steps", "%ld", done);
-				if (r->best_path != NULL) {
+				if (r->best_path != NULL && dist_rank() == 0) {
 					if (checkpoint_save(r->best_path, r->model, r->tok, r->rec,
 					    cause) != 0)
 						goto fail;

@@ -45,6 +45,7 @@ struct train_progress {
 	double tokens_per_s;
 	double elapsed;       /* seconds in this run */
 	double eta;           /* seconds */
+	double comm_s;        /* seconds in the gradient allreduce (MPI; else 0) */
 	int has_val;
 	float val_loss;
 	float best_val_loss;

@@ -553,9 +553,44 @@ test_augment_proposal(void)
 	sm_traj_release(&t);
 }
 
+/* Trajectories as ints (the replay samples ranks exchange) read back equal. */
+static void
+test_flatten(void)
+{
+	int prompt[3] = { 5, 6, 7 }, act[4] = { 8, BK, 9, 10 }, cred[4] = { 9, BK, 9, 10 };
+	struct sm_traj a = { prompt, 3, act, cred, 4, 1, 1 };
+	struct sm_traj b = { prompt, 2, act, NULL, 3, 0, 0 };
+	struct sm_traj x, y, z;
+	int flat[64], *p;
+	size_t at = 0, n;
+	char *cause = NULL;
+	int ok;
+
+	p = sm_traj_flatten(&a, flat);
+	p = sm_traj_flatten(&b, p);
+	n = (size_t)(p - flat);
+	ok = n == sm_traj_flat_len(&a) + sm_traj_flat_len(&b);
+	ok &= sm_traj_unflatten(flat, n, &at, &x, &cause) == 0 &&
+	    sm_traj_unflatten(flat, n, &at, &y, &cause) == 0 && at == n;
+	ok &= x.n_prompt == 3 && x.n_actions == 4 && x.is_data && x.terminal &&
+	    x.credit != NULL && memcmp(x.prompt, prompt, sizeof prompt) == 0 &&
+	    memcmp(x.actions, act, sizeof act) == 0 && memcmp(x.credit, cred, sizeof cred) == 0;
+	ok &= y.n_prompt == 2 && y.n_actions == 3 && !y.is_data && !y.terminal &&
+	    y.credit == NULL && memcmp(y.actions, act, 3 * sizeof *act) == 0;
+	sm_traj_release(&x);
+	sm_traj_release(&y);
+	at = 0;
+	ok &= sm_traj_unflatten(flat, sm_traj_flat_len(&a) - 1, &at, &z, &cause) == -1 &&
+	    cause != NULL && at == 0;
+	tap_ok(ok, "sm_traj_flatten/unflatten: two trajectories read back equal; a cut "
+	    "block is refused (%s)", cause != NULL ? cause : "no message");
+	free(cause);
+}
+
 int
 main(void)
 {
+	test_flatten();
 	test_layout();
 	test_bc_identity();
 	test_augment_proposal();
