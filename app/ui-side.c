@@ -99,7 +99,7 @@ ui_side_generate(struct ui_state *s, struct ui_side *d, const char *prompt, uint
 	if (d == &s->side[0])
 		d->gen_snap = ui_ft_snapshot(s->ft);
 	m = d->gen_snap != NULL ? d->gen_snap->model : d->model;
-	d->gen = ui_gen_start(d->model, d->gen_snap, d->tok, &p, ids, (int)n, s->weights,
+	d->gen = ui_gen_start(d->model, d->gen_snap, d->tok, &p, ids, (int)n, d->qw,
 	    ui_wake[1], &cause);
 	free(ids);
 	d->ui->weights_version = d->gen != NULL && d->gen_snap != NULL ? d->gen_snap->version : 0;
@@ -390,6 +390,7 @@ ui_open_session(struct ui_state *s, const char *path, char **cause)
 		ui_message(&s->ui, 1, "%s; another model made it (hash %016llx, loaded %016llx): "
 		    "R will differ (%s)", what, (unsigned long long)ses.model_hash,
 		    (unsigned long long)hash, id);
+
 	else if (ses.params_changed)
 		ui_message(&s->ui, 1, "%s; its parameters changed while it ran, so R will differ "
 		    "(%s)", what, id);
