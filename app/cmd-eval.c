@@ -53,6 +53,7 @@
 #include "textstats.h"
 #include "tokenizer.h"
 #include "util.h"
+#include "weights.h"
 
 enum {
 	CMD_EVAL_MODEL = 0x100, CMD_EVAL_CORPUS, CMD_EVAL_SEPARATOR,

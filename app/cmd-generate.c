@@ -20,6 +20,7 @@
 #include "qweights.h"
 #include "sampler.h"
 #include "tokenizer.h"
+#include "weights.h"
 
 enum {
 	CMD_GENERATE_MODEL = 0x100, CMD_GENERATE_PROMPT, CMD_GENERATE_JSON,

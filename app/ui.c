@@ -45,6 +45,7 @@
 #include "tokenizer.h"
 #include "transcript.h"
 #include "util.h"
+#include "weights.h"
 #include "view-sessions.h"
 #include "view-themes.h"
 
