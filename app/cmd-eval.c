@@ -555,7 +555,7 @@ cmd_eval_load_featurizer(struct cmd_eval *e)
 static int
 cmd_eval_load(struct cmd_eval *e)
 {
-	char *cause = NULL, how[96];
+	char *cause = NULL, how[160];
 	int need = e->prompt_tokens + e->max_tokens;
 	int cli = e->weights, conf = cli < 0 ? app_conf_weights() : -1;
 
@@ -565,7 +565,8 @@ cmd_eval_load(struct cmd_eval *e)
 		int f;
 
 		mod->path = e->model_paths[m];
-		if (app_load_generator(mod->path, 0, cli, conf, &mod->model, &mod->tok, NULL,
+		/* Filled: the report's params_hash is the fp32 parameters'. */
+		if (app_load_generator(mod->path, 0, cli, conf, 1, &mod->model, &mod->tok, NULL,
 		    &mod->qw, NULL, how, sizeof how, &cause) != 0) {
 			app_error("%s", cause);
 			free(cause);

@@ -248,7 +248,7 @@ cmd_generate(int argc, char **argv)
 	struct cmd_generate_state st;
 	struct record rec;
 	uint64_t seed;
-	char how[96];
+	char how[160];
 
 	sampler_defaults(&params);
 	record_init(&rec);
@@ -326,8 +326,8 @@ cmd_generate(int argc, char **argv)
 		prompt = prompt_buf = cmd_generate_read_stdin(&prompt_len);
 	}
 	if (app_load_generator(model_path, load_flags, weights,
-	    weights < 0 ? app_conf_weights() : -1, &model, &tok, &rec, &qw, NULL, how, sizeof how,
-	    &cause) != 0) {
+	    weights < 0 ? app_conf_weights() : -1, 0, &model, &tok, &rec, &qw, NULL, how,
+	    sizeof how, &cause) != 0) {
 		app_error("%s", cause);
 		goto out;
 	}

@@ -120,6 +120,8 @@ cmd_quantize(int argc, char **argv)
 		app_error("quantize: %s", cause);
 		goto done;
 	}
+	if (have != QUANT_FP32)
+		qweights_fill_fp32(stored, m); /* the fp32 file's matrices */
 	if (checkpoint_save_weights(out, m, tok, &rec, qw, &cause) != 0) {
 		app_error("%s", cause);
 		goto done;

@@ -1382,7 +1382,7 @@ cmd_ui(int argc, char **argv)
 	char notice[512], state_note[1024];
 	int c, forced = THEME_DEPTH_AUTO, ascii = 0, mouse = 1, rc;
 	int forced_flag = 0, mouse_flag = 0, weights = -1, stored;
-	char how[96], how_b[96];
+	char how[160], how_b[160];
 	char *cause = NULL, *config_path, *config_error = NULL;
 	struct conf cfg;
 
@@ -1469,10 +1469,11 @@ cmd_ui(int argc, char **argv)
 	 * a `seqmatch quantize` file's own, else config.yaml's; B follows A's
 	 * format unless --weights or its own file says otherwise.
 	 */
-	if (app_load_generator(model_path, 0, weights, cfg.weights, &s->model, &s->tok,
+	/* Filled: the live MAUVE's features and the transcripts' hash read fp32. */
+	if (app_load_generator(model_path, 0, weights, cfg.weights, 1, &s->model, &s->tok,
 	    &s->rec, &s->qw, &stored, how, sizeof how, &cause) != 0 ||
 	    (compare_path != NULL && app_load_generator(compare_path, 0, weights,
-	    (int)qweights_format(s->qw), &s->model_b, &s->tok_b, &s->rec_b, &s->qw_b, NULL,
+	    (int)qweights_format(s->qw), 1, &s->model_b, &s->tok_b, &s->rec_b, &s->qw_b, NULL,
 	    how_b, sizeof how_b, &cause) != 0)) {
 		app_error("%s", cause);
 		free(cause);

@@ -22,8 +22,8 @@
 /* Load a model for generation in the format asked: see weights.h. */
 int
 app_load_generator(const char *path, int flags, int cli, int conf_weights,
-    struct gpt_model **m, struct tokenizer **tok, struct record *rec, struct qweights **qw,
-    int *stored_format, char *how, size_t how_size, char **cause)
+    int fill_fp32, struct gpt_model **m, struct tokenizer **tok, struct record *rec,
+    struct qweights **qw, int *stored_format, char *how, size_t how_size, char **cause)
 {
 	struct qweights *stored = NULL;
 	enum quant_format want;
@@ -37,10 +37,15 @@ app_load_generator(const char *path, int flags, int cli, int conf_weights,
 		enum quant_format have = qweights_format(stored);
 
 		if (cli < 0 || cli == (int)have) {
+			if (fill_fp32)
+				qweights_fill_fp32(stored, *m);
 			*qw = stored;
-			snprintf(how, how_size, "%s, stored in the file (read whole, not mapped)", quant_format_name(have));
+			snprintf(how, how_size, "%s, stored in the file (copied from it; \"mapped\" "
+			    "is anonymous memory for the fp32 tensors)", quant_format_name(have));
 			return 0;
 		}
+		if (cli == QUANT_FP32)
+			qweights_fill_fp32(stored, *m);
 		qweights_free(stored);
 		if (cli != QUANT_FP32) {
 			util_error(cause, "%s holds %s weights (written by 'seqmatch quantize'); "

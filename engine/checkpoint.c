@@ -691,7 +691,7 @@ checkpoint_open_weights(const char *path, int flags, struct gpt_model **mp,
 	rc = checkpoint_decode(path, map->base, map->len, map, flags, mp, tokp, rec, qwp,
 	    cause);
 	/* The model owns the mapping when it reads its parameters in place. */
-	if (rc != 0 || !gpt_params_external(*mp))
+	if (rc != 0 || !gpt_params_external(*mp) || (qwp != NULL && *qwp != NULL))
 		checkpoint_unmap(map);
 	return rc;
 }
@@ -783,6 +783,74 @@ checkpoint_read_tokenizer(const char *path, const struct checkpoint_section *sto
 	}
 	*tokp = tok;
 	return 0;
+}
+
+/* A stored file's fp32 parameter block: anonymous memory, unmapped on release. */
+struct checkpoint_anon {
+	void *p;
+	size_t len;
+};
+
+/* Release a block of checkpoint_new_stored (a gpt_new_external release). */
+static void
+checkpoint_anon_release(void *arg)
+{
+	struct checkpoint_anon *a = arg;
+
+	munmap(a->p, a->len);
+	free(a);
+}
+
+/*
+ * The model of a version 4 file: every tensor but the block matrices from
+ * PARM (payload p), checked finite. The block is anonymous memory whose
+ * pages stay untouched, and so cost no memory, until something writes them
+ * (qweights_fill_fp32): decoding in the stored format never reads them.
+ */
+static struct gpt_model *
+checkpoint_new_stored(const char *path, const struct gpt_config *cfg, size_t n,
+    const size_t sizes[GPT_NUM_TENSORS], const uint8_t *p, char **cause)
+{
+	struct checkpoint_anon *a = malloc(sizeof *a);
+	struct gpt_model *m;
+	char *msg = NULL;
+	float *t;
+
+	if (a == NULL) {
+		util_error(cause, "%s: out of memory", path);
+		return NULL;
+	}
+	a->len = n * sizeof(float);
+	a->p = mmap(NULL, a->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a->p == MAP_FAILED) {
+		util_error(cause, "%s: out of memory for %zu parameters", path, n);
+		free(a);
+		return NULL;
+	}
+	t = a->p;
+	for (int i = 0; i < GPT_NUM_TENSORS; t += sizes[i], i++) {
+		char what[64];
+
+		if (qweights_tensor_stored(i))
+			continue;
+		if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+			memcpy(t, p, sizes[i] * 4);
+		else
+			for (size_t j = 0; j < sizes[i]; j++)
+				t[j] = checkpoint_get_f32(p + 4 * j);
+		p += sizes[i] * 4;
+		snprintf(what, sizeof what, "parameter %s", gpt_tensor_name(i));
+		if (checkpoint_check_finite(path, what, t, sizes[i], NULL, cause) != 0) {
+			checkpoint_anon_release(a);
+			return NULL;
+		}
+	}
+	if ((m = gpt_new_external(cfg, a->p, checkpoint_anon_release, a, &msg)) == NULL) {
+		util_error(cause, "%s: %s", path, msg != NULL ? msg : "cannot create the model");
+		free(msg);
+		checkpoint_anon_release(a);
+	}
+	return m;
 }
 
 /* Version 4's WFMT (and QMAT, required with it): the stored weight format. */
@@ -896,8 +964,12 @@ checkpoint_decode(const char *path, const uint8_t *b, size_t len,
 	if (in_place) {
 		m = gpt_new_external(&cfg, (const float *)(const void *)sparm->p,
 		    checkpoint_unmap, map, &msg);
-	} else
+	} else if (fmt != QUANT_FP32)
+		m = checkpoint_new_stored(path, &cfg, n, sizes, sparm->p, cause);
+	else
 		m = gpt_new(&cfg, &msg);
+	if (m == NULL && fmt != QUANT_FP32)
+		goto fail;
 	if (m == NULL) {
 		util_error(cause, "%s: %s", path, msg ? msg : "cannot create the model");
 		goto fail;
@@ -909,22 +981,9 @@ checkpoint_decode(const char *path, const uint8_t *b, size_t len,
 			params[i] = checkpoint_get_f32(sparm->p + 4 * i);
 		if (checkpoint_check_finite(path, "parameter", params, n, sizes, cause) != 0)
 			goto fail;
-	} else if (fmt != QUANT_FP32) {
-		/* PARM's tensors, then the block matrices from QMAT (dequantized too). */
-		float *params = gpt_param_memory(m), *t = params;
-		const uint8_t *src = sparm->p;
-
-		for (int i = 0; i < GPT_NUM_TENSORS; t += sizes[i], i++) {
-			if (qweights_tensor_stored(i))
-				continue;
-			for (size_t j = 0; j < sizes[i]; j++, src += 4)
-				t[j] = checkpoint_get_f32(src);
-		}
-		if ((qw = qweights_load(m, fmt, sqmat->p, (size_t)sqmat->len, path,
-		    cause)) == NULL ||
-		    checkpoint_check_finite(path, "parameter", params, n, sizes, cause) != 0)
-			goto fail;
-	}
+	} else if (fmt != QUANT_FP32 &&
+	    (qw = qweights_load(m, fmt, sqmat->p, (size_t)sqmat->len, path, cause)) == NULL)
+		goto fail;
 
 	/* The record says whether <bksp> is a trained action of this model. */
 	{

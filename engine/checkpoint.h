@@ -106,9 +106,12 @@ int checkpoint_open(const char *path, int flags, struct gpt_model **m,
  * checkpoint_open for the generators: a version 4 file is accepted, read
  * whole into private memory (never used in place; CHECKPOINT_LOAD_LAZY does
  * not apply: every CRC is checked), and *qw gets its stored matrices
- * (engine/qweights.h), ready for gpt_kv_set_weights without conversion; the
- * model's fp32 block matrices hold them dequantized. *qw is NULL for an fp32
- * file.
+ * (engine/qweights.h), ready for gpt_kv_set_weights without conversion. The
+ * model's other tensors (wte included) are the file's; its fp32 block
+ * matrices are zero until qweights_fill_fp32 (decoding with *qw never reads
+ * them). Its parameter block is anonymous writable memory given to
+ * gpt_new_external (so gpt_memory counts it as mapped), whose untouched pages
+ * cost nothing: qweights_fill_fp32 may write it. *qw is NULL for an fp32 file.
  */
 int checkpoint_open_weights(const char *path, int flags, struct gpt_model **m,
     struct tokenizer **tok, struct record *rec, struct qweights **qw, char **cause);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -249,9 +250,10 @@ qweights_read_matrix(struct quant_matrix *qm, enum quant_format f, int R, int K,
 		    (uint32_t)p[4 * j + 2] << 16 | (uint32_t)p[4 * j + 3] << 24;
 
 		memcpy(&qm->scale[j], &u, 4);
-		if (!isfinite(qm->scale[j]))
+		/* 127 d must stay finite: the weights it gives are fp32's. */
+		if (!isfinite(qm->scale[j]) || fabsf(qm->scale[j]) > FLT_MAX / 127)
 			return util_error(cause, "%s: corrupt: q8 matrix %d (%s) has a "
-			    "non-finite scale at group %zu", path, index,
+			    "non-finite or too large scale at group %zu", path, index,
 			    qweights_matrix_name(index, L), j);
 	}
 	return 0;
@@ -273,15 +275,31 @@ qweights_dequantize(const struct quant_matrix *qm, float *dst)
 		    qm->scale + r * (long)(qm->stride / QUANT_GROUP), qm->cols);
 }
 
+/* The block matrices, dequantized, into m's fp32 parameters. */
+void
+qweights_fill_fp32(const struct qweights *qw, struct gpt_model *m)
+{
+	const struct gpt_params *prm = gpt_params(m);
+	long C = gpt_config(m)->channels, L = qw->L;
+
+	if (qw->format == QUANT_FP32)
+		return;
+	for (long l = 0; l < L; l++) {
+		qweights_dequantize(&qw->mats[l], prm->qkvw + l * 3 * C * C);
+		qweights_dequantize(&qw->mats[L + l], prm->attprojw + l * C * C);
+		qweights_dequantize(&qw->mats[2 * L + l], prm->fcw + l * 4 * C * C);
+		qweights_dequantize(&qw->mats[3 * L + l], prm->fcprojw + l * 4 * C * C);
+	}
+}
+
 /* Read the stored form. */
 struct qweights *
 qweights_load(struct gpt_model *m, enum quant_format f, const uint8_t *p, size_t len,
     const char *path, char **cause)
 {
 	const struct gpt_config *c = gpt_config(m);
-	const struct gpt_params *prm = gpt_params(m);
 	struct qweights *qw;
-	long C = c->channels, L = c->num_layers;
+	long L = c->num_layers;
 	int nm = 4 * (int)L + 1;
 
 	if (f != QUANT_BF16 && f != QUANT_Q8) {
@@ -315,13 +333,6 @@ qweights_load(struct gpt_model *m, enum quant_format f, const uint8_t *p, size_t
 		}
 		p += qweights_matrix_size(f, R, K);
 		qw->bytes += quant_matrix_bytes(&qw->mats[i]);
-	}
-	/* The fp32 block matrices, for what reads them (fp32 decoding, full passes). */
-	for (long l = 0; l < L; l++) {
-		qweights_dequantize(&qw->mats[l], prm->qkvw + l * 3 * C * C);
-		qweights_dequantize(&qw->mats[L + l], prm->attprojw + l * C * C);
-		qweights_dequantize(&qw->mats[2 * L + l], prm->fcw + l * 4 * C * C);
-		qweights_dequantize(&qw->mats[3 * L + l], prm->fcprojw + l * 4 * C * C);
 	}
 	qw->kv.qkvw = qw->mats;
 	qw->kv.attprojw = qw->mats + L;

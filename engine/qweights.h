@@ -46,12 +46,20 @@ size_t qweights_stored_size(const struct gpt_config *c, enum quant_format f);
 /* Write qw (bf16 or q8) in the stored form: qweights_stored_size bytes. */
 void qweights_store(const struct qweights *qw, uint8_t *out);
 /*
- * Read the stored form p (len bytes, format f) for m, and write the block
- * matrices, dequantized, into m's fp32 parameter block (writable: m not
- * external); m's wte is left as it is (the embeddings stay fp32). -1 with a
- * message (path names the file) for a wrong length or a q8 value of -128.
+ * Read the stored form p (len bytes, format f) for m. m's fp32 block matrices
+ * are left as they are (decoding with the result does not read them; see
+ * qweights_fill_fp32). -1 with a message (path names the file) for a wrong
+ * length, a non-finite bf16 value, a q8 value of -128 or a q8 scale whose
+ * products could overflow.
  */
 struct qweights *qweights_load(struct gpt_model *m, enum quant_format f, const uint8_t *p,
     size_t len, const char *path, char **cause);
+/*
+ * Write qw's block matrices, dequantized, into m's fp32 parameter block (m
+ * private, or a stored file's model, whose block is writable anonymous
+ * memory: engine/checkpoint.h; qw made for m): what fp32 decoding, features, training and an
+ * fp32 save read. wte is left as it is (its fp32 rows are the file's own).
+ */
+void qweights_fill_fp32(const struct qweights *qw, struct gpt_model *m);
 
 #endif

@@ -102,7 +102,7 @@ if [ ! -e "$tmp/m-q8.bin.tmp" ] && ! ls "$tmp" | grep -q '\.tmp'; then
 else
 	fail "no temporary file is left beside the output" "$(ls "$tmp")"
 fi
-expect "generate -v names the stored format" 0 "weights q8, stored in the file" \
+expect "generate -v names the stored format" 0 "weights q8, stored in the file \\(copied from it" \
     generate -v --model "$tmp/m-q8.bin" --prompt "Once" --max-tokens 4 --seed 1
 expect "generate -v names a conversion at load" 0 "weights bf16, converted at load" \
     generate -v --model "$model" --weights bf16 --prompt "Once" --max-tokens 4 --seed 1
