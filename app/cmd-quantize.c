@@ -95,7 +95,7 @@ cmd_quantize(int argc, char **argv)
 	}
 	want = (enum quant_format)weights;
 	record_init(&rec);
-	if (checkpoint_open_weights(model, CHECKPOINT_LOAD_COPY, &m, &tok, &rec, &stored,
+	if (checkpoint_open_weights(model, 0, &m, &tok, &rec, &stored,
 	    &cause) != 0) {
 		app_error("%s", cause != NULL ? cause : "cannot load the model");
 		goto done;
