@@ -637,7 +637,8 @@ cmd_eval_json_settings(const struct cmd_eval *e, const char *in)
 	cmd_eval_jstr(in, "check", e->check_cmd, 1);
 	cmd_eval_jint(in, "prompt_tokens", e->prompt_tokens, 1);
 	cmd_eval_jint(in, "max_tokens", e->max_tokens, 1);
-	cmd_eval_jstr(in, "weights", quant_format_name((enum quant_format)e->weights), 1);
+	cmd_eval_jstr(in, "weights", e->weights_mixed ? "mixed" :
+	    quant_format_name((enum quant_format)e->weights), 1);
 	printf("%s\"seed\": %llu,\n", in, (unsigned long long)e->seed);
 	printf("%s\"decoding\": {", in);
 	for (size_t i = 0; i < sampler_table_len; i++) {

@@ -54,6 +54,7 @@
 #include "textstats.h"
 #include "tokenizer.h"
 #include "util.h"
+#include "weights.h"
 
 enum {
 	CMD_EVAL_MODEL = 0x100, CMD_EVAL_CORPUS, CMD_EVAL_SEPARATOR,
@@ -149,7 +150,9 @@ cmd_eval_usage(FILE *f)
 "                           several generation seeds PREFIX-g1-p.npy, ... per seed\n"
 "  --weights FORMAT         fp32, bf16 or q8: the compared models generate and\n"
 "                           score with their matrices in this format, converted\n"
-"                           at load time (default fp32; the featurizer stays fp32)\n"
+"                           at load time (default: a `seqmatch quantize` file's\n"
+"                           own format, else config.yaml's weights:, else fp32;\n"
+"                           the featurizer stays fp32)\n"
 "  --json                   one JSON object (below)\n"
 "\n"
 "JSON: the settings (corpus, documents, candidates, samples, gen_seeds, check,\n"
@@ -579,20 +582,33 @@ cmd_eval_load_featurizer(struct cmd_eval *e)
 static int
 cmd_eval_load(struct cmd_eval *e)
 {
-	char *cause = NULL;
+	char *cause = NULL, how[160];
 	int need = e->prompt_tokens + e->max_tokens;
+	int cli = e->weights, conf = cli < 0 ? app_conf_weights() : -1;
 
 	for (int m = 0; m < e->nmodels; m++) {
 		struct cmd_eval_model *mod = &e->models[m];
 		const struct gpt_config *cfg;
+		int f;
 
 		mod->path = e->model_paths[m];
-		if (checkpoint_load(mod->path, &mod->model, &mod->tok, NULL, &cause) != 0 ||
-		    (mod->qw = qweights_new(mod->model, (enum quant_format)e->weights,
-		    &cause)) == NULL) {
+		/* Filled: the report's params_hash is the fp32 parameters'. */
+		if (app_load_generator(mod->path, 0, cli, conf, 1, &mod->model, &mod->tok, NULL,
+		    &mod->qw, NULL, how, sizeof how, &cause) != 0) {
 			app_error("%s", cause);
 			free(cause);
 			return APP_EXIT_ERROR;
+		}
+		/* The report's weights: the format every model decodes with. */
+		f = (int)qweights_format(mod->qw);
+		if (m == 0)
+			e->weights = f;
+		else if (f != e->weights) {
+			app_warn("eval: %s decodes with %s weights, %s with %s: the "
+			    "comparison mixes formats", e->models[0].path,
+			    quant_format_name((enum quant_format)e->weights), mod->path,
+			    quant_format_name((enum quant_format)f));
+			e->weights_mixed = 1;
 		}
 		cfg = gpt_config(mod->model);
 		if (need > cfg->max_seq_len) {
@@ -663,6 +679,7 @@ cmd_eval(int argc, char **argv)
 	e->n = 200;
 	e->gen_seeds = 3;
 	e->human = 1;
+	e->weights = -1;
 	e->mauve_seeds = 5;
 	sampler_defaults(&e->params);
 	mauve_options_defaults(&e->mopt);

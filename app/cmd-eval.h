@@ -166,7 +166,9 @@ struct cmd_eval {
 	int mauve_seeds;
 	const char *save_prefix;
 	int json;
-	int weights;                /* an enum quant_format (--weights) */
+	int weights;                /* an enum quant_format (--weights, -1: not given;
+	                               after loading, model 1's format) */
+	int weights_mixed;          /* the models decode in different formats */
 	struct sampler_params params;
 	uint64_t seed;
 	struct mauve_options mopt;

@@ -20,6 +20,7 @@
 #include "qweights.h"
 #include "sampler.h"
 #include "tokenizer.h"
+#include "weights.h"
 
 enum {
 	CMD_GENERATE_MODEL = 0x100, CMD_GENERATE_PROMPT, CMD_GENERATE_JSON,
@@ -56,13 +57,18 @@ cmd_generate_usage(FILE *f)
 "entropy to each append and erase event.\n"
 "MODEL defaults to $SEQMATCH_MODEL, then the installed default model.\n"
 "--weights fp32|bf16|q8 decodes with the matrices converted at load time to\n"
-"bf16 or to 8-bit groups (a scale per 32 weights); default fp32.\n"
+"bf16 or to 8-bit groups (a scale per 32 weights); default: the format a\n"
+"`seqmatch quantize` file stores, else config.yaml's weights:, else fp32.\n"
+"A stored bf16 or q8 file decodes with its own matrices; --weights fp32\n"
+"dequantizes them; the other format is refused.\n"
 "--load: map (default) uses a version 3 file's weights in place from a\n"
 "read-only mapping, every CRC checked at load; lazy maps without reading the\n"
 "weights first (their CRC and finiteness are then not checked); copy reads\n"
-"the whole file and copies the weights (files before version 3 always are).\n"
-"-v, --verbose prints the model's memory (mapped and private bytes) after\n"
-"loading and the process's peak resident memory at the end, on stderr.\n"
+"the whole file and copies the weights (files before version 3 always are,\n"
+"and so are `seqmatch quantize`'s version 4 files, always checked whole).\n"
+"-v, --verbose prints the model's memory (mapped and private bytes) and the\n"
+"weight format after loading and the process's peak resident memory at the\n"
+"end, on stderr.\n"
 "\n"
 "Decoding (applied in this order: repeat penalty, top-k, typical-p, top-p,\n"
 "min-p, temperature):\n");
@@ -234,7 +240,7 @@ cmd_generate(int argc, char **argv)
 	const char *model_path = NULL, *prompt = NULL;
 	char *prompt_buf = NULL, *cause = NULL;
 	size_t prompt_len = 0, n_ids;
-	int *ids = NULL, json = 0, top = 0, weights = QUANT_FP32, opt;
+	int *ids = NULL, json = 0, top = 0, weights = -1, opt;
 	int status = APP_EXIT_ERROR, load_flags = 0, verbose = 0;
 	struct gpt_model *model = NULL;
 	struct qweights *qw = NULL;
@@ -242,6 +248,7 @@ cmd_generate(int argc, char **argv)
 	struct cmd_generate_state st;
 	struct record rec;
 	uint64_t seed;
+	char how[160];
 
 	sampler_defaults(&params);
 	record_init(&rec);
@@ -318,16 +325,18 @@ cmd_generate(int argc, char **argv)
 	else if (!isatty(STDIN_FILENO)) {
 		prompt = prompt_buf = cmd_generate_read_stdin(&prompt_len);
 	}
-	if (checkpoint_open(model_path, load_flags, &model, &tok, &rec, &cause) != 0 ||
-	    (qw = qweights_new(model, (enum quant_format)weights, &cause)) == NULL) {
+	if (app_load_generator(model_path, load_flags, weights,
+	    weights < 0 ? app_conf_weights() : -1, 0, &model, &tok, &rec, &qw, NULL, how,
+	    sizeof how, &cause) != 0) {
 		app_error("%s", cause);
 		goto out;
 	}
+	weights = (int)qweights_format(qw);
 	if (verbose) {
 		char mem[96];
 
 		app_model_memory(model, mem, sizeof mem);
-		fprintf(stderr, "seqmatch: model %s: %s\n", model_path, mem);
+		fprintf(stderr, "seqmatch: model %s: %s; weights %s\n", model_path, mem, how);
 	}
 
 	if (prompt == NULL || prompt_len == 0) {

@@ -64,6 +64,7 @@ static const struct main_cmd main_cmds[] = {
 	{ "tokenize", cmd_tokenize, "print the token ids and pieces of a text" },
 	{ "import", cmd_import, "llm.c's model and tokenizer files into a model" },
 	{ "export", cmd_export, "a model into llm.c's model and tokenizer files" },
+	{ "quantize", cmd_quantize, "store a model's matrices as bf16 or q8 (or back to fp32)" },
 	{ "bench", cmd_bench, "measure this machine: sgemm, bandwidth, training, generation" },
 	{ "mauve", cmd_mauve, "MAUVE between two feature matrices (.npy)" },
 	{ "eval", cmd_eval, "generate from held-out prompts; MAUVE and text statistics" },

@@ -20,6 +20,7 @@
 #include "app.h"
 #include "generate.h"
 #include "json.h"
+#include "quant.h"
 #include "sampler.h"
 #include "tokenizer.h"
 #include "transcript.h"
@@ -44,6 +45,7 @@ transcript_free(struct transcript *s)
 	free(s->path);
 	free(s->version);
 	free(s->model);
+	free(s->weights);
 	free(s->time);
 	free(s->prompt);
 	free(s->reason);
@@ -128,6 +130,10 @@ transcript_write(FILE *f, const struct transcript *s)
 	fprintf(f, ", \"model_hash\": \"%016" PRIx64 "\", \"weights_version\": %ld, \"time\": ",
 	    s->model_hash, s->weights_version);
 	transcript_jstr(f, s->time);
+	if (s->weights != NULL) {
+		fputs(", \"weights\": ", f);
+		transcript_jstr(f, s->weights);
+	}
 	fputs(", \"prompt\": ", f);
 	transcript_jstr(f, s->prompt);
 	if (s->n_prompt >= 0)
@@ -341,6 +347,19 @@ transcript_parse_header(struct transcript *s, struct transcript_line *l)
 	if (transcript_get_str(l, l->root, "time", &s->time, NULL) != 0 ||
 	    transcript_get_str(l, l->root, "prompt", &s->prompt, NULL) != 0)
 		return -1;
+	/* Optional: transcripts written before it decoded in an unrecorded format. */
+	if (transcript_get(l->root, "weights") != NULL) {
+		enum quant_format f;
+		char *why = NULL;
+
+		if (transcript_get_str(l, l->root, "weights", &s->weights, NULL) != 0)
+			return -1;
+		if (quant_format_parse(s->weights, &f, &why) != 0) {
+			free(why);
+			return transcript_field_error(l, transcript_get(l->root, "weights"),
+			    "weights", "must be fp32, bf16 or q8");
+		}
+	}
 	if (transcript_get(l->root, "n_prompt") != NULL) {
 		if (transcript_get_int(l, l->root, "n_prompt", 1, INT32_MAX, &v) != 0)
 			return -1;
@@ -845,6 +864,8 @@ transcript_markdown(FILE *f, const struct transcript *s)
 	transcript_cell(f, s->model, strlen(s->model));
 	fprintf(f, " |\n| model hash | %016" PRIx64 " |\n| weights version | %ld |\n",
 	    s->model_hash, s->weights_version);
+	fprintf(f, "| weight format | %s |\n", s->weights != NULL ? s->weights :
+	    "not recorded");
 	fputs("| program version | ", f);
 	transcript_cell(f, s->version, strlen(s->version));
 	fputs(" |\n| time | ", f);

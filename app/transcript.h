@@ -47,6 +47,8 @@ struct transcript {
 	char *model;                  /* the model's path */
 	uint64_t model_hash;          /* FNV-1a of the parameter block */
 	long weights_version;         /* fine-tune weights version (0: as loaded) */
+	char *weights;                /* the weight format it generated with ("fp32", "bf16",
+	                               * "q8"), NULL: not recorded (older transcripts) */
 	char *time;                   /* local time, ISO 8601 */
 	char *prompt;
 	struct sampler_params params;

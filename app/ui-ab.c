@@ -33,6 +33,7 @@
 #include "finetune.h"
 #include "generate.h"
 #include "gpt.h"
+#include "qweights.h"
 #include "textstats.h"
 #include "tokenizer.h"
 
@@ -42,6 +43,7 @@
 struct ui_ab {
 	pthread_t thread;
 	const struct gpt_model *model;
+	const struct qweights *qw;    /* model's matrices in the format to decode with */
 	struct snapshot *snap;        /* fine-tuned weights (a reference), or NULL: model */
 	const struct tokenizer *tok;
 	struct sampler_params params[2]; /* before, after */
@@ -189,11 +191,19 @@ ui_ab_main(void *arg)
 {
 	struct ui_ab *ab = arg;
 	struct textstats ts[2];
+	const struct qweights *qw = ab->qw;
 	char *cause = NULL;
 	int *ids = NULL, n_ids = 0;
 
 	textstats_init(&ts[0]);
 	textstats_init(&ts[1]);
+	/* The generator's format: a snapshot's matrices are converted once, and kept. */
+	if (ab->snap != NULL &&
+	    (qw = snapshot_weights(ab->snap, qweights_format(ab->qw), &cause)) == NULL) {
+		ui_ab_fail(ab, cause != NULL ? cause : "out of memory");
+		free(cause);
+		goto out;
+	}
 	for (int k = 0; k < 2 * ab->info.n_seeds && !atomic_load(&ab->cancel); k++) {
 		int side = k % 2, loop = 0, nviol = 0;
 		struct sampler_params p = ab->params[side];
@@ -202,8 +212,8 @@ ui_ab_main(void *arg)
 
 		p.seed = (int64_t)(ab->info.seed + (uint64_t)(k / 2));
 		ab->nev = 0;
-		if (generate_run(ab->snap != NULL ? ab->snap->model : ab->model, ab->tok, &p,
-		    ab->ids, ab->n, ui_ab_event, ab, NULL, &cause) != 0 ||
+		if (generate_run_weights(ab->snap != NULL ? ab->snap->model : ab->model, qw,
+		    ab->tok, &p, ab->ids, ab->n, ui_ab_event, NULL, ab, NULL, &cause) != 0 ||
 		    textstats_add_events(&ts[side], ab->ev, (int)ab->nev, ab->n, &cause) != 0 ||
 		    textstats_replay(ab->ev, (int)ab->nev, ab->n, &ids, &n_ids, &cause) != 0 ||
 		    textstats_add_ids(&ts[side], ids, n_ids, &cause) != 0) {
@@ -334,6 +344,7 @@ ui_ab_begin(struct ui_state *s)
 	}
 	ab = xcalloc(1, sizeof *ab);
 	ab->model = s->model;
+	ab->qw = s->side[0].qw;
 	ab->snap = ui_ft_snapshot(s->ft); /* the latest weights, for both sides */
 	ab->tok = s->tok;
 	ab->params[0] = s->side[0].run_params;

@@ -35,6 +35,7 @@
 #include "corpus.h"
 #include "finetune.h"
 #include "gpt.h"
+#include "quant.h"
 #include "record.h"
 #include "train.h"
 #include "ui.h"
@@ -78,6 +79,7 @@ struct ui_ft {
 	int note_end;                 /* the note says how the run ended */
 	unsigned note_serial;
 	char error[256];              /* the trainer's error, once failed */
+	int stored;                   /* the model file's stored weight format, -1: fp32 */
 
 	pthread_mutex_t mutex;        /* guards everything below */
 	int dirty;                    /* new progress since the last poll */
@@ -295,11 +297,19 @@ ui_ft_new(const struct gpt_model *model, const struct tokenizer *tok,
 	j->model_path = model_path;
 	j->wake_fd = wake_fd;
 	j->out_path = ui_ft_out_path(model_path != NULL ? model_path : "model.bin");
+	j->stored = -1;
 	finetune_options_recipe(&j->run);
 	pthread_mutex_init(&j->mutex, NULL);
 	record_init(&j->rec);
 	snprintf(j->corpus_note, sizeof j->corpus_note, "corpus: chosen on start");
 	return j;
+}
+
+/* The loaded file stores its matrices in format (a quant_format; -1: fp32): no fine-tune. */
+void
+ui_ft_set_stored(struct ui_ft *j, int format)
+{
+	j->stored = format;
 }
 
 /* Start a fine-tune of a copy of the loaded weights: checks here, the slow part on a thread. */
@@ -312,6 +322,13 @@ ui_ft_start(struct ui_ft *j, const struct finetune_options *o)
 	if (j->live || j->preparing) {
 		ui_ft_note(j, 1, j->live ? "a fine-tune is running: x stops it" :
 		    "a fine-tune is starting");
+		return;
+	}
+	if (j->stored >= 0) {
+		ui_ft_note(j, 1, "cannot start: %s holds %s weights (seqmatch quantize); "
+		    "fine-tuning needs fp32: load the fp32 file it came from, or make one "
+		    "with seqmatch quantize --weights fp32", j->model_path != NULL ?
+		    j->model_path : "the model", quant_format_name((enum quant_format)j->stored));
 		return;
 	}
 	finetune_free(j->ft);

@@ -10,9 +10,11 @@
  * the lock). The worker holds a reference on the snapshot it generates with
  * and drops the previous one only once the engine has switched away from it.
  *
- * Weight formats: with bf16 or q8 the worker converts the weights it starts
- * on (engine/qweights.c) before the first step, and generate_run_weights
- * converts each newer snapshot when it switches; the snapshots stay fp32.
+ * Weight formats: the loaded model's matrices were converted once, at load
+ * (or read as stored by `seqmatch quantize`), and are handed in; a
+ * snapshot's are converted by the first generation that reads it and kept
+ * with it (snapshot_weights, engine/finetune.h), also when a running
+ * generation switches to it. The snapshots' parameters stay fp32.
  */
 #include "config.h"
 
@@ -37,7 +39,7 @@ struct ui_gen {
 	struct sampler_params params;
 	int *ids;                  /* (n) the prompt */
 	int n;
-	int weights;               /* an enum quant_format */
+	const struct qweights *qw; /* model's matrices in the format to decode with */
 	int wake_fd;
 	atomic_int cancel;         /* set by the UI, returned by the callback */
 	atomic_int pending;        /* new parameters or weights wait in the fields below */
@@ -123,20 +125,33 @@ ui_gen_refresh(struct sampler_params *params, const struct gpt_model **model, vo
 	return 1;
 }
 
+/* generate_run_cached's weights_for, on the worker: the snapshot just taken's. */
+static const struct qweights *
+ui_gen_weights_for(const struct gpt_model *m, enum quant_format f, void *arg)
+{
+	struct ui_gen *g = arg;
+	struct snapshot *snap;
+
+	pthread_mutex_lock(&g->mutex);
+	snap = g->snap;
+	pthread_mutex_unlock(&g->mutex);
+	/* g->snap holds a reference until the next refresh or the end. */
+	return snap != NULL && snap->model == m ? snapshot_weights(snap, f, NULL) : NULL;
+}
+
 /* The worker thread. */
 static void *
 ui_gen_main(void *arg)
 {
 	struct ui_gen *g = arg;
-	struct qweights *qw = NULL;
+	const struct qweights *qw = g->qw;
 	char *cause = NULL;
 	int rc = -1;
 
-	if (g->weights == QUANT_FP32 ||
-	    (qw = qweights_new(g->model, (enum quant_format)g->weights, &cause)) != NULL)
-		rc = generate_run_weights(g->model, qw, g->tok, &g->params, g->ids, g->n,
-		    ui_gen_event, ui_gen_refresh, g, NULL, &cause);
-	qweights_free(qw);
+	if (g->snap == NULL || (qw = snapshot_weights(g->snap, qweights_format(g->qw),
+	    &cause)) != NULL)
+		rc = generate_run_cached(g->model, qw, g->tok, &g->params, g->ids, g->n,
+		    ui_gen_event, ui_gen_refresh, ui_gen_weights_for, g, NULL, &cause);
 	pthread_mutex_lock(&g->mutex);
 	if (g->oom && rc == 0) {
 		rc = -1;
@@ -153,8 +168,8 @@ ui_gen_main(void *arg)
 /* Start a worker on snap's weights (referenced here), or on m without a snapshot. */
 struct ui_gen *
 ui_gen_start(const struct gpt_model *m, struct snapshot *snap, const struct tokenizer *tok,
-    const struct sampler_params *params, const int *ids, int n, int weights, int wake_fd,
-    char **cause)
+    const struct sampler_params *params, const int *ids, int n, const struct qweights *qw,
+    int wake_fd, char **cause)
 {
 	struct ui_gen *g = xcalloc(1, sizeof *g);
 	int err;
@@ -167,7 +182,7 @@ ui_gen_start(const struct gpt_model *m, struct snapshot *snap, const struct toke
 	g->ids = xmalloc((size_t)n * sizeof *g->ids);
 	memcpy(g->ids, ids, (size_t)n * sizeof *g->ids);
 	g->n = n;
-	g->weights = weights;
+	g->qw = qw;
 	g->wake_fd = wake_fd;
 	atomic_init(&g->cancel, 0);
 	atomic_init(&g->pending, 0);

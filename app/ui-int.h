@@ -53,6 +53,7 @@ struct ui_term {
 struct ui_side {
 	struct ui *ui;                /* what this side's panes read */
 	struct gpt_model *model;      /* the loaded weights */
+	const struct qweights *qw;    /* its matrices in the format it decodes with */
 	struct tokenizer *tok;
 	struct ui_gen *gen;           /* the running generation, or NULL */
 	struct snapshot *gen_snap;    /* fine-tuned weights it uses (A only) */
@@ -108,6 +109,7 @@ struct ui_state {
 	int pasting;                  /* inside a bracketed paste: keys go to the pane as text */
 	const char *core;
 	int weights;                  /* generation's weight format, an enum quant_format */
+	struct qweights *qw, *qw_b;   /* the models' matrices in their formats (side[].qw) */
 	struct view_themes *picker;   /* the theme picker, when open */
 	char theme_spec[UISTATE_THEME_MAX]; /* the name or path the theme came from, "": built-in */
 	struct uistate saved;         /* the UI state file's contents (the theme last picked) */

@@ -199,7 +199,7 @@ ui_session_to_log(const struct transcript *s, const struct tokenizer *tok, struc
 int
 ui_session_save_log(const char *dir, const struct ui_log *log, const struct tokenizer *tok,
     const struct sampler_params *params, const char *model_path, uint64_t model_hash,
-    long weights_version, char **path, char **cause)
+    long weights_version, const char *weights, char **path, char **cause)
 {
 	struct transcript s;
 	int rc;
@@ -208,6 +208,7 @@ ui_session_save_log(const char *dir, const struct ui_log *log, const struct toke
 	s.model = xstrdup(model_path != NULL ? model_path : "");
 	s.model_hash = model_hash;
 	s.weights_version = weights_version;
+	s.weights = weights != NULL ? xstrdup(weights) : NULL;
 	s.prompt = xstrdup(log->prompt != NULL ? log->prompt : "");
 	s.params = *params;
 	s.seed = log->seed;

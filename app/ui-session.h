@@ -25,10 +25,11 @@ int ui_session_to_log(const struct transcript *s, const struct tokenizer *tok,
 /*
  * Save a finished generation's log to dir (created) as
  * YYYYmmdd-HHMMSS-SEED.jsonl, atomically (transcript_save). *path (may be
- * NULL) gets the file's path (malloc'd).
+ * NULL) gets the file's path (malloc'd). weights names the weight format it
+ * generated with (quant_format_name; NULL: not recorded).
  */
 int ui_session_save_log(const char *dir, const struct ui_log *log, const struct tokenizer *tok,
     const struct sampler_params *params, const char *model_path, uint64_t model_hash,
-    long weights_version, char **path, char **cause);
+    long weights_version, const char *weights, char **path, char **cause);
 
 #endif

@@ -17,6 +17,7 @@
 #include "branches.h"
 #include "finetune.h"
 #include "gpt.h"
+#include "qweights.h"
 #include "sampler.h"
 #include "textstats.h"
 #include "tokenizer.h"
@@ -99,7 +100,7 @@ ui_side_generate(struct ui_state *s, struct ui_side *d, const char *prompt, uint
 	if (d == &s->side[0])
 		d->gen_snap = ui_ft_snapshot(s->ft);
 	m = d->gen_snap != NULL ? d->gen_snap->model : d->model;
-	d->gen = ui_gen_start(d->model, d->gen_snap, d->tok, &p, ids, (int)n, s->weights,
+	d->gen = ui_gen_start(d->model, d->gen_snap, d->tok, &p, ids, (int)n, d->qw,
 	    ui_wake[1], &cause);
 	free(ids);
 	d->ui->weights_version = d->gen != NULL && d->gen_snap != NULL ? d->gen_snap->version : 0;
@@ -222,7 +223,8 @@ ui_save_session(struct ui_state *s, struct ui_side *d)
 	if (dir == NULL)
 		return;
 	if (ui_session_save_log(dir, &d->ui->log, d->tok, &d->run_params, d->ui->model_path,
-	    d->run_hash, d->ui->weights_version, NULL, &cause) != 0)
+	    d->run_hash, d->ui->weights_version,
+	    d->qw != NULL ? quant_format_name(qweights_format(d->qw)) : NULL, NULL, &cause) != 0)
 		ui_message(&s->ui, 1, "%ssession not saved: %s", ui_side_prefix(s, d),
 		    cause != NULL ? cause : "?");
 	free(cause);
@@ -390,6 +392,11 @@ ui_open_session(struct ui_state *s, const char *path, char **cause)
 		ui_message(&s->ui, 1, "%s; another model made it (hash %016llx, loaded %016llx): "
 		    "R will differ (%s)", what, (unsigned long long)ses.model_hash,
 		    (unsigned long long)hash, id);
+	else if (ses.weights != NULL && s->side[0].qw != NULL &&
+	    strcmp(ses.weights, quant_format_name(qweights_format(s->side[0].qw))) != 0)
+		ui_message(&s->ui, 1, "%s; it was generated with %s weights, these are %s: R "
+		    "will differ (%s)", what, ses.weights,
+		    quant_format_name(qweights_format(s->side[0].qw)), id);
 	else if (ses.params_changed)
 		ui_message(&s->ui, 1, "%s; its parameters changed while it ran, so R will differ "
 		    "(%s)", what, id);

@@ -41,9 +41,11 @@
 #include "options.h"
 #include "pool.h"
 #include "quant.h"
+#include "qweights.h"
 #include "tokenizer.h"
 #include "transcript.h"
 #include "util.h"
+#include "weights.h"
 #include "view-sessions.h"
 #include "view-themes.h"
 
@@ -1379,7 +1381,8 @@ cmd_ui(int argc, char **argv)
 	const char *session_arg = NULL;
 	char notice[512], state_note[1024];
 	int c, forced = THEME_DEPTH_AUTO, ascii = 0, mouse = 1, rc;
-	int forced_flag = 0, mouse_flag = 0, weights = -1;
+	int forced_flag = 0, mouse_flag = 0, weights = -1, stored;
+	char how[160], how_b[160];
 	char *cause = NULL, *config_path, *config_error = NULL;
 	struct conf cfg;
 
@@ -1457,19 +1460,26 @@ cmd_ui(int argc, char **argv)
 		forced = theme_depth_parse(cfg.colors);
 	if (!mouse_flag && cfg.mouse >= 0)
 		mouse = cfg.mouse;
-	if (weights < 0)
-		weights = cfg.weights >= 0 ? cfg.weights : QUANT_FP32;
 
 	s = xcalloc(1, sizeof *s);
 	record_init(&s->rec);
 	record_init(&s->rec_b);
-	if (checkpoint_load(model_path, &s->model, &s->tok, &s->rec, &cause) != 0 ||
-	    (compare_path != NULL && checkpoint_load(compare_path, &s->model_b, &s->tok_b,
-	    &s->rec_b, &cause) != 0)) {
+	/*
+	 * Each model's matrices in the format to decode with, once: --weights, else
+	 * a `seqmatch quantize` file's own, else config.yaml's; B follows A's
+	 * format unless --weights or its own file says otherwise.
+	 */
+	/* Filled: the live MAUVE's features and the transcripts' hash read fp32. */
+	if (app_load_generator(model_path, 0, weights, cfg.weights, 1, &s->model, &s->tok,
+	    &s->rec, &s->qw, &stored, how, sizeof how, &cause) != 0 ||
+	    (compare_path != NULL && app_load_generator(compare_path, 0, weights,
+	    (int)qweights_format(s->qw), 1, &s->model_b, &s->tok_b, &s->rec_b, &s->qw_b, NULL,
+	    how_b, sizeof how_b, &cause) != 0)) {
 		app_error("%s", cause);
 		free(cause);
 		free(config_error);
 		conf_release(&cfg);
+		qweights_free(s->qw);
 		tokenizer_free(s->tok);
 		gpt_free(s->model);
 		record_release(&s->rec);
@@ -1477,6 +1487,7 @@ cmd_ui(int argc, char **argv)
 		free(s);
 		return APP_EXIT_ERROR;
 	}
+	weights = (int)qweights_format(s->qw);
 	slash = strrchr(model_path, '/');
 	s->ui.model_name = slash != NULL ? slash + 1 : model_path;
 	s->ui.model_bksp = gpt_has_bksp(s->model);
@@ -1491,9 +1502,14 @@ cmd_ui(int argc, char **argv)
 	s->nsides = 1;
 	s->side[0].ui = &s->ui;
 	s->side[0].model = s->model;
+	s->side[0].qw = s->qw;
 	s->side[0].tok = s->tok;
-	if (compare_path != NULL)
+	if (compare_path != NULL) {
 		ui_compare_init(s, compare_path);
+		s->side[1].qw = s->qw_b;
+		if (qweights_format(s->qw_b) != qweights_format(s->qw))
+			ui_message(&s->ui, 1, "A decodes with %s weights, B with %s", how, how_b);
+	}
 	s->mouse = mouse;
 	s->weights = weights;
 	s->core = cpu_blas_core() != NULL ? cpu_blas_core() : "?";
@@ -1552,6 +1568,7 @@ cmd_ui(int argc, char **argv)
 	/* The pool: --threads, else all cores but one, left to generation beside a fine-tune. */
 	pool_set_threads(options_threads > 0 ? options_threads : cpu_count() - 1);
 	s->ft = ui_ft_new(s->model, s->tok, &s->rec, s->ui.model_path, ui_wake[1]);
+	ui_ft_set_stored(s->ft, stored);
 	ui_ft_get(s->ft, &s->ui.ft);
 	s->ui_b.glyphs = s->ui.glyphs;
 	s->ui_b.plot = s->ui.plot;
@@ -1619,9 +1636,11 @@ out:
 	free(s->ui_b.log.ev);
 	free(s->ui_b.request);
 	tokenizer_free(s->tok);
+	qweights_free(s->qw);
 	gpt_free(s->model);
 	record_release(&s->rec);
 	tokenizer_free(s->tok_b);
+	qweights_free(s->qw_b);
 	gpt_free(s->model_b);
 	record_release(&s->rec_b);
 	free(s);

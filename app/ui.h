@@ -286,13 +286,15 @@ struct ui_gen;
  * Start generating from ids (n >= 1; copied) with params, on snap's weights
  * (the worker takes its own reference) or, with snap NULL, on m (the caller
  * keeps m alive for the run). The worker writes a byte to wake_fd whenever it
- * has queued events and when it ends. weights (an enum quant_format) is the
- * format the worker converts the weights to before it generates (and again
- * for each newer snapshot). NULL with *cause on failure.
+ * has queued events and when it ends. qw is m's matrices in the format to
+ * decode with (converted once, when the model was loaded; the caller keeps it
+ * alive for the run); a snapshot's matrices in that format are converted once
+ * per snapshot and shared by every generation that reads it
+ * (snapshot_weights). NULL with *cause on failure.
  */
 struct ui_gen *ui_gen_start(const struct gpt_model *m, struct snapshot *snap,
     const struct tokenizer *tok, const struct sampler_params *params, const int *ids, int n,
-    int weights, int wake_fd, char **cause);
+    const struct qweights *qw, int wake_fd, char **cause);
 /* Decoding parameters for the running generation from its next step (its seed stays). */
 int ui_gen_update(struct ui_gen *g, const struct sampler_params *p);
 /*
@@ -322,6 +324,12 @@ struct ui_ft;
 struct ui_ft *ui_ft_new(const struct gpt_model *model, const struct tokenizer *tok,
     const struct record *model_rec, const char *model_path, int wake_fd);
 void ui_ft_act(struct ui_ft *j, enum ui_ft_action a, const struct finetune_options *o);
+/*
+ * The model file stores its matrices in format (an enum quant_format, from
+ * `seqmatch quantize`; -1: an fp32 file): starting a fine-tune is refused
+ * with a note naming the file, the format and the way back to fp32.
+ */
+void ui_ft_set_stored(struct ui_ft *j, int format);
 /* 1 if anything changed; cuts *wait to its poll interval while a run is live. */
 int ui_ft_poll(struct ui_ft *j, double *wait);
 void ui_ft_get(struct ui_ft *j, struct ui_ft_info *out);

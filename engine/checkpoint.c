@@ -45,6 +45,7 @@
 #include "checkpoint.h"
 #include "crc32.h"
 #include "gpt.h"
+#include "qweights.h"
 #include "record.h"
 #include "tokenizer.h"
 #include "util.h"
@@ -64,6 +65,8 @@
 #define CHECKPOINT_FRAME (4 + 8 + 4)
 /* Version 3: PARM's payload starts at a multiple of this in the file. */
 #define CHECKPOINT_ALIGN 4096
+/* Version 4's WFMT payload: u32 format code, u32 group size. */
+#define CHECKPOINT_WFMT_LEN 8
 
 /* Names of the config fields in file order (for messages). */
 static const char *checkpoint_field_names[CHECKPOINT_NFIELDS] = {
@@ -345,13 +348,29 @@ int
 checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *tok,
     const struct record *rec, char **cause)
 {
+	return checkpoint_save_weights(path, m, tok, rec, NULL, cause);
+}
+
+/* WFMT's format codes (checkpoint.h). */
+static uint32_t
+checkpoint_format_code(enum quant_format f)
+{
+	return f == QUANT_BF16 ? 1 : f == QUANT_Q8 ? 2 : 0;
+}
+
+/* Save with the matrices in qw's format (version 4) unless qw is NULL or fp32. */
+int
+checkpoint_save_weights(const char *path, struct gpt_model *m, const struct tokenizer *tok,
+    const struct record *rec, const struct qweights *qw, char **cause)
+{
 	const struct gpt_config *cfg = gpt_config(m);
 	size_t n = gpt_num_params(m), pbytes, total = CHECKPOINT_HEADER, start;
 	const float *params = gpt_param_memory(m);
-	size_t sizes[GPT_NUM_TENSORS];
+	size_t sizes[GPT_NUM_TENSORS], np = n, qlen = 0, wlen = 0;
 	uint8_t *tbuf = NULL, *rbuf = NULL;
 	size_t tlen = 0, rlen = 0, alen;
 	struct checkpoint_writer w;
+	enum quant_format f = qw != NULL ? qweights_format(qw) : QUANT_FP32;
 	char *msg = NULL;
 	int rc;
 
@@ -376,13 +395,25 @@ checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *t
 		free(tbuf);
 		return -1;
 	}
+	if (f != QUANT_FP32) {
+		/* Version 4: PARM holds every tensor but the block matrices. */
+		for (int t = 0; t < GPT_NUM_TENSORS; t++) {
+			if (qweights_tensor_stored(t))
+				np -= sizes[t];
+		}
+		qlen = qweights_stored_size(cfg, f);
+		wlen = CHECKPOINT_WFMT_LEN + CHECKPOINT_FRAME;
+	}
 	/* ALGN's zeros put PARM's payload at a multiple of CHECKPOINT_ALIGN. */
 	alen = (CHECKPOINT_ALIGN - (CHECKPOINT_HEADER + 2 * CHECKPOINT_FRAME + tlen % CHECKPOINT_ALIGN +
-	    rlen % CHECKPOINT_ALIGN + CHECKPOINT_FRAME + 12) % CHECKPOINT_ALIGN) % CHECKPOINT_ALIGN;
-	if (util_mul(n, 4, &pbytes) != 0 || checkpoint_size_add(&total, tlen) != 0 ||
+	    rlen % CHECKPOINT_ALIGN + wlen + CHECKPOINT_FRAME + 12) % CHECKPOINT_ALIGN) %
+	    CHECKPOINT_ALIGN;
+	if (util_mul(np, 4, &pbytes) != 0 || checkpoint_size_add(&total, tlen) != 0 ||
 	    checkpoint_size_add(&total, rlen) != 0 ||
+	    (f != QUANT_FP32 && checkpoint_size_add(&total, CHECKPOINT_WFMT_LEN) != 0) ||
 	    checkpoint_size_add(&total, alen) != 0 ||
 	    checkpoint_size_add(&total, pbytes) != 0 ||
+	    (f != QUANT_FP32 && checkpoint_size_add(&total, qlen) != 0) ||
 	    checkpoint_size_add(&total, CHECKPOINT_END_LEN) != 0) {
 		free(tbuf);
 		free(rbuf);
@@ -397,7 +428,7 @@ checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *t
 	}
 
 	checkpoint_w_bytes(&w, CHECKPOINT_MAGIC, 8);
-	checkpoint_w_u32(&w, CHECKPOINT_VERSION);
+	checkpoint_w_u32(&w, f != QUANT_FP32 ? CHECKPOINT_VERSION : 3);
 	checkpoint_w_u32(&w, CHECKPOINT_NFIELDS);
 	checkpoint_w_u32(&w, (uint32_t)cfg->max_seq_len);
 	checkpoint_w_u32(&w, (uint32_t)cfg->vocab_size);
@@ -413,13 +444,34 @@ checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *t
 	start = checkpoint_w_begin(&w, "RECD", rlen);
 	checkpoint_w_bytes(&w, rbuf, rlen);
 	checkpoint_w_end(&w, start);
+	if (f != QUANT_FP32) {
+		start = checkpoint_w_begin(&w, "WFMT", CHECKPOINT_WFMT_LEN);
+		checkpoint_w_u32(&w, checkpoint_format_code(f));
+		checkpoint_w_u32(&w, f == QUANT_Q8 ? QUANT_GROUP : 1);
+		checkpoint_w_end(&w, start);
+	}
 	start = checkpoint_w_begin(&w, "ALGN", alen);
 	memset(w.p + w.off, 0, alen);
 	w.off += alen;
 	checkpoint_w_end(&w, start);
 	start = checkpoint_w_begin(&w, "PARM", pbytes);
-	checkpoint_w_f32(&w, params, n);
+	if (f == QUANT_FP32)
+		checkpoint_w_f32(&w, params, n);
+	else {
+		const float *t = params;
+
+		for (int i = 0; i < GPT_NUM_TENSORS; t += sizes[i], i++) {
+			if (!qweights_tensor_stored(i))
+				checkpoint_w_f32(&w, t, sizes[i]);
+		}
+	}
 	checkpoint_w_end(&w, start);
+	if (f != QUANT_FP32) {
+		start = checkpoint_w_begin(&w, "QMAT", qlen);
+		qweights_store(qw, w.p + w.off);
+		w.off += qlen;
+		checkpoint_w_end(&w, start);
+	}
 	checkpoint_w_finish(&w);
 	free(tbuf);
 	free(rbuf);
@@ -598,12 +650,20 @@ checkpoint_load(const char *path, struct gpt_model **mp, struct tokenizer **tokp
 
 static int checkpoint_decode(const char *path, const uint8_t *b, size_t len,
     struct checkpoint_map *map, int flags, struct gpt_model **mp, struct tokenizer **tokp,
-    struct record *rec, char **cause);
+    struct record *rec, struct qweights **qwp, char **cause);
 
 /* Load a model file with flags (CHECKPOINT_LOAD_*): see checkpoint.h. */
 int
 checkpoint_open(const char *path, int flags, struct gpt_model **mp, struct tokenizer **tokp,
     struct record *rec, char **cause)
+{
+	return checkpoint_open_weights(path, flags, mp, tokp, rec, NULL, cause);
+}
+
+/* The same, accepting a file stored in bf16 or q8 (*qwp): see checkpoint.h. */
+int
+checkpoint_open_weights(const char *path, int flags, struct gpt_model **mp,
+    struct tokenizer **tokp, struct record *rec, struct qweights **qwp, char **cause)
 {
 	struct checkpoint_map *map;
 	char *buf;
@@ -618,7 +678,8 @@ checkpoint_open(const char *path, int flags, struct gpt_model **mp, struct token
 			close(fd);
 		if (util_read_file(path, 0, &buf, &len, cause) != 0)
 			return -1;
-		rc = checkpoint_load_mem(path, buf, len, mp, tokp, rec, cause);
+		rc = checkpoint_decode(path, (const uint8_t *)buf, len, NULL,
+		    CHECKPOINT_LOAD_COPY, mp, tokp, rec, qwp, cause);
 		free(buf);
 		return rc;
 	}
@@ -627,9 +688,10 @@ checkpoint_open(const char *path, int flags, struct gpt_model **mp, struct token
 	close(fd); /* the mapping keeps the file */
 	if (map == NULL)
 		return -1;
-	rc = checkpoint_decode(path, map->base, map->len, map, flags, mp, tokp, rec, cause);
+	rc = checkpoint_decode(path, map->base, map->len, map, flags, mp, tokp, rec, qwp,
+	    cause);
 	/* The model owns the mapping when it reads its parameters in place. */
-	if (rc != 0 || !gpt_params_external(*mp))
+	if (rc != 0 || !gpt_params_external(*mp) || (qwp != NULL && *qwp != NULL))
 		checkpoint_unmap(map);
 	return rc;
 }
@@ -640,7 +702,17 @@ checkpoint_load_mem(const char *path, const void *data, size_t len, struct gpt_m
     struct tokenizer **tokp, struct record *rec, char **cause)
 {
 	return checkpoint_decode(path, data, len, NULL, CHECKPOINT_LOAD_COPY, mp, tokp, rec,
-	    cause);
+	    NULL, cause);
+}
+
+/* The same, accepting a stored-format file (*qwp). */
+int
+checkpoint_load_mem_weights(const char *path, const void *data, size_t len,
+    struct gpt_model **mp, struct tokenizer **tokp, struct record *rec,
+    struct qweights **qwp, char **cause)
+{
+	return checkpoint_decode(path, data, len, NULL, CHECKPOINT_LOAD_COPY, mp, tokp, rec,
+	    qwp, cause);
 }
 
 /*
@@ -713,6 +785,100 @@ checkpoint_read_tokenizer(const char *path, const struct checkpoint_section *sto
 	return 0;
 }
 
+/* A stored file's fp32 parameter block: anonymous memory, unmapped on release. */
+struct checkpoint_anon {
+	void *p;
+	size_t len;
+};
+
+/* Release a block of checkpoint_new_stored (a gpt_new_external release). */
+static void
+checkpoint_anon_release(void *arg)
+{
+	struct checkpoint_anon *a = arg;
+
+	munmap(a->p, a->len);
+	free(a);
+}
+
+/*
+ * The model of a version 4 file: every tensor but the block matrices from
+ * PARM (payload p), checked finite. The block is anonymous memory whose
+ * pages stay untouched, and so cost no memory, until something writes them
+ * (qweights_fill_fp32): decoding in the stored format never reads them.
+ */
+static struct gpt_model *
+checkpoint_new_stored(const char *path, const struct gpt_config *cfg, size_t n,
+    const size_t sizes[GPT_NUM_TENSORS], const uint8_t *p, char **cause)
+{
+	struct checkpoint_anon *a = malloc(sizeof *a);
+	struct gpt_model *m;
+	char *msg = NULL;
+	float *t;
+
+	if (a == NULL) {
+		util_error(cause, "%s: out of memory", path);
+		return NULL;
+	}
+	a->len = n * sizeof(float);
+	a->p = mmap(NULL, a->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (a->p == MAP_FAILED) {
+		util_error(cause, "%s: out of memory for %zu parameters", path, n);
+		free(a);
+		return NULL;
+	}
+	t = a->p;
+	for (int i = 0; i < GPT_NUM_TENSORS; t += sizes[i], i++) {
+		char what[64];
+
+		if (qweights_tensor_stored(i))
+			continue;
+		if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+			memcpy(t, p, sizes[i] * 4);
+		else
+			for (size_t j = 0; j < sizes[i]; j++)
+				t[j] = checkpoint_get_f32(p + 4 * j);
+		p += sizes[i] * 4;
+		snprintf(what, sizeof what, "parameter %s", gpt_tensor_name(i));
+		if (checkpoint_check_finite(path, what, t, sizes[i], NULL, cause) != 0) {
+			checkpoint_anon_release(a);
+			return NULL;
+		}
+	}
+	if ((m = gpt_new_external(cfg, a->p, checkpoint_anon_release, a, &msg)) == NULL) {
+		util_error(cause, "%s: %s", path, msg != NULL ? msg : "cannot create the model");
+		free(msg);
+		checkpoint_anon_release(a);
+	}
+	return m;
+}
+
+/* Version 4's WFMT (and QMAT, required with it): the stored weight format. */
+static int
+checkpoint_read_format(const char *path, const struct checkpoint_section *sfmt,
+    const struct checkpoint_section *sqmat, enum quant_format *f, char **cause)
+{
+	uint32_t code, group;
+
+	if (!sfmt->found || !sqmat->found)
+		return util_error(cause, "%s: missing section %s (a version 4 file stores "
+		    "its matrices in a weight format)", path, sfmt->found ? "QMAT" : "WFMT");
+	if (sfmt->len != CHECKPOINT_WFMT_LEN)
+		return util_error(cause, "%s: corrupt: section WFMT has %llu bytes, "
+		    "expected %d", path, (unsigned long long)sfmt->len, CHECKPOINT_WFMT_LEN);
+	code = checkpoint_get_u32(sfmt->p);
+	group = checkpoint_get_u32(sfmt->p + 4);
+	if (code == 1 && group == 1)
+		*f = QUANT_BF16;
+	else if (code == 2 && group == QUANT_GROUP)
+		*f = QUANT_Q8;
+	else
+		return util_error(cause, "%s: unsupported weight format %u with groups of %u "
+		    "(this build reads 1 = bf16 and 2 = q8 in groups of %d)", path,
+		    (unsigned)code, (unsigned)group, QUANT_GROUP);
+	return 0;
+}
+
 /*
  * Check a model file's bytes b (len) and build the model: its parameters
  * read in place from map when the file allows it (version 3, PARM aligned,
@@ -721,20 +887,25 @@ checkpoint_read_tokenizer(const char *path, const struct checkpoint_section *sto
 static int
 checkpoint_decode(const char *path, const uint8_t *b, size_t len,
     struct checkpoint_map *map, int flags, struct gpt_model **mp, struct tokenizer **tokp,
-    struct record *rec, char **cause)
+    struct record *rec, struct qweights **qwp, char **cause)
 {
 	struct checkpoint_section secs[] = {
 		{ "TOKN", 1, NULL, 0, 0, 0, 0 },
 		{ "RECD", 0, NULL, 0, 0, 0, 0 },
 		{ "PARM", 1, NULL, 0, 0, 0, 0 },
 		{ "ALGN", 0, NULL, 0, 0, 3, 0 },
+		{ "WFMT", 0, NULL, 0, 0, 4, 0 },
+		{ "QMAT", 0, NULL, 0, 0, 4, 0 },
 	};
 	struct checkpoint_section *stok = &secs[0], *srec = &secs[1], *sparm = &secs[2];
+	struct checkpoint_section *sfmt = &secs[4], *sqmat = &secs[5];
 	struct gpt_config cfg;
 	struct gpt_model *m = NULL;
 	struct tokenizer *tok = NULL;
+	struct qweights *qw = NULL;
 	struct record tmp;
-	size_t sizes[GPT_NUM_TENSORS], n, pbytes;
+	size_t sizes[GPT_NUM_TENSORS], n, np, pbytes;
+	enum quant_format fmt = QUANT_FP32;
 	uint32_t version;
 	char *msg = NULL;
 	int in_place, lazy = (flags & CHECKPOINT_LOAD_LAZY) != 0;
@@ -742,17 +913,36 @@ checkpoint_decode(const char *path, const uint8_t *b, size_t len,
 	record_init(&tmp);
 	if (checkpoint_read_header(path, b, len, &version, &cfg, &n, sizes, cause) != 0)
 		goto fail;
-	sparm->lazy = lazy;
+	/* A stored-format file is copied and decoded whole: every byte is checked. */
+	sparm->lazy = lazy && version < 4;
 	if (checkpoint_walk(path, b, len, CHECKPOINT_HEADER, version, secs,
 	    (int)(sizeof secs / sizeof secs[0]), cause) != 0)
 		goto fail;
-	if (util_mul(n, 4, &pbytes) != 0 || sparm->len != (uint64_t)pbytes) {
+	np = n;
+	if (version >= 4) {
+		if (checkpoint_read_format(path, sfmt, sqmat, &fmt, cause) != 0)
+			goto fail;
+		for (int t = 0; t < GPT_NUM_TENSORS; t++) {
+			if (qweights_tensor_stored(t))
+				np -= sizes[t];
+		}
+	}
+	if (util_mul(np, 4, &pbytes) != 0 || sparm->len != (uint64_t)pbytes) {
 		util_error(cause, "%s: corrupt: section PARM has %llu bytes, expected "
 		    "%zu (%zu parameters)", path, (unsigned long long)sparm->len,
-		    n * 4, n);
+		    np * 4, np);
 		goto fail;
 	}
-	in_place = map != NULL && !(flags & CHECKPOINT_LOAD_COPY) && version >= 3 &&
+	if (fmt != QUANT_FP32 && qwp == NULL) {
+		util_error(cause, "%s: this model file holds %s weights (written by "
+		    "'seqmatch quantize'), which only generate, eval and ui read; training, "
+		    "fine-tuning and export need fp32 weights: use the fp32 file it was "
+		    "made from, or write its weights back to fp32 (dequantized, not the "
+		    "original's) with 'seqmatch quantize --model %s --out OUT --weights fp32'",
+		    path, quant_format_name(fmt), path);
+		goto fail;
+	}
+	in_place = map != NULL && !(flags & CHECKPOINT_LOAD_COPY) && version == 3 &&
 	    ((uintptr_t)sparm->p & 3) == 0 &&
 	    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
 	if (in_place && !lazy &&
@@ -774,20 +964,26 @@ checkpoint_decode(const char *path, const uint8_t *b, size_t len,
 	if (in_place) {
 		m = gpt_new_external(&cfg, (const float *)(const void *)sparm->p,
 		    checkpoint_unmap, map, &msg);
-	} else
+	} else if (fmt != QUANT_FP32)
+		m = checkpoint_new_stored(path, &cfg, n, sizes, sparm->p, cause);
+	else
 		m = gpt_new(&cfg, &msg);
+	if (m == NULL && fmt != QUANT_FP32)
+		goto fail;
 	if (m == NULL) {
 		util_error(cause, "%s: %s", path, msg ? msg : "cannot create the model");
 		goto fail;
 	}
-	if (!in_place) {
+	if (!in_place && fmt == QUANT_FP32) {
 		float *params = gpt_param_memory(m);
 
 		for (size_t i = 0; i < n; i++)
 			params[i] = checkpoint_get_f32(sparm->p + 4 * i);
 		if (checkpoint_check_finite(path, "parameter", params, n, sizes, cause) != 0)
 			goto fail;
-	}
+	} else if (fmt != QUANT_FP32 &&
+	    (qw = qweights_load(m, fmt, sqmat->p, (size_t)sqmat->len, path, cause)) == NULL)
+		goto fail;
 
 	/* The record says whether <bksp> is a trained action of this model. */
 	{
@@ -797,6 +993,8 @@ checkpoint_decode(const char *path, const uint8_t *b, size_t len,
 	free(msg);
 	*mp = m;
 	*tokp = tok;
+	if (qwp != NULL)
+		*qwp = qw;
 	if (rec != NULL) {
 		record_release(rec);
 		*rec = tmp;
@@ -808,6 +1006,7 @@ fail:
 	record_release(&tmp);
 	if (tok != NULL)
 		tokenizer_free(tok);
+	qweights_free(qw);
 	gpt_free(m);
 	free(msg);
 	return -1;
@@ -822,6 +1021,8 @@ checkpoint_load_tokenizer(const char *path, struct tokenizer **tokp, char **caus
 		{ "RECD", 0, NULL, 0, 0, 0, 1 },
 		{ "PARM", 1, NULL, 0, 0, 0, 1 },
 		{ "ALGN", 0, NULL, 0, 0, 3, 1 },
+		{ "WFMT", 0, NULL, 0, 0, 4, 1 },
+		{ "QMAT", 0, NULL, 0, 0, 4, 1 },
 	};
 	struct checkpoint_map *map = NULL;
 	struct gpt_config cfg;

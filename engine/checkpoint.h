@@ -11,6 +11,13 @@
  *     payload at a file offset that is a multiple of 4096), "PARM" parameters
  *     as f32, "END." (4 bytes: the CRC-32 of every byte of the file before
  *     END.'s tag, so the header, the tags and the lengths are checked too).
+ *   Version 4 (written by `seqmatch quantize` only; fp32 files stay version 3):
+ *   the block matrices (qkvw, attprojw, fcw, fcprojw) and a copy of the LM
+ *   head in a weight format: "WFMT" (8 bytes: u32 format, 1 = bf16 or 2 = q8,
+ *   and u32 group size, 1 for bf16, 32 for q8) after RECD, "QMAT" (the
+ *   matrices, layout in engine/qweights.h) after PARM, and PARM holds the
+ *   other tensors only (wte included: embeddings stay fp32), in gpt_params
+ *   order. Both are covered by their CRCs and by END.'s.
  * Optimizer file: "SEQMOPT1", u32 version (2), u64 number of parameters, u64 step,
  *   u64 run id, then sections "ADAM" (m then v, f32) and "END." with the same
  *   framing and whole-file CRC.
@@ -24,7 +31,8 @@
  *   - CRC-32 is the IEEE 802.3 one (reflected polynomial 0xedb88320, initial
  *     value and final xor 0xffffffff; "123456789" gives 0xcbf43926), computed
  *     by engine/crc32.c.
- *   - Writers emit TOKN, RECD, PARM, END. in that order. Readers accept any
+ *   - Writers emit TOKN, RECD, [WFMT], ALGN, PARM, [QMAT], END. in that
+ *     order (ALGN from version 3). Readers accept any
  *     order; TOKN and PARM are required, RECD is optional (an empty record),
  *     a section may appear once, a section of another name is refused (no
  *     writer ever emitted one: a flipped tag must not silently drop the
@@ -50,11 +58,21 @@
 struct gpt_model;
 struct tokenizer;
 struct record;
+struct qweights;
 
-#define CHECKPOINT_VERSION 3
+#define CHECKPOINT_VERSION 4
 
+/* Save an fp32 model (version 3). */
 int checkpoint_save(const char *path, struct gpt_model *m, const struct tokenizer *tok,
     const struct record *rec, char **cause);
+/*
+ * Save with the block matrices and LM head in qw's format (version 4; qw made
+ * from m by qweights_new or read by checkpoint_open_weights); qw NULL or fp32:
+ * checkpoint_save.
+ */
+int checkpoint_save_weights(const char *path, struct gpt_model *m,
+    const struct tokenizer *tok, const struct record *rec, const struct qweights *qw,
+    char **cause);
 /*
  * Load a model file. Every field is checked (magic, version, config ranges,
  * sizes against the file length before any large allocation, CRCs, parameters
@@ -77,9 +95,26 @@ int checkpoint_load(const char *path, struct gpt_model **m, struct tokenizer **t
 #define CHECKPOINT_LOAD_COPY 1 /* read the whole file and copy the parameters */
 #define CHECKPOINT_LOAD_LAZY 2 /* leave PARM's pages unread: no CRC of PARM or of the
                                   whole file, no finiteness check of the parameters */
-/* checkpoint_load with flags (0: checkpoint_load). */
+/*
+ * checkpoint_load with flags (0: checkpoint_load). checkpoint_load and
+ * checkpoint_open refuse a version 4 file (matrices stored in bf16 or q8)
+ * with a message naming the file, its format and how to get fp32 weights.
+ */
 int checkpoint_open(const char *path, int flags, struct gpt_model **m,
     struct tokenizer **tok, struct record *rec, char **cause);
+/*
+ * checkpoint_open for the generators: a version 4 file is accepted, read
+ * whole into private memory (never used in place; CHECKPOINT_LOAD_LAZY does
+ * not apply: every CRC is checked), and *qw gets its stored matrices
+ * (engine/qweights.h), ready for gpt_kv_set_weights without conversion. The
+ * model's other tensors (wte included) are the file's; its fp32 block
+ * matrices are zero until qweights_fill_fp32 (decoding with *qw never reads
+ * them). Its parameter block is anonymous writable memory given to
+ * gpt_new_external (so gpt_memory counts it as mapped), whose untouched pages
+ * cost nothing: qweights_fill_fp32 may write it. *qw is NULL for an fp32 file.
+ */
+int checkpoint_open_weights(const char *path, int flags, struct gpt_model **m,
+    struct tokenizer **tok, struct record *rec, struct qweights **qw, char **cause);
 /*
  * Only the tokenizer of a model file: the header, the section framing and
  * TOKN (with its CRC) are read; the other payloads are not (so neither is
@@ -95,6 +130,10 @@ const char *checkpoint_mapped_path(const void *addr);
 /* The same from a whole file's bytes in memory (path is used in messages only). */
 int checkpoint_load_mem(const char *path, const void *data, size_t len,
     struct gpt_model **m, struct tokenizer **tok, struct record *rec, char **cause);
+/* checkpoint_load_mem accepting a version 4 file, as checkpoint_open_weights. */
+int checkpoint_load_mem_weights(const char *path, const void *data, size_t len,
+    struct gpt_model **m, struct tokenizer **tok, struct record *rec,
+    struct qweights **qw, char **cause);
 /* Optimizer state (AdamW m and v, the step count and the run id) for resuming. */
 int checkpoint_save_optim(const char *path, struct gpt_model *m, long step, uint64_t run_id,
     char **cause);

@@ -43,6 +43,7 @@
 #include "generate.h"
 #include "gpt.h"
 #include "optim.h"
+#include "qweights.h"
 #include "record.h"
 #include "rng.h"
 #include "sampler.h"
@@ -218,9 +219,26 @@ void
 snapshot_unref(struct snapshot *s)
 {
 	if (s != NULL && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		for (int f = 0; f < QUANT_NUM_FORMATS; f++)
+			qweights_free(s->qw[f]);
+		pthread_mutex_destroy(&s->qlock);
 		gpt_free(s->model);
 		free(s);
 	}
+}
+
+/* The snapshot's matrices in format f, converted once. */
+const struct qweights *
+snapshot_weights(struct snapshot *s, enum quant_format f, char **cause)
+{
+	struct qweights *qw;
+
+	pthread_mutex_lock(&s->qlock);
+	if (s->qw[f] == NULL)
+		s->qw[f] = qweights_new(s->model, f, cause);
+	qw = s->qw[f];
+	pthread_mutex_unlock(&s->qlock);
+	return qw;
 }
 
 /* Copy the current weights into a new snapshot and make it the latest. */
@@ -244,6 +262,7 @@ finetune_publish(struct finetune *ft, char **cause)
 	s->hash = util_fnv1a(UTIL_FNV_INIT, gpt_param_memory(s->model),
 	    gpt_num_params(s->model) * sizeof(float));
 	s->refs = 1;
+	pthread_mutex_init(&s->qlock, NULL);
 	s->step = ft->step;
 	pthread_mutex_lock(&ft->lock);
 	s->version = ++ft->version;

@@ -7,9 +7,11 @@
 #ifndef SEQMATCH_FINETUNE_H
 #define SEQMATCH_FINETUNE_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "optim.h"
+#include "quant.h"
 #include "sm.h"
 
 struct gpt_model;
@@ -87,10 +89,20 @@ struct snapshot {
 	long step;
 	uint64_t hash;           /* util_fnv1a of the parameter block, taken when published */
 	int refs;                /* atomic */
+	pthread_mutex_t qlock;   /* guards qw */
+	struct qweights *qw[QUANT_NUM_FORMATS]; /* converted matrices, made on first use */
 };
 
 struct snapshot *snapshot_ref(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);
+/*
+ * s's matrices in format f (engine/qweights.h), converted by the first caller
+ * that asks for f and shared by every later one (any thread) until the last
+ * reference goes: a snapshot is converted once, however many generations
+ * read it. NULL with a message if out of memory.
+ */
+const struct qweights *snapshot_weights(struct snapshot *s, enum quant_format f,
+    char **cause);
 
 enum finetune_state {
 	FINETUNE_IDLE, FINETUNE_RUNNING, FINETUNE_PAUSED, FINETUNE_DONE,

@@ -112,6 +112,17 @@ generate_run_weights(const struct gpt_model *m, const struct qweights *qw,
     const int *prompt, int n_prompt, generate_cb cb, generate_refresh_cb refresh,
     void *arg, uint64_t *seed_used, char **cause)
 {
+	return generate_run_cached(m, qw, tok, params, prompt, n_prompt, cb, refresh, NULL,
+	    arg, seed_used, cause);
+}
+
+/* generate_run_weights with the caller's converted weights for a refresh's model. */
+int
+generate_run_cached(const struct gpt_model *m, const struct qweights *qw,
+    const struct tokenizer *tok, const struct sampler_params *params,
+    const int *prompt, int n_prompt, generate_cb cb, generate_refresh_cb refresh,
+    generate_weights_cb weights_for, void *arg, uint64_t *seed_used, char **cause)
+{
 	/* A copy: a refresh may free the first weights once the run has moved off them. */
 	const struct gpt_config cfg0 = *gpt_config(m), *cfg = &cfg0;
 	int V = cfg->vocab_size, Vp = cfg->padded_vocab_size;
@@ -181,10 +192,15 @@ generate_run_weights(const struct gpt_model *m, const struct qweights *qw,
 				m = next;
 				gpt_kv_truncate(kv, 0);
 				if (qw != NULL) {
-					struct qweights *q = qweights_new(m,
-					    qweights_format(qw), cause);
-					if (q == NULL ||
-					    gpt_kv_set_weights(kv, qweights_kv(q), cause) != 0) {
+					enum quant_format f = qweights_format(qw);
+					const struct qweights *given = weights_for != NULL ?
+					    weights_for(m, f, arg) : NULL;
+					struct qweights *q = given != NULL ? NULL :
+					    qweights_new(m, f, cause);
+
+					if ((given == NULL && q == NULL) ||
+					    gpt_kv_set_weights(kv, qweights_kv(given != NULL ?
+					    given : q), cause) != 0) {
 						qweights_free(q);
 						goto out;
 					}

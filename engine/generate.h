@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "quant.h"
 #include "sampler.h"
 
 struct gpt_model;
@@ -107,5 +108,17 @@ int generate_run_weights(const struct gpt_model *m, const struct qweights *qw,
     const struct tokenizer *tok, const struct sampler_params *params,
     const int *prompt, int n_prompt, generate_cb cb, generate_refresh_cb refresh,
     void *arg, uint64_t *seed_used, char **cause);
+/*
+ * For generate_run_cached: the matrices of model m (weights a refresh just
+ * gave) in format f, kept alive by the caller at least until the next refresh
+ * or the end of the run; NULL: the run converts them itself.
+ */
+typedef const struct qweights *(*generate_weights_cb)(const struct gpt_model *m,
+    enum quant_format f, void *arg);
+/* generate_run_weights asking weights_for (may be NULL) before converting new weights. */
+int generate_run_cached(const struct gpt_model *m, const struct qweights *qw,
+    const struct tokenizer *tok, const struct sampler_params *params,
+    const int *prompt, int n_prompt, generate_cb cb, generate_refresh_cb refresh,
+    generate_weights_cb weights_for, void *arg, uint64_t *seed_used, char **cause);
 
 #endif

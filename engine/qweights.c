@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <float.h>
+#include <math.h>
 #include <string.h>
 
 #include "gpt.h"
@@ -115,4 +117,227 @@ size_t
 qweights_bytes(const struct qweights *qw)
 {
 	return qw->bytes;
+}
+
+/* The four block matrices (qkvw, attprojw, fcw, fcprojw) are stored in QMAT only. */
+int
+qweights_tensor_stored(int t)
+{
+	const char *name = gpt_tensor_name(t);
+
+	return strcmp(name, "qkvw") == 0 || strcmp(name, "attprojw") == 0 ||
+	    strcmp(name, "fcw") == 0 || strcmp(name, "fcprojw") == 0;
+}
+
+/* Rows and columns of stored matrix i of 4L+1 (qweights order). */
+static void
+qweights_shape(const struct gpt_config *c, int i, int *R, int *K)
+{
+	int L = c->num_layers, C = c->channels;
+
+	switch (i < 4 * L ? i / L : 4) {
+	case 0: *R = 3 * C; *K = C; break;
+	case 1: *R = C; *K = C; break;
+	case 2: *R = 4 * C; *K = C; break;
+	case 3: *R = C; *K = 4 * C; break;
+	default: *R = c->padded_vocab_size; *K = C; break;
+	}
+}
+
+/* Stored bytes of one R x K matrix in format f. */
+static size_t
+qweights_matrix_size(enum quant_format f, int R, int K)
+{
+	size_t Kp = ((size_t)K + QUANT_GROUP - 1) / QUANT_GROUP * QUANT_GROUP;
+
+	if (f == QUANT_BF16)
+		return (size_t)R * (size_t)K * 2;
+	if (f == QUANT_Q8)
+		return (size_t)R * Kp + (size_t)R * (Kp / QUANT_GROUP) * 4;
+	return (size_t)R * (size_t)K * 4;
+}
+
+/* Size of the stored form. */
+size_t
+qweights_stored_size(const struct gpt_config *c, enum quant_format f)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < 4 * c->num_layers + 1; i++) {
+		int R, K;
+
+		qweights_shape(c, i, &R, &K);
+		total += qweights_matrix_size(f, R, K);
+	}
+	return total;
+}
+
+/* Write the stored form. */
+void
+qweights_store(const struct qweights *qw, uint8_t *out)
+{
+	for (int i = 0; i < 4 * qw->L + 1; i++) {
+		const struct quant_matrix *qm = &qw->mats[i];
+		size_t RK = (size_t)qm->rows * (size_t)qm->stride;
+
+		if (qm->format == QUANT_BF16) {
+			for (size_t j = 0; j < RK; j++) {
+				*out++ = (uint8_t)qm->bf16[j];
+				*out++ = (uint8_t)(qm->bf16[j] >> 8);
+			}
+			continue;
+		}
+		memcpy(out, qm->q, RK);
+		out += RK;
+		for (size_t j = 0; j < RK / QUANT_GROUP; j++) {
+			uint32_t u;
+
+			memcpy(&u, &qm->scale[j], 4);
+			for (int b = 0; b < 4; b++)
+				*out++ = (uint8_t)(u >> (8 * b));
+		}
+	}
+}
+
+/* Stored matrix i's tensor of 4L+1, for messages. */
+static const char *
+qweights_matrix_name(int i, int L)
+{
+	static const char *names[] = { "qkvw", "attprojw", "fcw", "fcprojw", "wte (LM head)" };
+
+	return names[i < 4 * L ? i / L : 4];
+}
+
+/* Fill matrix qm (R x K, format f, allocated here) from stored bytes p. */
+static int
+qweights_read_matrix(struct quant_matrix *qm, enum quant_format f, int R, int K,
+    const uint8_t *p, const char *path, int index, int L, char **cause)
+{
+	size_t RK;
+
+	memset(qm, 0, sizeof *qm);
+	qm->format = f;
+	qm->rows = R;
+	qm->cols = K;
+	qm->stride = f == QUANT_Q8 ? (K + QUANT_GROUP - 1) / QUANT_GROUP * QUANT_GROUP : K;
+	RK = (size_t)R * (size_t)qm->stride;
+	if (f == QUANT_BF16) {
+		if ((qm->bf16 = util_alloc(RK * sizeof *qm->bf16)) == NULL)
+			return util_error(cause, "out of memory for a %d x %d bf16 matrix", R, K);
+		for (size_t j = 0; j < RK; j++) {
+			qm->bf16[j] = (uint16_t)(p[2 * j] | p[2 * j + 1] << 8);
+			if ((qm->bf16[j] & 0x7f80) == 0x7f80)
+				return util_error(cause, "%s: corrupt: bf16 matrix %d (%s) holds "
+				    "a non-finite value at %zu", path, index,
+				    qweights_matrix_name(index, L), j);
+		}
+		return 0;
+	}
+	qm->q = util_alloc(RK);
+	qm->scale = util_alloc(RK / QUANT_GROUP * sizeof *qm->scale);
+	if (qm->q == NULL || qm->scale == NULL)
+		return util_error(cause, "out of memory for a %d x %d q8 matrix", R, K);
+	memcpy(qm->q, p, RK);
+	for (size_t j = 0; j < RK; j++) {
+		if (qm->q[j] == -128)
+			return util_error(cause, "%s: corrupt: q8 matrix %d (%s) holds -128 "
+			    "(the format's values are -127 to 127)", path, index,
+			    qweights_matrix_name(index, L));
+	}
+	p += RK;
+	for (size_t j = 0; j < RK / QUANT_GROUP; j++) {
+		uint32_t u = (uint32_t)p[4 * j] | (uint32_t)p[4 * j + 1] << 8 |
+		    (uint32_t)p[4 * j + 2] << 16 | (uint32_t)p[4 * j + 3] << 24;
+
+		memcpy(&qm->scale[j], &u, 4);
+		/* 127 d must stay finite: the weights it gives are fp32's. */
+		if (!isfinite(qm->scale[j]) || fabsf(qm->scale[j]) > FLT_MAX / 127)
+			return util_error(cause, "%s: corrupt: q8 matrix %d (%s) has a "
+			    "non-finite or too large scale at group %zu", path, index,
+			    qweights_matrix_name(index, L), j);
+	}
+	return 0;
+}
+
+/* Dequantize matrix qm into dst (R x K fp32). */
+static void
+qweights_dequantize(const struct quant_matrix *qm, float *dst)
+{
+	size_t RK = (size_t)qm->rows * (size_t)qm->cols;
+
+	if (qm->format == QUANT_BF16) {
+		for (size_t j = 0; j < RK; j++)
+			dst[j] = quant_bf16_to_f32(qm->bf16[j]);
+		return;
+	}
+	for (long r = 0; r < qm->rows; r++)
+		quant_q8_dequantize(dst + r * (long)qm->cols, qm->q + r * (long)qm->stride,
+		    qm->scale + r * (long)(qm->stride / QUANT_GROUP), qm->cols);
+}
+
+/* The block matrices, dequantized, into m's fp32 parameters. */
+void
+qweights_fill_fp32(const struct qweights *qw, struct gpt_model *m)
+{
+	const struct gpt_params *prm = gpt_params(m);
+	long C = gpt_config(m)->channels, L = qw->L;
+
+	if (qw->format == QUANT_FP32)
+		return;
+	for (long l = 0; l < L; l++) {
+		qweights_dequantize(&qw->mats[l], prm->qkvw + l * 3 * C * C);
+		qweights_dequantize(&qw->mats[L + l], prm->attprojw + l * C * C);
+		qweights_dequantize(&qw->mats[2 * L + l], prm->fcw + l * 4 * C * C);
+		qweights_dequantize(&qw->mats[3 * L + l], prm->fcprojw + l * 4 * C * C);
+	}
+}
+
+/* Read the stored form. */
+struct qweights *
+qweights_load(struct gpt_model *m, enum quant_format f, const uint8_t *p, size_t len,
+    const char *path, char **cause)
+{
+	const struct gpt_config *c = gpt_config(m);
+	struct qweights *qw;
+	long L = c->num_layers;
+	int nm = 4 * (int)L + 1;
+
+	if (f != QUANT_BF16 && f != QUANT_Q8) {
+		util_error(cause, "%s: no stored form for %s weights", path,
+		    quant_format_name(f));
+		return NULL;
+	}
+	if (len != qweights_stored_size(c, f)) {
+		util_error(cause, "%s: corrupt: section QMAT has %zu bytes, expected %zu "
+		    "(%s)", path, len, qweights_stored_size(c, f), quant_format_name(f));
+		return NULL;
+	}
+	if ((qw = util_alloc(sizeof *qw)) == NULL ||
+	    (memset(qw, 0, sizeof *qw), qw->mats = util_alloc((size_t)nm *
+	    sizeof *qw->mats)) == NULL) {
+		util_free(qw);
+		util_error(cause, "out of memory");
+		return NULL;
+	}
+	memset(qw->mats, 0, (size_t)nm * sizeof *qw->mats);
+	qw->model = m;
+	qw->format = f;
+	qw->L = (int)L;
+	for (int i = 0; i < nm; i++) {
+		int R, K;
+
+		qweights_shape(c, i, &R, &K);
+		if (qweights_read_matrix(&qw->mats[i], f, R, K, p, path, i, (int)L, cause) != 0) {
+			qweights_free(qw);
+			return NULL;
+		}
+		p += qweights_matrix_size(f, R, K);
+		qw->bytes += quant_matrix_bytes(&qw->mats[i]);
+	}
+	qw->kv.qkvw = qw->mats;
+	qw->kv.attprojw = qw->mats + L;
+	qw->kv.fcw = qw->mats + 2 * L;
+	qw->kv.fcprojw = qw->mats + 3 * L;
+	qw->kv.wte = qw->mats + 4 * L;
+	return qw;
 }

@@ -1,8 +1,9 @@
 /*
  * fuzz-checkpoint.c: a fuzz target for the checkpoint readers
- * (checkpoint_load_mem and checkpoint_load_optim_mem, which checkpoint_load
- * and checkpoint_load_optim run on a file's bytes; the model file's TOKN and
- * RECD sections reach tokenizer_deserialize and record_deserialize).
+ * (checkpoint_load_mem_weights and checkpoint_load_optim_mem, which
+ * checkpoint_open_weights and checkpoint_load_optim run on a file's bytes;
+ * the model file's TOKN and RECD sections reach tokenizer_deserialize and
+ * record_deserialize, a stored bf16 or q8 file's QMAT qweights_load).
  *
  * An input starting with the optimizer file's magic is read as one, for a
  * fixed model of the seeds' shape (L=1 C=4 NH=1 T=8 V=259 Vp=320); any other
@@ -18,7 +19,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZ_CHECKPOINT_NO_MAIN -I. \
  *       -Iengine tests/fuzz-checkpoint.c engine/libseqmatch.a -lopenblas -lm -lpthread \
  *       -o fuzz-checkpoint
- *   ./fuzz-checkpoint -max_len=16384 tests/fuzz-seeds/checkpoint
+ *   ./fuzz-checkpoint -max_len=32768 tests/fuzz-seeds/checkpoint
  * Without libFuzzer (make check) main() is the smoke test of tests/fuzz-main.h.
  */
 #include "config.h"
@@ -32,6 +33,7 @@
 #include "checkpoint.h"
 #include "crc32.h"
 #include "gpt.h"
+#include "qweights.h"
 #include "record.h"
 #include "tokenizer.h"
 #include "util.h"
@@ -143,17 +145,21 @@ fuzz_checkpoint_model_file(const uint8_t *data, size_t size)
 {
 	struct gpt_model *m = (struct gpt_model *)(uintptr_t)1, *m2 = NULL;
 	struct tokenizer *tok = (struct tokenizer *)(uintptr_t)1, *tok2 = NULL;
+	struct qweights *qw = (struct qweights *)(uintptr_t)1, *qw2 = NULL;
 	struct record rec, rec2;
 	char *cause = NULL, *a, *b;
 	size_t alen, blen;
 
 	record_init(&rec);
 	record_init(&rec2);
-	if (checkpoint_load_mem("fuzz.bin", data, size, &m, &tok, &rec, &cause) != 0) {
+	/* Stored bf16 and q8 files (version 4) too: what generate and the UI read. */
+	if (checkpoint_load_mem_weights("fuzz.bin", data, size, &m, &tok, &rec, &qw,
+	    &cause) != 0) {
 		if (cause == NULL || strncmp(cause, "fuzz.bin", 8) != 0)
 			fuzz_checkpoint_fail("a refusal without a message naming the file", cause);
 		if (m != (struct gpt_model *)(uintptr_t)1 ||
-		    tok != (struct tokenizer *)(uintptr_t)1)
+		    tok != (struct tokenizer *)(uintptr_t)1 ||
+		    qw != (struct qweights *)(uintptr_t)1)
 			fuzz_checkpoint_fail("a refusal that set the results", cause);
 		free(cause);
 		record_release(&rec);
@@ -162,12 +168,31 @@ fuzz_checkpoint_model_file(const uint8_t *data, size_t size)
 	if (cause != NULL || m == NULL || tok == NULL)
 		fuzz_checkpoint_fail("a model and a message, or no model", cause);
 	fuzz_checkpoint_models++;
-	if (checkpoint_save(fuzz_checkpoint_tmp, m, tok, &rec, &cause) != 0)
+	/* The fp32-only reader refuses a stored file and takes every other one. */
+	{
+		struct gpt_model *m3 = NULL;
+		struct tokenizer *tok3 = NULL;
+		int rc = checkpoint_load_mem("fuzz.bin", data, size, &m3, &tok3, NULL, &cause);
+
+		if ((rc == 0) != (qw == NULL) ||
+		    (rc != 0 && (cause == NULL || strstr(cause, "seqmatch quantize") == NULL)))
+			fuzz_checkpoint_fail("checkpoint_load_mem and the stored format disagree",
+			    cause);
+		free(cause);
+		cause = NULL;
+		gpt_free(m3);
+		tokenizer_free(tok3);
+	}
+	if (checkpoint_save_weights(fuzz_checkpoint_tmp, m, tok, &rec, qw, &cause) != 0)
 		fuzz_checkpoint_fail("cannot save what loaded", cause);
 	a = fuzz_checkpoint_slurp(&alen);
-	if (checkpoint_load_mem("fuzz.bin", a, alen, &m2, &tok2, &rec2, &cause) != 0)
+	if (checkpoint_load_mem_weights("fuzz.bin", a, alen, &m2, &tok2, &rec2, &qw2,
+	    &cause) != 0)
 		fuzz_checkpoint_fail("what checkpoint_save wrote does not load", cause);
-	if (checkpoint_save(fuzz_checkpoint_tmp, m2, tok2, &rec2, &cause) != 0)
+	if ((qw == NULL) != (qw2 == NULL) ||
+	    (qw != NULL && qweights_format(qw) != qweights_format(qw2)))
+		fuzz_checkpoint_fail("the stored weight format changed in the round trip", NULL);
+	if (checkpoint_save_weights(fuzz_checkpoint_tmp, m2, tok2, &rec2, qw2, &cause) != 0)
 		fuzz_checkpoint_fail("cannot save the second time", cause);
 	b = fuzz_checkpoint_slurp(&blen);
 	if (alen != blen || memcmp(a, b, alen) != 0)
@@ -176,6 +201,8 @@ fuzz_checkpoint_model_file(const uint8_t *data, size_t size)
 		fuzz_checkpoint_fail("the <bksp> marking changed in the round trip", NULL);
 	free(a);
 	free(b);
+	qweights_free(qw);
+	qweights_free(qw2);
 	gpt_free(m);
 	gpt_free(m2);
 	tokenizer_free(tok);

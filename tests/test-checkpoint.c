@@ -1039,7 +1039,7 @@ test_bad_files(struct test_fixture *fx)
 	memcpy(b, fx->file, fx->len);
 	b[3] ^= 0x20;
 	test_bad_bytes(b, fx->len, "not a seqmatch model file (bad magic)", "wrong magic");
-	test_bad_field(fx, 8, 4, "unsupported version 4 (this build reads versions 1 to 3)",
+	test_bad_field(fx, 8, 5, "unsupported version 5 (this build reads versions 1 to 4)",
 	    "future version");
 	test_bad_field(fx, 12, 7, "config fields", "wrong config field count");
 	test_bad_field(fx, 28, 0x7fffffff, "num_layers", "num_layers = 2^31-1");

@@ -78,6 +78,7 @@ test_roundtrip(void)
 	    isinf(s.params.backspace_bias) && s.params.forbid_retype == 1 &&
 	    s.model_hash == 0x0123456789abcdefULL && s.stopped && s.n_erased == 1,
 	    "every field is read");
+	tap_ok(s.weights == NULL, "a transcript without a weight format reads as not recorded");
 	final = transcript_final_text(&s, &len);
 	tap_ok(strcmp(final, "a\tb\xc3\xa9") == 0, "the final text applies the erase");
 	free(final);
@@ -89,9 +90,46 @@ test_roundtrip(void)
 	transcript_free(&s);
 	tap_ok(transcript_parse(&s, buf, size, "w.jsonl", &cause) == 0 && s.n == 3 &&
 	    s.params.temperature == 0.7 && s.seconds == 0.125, "what is written parses back");
+	tap_ok(strstr(buf, "\"weights\"") == NULL, "and is written without one");
+	free(buf);
+	buf = NULL;
+	/* With one: written, read back, shown in the Markdown export. */
+	s.weights = strdup("q8");
+	f = open_memstream(&buf, &size);
+	transcript_write(f, &s);
+	fclose(f);
+	transcript_free(&s);
+	tap_ok(strstr(buf, ", \"weights\": \"q8\"") != NULL &&
+	    transcript_parse(&s, buf, size, "w.jsonl", &cause) == 0 && s.weights != NULL &&
+	    strcmp(s.weights, "q8") == 0, "the weight format is written and read back");
+	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &size);
+	transcript_markdown(f, &s);
+	fclose(f);
+	tap_ok(strstr(buf, "| weight format | q8 |") != NULL, "the Markdown export shows it");
 	transcript_free(&s);
 	free(buf);
 	free(cause);
+	cause = NULL;
+	/* A format that does not exist: refused at its line. */
+	{
+		char *bad = strdup(text), *at = strstr(bad, "\"time\"");
+		size_t blen;
+
+		buf = NULL;
+		f = open_memstream(&buf, &blen);
+		fprintf(f, "%.*s\"weights\": \"q4\", %s", (int)(at - bad), bad, at);
+		fclose(f);
+		if (!tap_ok(transcript_parse(&s, buf, blen, "q.jsonl", &cause) == -1 &&
+		    cause != NULL && strstr(cause, "q.jsonl:1:") == cause &&
+		    strstr(cause, "weights") != NULL && strstr(cause, "fp32, bf16 or q8") != NULL,
+		    "an unknown weight format is refused with its line"))
+			tap_diag("%s", cause != NULL ? cause : "(no message)");
+		free(cause);
+		free(buf);
+		free(bad);
+	}
 }
 
 /* plot: each value read, unset by default. */
@@ -242,7 +280,7 @@ test_log(void)
 	params.seed = 2668638249135444712LL; /* a double would round it */
 
 	if (!tap_ok(ui_session_save_log(dir, &log, tok, &params, "/m/model.bin",
-	    0xfedcba9876543210ULL, 3, &path, &cause) == 0, "a log is saved")) {
+	    0xfedcba9876543210ULL, 3, "bf16", &path, &cause) == 0, "a log is saved")) {
 		tap_diag("%s", cause);
 		return;
 	}
@@ -264,8 +302,9 @@ test_log(void)
 	tap_ok(s.params.temperature == 0.3 && s.params.top_k == 11 &&
 	    isinf(s.params.backspace_bias) && s.params.seed == 2668638249135444712LL &&
 	    strcmp(s.model, "/m/model.bin") == 0 && s.model_hash == 0xfedcba9876543210ULL &&
-	    s.weights_version == 3 && s.tokenizer_hash == transcript_tokenizer_hash(tok),
-	    "parameters, model path and hash, weights version, tokenizer hash");
+	    s.weights_version == 3 && s.tokenizer_hash == transcript_tokenizer_hash(tok) &&
+	    s.weights != NULL && strcmp(s.weights, "bf16") == 0,
+	    "parameters, model path and hash, weights version and format, tokenizer hash");
 	free(back.prompt);
 	free(back.ev);
 

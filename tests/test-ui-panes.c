@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,12 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "finetune.h"
 #include "generate.h"
+#include "gpt.h"
 #include "grid.h"
 #include "mauve.h"
+#include "qweights.h"
 #include "sampler.h"
 #include "tap.h"
 #include "tokenizer.h"
@@ -753,6 +757,190 @@ test_finetune_path(struct fixture *f)
 	rmdir(dir);
 }
 
+/* A model loaded from a `seqmatch quantize` file: starting a fine-tune is refused, saying why. */
+static void
+test_finetune_stored(struct fixture *f)
+{
+	struct ui_ft *job = ui_ft_new(NULL, f->tok, NULL, "small-q8.bin", -1);
+	struct finetune_options o;
+	struct ui_ft_info info;
+
+	finetune_options_recipe(&o);
+	ui_ft_set_stored(job, QUANT_Q8);
+	ui_ft_act(job, UI_FT_START, &o);
+	memset(&info, 0, sizeof info);
+	ui_ft_get(job, &info);
+	if (!tap_ok(!info.started && !info.live && info.note_error &&
+	    strstr(info.note, "small-q8.bin holds q8 weights") != NULL &&
+	    strstr(info.note, "seqmatch quantize --weights fp32") != NULL,
+	    "finetune: a q8 file's fine-tune is refused, naming the file, the format and "
+	    "the way back to fp32"))
+		tap_diag("note: %s", info.note);
+	ui_ft_free(job);
+}
+
+/* A model of the fixture's vocabulary with seeded random weights. */
+static struct gpt_model *
+gen_model(const struct tokenizer *tok, uint64_t seed)
+{
+	struct gpt_config c = { 32, tokenizer_vocab_size(tok), 320, 1, 2, 32 };
+	struct gpt_model *m = gpt_new(&c, NULL);
+	float *p;
+
+	if (m == NULL)
+		return NULL;
+	p = gpt_param_memory(m);
+	for (size_t i = 0; i < gpt_num_params(m); i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		p[i] = (float)((double)(seed >> 40) / (double)(1ULL << 24) - 0.5) * 0.5f;
+	}
+	return m;
+}
+
+/* Run a UI generation worker to its end; its tokens and model probabilities into out. */
+static int
+gen_run(struct gpt_model *m, struct snapshot *snap, const struct qweights *qw,
+    const struct tokenizer *tok, double *out, int cap)
+{
+	struct sampler_params p;
+	int fds[2], ids[3] = { 5, 9, 12 }, finished = 0, n = 0;
+	char *cause = NULL, buf[256];
+	struct ui_gen *g;
+
+	sampler_defaults(&p);
+	p.top_k = 1;
+	p.max_tokens = 12;
+	p.seed = 1;
+	if (pipe(fds) != 0)
+		return -1;
+	g = ui_gen_start(m, snap, tok, &p, ids, 3, qw, fds[1], &cause);
+	if (g == NULL) {
+		tap_diag("ui_gen_start: %s", cause);
+		free(cause);
+		return -1;
+	}
+	while (!finished) {
+		size_t k;
+		struct generate_event *ev;
+
+		/* The worker writes a byte with its news: wait for it. */
+		if (read(fds[0], buf, sizeof buf) <= 0)
+			break;
+		ev = ui_gen_take(g, &k, &finished);
+		for (size_t i = 0; i < k; i++) {
+			if (ev[i].type == GENERATE_EVENT_STOP || n + 2 > cap)
+				continue;
+			out[n++] = ev[i].token;
+			out[n++] = ev[i].model_prob;
+		}
+		free(ev);
+	}
+	if (ui_gen_finish(g, &cause) != 0) {
+		tap_diag("ui_gen: %s", cause != NULL ? cause : "?");
+		n = -1;
+	}
+	free(cause);
+	close(fds[0]);
+	close(fds[1]);
+	return n;
+}
+
+/* What gen_direct collects. */
+struct gen_direct_arg {
+	double *out;
+	int n, cap;
+};
+
+/* gen_direct's callback: tokens and model probabilities. */
+static int
+gen_direct_event(const struct generate_event *ev, void *arg)
+{
+	struct gen_direct_arg *a = arg;
+
+	if (ev->type != GENERATE_EVENT_STOP && a->n + 2 <= a->cap) {
+		a->out[a->n++] = ev->token;
+		a->out[a->n++] = ev->model_prob;
+	}
+	return 0;
+}
+
+/* The same run through the engine alone, the matrices converted here. */
+static int
+gen_direct(const struct gpt_model *m, enum quant_format f, const struct tokenizer *tok,
+    double *out, int cap)
+{
+	struct gen_direct_arg a = { out, 0, cap };
+	struct sampler_params p;
+	int ids[3] = { 5, 9, 12 };
+	struct qweights *qw = qweights_new(m, f, NULL);
+	char *cause = NULL;
+	int rc;
+
+	sampler_defaults(&p);
+	p.top_k = 1;
+	p.max_tokens = 12;
+	p.seed = 1;
+	rc = generate_run_weights(m, qw, tok, &p, ids, 3, gen_direct_event, NULL, &a, NULL,
+	    &cause);
+	qweights_free(qw);
+	free(cause);
+	return rc == 0 ? a.n : -1;
+}
+
+/*
+ * The UI's generator in a weight format: on the loaded model it decodes with
+ * the matrices it is handed (converted once, at load); on a fine-tune
+ * snapshot it converts the snapshot once, keeps the result with it, and a
+ * second generation on the same snapshot reuses it. Both decode exactly as
+ * the engine does with matrices converted on the spot.
+ */
+static void
+test_gen_weights(struct fixture *f)
+{
+	struct gpt_model *base = gen_model(f->tok, 1);
+	struct snapshot *snap = calloc(1, sizeof *snap);
+	struct qweights *qw = NULL;
+	const struct qweights *first;
+	double a[64], b[64];
+	int na, nb;
+
+	if (base == NULL || snap == NULL || (snap->model = gen_model(f->tok, 2)) == NULL ||
+	    (qw = qweights_new(base, QUANT_Q8, NULL)) == NULL) {
+		tap_ok(0, "gen: fixture");
+		goto out;
+	}
+	snap->refs = 1;
+	snap->version = 1;
+	pthread_mutex_init(&snap->qlock, NULL);
+
+	na = gen_run(base, NULL, qw, f->tok, a, 64);
+	nb = gen_direct(base, QUANT_Q8, f->tok, b, 64);
+	tap_ok(na > 0 && na == nb && memcmp(a, b, (size_t)na * sizeof *a) == 0,
+	    "gen: q8 on the loaded model: the tokens and probabilities of the engine's q8 "
+	    "(%d values)", na);
+	tap_ok(snap->qw[QUANT_Q8] == NULL, "gen: a snapshot no generation read is not converted");
+	na = gen_run(base, snap, qw, f->tok, a, 64);
+	first = snap->qw[QUANT_Q8];
+	nb = gen_direct(snap->model, QUANT_Q8, f->tok, b, 64);
+	tap_ok(first != NULL && na > 0 && na == nb && memcmp(a, b, (size_t)na * sizeof *a) == 0,
+	    "gen: q8 on a snapshot: its own weights, converted, as the engine decodes them");
+	na = gen_run(base, snap, qw, f->tok, b, 64);
+	tap_ok(snap->qw[QUANT_Q8] == first && na == nb && memcmp(a, b, (size_t)na * sizeof *a) == 0,
+	    "gen: a second generation on the snapshot reuses its conversion (same matrices, "
+	    "same run)");
+	tap_ok(snap->qw[QUANT_BF16] == NULL && snap->qw[QUANT_FP32] == NULL,
+	    "gen: only the format asked for is made");
+out:
+	qweights_free(qw);
+	gpt_free(base);
+	if (snap != NULL && snap->refs > 0)
+		snapshot_unref(snap); /* the last reference: its conversions go too */
+	else if (snap != NULL) {
+		gpt_free(snap->model);
+		free(snap);
+	}
+}
+
 /*
  * The loss sparkline keeps the run's scale: losses of 2 in a run that went
  * from 1 to 5 draw low (the third of eight levels), not as a flat middle line
@@ -843,6 +1031,8 @@ main(void)
 	test_inspector(&f);
 	test_finetune(&f);
 	test_finetune_path(&f);
+	test_finetune_stored(&f);
+	test_gen_weights(&f);
 	test_finetune_sparkline(&f);
 	test_loop(&f);
 	tokenizer_free(f.tok);
