@@ -729,9 +729,17 @@ quant_matmul(float *out, const float *inp, const struct quant_matrix *w,
 #endif
 	}
 	(void)isa;
-	/* Small products are not worth waking the pool (see QUANT_SPLIT_MACS). */
-	ntasks = R * K * (long)n >= QUANT_SPLIT_MACS ? pool_threads() : 1;
-	if (ntasks > R)
-		ntasks = (int)R;
+	/*
+	 * Small products are not worth waking the pool (see QUANT_SPLIT_MACS).
+	 * Larger ones are cut into four tasks per thread (of at least 64 rows),
+	 * claimed as threads come free: the caller starts at once and takes over
+	 * the share of a worker that is slow to wake.
+	 */
+	ntasks = 1;
+	if (R * K * (long)n >= QUANT_SPLIT_MACS && pool_threads() > 1) {
+		ntasks = 4 * pool_threads();
+		if (ntasks > R / 64)
+			ntasks = R / 64 > 1 ? (int)(R / 64) : 1;
+	}
 	pool_run(quant_task, &j, ntasks);
 }
