@@ -4,8 +4,9 @@
  *
  * First the sgemm peak (best GFLOP/s over transformer-shaped products) and the
  * read bandwidth, then for each configuration (random weights): a training
- * step (forward, loss, backward, AdamW) at B x T, and single-sequence
- * generation. Training FLOPs per token are counted as 6N + 12 L T C with N the
+ * step (forward, loss, backward, AdamW) at B x T (the median of the timed
+ * steps, so that one step slowed by other work does not move it), and
+ * single-sequence generation. Training FLOPs per token are counted as 6N + 12 L T C with N the
  * weights used in matrix products (blocks and LM head), the usual model-FLOPs
  * count; generation reads every weight once per token, so its bound is
  * bandwidth / weight bytes. Generation runs in each weight format (fp32, bf16,
@@ -73,7 +74,8 @@ cmd_bench_usage(FILE *f)
 "configuration (random weights), as fractions of those limits. Generation runs\n"
 "in each weight format (fp32, bf16, q8), whose held-out loss is compared on a\n"
 "trained model. Uses the BLAS thread count of --threads (all cores by default).\n"
-"  --steps N      timed training steps per model after one warm-up (default 3)\n"
+"  --steps N      timed training steps per model after one warm-up (default 3);\n"
+"                 the median step is reported\n"
 "  --tokens N     generated tokens per model and format, over 5 rounds (default 64)\n"
 "  --model PATH   the trained model for the loss comparison (default: the\n"
 "                 default model, data/model.bin)\n"
@@ -352,7 +354,7 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int trai
 	struct rng rng;
 	int B = bc->B, T = bc->T, N = B * T, *inputs, *targets;
 	float gn;
-	double t0, flops_per_token;
+	double t0, flops_per_token, *step_s = NULL;
 	int ret = -1;
 
 	if (bc->model != NULL) {
@@ -375,19 +377,22 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int trai
 		inputs[i] = (int)rng_below(&rng, (uint64_t)c->vocab_size);
 		targets[i] = (int)rng_below(&rng, (uint64_t)c->vocab_size);
 	}
-	t0 = 0;
+	step_s = xcalloc((size_t)steps + 1, sizeof *step_s);
 	for (int s = 0; train && s <= steps; s++) {
-		if (s == 1)
-			t0 = util_now();
+		t0 = util_now();
 		if (gpt_forward(m, inputs, NULL, NULL, B, T, cause) != 0)
 			goto out;
 		gpt_loss_ce(m, targets);
 		if (gpt_zero_grad(m, cause) != 0 || gpt_backward(m, cause) != 0 ||
 		    gpt_update(m, &adam, s + 1, &gn, cause) < 0)
 			goto out;
+		step_s[s] = util_now() - t0;
 	}
 	if (train) {
-		r->step_s = (util_now() - t0) / steps;
+		/* The median of the timed steps (step 0 is the warm-up). */
+		qsort(step_s + 1, (size_t)steps, sizeof *step_s, cmd_bench_cmp);
+		r->step_s = steps % 2 == 1 ? step_s[1 + steps / 2] :
+		    (step_s[steps / 2] + step_s[1 + steps / 2]) / 2;
 		if (cmd_bench_sm_step(m, B, T, steps, &r->sm_step_s, cause) != 0)
 			goto out;
 		r->sm_ratio = r->sm_step_s / r->step_s;
@@ -410,6 +415,7 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int trai
 	ret = 0;
 out:
 	gpt_free(m);
+	free(step_s);
 	free(inputs);
 	free(targets);
 	return ret;

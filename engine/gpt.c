@@ -621,9 +621,11 @@ gpt_backward(struct gpt_model *m, char **cause)
 	if (gpt_alloc_grads(m, cause) != 0)
 		return -1;
 
-	/* LM head and final LayerNorm. */
-	memset(bk->dln, 0, N * C * sizeof(float));
-	kernels_matmul_backward(bk->dln, g->wte, NULL, m->dlogits, a->lnf, p->wte,
+	/*
+	 * LM head and final LayerNorm. The _into kernels overwrite the input
+	 * gradient they produce, so only dres, which LayerNorm adds to, is zeroed.
+	 */
+	kernels_matmul_backward_into(bk->dln, g->wte, NULL, m->dlogits, a->lnf, p->wte,
 	    (int)N, C, Vp);
 	memset(dres, 0, N * C * sizeof(float));
 	kernels_layernorm_backward(dres, g->lnfw, g->lnfb, bk->dln,
@@ -635,30 +637,24 @@ gpt_backward(struct gpt_model *m, char **cause)
 		float *residual = l == 0 ? a->encoded : a->residual3 + (size_t)(l - 1) * N * C;
 
 		/* residual3 = residual2 + fcproj: dres is the gradient of both. */
-		memset(bk->dfch_gelu, 0, N * 4 * C * sizeof(float));
-		kernels_matmul_backward(bk->dfch_gelu, g->fcprojw + lc * 4 * C,
+		kernels_matmul_backward_into(bk->dfch_gelu, g->fcprojw + lc * 4 * C,
 		    g->fcprojb + lc, dres, a->fch_gelu + ln * 4 * C,
 		    p->fcprojw + lc * 4 * C, (int)N, 4 * C, C);
-		memset(bk->dfch, 0, N * 4 * C * sizeof(float));
-		kernels_gelu_backward(bk->dfch, a->fch + ln * 4 * C, bk->dfch_gelu,
+		kernels_gelu_backward_into(bk->dfch, a->fch + ln * 4 * C, bk->dfch_gelu,
 		    (int)(N * 4 * C));
-		memset(bk->dln, 0, N * C * sizeof(float));
-		kernels_matmul_backward(bk->dln, g->fcw + lc * 4 * C, g->fcb + lc * 4,
+		kernels_matmul_backward_into(bk->dln, g->fcw + lc * 4 * C, g->fcb + lc * 4,
 		    bk->dfch, a->ln2 + ln * C, p->fcw + lc * 4 * C, (int)N, C, 4 * C);
 		kernels_layernorm_backward(dres, g->ln2w + lc, g->ln2b + lc, bk->dln,
 		    a->residual2 + ln * C, p->ln2w + lc, a->ln2_mean + ln,
 		    a->ln2_rstd + ln, (int)N, C);
 
 		/* residual2 = residual + attproj. */
-		memset(bk->datty, 0, N * C * sizeof(float));
-		kernels_matmul_backward(bk->datty, g->attprojw + lc * C, g->attprojb + lc,
+		kernels_matmul_backward_into(bk->datty, g->attprojw + lc * C, g->attprojb + lc,
 		    dres, a->atty + ln * C, p->attprojw + lc * C, (int)N, C, C);
-		memset(bk->dqkv, 0, N * 3 * C * sizeof(float));
-		kernels_attention_backward(bk->dqkv, bk->scratch, m->nscratch, bk->datty,
+		kernels_attention_backward_into(bk->dqkv, bk->scratch, m->nscratch, bk->datty,
 		    a->qkv + ln * 3 * C, a->att + (size_t)l * B * NH * T * T, m->mask,
 		    B, T, C, NH);
-		memset(bk->dln, 0, N * C * sizeof(float));
-		kernels_matmul_backward(bk->dln, g->qkvw + lc * 3 * C, g->qkvb + lc * 3,
+		kernels_matmul_backward_into(bk->dln, g->qkvw + lc * 3 * C, g->qkvb + lc * 3,
 		    bk->dqkv, a->ln1 + ln * C, p->qkvw + lc * 3 * C, (int)N, C, 3 * C);
 		kernels_layernorm_backward(dres, g->ln1w + lc, g->ln1b + lc, bk->dln,
 		    residual, p->ln1w + lc, a->ln1_mean + ln, a->ln1_rstd + ln, (int)N, C);
@@ -1001,6 +997,23 @@ gpt_linear(const struct gpt_kv *kv, const struct quant_matrix *qw, float *out,
 		kernels_matmul_forward(out, inp, w, b, n, C, OC);
 }
 
+/* Dot product in 16 independent lanes (so that it vectorises), then their sum. */
+static float
+gpt_dot(const float *a, const float *b, int n)
+{
+	float lane[16] = { 0 }, d = 0;
+	int i = 0;
+
+	for (; i + 16 <= n; i += 16)
+		for (int k = 0; k < 16; k++)
+			lane[k] += a[i + k] * b[i + k];
+	for (int k = 0; k < 16; k++)
+		d += lane[k];
+	for (; i < n; i++)
+		d += a[i] * b[i];
+	return d;
+}
+
 /* Causal attention of n new rows (slots s0..s0+n-1) over the cache of layer l. */
 static void
 gpt_kv_attend(struct gpt_kv *kv, int l, int s0, int n)
@@ -1018,11 +1031,7 @@ gpt_kv_attend(struct gpt_kv *kv, int l, int s0, int n)
 			float maxv = -INFINITY, sum = 0;
 
 			for (int t = 0; t <= s; t++) {
-				const float *kt = K + (size_t)t * C + h * HS;
-				float d = 0;
-				for (int i = 0; i < HS; i++)
-					d += q[i] * kt[i];
-				d *= scale;
+				float d = gpt_dot(q, K + (size_t)t * C + h * HS, HS) * scale;
 				kv->scores[t] = d;
 				if (d > maxv)
 					maxv = d;

@@ -296,23 +296,66 @@ kernels_matmul_forward(float *out, const float *inp, const float *weight,
 	    1.0f, inp, C, weight, C, beta, out, OC);
 }
 
+/* Column sums of the bias gradient: a range of columns over all rows. */
+struct kernels_dbias_job {
+	float		*dbias;
+	const float	*dout;
+	int		 N, OC;
+};
+
+/* dbias[o] += sum over rows of dout[n][o] for one task's columns (rows in order). */
+static void
+kernels_dbias_task(void *arg, int task, int ntasks)
+{
+	struct kernels_dbias_job	*j = arg;
+	long				 first, last;
+
+	pool_range(j->OC, task, ntasks, &first, &last);
+	for (int n = 0; n < j->N; n++) {
+		const float *d = j->dout + (size_t)n * j->OC;
+
+		for (long o = first; o < last; o++)
+			j->dbias[o] += d[o];
+	}
+}
+
+/* dinp = (or +=) dout @ weight, dweight += dout^T @ inp, dbias += column sums. */
+static void
+kernels_matmul_backward_beta(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *inp, const float *weight, int N, int C, int OC,
+    float beta)
+{
+	struct kernels_dbias_job	j = { dbias, dout, N, OC };
+	int				ntasks = pool_threads();
+
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC,
+	    1.0f, dout, OC, weight, C, beta, dinp, C);
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N,
+	    1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+	if (dbias == NULL)
+		return;
+	/* Each column is summed over the rows in order on one thread: the same sums. */
+	if ((long)N * OC < 65536 || ntasks > OC / 16)
+		ntasks = 1;
+	pool_run(kernels_dbias_task, &j, ntasks);
+}
+
 /* dinp += dout @ weight, dweight += dout^T @ inp, dbias += column sums of dout. */
 void
 kernels_matmul_backward(float *dinp, float *dweight, float *dbias,
     const float *dout, const float *inp, const float *weight, int N, int C, int OC)
 {
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC,
-	    1.0f, dout, OC, weight, C, 1.0f, dinp, C);
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N,
-	    1.0f, dout, OC, inp, C, 1.0f, dweight, C);
-	if (dbias == NULL)
-		return;
-	for (int n = 0; n < N; n++) {
-		const float *d = dout + (size_t)n * OC;
+	kernels_matmul_backward_beta(dinp, dweight, dbias, dout, inp, weight, N, C, OC,
+	    1.0f);
+}
 
-		for (int o = 0; o < OC; o++)
-			dbias[o] += d[o];
-	}
+/* As kernels_matmul_backward, but dinp is overwritten (no need to zero it first). */
+void
+kernels_matmul_backward_into(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *inp, const float *weight, int N, int C, int OC)
+{
+	kernels_matmul_backward_beta(dinp, dweight, dbias, dout, inp, weight, N, C, OC,
+	    0.0f);
 }
 
 /*
@@ -472,6 +515,7 @@ struct kernels_att_job {
 	int		 B, T, C, NH;
 	long		 first;    /* backward, BLAS split: the first head of a group */
 	int		 nscratch; /* (T,T) scratch buffers */
+	float		 beta;     /* backward: 1 adds into dqkv, 0 overwrites it */
 };
 
 /* S = scale Q_h K_h^T into the head's att (T,T). */
@@ -597,7 +641,7 @@ kernels_attention_dp(const struct kernels_att_job *j, long bh, float *scratch)
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
 	    T, T, HS, 1.0f, d, C, j->qkv + off + 2 * C, C3, 0.0f, scratch, T);
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-	    T, HS, T, 1.0f, j->catt + (size_t)bh * T * T, T, d, C, 1.0f,
+	    T, HS, T, 1.0f, j->catt + (size_t)bh * T * T, T, d, C, j->beta,
 	    j->dqkv + off + 2 * C, C3);
 }
 
@@ -631,9 +675,9 @@ kernels_attention_dqk(const struct kernels_att_job *j, long bh, const float *scr
 	float		*dq = j->dqkv + off;
 
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-	    T, HS, T, scale, scratch, T, q + C, C3, 1.0f, dq, C3);
+	    T, HS, T, scale, scratch, T, q + C, C3, j->beta, dq, C3);
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
-	    T, HS, T, scale, scratch, T, q, C3, 1.0f, dq + C, C3);
+	    T, HS, T, scale, scratch, T, q, C3, j->beta, dq + C, C3);
 }
 
 /* Attention backward for the (b, h) pairs of one task, with its own scratch. */
@@ -673,16 +717,21 @@ kernels_attention_ds_task(void *arg, int task, int ntasks)
 	}
 }
 
-/* Masked multi-head attention backward, five sgemms per (b, h). */
-void
-kernels_attention_backward(float *dqkv, float *scratch, int nscratch,
+/*
+ * Masked multi-head attention backward, five sgemms per (b, h). Each head's
+ * dQ, dK and dV block is written by exactly one sgemm, so beta 0 overwrites
+ * dqkv whole.
+ */
+static void
+kernels_attention_backward_beta(float *dqkv, float *scratch, int nscratch,
     const float *dout, const float *qkv, const float *att, const uint8_t *mask,
-    int B, int T, int C, int NH)
+    int B, int T, int C, int NH, float beta)
 {
 	struct kernels_att_job	j = { 0 };
 	int			ntasks = pool_threads();
 	long			nbh = (long)B * NH;
 
+	j.beta = beta;
 	j.dqkv = dqkv;
 	j.scratch = scratch;
 	j.nscratch = nscratch < 1 ? 1 : nscratch;
@@ -716,11 +765,32 @@ kernels_attention_backward(float *dqkv, float *scratch, int nscratch,
 	}
 }
 
+/* dqkv += the attention backward. */
+void
+kernels_attention_backward(float *dqkv, float *scratch, int nscratch,
+    const float *dout, const float *qkv, const float *att, const uint8_t *mask,
+    int B, int T, int C, int NH)
+{
+	kernels_attention_backward_beta(dqkv, scratch, nscratch, dout, qkv, att, mask,
+	    B, T, C, NH, 1.0f);
+}
+
+/* dqkv = the attention backward (overwritten). */
+void
+kernels_attention_backward_into(float *dqkv, float *scratch, int nscratch,
+    const float *dout, const float *qkv, const float *att, const uint8_t *mask,
+    int B, int T, int C, int NH)
+{
+	kernels_attention_backward_beta(dqkv, scratch, nscratch, dout, qkv, att, mask,
+	    B, T, C, NH, 0.0f);
+}
+
 /* Elementwise jobs split into ranges. */
 struct kernels_ew_job {
 	float		*out;
 	const float	*inp, *dout;
 	long		 n;
+	int		 add;  /* GELU backward: 1 adds into out, 0 overwrites it */
 };
 
 /* Tasks for a loop of n elements: one per pool thread once n is large. */
@@ -752,7 +822,7 @@ kernels_gelu_forward_task(void *arg, int task, int ntasks)
 void
 kernels_gelu_forward(float *out, const float *inp, int N)
 {
-	struct kernels_ew_job	j = { out, inp, NULL, N };
+	struct kernels_ew_job	j = { out, inp, NULL, N, 0 };
 
 	pool_run(kernels_gelu_forward_task, &j, kernels_ew_tasks(N));
 }
@@ -772,7 +842,7 @@ kernels_gelu_backward_task(void *arg, int task, int ntasks)
 		float du = KERNELS_GELU_K * (1.0f + 3.0f * KERNELS_GELU_A * x * x);
 		float g = 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du;
 
-		j->out[i] += g * j->dout[i];
+		j->out[i] = (j->add ? j->out[i] : 0.0f) + g * j->dout[i];
 	}
 }
 
@@ -780,7 +850,16 @@ kernels_gelu_backward_task(void *arg, int task, int ntasks)
 void
 kernels_gelu_backward(float *dinp, const float *inp, const float *dout, int N)
 {
-	struct kernels_ew_job	j = { dinp, inp, dout, N };
+	struct kernels_ew_job	j = { dinp, inp, dout, N, 1 };
+
+	pool_run(kernels_gelu_backward_task, &j, kernels_ew_tasks(N));
+}
+
+/* GELU backward into dinp (overwritten). */
+void
+kernels_gelu_backward_into(float *dinp, const float *inp, const float *dout, int N)
+{
+	struct kernels_ew_job	j = { dinp, inp, dout, N, 0 };
 
 	pool_run(kernels_gelu_backward_task, &j, kernels_ew_tasks(N));
 }

@@ -43,6 +43,9 @@ void kernels_matmul_forward(float *out, const float *inp, const float *weight,
 /* dinp (N,C) +=, dweight (OC,C) +=, dbias (OC) += (dbias may be NULL). */
 void kernels_matmul_backward(float *dinp, float *dweight, float *dbias,
     const float *dout, const float *inp, const float *weight, int N, int C, int OC);
+/* The same with dinp overwritten (=) instead of added to. */
+void kernels_matmul_backward_into(float *dinp, float *dweight, float *dbias,
+    const float *dout, const float *inp, const float *weight, int N, int C, int OC);
 
 /*
  * Masked multi-head self-attention.
@@ -60,10 +63,16 @@ void kernels_attention_forward(float *out, float *att, const float *qkv,
 void kernels_attention_backward(float *dqkv, float *scratch, int nscratch,
     const float *dout,
     const float *qkv, const float *att, const uint8_t *mask, int B, int T, int C, int NH);
+/* The same with dqkv overwritten (=) instead of added to. */
+void kernels_attention_backward_into(float *dqkv, float *scratch, int nscratch,
+    const float *dout,
+    const float *qkv, const float *att, const uint8_t *mask, int B, int T, int C, int NH);
 
 /* GELU, tanh approximation (GPT-2): out (N) = gelu(inp (N)). */
 void kernels_gelu_forward(float *out, const float *inp, int N);
+/* dinp (N) += gelu'(inp) * dout; the _into form overwrites dinp. */
 void kernels_gelu_backward(float *dinp, const float *inp, const float *dout, int N);
+void kernels_gelu_backward_into(float *dinp, const float *inp, const float *dout, int N);
 
 /* out (N) = a + b. */
 void kernels_residual_forward(float *out, const float *a, const float *b, int N);

@@ -1,12 +1,23 @@
 /*
  * pool.c: fork-join worker pool.
  *
- * How this works: pool_run publishes a job (function, argument, task count)
- * under a mutex, bumps a generation counter and wakes the workers. Tasks are
- * claimed with an atomic counter by the workers and the caller alike. Every
- * worker takes part in every generation and reports back, so the caller can
- * return (and the job, on its stack, go away) only after all workers let go
- * of it. Only one job runs at a time; a second caller does its tasks inline.
+ * How this works: pool_run describes a job (function, argument, task count)
+ * in one of two slots, then publishes it by storing a new claim word, which
+ * holds the job's generation (high 32 bits) and the next unclaimed task (low
+ * 32 bits), and wakes the workers. The caller and the workers claim tasks by
+ * compare-and-swap on the claim word, so a task is only ever claimed in the
+ * generation it belongs to; every finished task is counted, and the caller
+ * returns once all of its job's tasks are done. It does not wait for workers
+ * that have not woken up yet: a worker that wakes late finds the tasks
+ * claimed (or a newer generation) and goes back to sleep. So when the other
+ * cores are busy the caller does the tasks itself instead of waiting for a
+ * thread to be scheduled. Only one job runs at a time; a second caller does
+ * its tasks inline.
+ *
+ * A slot is rewritten two generations later. A worker reads a slot after
+ * loading the claim word and only runs a task if its compare-and-swap finds
+ * the same word, i.e. the generation has not moved on meanwhile, so the slot
+ * it read was not being rewritten.
  */
 #include "config.h"
 
@@ -19,53 +30,65 @@
 #include "pool.h"
 
 struct pool_job {
-	pool_fn fn;
-	void *arg;
-	int ntasks;
-	atomic_int next;
+	_Atomic(pool_fn) fn;
+	_Atomic(void *) arg;
+	atomic_int ntasks;
+	atomic_int done;     /* tasks finished */
 };
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
-static struct pool_job *pool_job;
-static unsigned long pool_generation;
-static int pool_active;     /* workers still holding the current job */
+static struct pool_job pool_jobs[2];
+/* Generation << 32 | next task index. */
+static _Atomic uint64_t pool_claim;
 static int pool_nworkers;   /* started */
 /* Threads including the caller; 0 = not set. Set once at start (the thread
  * budget) but read by every pool_run on any thread, hence atomic. */
 static atomic_int pool_wanted;
 
-/* Claim and run tasks of a job until none is left. */
-static void
-pool_drain(struct pool_job *job)
+/*
+ * Claim and run tasks of the current generation until none is left; returns
+ * that generation. (While a caller holds pool_busy no newer one can start.)
+ */
+static uint32_t
+pool_drain(void)
 {
-	int t;
+	for (;;) {
+		uint64_t w = atomic_load(&pool_claim);
+		uint32_t g = (uint32_t)(w >> 32), t = (uint32_t)w;
+		struct pool_job *job = &pool_jobs[g & 1];
+		pool_fn fn = atomic_load(&job->fn);
+		void *arg = atomic_load(&job->arg);
+		int ntasks = atomic_load(&job->ntasks);
 
-	while ((t = atomic_fetch_add(&job->next, 1)) < job->ntasks)
-		job->fn(job->arg, t, job->ntasks);
+		if ((int)t >= ntasks)
+			return g;
+		if (!atomic_compare_exchange_weak(&pool_claim, &w, w + 1))
+			continue;
+		/* Task t of generation g is ours; the slot was read before the swap. */
+		fn(arg, (int)t, ntasks);
+		if (atomic_fetch_add(&job->done, 1) + 1 == ntasks) {
+			pthread_mutex_lock(&pool_lock);
+			pthread_cond_broadcast(&pool_done);
+			pthread_mutex_unlock(&pool_lock);
+		}
+	}
 }
 
-/* Worker: wait for a generation, run its tasks, report. */
+/* Worker: wait for a new generation, run what is left of it, repeat. */
 static void *
 pool_worker(void *arg)
 {
-	/* The generation when this worker was created: it joins every later one. */
-	unsigned long seen = (unsigned long)(uintptr_t)arg;
-	struct pool_job *job;
+	uint32_t seen = (uint32_t)(uintptr_t)arg;
 
-	pthread_mutex_lock(&pool_lock);
 	for (;;) {
-		while (pool_generation == seen)
-			pthread_cond_wait(&pool_work, &pool_lock);
-		seen = pool_generation;
-		job = pool_job;
-		pthread_mutex_unlock(&pool_lock);
-		pool_drain(job);
 		pthread_mutex_lock(&pool_lock);
-		if (--pool_active == 0)
-			pthread_cond_signal(&pool_done);
+		while ((uint32_t)(atomic_load(&pool_claim) >> 32) == seen)
+			pthread_cond_wait(&pool_work, &pool_lock);
+		pthread_mutex_unlock(&pool_lock);
+		seen = pool_drain();
 	}
 	return NULL;
 }
@@ -102,51 +125,60 @@ pool_start(int workers)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	while (pool_nworkers < workers) {
 		pthread_t t;
-		pthread_mutex_lock(&pool_lock);
-		if (pthread_create(&t, &attr, pool_worker,
-		    (void *)(uintptr_t)pool_generation) != 0) {
-			pthread_mutex_unlock(&pool_lock);
+		uint32_t gen = (uint32_t)(atomic_load(&pool_claim) >> 32);
+
+		if (pthread_create(&t, &attr, pool_worker, (void *)(uintptr_t)gen) != 0)
 			break;
-		}
 		pool_nworkers++;
-		pthread_mutex_unlock(&pool_lock);
 	}
 	pthread_attr_destroy(&attr);
+}
+
+/* Run tasks inline. */
+static void
+pool_inline(pool_fn fn, void *arg, int ntasks)
+{
+	for (int t = 0; t < ntasks; t++)
+		fn(arg, t, ntasks);
 }
 
 /* Run a job across the pool. */
 void
 pool_run(pool_fn fn, void *arg, int ntasks)
 {
-	struct pool_job job;
 	int threads = pool_threads();
+	uint32_t gen;
+	struct pool_job *job;
 
-	job.fn = fn;
-	job.arg = arg;
-	job.ntasks = ntasks;
-	atomic_init(&job.next, 0);
 	if (threads <= 1 || ntasks <= 1 || pthread_mutex_trylock(&pool_busy) != 0) {
-		pool_drain(&job);
+		pool_inline(fn, arg, ntasks);
 		return;
 	}
 	pool_start(threads - 1);
 	if (pool_nworkers == 0) {
 		pthread_mutex_unlock(&pool_busy);
-		pool_drain(&job);
+		pool_inline(fn, arg, ntasks);
 		return;
 	}
+	/* Describe the job in the slot of the next generation, then publish it. */
+	gen = (uint32_t)(atomic_load(&pool_claim) >> 32) + 1;
+	job = &pool_jobs[gen & 1];
+	atomic_store(&job->fn, fn);
+	atomic_store(&job->arg, arg);
+	atomic_store(&job->ntasks, ntasks);
+	atomic_store(&job->done, 0);
 	pthread_mutex_lock(&pool_lock);
-	pool_job = &job;
-	pool_active = pool_nworkers;
-	pool_generation++;
+	atomic_store(&pool_claim, (uint64_t)gen << 32);
 	pthread_cond_broadcast(&pool_work);
 	pthread_mutex_unlock(&pool_lock);
-	pool_drain(&job);
-	pthread_mutex_lock(&pool_lock);
-	while (pool_active > 0)
-		pthread_cond_wait(&pool_done, &pool_lock);
-	pool_job = NULL;
-	pthread_mutex_unlock(&pool_lock);
+	pool_drain();
+	/* Tasks other threads claimed may still run: wait for them to finish. */
+	if (atomic_load(&job->done) < ntasks) {
+		pthread_mutex_lock(&pool_lock);
+		while (atomic_load(&job->done) < ntasks)
+			pthread_cond_wait(&pool_done, &pool_lock);
+		pthread_mutex_unlock(&pool_lock);
+	}
 	pthread_mutex_unlock(&pool_busy);
 }
 

@@ -1,6 +1,7 @@
 /*
  * pool.h: a small fork-join pool for the loops that are not matrix products
- * (attention per head, softmax, GELU, AdamW). Workers sleep on a condition
+ * (attention per head, softmax, GELU, AdamW) and for the bf16 and q8 matrix-vector
+ * products of generation (engine/quant.c). Workers sleep on a condition
  * variable between jobs, so they never spin against OpenBLAS's own threads.
  * A job started while another thread's job runs is done inline by its caller.
  */

@@ -298,6 +298,18 @@ test_ref_matmul(int N, int C, int OC)
 	    tap_maxdiff(dw1, dw2, (size_t)OC * C) == 0,
 	    "matmul backward with dbias NULL");
 
+	/* _into overwrites dinp (NaN before): the same as adding into zeros. */
+	memset(di1, 0, (size_t)N * C * sizeof *di1);
+	memset(di2, 0xff, (size_t)N * C * sizeof *di2);
+	memcpy(dw2, dw1, (size_t)OC * C * sizeof *dw2);
+	memcpy(db2, db1, (size_t)OC * sizeof *db2);
+	kernels_matmul_backward(di1, dw1, db1, dout, inp, w, N, C, OC);
+	kernels_matmul_backward_into(di2, dw2, db2, dout, inp, w, N, C, OC);
+	tap_ok(tap_maxdiff(di1, di2, (size_t)N * C) == 0 &&
+	    tap_maxdiff(dw1, dw2, (size_t)OC * C) == 0 &&
+	    tap_maxdiff(db1, db2, OC) == 0,
+	    "matmul backward_into N=%d C=%d OC=%d equals += into zeros", N, C, OC);
+
 	free(inp); free(w); free(bias); free(dout); free(o1); free(o2);
 	free(g0i); free(g0w); free(g0b);
 	free(di1); free(dw1); free(db1); free(di2); free(dw2); free(db2);
@@ -368,6 +380,14 @@ test_ref_attention(int B, int T, int C, int NH, int tree)
 	    kind, B, T, C, NH);
 	test_close(name, d1, d2, nqkv);
 
+	/* _into overwrites dqkv (NaN before): the same as adding into zeros. */
+	memset(d1, 0, nqkv * sizeof *d1);
+	memset(d2, 0xff, nqkv * sizeof *d2);
+	kernels_attention_backward(d1, scratch, 1, dout, qkv, a1, mask, B, T, C, NH);
+	kernels_attention_backward_into(d2, scratch, 1, dout, qkv, a1, mask, B, T, C, NH);
+	tap_ok(tap_maxdiff(d1, d2, nqkv) == 0,
+	    "attention backward_into %s equals += into zeros", kind);
+
 	free(parent); free(mask); free(qkv); free(dout); free(o1); free(o2);
 	free(a1); free(a2); free(g0); free(d1); free(d2); free(scratch);
 }
@@ -432,6 +452,11 @@ test_ref_gelu(int N)
 	kernels_gelu_backward(d1, inp, dout, N);
 	kernels_ref_gelu_backward(d2, inp, dout, N);
 	test_close("gelu backward", d1, d2, N);
+	memset(d1, 0, N * sizeof *d1);
+	memset(d2, 0xff, N * sizeof *d2);
+	kernels_gelu_backward(d1, inp, dout, N);
+	kernels_gelu_backward_into(d2, inp, dout, N);
+	tap_ok(tap_maxdiff(d1, d2, N) == 0, "gelu backward_into equals += into zeros");
 	free(inp); free(dout); free(o1); free(o2); free(g0); free(d1); free(d2);
 }
 
