@@ -130,7 +130,8 @@ finetune_options_defaults(struct finetune_options *o)
  * FT_COMMON; data/README's ablation found it): windows that begin at a
  * document's start and hold a whole story, prompts of 1 to 16 tokens with
  * inserted noise, behaviour cloning for the first half of the steps, then
- * SequenceMatch mixed with BC, the model's trajectories added to the data's.
+ * SequenceMatch at c = 0 (no quadratic term) mixed half and half with BC, the
+ * model's trajectories added to the data's.
  * The UI's fine-tune pane starts from it.
  */
 void
@@ -145,6 +146,7 @@ finetune_options_recipe(struct finetune_options *o)
 	o->steps = 1500;
 	o->bc_warmup = o->steps / 2;
 	o->bc_mix = 0.5;
+	o->sm.c = 0;
 	o->model_batch = o->batch_size;
 	o->eval_every = 250;
 }
