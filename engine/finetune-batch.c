@@ -4,7 +4,6 @@
  * model, the MLE batch, the validation loss, and the step's loss terms
  * summed over the ranks under MPI.
  */
-
 #include "config.h"
 
 #include <math.h>

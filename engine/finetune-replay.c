@@ -3,7 +3,6 @@
  * 1 with <bksp> on, and the sampling rounds that refill the replay ring (under
  * MPI each rank generates its share and an allgather hands out all of them).
  */
-
 #include "config.h"
 
 #include <stdlib.h>

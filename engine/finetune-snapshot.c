@@ -3,7 +3,6 @@
  * reference-counted snapshots a reader (the UI's generator) takes and drops,
  * and their bf16/q8 conversions, made once per snapshot.
  */
-
 #include "config.h"
 
 #include <pthread.h>
