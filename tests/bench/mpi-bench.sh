@@ -97,7 +97,7 @@ if has_big == '1':
     # A global batch of 64 sequences of 64 tokens: 32 times the measured step's
     # (the replicated AdamW update is counted in it as if it shrank too).
     comp64 = 32 * comp
-    for name, bw in (('measured here (shared memory, loaded)', a['busbw_GBps']),
+    for name, bw in (('measured here (shared memory)', a['busbw_GBps']),
                      ('10 Gb/s Ethernet (assumed 1.1 GB/s)', 1.1),
                      ('100 Gb/s InfiniBand (assumed 11 GB/s)', 11.0)):
         for N in (2, 8, 64):
