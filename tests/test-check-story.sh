@@ -33,21 +33,7 @@ else
 	TIMEOUT=
 fi
 
-# Report a passing test.
-pass() {
-	n=$((n + 1))
-	printf 'ok %d - %s\n' "$n" "$1"
-}
-
-# Report a failing test with the reason and the last command's stderr.
-fail() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	printf 'not ok %d - %s\n# %s\n' "$n" "$1" "$2"
-	if [ -s "$tmp/err" ]; then
-		sed -n '1,8s/^/#   stderr: /p' "$tmp/err"
-	fi
-}
+. "${SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
 # Run python3 SCRIPT ARGS with stdin from $stdin (default /dev/null); sets
 # $status, output in $tmp/out and $tmp/err.

@@ -32,21 +32,7 @@ XDG_STATE_HOME=$tmp/home/.local/state
 export HOME XDG_DATA_HOME XDG_STATE_HOME
 mkdir -p "$HOME"
 
-# Report a passing test.
-pass() {
-	n=$((n + 1))
-	printf 'ok %d - %s\n' "$n" "$1"
-}
-
-# Report a failing test with the reason and the command's stderr.
-fail() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	printf 'not ok %d - %s\n# %s\n' "$n" "$1" "$2"
-	if [ -s "$tmp/err" ]; then
-		sed -n '1,8s/^/#   stderr: /p' "$tmp/err"
-	fi
-}
+. "${SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
 # Run seqmatch; sets $status, output in $tmp/out and $tmp/err.
 run() {

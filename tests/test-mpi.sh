@@ -43,19 +43,8 @@ export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM \
 DEADLINE=300
 TOL=5e-5
 
-pass() {
-	n=$((n + 1))
-	printf 'ok %d - %s\n' "$n" "$1"
-}
-
-fail() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	printf 'not ok %d - %s\n# %s\n' "$n" "$1" "$2"
-	if [ -s "$tmp/err" ]; then
-		sed -n '1,12s/^/#   stderr: /p' "$tmp/err"
-	fi
-}
+. "${SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
+STDERR_LINES=12
 
 if ! command -v mpirun >/dev/null 2>&1 || ! command -v timeout >/dev/null 2>&1 ||
     ! command -v python3 >/dev/null 2>&1; then

@@ -26,19 +26,7 @@ export HOME XDG_DATA_HOME XDG_STATE_HOME
 mkdir -p "$HOME"
 model=$SRCDIR/data/model.bin
 
-pass() {
-	n=$((n + 1))
-	printf 'ok %d - %s\n' "$n" "$1"
-}
-
-fail() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	printf 'not ok %d - %s\n# %s\n' "$n" "$1" "$2"
-	if [ -s "$tmp/err" ]; then
-		sed -n '1,8s/^/#   stderr: /p' "$tmp/err"
-	fi
-}
+. "${SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
 # Run seqmatch; output in $tmp/out and $tmp/err, status in $status.
 run() {

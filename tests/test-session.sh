@@ -21,11 +21,9 @@ XDG_STATE_HOME=$tmp/state
 export HOME XDG_CONFIG_HOME XDG_STATE_HOME
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/seqmatch" "$XDG_STATE_HOME/seqmatch/sessions"
 
-# Report a result.
-pass() {
-	n=$((n + 1))
-	printf 'ok %d - %s\n' "$n" "$1"
-}
+. "${SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
+
+# Report a failing test with both outputs (instead of lib.sh's fail).
 fail() {
 	n=$((n + 1))
 	failed=$((failed + 1))

@@ -39,13 +39,10 @@ HOME=$tmp/home
 export HOME
 mkdir -p "$HOME"
 
-# Report a passing test.
-pass() {
-	n=$((n + 1))
-	printf 'ok %d - %s\n' "$n" "$1"
-}
+. "${SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
-# Report a failing test with the reason and the last screen.
+# Report a failing test with the reason and the last screen (instead of
+# lib.sh's fail).
 fail() {
 	n=$((n + 1))
 	failed=$((failed + 1))
