@@ -250,14 +250,60 @@ dist_bcast(void *buf, size_t bytes, int root, char **cause)
 	return 0;
 }
 
+/*
+ * The layout of a gather of n items of `width` values from this rank: every
+ * rank's count (one MPI_Allgather), as the receive counts and displacements
+ * in values that MPI_Gatherv and MPI_Allgatherv take (ints, so at most
+ * INT_MAX values in all), and the total number of items.
+ */
+static int
+dist_gather_layout(size_t n, size_t width, int **rcounts, int **displs,
+    size_t *total, char **cause)
+{
+	long long mine = (long long)n, *counts;
+	int rc;
+
+	*total = 0;
+	counts = malloc((size_t)dist_n * sizeof *counts);
+	*rcounts = malloc((size_t)dist_n * sizeof **rcounts);
+	*displs = malloc((size_t)dist_n * sizeof **displs);
+	if (counts == NULL || *rcounts == NULL || *displs == NULL) {
+		util_error(cause, "out of memory");
+		goto fail;
+	}
+	rc = MPI_Allgather(&mine, 1, MPI_LONG_LONG, counts, 1, MPI_LONG_LONG,
+	    MPI_COMM_WORLD);
+	if (rc != MPI_SUCCESS) {
+		dist_fail(cause, "MPI_Allgather", rc);
+		goto fail;
+	}
+	for (int r = 0; r < dist_n; r++) {
+		if ((unsigned long long)(*total + (size_t)counts[r]) * width > INT_MAX) {
+			util_error(cause, "too much to gather (%zu items of %zu values)",
+			    *total + (size_t)counts[r], width);
+			goto fail;
+		}
+		(*displs)[r] = (int)(*total * width);
+		(*rcounts)[r] = (int)((size_t)counts[r] * width);
+		*total += (size_t)counts[r];
+	}
+	free(counts);
+	return 0;
+fail:
+	free(counts);
+	free(*rcounts);
+	free(*displs);
+	*rcounts = *displs = NULL;
+	return -1;
+}
+
 /* Rows from every rank onto rank 0, in rank order. */
 int
 dist_gather_rows(const float *rows, size_t n, size_t width, float **out,
     size_t *nout, char **cause)
 {
-	long long mine = (long long)n, *counts = NULL;
-	int *rcounts = NULL, *displs = NULL, rc, ret = -1;
-	size_t total = 0;
+	int *rcounts, *displs, rc, ret = -1;
+	size_t total;
 	float *all = NULL;
 
 	*out = NULL;
@@ -273,29 +319,8 @@ dist_gather_rows(const float *rows, size_t n, size_t width, float **out,
 		*nout = n;
 		return 0;
 	}
-	counts = malloc((size_t)dist_n * sizeof *counts);
-	rcounts = malloc((size_t)dist_n * sizeof *rcounts);
-	displs = malloc((size_t)dist_n * sizeof *displs);
-	if (counts == NULL || rcounts == NULL || displs == NULL) {
-		util_error(cause, "out of memory");
-		goto out;
-	}
-	rc = MPI_Allgather(&mine, 1, MPI_LONG_LONG, counts, 1, MPI_LONG_LONG,
-	    MPI_COMM_WORLD);
-	if (rc != MPI_SUCCESS) {
-		dist_fail(cause, "MPI_Allgather", rc);
-		goto out;
-	}
-	for (int r = 0; r < dist_n; r++) {
-		if ((unsigned long long)(total + (size_t)counts[r]) * width > INT_MAX) {
-			util_error(cause, "too many rows to gather (%zu of width %zu)",
-			    total + (size_t)counts[r], width);
-			goto out;
-		}
-		displs[r] = (int)(total * width);
-		rcounts[r] = (int)((size_t)counts[r] * width);
-		total += (size_t)counts[r];
-	}
+	if (dist_gather_layout(n, width, &rcounts, &displs, &total, cause) != 0)
+		return -1;
 	if (dist_r == 0 && total > 0 && (all = malloc(total * width * sizeof *all)) == NULL) {
 		util_error(cause, "out of memory gathering %zu rows", total);
 		goto out;
@@ -314,7 +339,6 @@ dist_gather_rows(const float *rows, size_t n, size_t width, float **out,
 	ret = 0;
 out:
 	free(all);
-	free(counts);
 	free(rcounts);
 	free(displs);
 	return ret;
@@ -324,37 +348,15 @@ out:
 int
 dist_allgather_ints(const int *mine, size_t n, int **all, size_t *nall, char **cause)
 {
-	long long cnt = (long long)n, *counts = NULL;
-	int *rcounts = NULL, *displs = NULL, rc, ret = -1;
-	size_t total = 0;
+	int *rcounts, *displs, rc, ret = -1;
+	size_t total;
 
 	*all = NULL;
 	*nall = 0;
 	if (dist_n == 1)
 		return dist_copy_ints(mine, n, all, nall, cause);
-	counts = malloc((size_t)dist_n * sizeof *counts);
-	rcounts = malloc((size_t)dist_n * sizeof *rcounts);
-	displs = malloc((size_t)dist_n * sizeof *displs);
-	if (counts == NULL || rcounts == NULL || displs == NULL) {
-		util_error(cause, "out of memory");
-		goto out;
-	}
-	rc = MPI_Allgather(&cnt, 1, MPI_LONG_LONG, counts, 1, MPI_LONG_LONG,
-	    MPI_COMM_WORLD);
-	if (rc != MPI_SUCCESS) {
-		dist_fail(cause, "MPI_Allgather", rc);
-		goto out;
-	}
-	for (int r = 0; r < dist_n; r++) {
-		if (total + (size_t)counts[r] > INT_MAX) {
-			util_error(cause, "too much to gather (%zu ints)",
-			    total + (size_t)counts[r]);
-			goto out;
-		}
-		displs[r] = (int)total;
-		rcounts[r] = (int)counts[r];
-		total += (size_t)counts[r];
-	}
+	if (dist_gather_layout(n, 1, &rcounts, &displs, &total, cause) != 0)
+		return -1;
 	*all = malloc((total > 0 ? total : 1) * sizeof **all);
 	if (*all == NULL) {
 		util_error(cause, "out of memory gathering %zu ints", total);
@@ -371,7 +373,6 @@ dist_allgather_ints(const int *mine, size_t n, int **all, size_t *nall, char **c
 	*nall = total;
 	ret = 0;
 out:
-	free(counts);
 	free(rcounts);
 	free(displs);
 	return ret;

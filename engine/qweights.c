@@ -22,6 +22,17 @@ struct qweights {
 	size_t bytes;
 };
 
+/* The per-kind views the generator reads, into mats (the layout above). */
+static void
+qweights_point(struct qweights *qw, long L)
+{
+	qw->kv.qkvw = qw->mats;
+	qw->kv.attprojw = qw->mats + L;
+	qw->kv.fcw = qw->mats + 2 * L;
+	qw->kv.fcprojw = qw->mats + 3 * L;
+	qw->kv.wte = qw->mats + 4 * L;
+}
+
 /* Convert a model's matrices. */
 struct qweights *
 qweights_new(const struct gpt_model *m, enum quant_format f, char **cause)
@@ -71,11 +82,7 @@ qweights_new(const struct gpt_model *m, enum quant_format f, char **cause)
 	}
 	for (int i = 0; i < nm; i++)
 		qw->bytes += quant_matrix_bytes(&qw->mats[i]);
-	qw->kv.qkvw = qw->mats;
-	qw->kv.attprojw = qw->mats + L;
-	qw->kv.fcw = qw->mats + 2 * L;
-	qw->kv.fcprojw = qw->mats + 3 * L;
-	qw->kv.wte = qw->mats + 4 * L;
+	qweights_point(qw, L);
 	return qw;
 }
 
@@ -334,10 +341,6 @@ qweights_load(struct gpt_model *m, enum quant_format f, const uint8_t *p, size_t
 		p += qweights_matrix_size(f, R, K);
 		qw->bytes += quant_matrix_bytes(&qw->mats[i]);
 	}
-	qw->kv.qkvw = qw->mats;
-	qw->kv.attprojw = qw->mats + L;
-	qw->kv.fcw = qw->mats + 2 * L;
-	qw->kv.fcprojw = qw->mats + 3 * L;
-	qw->kv.wte = qw->mats + 4 * L;
+	qweights_point(qw, L);
 	return qw;
 }
