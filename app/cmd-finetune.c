@@ -108,9 +108,11 @@ cmd_finetune_usage(FILE *f)
 "  --ctx-noise-insert      that noise is inserted between the prompt's tokens\n"
 "                          instead of replacing some of them\n"
 "  --burst-mean F          mean burst length (default %g)\n"
-"  --noise uniform|unigram|model  noise tokens (default uniform); model: the\n"
-"                          first token of a burst is one the model proposes\n"
-"                          there, never the data token\n"
+"  --noise KIND            noise tokens: uniform (default), unigram, model\n"
+"                          (a burst's first token is one the model proposes\n"
+"                          there, never the data token), model+uniform or\n"
+"                          model+unigram (where --noise-confidence finds the\n"
+"                          model unsure, the other kind instead of none)\n"
 "  --noise-temp F          temperature of those proposals (default %g)\n"
 "  --noise-confidence F    model noise only where the model gives the data\n"
 "                          token at least F (default %g: everywhere)\n"
@@ -225,13 +227,11 @@ cmd_finetune(int argc, char **argv)
 			}
 			break;
 		case CMD_FT_NOISE:
-			if (strcmp(optarg, "uniform") != 0 && strcmp(optarg, "unigram") != 0 &&
-			    strcmp(optarg, "model") != 0) {
-				app_error("--noise: '%s' is not uniform, unigram or model", optarg);
+			if (finetune_noise_parse(optarg, &o) != 0) {
+				app_error("--noise: '%s' is not uniform, unigram, model, "
+				    "model+uniform or model+unigram", optarg);
 				return APP_EXIT_USAGE;
 			}
-			o.unigram_noise = strcmp(optarg, "unigram") == 0;
-			o.model_noise = strcmp(optarg, "model") == 0;
 			break;
 		case CMD_FT_SEPARATOR:
 			if (options_separator(optarg, &sepv) != 0)

@@ -208,7 +208,9 @@ finetune_eval(struct finetune *ft, float *loss, char **cause)
  * token at least that probability (at temperature 1) get a proposal: where
  * the data itself offers many choices (an adjective, a place) another token
  * is usually no mistake, and teaching to erase it only teaches erasing good
- * text. prop[i] (clean[i].n_actions) gets the proposals (-1: none).
+ * text. prop[i] (clean[i].n_actions) gets the proposals (-1: none; -2:
+ * none, but noise_fallback puts uniform or unigram noise there instead, so
+ * the odd tokens a temperature-1 sample types are still erased).
  */
 int
 finetune_propose(struct finetune *ft, struct sm_traj *clean, int n, int **prop,
@@ -250,7 +252,7 @@ finetune_propose(struct finetune *ft, struct sm_traj *clean, int n, int **prop,
 			 * noise_temp) and, for the confidence test, the normaliser of
 			 * softmax(l) over every token at temperature 1.
 			 */
-			prop[i][k] = -1;
+			prop[i][k] = ft->o.noise_fallback ? -2 : -1;
 			for (int v = 0; v < V; v++) {
 				if (l[v] > maxall)
 					maxall = l[v];

@@ -80,6 +80,7 @@ finetune_options_defaults(struct finetune_options *o)
 	o->burst_mean = 1.5;
 	o->unigram_noise = 0;
 	o->model_noise = 0;
+	o->noise_fallback = 0;
 	o->noise_temp = 1.0;
 	o->noise_confidence = 0;
 	o->doc_start = 0;
@@ -142,6 +143,36 @@ finetune_method_parse(const char *s, enum finetune_method *m)
 	return 0;
 }
 
+/*
+ * Parse --noise: uniform, unigram, model (the model's proposals, none where
+ * --noise-confidence finds it unsure), model+uniform or model+unigram (the
+ * model's proposals where it is sure, that noise elsewhere).
+ */
+int
+finetune_noise_parse(const char *s, struct finetune_options *o)
+{
+	static const char *const names[] = { "uniform", "unigram", "model",
+		"model+uniform", "model+unigram" };
+
+	for (int i = 0; i < 5; i++)
+		if (strcmp(s, names[i]) == 0) {
+			o->unigram_noise = i == 1 || i == 4;
+			o->model_noise = i >= 2;
+			o->noise_fallback = i >= 3;
+			return 0;
+		}
+	return -1;
+}
+
+/* The --noise name of the options. */
+const char *
+finetune_noise_name(const struct finetune_options *o)
+{
+	if (o->model_noise && o->noise_fallback)
+		return o->unigram_noise ? "model+unigram" : "model+uniform";
+	return o->model_noise ? "model" : o->unigram_noise ? "unigram" : "uniform";
+}
+
 /* Every tunable into the record. */
 void
 finetune_options_record(const struct finetune_options *o, struct record *rec)
@@ -156,8 +187,7 @@ finetune_options_record(const struct finetune_options *o, struct record *rec)
 	record_set(rec, "p_noise", "%g", o->p_noise);
 	record_set(rec, "ctx_noise", "%g", o->ctx_noise);
 	record_set(rec, "burst_mean", "%g", o->burst_mean);
-	record_set(rec, "noise", "%s", o->model_noise ? "model" : o->unigram_noise ?
-	    "unigram" : "uniform");
+	record_set(rec, "noise", "%s", finetune_noise_name(o));
 	record_set(rec, "noise_temp", "%g", o->noise_temp);
 	record_set(rec, "noise_confidence", "%g", o->noise_confidence);
 	record_set(rec, "doc_start", "%d", o->doc_start);

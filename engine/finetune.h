@@ -38,6 +38,7 @@ struct finetune_options {
 	double burst_mean;       /* mean burst length */
 	int unigram_noise;       /* noise from the data's unigram distribution */
 	int model_noise;         /* a burst's first token proposed by the model itself */
+	int noise_fallback;      /* model_noise: uniform/unigram noise where it proposes none */
 	double noise_temp;       /* temperature of those proposals */
 	double noise_confidence; /* proposals only where P(data token) >= this */
 	int doc_start;           /* windows begin at a document's first token */
@@ -57,6 +58,8 @@ void finetune_options_defaults(struct finetune_options *o);
 void finetune_options_recipe(struct finetune_options *o);
 const char *finetune_method_name(enum finetune_method m);
 int finetune_method_parse(const char *s, enum finetune_method *m);
+int finetune_noise_parse(const char *s, struct finetune_options *o);
+const char *finetune_noise_name(const struct finetune_options *o);
 /* Write every option into a training record. */
 void finetune_options_record(const struct finetune_options *o, struct record *rec);
 

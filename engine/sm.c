@@ -450,7 +450,7 @@ sm_augment(const int *prompt, int n_prompt, const int *cont, int n_cont,
 	for (int i = 0; i < n_cont; i++) {
 		int len = 0;
 		if (p_noise > 0 && rng_double(rng) < p_noise &&
-		    (proposal == NULL || proposal[i] >= 0)) {
+		    (proposal == NULL || proposal[i] != -1)) {
 			len = 1;
 			while (rng_double(rng) >= stop && len < SM_MAX_BURST)
 				len++;
@@ -468,8 +468,8 @@ sm_augment(const int *prompt, int n_prompt, const int *cont, int n_cont,
 			cap = ncap;
 		}
 		for (int k = 0; k < len; k++) {
-			out->actions[n] = k == 0 && proposal != NULL ? proposal[i] :
-			    sm_noise_token(noise_cdf, V, eot, rng);
+			out->actions[n] = k == 0 && proposal != NULL && proposal[i] >= 0 ?
+			    proposal[i] : sm_noise_token(noise_cdf, V, eot, rng);
 			out->credit[n++] = k == 0 ? cont[i] : bksp;
 		}
 		for (int k = 0; k < len; k++) {

@@ -126,7 +126,8 @@ int sm_loss(const struct sm_batch *b, const float *logits, float *dlogits, int V
  * for uniform over ordinary tokens (eot excluded). proposal (n_cont), when
  * not NULL, gives the first token of a burst at each position: a token the
  * model itself proposed there instead of the data token (-1: no noise at
- * that position); the rest of a burst still comes from noise_cdf.
+ * that position; -2: a burst as without proposals); the rest of a burst
+ * still comes from noise_cdf.
  */
 /* A noise token: uniform over the V - 1 ordinary tokens (cdf NULL), or from a unigram CDF. */
 int sm_noise_token(const double *cdf, int V, int eot, struct rng *rng);

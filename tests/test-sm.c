@@ -510,14 +510,16 @@ test_generate_backspace(void)
 /*
  * Model-proposed noise (finetune --noise model): each burst starts with the
  * proposed token, is credited with the data token and erased; positions
- * without a proposal (-1) get no noise; the final text is the data.
+ * without a proposal (-1) get no noise, those marked -2 (--noise
+ * model+uniform where the model is unsure) a burst of ordinary noise; the
+ * final text is the data.
  */
 static void
 test_augment_proposal(void)
 {
 	int prompt[2] = { 1, 2 }, cont[6] = { 3, 4, 5, 6, 7, EOT };
-	int prop[6] = { 9, -1, 11, 12, -1, 13 };
-	int ok = 1, bursts = 0, net[64], nn = 0;
+	int prop[6] = { 9, -1, 11, -2, -1, 13 };
+	int ok = 1, bursts = 0, fallback = 0, net[64], nn = 0;
 	char *cause = NULL;
 	struct rng rng;
 	struct sm_traj t;
@@ -538,8 +540,13 @@ test_augment_proposal(void)
 		}
 		net[nn++] = a;
 		if (a != cont[i]) {
-			/* the first token of a burst: the proposal, credited the data token */
-			ok &= a == prop[i] && t.credit[k] == cont[i] && prop[i] >= 0;
+			/*
+			 * The first token of a burst: the proposal (or, at -2, an
+			 * ordinary token), credited the data token.
+			 */
+			ok &= (prop[i] == -2 ? a >= 0 && a < V && a != EOT && a != BK :
+			    a == prop[i]) && t.credit[k] == cont[i] && prop[i] != -1;
+			fallback += prop[i] == -2;
 			bursts++;
 			/* burst_mean 1: exactly one token, then one <bksp> */
 			ok &= k + 1 < t.n_actions && t.actions[k + 1] == BK;
@@ -547,9 +554,9 @@ test_augment_proposal(void)
 			i++;
 	}
 	ok &= nn == 6 && memcmp(net, cont, sizeof cont) == 0;
-	tap_ok(ok && bursts == 4, "sm_augment: proposals start the bursts (%d of 4 "
-	    "positions with one), none where there is no proposal, data text kept",
-	    bursts);
+	tap_ok(ok && bursts == 4 && fallback == 1, "sm_augment: proposals start the "
+	    "bursts (%d of 4 positions, %d of 1 marked for ordinary noise), none "
+	    "where there is no proposal, data text kept", bursts, fallback);
 	sm_traj_release(&t);
 }
 

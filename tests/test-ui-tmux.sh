@@ -1089,10 +1089,16 @@ else
 fi
 keys Escape
 quit_ok "sessions run" F10
-id=$(XDG_STATE_HOME=$tmp/state-sessions "$SEQMATCH" session list 2>/dev/null | head -n 1 | cut -f1)
+XDG_STATE_HOME=$tmp/state-sessions "$SEQMATCH" session list >"$tmp/list" 2>&1
+id=$(head -n 1 "$tmp/list" | cut -f1)
 start_session --session "$id"
-check "sessions: --session ID opens it at start-up (its seed in the status line)" \
-	"seed ${id##*-} \\| .*opened [0-9]{4}-[0-9]{2}-[0-9]{2} "
+# On failure, say which id was opened, what the list held and what the UI said.
+if wait_for "seed ${id##*-} \\| .*opened [0-9]{4}-[0-9]{2}-[0-9]{2} "; then
+	pass "sessions: --session ID opens it at start-up (its seed in the status line)"
+else
+	fail "sessions: --session ID opens it at start-up (its seed in the status line)" \
+	    "id '$id'; session list: $(cat "$tmp/list"); stderr: $(cat "$tmp/err")"
+fi
 check "sessions: --session replays it" 'Text - clean - ([0-9]+)/\1 '
 quit_ok "--session run" F10
 start_session --session 20990101-000000-1
