@@ -40,8 +40,15 @@ app_load_generator(const char *path, int flags, int cli, int conf_weights,
 			if (fill_fp32)
 				qweights_fill_fp32(stored, *m);
 			*qw = stored;
-			snprintf(how, how_size, "%s, stored in the file (copied from it; \"mapped\" "
-			    "is anonymous memory for the fp32 tensors)", quant_format_name(have));
+			if (qweights_mapped(stored) > 0)
+				snprintf(how, how_size, "%s, stored in the file (matrices mapped from "
+				    "it, %.1f MiB; fp32 tensors copied, counted as \"mapped\")",
+				    quant_format_name(have), (double)qweights_mapped(stored) / 1048576.0);
+			else
+				snprintf(how, how_size, "%s, stored in the file (copied from it: %s; "
+				    "fp32 tensors counted as \"mapped\")", quant_format_name(have),
+				    qweights_copied_why(stored) != NULL ? qweights_copied_why(stored) :
+				    "not mapped");
 			return 0;
 		}
 		if (cli == QUANT_FP32)

@@ -20,7 +20,8 @@ struct qweights;
  * parameters' hash); decoding in the stored format never reads them.
  * *stored (may be NULL)
  * gets the file's stored format, -1 for an fp32 file. *how gets a few words
- * for messages ("q8, stored in the file", "bf16, converted at load").
+ * for messages ("q8, stored in the file (matrices mapped from it, ...)", or
+ * "(copied from it: WHY ...)", "bf16, converted at load").
  */
 int app_load_generator(const char *path, int flags, int cli, int conf_weights,
     int fill_fp32, struct gpt_model **m, struct tokenizer **tok, struct record *rec,

@@ -28,7 +28,7 @@
 #define CHECKPOINT_END_LEN 4
 /* tag, payload length (before) and CRC (after) */
 #define CHECKPOINT_FRAME (4 + 8 + 4)
-/* Version 3: PARM's payload starts at a multiple of this in the file. */
+/* Version 3: PARM's payload starts at a multiple of this in the file; version 4: QMAT's. */
 #define CHECKPOINT_ALIGN 4096
 /* Version 4's WFMT payload: u32 format code, u32 group size. */
 #define CHECKPOINT_WFMT_LEN 8

@@ -95,6 +95,17 @@ checkpoint_w_end(struct checkpoint_writer *w, size_t start)
 	checkpoint_w_u32(w, crc32_update(0, w->p + start, w->off - start));
 }
 
+/* ALGN: alen zero bytes. */
+static void
+checkpoint_w_align(struct checkpoint_writer *w, size_t alen)
+{
+	size_t start = checkpoint_w_begin(w, "ALGN", alen);
+
+	memset(w->p + w->off, 0, alen);
+	w->off += alen;
+	checkpoint_w_end(w, start);
+}
+
 /* Close the file: END. holding the CRC-32 of everything before it (version 2). */
 static void
 checkpoint_w_finish(struct checkpoint_writer *w)
@@ -139,9 +150,9 @@ checkpoint_save_weights(const char *path, struct gpt_model *m, const struct toke
 	const struct gpt_config *cfg = gpt_config(m);
 	size_t n = gpt_num_params(m), pbytes, total = CHECKPOINT_HEADER, start;
 	const float *params = gpt_param_memory(m);
-	size_t sizes[GPT_NUM_TENSORS], np = n, qlen = 0, wlen = 0;
+	size_t sizes[GPT_NUM_TENSORS], np = n, qlen = 0;
 	uint8_t *tbuf = NULL, *rbuf = NULL;
-	size_t tlen = 0, rlen = 0, alen;
+	size_t tlen = 0, rlen = 0, alen, before;
 	struct checkpoint_writer w;
 	enum quant_format f = qw != NULL ? qweights_format(qw) : QUANT_FP32;
 	char *msg = NULL;
@@ -175,13 +186,25 @@ checkpoint_save_weights(const char *path, struct gpt_model *m, const struct toke
 				np -= sizes[t];
 		}
 		qlen = qweights_stored_size(cfg, f);
-		wlen = CHECKPOINT_WFMT_LEN + CHECKPOINT_FRAME;
 	}
-	/* ALGN's zeros put PARM's payload at a multiple of CHECKPOINT_ALIGN. */
-	alen = (CHECKPOINT_ALIGN - (CHECKPOINT_HEADER + 2 * CHECKPOINT_FRAME + tlen % CHECKPOINT_ALIGN +
-	    rlen % CHECKPOINT_ALIGN + wlen + CHECKPOINT_FRAME + 12) % CHECKPOINT_ALIGN) %
-	    CHECKPOINT_ALIGN;
-	if (util_mul(np, 4, &pbytes) != 0 || checkpoint_size_add(&total, tlen) != 0 ||
+	if (util_mul(np, 4, &pbytes) != 0) {
+		free(tbuf);
+		free(rbuf);
+		return util_error(cause, "%s: model too large", path);
+	}
+	/*
+	 * ALGN's zeros put the payload after it at a multiple of CHECKPOINT_ALIGN:
+	 * PARM's (version 3), or QMAT's (version 4, ALGN after PARM), which a
+	 * reader then uses in place. before: the bytes ahead of that payload
+	 * without ALGN's zeros (modulo CHECKPOINT_ALIGN): the header, TOKN, RECD,
+	 * [WFMT, PARM], ALGN's frame and the tag and length of the next section.
+	 */
+	before = CHECKPOINT_HEADER + 3 * CHECKPOINT_FRAME + 12 + tlen % CHECKPOINT_ALIGN +
+	    rlen % CHECKPOINT_ALIGN;
+	if (f != QUANT_FP32)
+		before += 2 * CHECKPOINT_FRAME + CHECKPOINT_WFMT_LEN + pbytes % CHECKPOINT_ALIGN;
+	alen = (CHECKPOINT_ALIGN - before % CHECKPOINT_ALIGN) % CHECKPOINT_ALIGN;
+	if (checkpoint_size_add(&total, tlen) != 0 ||
 	    checkpoint_size_add(&total, rlen) != 0 ||
 	    (f != QUANT_FP32 && checkpoint_size_add(&total, CHECKPOINT_WFMT_LEN) != 0) ||
 	    checkpoint_size_add(&total, alen) != 0 ||
@@ -223,10 +246,8 @@ checkpoint_save_weights(const char *path, struct gpt_model *m, const struct toke
 		checkpoint_w_u32(&w, f == QUANT_Q8 ? QUANT_GROUP : 1);
 		checkpoint_w_end(&w, start);
 	}
-	start = checkpoint_w_begin(&w, "ALGN", alen);
-	memset(w.p + w.off, 0, alen);
-	w.off += alen;
-	checkpoint_w_end(&w, start);
+	if (f == QUANT_FP32)
+		checkpoint_w_align(&w, alen);
 	start = checkpoint_w_begin(&w, "PARM", pbytes);
 	if (f == QUANT_FP32)
 		checkpoint_w_f32(&w, params, n);
@@ -240,6 +261,7 @@ checkpoint_save_weights(const char *path, struct gpt_model *m, const struct toke
 	}
 	checkpoint_w_end(&w, start);
 	if (f != QUANT_FP32) {
+		checkpoint_w_align(&w, alen);
 		start = checkpoint_w_begin(&w, "QMAT", qlen);
 		qweights_store(qw, w.p + w.off);
 		w.off += qlen;

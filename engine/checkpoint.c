@@ -18,8 +18,11 @@
  * finite; only then the tokenizer is parsed and matched against the config,
  * the record parsed and the model built: for a version 3 file around the
  * mapped weights themselves (gpt_new_external, which unmaps the file when the
- * model is freed or made private), else by copying them out. Results reach
- * the caller only when everything passed.
+ * model is freed or made private), else by copying them out. A version 4
+ * file's stored matrices are used in place from the mapping too
+ * (qweights_map, whose qweights_free unmaps the file), its other tensors
+ * copied (checkpoint-quant.c). Results reach the caller only when everything
+ * passed.
  *
  * Reading every byte once: each section's CRC is computed once (crc32_pool
  * of engine/crc32.c: on the worker pool for a large one, the parts joined by
@@ -64,8 +67,8 @@ checkpoint_load(const char *path, struct gpt_model **mp, struct tokenizer **tokp
 }
 
 static int checkpoint_decode(const char *path, const uint8_t *b, size_t len,
-    struct checkpoint_map *map, int flags, struct gpt_model **mp, struct tokenizer **tokp,
-    struct record *rec, struct qweights **qwp, char **cause);
+    struct checkpoint_map *map, const char *unmapped, int flags, struct gpt_model **mp,
+    struct tokenizer **tokp, struct record *rec, struct qweights **qwp, char **cause);
 
 /* Load a model file with flags (CHECKPOINT_LOAD_*): see checkpoint.h. */
 int
@@ -94,6 +97,7 @@ checkpoint_open_weights(const char *path, int flags, struct gpt_model **mp,
 		if (util_read_file(path, 0, &buf, &len, cause) != 0)
 			return -1;
 		rc = checkpoint_decode(path, (const uint8_t *)buf, len, NULL,
+		    fd < 0 ? "not a regular file" : "a copy was asked for",
 		    CHECKPOINT_LOAD_COPY, mp, tokp, rec, qwp, cause);
 		free(buf);
 		return rc;
@@ -103,10 +107,14 @@ checkpoint_open_weights(const char *path, int flags, struct gpt_model **mp,
 	close(fd); /* the mapping keeps the file */
 	if (map == NULL)
 		return -1;
-	rc = checkpoint_decode(path, map->base, map->len, map, flags, mp, tokp, rec, qwp,
-	    cause);
-	/* The model owns the mapping when it reads its parameters in place. */
-	if (rc != 0 || !gpt_params_external(*mp) || (qwp != NULL && *qwp != NULL))
+	rc = checkpoint_decode(path, map->base, map->len, map, NULL, flags, mp, tokp, rec,
+	    qwp, cause);
+	/*
+	 * The mapping belongs to what reads it in place: a stored file's matrices
+	 * (whose model's parameter block is anonymous memory), else the model.
+	 */
+	if (rc != 0 || (qwp != NULL && *qwp != NULL ? qweights_mapped(*qwp) == 0 :
+	    !gpt_params_external(*mp)))
 		checkpoint_unmap(map);
 	return rc;
 }
@@ -116,8 +124,8 @@ int
 checkpoint_load_mem(const char *path, const void *data, size_t len, struct gpt_model **mp,
     struct tokenizer **tokp, struct record *rec, char **cause)
 {
-	return checkpoint_decode(path, data, len, NULL, CHECKPOINT_LOAD_COPY, mp, tokp, rec,
-	    NULL, cause);
+	return checkpoint_decode(path, data, len, NULL, "read from memory",
+	    CHECKPOINT_LOAD_COPY, mp, tokp, rec, NULL, cause);
 }
 
 /* The same, accepting a stored-format file (*qwp). */
@@ -126,8 +134,8 @@ checkpoint_load_mem_weights(const char *path, const void *data, size_t len,
     struct gpt_model **mp, struct tokenizer **tokp, struct record *rec,
     struct qweights **qwp, char **cause)
 {
-	return checkpoint_decode(path, data, len, NULL, CHECKPOINT_LOAD_COPY, mp, tokp, rec,
-	    qwp, cause);
+	return checkpoint_decode(path, data, len, NULL, "read from memory",
+	    CHECKPOINT_LOAD_COPY, mp, tokp, rec, qwp, cause);
 }
 
 /*
@@ -201,14 +209,41 @@ checkpoint_read_tokenizer(const char *path, const struct checkpoint_section *sto
 }
 
 /*
+ * Why a version 4 file's QMAT (section sqmat) is copied rather than used in
+ * place from map, NULL if it can be used in place; unmapped says why map is
+ * NULL.
+ */
+static const char *
+checkpoint_qmat_copy_why(const struct checkpoint_map *map, const char *unmapped,
+    int flags, const struct checkpoint_section *sqmat)
+{
+	if (map == NULL)
+		return unmapped != NULL ? unmapped : "not mapped";
+	if (flags & CHECKPOINT_LOAD_COPY)
+		return "a copy was asked for";
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+		return "the host is big-endian, the file little-endian";
+	/*
+	 * The writer puts QMAT's payload at a multiple of CHECKPOINT_ALIGN, and
+	 * earlier version 4 files at a multiple of 4 (after PARM); a file put
+	 * together otherwise may not be aligned as the kernels read it.
+	 */
+	if ((uintptr_t)sqmat->p % QWEIGHTS_MAP_ALIGN != 0)
+		return "section QMAT is not 4-byte aligned in the file";
+	return NULL;
+}
+
+/*
  * Check a model file's bytes b (len) and build the model: its parameters
  * read in place from map when the file allows it (version 3, PARM aligned,
- * a little-endian host) and flags do not ask for a copy, else copied.
+ * a little-endian host) and flags do not ask for a copy, else copied; a
+ * version 4 file's stored matrices likewise (checkpoint_qmat_copy_why), its
+ * other tensors always copied. unmapped says why map is NULL.
  */
 static int
 checkpoint_decode(const char *path, const uint8_t *b, size_t len,
-    struct checkpoint_map *map, int flags, struct gpt_model **mp, struct tokenizer **tokp,
-    struct record *rec, struct qweights **qwp, char **cause)
+    struct checkpoint_map *map, const char *unmapped, int flags, struct gpt_model **mp,
+    struct tokenizer **tokp, struct record *rec, struct qweights **qwp, char **cause)
 {
 	struct checkpoint_section secs[] = {
 		{ "TOKN", 1, NULL, 0, 0, 0, 0 },
@@ -234,7 +269,10 @@ checkpoint_decode(const char *path, const uint8_t *b, size_t len,
 	record_init(&tmp);
 	if (checkpoint_read_header(path, b, len, &version, &cfg, &n, sizes, cause) != 0)
 		goto fail;
-	/* A stored-format file is copied and decoded whole: every byte is checked. */
+	/*
+	 * A stored-format file is checked whole, mapped or not: the matrices'
+	 * values are checked as the kernels need them (qweights_load).
+	 */
 	sparm->lazy = lazy && version < 4;
 	if (checkpoint_walk(path, b, len, CHECKPOINT_HEADER, version, secs,
 	    (int)(sizeof secs / sizeof secs[0]), cause) != 0)
@@ -302,9 +340,19 @@ checkpoint_decode(const char *path, const uint8_t *b, size_t len,
 			params[i] = checkpoint_get_f32(sparm->p + 4 * i);
 		if (checkpoint_check_finite(path, "parameter", params, n, sizes, cause) != 0)
 			goto fail;
-	} else if (fmt != QUANT_FP32 &&
-	    (qw = qweights_load(m, fmt, sqmat->p, (size_t)sqmat->len, path, cause)) == NULL)
-		goto fail;
+	} else if (fmt != QUANT_FP32) {
+		const char *why = checkpoint_qmat_copy_why(map, unmapped, flags, sqmat);
+
+		/* Mapped, the matrices own the mapping (checkpoint_open_weights). */
+		if (why == NULL)
+			qw = qweights_map(m, fmt, sqmat->p, (size_t)sqmat->len, checkpoint_unmap,
+			    map, path, cause);
+		else
+			qw = qweights_load(m, fmt, sqmat->p, (size_t)sqmat->len, why, path,
+			    cause);
+		if (qw == NULL)
+			goto fail;
+	}
 
 	/* The record says whether <bksp> is a trained action of this model. */
 	{

@@ -17,7 +17,9 @@
  *   and u32 group size, 1 for bf16, 32 for q8) after RECD, "QMAT" (the
  *   matrices, layout in engine/qweights.h) after PARM, and PARM holds the
  *   other tensors only (wte included: embeddings stay fp32), in gpt_params
- *   order. Both are covered by their CRCs and by END.'s.
+ *   order. Both are covered by their CRCs and by END.'s. ALGN's zeros come
+ *   between PARM and QMAT and put QMAT's payload at a multiple of 4096 in
+ *   the file, so that its matrices can be used in place from a mapping.
  * Optimizer file: "SEQMOPT1", u32 version (2), u64 number of parameters, u64 step,
  *   u64 run id, then sections "ADAM" (m then v, f32) and "END." with the same
  *   framing and whole-file CRC.
@@ -31,8 +33,13 @@
  *   - CRC-32 is the IEEE 802.3 one (reflected polynomial 0xedb88320, initial
  *     value and final xor 0xffffffff; "123456789" gives 0xcbf43926), computed
  *     by engine/crc32.c.
- *   - Writers emit TOKN, RECD, [WFMT], ALGN, PARM, [QMAT], END. in that
- *     order (ALGN from version 3). Readers accept any
+ *   - Writers emit TOKN, RECD, ALGN, PARM, END. (version 3; version 2
+ *     without ALGN) and TOKN, RECD, WFMT, PARM, ALGN, QMAT, END. (version 4)
+ *     in that order. The first version 4 files had ALGN before PARM, as in
+ *     version 3, and so QMAT at a multiple of 4 only (PARM's payload is
+ *     aligned and 4 bytes a value; the frames are 16 bytes): still read, and
+ *     used in place, which needs 4 (QWEIGHTS_MAP_ALIGN); the order changed
+ *     without a new version since readers never relied on it. Readers accept any
  *     order; TOKN and PARM are required, RECD is optional (an empty record),
  *     a section may appear once, a section of another name is refused (no
  *     writer ever emitted one: a flipped tag must not silently drop the
@@ -43,7 +50,8 @@
  *     (END. empty, no whole-file CRC, no run id in the optimizer file) are
  *     still read, their parameters copied; a version 1 file's header and tags
  *     are not covered by any CRC. ALGN in a version 1 or 2 file is an unknown
- *     section.
+ *     section. A version 4 file's QMAT not at a multiple of 4 (no writer
+ *     puts it there) is copied rather than used in place.
  *   - A run's pair: the model's record holds "steps" and "run_id" (16 hex
  *     digits, new for every fresh train or fine-tune, kept on --resume), and
  *     the optimizer file the same step and run id; resuming refuses a pair
@@ -103,15 +111,21 @@ int checkpoint_load(const char *path, struct gpt_model **m, struct tokenizer **t
 int checkpoint_open(const char *path, int flags, struct gpt_model **m,
     struct tokenizer **tok, struct record *rec, char **cause);
 /*
- * checkpoint_open for the generators: a version 4 file is accepted, read
- * whole into private memory (never used in place; CHECKPOINT_LOAD_LAZY does
- * not apply: every CRC is checked), and *qw gets its stored matrices
- * (engine/qweights.h), ready for gpt_kv_set_weights without conversion. The
- * model's other tensors (wte included) are the file's; its fp32 block
- * matrices are zero until qweights_fill_fp32 (decoding with *qw never reads
- * them). Its parameter block is anonymous writable memory given to
- * gpt_new_external (so gpt_memory counts it as mapped), whose untouched pages
- * cost nothing: qweights_fill_fp32 may write it. *qw is NULL for an fp32 file.
+ * checkpoint_open for the generators: a version 4 file is accepted, and *qw
+ * gets its stored matrices (engine/qweights.h), ready for gpt_kv_set_weights
+ * without conversion. Mapped (flags without CHECKPOINT_LOAD_COPY, a regular
+ * file), the matrices are used in place from the read-only mapping
+ * (qweights_map: no copy, the page cache's pages, shared by every process
+ * that maps the file; the mapping lasts until qweights_free); else, or if
+ * QMAT is not aligned as the kernels read it (QWEIGHTS_MAP_ALIGN) or the
+ * host is big-endian, they are copied (qweights_copied_why says why).
+ * CHECKPOINT_LOAD_LAZY does not apply: every CRC and every stored value is
+ * checked. The model's other tensors (wte included) are copied from the
+ * file; its fp32 block matrices are zero until qweights_fill_fp32 (decoding
+ * with *qw never reads them). Its parameter block is anonymous writable
+ * memory given to gpt_new_external (so gpt_memory counts it as mapped),
+ * whose untouched pages cost nothing: qweights_fill_fp32 may write it. *qw
+ * is NULL for an fp32 file.
  */
 int checkpoint_open_weights(const char *path, int flags, struct gpt_model **m,
     struct tokenizer **tok, struct record *rec, struct qweights **qw, char **cause);

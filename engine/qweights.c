@@ -1,7 +1,9 @@
 /*
  * qweights.c: a model's block matrices (qkvw, attprojw, fcw, fcprojw per
- * layer) and its LM head (wte) in a generation format, for gpt_kv_set_weights.
- * Embedding lookups, biases and LayerNorms keep reading the fp32 parameters.
+ * layer) and its LM head (wte) in a generation format, for gpt_kv_set_weights:
+ * converted from the fp32 parameters, or a model file's stored form, copied
+ * or used in place. Embedding lookups, biases and LayerNorms keep reading the
+ * fp32 parameters.
  */
 #include "config.h"
 
@@ -20,6 +22,11 @@ struct qweights {
 	struct quant_matrix *mats;  /* L qkvw, L attprojw, L fcw, L fcprojw, then wte */
 	struct gpt_kv_weights kv;
 	size_t bytes;
+	/* qweights_map: the matrices point into memory that release(arg) gives back. */
+	size_t mapped;
+	void (*release)(void *arg);
+	void *release_arg;
+	const char *copied_why;     /* qweights_load's reason, for messages */
 };
 
 /* The per-kind views the generator reads, into mats (the layout above). */
@@ -92,8 +99,11 @@ qweights_free(struct qweights *qw)
 {
 	if (qw == NULL)
 		return;
-	for (int i = 0; qw->mats != NULL && i < 4 * qw->L + 1; i++)
+	/* Mapped matrices are the mapping's bytes, not allocations of their own. */
+	for (int i = 0; qw->mats != NULL && qw->mapped == 0 && i < 4 * qw->L + 1; i++)
 		quant_matrix_release(&qw->mats[i]);
+	if (qw->release != NULL)
+		qw->release(qw->release_arg);
 	util_free(qw->mats);
 	util_free(qw);
 }
@@ -124,6 +134,20 @@ size_t
 qweights_bytes(const struct qweights *qw)
 {
 	return qw->bytes;
+}
+
+/* Bytes of the matrices read in place from a mapping. */
+size_t
+qweights_mapped(const struct qweights *qw)
+{
+	return qw->mapped;
+}
+
+/* Why a stored form was copied rather than mapped. */
+const char *
+qweights_copied_why(const struct qweights *qw)
+{
+	return qw->copied_why;
 }
 
 /* The four block matrices (qkvw, attprojw, fcw, fcprojw) are stored in QMAT only. */
@@ -215,10 +239,50 @@ qweights_matrix_name(int i, int L)
 	return names[i < 4 * L ? i / L : 4];
 }
 
-/* Fill matrix qm (R x K, format f, allocated here) from stored bytes p. */
+/*
+ * Check matrix qm's values: what the kernels rely on (engine/quant.c: q8's
+ * sign trick needs -127..127, and 127 d must stay finite: the weights it
+ * gives are fp32's) and that bf16 values are finite (saves refuse
+ * non-finite weights).
+ */
+static int
+qweights_check_matrix(const struct quant_matrix *qm, const char *path, int index, int L,
+    char **cause)
+{
+	size_t RK = (size_t)qm->rows * (size_t)qm->stride;
+
+	if (qm->format == QUANT_BF16) {
+		for (size_t j = 0; j < RK; j++) {
+			if ((qm->bf16[j] & 0x7f80) == 0x7f80)
+				return util_error(cause, "%s: corrupt: bf16 matrix %d (%s) holds "
+				    "a non-finite value at %zu", path, index,
+				    qweights_matrix_name(index, L), j);
+		}
+		return 0;
+	}
+	for (size_t j = 0; j < RK; j++) {
+		if (qm->q[j] == -128)
+			return util_error(cause, "%s: corrupt: q8 matrix %d (%s) holds -128 "
+			    "(the format's values are -127 to 127)", path, index,
+			    qweights_matrix_name(index, L));
+	}
+	for (size_t j = 0; j < RK / QUANT_GROUP; j++) {
+		if (!isfinite(qm->scale[j]) || fabsf(qm->scale[j]) > FLT_MAX / 127)
+			return util_error(cause, "%s: corrupt: q8 matrix %d (%s) has a "
+			    "non-finite or too large scale at group %zu", path, index,
+			    qweights_matrix_name(index, L), j);
+	}
+	return 0;
+}
+
+/*
+ * Matrix qm (R x K, format f) from stored bytes p, then checked: in place
+ * (the arrays point into p; qweights_map has checked the host and the
+ * alignment) or decoded into arrays allocated here.
+ */
 static int
 qweights_read_matrix(struct quant_matrix *qm, enum quant_format f, int R, int K,
-    const uint8_t *p, const char *path, int index, int L, char **cause)
+    const uint8_t *p, int in_place, const char *path, int index, int L, char **cause)
 {
 	size_t RK;
 
@@ -228,42 +292,34 @@ qweights_read_matrix(struct quant_matrix *qm, enum quant_format f, int R, int K,
 	qm->cols = K;
 	qm->stride = f == QUANT_Q8 ? (K + QUANT_GROUP - 1) / QUANT_GROUP * QUANT_GROUP : K;
 	RK = (size_t)R * (size_t)qm->stride;
-	if (f == QUANT_BF16) {
+	if (in_place) {
+		/* The pointers stay non-const (one struct for both kinds); nothing writes them. */
+		if (f == QUANT_BF16)
+			qm->bf16 = (uint16_t *)(uintptr_t)p;
+		else {
+			qm->q = (int8_t *)(uintptr_t)p;
+			qm->scale = (float *)(uintptr_t)(p + RK);
+		}
+	} else if (f == QUANT_BF16) {
 		if ((qm->bf16 = util_alloc(RK * sizeof *qm->bf16)) == NULL)
 			return util_error(cause, "out of memory for a %d x %d bf16 matrix", R, K);
-		for (size_t j = 0; j < RK; j++) {
+		for (size_t j = 0; j < RK; j++)
 			qm->bf16[j] = (uint16_t)(p[2 * j] | p[2 * j + 1] << 8);
-			if ((qm->bf16[j] & 0x7f80) == 0x7f80)
-				return util_error(cause, "%s: corrupt: bf16 matrix %d (%s) holds "
-				    "a non-finite value at %zu", path, index,
-				    qweights_matrix_name(index, L), j);
-		}
-		return 0;
-	}
-	qm->q = util_alloc(RK);
-	qm->scale = util_alloc(RK / QUANT_GROUP * sizeof *qm->scale);
-	if (qm->q == NULL || qm->scale == NULL)
-		return util_error(cause, "out of memory for a %d x %d q8 matrix", R, K);
-	memcpy(qm->q, p, RK);
-	for (size_t j = 0; j < RK; j++) {
-		if (qm->q[j] == -128)
-			return util_error(cause, "%s: corrupt: q8 matrix %d (%s) holds -128 "
-			    "(the format's values are -127 to 127)", path, index,
-			    qweights_matrix_name(index, L));
-	}
-	p += RK;
-	for (size_t j = 0; j < RK / QUANT_GROUP; j++) {
-		uint32_t u = (uint32_t)p[4 * j] | (uint32_t)p[4 * j + 1] << 8 |
-		    (uint32_t)p[4 * j + 2] << 16 | (uint32_t)p[4 * j + 3] << 24;
+	} else {
+		qm->q = util_alloc(RK);
+		qm->scale = util_alloc(RK / QUANT_GROUP * sizeof *qm->scale);
+		if (qm->q == NULL || qm->scale == NULL)
+			return util_error(cause, "out of memory for a %d x %d q8 matrix", R, K);
+		memcpy(qm->q, p, RK);
+		p += RK;
+		for (size_t j = 0; j < RK / QUANT_GROUP; j++) {
+			uint32_t u = (uint32_t)p[4 * j] | (uint32_t)p[4 * j + 1] << 8 |
+			    (uint32_t)p[4 * j + 2] << 16 | (uint32_t)p[4 * j + 3] << 24;
 
-		memcpy(&qm->scale[j], &u, 4);
-		/* 127 d must stay finite: the weights it gives are fp32's. */
-		if (!isfinite(qm->scale[j]) || fabsf(qm->scale[j]) > FLT_MAX / 127)
-			return util_error(cause, "%s: corrupt: q8 matrix %d (%s) has a "
-			    "non-finite or too large scale at group %zu", path, index,
-			    qweights_matrix_name(index, L), j);
+			memcpy(&qm->scale[j], &u, 4);
+		}
 	}
-	return 0;
+	return qweights_check_matrix(qm, path, index, L, cause);
 }
 
 /* Dequantize matrix qm into dst (R x K fp32). */
@@ -299,10 +355,13 @@ qweights_fill_fp32(const struct qweights *qw, struct gpt_model *m)
 	}
 }
 
-/* Read the stored form. */
-struct qweights *
-qweights_load(struct gpt_model *m, enum quant_format f, const uint8_t *p, size_t len,
-    const char *path, char **cause)
+/*
+ * The stored form p (len bytes) as matrices: in place (qweights_map) or
+ * copied (qweights_load).
+ */
+static struct qweights *
+qweights_read(struct gpt_model *m, enum quant_format f, const uint8_t *p, size_t len,
+    int in_place, const char *path, char **cause)
 {
 	const struct gpt_config *c = gpt_config(m);
 	struct qweights *qw;
@@ -330,11 +389,13 @@ qweights_load(struct gpt_model *m, enum quant_format f, const uint8_t *p, size_t
 	qw->model = m;
 	qw->format = f;
 	qw->L = (int)L;
+	qw->mapped = in_place ? len : 0;
 	for (int i = 0; i < nm; i++) {
 		int R, K;
 
 		qweights_shape(c, i, &R, &K);
-		if (qweights_read_matrix(&qw->mats[i], f, R, K, p, path, i, (int)L, cause) != 0) {
+		if (qweights_read_matrix(&qw->mats[i], f, R, K, p, in_place, path, i, (int)L,
+		    cause) != 0) {
 			qweights_free(qw);
 			return NULL;
 		}
@@ -342,5 +403,42 @@ qweights_load(struct gpt_model *m, enum quant_format f, const uint8_t *p, size_t
 		qw->bytes += quant_matrix_bytes(&qw->mats[i]);
 	}
 	qweights_point(qw, L);
+	return qw;
+}
+
+/* Read the stored form into the matrices' own memory. */
+struct qweights *
+qweights_load(struct gpt_model *m, enum quant_format f, const uint8_t *p, size_t len,
+    const char *why, const char *path, char **cause)
+{
+	struct qweights *qw = qweights_read(m, f, p, len, 0, path, cause);
+
+	if (qw != NULL)
+		qw->copied_why = why;
+	return qw;
+}
+
+/* Use the stored form in place. */
+struct qweights *
+qweights_map(struct gpt_model *m, enum quant_format f, const uint8_t *p, size_t len,
+    void (*release)(void *arg), void *arg, const char *path, char **cause)
+{
+	struct qweights *qw;
+
+	/* The file's values are little-endian: only such a host reads them as they are. */
+	if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__) {
+		util_error(cause, "%s: stored matrices cannot be read in place on a "
+		    "big-endian host", path);
+		return NULL;
+	}
+	if ((uintptr_t)p % QWEIGHTS_MAP_ALIGN != 0) {
+		util_error(cause, "%s: section QMAT is not aligned to %d bytes", path,
+		    QWEIGHTS_MAP_ALIGN);
+		return NULL;
+	}
+	if ((qw = qweights_read(m, f, p, len, 1, path, cause)) != NULL) {
+		qw->release = release;
+		qw->release_arg = arg;
+	}
 	return qw;
 }

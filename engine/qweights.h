@@ -1,7 +1,9 @@
 /*
- * qweights.h: a model's matrices converted to a generation format (bf16 or
- * 8-bit groups, engine/quant.h), built from its fp32 parameters and owned by
- * whoever generates. The fp32 parameter block is only read, never changed.
+ * qweights.h: a model's matrices in a generation format (bf16 or 8-bit
+ * groups, engine/quant.h), converted from its fp32 parameters or read from a
+ * model file's stored form (copied, or used in place from a mapping of the
+ * file), and owned by whoever generates. The fp32 parameter block is only
+ * read here, never changed (except by qweights_fill_fp32).
  */
 #ifndef SEQMATCH_QWEIGHTS_H
 #define SEQMATCH_QWEIGHTS_H
@@ -46,14 +48,38 @@ size_t qweights_stored_size(const struct gpt_config *c, enum quant_format f);
 /* Write qw (bf16 or q8) in the stored form: qweights_stored_size bytes. */
 void qweights_store(const struct qweights *qw, uint8_t *out);
 /*
- * Read the stored form p (len bytes, format f) for m. m's fp32 block matrices
- * are left as they are (decoding with the result does not read them; see
- * qweights_fill_fp32). -1 with a message (path names the file) for a wrong
- * length, a non-finite bf16 value, a q8 value of -128 or a q8 scale whose
- * products could overflow.
+ * Read the stored form p (len bytes, format f) for m into arrays of the
+ * result's own. m's fp32 block matrices are left as they are (decoding with
+ * the result does not read them; see qweights_fill_fp32). -1 with a message
+ * (path names the file) for a wrong length, a non-finite bf16 value, a q8
+ * value of -128 or a q8 scale whose products could overflow. why (a static
+ * string, may be NULL) says why the caller copied rather than mapped, for
+ * messages (qweights_copied_why).
  */
 struct qweights *qweights_load(struct gpt_model *m, enum quant_format f, const uint8_t *p,
-    size_t len, const char *path, char **cause);
+    size_t len, const char *why, const char *path, char **cause);
+/*
+ * Where the stored form must start for qweights_map: the kernels read bf16
+ * values as u16 and q8 scales as floats (engine/quant.c), and from a start
+ * at a multiple of 4 every array is aligned so: each matrix's stored bytes
+ * and a q8 matrix's values (R*Kp, Kp a multiple of QUANT_GROUP) are multiples
+ * of 4 bytes, except a bf16 matrix's (R*K*2), which is even.
+ */
+#define QWEIGHTS_MAP_ALIGN 4
+/*
+ * qweights_load without a copy: the matrices point into p, which must stay
+ * readable and unchanged until release(arg) (may be NULL), which
+ * qweights_free calls; on failure release is not called. Every value is
+ * checked as qweights_load checks it (so every page of p is read once).
+ * Needs a little-endian host and p aligned to QWEIGHTS_MAP_ALIGN (the bytes
+ * are then the arrays' values as they are); else -1 with a message.
+ */
+struct qweights *qweights_map(struct gpt_model *m, enum quant_format f, const uint8_t *p,
+    size_t len, void (*release)(void *arg), void *arg, const char *path, char **cause);
+/* Bytes of the matrices read in place (qweights_map); 0 when they are the result's own. */
+size_t qweights_mapped(const struct qweights *qw);
+/* qweights_load's why; NULL for the others. */
+const char *qweights_copied_why(const struct qweights *qw);
 /*
  * Write qw's block matrices, dequantized, into m's fp32 parameter block (m
  * private, or a stored file's model, whose block is writable anonymous

@@ -1,11 +1,14 @@
 #!/bin/sh
 # test-quantize.sh: stored weight formats (TAP). `seqmatch quantize` writes
 # bf16 and q8 model files (model file version 4); generate reads them without
-# converting and decodes token for token, probability for probability, as
-# --weights does at load time; --weights that disagrees converts or refuses;
-# train, finetune and export refuse a stored file, naming it, its format and
-# the way back to fp32; a damaged stored file is refused by its CRC;
-# config.yaml's weights: reaches generate and eval, and the command line wins.
+# converting, their matrices mapped from the file (copied with --load copy;
+# `generate -v` says which), and decodes token for token, probability for
+# probability, as --weights does at load time, mapped or copied; --weights
+# that disagrees converts or refuses; train, finetune and export refuse a
+# stored file, naming it, its format and the way back to fp32; a damaged
+# stored file is refused by its CRC, a truncated one with a message naming
+# it; config.yaml's weights: reaches generate and eval, and the command line
+# wins. tests/test-mmap.c checks where the mapped matrices are.
 #
 # Run by `make check` with SEQMATCH (the binary) and SRCDIR set.
 
@@ -90,8 +93,17 @@ if [ ! -e "$tmp/m-q8.bin.tmp" ] && ! ls "$tmp" | grep -q '\.tmp'; then
 else
 	fail "no temporary file is left beside the output" "$(ls "$tmp")"
 fi
-expect "generate -v names the stored format" 0 "weights q8, stored in the file \\(copied from it" \
+expect "generate -v names the stored format, its matrices mapped from the file" 0 \
+    "weights q8, stored in the file \\(matrices mapped from it, [0-9.]+ MiB" \
     generate -v --model "$tmp/m-q8.bin" --prompt "Once" --max-tokens 4 --seed 1
+expect "generate -v --load copy: copied, and why" 0 \
+    "weights bf16, stored in the file \\(copied from it: a copy was asked for" \
+    generate -v --load copy --model "$tmp/m-bf16.bin" --prompt "Once" --max-tokens 4 --seed 1
+# A file of the first version 4 writer (ALGN before PARM, QMAT 4-byte aligned).
+expect "a stored file of the earlier layout is mapped too" 0 \
+    "weights q8, stored in the file \\(matrices mapped from it" \
+    generate -v --model "$SRCDIR/tests/fuzz-seeds/checkpoint/tiny-q8.bin" --prompt "a" \
+    --max-tokens 2 --seed 1
 expect "generate -v names a conversion at load" 0 "weights bf16, converted at load" \
     generate -v --model "$model" --weights bf16 --prompt "Once" --max-tokens 4 --seed 1
 expect "tokenize reads a stored file" 0 "" tokenize --model "$tmp/m-q8.bin" "Once"
@@ -102,9 +114,15 @@ for f in bf16 q8; do
 	if gen "$tmp/load-$f.json" --model "$model" --weights $f &&
 	    gen "$tmp/stored-$f.json" --model "$tmp/m-$f.bin"; then
 		if cmp -s "$tmp/load-$f.json" "$tmp/stored-$f.json"; then
-			pass "$f: the stored file generates exactly as --weights $f at load (greedy, probabilities included)"
+			pass "$f: the stored file, mapped, generates exactly as --weights $f at load (greedy, probabilities included)"
 		else
 			fail "$f: stored = converted at load" "$(diff "$tmp/load-$f.json" "$tmp/stored-$f.json" | head -4)"
+		fi
+		if gen "$tmp/copied-$f.json" --model "$tmp/m-$f.bin" --load copy &&
+		    cmp -s "$tmp/copied-$f.json" "$tmp/stored-$f.json"; then
+			pass "$f: --load copy generates exactly as the mapped file"
+		else
+			fail "$f: copied = mapped" "$(diff "$tmp/copied-$f.json" "$tmp/stored-$f.json" | head -4)"
 		fi
 		if grep -q "\"weights\": \"$f\"" "$tmp/stored-$f.json"; then
 			pass "$f: the start event names the format"
@@ -182,6 +200,15 @@ expect "a damaged QMAT is refused by its CRC" 1 "bad.bin: corrupt: CRC mismatch 
     generate --model "$tmp/bad.bin" --prompt "Once" --max-tokens 2
 expect "also with --load lazy" 1 "bad.bin: corrupt: CRC mismatch in section QMAT" \
     generate --model "$tmp/bad.bin" --load lazy --prompt "Once" --max-tokens 2
+# Truncated: in the header, in PARM, in QMAT (mapped, every length is checked
+# against the file's before a page is read), one byte short of the end.
+for cut in 40 5000 $((size / 2)) $((size - 1)); do
+	head -c "$cut" "$tmp/m-q8.bin" >"$tmp/cut.bin"
+	for load in map copy lazy; do
+		expect "cut to $cut of $size bytes, --load $load: refused" 1 "cut.bin: truncated: " \
+		    generate --model "$tmp/cut.bin" --load $load --prompt "Once" --max-tokens 2
+	done
+done
 
 # --- config.yaml's weights: --------------------------------------------------
 mkdir -p "$HOME/.config/seqmatch"

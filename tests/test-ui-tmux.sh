@@ -770,6 +770,38 @@ $T resize-window -t ui -x 100 -y 30
 quit_ok "compare run" q
 UI_ARGS=
 
+# Compare mode on `seqmatch quantize` files of two formats: A q8, B bf16. Each
+# side decodes with its own file's matrices, mapped from the file; the notice
+# of the two formats says so (wide enough to show it whole).
+if "$SEQMATCH" quantize --model "$MODEL" --out "$tmp/model-q8.bin" --weights q8 \
+    2>"$tmp/err" </dev/null &&
+    "$SEQMATCH" quantize --model "$SRCDIR/data/base.bin" --out "$tmp/base-bf16.bin" \
+    --weights bf16 2>"$tmp/err" </dev/null; then
+	pass "compare q8 | bf16: both files quantized"
+else
+	fail "compare q8 | bf16: both files quantized" "quantize failed"
+fi
+fp32_model=$MODEL
+MODEL=$tmp/model-q8.bin
+UI_ARGS="--compare '$tmp/base-bf16.bin'" start TERM=xterm-256color LANG=C.UTF-8
+$T resize-window -t ui -x 400 -y 30
+check "compare q8 | bf16: the status line names both models and the format" \
+    ' A model-q8\.bin \(bksp\) q8 \| B base-bf16\.bin '
+check "compare q8 | bf16: each side's matrices are mapped from its file" \
+    'A decodes with q8, stored in the file \(matrices mapped from it.* B with bf16, stored in the file \(matrices mapped from it'
+keys -l 'Lena'
+keys Enter
+check "compare q8 | bf16: both models write after the same prompt" '^.Lena.*.Lena'
+if wait_gone ' - generating'; then
+	pass "compare q8 | bf16: both generations end"
+else
+	fail "compare q8 | bf16: both generations end" "still generating"
+fi
+$T resize-window -t ui -x 100 -y 30
+quit_ok "compare q8 | bf16 run" q
+UI_ARGS=
+MODEL=$fp32_model
+
 # ---------------------------------------------------------------------------
 # The prompt editor: bracketed paste, Alt-Enter, $EDITOR, the history file,
 # clicking a token. The editor is a script: it writes a known prompt, or fails
