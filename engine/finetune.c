@@ -101,7 +101,10 @@ finetune_options_defaults(struct finetune_options *o)
  * document's start and hold a whole story, prompts of 1 to 16 tokens with
  * inserted noise, behaviour cloning for the first half of the steps, then
  * SequenceMatch at c = 0 (no quadratic term) mixed half and half with BC, the
- * model's trajectories added to the data's.
+ * model's trajectories added to the data's; noise bursts start with a token
+ * the model itself proposes where it gives the data token at least 0.5, with
+ * a uniform one elsewhere (round 7 of data/README: it halved the hero and pet
+ * errors the earlier uniform noise never taught the model to erase).
  * The UI's fine-tune pane starts from it.
  */
 void
@@ -117,6 +120,9 @@ finetune_options_recipe(struct finetune_options *o)
 	o->bc_warmup = o->steps / 2;
 	o->bc_mix = 0.5;
 	o->sm.c = 0;
+	o->model_noise = 1;
+	o->noise_fallback = 1;
+	o->noise_confidence = 0.5;
 	o->model_batch = o->batch_size;
 	o->eval_every = 250;
 }
