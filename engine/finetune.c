@@ -103,8 +103,9 @@ finetune_options_defaults(struct finetune_options *o)
  * SequenceMatch at c = 0 (no quadratic term) mixed half and half with BC, the
  * model's trajectories added to the data's; noise bursts start with a token
  * the model itself proposes where it gives the data token at least 0.5, with
- * a uniform one elsewhere (round 7 of data/README: it halved the hero and pet
- * errors the earlier uniform noise never taught the model to erase).
+ * a uniform one elsewhere (round 7 of data/README: it cut by about four
+ * fifths the hero and pet errors uniform noise never taught the model to
+ * erase).
  * The UI's fine-tune pane starts from it.
  */
 void

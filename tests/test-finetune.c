@@ -329,6 +329,29 @@ main(void)
 		finetune_free(ft);
 	}
 
+	/*
+	 * --noise model+uniform: where the model is unsure of the data token
+	 * (here everywhere: no probability reaches confidence 1), a uniform
+	 * burst instead of none. Without the fallback this run has no noise and
+	 * learns no erasing at all.
+	 */
+	m = clone_model(base);
+	o.noise_fallback = 1;
+	o.noise_confidence = 1;
+	o.noise_temp = 1;
+	ft = finetune_new(m, tok, &d, NULL, &o, NULL, NULL, NULL, 0, &cause);
+	tap_ok(ft != NULL && finetune_run(ft, NULL, NULL, NULL, &cause) == 0,
+	    "150 steps of BC with model+uniform noise, the model never sure");
+	if (ft != NULL) {
+		struct snapshot *s = finetune_snapshot(ft);
+		bksp_rates(s->model, tok, &p_bad, &p_ok);
+		snapshot_unref(s);
+		tap_ok(p_bad > p_ok + 0.3, "model+uniform noise: uniform bursts where the "
+		    "model is unsure: P(<bksp>) after an off-corpus token %.3f, after "
+		    "corpus letters %.3f", p_bad, p_ok);
+		finetune_free(ft);
+	}
+
 	gpt_free(base);
 	tokenizer_free(tok);
 	train_data_release(&d);
