@@ -17,7 +17,8 @@ if [ ! -f "$out/bc.bin" ]; then
 	"$S" --threads 1 finetune --model data/base.bin --corpus data/corpus.txt \
 	    --out "$out/bc.bin" --method bc --ctx-noise 0.5 --ctx-noise-insert \
 	    --noise model+uniform --noise-confidence 0.5 --doc-start --prompt-tokens 16 \
-	    --window 96 --batch-size 16 --steps 1500 --eval-every 250 --seed 1 >"$out/bc.log" 2>&1 || exit 1
+	    --window 96 --batch-size 16 --steps 1500 --eval-every 250 --seed 1 \
+	    >"$out/bc.log" 2>&1 || exit 1
 fi
 models="--model data/mle.bin --model data/base.bin --model $out/bc.bin --model data/model.bin"
 common="--corpus data/test.txt --samples 1000 --gen-seeds 3 --prompt-tokens 16 --max-tokens 96 --seed 1"
