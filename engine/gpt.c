@@ -16,14 +16,15 @@
  * Decoding keeps, per slot of the effective sequence, the keys and values of
  * every layer and the final hidden state; dropping the last slot is free, and
  * the logits of any kept slot are one sgemv of its hidden state with wte.
- * Single-token steps use cblas_sgemv (OpenBLAS's sgemm with M=1 is several
- * times slower); prompts go through cblas_sgemm. A cache given bf16 or 8-bit
- * matrices (gpt_kv_set_weights) sends those products to engine/quant.c
- * instead; nothing else in decoding changes.
+ * Single-token steps use engine/quant.c's fp32 matrix-vector kernel on the
+ * pool of engine/pool.c, the same path as the bf16 and 8-bit formats'
+ * (OpenBLAS's sgemm with M=1 is several times slower, and its sgemv's threads
+ * keep spin-waiting beside the pool's after their products); prompts go through
+ * cblas_sgemm. A cache given bf16 or 8-bit matrices (gpt_kv_set_weights)
+ * sends every product to engine/quant.c; nothing else in decoding changes.
  */
 #include "config.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
@@ -989,10 +990,10 @@ gpt_linear(const struct gpt_kv *kv, const struct quant_matrix *qw, float *out,
 		return;
 	}
 	if (n == 1) {
-		if (b != NULL)
-			memcpy(out, b, (size_t)OC * sizeof(float));
-		cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, C, 1.0f, w, C, inp, 1,
-		    b != NULL ? 1.0f : 0.0f, out, 1);
+		struct quant_matrix fm = { .format = QUANT_FP32, .rows = OC, .cols = C,
+		    .stride = C, .f32 = w };
+
+		quant_matmul(out, inp, &fm, b, 1, NULL);
 	} else
 		kernels_matmul_forward(out, inp, w, b, n, C, OC);
 }
@@ -1124,8 +1125,10 @@ gpt_kv_logits(const struct gpt_model *m, const struct gpt_kv *kv, int slot,
 		    kv->qwork);
 		return;
 	}
-	cblas_sgemv(CblasRowMajor, CblasNoTrans, kv->Vp, kv->C, 1.0f, m->params.wte,
-	    kv->C, kv->hidden + (size_t)slot * kv->C, 1, 0.0f, logits, 1);
+	struct quant_matrix fm = { .format = QUANT_FP32, .rows = kv->Vp, .cols = kv->C,
+	    .stride = kv->C, .f32 = m->params.wte };
+
+	quant_matmul(logits, kv->hidden + (size_t)slot * kv->C, &fm, NULL, 1, NULL);
 }
 
 /* Cached final hidden state of a slot. */

@@ -14,6 +14,17 @@
  * thread to be scheduled. Only one job runs at a time; a second caller does
  * its tasks inline.
  *
+ * Between jobs a worker first spins for up to POOL_SPIN_NS watching the
+ * claim word and only then sleeps on the condition variable; the caller
+ * likewise spins for its claimed tasks before it sleeps. Decoding runs its
+ * matrix-vector products back to back (engine/gpt.c's gpt_kv_append: four
+ * per layer, tens of microseconds apart), and on the 2-vCPU virtual machine
+ * the project is measured on, a sleeping thread's wake-up (a futex wake and
+ * the halted vCPU's interrupt) cost about as much as a product's share of
+ * the work, during which only the caller streamed weights; see README.md
+ * (Performance). Once the spin runs out the pool behaves as before, so idle
+ * workers cost nothing.
+ *
  * A slot is rewritten two generations later. A worker reads a slot after
  * loading the claim word and only runs a task if its compare-and-swap finds
  * the same word, i.e. the generation has not moved on meanwhile, so the slot
@@ -25,9 +36,13 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pool.h"
+
+/* How long a thread spins for the next job, or for claimed tasks, before it sleeps. */
+#define POOL_SPIN_NS 100000LL
 
 struct pool_job {
 	_Atomic(pool_fn) fn;
@@ -40,9 +55,12 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
-static struct pool_job pool_jobs[2];
-/* Generation << 32 | next task index. */
-static _Atomic uint64_t pool_claim;
+static _Alignas(64) struct pool_job pool_jobs[2];
+/*
+ * Generation << 32 | next task index. Not on the jobs' cache line: spinning
+ * workers read it while the counters there change.
+ */
+static _Alignas(64) _Atomic uint64_t pool_claim;
 static int pool_nworkers;   /* started */
 /* Threads including the caller; 0 = not set. Set once at start (the thread
  * budget) but read by every pool_run on any thread, hence atomic. */
@@ -77,6 +95,47 @@ pool_drain(void)
 	}
 }
 
+/* Nanoseconds on the monotonic clock. */
+static long long
+pool_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A spin-wait hint (lets the other hardware thread run, saves power). */
+static inline void
+pool_pause(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Spin until the generation is no longer `seen` (1) or POOL_SPIN_NS pass (0). */
+static int
+pool_spin_gen(uint32_t seen)
+{
+	long long t0 = 0;
+
+	for (unsigned i = 0;; i++) {
+		if ((uint32_t)(atomic_load_explicit(&pool_claim,
+		    memory_order_acquire) >> 32) != seen)
+			return 1;
+		pool_pause();
+		/* Read the clock now and then: it costs more than a pause. */
+		if ((i & 63) == 0) {
+			long long now = pool_now_ns();
+			if (t0 == 0)
+				t0 = now;
+			else if (now - t0 > POOL_SPIN_NS)
+				return 0;
+		}
+	}
+}
+
 /* Worker: wait for a new generation, run what is left of it, repeat. */
 static void *
 pool_worker(void *arg)
@@ -84,6 +143,10 @@ pool_worker(void *arg)
 	uint32_t seen = (uint32_t)(uintptr_t)arg;
 
 	for (;;) {
+		if (pool_spin_gen(seen)) {
+			seen = pool_drain();
+			continue;
+		}
 		pthread_mutex_lock(&pool_lock);
 		while ((uint32_t)(atomic_load(&pool_claim) >> 32) == seen)
 			pthread_cond_wait(&pool_work, &pool_lock);
@@ -173,6 +236,14 @@ pool_run(pool_fn fn, void *arg, int ntasks)
 	pthread_mutex_unlock(&pool_lock);
 	pool_drain();
 	/* Tasks other threads claimed may still run: wait for them to finish. */
+	if (atomic_load(&job->done) < ntasks) {
+		long long t0 = pool_now_ns();
+		for (unsigned i = 1; atomic_load(&job->done) < ntasks; i++) {
+			pool_pause();
+			if ((i & 63) == 0 && pool_now_ns() - t0 > POOL_SPIN_NS)
+				break;
+		}
+	}
 	if (atomic_load(&job->done) < ntasks) {
 		pthread_mutex_lock(&pool_lock);
 		while (atomic_load(&job->done) < ntasks)

@@ -9,8 +9,12 @@
  * weight plus a 4-byte scale per 32) cuts them to 0.28 of fp32. A product
  * out (n,R) = inp (n,K) W^T first prepares the inputs once (below), then
  * splits the rows of W among the pool's threads; each thread walks its rows
- * in order (one sequential stream per thread for the hardware prefetcher)
- * and dots each row with the n prepared inputs while the row is in L1.
+ * in order (one sequential stream per thread for the hardware prefetcher),
+ * then helps with the end of the others' (quant_task), and dots each row
+ * with the n prepared inputs while the row is in L1. fp32 takes the same
+ * path for one input row (OpenBLAS's sgemv threads spin-wait beside the
+ * pool's: in `perf record` of a run alternating fp32 and bf16 tokens they
+ * still took CPU in sched_yield while bf16 decoded).
  *
  * bf16. vdpbf16ps (AVX512_BF16) multiplies pairs of bf16 and adds them into
  * fp32 lanes; bf16 x bf16 products are exact in fp32. Rounding the input x
@@ -39,6 +43,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,15 +63,15 @@
 
 /*
  * Products of fewer multiply-adds than this run on the calling thread alone.
- * Waking a pool worker and waiting for it costs about 12 us on the 2-core
- * development machine while other work loads it (and never pays back then:
- * a 768 x 768 bf16 product took 23 us on one thread, 38 us on two), while a
- * product of 1M multiply-adds is 25-50 us of one thread's work; so the small
- * default model's block products (C = 128 or 256) run on one thread and the
- * 124M model's 768 x 768 ones too, its 2304 x 768, 3072 x 768 and LM head on
- * all. Measured with single products in a loop (`quant_matmul`, n = 1).
+ * Waking a sleeping pool worker and waiting for it cost about 12 us on the
+ * 2-core development machine while other work loaded it (a 768 x 768 bf16
+ * product took 23 us on one thread, 38 us on two); the pool's workers now
+ * spin between the products of a token (engine/pool.c), so the small default
+ * model's block products (C = 128 or 256, at most 262144) still run on one
+ * thread but the 124M model's 768 x 768 ones (589824) are split too: on one
+ * thread its 12 per token took about 0.25 ms of a q8 token's 3-4 ms.
  */
-#define QUANT_SPLIT_MACS (1L << 20)
+#define QUANT_SPLIT_MACS (1L << 19)
 
 static const char *const quant_format_names[QUANT_NUM_FORMATS] = {
 	"fp32", "bf16", "q8"
@@ -172,6 +177,33 @@ quant_q8_dequantize(float *x, const int8_t *q, const float *scale, int n)
 		x[k] = scale[k / QUANT_G] * (float)q[k];
 }
 
+/* The shape of W (R,K) in format f, no arrays yet. */
+static void
+quant_matrix_shape(struct quant_matrix *qm, enum quant_format f, int R, int K)
+{
+	memset(qm, 0, sizeof *qm);
+	qm->format = f;
+	qm->rows = R;
+	qm->cols = K;
+	qm->stride = f == QUANT_Q8 ? (int)quant_padded(K) : K;
+}
+
+/* Convert w into qm's arrays (allocated). */
+static void
+quant_matrix_fill(struct quant_matrix *qm, const float *w)
+{
+	size_t RK = (size_t)qm->rows * (size_t)qm->stride;
+
+	if (qm->format == QUANT_BF16)
+		for (size_t i = 0; i < RK; i++)
+			qm->bf16[i] = quant_bf16_from_f32(w[i]);
+	else if (qm->format == QUANT_Q8)
+		for (long r = 0; r < qm->rows; r++)
+			quant_q8_quantize(qm->q + r * qm->stride,
+			    qm->scale + r * (qm->stride / QUANT_G), w + r * (long)qm->cols,
+			    qm->cols);
+}
+
 /* Convert a matrix. */
 int
 quant_matrix_init(struct quant_matrix *qm, enum quant_format f, const float *w,
@@ -179,32 +211,23 @@ quant_matrix_init(struct quant_matrix *qm, enum quant_format f, const float *w,
 {
 	size_t RK;
 
-	memset(qm, 0, sizeof *qm);
-	qm->format = f;
-	qm->rows = R;
-	qm->cols = K;
-	qm->stride = K;
+	quant_matrix_shape(qm, f, R, K);
+	RK = (size_t)R * (size_t)qm->stride;
 	switch (f) {
 	case QUANT_FP32:
 		qm->f32 = w;
 		return 0;
 	case QUANT_BF16:
-		RK = (size_t)R * (size_t)K;
 		if ((qm->bf16 = util_alloc(RK * sizeof *qm->bf16)) == NULL)
 			break;
-		for (size_t i = 0; i < RK; i++)
-			qm->bf16[i] = quant_bf16_from_f32(w[i]);
+		quant_matrix_fill(qm, w);
 		return 0;
 	case QUANT_Q8:
-		qm->stride = (int)quant_padded(K);
-		RK = (size_t)R * (size_t)qm->stride;
 		qm->q = util_alloc(RK);
 		qm->scale = util_alloc(RK / QUANT_G * sizeof *qm->scale);
 		if (qm->q == NULL || qm->scale == NULL)
 			break;
-		for (long r = 0; r < R; r++)
-			quant_q8_quantize(qm->q + r * qm->stride,
-			    qm->scale + r * (qm->stride / QUANT_G), w + r * (long)K, K);
+		quant_matrix_fill(qm, w);
 		return 0;
 	}
 	quant_matrix_release(qm);
@@ -295,7 +318,8 @@ quant_isa(enum quant_format f)
 #ifdef QUANT_X86
 	pthread_once(&quant_once, quant_detect);
 	if (quant_limit >= QUANT_ISA_AVX512 &&
-	    ((f == QUANT_BF16 && (quant_bf16_dot ? quant_have_bf16 : quant_have_512)) ||
+	    ((f == QUANT_FP32 && quant_have_512) ||
+	    (f == QUANT_BF16 && (quant_bf16_dot ? quant_have_bf16 : quant_have_512)) ||
 	    (f == QUANT_Q8 && quant_have_vnni)))
 		return QUANT_ISA_AVX512;
 	if (quant_limit >= QUANT_ISA_AVX2 && quant_have_avx2)
@@ -310,7 +334,9 @@ quant_kernel_name(enum quant_format f)
 {
 	switch (f) {
 	case QUANT_FP32:
-		return "blas";
+		/* Single-token products; prompts (n > 1) go through cblas_sgemm. */
+		return quant_isa(f) == QUANT_ISA_AVX512 ? "avx512" :
+		    quant_isa(f) == QUANT_ISA_AVX2 ? "avx2" : "scalar";
 	case QUANT_BF16:
 		return quant_isa(f) == QUANT_ISA_AVX512 ?
 		    (quant_bf16_dot ? "avx512-bf16" : "avx512") :
@@ -334,8 +360,26 @@ struct quant_job {
 	const uint16_t *xh, *xl;  /* bf16 split inputs (n,Kb) */
 	const int8_t *xq;         /* q8 inputs (n,Kp) */
 	const float *xs;          /* q8 input scales (n,Kp/G) */
+	const int32_t *xc;        /* AVX-512 q8: -128 (sum of 4 inputs) (n,Kp/4) */
 	void (*rows)(const struct quant_job *j, long r0, long r1);
+	struct quant_share *shares; /* one per task (quant_task) */
+	long block;               /* rows claimed at a time */
 };
+
+/*
+ * A task's share of the rows: [next, end), claimed `block` rows at a time
+ * from the front by its own thread and, once that thread has run out of
+ * rows, by any other (a cache line each: the owner's claims stay local).
+ */
+struct quant_share {
+	_Alignas(64) atomic_long next;
+	long end;
+};
+
+/* Shares at most (one per thread). */
+#define QUANT_MAX_SHARES 64
+/* Bytes of weights a claim takes: about 16 KB (a few rows). */
+#define QUANT_BLOCK_BYTES 16384
 
 /* bf16 inputs are padded to whole 32-element blocks. */
 static long
@@ -364,6 +408,24 @@ quant_bf16_rows_scalar(const struct quant_job *j, long r0, long r1)
 			float s = 0;
 			for (long k = 0; k < K; k++)
 				s += quant_bf16_to_f32(wr[k]) * x[k];
+			quant_store(j, i, r, s);
+		}
+	}
+}
+
+/* Scalar fp32 rows. */
+static void
+quant_f32_rows_scalar(const struct quant_job *j, long r0, long r1)
+{
+	long K = j->w->cols;
+
+	for (long r = r0; r < r1; r++) {
+		const float *wr = j->w->f32 + r * K;
+		for (int i = 0; i < j->n; i++) {
+			const float *x = j->inp + (long)i * K;
+			float s = 0;
+			for (long k = 0; k < K; k++)
+				s += wr[k] * x[k];
 			quant_store(j, i, r, s);
 		}
 	}
@@ -403,6 +465,33 @@ quant_hsum256(__m256 v)
 	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
 	s = _mm_add_ss(s, _mm_movehdup_ps(s));
 	return _mm_cvtss_f32(s);
+}
+
+/* AVX2 fp32 rows: 16 weights per step in two accumulators. */
+__attribute__((target("avx2,fma"))) static void
+quant_f32_rows_avx2(const struct quant_job *j, long r0, long r1)
+{
+	long K = j->w->cols, K16 = K / 16 * 16;
+
+	for (long r = r0; r < r1; r++) {
+		const float *wr = j->w->f32 + r * K;
+		for (int i = 0; i < j->n; i++) {
+			const float *x = j->inp + (long)i * K;
+			__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+			float s;
+			long k;
+			for (k = 0; k < K16; k += 16) {
+				a0 = _mm256_fmadd_ps(_mm256_loadu_ps(wr + k),
+				    _mm256_loadu_ps(x + k), a0);
+				a1 = _mm256_fmadd_ps(_mm256_loadu_ps(wr + k + 8),
+				    _mm256_loadu_ps(x + k + 8), a1);
+			}
+			s = quant_hsum256(_mm256_add_ps(a0, a1));
+			for (; k < K; k++)
+				s += wr[k] * x[k];
+			quant_store(j, i, r, s);
+		}
+	}
 }
 
 /* AVX2 bf16 rows: widen 8 weights at a time, FMA with fp32 inputs. */
@@ -495,6 +584,50 @@ quant_bf16_rows_avx512(const struct quant_job *j, long r0, long r1)
 	}
 }
 
+/* AVX-512F fp32 rows: 32 weights per step in two accumulators, a masked tail. */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void
+quant_f32_rows_avx512(const struct quant_job *j, long r0, long r1)
+{
+	long K = j->w->cols, K32 = K / 32 * 32, rem = K - K32;
+	__mmask16 t0, t1;
+
+	t0 = (__mmask16)(rem >= 16 ? 0xffff : (1u << rem) - 1);
+	t1 = (__mmask16)(rem > 16 ? (1u << (rem - 16)) - 1 : 0);
+	for (long r = r0; r < r1; r++) {
+		const float *wr = j->w->f32 + r * K;
+		for (int i = 0; i < j->n; i++) {
+			const float *x = j->inp + (long)i * K;
+			__m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+			__m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+			long k;
+			for (k = 0; k + 64 <= K32; k += 64) {
+				a0 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k),
+				    _mm512_loadu_ps(x + k), a0);
+				a1 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k + 16),
+				    _mm512_loadu_ps(x + k + 16), a1);
+				a2 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k + 32),
+				    _mm512_loadu_ps(x + k + 32), a2);
+				a3 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k + 48),
+				    _mm512_loadu_ps(x + k + 48), a3);
+			}
+			for (; k < K32; k += 32) {
+				a0 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k),
+				    _mm512_loadu_ps(x + k), a0);
+				a1 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k + 16),
+				    _mm512_loadu_ps(x + k + 16), a1);
+			}
+			if (rem > 0) {
+				a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(t0, wr + k),
+				    _mm512_maskz_loadu_ps(t0, x + k), a0);
+				a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(t1, wr + k + 16),
+				    _mm512_maskz_loadu_ps(t1, x + k + 16), a1);
+			}
+			quant_store(j, i, r, _mm512_reduce_add_ps(_mm512_add_ps(
+			    _mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))));
+		}
+	}
+}
+
 /* AVX-512F bf16 rows: widen 16 weights at a time, FMA with fp32 inputs. */
 __attribute__((target("avx512f,avx512bw,avx512vl"))) static void
 quant_bf16_rows_avx512f(const struct quant_job *j, long r0, long r1)
@@ -510,8 +643,28 @@ quant_bf16_rows_avx512f(const struct quant_job *j, long r0, long r1)
 		for (int i = 0; i < j->n; i++) {
 			const float *x = j->inp + (long)i * K;
 			__m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+			__m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
 			long k;
-			for (k = 0; k < K32; k += 32) {
+			/* Four chains of FMAs: with two their latency limited the loop. */
+			for (k = 0; k + 64 <= K32; k += 64) {
+				__m512i w0 = _mm512_cvtepu16_epi32(
+				    _mm256_loadu_si256((const __m256i *)(wr + k)));
+				__m512i w1 = _mm512_cvtepu16_epi32(
+				    _mm256_loadu_si256((const __m256i *)(wr + k + 16)));
+				__m512i w2 = _mm512_cvtepu16_epi32(
+				    _mm256_loadu_si256((const __m256i *)(wr + k + 32)));
+				__m512i w3 = _mm512_cvtepu16_epi32(
+				    _mm256_loadu_si256((const __m256i *)(wr + k + 48)));
+				a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w0, 16)),
+				    _mm512_loadu_ps(x + k), a0);
+				a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w1, 16)),
+				    _mm512_loadu_ps(x + k + 16), a1);
+				a2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w2, 16)),
+				    _mm512_loadu_ps(x + k + 32), a2);
+				a3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w3, 16)),
+				    _mm512_loadu_ps(x + k + 48), a3);
+			}
+			for (; k < K32; k += 32) {
 				__m512i w0 = _mm512_cvtepu16_epi32(
 				    _mm256_loadu_si256((const __m256i *)(wr + k)));
 				__m512i w1 = _mm512_cvtepu16_epi32(
@@ -531,7 +684,8 @@ quant_bf16_rows_avx512f(const struct quant_job *j, long r0, long r1)
 				a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(w1, 16)),
 				    _mm512_maskz_loadu_ps(t1, x + k + 16), a1);
 			}
-			quant_store(j, i, r, _mm512_reduce_add_ps(_mm512_add_ps(a0, a1)));
+			quant_store(j, i, r, _mm512_reduce_add_ps(_mm512_add_ps(
+			    _mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))));
 		}
 	}
 }
@@ -592,43 +746,121 @@ quant_q8_quantize(int8_t *q, float *scale, const float *x, int n)
 
 #ifdef QUANT_X86
 
-/* AVX-512 VNNI rows: two groups per vpdpbusd, sign moved onto the weights. */
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni"))) static void
+/*
+ * AVX-512 VNNI rows: two groups per vpdpbusd. The weights are made unsigned by
+ * flipping their top bit (w + 128, 1 to 255) and the inputs stay signed, so
+ * each lane sums (w + 128) x over 4 bytes; the accumulator starts at the
+ * input's -128 (sum of those 4 x) (xc, made once per product), which leaves
+ * exactly sum w x, the integers of the sign-moving form this replaced. The
+ * scales dw dx of 8 groups are one multiply of 8 weight scales by 8 input
+ * scales (the same float products as before), and vpermps spreads a pair of
+ * them over the lanes. Per 64 weight bytes: three loads, an xor, vpdpbusd, a
+ * conversion, vpermps and an FMA, alternating between two sums. The earlier
+ * form (signs moved onto the weights with a mask and a subtraction, |x|, two
+ * scale products broadcast and blended per pair, one sum) ran at 50-60 GB/s
+ * per thread from cache, two to three times what each of 2 threads must
+ * stream from memory, limited by the latency of its one chain of FMAs; this
+ * one at 60-80 GB/s on K = 768 and 3072 (tests/bench/decode-bench.c times
+ * the whole token).
+ */
+#define QUANT_Q8_TARGET "avx512f,avx512bw,avx512vl,avx512vnni"
+
+/*
+ * One pair of groups: weights w, inputs x and their xc term (m: the bytes
+ * read, all 64 or the first group's 32), scaled by the lanes of sv (the
+ * products dw dx of a block's groups) that idx picks.
+ */
+__attribute__((target(QUANT_Q8_TARGET), always_inline)) static inline __m512
+quant_q8_pair(__m512 acc, const int8_t *w, const int8_t *x, const int32_t *xc,
+    __m512 sv, __m512i idx, __mmask64 m)
+{
+	const __m512i flip = _mm512_set1_epi8((char)0x80);
+	__m512i u = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, w), flip);
+	__m512i d = _mm512_dpbusd_epi32(_mm512_maskz_loadu_epi32((__mmask16)
+	    (m == ~0ull ? 0xffff : 0x00ff), xc), u, _mm512_maskz_loadu_epi8(m, x));
+
+	return _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_permutexvar_ps(idx, sv), acc);
+}
+
+/* One row's dot product with one prepared input (ng groups). */
+__attribute__((target(QUANT_Q8_TARGET), always_inline)) static inline float
+quant_q8_row_avx512(const int8_t *wq, const float *ws, const int8_t *xq,
+    const int32_t *xc, const float *xs, long ng)
+{
+	/* Lanes 0-7 take scale 2q of wsv, lanes 8-15 scale 2q + 1. */
+	const __m512i i0 = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m512i i1 = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2);
+	const __m512i i2 = _mm512_set_epi32(5, 5, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 4);
+	const __m512i i3 = _mm512_set_epi32(7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 6, 6, 6, 6, 6);
+	/* Pairs alternate between two sums: one chain of FMAs would be the limit. */
+	__m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), sv;
+	long g, rem;
+
+	/* Blocks of 8 groups (4 pairs; 8 scales in one load): K = 768 has 3. */
+	for (g = 0; g + 8 <= ng; g += 8) {
+		sv = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_loadu_ps(ws + g),
+		    _mm256_loadu_ps(xs + g)));
+		acc0 = quant_q8_pair(acc0, wq, xq, xc, sv, i0, ~0ull);
+		acc1 = quant_q8_pair(acc1, wq + 64, xq + 64, xc + 16, sv, i1, ~0ull);
+		acc0 = quant_q8_pair(acc0, wq + 128, xq + 128, xc + 32, sv, i2, ~0ull);
+		acc1 = quant_q8_pair(acc1, wq + 192, xq + 192, xc + 48, sv, i3, ~0ull);
+		wq += 256;
+		xq += 256;
+		xc += 64;
+	}
+	if ((rem = ng - g) > 0) {
+		__mmask16 m = (__mmask16)((1u << rem) - 1);
+		__m512i idx = i0;
+		sv = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, ws + g),
+		    _mm512_maskz_loadu_ps(m, xs + g));
+		for (; rem >= 2; rem -= 2) {
+			acc0 = quant_q8_pair(acc0, wq, xq, xc, sv, idx, ~0ull);
+			idx = _mm512_add_epi32(idx, _mm512_set1_epi32(2));
+			wq += 64;
+			xq += 64;
+			xc += 16;
+		}
+		/* An odd last group: the pair's upper half reads as zeros. */
+		if (rem > 0)
+			acc1 = quant_q8_pair(acc1, wq, xq, xc, sv, idx, 0xffffffffull);
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+}
+
+__attribute__((target(QUANT_Q8_TARGET))) static void
 quant_q8_rows_avx512(const struct quant_job *j, long r0, long r1)
 {
-	long Kp = j->w->stride, ng = Kp / QUANT_G, ng2 = ng / 2 * 2;
-	const __m512i zero = _mm512_setzero_si512();
+	long Kp = j->w->stride, ng = Kp / QUANT_G, R = j->w->rows;
+	const int8_t *q = j->w->q;
+	const float *scale = j->w->scale, *bias = j->bias;
+	float *out = j->out;
+	int n = j->n;
 
-	for (long r = r0; r < r1; r++) {
-		const int8_t *wq = j->w->q + r * Kp;
-		const float *ws = j->w->scale + r * ng;
-		for (int i = 0; i < j->n; i++) {
-			const int8_t *xq = j->xq + (long)i * Kp;
-			const float *xs = j->xs + (long)i * ng;
-			__m512 acc = _mm512_setzero_ps();
-			long g;
-			for (g = 0; g < ng2; g += 2) {
-				__m512i w = _mm512_loadu_si512(wq + g * QUANT_G);
-				__m512i x = _mm512_loadu_si512(xq + g * QUANT_G);
-				__m512i sw = _mm512_mask_sub_epi8(w, _mm512_movepi8_mask(x), zero, w);
-				__m512i p = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(x), sw);
-				__m512 d = _mm512_mask_blend_ps(0xff00,
-				    _mm512_set1_ps(ws[g] * xs[g]),
-				    _mm512_set1_ps(ws[g + 1] * xs[g + 1]));
-				acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p), d, acc);
-			}
-			if (g < ng) {
-				__mmask64 lo = 0xffffffffull;
-				__m512i w = _mm512_maskz_loadu_epi8(lo, wq + g * QUANT_G);
-				__m512i x = _mm512_maskz_loadu_epi8(lo, xq + g * QUANT_G);
-				__m512i sw = _mm512_mask_sub_epi8(w, _mm512_movepi8_mask(x), zero, w);
-				__m512i p = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(x), sw);
-				acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(p),
-				    _mm512_set1_ps(ws[g] * xs[g]), acc);
-			}
-			quant_store(j, i, r, _mm512_reduce_add_ps(acc));
+	for (long r = r0; r < r1; r++)
+		for (int i = 0; i < n; i++) {
+			float d = quant_q8_row_avx512(q + r * Kp, scale + r * ng,
+			    j->xq + (long)i * Kp, j->xc + (long)i * (Kp / 4),
+			    j->xs + (long)i * ng, ng);
+			out[(long)i * R + r] = d + (bias != NULL ? bias[r] : 0.0f);
 		}
-	}
+}
+
+/* The AVX-512 kernel's per-input term xc = -128 (sum of 4 x) per lane. */
+__attribute__((target(QUANT_Q8_TARGET))) static void
+quant_q8_prepare_avx512(int32_t *xc, const int8_t *xq, long Kp)
+{
+	const __m512i u128 = _mm512_set1_epi8((char)0x80);
+	long k;
+
+	/* vpdpbusd of 128 (unsigned) and x: 128 (sum of 4 x); Kp is a multiple of 32. */
+	for (k = 0; k + 64 <= Kp; k += 64)
+		_mm512_storeu_si512(xc + k / 4, _mm512_sub_epi32(_mm512_setzero_si512(),
+		    _mm512_dpbusd_epi32(_mm512_setzero_si512(), u128,
+		    _mm512_loadu_si512(xq + k))));
+	if (k < Kp)
+		_mm512_mask_storeu_epi32(xc + k / 4, 0x00ff, _mm512_sub_epi32(
+		    _mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), u128,
+		    _mm512_maskz_loadu_epi8(0xffffffffull, xq + k))));
 }
 #endif
 
@@ -640,23 +872,40 @@ quant_work_size(enum quant_format f, int K, int n)
 	case QUANT_BF16:
 		return (size_t)n * (size_t)quant_bf16_padded(K) * 2 * sizeof(uint16_t);
 	case QUANT_Q8:
+		/* xq, xs, then the AVX-512 kernel's xc (Kp / 4 int32). */
 		return (size_t)n * (size_t)quant_padded(K) +
-		    (size_t)n * (size_t)(quant_padded(K) / QUANT_G) * sizeof(float);
+		    (size_t)n * (size_t)(quant_padded(K) / QUANT_G) * sizeof(float) +
+		    (size_t)n * (size_t)(quant_padded(K) / 4) * sizeof(int32_t);
 	default:
 		return 0;
 	}
 }
 
-/* Pool task: a near-equal share of the rows. */
+/*
+ * Pool task: its own share of the rows, then what is left of the others'.
+ * The two vCPUs of the machine this was measured on stream at different
+ * speeds (one 10-25% behind the other over a concurrent read, and which one
+ * varies), so with equal fixed shares the caller spent about a fifth of
+ * q8 decoding waiting for the worker (`perf record`); many small tasks
+ * instead cost a claim on the pool's shared claim word each and cut every
+ * thread's stream into pieces. Here each thread reads one contiguous range
+ * and only its end is shared out, in claims of QUANT_BLOCK_BYTES.
+ */
 static void
 quant_task(void *arg, int task, int ntasks)
 {
 	const struct quant_job *j = arg;
-	long r0, r1;
 
-	pool_range(j->w->rows, task, ntasks, &r0, &r1);
-	if (r1 > r0)
-		j->rows(j, r0, r1);
+	for (int s = 0; s < ntasks; s++) {
+		struct quant_share *sh = &j->shares[(task + s) % ntasks];
+		for (;;) {
+			long r0 = atomic_fetch_add_explicit(&sh->next, j->block,
+			    memory_order_relaxed);
+			if (r0 >= sh->end)
+				break;
+			j->rows(j, r0, r0 + j->block < sh->end ? r0 + j->block : sh->end);
+		}
+	}
 }
 
 /* Product of n inputs with a matrix in any format. */
@@ -665,18 +914,12 @@ quant_matmul(float *out, const float *inp, const struct quant_matrix *w,
     const float *bias, int n, void *work)
 {
 	struct quant_job j;
+	struct quant_share shares[QUANT_MAX_SHARES];
 	long K = w->cols, R = w->rows;
 	enum quant_isa isa = quant_isa(w->format);
 	int ntasks;
 
-	if (w->format == QUANT_FP32) {
-		if (n == 1) {
-			if (bias != NULL)
-				memcpy(out, bias, (size_t)R * sizeof *out);
-			cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)R, (int)K, 1.0f, w->f32,
-			    (int)K, inp, 1, bias != NULL ? 1.0f : 0.0f, out, 1);
-			return;
-		}
+	if (w->format == QUANT_FP32 && n > 1) {
 		for (int i = 0; bias != NULL && i < n; i++)
 			memcpy(out + (long)i * R, bias, (size_t)R * sizeof *out);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)R, (int)K,
@@ -690,7 +933,15 @@ quant_matmul(float *out, const float *inp, const struct quant_matrix *w,
 	j.w = w;
 	j.bias = bias;
 	j.n = n;
-	if (w->format == QUANT_BF16) {
+	if (w->format == QUANT_FP32) {
+		j.rows = quant_f32_rows_scalar;
+#ifdef QUANT_X86
+		if (isa == QUANT_ISA_AVX512)
+			j.rows = quant_f32_rows_avx512;
+		else if (isa == QUANT_ISA_AVX2)
+			j.rows = quant_f32_rows_avx2;
+#endif
+	} else if (w->format == QUANT_BF16) {
 		j.rows = quant_bf16_rows_scalar;
 #ifdef QUANT_X86
 		if (isa == QUANT_ISA_AVX512 && !quant_bf16_dot)
@@ -722,8 +973,13 @@ quant_matmul(float *out, const float *inp, const struct quant_matrix *w,
 		j.xs = xs;
 		j.rows = quant_q8_rows_scalar;
 #ifdef QUANT_X86
-		if (isa == QUANT_ISA_AVX512)
+		if (isa == QUANT_ISA_AVX512) {
+			int32_t *xc = (int32_t *)(void *)(xs + n * ng);
+			for (long i = 0; i < n; i++)
+				quant_q8_prepare_avx512(xc + i * (Kp / 4), xq + i * Kp, Kp);
+			j.xc = xc;
 			j.rows = quant_q8_rows_avx512;
+		}
 		else if (isa == QUANT_ISA_AVX2)
 			j.rows = quant_q8_rows_avx2;
 #endif
@@ -731,15 +987,33 @@ quant_matmul(float *out, const float *inp, const struct quant_matrix *w,
 	(void)isa;
 	/*
 	 * Small products are not worth waking the pool (see QUANT_SPLIT_MACS).
-	 * Larger ones are cut into four tasks per thread (of at least 64 rows),
-	 * claimed as threads come free: the caller starts at once and takes over
-	 * the share of a worker that is slow to wake.
+	 * Larger ones get one task per thread (of at least 64 rows), each a
+	 * contiguous share whose end the others take over (quant_task): the
+	 * caller starts at once and takes over the share of a worker that is
+	 * slow to wake, as four fixed tasks per thread did before at the cost
+	 * of their claims and cut streams.
 	 */
 	ntasks = 1;
 	if (R * K * (long)n >= QUANT_SPLIT_MACS && pool_threads() > 1) {
-		ntasks = 4 * pool_threads();
+		ntasks = pool_threads();
 		if (ntasks > R / 64)
 			ntasks = R / 64 > 1 ? (int)(R / 64) : 1;
+		if (ntasks > QUANT_MAX_SHARES)
+			ntasks = QUANT_MAX_SHARES;
+	}
+	j.shares = shares;
+	j.block = R;
+	if (ntasks > 1) {
+		long rb = (long)(quant_matrix_bytes(w) / (size_t)R);
+		j.block = QUANT_BLOCK_BYTES / (rb > 0 ? rb : 1);
+		if (j.block < 1)
+			j.block = 1;
+	}
+	for (int t = 0; t < ntasks; t++) {
+		long r0, r1;
+		pool_range(R, t, ntasks, &r0, &r1);
+		atomic_init(&shares[t].next, r0);
+		shares[t].end = r1;
 	}
 	pool_run(quant_task, &j, ntasks);
 }

@@ -5,7 +5,9 @@
  * Dimension letters: R rows (output channels) and K columns (input channels)
  * of a row-major weight matrix W (R,K); n input rows; G = QUANT_GROUP.
  *
- * - fp32: W as it is (borrowed, not copied); products through cblas.
+ * - fp32: W as it is (borrowed, not copied); one input row through the
+ *   kernels below (the pool's threads, as the other formats), several
+ *   through cblas_sgemm.
  * - bf16: the top 16 bits of each fp32 weight, rounded to nearest even.
  * - q8: per row, groups of G consecutive weights share one float scale d =
  *   max|w| / 127 and hold q = round(w / d) in [-127, 127] (the layout of
@@ -106,7 +108,10 @@ void quant_set_isa_limit(enum quant_isa limit);
 void quant_set_bf16_dot(int on);
 /* The instruction set format f's kernel uses now. */
 enum quant_isa quant_isa(enum quant_format f);
-/* A name for the kernel format f uses now ("avx512-vnni", "avx512-bf16", "avx512", "avx2", "scalar", "blas"). */
+/*
+ * A name for the kernel format f uses now for one input row ("avx512-vnni",
+ * "avx512-bf16", "avx512", "avx2", "scalar").
+ */
 const char *quant_kernel_name(enum quant_format f);
 
 /*

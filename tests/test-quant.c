@@ -199,7 +199,9 @@ test_kernels(enum quant_isa limit, const char *label)
 {
 	static const int shapes[][3] = {
 		{ 1, 1, 1 }, { 3, 31, 1 }, { 5, 32, 2 }, { 7, 33, 1 }, { 17, 63, 3 },
-		{ 9, 64, 1 }, { 13, 65, 4 }, { 64, 768, 1 }, { 33, 3072, 2 }, { 101, 97, 5 }
+		{ 9, 64, 1 }, { 13, 65, 4 }, { 64, 768, 1 }, { 33, 3072, 2 }, { 101, 97, 5 },
+		/* Large enough to be split among the pool's threads (engine/quant.c). */
+		{ 1500, 701, 1 }
 	};
 	enum quant_format fs[] = { QUANT_FP32, QUANT_BF16, QUANT_Q8 };
 

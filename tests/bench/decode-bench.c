@@ -1,0 +1,145 @@
+/*
+ * decode-bench.c: GPT-2 124M-shaped generation (random weights) per weight
+ * format, as `seqmatch bench --generate-only` times it (app/cmd-bench.c:
+ * greedy decoding through gpt_kv_append and gpt_kv_logits, rounds that
+ * alternate the formats, the median round), without the rest of that
+ * command, so that a change to the kernels or the pool can be tried in a
+ * few seconds, with the read bandwidth of engine/bench.c (the bound's
+ * denominator) measured first:
+ *
+ *   tests/bench/decode-bench [TOKENS [ROUNDS [FORMATS]]]
+ *
+ * (defaults 64 tokens, 5 rounds, "fp32,bf16,q8"). Prints per format the
+ * median tokens/s, GB/s over the matrix bytes and the fraction of the
+ * bandwidth measured at the start; with one format and `perf record` it
+ * profiles that format's decoding alone. Built on demand: make
+ * tests/bench/decode-bench.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "cpu.h"
+#include "gpt.h"
+#include "pool.h"
+#include "quant.h"
+#include "qweights.h"
+#include "util.h"
+
+#define DB_MAX_ROUNDS 32
+
+/* Sort doubles (for the median). */
+static int
+db_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Greedy decoding of `tokens` tokens after token 0 (app/cmd-bench.c's loop): seconds. */
+static double
+db_decode(const struct gpt_model *m, const struct qweights *qw, int tokens)
+{
+	const struct gpt_config *c = gpt_config(m);
+	float *logits = malloc((size_t)c->padded_vocab_size * sizeof *logits);
+	struct gpt_kv *kv;
+	char *cause = NULL;
+	int tok = 0;
+	double t0, dt;
+
+	if (logits == NULL || (kv = gpt_kv_new(m, c->max_seq_len, &cause)) == NULL ||
+	    gpt_kv_set_weights(kv, qweights_kv(qw), &cause) != 0 ||
+	    gpt_kv_append(m, kv, &tok, 1, &cause) != 0) {
+		fprintf(stderr, "decode-bench: %s\n", cause != NULL ? cause : "out of memory");
+		exit(1);
+	}
+	t0 = util_now();
+	for (int i = 0; i < tokens; i++) {
+		int best = 0;
+		gpt_kv_logits(m, kv, gpt_kv_len(kv) - 1, logits);
+		for (int v = 1; v < c->vocab_size; v++)
+			if (logits[v] > logits[best])
+				best = v;
+		if (gpt_kv_append(m, kv, &best, 1, &cause) != 0) {
+			fprintf(stderr, "decode-bench: %s\n", cause);
+			exit(1);
+		}
+	}
+	dt = util_now() - t0;
+	gpt_kv_free(kv);
+	free(logits);
+	return dt;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gpt_config cfg = { 1024, 50257, 50304, 12, 12, 768 };
+	int tokens = argc > 1 ? atoi(argv[1]) : 64;
+	int rounds = argc > 2 ? atoi(argv[2]) : 5;
+	const char *formats = argc > 3 ? argv[3] : "fp32,bf16,q8";
+	int run[QUANT_NUM_FORMATS];
+	struct qweights *qw[QUANT_NUM_FORMATS];
+	double rate[QUANT_NUM_FORMATS][DB_MAX_ROUNDS], bw;
+	struct gpt_model *m;
+	char *cause = NULL;
+	int per;
+
+	if (rounds < 1 || rounds > DB_MAX_ROUNDS || tokens < rounds) {
+		fprintf(stderr, "usage: decode-bench [TOKENS [ROUNDS <= %d]]\n",
+		    DB_MAX_ROUNDS);
+		return 2;
+	}
+	per = tokens / rounds;
+	/* As app/main.c does: the pool's thread count set once (not read per product). */
+	pool_set_threads(cpu_count());
+	for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
+		const char *name = quant_format_name((enum quant_format)f), *p = formats;
+		size_t n = strlen(name);
+
+		/* name as an item of the comma-separated list */
+		run[f] = 0;
+		while ((p = strstr(p, name)) != NULL) {
+			if ((p == formats || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+				run[f] = 1;
+			p += n;
+		}
+	}
+	if ((m = gpt_new(&cfg, &cause)) == NULL) {
+		fprintf(stderr, "decode-bench: %s\n", cause);
+		return 1;
+	}
+	gpt_init_random(m, 42);
+	for (int f = 0; f < QUANT_NUM_FORMATS; f++)
+		if ((qw[f] = qweights_new(m, (enum quant_format)f, &cause)) == NULL) {
+			fprintf(stderr, "decode-bench: %s\n", cause);
+			return 1;
+		}
+	bw = bench_bandwidth_gbs((size_t)512 << 20, 1.5);
+	printf("read bandwidth %.1f GB/s; pool threads %d; kernels bf16 %s, q8 %s\n", bw,
+	    pool_threads(), quant_kernel_name(QUANT_BF16), quant_kernel_name(QUANT_Q8));
+	for (int r = 0; r < rounds; r++)
+		for (int f = 0; f < QUANT_NUM_FORMATS; f++)
+			rate[f][r] = run[f] ? per / db_decode(m, qw[f], per) : 0;
+	for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
+		double bytes = (double)qweights_bytes(qw[f]), med;
+
+		if (!run[f])
+			continue;
+		qsort(rate[f], (size_t)rounds, sizeof rate[f][0], db_cmp);
+		med = rate[f][rounds / 2];
+		printf("%-4s %7.1f tokens/s (min %.1f, max %.1f) = %.2fx fp32, %.1f GB/s, "
+		    "%.0f%% of bound\n", quant_format_name((enum quant_format)f), med,
+		    rate[f][0], rate[f][rounds - 1],
+		    run[QUANT_FP32] ? med / rate[QUANT_FP32][rounds / 2] : 0, med * bytes / 1e9,
+		    100 * med * bytes / 1e9 / bw);
+	}
+	for (int f = 0; f < QUANT_NUM_FORMATS; f++)
+		qweights_free(qw[f]);
+	gpt_free(m);
+	return 0;
+}
