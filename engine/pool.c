@@ -14,9 +14,12 @@
  * thread to be scheduled. Only one job runs at a time; a second caller does
  * its tasks inline.
  *
- * Between jobs a worker first spins for up to POOL_SPIN_NS watching the
- * claim word and only then sleeps on the condition variable; the caller
- * likewise spins for its claimed tasks before it sleeps. Decoding runs its
+ * After a job started with pool_run_spin a worker first spins for up to
+ * POOL_SPIN_NS watching the claim word and only then sleeps on the condition
+ * variable; the caller likewise spins for its claimed tasks before it sleeps.
+ * Only the generator's matrix-vector products ask for it (engine/quant.c);
+ * after the training step's jobs the workers sleep at once, as before, so
+ * that they never spin against OpenBLAS's threads. Decoding runs its
  * matrix-vector products back to back (engine/gpt.c's gpt_kv_append: four
  * per layer, tens of microseconds apart), and on the 2-vCPU virtual machine
  * the project is measured on, a sleeping thread's wake-up (a futex wake and
@@ -61,6 +64,8 @@ static _Alignas(64) struct pool_job pool_jobs[2];
  * workers read it while the counters there change.
  */
 static _Alignas(64) _Atomic uint64_t pool_claim;
+/* Whether the workers spin after the job last published (pool_run_spin). */
+static _Atomic int pool_spin;
 static int pool_nworkers;   /* started */
 /* Threads including the caller; 0 = not set. Set once at start (the thread
  * budget) but read by every pool_run on any thread, hence atomic. */
@@ -143,7 +148,7 @@ pool_worker(void *arg)
 	uint32_t seen = (uint32_t)(uintptr_t)arg;
 
 	for (;;) {
-		if (pool_spin_gen(seen)) {
+		if (atomic_load(&pool_spin) && pool_spin_gen(seen)) {
 			seen = pool_drain();
 			continue;
 		}
@@ -205,9 +210,9 @@ pool_inline(pool_fn fn, void *arg, int ntasks)
 		fn(arg, t, ntasks);
 }
 
-/* Run a job across the pool. */
-void
-pool_run(pool_fn fn, void *arg, int ntasks)
+/* Run a job across the pool; spin: pool_run_spin. */
+static void
+pool_job_run(pool_fn fn, void *arg, int ntasks, int spin)
 {
 	int threads = pool_threads();
 	uint32_t gen;
@@ -230,13 +235,14 @@ pool_run(pool_fn fn, void *arg, int ntasks)
 	atomic_store(&job->arg, arg);
 	atomic_store(&job->ntasks, ntasks);
 	atomic_store(&job->done, 0);
+	atomic_store(&pool_spin, spin);
 	pthread_mutex_lock(&pool_lock);
 	atomic_store(&pool_claim, (uint64_t)gen << 32);
 	pthread_cond_broadcast(&pool_work);
 	pthread_mutex_unlock(&pool_lock);
 	pool_drain();
 	/* Tasks other threads claimed may still run: wait for them to finish. */
-	if (atomic_load(&job->done) < ntasks) {
+	if (spin && atomic_load(&job->done) < ntasks) {
 		long long t0 = pool_now_ns();
 		for (unsigned i = 1; atomic_load(&job->done) < ntasks; i++) {
 			pool_pause();
@@ -251,6 +257,20 @@ pool_run(pool_fn fn, void *arg, int ntasks)
 		pthread_mutex_unlock(&pool_lock);
 	}
 	pthread_mutex_unlock(&pool_busy);
+}
+
+/* Run a job across the pool. */
+void
+pool_run(pool_fn fn, void *arg, int ntasks)
+{
+	pool_job_run(fn, arg, ntasks, 0);
+}
+
+/* The same, the workers then spinning for the next job a while. */
+void
+pool_run_spin(pool_fn fn, void *arg, int ntasks)
+{
+	pool_job_run(fn, arg, ntasks, 1);
 }
 
 /* Near-equal split of [0, n). */

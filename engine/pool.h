@@ -2,7 +2,8 @@
  * pool.h: a small fork-join pool for the loops that are not matrix products
  * (attention per head, softmax, GELU, AdamW) and for the bf16 and q8 matrix-vector
  * products of generation (engine/quant.c). Workers sleep on a condition
- * variable between jobs, so they never spin against OpenBLAS's own threads.
+ * variable between jobs, so they never spin against OpenBLAS's own threads,
+ * except after pool_run_spin's jobs (the generator's products).
  * A job started while another thread's job runs is done inline by its caller.
  */
 #ifndef SEQMATCH_POOL_H
@@ -16,6 +17,13 @@ void pool_set_threads(int n);
 int pool_threads(void);
 /* Run tasks 0..ntasks-1 on the pool and the calling thread; returns when all are done. */
 void pool_run(pool_fn fn, void *arg, int ntasks);
+/*
+ * pool_run for jobs that come back to back (the generator's matrix-vector
+ * products): afterwards the workers spin for the next job for up to 100 us
+ * before they sleep, and the caller spins for its tasks. Never for work that
+ * runs beside OpenBLAS's threads.
+ */
+void pool_run_spin(pool_fn fn, void *arg, int ntasks);
 /* Split [0, n) into ntasks near-equal ranges: the range of `task`. */
 void pool_range(long n, int task, int ntasks, long *start, long *end);
 

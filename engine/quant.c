@@ -1015,5 +1015,5 @@ quant_matmul(float *out, const float *inp, const struct quant_matrix *w,
 		atomic_init(&shares[t].next, r0);
 		shares[t].end = r1;
 	}
-	pool_run(quant_task, &j, ntasks);
+	pool_run_spin(quant_task, &j, ntasks);
 }
