@@ -2,7 +2,7 @@
  * test-gpt.c: the whole model: finite-difference gradients through every layer
  * with a tree mask and shuffled position ids; KV-cached decoding against the
  * full forward pass (with rollbacks, and a tree-masked pass against decoding
- * with backspaces); AdamW's skip on NaN, weight decay and clipping;
+ * with backspaces; past the context where attention is split over threads); AdamW's skip on NaN, weight decay and clipping;
  * configuration checks.
  */
 #include "config.h"
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gpt.h"
+#include "pool.h"
 #include "rng.h"
 #include "tap.h"
 
@@ -170,6 +171,61 @@ test_kv_cache(void)
 }
 
 /*
+ * Decoding past the context at which one row's attention is split over the
+ * pool by heads (engine/gpt.c, gpt_kv_attend: 65536 cached floats per layer,
+ * slot 256 at 256 channels): on two threads the logits of every slot are bit
+ * for bit those of one thread (each head's sums keep their order), and they
+ * equal the full forward pass.
+ */
+static void
+test_kv_split_heads(void)
+{
+	enum { T = 300, Vp = 24 };
+	struct gpt_config cfg = { T, 20, Vp, 1, 8, 256 };
+	struct gpt_model *m;
+	struct gpt_kv *kv[2];
+	struct rng rng;
+	int seq[T], same = 1, threads = pool_threads();
+	float *lg[2];
+	double worst = 0;
+	char *cause = NULL;
+
+	m = gpt_new(&cfg, &cause);
+	gpt_init_random(m, 6);
+	rng_init(&rng, 10);
+	for (size_t i = 0; i < gpt_num_params(m); i++)
+		gpt_param_memory(m)[i] += 0.05f * rng_normal(&rng);
+	for (int i = 0; i < T; i++)
+		seq[i] = (int)rng_below(&rng, 20);
+	for (int k = 0; k < 2; k++) {
+		pool_set_threads(k == 0 ? 1 : 2);
+		kv[k] = gpt_kv_new(m, T, &cause);
+		lg[k] = malloc((size_t)T * Vp * sizeof(float));
+		for (int i = 0; i < T; i++) {
+			gpt_kv_append(m, kv[k], &seq[i], 1, &cause);
+			gpt_kv_logits(m, kv[k], i, lg[k] + (size_t)i * Vp);
+		}
+	}
+	pool_set_threads(threads);
+	tap_ok(gpt_kv_len(kv[0]) == T && gpt_kv_len(kv[1]) == T, "decoded %d slots", T);
+	same = memcmp(lg[0], lg[1], (size_t)T * Vp * sizeof(float)) == 0;
+	tap_ok(same, "attention split over 2 threads from slot 256: every slot's logits "
+	    "bit for bit those of 1 thread");
+	gpt_forward(m, seq, NULL, NULL, 1, T, &cause);
+	for (int i = 0; i < T; i++) {
+		double d = tap_maxdiff(lg[1] + (size_t)i * Vp, gpt_logits(m) + (size_t)i * Vp, Vp);
+		if (d > worst)
+			worst = d;
+	}
+	tap_ok(worst < 1e-4, "... and equal the full pass (max diff %.2e)", worst);
+	for (int k = 0; k < 2; k++) {
+		gpt_kv_free(kv[k]);
+		free(lg[k]);
+	}
+	gpt_free(m);
+}
+
+/*
  * A tree-masked pass over the worked example of docs/sequencematch.md section 2
  * gives the logits that decoding computes with backspaces (truncation).
  */
@@ -317,6 +373,7 @@ main(void)
 {
 	test_gradcheck();
 	test_kv_cache();
+	test_kv_split_heads();
 	test_tree_equals_backspace_decoding();
 	test_adamw();
 	test_config_check();
