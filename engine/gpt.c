@@ -803,8 +803,8 @@ gpt_update(struct gpt_model *m, const struct gpt_adamw *o, long t, float *grad_n
 struct gpt_kv {
 	int cap, len;
 	int C, L, NH, Vp;
-	float *k;       /* (L, cap, C) */
-	float *v;       /* (L, cap, C) */
+	float *k;       /* (L, NH, cap, HS): per layer, each head's slots in a row */
+	float *v;       /* (L, NH, cap, HS) */
 	float *hidden;  /* (cap, C) final LayerNorm output */
 	/* Scratch for n rows at a time. */
 	int scratch_rows;
@@ -815,7 +815,6 @@ struct gpt_kv {
 	float *tmp;     /* (n, C) */
 	float *fch;     /* (n, 4C) */
 	float *scores;  /* (NH, cap) a row of attention scores per head */
-	float *hmax, *hsum; /* (NH) per head: the scores' maximum, their exps' sum */
 	float *mean;    /* (n) */
 	float *rstd;    /* (n) */
 	/* Other-format matrices (NULL: the model's fp32) and their work space. */
@@ -858,10 +857,7 @@ gpt_kv_new(const struct gpt_model *m, int capacity, char **cause)
 	kv->v = calloc(n, sizeof(float));
 	kv->hidden = calloc((size_t)capacity * (size_t)kv->C, sizeof(float));
 	kv->scores = util_alloc((size_t)kv->NH * (size_t)capacity * sizeof(float));
-	kv->hmax = util_alloc((size_t)kv->NH * sizeof(float));
-	kv->hsum = util_alloc((size_t)kv->NH * sizeof(float));
-	if (kv->k == NULL || kv->v == NULL || kv->hidden == NULL || kv->scores == NULL ||
-	    kv->hmax == NULL || kv->hsum == NULL) {
+	if (kv->k == NULL || kv->v == NULL || kv->hidden == NULL || kv->scores == NULL) {
 		gpt_kv_free(kv);
 		util_error(cause, "out of memory for a KV cache of %d slots", capacity);
 		return NULL;
@@ -924,8 +920,6 @@ gpt_kv_free(struct gpt_kv *kv)
 	free(kv->v);
 	free(kv->hidden);
 	util_free(kv->scores);
-	util_free(kv->hmax);
-	util_free(kv->hsum);
 	util_free(kv);
 }
 
@@ -1053,56 +1047,48 @@ gpt_dot(const float *a, const float *b, int n)
 /* One new row's attention over slots 0..s of one layer, for a pool task's heads. */
 struct gpt_attend_job {
 	struct gpt_kv *kv;
-	const float *K, *V; /* the layer's cache (cap, C) */
+	const float *K, *V; /* the layer's cache (NH, cap, HS) */
 	const float *q;     /* (C) the row's queries */
 	float *out;         /* (C) */
 	int s;
 };
 
 /*
- * Pool task: heads [h0, h1) of a row. The cache is read one slot at a time,
- * each slot's keys (then values) of all the task's heads together, so that a
- * long context streams through contiguous rows instead of one 64-float piece
- * per head and slot. Per head the arithmetic and its order are those of one
- * head at a time: a dot product per slot, the maximum, exp and their sum in
- * slot order, then the values weighted in slot order (bit for bit the same).
+ * Pool task: heads [h0, h1) of a row, one head at a time: a dot product per
+ * slot, the maximum, exp and their sum in slot order, then the values
+ * weighted in slot order. The cache is head-major, so each head streams one
+ * contiguous block of keys and one of values.
  */
 static void
 gpt_attend_task(void *arg, int task, int ntasks)
 {
 	const struct gpt_attend_job *j = arg;
 	int C = j->kv->C, NH = j->kv->NH, HS = C / NH, cap = j->kv->cap, s = j->s;
-	float scale = 1.0f / sqrtf((float)HS), *maxv = j->kv->hmax, *sum = j->kv->hsum;
+	float scale = 1.0f / sqrtf((float)HS);
 	long h0, h1;
 
 	pool_range(NH, task, ntasks, &h0, &h1);
 	for (long h = h0; h < h1; h++) {
-		maxv[h] = -INFINITY;
-		sum[h] = 0;
-		memset(j->out + h * HS, 0, (size_t)HS * sizeof(float));
-	}
-	for (int t = 0; t <= s; t++) {
-		const float *kt = j->K + (size_t)t * C;
-		for (long h = h0; h < h1; h++) {
-			float d = gpt_dot(j->q + h * HS, kt + h * HS, HS) * scale;
-			j->kv->scores[h * cap + t] = d;
-			if (d > maxv[h])
-				maxv[h] = d;
-		}
-	}
-	for (long h = h0; h < h1; h++) {
-		float *sc = j->kv->scores + h * cap;
+		const float *q = j->q + h * HS, *K = j->K + (size_t)h * cap * HS;
+		const float *V = j->V + (size_t)h * cap * HS;
+		float *sc = j->kv->scores + h * cap, *out = j->out + h * HS;
+		float maxv = -INFINITY, sum = 0;
+
 		for (int t = 0; t <= s; t++) {
-			sc[t] = expf(sc[t] - maxv[h]);
-			sum[h] += sc[t];
+			sc[t] = gpt_dot(q, K + (size_t)t * HS, HS) * scale;
+			if (sc[t] > maxv)
+				maxv = sc[t];
 		}
-	}
-	for (int t = 0; t <= s; t++) {
-		const float *vt = j->V + (size_t)t * C;
-		for (long h = h0; h < h1; h++) {
-			float w = j->kv->scores[h * cap + t] / sum[h], *out = j->out + h * HS;
+		for (int t = 0; t <= s; t++) {
+			sc[t] = expf(sc[t] - maxv);
+			sum += sc[t];
+		}
+		memset(out, 0, (size_t)HS * sizeof(float));
+		for (int t = 0; t <= s; t++) {
+			const float *vt = V + (size_t)t * HS;
+			float w = sc[t] / sum;
 			for (int i = 0; i < HS; i++)
-				out[i] += w * vt[h * HS + i];
+				out[i] += w * vt[i];
 		}
 	}
 }
@@ -1162,19 +1148,21 @@ gpt_kv_append(const struct gpt_model *m, struct gpt_kv *kv, const int *tokens, i
 	}
 	for (int l = 0; l < L; l++) {
 		size_t lc = (size_t)l * C;
-		float *K = kv->k + ((size_t)l * kv->cap + s0) * C;
-		float *V = kv->v + ((size_t)l * kv->cap + s0) * C;
+		float *K = kv->k + (size_t)l * kv->cap * C, *V = kv->v + (size_t)l * kv->cap * C;
+		int HS = C / kv->NH;
 
 		kernels_layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, p->ln1w + lc,
 		    p->ln1b + lc, n, C);
 		gpt_linear(kv, kv->w != NULL ? &kv->w->qkvw[l] : NULL, kv->qkv, kv->ln,
 		    p->qkvw + lc * 3 * C, p->qkvb + lc * 3, n, C, 3 * C);
-		for (int i = 0; i < n; i++) {
-			memcpy(K + (size_t)i * C, kv->qkv + (size_t)i * 3 * C + C,
-			    (size_t)C * sizeof(float));
-			memcpy(V + (size_t)i * C, kv->qkv + (size_t)i * 3 * C + 2 * C,
-			    (size_t)C * sizeof(float));
-		}
+		/* Into the head-major cache: slot s0 + i of head h at (h, s0 + i). */
+		for (int i = 0; i < n; i++)
+			for (int h = 0; h < kv->NH; h++) {
+				size_t at = ((size_t)h * kv->cap + (size_t)(s0 + i)) * HS;
+				const float *row = kv->qkv + (size_t)i * 3 * C + (size_t)h * HS;
+				memcpy(K + at, row + C, (size_t)HS * sizeof(float));
+				memcpy(V + at, row + 2 * C, (size_t)HS * sizeof(float));
+			}
 		gpt_kv_attend(kv, l, s0, n);
 		gpt_linear(kv, kv->w != NULL ? &kv->w->attprojw[l] : NULL, kv->tmp, kv->atty,
 		    p->attprojw + lc * C, p->attprojb + lc, n, C, C);
