@@ -166,40 +166,6 @@ out:
 	return ret;
 }
 
-/* Greedy decoding of `tokens` tokens after token 0: seconds taken. */
-static int
-cmd_bench_decode(const struct gpt_model *m, const struct qweights *qw, int tokens,
-    double *sec, char **cause)
-{
-	const struct gpt_config *c = gpt_config(m);
-	float *logits = xmalloc((size_t)c->padded_vocab_size * sizeof *logits);
-	struct gpt_kv *kv;
-	int tok = 0, ret = -1;
-	double t0;
-
-	if ((kv = gpt_kv_new(m, c->max_seq_len, cause)) == NULL)
-		goto out;
-	if (gpt_kv_set_weights(kv, qweights_kv(qw), cause) != 0 ||
-	    gpt_kv_append(m, kv, &tok, 1, cause) != 0)
-		goto out;
-	t0 = util_now();
-	for (int i = 0; i < tokens; i++) {
-		int best = 0;
-		gpt_kv_logits(m, kv, gpt_kv_len(kv) - 1, logits);
-		for (int v = 1; v < c->vocab_size; v++)
-			if (logits[v] > logits[best])
-				best = v;
-		if (gpt_kv_append(m, kv, &best, 1, cause) != 0)
-			goto out;
-	}
-	*sec = util_now() - t0;
-	ret = 0;
-out:
-	gpt_kv_free(kv);
-	free(logits);
-	return ret;
-}
-
 /* qsort comparison of doubles. */
 static int
 cmd_bench_cmp(const void *a, const void *b)
@@ -229,7 +195,7 @@ cmd_bench_generate(const struct gpt_model *m, int tokens, double bw,
 	for (int round = 0; round < CMD_BENCH_ROUNDS; round++)
 		for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
 			double sec;
-			if (cmd_bench_decode(m, qw[f], per, &sec, cause) != 0)
+			if (bench_greedy(m, qw[f], per, &sec, cause) != 0)
 				goto out;
 			rate[f][round] = per / sec;
 		}

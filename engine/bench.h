@@ -14,4 +14,16 @@ double bench_sgemm_gflops(int M, int N, int K, double seconds);
  */
 double bench_bandwidth_gbs(size_t bytes, double seconds);
 
+struct gpt_model;
+struct qweights;
+/* The first index of the largest of x[0..n) (n >= 1, finite values). */
+int bench_argmax(const float *x, int n);
+/*
+ * Greedy decoding of `tokens` tokens after token 0, through the KV cache with
+ * weights qw, from an empty context: *sec gets the seconds the tokens took
+ * (not the cache's set-up). -1 with a message on failure.
+ */
+int bench_greedy(const struct gpt_model *m, const struct qweights *qw, int tokens,
+    double *sec, char **cause);
+
 #endif

@@ -3,7 +3,8 @@
  * q8 round trips within their bounds, every kernel (each instruction set this
  * CPU has, the fallbacks forced with quant_set_isa_limit) against the naive
  * reference on random shapes with odd sizes and tails, and a KV-cached
- * forward pass per format against fp32 within a stated tolerance.
+ * forward pass per format against fp32 within a stated tolerance; the
+ * greedy step's argmax of engine/bench.c.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "generate.h"
 #include "gpt.h"
 #include "pool.h"
@@ -454,12 +456,51 @@ test_parse(void)
 	free(cause);
 }
 
+/*
+ * engine/bench.c's argmax (the greedy step of `seqmatch bench`, vectorised)
+ * against the one-at-a-time loop it replaced: sizes around the vector widths,
+ * the maximum placed first, last, in the tail and mid-way, and duplicated (the
+ * first copy wins), on values with many ties.
+ */
+static void
+test_argmax(void)
+{
+	static const int sizes[] = { 1, 2, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 1000, 50257 };
+	float *x = malloc(50257 * sizeof *x);
+	int bad = 0, cases = 0;
+
+	for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+		int n = sizes[si];
+		for (int place = 0; place < 5; place++) {
+			int at, want = 0;
+			for (int i = 0; i < n; i++)
+				x[i] = (float)(int)rng_below(&test_rng, 50) - 25.0f;
+			at = place == 0 ? 0 : place == 1 ? n - 1 : place == 2 ? n - 1 - n % 8 :
+			    n / 2;
+			x[at] = 30.0f;
+			if (place == 4 && n > 2)
+				x[n - 1] = 30.0f; /* a second copy after the first */
+			for (int v = 1; v < n; v++)
+				if (x[v] > x[want])
+					want = v;
+			cases++;
+			if (bench_argmax(x, n) != want) {
+				bad++;
+				tap_diag("n %d, maximum at %d: got %d", n, want, bench_argmax(x, n));
+			}
+		}
+	}
+	tap_ok(bad == 0, "argmax: the first index of the maximum in %d arrays", cases);
+	free(x);
+}
+
 int
 main(void)
 {
 	rng_init(&test_rng, 2024);
 	pool_set_threads(2);
 	test_parse();
+	test_argmax();
 	test_bf16_roundtrip();
 	test_q8_roundtrip();
 	test_q8_paths();

@@ -1,8 +1,8 @@
 /*
  * decode-bench.c: GPT-2 124M-shaped generation (random weights) per weight
  * format, as `seqmatch bench --generate-only` times it (app/cmd-bench.c:
- * greedy decoding through gpt_kv_append and gpt_kv_logits, rounds that
- * alternate the formats, the median round), without the rest of that
+ * engine/bench.c's greedy decoding, rounds that alternate the formats, the
+ * median round), without the rest of that
  * command, so that a change to the kernels or the pool can be tried in a
  * few seconds, with the read bandwidth of engine/bench.c (the bound's
  * denominator) measured first:
@@ -40,39 +40,18 @@ db_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Greedy decoding of `tokens` tokens after token 0 (app/cmd-bench.c's loop): seconds. */
+/* Greedy decoding of `tokens` tokens (engine/bench.c, as `seqmatch bench` times it): seconds. */
 static double
 db_decode(const struct gpt_model *m, const struct qweights *qw, int tokens)
 {
-	const struct gpt_config *c = gpt_config(m);
-	float *logits = malloc((size_t)c->padded_vocab_size * sizeof *logits);
-	struct gpt_kv *kv;
 	char *cause = NULL;
-	int tok = 0;
-	double t0, dt;
+	double sec;
 
-	if (logits == NULL || (kv = gpt_kv_new(m, c->max_seq_len, &cause)) == NULL ||
-	    gpt_kv_set_weights(kv, qweights_kv(qw), &cause) != 0 ||
-	    gpt_kv_append(m, kv, &tok, 1, &cause) != 0) {
+	if (bench_greedy(m, qw, tokens, &sec, &cause) != 0) {
 		fprintf(stderr, "decode-bench: %s\n", cause != NULL ? cause : "out of memory");
 		exit(1);
 	}
-	t0 = util_now();
-	for (int i = 0; i < tokens; i++) {
-		int best = 0;
-		gpt_kv_logits(m, kv, gpt_kv_len(kv) - 1, logits);
-		for (int v = 1; v < c->vocab_size; v++)
-			if (logits[v] > logits[best])
-				best = v;
-		if (gpt_kv_append(m, kv, &best, 1, &cause) != 0) {
-			fprintf(stderr, "decode-bench: %s\n", cause);
-			exit(1);
-		}
-	}
-	dt = util_now() - t0;
-	gpt_kv_free(kv);
-	free(logits);
-	return dt;
+	return sec;
 }
 
 int
