@@ -1007,8 +1007,8 @@ typedef float gpt_v4 __attribute__((vector_size(16)));
  * Dot product in 16 independent lanes, then their sum in lane order. The lanes
  * live in four 4-wide vector registers: as an array of 16 floats they went
  * through memory on every step (a store-to-load chain, about two fifths of a
- * long context's attention under `perf annotate`). Plain multiplies and adds,
- * never fused: the same sums as before, bit for bit.
+ * long context's attention under `perf annotate`). The same multiplies and
+ * adds in the same order as the array form: the same sums, bit for bit.
  */
 static float
 gpt_dot(const float *a, const float *b, int n)
