@@ -475,8 +475,9 @@ test_argmax(void)
 			int at, want = 0;
 			for (int i = 0; i < n; i++)
 				x[i] = (float)(int)rng_below(&test_rng, 50) - 25.0f;
-			at = place == 0 ? 0 : place == 1 ? n - 1 : place == 2 ? n - 1 - n % 8 :
-			    n / 2;
+			/* first, last, the first after the whole 8-blocks, mid-way */
+			at = place == 0 ? 0 : place == 1 ? n - 1 :
+			    place == 2 ? (n % 8 != 0 ? n - n % 8 : n - 1) : n / 2;
 			x[at] = 30.0f;
 			if (place == 4 && n > 2)
 				x[n - 1] = 30.0f; /* a second copy after the first */
