@@ -467,62 +467,57 @@ quant_hsum256(__m256 v)
 	return _mm_cvtss_f32(s);
 }
 
-/* AVX2 fp32 rows: 16 weights per step in two accumulators. */
-__attribute__((target("avx2,fma"))) static void
-quant_f32_rows_avx2(const struct quant_job *j, long r0, long r1)
+/* Eight weights of row r from column k as floats: fp32 loaded, bf16 widened. */
+__attribute__((target("avx2,fma"), always_inline)) static inline __m256
+quant_load8_avx2(const struct quant_matrix *w, int bf16, long r, long k)
 {
-	long K = j->w->cols, K16 = K / 16 * 16;
+	if (bf16)
+		return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(
+		    _mm_loadu_si128((const __m128i *)(w->bf16 + r * w->cols + k))), 16));
+	return _mm256_loadu_ps(w->f32 + r * w->cols + k);
+}
 
-	for (long r = r0; r < r1; r++) {
-		const float *wr = j->w->f32 + r * K;
+/*
+ * AVX2 fp32 and bf16 rows: 16 weights per step in two accumulators, the tail
+ * one at a time. One body for both formats (quant_load8_avx2 is the only
+ * difference); each caller below passes its format as a constant, so the
+ * choice is made when compiling, not per load.
+ */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+quant_float_rows_avx2(const struct quant_job *j, long r0, long r1, int bf16)
+{
+	const struct quant_matrix *w = j->w;
+	long K = w->cols, K16 = K / 16 * 16;
+
+	for (long r = r0; r < r1; r++)
 		for (int i = 0; i < j->n; i++) {
 			const float *x = j->inp + (long)i * K;
 			__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
 			float s;
 			long k;
 			for (k = 0; k < K16; k += 16) {
-				a0 = _mm256_fmadd_ps(_mm256_loadu_ps(wr + k),
+				a0 = _mm256_fmadd_ps(quant_load8_avx2(w, bf16, r, k),
 				    _mm256_loadu_ps(x + k), a0);
-				a1 = _mm256_fmadd_ps(_mm256_loadu_ps(wr + k + 8),
+				a1 = _mm256_fmadd_ps(quant_load8_avx2(w, bf16, r, k + 8),
 				    _mm256_loadu_ps(x + k + 8), a1);
 			}
 			s = quant_hsum256(_mm256_add_ps(a0, a1));
 			for (; k < K; k++)
-				s += wr[k] * x[k];
+				s += quant_matrix_get(w, (int)r, (int)k) * x[k];
 			quant_store(j, i, r, s);
 		}
-	}
 }
 
-/* AVX2 bf16 rows: widen 8 weights at a time, FMA with fp32 inputs. */
+__attribute__((target("avx2,fma"))) static void
+quant_f32_rows_avx2(const struct quant_job *j, long r0, long r1)
+{
+	quant_float_rows_avx2(j, r0, r1, 0);
+}
+
 __attribute__((target("avx2,fma"))) static void
 quant_bf16_rows_avx2(const struct quant_job *j, long r0, long r1)
 {
-	long K = j->w->cols, K16 = K / 16 * 16;
-
-	for (long r = r0; r < r1; r++) {
-		const uint16_t *wr = j->w->bf16 + r * K;
-		for (int i = 0; i < j->n; i++) {
-			const float *x = j->inp + (long)i * K;
-			__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-			float s;
-			long k;
-			for (k = 0; k < K16; k += 16) {
-				__m256i w0 = _mm256_cvtepu16_epi32(
-				    _mm_loadu_si128((const __m128i *)(wr + k)));
-				__m256i w1 = _mm256_cvtepu16_epi32(
-				    _mm_loadu_si128((const __m128i *)(wr + k + 8)));
-				a0 = _mm256_fmadd_ps(_mm256_castsi256_ps(
-				    _mm256_slli_epi32(w0, 16)), _mm256_loadu_ps(x + k), a0);
-				a1 = _mm256_fmadd_ps(_mm256_castsi256_ps(
-				    _mm256_slli_epi32(w1, 16)), _mm256_loadu_ps(x + k + 8), a1);
-			}
-			s = quant_hsum256(_mm256_add_ps(a0, a1));
-			for (; k < K; k++)
-				s += quant_bf16_to_f32(wr[k]) * x[k];
-			quant_store(j, i, r, s);
-		}
-	}
+	quant_float_rows_avx2(j, r0, r1, 1);
 }
 
 /* AVX2 q8 rows: one group per register, vpmaddubsw then vpmaddwd. */
