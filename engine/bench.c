@@ -2,7 +2,7 @@
  * bench.c: this machine's limits, for the roofline shown by `seqmatch bench`:
  * the best sgemm GFLOP/s on a linear-layer shape, and read bandwidth; and the
  * timed greedy decoding loop that `seqmatch bench` and tests/bench/decode-bench
- * share.
+ * share, in rounds each scored against the bandwidth measured beside it.
  *
  * Bandwidth is a sum over a buffer much larger than the caches, split across
  * threads. The loop keeps eight independent 4-wide vector accumulators (GCC
@@ -297,4 +297,37 @@ out:
 	gpt_kv_free(kv);
 	util_free(logits);
 	return ret;
+}
+
+/* Rounds of generation, each against the bandwidth measured on either side of it. */
+int
+bench_generate_rounds(const struct gpt_model *m, struct qweights *const *qw, int nf,
+    int per, int rounds, size_t bw_bytes, double bw_seconds, double *rate, double *frac,
+    double *lim, char **cause)
+{
+	double before = bench_bandwidth_gbs(bw_bytes, bw_seconds), after;
+
+	if (before <= 0)
+		return util_error(cause, "out of memory for the bandwidth buffer");
+	for (int r = 0; r < rounds; r++) {
+		for (int f = 0; f < nf; f++) {
+			double sec;
+			if (qw[f] == NULL) {
+				rate[f * rounds + r] = 0;
+				continue;
+			}
+			if (bench_greedy(m, qw[f], per, &sec, cause) != 0)
+				return -1;
+			rate[f * rounds + r] = sec > 0 ? per / sec : 0;
+		}
+		after = bench_bandwidth_gbs(bw_bytes, bw_seconds);
+		if (after <= 0)
+			return util_error(cause, "out of memory for the bandwidth buffer");
+		lim[r] = after > before ? after : before;
+		for (int f = 0; f < nf; f++)
+			frac[f * rounds + r] = qw[f] == NULL ? 0 : rate[f * rounds + r] *
+			    (double)qweights_bytes(qw[f]) / 1e9 / lim[r];
+		before = after;
+	}
+	return 0;
 }

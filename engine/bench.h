@@ -26,4 +26,19 @@ int bench_argmax(const float *x, int n);
 int bench_greedy(const struct gpt_model *m, const struct qweights *qw, int tokens,
     double *sec, char **cause);
 
+/*
+ * Generation against a bound measured beside it: `rounds` rounds, each
+ * decoding `per` tokens (bench_greedy) with every qw[f] (f < nf; a NULL
+ * qw[f] is skipped) in turn, and the read bandwidth measured (over
+ * `bw_bytes` for `bw_seconds`) before the first round and after every round.
+ * Round r's limit lim[r] is the larger of the two figures on either side of
+ * it, so a round is never scored against a slower minute than the one
+ * measured around it. rate[f * rounds + r] gets format f's tokens/s in round
+ * r and frac[f * rounds + r] the fraction of its bound, tokens/s x
+ * qweights_bytes / lim[r]. -1 with a message on failure.
+ */
+int bench_generate_rounds(const struct gpt_model *m, struct qweights *const *qw, int nf,
+    int per, int rounds, size_t bw_bytes, double bw_seconds, double *rate, double *frac,
+    double *lim, char **cause);
+
 #endif

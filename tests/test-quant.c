@@ -495,6 +495,51 @@ test_argmax(void)
 	free(x);
 }
 
+/*
+ * engine/bench.c's generation rounds: the formats given run and the one left
+ * out does not, and each round's fraction is its tokens/s times the format's
+ * bytes per token over that round's limit, a positive bandwidth.
+ */
+static void
+test_generate_rounds(void)
+{
+	struct gpt_config cfg = { 64, 300, 320, 2, 2, 64 };
+	struct gpt_model *m = gpt_new(&cfg, NULL);
+	struct qweights *qw[QUANT_NUM_FORMATS] = { NULL };
+	double rate[QUANT_NUM_FORMATS * 3], frac[QUANT_NUM_FORMATS * 3], lim[3];
+	char *cause = NULL;
+	int ok = 1;
+
+	if (m == NULL) {
+		fprintf(stderr, "out of memory\n");
+		exit(99);
+	}
+	gpt_init_random(m, 5);
+	qw[QUANT_FP32] = qweights_new(m, QUANT_FP32, NULL);
+	qw[QUANT_Q8] = qweights_new(m, QUANT_Q8, NULL);
+	if (qw[QUANT_FP32] == NULL || qw[QUANT_Q8] == NULL ||
+	    bench_generate_rounds(m, qw, QUANT_NUM_FORMATS, 4, 3, (size_t)4 << 20, 0.01,
+	    rate, frac, lim, &cause) != 0) {
+		fprintf(stderr, "generate rounds: %s\n", cause != NULL ? cause : "out of memory");
+		exit(99);
+	}
+	for (int r = 0; r < 3; r++) {
+		ok &= lim[r] > 0 && rate[QUANT_BF16 * 3 + r] == 0 && frac[QUANT_BF16 * 3 + r] == 0;
+		for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
+			double want;
+			if (qw[f] == NULL)
+				continue;
+			want = rate[f * 3 + r] * (double)qweights_bytes(qw[f]) / 1e9 / lim[r];
+			ok &= rate[f * 3 + r] > 0 && fabs(frac[f * 3 + r] - want) <= 1e-12 * want;
+		}
+	}
+	tap_ok(ok, "generation rounds: fp32 and q8 run, bf16 left out, fractions of each "
+	    "round's bandwidth (%.1f-%.1f GB/s)", lim[0], lim[2]);
+	qweights_free(qw[QUANT_FP32]);
+	qweights_free(qw[QUANT_Q8]);
+	gpt_free(m);
+}
+
 int
 main(void)
 {
@@ -502,6 +547,7 @@ main(void)
 	pool_set_threads(2);
 	test_parse();
 	test_argmax();
+	test_generate_rounds();
 	test_bf16_roundtrip();
 	test_q8_roundtrip();
 	test_q8_paths();

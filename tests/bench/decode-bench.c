@@ -4,14 +4,14 @@
  * engine/bench.c's greedy decoding, rounds that alternate the formats, the
  * median round), without the rest of that
  * command, so that a change to the kernels or the pool can be tried in a
- * few seconds, with the read bandwidth of engine/bench.c (the bound's
- * denominator) measured first:
+ * few seconds, each round against the read bandwidth measured on either
+ * side of it (engine/bench.c's bench_generate_rounds, the bound's denominator):
  *
  *   tests/bench/decode-bench [TOKENS [ROUNDS [FORMATS]]]
  *
  * (defaults 64 tokens, 5 rounds, "fp32,bf16,q8"). Prints per format the
- * median tokens/s, GB/s over the matrix bytes and the fraction of the
- * bandwidth measured at the start; with one format and `perf record` it
+ * median tokens/s and the median and range of the rounds' fractions of their
+ * bounds; with one format and `perf record` it
  * profiles that format's decoding alone. Built on demand: make
  * tests/bench/decode-bench.
  */
@@ -40,20 +40,6 @@ db_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Greedy decoding of `tokens` tokens (engine/bench.c, as `seqmatch bench` times it): seconds. */
-static double
-db_decode(const struct gpt_model *m, const struct qweights *qw, int tokens)
-{
-	char *cause = NULL;
-	double sec;
-
-	if (bench_greedy(m, qw, tokens, &sec, &cause) != 0) {
-		fprintf(stderr, "decode-bench: %s\n", cause != NULL ? cause : "out of memory");
-		exit(1);
-	}
-	return sec;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -63,7 +49,8 @@ main(int argc, char **argv)
 	const char *formats = argc > 3 ? argv[3] : "fp32,bf16,q8";
 	int run[QUANT_NUM_FORMATS];
 	struct qweights *qw[QUANT_NUM_FORMATS];
-	double rate[QUANT_NUM_FORMATS][DB_MAX_ROUNDS], bw;
+	double rate[QUANT_NUM_FORMATS * DB_MAX_ROUNDS], frac[QUANT_NUM_FORMATS * DB_MAX_ROUNDS];
+	double lim[DB_MAX_ROUNDS];
 	struct gpt_model *m;
 	char *cause = NULL;
 	int per;
@@ -98,24 +85,32 @@ main(int argc, char **argv)
 			fprintf(stderr, "decode-bench: %s\n", cause);
 			return 1;
 		}
-	bw = bench_bandwidth_gbs((size_t)512 << 20, 1.5);
-	printf("read bandwidth %.1f GB/s; pool threads %d; kernels bf16 %s, q8 %s\n", bw,
-	    pool_threads(), quant_kernel_name(QUANT_BF16), quant_kernel_name(QUANT_Q8));
-	for (int r = 0; r < rounds; r++)
-		for (int f = 0; f < QUANT_NUM_FORMATS; f++)
-			rate[f][r] = run[f] ? per / db_decode(m, qw[f], per) : 0;
+	for (int f = 0; f < QUANT_NUM_FORMATS; f++)
+		if (!run[f]) {
+			qweights_free(qw[f]);
+			qw[f] = NULL;
+		}
+	if (bench_generate_rounds(m, qw, QUANT_NUM_FORMATS, per, rounds, (size_t)512 << 20,
+	    0.5, rate, frac, lim, &cause) != 0) {
+		fprintf(stderr, "decode-bench: %s\n", cause);
+		return 1;
+	}
+	qsort(lim, (size_t)rounds, sizeof lim[0], db_cmp);
+	printf("rounds' bandwidth %.1f GB/s (%.1f-%.1f); pool threads %d; kernels bf16 %s, "
+	    "q8 %s\n", lim[rounds / 2], lim[0], lim[rounds - 1], pool_threads(),
+	    quant_kernel_name(QUANT_BF16), quant_kernel_name(QUANT_Q8));
 	for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
-		double bytes = (double)qweights_bytes(qw[f]), med;
+		double *rf = rate + f * rounds, *ff = frac + f * rounds;
 
 		if (!run[f])
 			continue;
-		qsort(rate[f], (size_t)rounds, sizeof rate[f][0], db_cmp);
-		med = rate[f][rounds / 2];
-		printf("%-4s %7.1f tokens/s (min %.1f, max %.1f) = %.2fx fp32, %.1f GB/s, "
-		    "%.0f%% of bound\n", quant_format_name((enum quant_format)f), med,
-		    rate[f][0], rate[f][rounds - 1],
-		    run[QUANT_FP32] ? med / rate[QUANT_FP32][rounds / 2] : 0, med * bytes / 1e9,
-		    100 * med * bytes / 1e9 / bw);
+		qsort(rf, (size_t)rounds, sizeof rf[0], db_cmp);
+		qsort(ff, (size_t)rounds, sizeof ff[0], db_cmp);
+		printf("%-4s %7.1f tokens/s (min %.1f, max %.1f) = %.2fx fp32, %.0f%% of bound "
+		    "(rounds %.0f-%.0f%%)\n", quant_format_name((enum quant_format)f),
+		    rf[rounds / 2], rf[0], rf[rounds - 1],
+		    run[QUANT_FP32] ? rf[rounds / 2] / rate[QUANT_FP32 * rounds + rounds / 2] : 0,
+		    100 * ff[rounds / 2], 100 * ff[0], 100 * ff[rounds - 1]);
 	}
 	for (int f = 0; f < QUANT_NUM_FORMATS; f++)
 		qweights_free(qw[f]);
