@@ -62,12 +62,26 @@ struct quant_matrix {
 	uint16_t *bf16;        /* bf16: (R,K) */
 	int8_t *q;             /* q8: (R,Kp) */
 	float *scale;          /* q8: (R,Kp/G) */
+	void *own;             /* what quant_matrix_init allocated, else NULL */
 };
 
 /* Convert W (R,K) into format f (fp32 borrows w). -1 with a message if out of memory. */
 int quant_matrix_init(struct quant_matrix *qm, enum quant_format f, const float *w,
     int R, int K, char **cause);
+/* Free what quant_matrix_init allocated (nothing for a placed matrix). */
 void quant_matrix_release(struct quant_matrix *qm);
+/*
+ * Bytes of memory W (R,K) takes in format f as quant_matrix_place lays it
+ * out (the arrays each start on a 64-byte boundary); 0 for fp32.
+ */
+size_t quant_matrix_size(enum quant_format f, int R, int K);
+/*
+ * Shape qm as W (R,K) in format f (bf16 or q8) with its arrays in mem
+ * (quant_matrix_size bytes, 64-byte aligned, owned by the caller); w, if not
+ * NULL, is converted into them.
+ */
+void quant_matrix_place(struct quant_matrix *qm, enum quant_format f, const float *w,
+    int R, int K, void *mem);
 /* Bytes a product reads from the matrix (weights and scales). */
 size_t quant_matrix_bytes(const struct quant_matrix *qm);
 /* One weight, converted back to float (for tests and references). */

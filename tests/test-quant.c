@@ -540,6 +540,53 @@ test_generate_rounds(void)
 	gpt_free(m);
 }
 
+/*
+ * qweights_new lays the matrices out in one block in the order decoding reads
+ * them (engine/qweights.c): layer by layer qkvw, attprojw, fcw, fcprojw, then
+ * the LM head, each matrix's arrays inside its own quant_matrix_size bytes.
+ */
+static void
+test_layout(enum quant_format f)
+{
+	struct gpt_config cfg = { 16, 100, 128, 3, 2, 64 };
+	struct gpt_model *m = gpt_new(&cfg, NULL);
+	struct qweights *qw;
+	const struct gpt_kv_weights *w;
+	const struct quant_matrix *order[13];
+	const char *end = NULL;
+	int ok = 1, L = 3;
+
+	if (m == NULL || (gpt_init_random(m, 3), qw = qweights_new(m, f, NULL)) == NULL) {
+		fprintf(stderr, "out of memory\n");
+		exit(99);
+	}
+	w = qweights_kv(qw);
+	for (int l = 0; l < L; l++) {
+		order[4 * l] = &w->qkvw[l];
+		order[4 * l + 1] = &w->attprojw[l];
+		order[4 * l + 2] = &w->fcw[l];
+		order[4 * l + 3] = &w->fcprojw[l];
+	}
+	order[4 * L] = w->wte;
+	for (int t = 0; t <= 4 * L; t++) {
+		const struct quant_matrix *qm = order[t];
+		const char *start = f == QUANT_BF16 ? (const char *)qm->bf16 : (const char *)qm->q;
+		size_t size = quant_matrix_size(f, qm->rows, qm->cols);
+		/* each right after the one before, its arrays inside its own bytes */
+		ok &= end == NULL || start == end;
+		ok &= size >= quant_matrix_bytes(qm) && (uintptr_t)start % 64 == 0;
+		if (f == QUANT_Q8)
+			ok &= (const char *)qm->scale >= start + (size_t)qm->rows * qm->stride &&
+			    (const char *)(qm->scale + (size_t)qm->rows * qm->stride / QUANT_GROUP) <=
+			    start + size;
+		end = start + size;
+	}
+	tap_ok(ok, "%s matrices: one block in the order a token reads them",
+	    quant_format_name(f));
+	qweights_free(qw);
+	gpt_free(m);
+}
+
 int
 main(void)
 {
@@ -548,6 +595,8 @@ main(void)
 	test_parse();
 	test_argmax();
 	test_generate_rounds();
+	test_layout(QUANT_BF16);
+	test_layout(QUANT_Q8);
 	test_bf16_roundtrip();
 	test_q8_roundtrip();
 	test_q8_paths();
