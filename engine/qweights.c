@@ -54,8 +54,8 @@ qweights_source(const struct gpt_params *p, const struct gpt_config *c, int i)
  * attprojw, fcw, fcprojw) and then the LM head, converting p's fp32 weights
  * into them if p is not NULL. Whole q8 tokens of the 124M model ran at a
  * median 0.68-0.76 of their bandwidth bound so, against 0.66-0.70 from an
- * allocation per array as before (README.md, Performance). -1 with a message
- * if out of memory.
+ * allocation per array as before (a one-off driver alternating the two in one
+ * process, on the 2-vCPU AMD EPYC). -1 with a message if out of memory.
  */
 static int
 qweights_place(struct qweights *qw, const struct gpt_config *c, const struct gpt_params *p,
@@ -322,18 +322,15 @@ static int
 qweights_read_matrix(struct quant_matrix *qm, enum quant_format f, int R, int K,
     const uint8_t *p, int in_place, const char *path, int index, int L, char **cause)
 {
-	size_t RK;
+	int stride = f == QUANT_Q8 ? (K + QUANT_GROUP - 1) / QUANT_GROUP * QUANT_GROUP : K;
+	size_t RK = (size_t)R * (size_t)stride;
 
 	if (in_place) {
 		memset(qm, 0, sizeof *qm);
 		qm->format = f;
 		qm->rows = R;
 		qm->cols = K;
-		qm->stride = f == QUANT_Q8 ? (K + QUANT_GROUP - 1) / QUANT_GROUP * QUANT_GROUP :
-		    K;
-	}
-	RK = (size_t)R * (size_t)qm->stride;
-	if (in_place) {
+		qm->stride = stride;
 		/* The pointers stay non-const (one struct for both kinds); nothing writes them. */
 		if (f == QUANT_BF16)
 			qm->bf16 = (uint16_t *)(uintptr_t)p;
