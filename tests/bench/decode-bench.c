@@ -11,8 +11,9 @@
  *
  * (defaults 64 tokens, 5 rounds, "fp32,bf16,q8"). Prints per format the
  * median tokens/s and the median and range of the rounds' fractions of their
- * bounds; with one format and `perf record` it
- * profiles that format's decoding alone. Built on demand: make
+ * bounds. With one format, `perf record` profiles that format's decoding
+ * beside the bandwidth measurements (bench_sum, and the memset and page
+ * faults of their buffer, under their own symbols). Built on demand: make
  * tests/bench/decode-bench.
  */
 #include "config.h"
