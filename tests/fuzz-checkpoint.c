@@ -15,7 +15,11 @@
  * a result or a message naming the file, never both, never neither; nothing
  * reaches the caller on failure (the model pointer, the step, the run id
  * and the model's AdamW state stay as they were); what loads, saved again and
- * read back, gives the same bytes. Built with libFuzzer:
+ * read back, gives the same bytes. A model file is also written out and
+ * opened as generate and the UI open it by default (checkpoint_open_weights,
+ * mapped: the weights and a stored file's matrices used in place): the same
+ * verdict as from memory, a refusal naming the file, and what loads saves to
+ * the same bytes. Built with libFuzzer:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZ_CHECKPOINT_NO_MAIN -I. \
  *       -Iengine tests/fuzz-checkpoint.c engine/libseqmatch.a -lopenblas -lm -lpthread \
  *       -o fuzz-checkpoint
@@ -43,6 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_CHECKPOINT_MAX 65536 /* longest input repaired and read */
 
 static char fuzz_checkpoint_tmp[4096];  /* a temporary file for the round trips */
+static char fuzz_checkpoint_in[4096];   /* the input as a file, for the mapped reader */
+static long fuzz_checkpoint_mapped;     /* inputs that loaded mapped */
 static struct gpt_model *fuzz_checkpoint_model; /* the optimizer files' model */
 static long fuzz_checkpoint_models, fuzz_checkpoint_optims; /* inputs that loaded */
 
@@ -61,6 +67,8 @@ fuzz_checkpoint_cleanup(void)
 {
 	if (fuzz_checkpoint_tmp[0] != '\0')
 		unlink(fuzz_checkpoint_tmp);
+	if (fuzz_checkpoint_in[0] != '\0')
+		unlink(fuzz_checkpoint_in);
 	gpt_free(fuzz_checkpoint_model);
 }
 
@@ -81,6 +89,12 @@ fuzz_checkpoint_setup(void)
 	snprintf(fuzz_checkpoint_tmp, sizeof fuzz_checkpoint_tmp, "%s/fuzz-checkpoint.XXXXXX",
 	    t != NULL && t[0] != '\0' ? t : "/tmp");
 	fd = mkstemp(fuzz_checkpoint_tmp);
+	if (fd < 0)
+		fuzz_checkpoint_fail("cannot make a temporary file", NULL);
+	close(fd);
+	snprintf(fuzz_checkpoint_in, sizeof fuzz_checkpoint_in, "%s/fuzz-checkpoint-in.XXXXXX",
+	    t != NULL && t[0] != '\0' ? t : "/tmp");
+	fd = mkstemp(fuzz_checkpoint_in);
 	if (fd < 0)
 		fuzz_checkpoint_fail("cannot make a temporary file", NULL);
 	close(fd);
@@ -139,6 +153,56 @@ fuzz_checkpoint_slurp(size_t *len)
 	return buf;
 }
 
+/*
+ * The input as a file, opened mapped (checkpoint_open_weights, flags 0):
+ * refused when the in-memory reader refused it (loaded 0), with a message
+ * naming the file and nothing set; else loaded, and saved to the bytes
+ * saved (a) from the in-memory load.
+ */
+static void
+fuzz_checkpoint_map_file(const uint8_t *data, size_t size, int loaded, const char *a,
+    size_t alen)
+{
+	struct gpt_model *m = (struct gpt_model *)(uintptr_t)1;
+	struct tokenizer *tok = (struct tokenizer *)(uintptr_t)1;
+	struct qweights *qw = (struct qweights *)(uintptr_t)1;
+	struct record rec;
+	char *cause = NULL, *b;
+	size_t blen;
+	FILE *f = fopen(fuzz_checkpoint_in, "wb");
+
+	if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+		fuzz_checkpoint_fail("cannot write the input to a file", NULL);
+	record_init(&rec);
+	if (checkpoint_open_weights(fuzz_checkpoint_in, 0, &m, &tok, &rec, &qw, &cause) != 0) {
+		if (loaded)
+			fuzz_checkpoint_fail("loads from memory, refused mapped", cause);
+		if (cause == NULL || strstr(cause, fuzz_checkpoint_in) == NULL)
+			fuzz_checkpoint_fail("a mapped refusal without a message naming the file",
+			    cause);
+		if (m != (struct gpt_model *)(uintptr_t)1 ||
+		    tok != (struct tokenizer *)(uintptr_t)1 ||
+		    qw != (struct qweights *)(uintptr_t)1)
+			fuzz_checkpoint_fail("a mapped refusal that set the results", cause);
+		free(cause);
+		record_release(&rec);
+		return;
+	}
+	if (!loaded)
+		fuzz_checkpoint_fail("refused from memory, loads mapped", NULL);
+	fuzz_checkpoint_mapped++;
+	if (checkpoint_save_weights(fuzz_checkpoint_tmp, m, tok, &rec, qw, &cause) != 0)
+		fuzz_checkpoint_fail("cannot save what loaded mapped", cause);
+	b = fuzz_checkpoint_slurp(&blen);
+	if (alen != blen || memcmp(a, b, alen) != 0)
+		fuzz_checkpoint_fail("the mapped load saves other bytes than the copy", NULL);
+	free(b);
+	qweights_free(qw);
+	gpt_free(m);
+	tokenizer_free(tok);
+	record_release(&rec);
+}
+
 /* A model file: load, and if it loads, save, load and save again: the same bytes. */
 static void
 fuzz_checkpoint_model_file(const uint8_t *data, size_t size)
@@ -163,6 +227,7 @@ fuzz_checkpoint_model_file(const uint8_t *data, size_t size)
 			fuzz_checkpoint_fail("a refusal that set the results", cause);
 		free(cause);
 		record_release(&rec);
+		fuzz_checkpoint_map_file(data, size, 0, NULL, 0);
 		return;
 	}
 	if (cause != NULL || m == NULL || tok == NULL)
@@ -186,6 +251,7 @@ fuzz_checkpoint_model_file(const uint8_t *data, size_t size)
 	if (checkpoint_save_weights(fuzz_checkpoint_tmp, m, tok, &rec, qw, &cause) != 0)
 		fuzz_checkpoint_fail("cannot save what loaded", cause);
 	a = fuzz_checkpoint_slurp(&alen);
+	fuzz_checkpoint_map_file(data, size, 1, a, alen);
 	if (checkpoint_load_mem_weights("fuzz.bin", a, alen, &m2, &tok2, &rec2, &qw2,
 	    &cause) != 0)
 		fuzz_checkpoint_fail("what checkpoint_save wrote does not load", cause);
@@ -288,9 +354,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 static int
 fuzz_checkpoint_report(void)
 {
-	printf("# %ld model files and %ld optimizer files loaded\n", fuzz_checkpoint_models,
-	    fuzz_checkpoint_optims);
-	return fuzz_checkpoint_models > 0 && fuzz_checkpoint_optims > 0 ? 0 : -1;
+	printf("# %ld model files (%ld of them mapped) and %ld optimizer files loaded\n",
+	    fuzz_checkpoint_models, fuzz_checkpoint_mapped, fuzz_checkpoint_optims);
+	return fuzz_checkpoint_models > 0 && fuzz_checkpoint_mapped == fuzz_checkpoint_models &&
+	    fuzz_checkpoint_optims > 0 ? 0 : -1;
 }
 
 /* Magics, tags and lengths. */
