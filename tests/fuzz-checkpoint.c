@@ -72,32 +72,35 @@ fuzz_checkpoint_cleanup(void)
 	gpt_free(fuzz_checkpoint_model);
 }
 
-/* Set up the temporary file's name and the fixed model, once. */
+/* Make an empty temporary file named NAME.XXXXXX in $TMPDIR (or /tmp) into path. */
+static void
+fuzz_checkpoint_mktemp(char *path, size_t n, const char *name)
+{
+	const char *t = getenv("TMPDIR");
+	int fd;
+
+	snprintf(path, n, "%s/%s.XXXXXX", t != NULL && t[0] != '\0' ? t : "/tmp", name);
+	if ((fd = mkstemp(path)) < 0)
+		fuzz_checkpoint_fail("cannot make a temporary file", NULL);
+	close(fd);
+}
+
+/* Set up the temporary files' names and the fixed model, once. */
 static void
 fuzz_checkpoint_setup(void)
 {
 	struct gpt_config cfg = { 8, 259, 320, 1, 1, 4 };
-	const char *t = getenv("TMPDIR");
 	char *cause = NULL;
-	int fd;
 
 	if (fuzz_checkpoint_model != NULL)
 		return;
 	fuzz_checkpoint_model = gpt_new(&cfg, &cause);
 	if (fuzz_checkpoint_model == NULL)
 		fuzz_checkpoint_fail("cannot make the model", cause);
-	snprintf(fuzz_checkpoint_tmp, sizeof fuzz_checkpoint_tmp, "%s/fuzz-checkpoint.XXXXXX",
-	    t != NULL && t[0] != '\0' ? t : "/tmp");
-	fd = mkstemp(fuzz_checkpoint_tmp);
-	if (fd < 0)
-		fuzz_checkpoint_fail("cannot make a temporary file", NULL);
-	close(fd);
-	snprintf(fuzz_checkpoint_in, sizeof fuzz_checkpoint_in, "%s/fuzz-checkpoint-in.XXXXXX",
-	    t != NULL && t[0] != '\0' ? t : "/tmp");
-	fd = mkstemp(fuzz_checkpoint_in);
-	if (fd < 0)
-		fuzz_checkpoint_fail("cannot make a temporary file", NULL);
-	close(fd);
+	fuzz_checkpoint_mktemp(fuzz_checkpoint_tmp, sizeof fuzz_checkpoint_tmp,
+	    "fuzz-checkpoint");
+	fuzz_checkpoint_mktemp(fuzz_checkpoint_in, sizeof fuzz_checkpoint_in,
+	    "fuzz-checkpoint-in");
 	atexit(fuzz_checkpoint_cleanup);
 }
 
