@@ -32,8 +32,9 @@
  *	dK  += scale * dS^T Q_h
  *
  * Masked entries have P = 0, hence dS = 0, so the mask is not needed again.
- * That is five sgemms of T*T*HS each: attention costs the same order of flops as
- * the products around it and runs at BLAS speed rather than in scalar loops.
+ * That is five products of T*T*HS each: attention costs the same order of flops
+ * as the products around it. With AVX-512 they run in headmm.c, which skips
+ * the blocks above the diagonal; elsewhere they are cblas_sgemm calls.
  *
  * LayerNorm (Ba et al. 2016), eps 1e-5: y = (x - mean) * rstd * w + b with
  * rstd = 1/sqrt(var + eps); mean and rstd are kept for the backward pass:
@@ -59,6 +60,7 @@
 #include <cblas.h>
 
 #include "cpu.h"
+#include "headmm.h"
 #include "kernels.h"
 #include "pool.h"
 
@@ -453,27 +455,43 @@ kernels_max(const float *x, int n)
 	return mx;
 }
 
-/* Masked softmax of row i of S (length T) in place; j > i and masked j get 0. */
-static void
+/*
+ * Masked softmax of row i of S (length T) in place; j > i and masked j get 0.
+ * Written without branches and with the sum kept in 16 lanes, so that it
+ * vectorises in each clone of its callers (the mask test per element had kept
+ * it scalar: after headmm.c it was the larger part of attention forward under
+ * `perf record`). Masked entries' exp is computed and discarded.
+ */
+static inline void
 kernels_softmax_row(float *s, const uint8_t *mrow, int i, int T)
 {
-	float	mx = -INFINITY, sum = 0, inv;
+	float	mx = -INFINITY, sum = 0, inv, lane[16] = { 0 };
+	int	n = i + 1, j;
 
-	for (int j = 0; j <= i; j++) {
-		if (mrow[j] && s[j] > mx)
-			mx = s[j];
+	for (j = 0; j < n; j++) {
+		float v = mrow[j] ? s[j] : -INFINITY;
+		mx = v > mx ? v : mx;
 	}
-	for (int j = 0; j <= i; j++) {
-		float e = mrow[j] ? kernels_exp(s[j] - mx) : 0.0f;
-
+	for (j = 0; j + 16 <= n; j += 16)
+		for (int k = 0; k < 16; k++) {
+			float e = kernels_exp(s[j + k] - mx);
+			e = mrow[j + k] ? e : 0.0f;
+			s[j + k] = e;
+			lane[k] += e;
+		}
+	for (; j < n; j++) {
+		float e = kernels_exp(s[j] - mx);
+		e = mrow[j] ? e : 0.0f;
 		s[j] = e;
-		sum += e;
+		lane[0] += e;
 	}
+	for (int k = 0; k < 16; k++)
+		sum += lane[k];
 	/* j == i is always allowed, so sum >= 1. */
 	inv = 1.0f / sum;
-	for (int j = 0; j <= i; j++)
+	for (j = 0; j < n; j++)
 		s[j] *= inv;
-	for (int j = i + 1; j < T; j++)
+	for (j = n; j < T; j++)
 		s[j] = 0.0f;
 }
 
@@ -516,6 +534,7 @@ struct kernels_att_job {
 	long		 first;    /* backward, BLAS split: the first head of a group */
 	int		 nscratch; /* (T,T) scratch buffers */
 	float		 beta;     /* backward: 1 adds into dqkv, 0 overwrites it */
+	int		 headmm;   /* the products by headmm.c, else by BLAS */
 };
 
 /* S = scale Q_h K_h^T into the head's att (T,T). */
@@ -526,6 +545,11 @@ kernels_attention_scores(const struct kernels_att_job *j, long bh)
 	int		 b = (int)(bh / NH), h = (int)(bh % NH);
 	const float	*q = j->qkv + (size_t)b * T * C3 + (size_t)h * HS;
 
+	if (j->headmm) {
+		headmm_nt_lower(j->att + (size_t)bh * T * T, T, q, C3, q + C, C3, T, HS,
+		    1.0f / sqrtf((float)HS));
+		return;
+	}
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
 	    T, T, HS, 1.0f / sqrtf((float)HS), q, C3, q + C, C3, 0.0f,
 	    j->att + (size_t)bh * T * T, T);
@@ -539,6 +563,11 @@ kernels_attention_values(const struct kernels_att_job *j, long bh)
 	int		 b = (int)(bh / NH), h = (int)(bh % NH);
 	const float	*v = j->qkv + (size_t)b * T * C3 + (size_t)h * HS + 2 * C;
 
+	if (j->headmm) {
+		headmm_nn_lower(j->out + (size_t)b * T * C + (size_t)h * HS, C,
+		    j->att + (size_t)bh * T * T, T, v, C3, T, HS, 1.0f, 0.0f);
+		return;
+	}
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
 	    T, HS, T, 1.0f, j->att + (size_t)bh * T * T, T, v, C3, 0.0f,
 	    j->out + (size_t)b * T * C + (size_t)h * HS, C);
@@ -592,6 +621,9 @@ kernels_attention_softmax_task(void *arg, int task, int ntasks)
  * own threads from several threads at once): the heads' products run in turn
  * on the caller, BLAS splitting each, and the pool takes the row loops between
  * them. Both give the same numbers (BLAS splits rows and columns, not sums).
+ * Where headmm.c takes the head size (AVX-512), no BLAS runs here at all:
+ * each pool thread takes a share of the heads and computes their products
+ * itself over the lower triangle, the same numbers for any thread count.
  */
 static int
 kernels_attention_blas_split(void)
@@ -616,7 +648,8 @@ kernels_attention_forward(float *out, float *att, const float *qkv,
 	j.T = T;
 	j.C = C;
 	j.NH = NH;
-	if (!kernels_attention_blas_split()) {
+	j.headmm = headmm_usable(C / NH);
+	if (j.headmm || !kernels_attention_blas_split()) {
 		if (ntasks > nbh)
 			ntasks = (int)nbh;
 		pool_run(kernels_attention_forward_task, &j, ntasks);
@@ -638,6 +671,12 @@ kernels_attention_dp(const struct kernels_att_job *j, long bh, float *scratch)
 	size_t		 off = (size_t)b * T * C3 + (size_t)h * HS;
 	const float	*d = j->dout + (size_t)b * T * C + (size_t)h * HS;
 
+	if (j->headmm) {
+		headmm_nt_lower(scratch, T, d, C, j->qkv + off + 2 * C, C3, T, HS, 1.0f);
+		headmm_tn_upper(j->dqkv + off + 2 * C, C3, j->catt + (size_t)bh * T * T, T,
+		    d, C, T, HS, 1.0f, j->beta);
+		return;
+	}
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
 	    T, T, HS, 1.0f, d, C, j->qkv + off + 2 * C, C3, 0.0f, scratch, T);
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
@@ -674,6 +713,11 @@ kernels_attention_dqk(const struct kernels_att_job *j, long bh, const float *scr
 	const float	*q = j->qkv + off;
 	float		*dq = j->dqkv + off;
 
+	if (j->headmm) {
+		headmm_nn_lower(dq, C3, scratch, T, q + C, C3, T, HS, scale, j->beta);
+		headmm_tn_upper(dq + C, C3, scratch, T, q, C3, T, HS, scale, j->beta);
+		return;
+	}
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
 	    T, HS, T, scale, scratch, T, q + C, C3, j->beta, dq, C3);
 	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans,
@@ -718,9 +762,9 @@ kernels_attention_ds_task(void *arg, int task, int ntasks)
 }
 
 /*
- * Masked multi-head attention backward, five sgemms per (b, h). Each head's
- * dQ, dK and dV block is written by exactly one sgemm, so beta 0 overwrites
- * dqkv whole.
+ * Masked multi-head attention backward, four products per (b, h). Each
+ * head's dQ, dK and dV block is written by exactly one product, so beta 0
+ * overwrites dqkv whole.
  */
 static void
 kernels_attention_backward_beta(float *dqkv, float *scratch, int nscratch,
@@ -743,7 +787,8 @@ kernels_attention_backward_beta(float *dqkv, float *scratch, int nscratch,
 	j.T = T;
 	j.C = C;
 	j.NH = NH;
-	if (!kernels_attention_blas_split()) {
+	j.headmm = headmm_usable(C / NH);
+	if (j.headmm || !kernels_attention_blas_split()) {
 		if (ntasks > nscratch)
 			ntasks = nscratch;
 		if (ntasks > nbh)

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
+#include "headmm.h"
 #include "kernels.h"
+#include "pool.h"
 #include "rng.h"
 #include "tap.h"
 
@@ -390,6 +393,87 @@ test_ref_attention(int B, int T, int C, int NH, int tree)
 
 	free(parent); free(mask); free(qkv); free(dout); free(o1); free(o2);
 	free(a1); free(a2); free(g0); free(d1); free(d2); free(scratch);
+}
+
+/*
+ * The head products of headmm.c against the BLAS path, and against
+ * themselves on one and on two threads: there each element is one sum in a
+ * fixed order, so the two must agree exactly.
+ */
+static void
+test_headmm_paths(int B, int T, int C, int NH)
+{
+	size_t	 nqkv = (size_t)B * T * 3 * C, nout = (size_t)B * T * C;
+	size_t	 natt = (size_t)B * NH * T * T;
+	int	*parent = test_alloc((size_t)B * T * sizeof *parent);
+	uint8_t	*mask = test_alloc((size_t)B * T * T);
+	float	*qkv = test_floats(nqkv), *dout = test_floats(nout);
+	float	*scratch = test_floats(2 * (size_t)T * T);
+	float	*o[3], *a[3], *d[3];
+	int	 threads = pool_threads(), HS = C / NH;
+	char	 name[128];
+
+	test_random_parents(parent, B, T);
+	if (kernels_mask_build(mask, parent, B, T) != 0)
+		tap_diag("mask_build failed");
+	test_fill(qkv, nqkv, 1);
+	test_fill(dout, nout, 1);
+	/* 0: headmm on two threads, 1: on one, 2: BLAS. */
+	for (int k = 0; k < 3; k++) {
+		o[k] = test_floats(nout);
+		a[k] = test_floats(natt);
+		d[k] = test_floats(nqkv);
+		memset(o[k], 0xff, nout * sizeof *o[k]);	/* NaN: must be overwritten */
+		memset(a[k], 0xff, natt * sizeof *a[k]);
+		memset(d[k], 0xff, nqkv * sizeof *d[k]);
+		memset(scratch, 0xff, 2 * (size_t)T * T * sizeof *scratch);
+		pool_set_threads(k == 0 ? 2 : 1);
+		headmm_set_enabled(k < 2);
+		kernels_attention_forward(o[k], a[k], qkv, mask, B, T, C, NH);
+		kernels_attention_backward_into(d[k], scratch, 2, dout, qkv, a[k], mask,
+		    B, T, C, NH);
+	}
+	headmm_set_enabled(1);
+	pool_set_threads(threads);
+	tap_diag("head size %d: headmm %s", HS, headmm_usable(HS) ? "used" : "not used "
+	    "(the three runs all take the BLAS path)");
+	snprintf(name, sizeof name, "headmm B=%d T=%d C=%d NH=%d: 1 and 2 threads "
+	    "give the same bits", B, T, C, NH);
+	tap_ok(tap_maxdiff(o[0], o[1], nout) == 0 && tap_maxdiff(a[0], a[1], natt) == 0 &&
+	    tap_maxdiff(d[0], d[1], nqkv) == 0, "%s", name);
+	snprintf(name, sizeof name, "headmm B=%d T=%d C=%d NH=%d: out as by BLAS",
+	    B, T, C, NH);
+	test_close(name, o[0], o[2], nout);
+	snprintf(name, sizeof name, "headmm B=%d T=%d C=%d NH=%d: att as by BLAS",
+	    B, T, C, NH);
+	test_close(name, a[0], a[2], natt);
+	snprintf(name, sizeof name, "headmm B=%d T=%d C=%d NH=%d: dqkv as by BLAS",
+	    B, T, C, NH);
+	test_close(name, d[0], d[2], nqkv);
+	for (int k = 0; k < 3; k++) {
+		free(o[k]);
+		free(a[k]);
+		free(d[k]);
+	}
+	free(parent); free(mask); free(qkv); free(dout); free(scratch);
+}
+
+/* Which head sizes headmm.c takes: multiples of 16 up to its buffer, with AVX-512. */
+static void
+test_headmm_usable(void)
+{
+	int avx512 = cpu_has_avx512();
+
+	tap_ok(headmm_usable(64) == avx512 && headmm_usable(16) == avx512 &&
+	    headmm_usable(HEADMM_MAX_D) == avx512,
+	    "headmm takes head sizes 16, 64 and %d exactly when the CPU has AVX-512 (%s)",
+	    HEADMM_MAX_D, avx512 ? "it has" : "it has not");
+	tap_ok(!headmm_usable(8) && !headmm_usable(24) && !headmm_usable(HEADMM_MAX_D + 16) &&
+	    !headmm_usable(0), "headmm refuses head sizes 8, 24, %d and 0",
+	    HEADMM_MAX_D + 16);
+	headmm_set_enabled(0);
+	tap_ok(!headmm_usable(64), "headmm switched off refuses every head size");
+	headmm_set_enabled(1);
 }
 
 /* LayerNorm forward (out, mean, rstd) and backward. */
@@ -1044,6 +1128,15 @@ main(void)
 	test_ref_attention(2, 11, 24, 3, 1);
 	test_ref_attention(1, 150, 16, 2, 1);	/* three row blocks */
 	test_ref_attention(2, 130, 16, 2, 0);
+	/* Head sizes headmm.c takes (16, 32, 64, 80 = 64 + 16); T across its blocks. */
+	test_ref_attention(2, 70, 128, 2, 0);
+	test_ref_attention(1, 131, 48, 3, 1);
+	test_ref_attention(2, 5, 32, 1, 1);
+	test_ref_attention(1, 67, 160, 2, 0);
+	test_headmm_usable();
+	test_headmm_paths(2, 70, 128, 2);
+	test_headmm_paths(3, 133, 160, 2);
+	test_headmm_paths(2, 9, 64, 4);
 	test_ref_layernorm(14, 32);
 	test_ref_gelu(257);
 	test_ref_gelu(200003);	/* split across the pool */
