@@ -184,23 +184,6 @@ out:
 	return ret;
 }
 
-/* qsort comparison of doubles. */
-static int
-cmd_bench_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The median of n values (sorts them in place). */
-static double
-cmd_bench_median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmd_bench_cmp);
-	return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /*
  * Generation speed per weight format: CMD_BENCH_ROUNDS rounds, each decoding
  * tokens / rounds tokens in every format in turn, each round against the
@@ -225,14 +208,13 @@ cmd_bench_generate(const struct gpt_model *m, int tokens, struct cmd_bench_resul
 	    CMD_BENCH_BW_BYTES, CMD_BENCH_ROUND_BW_SECONDS, rate, frac, lim, cause) != 0)
 		goto out;
 	for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
-		r->fmt_tok_s[f] = cmd_bench_median(rate + f * CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS);
+		r->fmt_tok_s[f] = bench_median(rate + f * CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS,
+		    NULL, NULL);
 		r->fmt_bytes[f] = (double)qweights_bytes(qw[f]);
-		r->fmt_frac[f] = cmd_bench_median(frac + f * CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS);
+		r->fmt_frac[f] = bench_median(frac + f * CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS,
+		    NULL, NULL);
 	}
-	r->gen_bw = cmd_bench_median(lim, CMD_BENCH_ROUNDS);
-	/* (sorted by the median) */
-	r->gen_bw_min = lim[0];
-	r->gen_bw_max = lim[CMD_BENCH_ROUNDS - 1];
+	r->gen_bw = bench_median(lim, CMD_BENCH_ROUNDS, &r->gen_bw_min, &r->gen_bw_max);
 	ret = 0;
 out:
 	for (int f = 0; f < QUANT_NUM_FORMATS; f++)
@@ -408,9 +390,9 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int trai
 	}
 	if (train) {
 		/* Medians of the timed steps: time, limit and fraction each. */
-		r->step_s = cmd_bench_median(step_s + 1, steps);
-		r->step_peak = cmd_bench_median(step_pk + 1, steps);
-		r->train_frac = cmd_bench_median(step_frac + 1, steps);
+		r->step_s = bench_median(step_s + 1, steps, NULL, NULL);
+		r->step_peak = bench_median(step_pk + 1, steps, NULL, NULL);
+		r->train_frac = bench_median(step_frac + 1, steps, NULL, NULL);
 		if (cmd_bench_sm_step(m, B, T, steps, &r->sm_step_s, cause) != 0)
 			goto out;
 		r->sm_ratio = r->sm_step_s / r->step_s;

@@ -134,72 +134,119 @@ bench_sum(void *arg)
 	return NULL;
 }
 
-/* Best read bandwidth over `bytes` with cpu_threads() threads; negative on failure. */
-double
-bench_bandwidth_gbs(size_t bytes, double seconds)
-{
-	int nt = cpu_threads();
-	size_t n, per;
+/* A filled buffer and its shares for repeated bandwidth measurements. */
+struct bench_bw {
 	float *buf;
-	struct bench_share *shares;
-	pthread_t *tids;
-	int *started;
-	double best = 0, start;
-	volatile float sink = 0;
+	size_t n;                   /* floats, per * nt */
+	int nt;
+	struct bench_share *shares; /* (nt) */
+	pthread_t *tids;            /* (nt) */
+	int *started;               /* (nt) */
+};
 
-	if (nt < 1)
-		nt = 1;
-	n = bytes / sizeof(float);
-	per = n / (size_t)nt / BENCH_STRIDE * BENCH_STRIDE;
+static void
+bench_bw_free(struct bench_bw *b)
+{
+	util_free(b->buf);
+	free(b->shares);
+	free(b->tids);
+	free(b->started);
+}
+
+/* Fill b: about `bytes` split over cpu_threads() threads; -1 if out of memory. */
+static int
+bench_bw_init(struct bench_bw *b, size_t bytes)
+{
+	size_t per;
+
+	memset(b, 0, sizeof *b);
+	b->nt = cpu_threads() < 1 ? 1 : cpu_threads();
+	per = bytes / sizeof(float) / (size_t)b->nt / BENCH_STRIDE * BENCH_STRIDE;
 	if (per == 0)
 		return -1;
-	n = per * (size_t)nt;
-
-	buf = util_alloc(n * sizeof *buf);
-	shares = calloc((size_t)nt, sizeof *shares);
-	tids = calloc((size_t)nt, sizeof *tids);
-	started = calloc((size_t)nt, sizeof *started);
-	if (buf == NULL || shares == NULL || tids == NULL || started == NULL) {
-		best = -1;
-		goto out;
+	b->n = per * (size_t)b->nt;
+	b->buf = util_alloc(b->n * sizeof *b->buf);
+	b->shares = calloc((size_t)b->nt, sizeof *b->shares);
+	b->tids = calloc((size_t)b->nt, sizeof *b->tids);
+	b->started = calloc((size_t)b->nt, sizeof *b->started);
+	if (b->buf == NULL || b->shares == NULL || b->tids == NULL || b->started == NULL) {
+		bench_bw_free(b);
+		return -1;
 	}
 	/* Non-zero data, and every page touched before timing. */
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (float)(i & 7) * 0.125f;
-	for (int t = 0; t < nt; t++) {
-		shares[t].p = buf + (size_t)t * per;
-		shares[t].n = per;
+	for (size_t i = 0; i < b->n; i++)
+		b->buf[i] = (float)(i & 7) * 0.125f;
+	for (int t = 0; t < b->nt; t++) {
+		b->shares[t].p = b->buf + (size_t)t * per;
+		b->shares[t].n = per;
 	}
+	return 0;
+}
 
-	start = util_now();
+/* Best read bandwidth over b's buffer for about `seconds`, in GB/s. */
+static double
+bench_bw_measure(struct bench_bw *b, double seconds)
+{
+	double best = 0, start = util_now();
+	volatile float sink = 0;
+
 	do {
 		double t0 = util_now(), dt;
 
 		/* Thread 0's share runs here; a thread that fails to start too. */
-		for (int t = 1; t < nt; t++)
-			started[t] = pthread_create(&tids[t], NULL, bench_sum,
-			    &shares[t]) == 0;
-		bench_sum(&shares[0]);
-		for (int t = 1; t < nt; t++) {
-			if (started[t])
-				pthread_join(tids[t], NULL);
+		for (int t = 1; t < b->nt; t++)
+			b->started[t] = pthread_create(&b->tids[t], NULL, bench_sum,
+			    &b->shares[t]) == 0;
+		bench_sum(&b->shares[0]);
+		for (int t = 1; t < b->nt; t++) {
+			if (b->started[t])
+				pthread_join(b->tids[t], NULL);
 			else
-				bench_sum(&shares[t]);
+				bench_sum(&b->shares[t]);
 		}
 		dt = util_now() - t0;
-		for (int t = 0; t < nt; t++)
-			sink += shares[t].sum;
-		if (dt > 0 && (double)(n * sizeof *buf) / dt / 1e9 > best)
-			best = (double)(n * sizeof *buf) / dt / 1e9;
+		for (int t = 0; t < b->nt; t++)
+			sink += b->shares[t].sum;
+		if (dt > 0 && (double)(b->n * sizeof *b->buf) / dt / 1e9 > best)
+			best = (double)(b->n * sizeof *b->buf) / dt / 1e9;
 	} while (util_now() - start < seconds);
 	(void)sink;
-
-out:
-	util_free(buf);
-	free(shares);
-	free(tids);
-	free(started);
 	return best;
+}
+
+/* Best read bandwidth over `bytes` with cpu_threads() threads; negative on failure. */
+double
+bench_bandwidth_gbs(size_t bytes, double seconds)
+{
+	struct bench_bw b;
+	double best;
+
+	if (bench_bw_init(&b, bytes) != 0)
+		return -1;
+	best = bench_bw_measure(&b, seconds);
+	bench_bw_free(&b);
+	return best;
+}
+
+/* qsort comparison of doubles. */
+static int
+bench_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n) (n >= 1; sorts v in place); *min, *max if not NULL. */
+double
+bench_median(double *v, int n, double *min, double *max)
+{
+	qsort(v, (size_t)n, sizeof *v, bench_cmp);
+	if (min != NULL)
+		*min = v[0];
+	if (max != NULL)
+		*max = v[n - 1];
+	return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* The first index of the largest of x[0..n) (finite values), one element at a time. */
@@ -299,16 +346,23 @@ out:
 	return ret;
 }
 
-/* Rounds of generation, each against the bandwidth measured on either side of it. */
+/*
+ * Rounds of generation, each against the bandwidth measured on either side of
+ * it; one buffer serves every measurement, filled once (filling 512 MB took
+ * about 0.4 s of page faults per measurement when each made its own).
+ */
 int
 bench_generate_rounds(const struct gpt_model *m, struct qweights *const *qw, int nf,
     int per, int rounds, size_t bw_bytes, double bw_seconds, double *rate, double *frac,
     double *lim, char **cause)
 {
-	double before = bench_bandwidth_gbs(bw_bytes, bw_seconds), after;
+	struct bench_bw bw;
+	double before, after;
+	int ret = -1;
 
-	if (before <= 0)
+	if (bench_bw_init(&bw, bw_bytes) != 0)
 		return util_error(cause, "out of memory for the bandwidth buffer");
+	before = bench_bw_measure(&bw, bw_seconds);
 	for (int r = 0; r < rounds; r++) {
 		for (int f = 0; f < nf; f++) {
 			double sec;
@@ -317,17 +371,18 @@ bench_generate_rounds(const struct gpt_model *m, struct qweights *const *qw, int
 				continue;
 			}
 			if (bench_greedy(m, qw[f], per, &sec, cause) != 0)
-				return -1;
+				goto out;
 			rate[f * rounds + r] = sec > 0 ? per / sec : 0;
 		}
-		after = bench_bandwidth_gbs(bw_bytes, bw_seconds);
-		if (after <= 0)
-			return util_error(cause, "out of memory for the bandwidth buffer");
+		after = bench_bw_measure(&bw, bw_seconds);
 		lim[r] = after > before ? after : before;
 		for (int f = 0; f < nf; f++)
 			frac[f * rounds + r] = qw[f] == NULL ? 0 : rate[f * rounds + r] *
 			    (double)qweights_bytes(qw[f]) / 1e9 / lim[r];
 		before = after;
 	}
-	return 0;
+	ret = 0;
+out:
+	bench_bw_free(&bw);
+	return ret;
 }

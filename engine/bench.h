@@ -14,6 +14,9 @@ double bench_sgemm_gflops(int M, int N, int K, double seconds);
  */
 double bench_bandwidth_gbs(size_t bytes, double seconds);
 
+/* The median of v[0..n) (n >= 1; sorts v in place); *min, *max if not NULL. */
+double bench_median(double *v, int n, double *min, double *max);
+
 struct gpt_model;
 struct qweights;
 /* The first index of the largest of x[0..n) (n >= 1, finite values). */

@@ -495,6 +495,23 @@ test_argmax(void)
 	free(x);
 }
 
+/* engine/bench.c's median: odd and even counts, its range, the values sorted. */
+static void
+test_median(void)
+{
+	double odd[] = { 5, 1, 4, 2, 3 }, even[] = { 8, 2, 6, 4 }, one[] = { 7 };
+	double lo = 0, hi = 0, m;
+
+	m = bench_median(odd, 5, &lo, &hi);
+	tap_ok(m == 3 && lo == 1 && hi == 5 && odd[0] == 1 && odd[4] == 5,
+	    "median of 5 values is the middle one (%g), range %g-%g", m, lo, hi);
+	m = bench_median(even, 4, &lo, &hi);
+	tap_ok(m == 5 && lo == 2 && hi == 8,
+	    "median of 4 values is the mean of the middle two (%g), range %g-%g", m, lo, hi);
+	m = bench_median(one, 1, NULL, NULL);
+	tap_ok(m == 7, "median of one value is that value (%g)", m);
+}
+
 /*
  * engine/bench.c's generation rounds: the formats given run and the one left
  * out does not, and each round's fraction is its tokens/s times the format's
@@ -594,6 +611,7 @@ main(void)
 	pool_set_threads(2);
 	test_parse();
 	test_argmax();
+	test_median();
 	test_generate_rounds();
 	test_layout(QUANT_BF16);
 	test_layout(QUANT_Q8);

@@ -12,8 +12,8 @@
  * (defaults 64 tokens, 5 rounds, "fp32,bf16,q8"). Prints per format the
  * median tokens/s and the median and range of the rounds' fractions of their
  * bounds. With one format, `perf record` profiles that format's decoding
- * beside the bandwidth measurements (bench_sum, and the memset and page
- * faults of their buffer, under their own symbols). Built on demand: make
+ * beside the bandwidth measurements (bench_sum, and the filling of their
+ * one buffer, under their own symbols). Built on demand: make
  * tests/bench/decode-bench.
  */
 #include "config.h"
@@ -32,15 +32,6 @@
 
 #define DB_MAX_ROUNDS 32
 
-/* Sort doubles (for the median). */
-static int
-db_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -51,7 +42,8 @@ main(int argc, char **argv)
 	int run[QUANT_NUM_FORMATS];
 	struct qweights *qw[QUANT_NUM_FORMATS];
 	double rate[QUANT_NUM_FORMATS * DB_MAX_ROUNDS], frac[QUANT_NUM_FORMATS * DB_MAX_ROUNDS];
-	double lim[DB_MAX_ROUNDS];
+	double lim[DB_MAX_ROUNDS], med[QUANT_NUM_FORMATS] = { 0 };
+	double bw, bw_min, bw_max, rmin, rmax, fmed, fmin, fmax;
 	struct gpt_model *m;
 	char *cause = NULL;
 	int per;
@@ -96,22 +88,20 @@ main(int argc, char **argv)
 		fprintf(stderr, "decode-bench: %s\n", cause);
 		return 1;
 	}
-	qsort(lim, (size_t)rounds, sizeof lim[0], db_cmp);
+	bw = bench_median(lim, rounds, &bw_min, &bw_max);
 	printf("rounds' bandwidth %.1f GB/s (%.1f-%.1f); pool threads %d; kernels bf16 %s, "
-	    "q8 %s\n", lim[rounds / 2], lim[0], lim[rounds - 1], pool_threads(),
+	    "q8 %s\n", bw, bw_min, bw_max, pool_threads(),
 	    quant_kernel_name(QUANT_BF16), quant_kernel_name(QUANT_Q8));
 	for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
-		double *rf = rate + f * rounds, *ff = frac + f * rounds;
-
 		if (!run[f])
 			continue;
-		qsort(rf, (size_t)rounds, sizeof rf[0], db_cmp);
-		qsort(ff, (size_t)rounds, sizeof ff[0], db_cmp);
+		/* fp32 (f = 0) first: the others' ratio uses its median. */
+		med[f] = bench_median(rate + f * rounds, rounds, &rmin, &rmax);
+		fmed = bench_median(frac + f * rounds, rounds, &fmin, &fmax);
 		printf("%-4s %7.1f tokens/s (min %.1f, max %.1f) = %.2fx fp32, %.0f%% of bound "
 		    "(rounds %.0f-%.0f%%)\n", quant_format_name((enum quant_format)f),
-		    rf[rounds / 2], rf[0], rf[rounds - 1],
-		    run[QUANT_FP32] ? rf[rounds / 2] / rate[QUANT_FP32 * rounds + rounds / 2] : 0,
-		    100 * ff[rounds / 2], 100 * ff[0], 100 * ff[rounds - 1]);
+		    med[f], rmin, rmax, run[QUANT_FP32] ? med[f] / med[QUANT_FP32] : 0,
+		    100 * fmed, 100 * fmin, 100 * fmax);
 	}
 	for (int f = 0; f < QUANT_NUM_FORMATS; f++)
 		qweights_free(qw[f]);
