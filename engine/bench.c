@@ -144,6 +144,7 @@ struct bench_bw {
 	int *started;               /* (nt) */
 };
 
+/* Free what bench_bw_init allocated. */
 static void
 bench_bw_free(struct bench_bw *b)
 {

@@ -10,8 +10,9 @@
  * computed both triangles although the mask keeps only j <= i. Here a pool
  * thread takes whole heads and these kernels skip the blocks that only hold
  * masked entries, about half the work. One layer's attention (B = 8, T = 256,
- * 12 heads of 64) took 15.5 ms forward and 10.8 ms backward against 27.6 and
- * 36.0 ms through BLAS (one-off driver alternating the two in one process).
+ * 12 heads of 64) took 16.5 ms forward and 11.7 ms backward against 31.8 and
+ * 42.9 ms through BLAS (tests/bench/attention-bench, which alternates the two
+ * in one process).
  *
  * With A (T,T) zero above its diagonal (P or dS in attention), X and Y (T,D):
  *
@@ -49,6 +50,7 @@ static int headmm_enabled = 1;
 static int headmm_have;
 static pthread_once_t headmm_once = PTHREAD_ONCE_INIT;
 
+/* Read the CPU flag once. */
 static void
 headmm_detect(void)
 {
@@ -107,8 +109,8 @@ headmm_mask(int v, int n)
 } while (0)
 
 /*
- * One block of nr rows (c rows ldc apart) by nv vectors of D columns from
- * column d0: c = alpha sum_k a[r][k] x[k] (+ beta c), k in [k0, k1).
+ * One block of nr rows (c's rows ldc apart) by nv vectors of 16 columns:
+ * c = alpha sum_k a[r][k] x[k] (+ beta c), k in [k0, k1).
  */
 HEADMM_TARGET static inline void
 headmm_block(float *c, long ldc, const float *a, long lda, long sa, const float *x,
@@ -191,7 +193,6 @@ headmm_nt_lower(float *c, int ldc, const float *x, int ldx, const float *y, int 
     int T, int D, float alpha)
 {
 	const __m512 al = _mm512_set1_ps(alpha);
-
 	float yt[HEADMM_MAX_D * HEADMM_W] __attribute__((aligned(64)));
 
 	for (int j0 = 0; j0 < T; j0 += HEADMM_W) {
