@@ -457,31 +457,46 @@ kernels_max(const float *x, int n)
 
 /*
  * Masked softmax of row i of S (length T) in place; j > i and masked j get 0.
- * Written without branches and with the sum kept in 16 lanes, so that it
- * vectorises in each clone of its callers (the mask test per element had kept
- * it scalar: after headmm.c it was the larger part of attention forward under
- * `perf record`). Masked entries' exp is computed and discarded.
+ * Written as loops without branches whose reductions (max, sum) keep 16
+ * lanes, so that each vectorises in this function's clones; the exp of a
+ * masked entry is computed and then dropped. The mask test per element had
+ * kept it scalar, the larger part of attention forward after headmm.c
+ * (`perf record` of tests/bench/attention-bench); that bench's headmm
+ * forward went from 12.0-12.5 ms to 6.2-6.8 ms (runs of the two binaries
+ * interleaved, leaving out those in which the backward pass also ran slow).
  */
-static inline void
+KERNELS_CLONES static void
 kernels_softmax_row(float *s, const uint8_t *mrow, int i, int T)
 {
-	float	mx = -INFINITY, sum = 0, inv, lane[16] = { 0 };
+	float	mx, sum = 0, inv, lane[16];
 	int	n = i + 1, j;
 
-	for (j = 0; j < n; j++) {
-		float v = mrow[j] ? s[j] : -INFINITY;
-		mx = v > mx ? v : mx;
-	}
+	for (int k = 0; k < 16; k++)
+		lane[k] = -INFINITY;
 	for (j = 0; j + 16 <= n; j += 16)
 		for (int k = 0; k < 16; k++) {
-			float e = kernels_exp(s[j + k] - mx);
-			e = mrow[j + k] ? e : 0.0f;
+			float v = mrow[j + k] ? s[j + k] : -INFINITY;
+			lane[k] = v > lane[k] ? v : lane[k];
+		}
+	for (; j < n; j++) {
+		float v = mrow[j] ? s[j] : -INFINITY;
+		lane[0] = v > lane[0] ? v : lane[0];
+	}
+	mx = lane[0];
+	for (int k = 1; k < 16; k++)
+		mx = lane[k] > mx ? lane[k] : mx;
+	for (j = 0; j < n; j++)
+		s[j] = kernels_exp(s[j] - mx);
+	for (int k = 0; k < 16; k++)
+		lane[k] = 0;
+	for (j = 0; j + 16 <= n; j += 16)
+		for (int k = 0; k < 16; k++) {
+			float e = mrow[j + k] ? s[j + k] : 0.0f;
 			s[j + k] = e;
 			lane[k] += e;
 		}
 	for (; j < n; j++) {
-		float e = kernels_exp(s[j] - mx);
-		e = mrow[j] ? e : 0.0f;
+		float e = mrow[j] ? s[j] : 0.0f;
 		s[j] = e;
 		lane[0] += e;
 	}
