@@ -16,6 +16,7 @@
 #include "finetune.h"
 #include "gpt.h"
 #include "options.h"
+#include "pool.h"
 #include "progress.h"
 #include "record.h"
 #include "tokenizer.h"
@@ -338,10 +339,10 @@ cmd_finetune(int argc, char **argv)
 	f.model = NULL;	/* the fine-tune owns it now */
 	if (!f.json && dist_rank() == 0)
 		fprintf(stderr, "seqmatch: finetune %s from %s: %zu training tokens, %zu "
-		    "held out; %d trajectories of %d+%d tokens per step; %d BLAS threads "
+		    "held out; %d trajectories of %d+%d tokens per step; %d threads "
 		    "(%s)%s\n", finetune_method_name(o.method), f.resume ? f.out : base,
 		    f.dtrain.n, f.dval.n, o.batch_size, o.prompt_tokens, o.window,
-		    cpu_threads(), cpu_blas_core(), train_flow_procs());
+		    pool_threads(), cpu_blas_core(), train_flow_procs());
 	memset(&st, 0, sizeof st);
 	st.f = &f;
 	train_flow_begin(&f, o.steps);

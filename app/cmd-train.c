@@ -16,6 +16,7 @@
 #include "dist.h"
 #include "gpt.h"
 #include "options.h"
+#include "pool.h"
 #include "progress.h"
 #include "record.h"
 #include "tokenizer.h"
@@ -314,10 +315,10 @@ cmd_train(int argc, char **argv)
 		goto out;
 	if (!f.json && dist_rank() == 0)
 		fprintf(stderr, "seqmatch: model L=%d C=%d NH=%d context=%d V=%d: %.2fM "
-		    "parameters; %zu training tokens, %zu held out; B=%d T=%d, %d BLAS "
+		    "parameters; %zu training tokens, %zu held out; B=%d T=%d, %d "
 		    "threads (%s)%s\n", cfg.num_layers, cfg.channels, cfg.num_heads,
 		    cfg.max_seq_len, cfg.vocab_size, (double)gpt_num_params(f.model) / 1e6,
-		    f.dtrain.n, f.dval.n, o.batch_size, o.seq_len, cpu_threads(),
+		    f.dtrain.n, f.dval.n, o.batch_size, o.seq_len, pool_threads(),
 		    cpu_blas_core(), train_flow_procs());
 
 	st.f = &f;

@@ -188,10 +188,9 @@ main_usage(FILE *f)
 	    "  seqmatch train --corpus FILE --out ~/.local/share/seqmatch/model.bin\n"
 	    "\n"
 	    "Global options (before the command):\n"
-	    "  --threads N      BLAS and worker-pool threads, fixed at start (default:\n"
-	    "                   BLAS $OPENBLAS_NUM_THREADS, else all cores; pool all cores).\n"
-	    "                   The UI runs BLAS on one thread in each of its workers and\n"
-	    "                   gives the pool N threads (default all cores but one)\n"
+	    "  --threads N      worker-pool threads, fixed at start (default all cores;\n"
+	    "                   the UI: all cores but one). The pool shares out the\n"
+	    "                   matrix products too, with BLAS on one thread in each\n"
 	    "  --no-coretype    keep the OpenBLAS kernels OpenBLAS chose itself\n"
 	    "  -q, --quiet      no progress bars and no warnings\n"
 	    "  -h, --help       show this help\n"
@@ -201,7 +200,6 @@ main_usage(FILE *f)
 	    "  SEQMATCH_MODEL        the default model file\n"
 	    "  OPENBLAS_CORETYPE     force OpenBLAS kernels (seqmatch then does not choose)\n"
 	    "  SEQMATCH_NO_CORETYPE  1: same as --no-coretype\n"
-	    "  OPENBLAS_NUM_THREADS  BLAS threads when --threads is not given\n"
 	    "\n"
 	    "Under mpirun (seqmatch configured --with-mpi), train and finetune run\n"
 	    "data-parallel (each process takes a share of every batch), and eval\n"
@@ -218,7 +216,7 @@ main_version(void)
 {
 	printf("seqmatch %s\n", PACKAGE_VERSION);
 	printf("OpenBLAS core: %s (%s)\n", cpu_blas_core(), main_core_how);
-	printf("BLAS threads: %d\n", cpu_threads());
+	printf("Threads: %d (the pool; BLAS one thread in each)\n", pool_threads());
 	printf("MPI: %s\n", dist_available() ? dist_library() : "no (configure --with-mpi)");
 	printf("CPU: %d cores, AVX2 %s, AVX-512 %s\n", cpu_count(),
 	    cpu_has_avx2() ? "yes" : "no", cpu_has_avx512() ? "yes" : "no");
@@ -347,8 +345,9 @@ main(int argc, char **argv)
 	main_select_core(argv, no_coretype);
 	/*
 	 * The thread budget, fixed here before any thread starts and never changed
-	 * per call: BLAS from --threads (else OpenBLAS's own default), the pool
-	 * likewise (else all cores). The UI narrows both once at its start (ui.c).
+	 * per call: the pool from --threads (else all cores), BLAS on one thread,
+	 * its products shared out by the pool (engine/sgemm.c says why). The UI
+	 * narrows the pool once at its start (ui.c).
 	 */
 	if (dist_init(&argc, &argv, &cause) != 0) {
 		app_error("%s", cause);
@@ -372,8 +371,7 @@ main(int argc, char **argv)
 		main_threads = cpu_count() / dist_local_size() > 1 ?
 		    cpu_count() / dist_local_size() : 1;
 	options_threads = main_threads;
-	if (main_threads > 0)
-		cpu_set_threads(main_threads);
+	cpu_set_threads(1);
 	pool_set_threads(main_threads > 0 ? main_threads : cpu_count());
 
 	if (version) {

@@ -1557,14 +1557,14 @@ cmd_ui(int argc, char **argv)
 		s->ui.plot = (enum grid_plot)cfg.plot; /* braille and blocks need UTF-8 */
 	ui_signals();
 	/*
-	 * BLAS on one thread for the whole UI, set before any worker starts and never
-	 * changed: generation, the live MAUVE worker and a fine-tune call BLAS from
-	 * their own threads, and changing OpenBLAS's thread count while another
-	 * thread is inside a BLAS call can deadlock it (seen: a worker stuck on
-	 * OpenBLAS's lock at exit, its server thread spinning). On two cores the
+	 * BLAS stays on the one thread app/main.c set before any worker starts:
+	 * generation, the live MAUVE worker and a fine-tune call BLAS from their
+	 * own threads, and changing OpenBLAS's thread count while another thread
+	 * is inside a BLAS call can deadlock it (seen: a worker stuck on
+	 * OpenBLAS's lock at exit, its server thread spinning). Their products go
+	 * through the pool when it is free (engine/sgemm.c); on two cores the
 	 * workers are the parallelism.
 	 */
-	cpu_set_threads(1);
 	/* The pool: --threads, else all cores but one, left to generation beside a fine-tune. */
 	pool_set_threads(options_threads > 0 ? options_threads : cpu_count() - 1);
 	s->ft = ui_ft_new(s->model, s->tok, &s->rec, s->ui.model_path, ui_wake[1]);

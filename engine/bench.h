@@ -3,14 +3,19 @@
 #define SEQMATCH_BENCH_H
 
 /*
- * Best GFLOP/s of cblas_sgemm over repetitions on an (M,K) x (K,N) product in
- * row-major NoTrans/Trans form (the forward shape of a linear layer), running
- * for about `seconds`.
+ * Best GFLOP/s over repetitions of an (M,K) x (K,N) product in row-major
+ * NoTrans/Trans form (the forward shape of a linear layer), running for about
+ * `seconds`. With OpenBLAS on one thread and a pool of several (the program's
+ * setting), half the time goes to sgemm_pool and half to OpenBLAS on its own
+ * threads, and the better is returned: the peak is the faster of the two
+ * ways. *blas (if not NULL) gets the second's rate, 0 when not measured.
+ * That half changes OpenBLAS's thread count: call this only while no other
+ * thread can be inside BLAS.
  */
-double bench_sgemm_gflops(int M, int N, int K, double seconds);
+double bench_sgemm_gflops(int M, int N, int K, double seconds, double *blas);
 /*
  * Best read bandwidth in GB/s (1e9 bytes/s) streaming a buffer of `bytes`
- * with the BLAS thread count's worth of threads, for about `seconds`.
+ * with pool_threads() threads, for about `seconds`.
  */
 double bench_bandwidth_gbs(size_t bytes, double seconds);
 

@@ -7,8 +7,9 @@
  * The layout is llm.c's (train_gpt2.c): every activation is a row-major array of
  * N = B*T rows; a linear layer keeps its weight as (OC, C), so the forward pass is
  * out = inp @ W^T + b and its backward pass is dinp += dout @ W, dW += dout^T @ inp,
- * db += column sums of dout. The three products are single cblas_sgemm calls
- * (NoTrans/Trans, NoTrans/NoTrans with beta=1, Trans/NoTrans with beta=1).
+ * db += column sums of dout. The three products go through engine/sgemm.c
+ * (NoTrans/Trans with the bias preloaded, NoTrans/NoTrans with beta=1,
+ * Trans/NoTrans with beta=1), shared by rows of the output over the pool.
  *
  * Attention (GPT-2, i.e. "Attention is all you need" section 3.2.1 with a mask):
  * qkv (B,T,3C) holds per row Q, K and V, each split into NH heads of HS = C/NH
@@ -63,6 +64,7 @@
 #include "headmm.h"
 #include "kernels.h"
 #include "pool.h"
+#include "sgemm.h"
 
 /*
  * Hot elementwise loops are compiled several times and the best version for
@@ -282,20 +284,12 @@ kernels_layernorm_backward(float *dinp, float *dweight, float *dbias,
 	pool_run(kernels_layernorm_dparam_task, &j, ntasks > C ? C : ntasks);
 }
 
-/* out = inp @ weight^T (+ bias): one sgemm, bias preloaded into out. */
+/* out = inp @ weight^T (+ bias): one product, bias preloaded into out. */
 void
 kernels_matmul_forward(float *out, const float *inp, const float *weight,
     const float *bias, int N, int C, int OC)
 {
-	float	beta = 0.0f;
-
-	if (bias != NULL) {
-		for (int n = 0; n < N; n++)
-			memcpy(out + (size_t)n * OC, bias, (size_t)OC * sizeof *out);
-		beta = 1.0f;
-	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C,
-	    1.0f, inp, C, weight, C, beta, out, OC);
+	sgemm_pool_bias(N, OC, C, inp, C, weight, C, bias, out, OC);
 }
 
 /* Column sums of the bias gradient: a range of columns over all rows. */
@@ -330,10 +324,8 @@ kernels_matmul_backward_beta(float *dinp, float *dweight, float *dbias,
 	struct kernels_dbias_job	j = { dbias, dout, N, OC };
 	int				ntasks = pool_threads();
 
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC,
-	    1.0f, dout, OC, weight, C, beta, dinp, C);
-	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N,
-	    1.0f, dout, OC, inp, C, 1.0f, dweight, C);
+	sgemm_pool(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, beta, dinp, C);
+	sgemm_pool(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
 	if (dbias == NULL)
 		return;
 	/* Each column is summed over the rows in order on one thread: the same sums. */
@@ -630,12 +622,14 @@ kernels_attention_softmax_task(void *arg, int task, int ntasks)
  * How attention uses the threads. The thread budget is fixed at program
  * start (app/main.c, app/ui.c) and never changed here: changing OpenBLAS's
  * thread count while another thread is inside a BLAS call can deadlock it.
- * With one BLAS thread, each pool thread takes a share of the heads and calls
- * BLAS on them (these T x T x HS products are too small for BLAS to split
- * well). With more, no BLAS call runs inside the pool (it would start BLAS's
- * own threads from several threads at once): the heads' products run in turn
- * on the caller, BLAS splitting each, and the pool takes the row loops between
- * them. Both give the same numbers (BLAS splits rows and columns, not sums).
+ * The program runs BLAS on one thread (engine/sgemm.c says why); the tests
+ * also run the other case. With one BLAS thread, each pool thread takes a
+ * share of the heads and calls BLAS on them (these T x T x HS products are
+ * too small to split well). With more, no BLAS call runs inside the pool (it
+ * would start BLAS's own threads from several threads at once): the heads'
+ * products run in turn on the caller, BLAS splitting each, and the pool takes
+ * the row loops between them. Both give the same numbers (BLAS splits rows
+ * and columns, not sums).
  * Where headmm.c takes the head size (AVX-512), no BLAS runs here at all:
  * each pool thread takes a share of the heads and computes their products
  * itself over the lower triangle, the same numbers for any thread count.

@@ -72,6 +72,7 @@
 
 #include "mauve.h"
 #include "rng.h"
+#include "sgemm.h"
 #include "util.h"
 
 /* LAPACK's symmetric eigensolver (Fortran; trailing hidden string lengths). */
@@ -578,8 +579,8 @@ mauve_pca_project(const struct mauve_pca *pca, const float *x, int n, float *y,
 			for (int j = 0; j < d; j++)
 				blk[i * (size_t)d + j] = (float)(x[((size_t)i0 + i) *
 				    (size_t)d + j] - pca->mean[j]);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, bn, D, d, 1.0f, blk,
-		    d, pca->basis, D, 0.0f, y + (size_t)i0 * (size_t)D, D);
+		sgemm_pool(0, 0, bn, D, d, 1.0f, blk, d, pca->basis, D, 0.0f,
+		    y + (size_t)i0 * (size_t)D, D);
 	}
 	util_free(blk);
 	return 0;
@@ -637,8 +638,8 @@ mauve_assign_blas(const float *x, int n, int d, const float *c, int k, const flo
 		cnorm[j] = mauve_sqnorm(c + (size_t)j * (size_t)d, d);
 	for (int i0 = 0; i0 < n; i0 += MAUVE_BLOCK) {
 		int bn = n - i0 < MAUVE_BLOCK ? n - i0 : MAUVE_BLOCK;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bn, k, d, 1.0f,
-		    x + (size_t)i0 * (size_t)d, d, c, d, 0.0f, gram, k);
+		sgemm_pool(0, 1, bn, k, d, 1.0f, x + (size_t)i0 * (size_t)d, d, c, d, 0.0f,
+		    gram, k);
 		for (int i = 0; i < bn; i++) {
 			const float *g = gram + (size_t)i * (size_t)k;
 			float best = cnorm[0] - 2 * g[0], dd;

@@ -18,8 +18,8 @@
  * POOL_SPIN_NS watching the claim word and only then sleeps on the condition
  * variable; the caller likewise spins for its claimed tasks before it sleeps.
  * Only the generator's matrix-vector products ask for it (engine/quant.c);
- * after the training step's jobs the workers sleep at once, as before, so
- * that they never spin against OpenBLAS's threads. Decoding runs its
+ * after the training step's jobs (milliseconds each) the workers sleep at
+ * once. Decoding runs its
  * matrix-vector products back to back (engine/gpt.c's gpt_kv_append: four
  * per layer, tens of microseconds apart), and on the 2-vCPU virtual machine
  * the project is measured on, a sleeping thread's wake-up (a futex wake and

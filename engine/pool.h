@@ -1,8 +1,9 @@
 /*
- * pool.h: a small fork-join pool for the loops that are not matrix products
- * (attention per head, softmax, GELU, AdamW) and for the bf16 and q8 matrix-vector
- * products of generation (engine/quant.c). Workers sleep on a condition
- * variable between jobs, so they never spin against OpenBLAS's own threads,
+ * pool.h: a small fork-join pool, the program's one set of threads: for the
+ * training step's loops (attention per head, softmax, GELU, AdamW), its
+ * matrix products (bands of rows, each a single-threaded OpenBLAS call:
+ * engine/sgemm.c) and the matrix-vector products of generation
+ * (engine/quant.c). Workers sleep on a condition variable between jobs,
  * except after pool_run_spin's jobs (the generator's products).
  * A job started while another thread's job runs is done inline by its caller.
  */
@@ -20,8 +21,8 @@ void pool_run(pool_fn fn, void *arg, int ntasks);
 /*
  * pool_run for jobs that come back to back (the generator's matrix-vector
  * products): afterwards the workers spin for the next job for up to 100 us
- * before they sleep, and the caller spins for its tasks. Never for work that
- * runs beside OpenBLAS's threads.
+ * before they sleep, and the caller spins for its tasks. Not for the training
+ * step's jobs: they take milliseconds, beside which a wake-up is cheap.
  */
 void pool_run_spin(pool_fn fn, void *arg, int ntasks);
 /* Split [0, n) into ntasks near-equal ranges: the range of `task`. */

@@ -47,8 +47,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define QUANT_X86 1
@@ -57,6 +55,7 @@
 #include "cpu.h"
 #include "pool.h"
 #include "quant.h"
+#include "sgemm.h"
 #include "util.h"
 
 #define QUANT_G QUANT_GROUP
@@ -364,7 +363,7 @@ quant_kernel_name(enum quant_format f)
 {
 	switch (f) {
 	case QUANT_FP32:
-		/* Single-token products; prompts (n > 1) go through cblas_sgemm. */
+		/* Single-token products; prompts (n > 1) go through sgemm_pool. */
 		return quant_isa(f) == QUANT_ISA_AVX512 ? "avx512" :
 		    quant_isa(f) == QUANT_ISA_AVX2 ? "avx2" : "scalar";
 	case QUANT_BF16:
@@ -966,10 +965,7 @@ quant_matmul(float *out, const float *inp, const struct quant_matrix *w,
 	int ntasks;
 
 	if (w->format == QUANT_FP32 && n > 1) {
-		for (int i = 0; bias != NULL && i < n; i++)
-			memcpy(out + (long)i * R, bias, (size_t)R * sizeof *out);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, (int)R, (int)K,
-		    1.0f, inp, (int)K, w->f32, (int)K, bias != NULL ? 1.0f : 0.0f, out,
+		sgemm_pool_bias(n, (int)R, (int)K, inp, (int)K, w->f32, (int)K, bias, out,
 		    (int)R);
 		return;
 	}

@@ -133,12 +133,15 @@ else
 	fail "--version shows the OpenBLAS core and the threads" "got: $(cat "$tmp/out")"
 fi
 
-expect "--threads 1 --version" 0 "" --threads 1 --version
-if grep -Eqi 'threads: *1$' "$tmp/out"; then
-	pass "--threads 1 sets one BLAS thread"
-else
-	fail "--threads 1 sets one BLAS thread" "got: $(cat "$tmp/out")"
-fi
+for nt in 1 3; do
+	expect "--threads $nt --version" 0 "" --threads $nt --version
+	if grep -Eq "^Threads: $nt \\(the pool; BLAS one thread in each\\)$" "$tmp/out"; then
+		pass "--threads $nt sets a pool of $nt, BLAS on one thread in each"
+	else
+		fail "--threads $nt sets a pool of $nt, BLAS on one thread in each" \
+		    "got: $(cat "$tmp/out")"
+	fi
+done
 
 with=SEQMATCH_NO_CORETYPE=1
 expect "SEQMATCH_NO_CORETYPE=1 --version" 0 "" --version

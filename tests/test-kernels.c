@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "cpu.h"
 #include "headmm.h"
 #include "kernels.h"
 #include "pool.h"
 #include "rng.h"
+#include "sgemm.h"
 #include "tap.h"
 
 #define TEST_RTOL	1e-4	/* fast vs reference, relative to the data's scale */
@@ -456,6 +459,142 @@ test_headmm_paths(int B, int T, int C, int NH)
 		free(d[k]);
 	}
 	free(parent); free(mask); free(qkv); free(dout); free(scratch);
+}
+
+/*
+ * sgemm_pool (engine/sgemm.c) in the program's setting, OpenBLAS on one thread
+ * and the pool on `threads`, against one cblas_sgemm call over the whole
+ * product: the bands of rows are the same sums, so the bits must agree. And
+ * against the product summed in double, as test_close allows.
+ */
+static void
+test_sgemm_pool(int ta, int tb, int M, int N, int K, float beta, int threads)
+{
+	int	 blas = cpu_threads(), pool = pool_threads();
+	int	 lda = ta ? M : K, ldb = tb ? K : N;
+	float	*a = test_floats((size_t)M * K), *b = test_floats((size_t)K * N);
+	float	*c0 = test_floats((size_t)M * N), *c1, *want = test_floats((size_t)M * N);
+	char	 name[128];
+
+	test_fill(a, (size_t)M * K, 1);
+	test_fill(b, (size_t)K * N, 1);
+	test_fill(c0, (size_t)M * N, 1);
+	c1 = test_dup(c0, (size_t)M * N);
+	for (int i = 0; i < M; i++)
+		for (int j = 0; j < N; j++) {
+			double sum = 0;
+
+			for (int k = 0; k < K; k++)
+				sum += (double)(ta ? a[(size_t)k * lda + i] :
+				    a[(size_t)i * lda + k]) * (tb ? b[(size_t)j * ldb + k] :
+				    b[(size_t)k * ldb + j]);
+			want[(size_t)i * N + j] = (float)(0.5 * sum +
+			    beta * c0[(size_t)i * N + j]);
+		}
+	cpu_set_threads(1);
+	pool_set_threads(threads);
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+	    tb ? CblasTrans : CblasNoTrans, M, N, K, 0.5f, a, lda, b, ldb, beta, c0, N);
+	sgemm_pool(ta, tb, M, N, K, 0.5f, a, lda, b, ldb, beta, c1, N);
+	pool_set_threads(pool);
+	cpu_set_threads(blas);
+	snprintf(name, sizeof name, "sgemm_pool %c%c M=%d N=%d K=%d beta=%g on %d threads",
+	    ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, beta, threads);
+	tap_ok(memcmp(c0, c1, (size_t)M * N * sizeof *c0) == 0,
+	    "%s: the bits of one cblas_sgemm", name);
+	test_close(name, c1, want, (size_t)M * N);
+	free(a); free(b); free(c0); free(c1); free(want);
+}
+
+/*
+ * sgemm_pool_bias on `threads`: against one cblas_sgemm over rows preloaded
+ * with the bias (the bits) and against the product summed in double; and
+ * with no bias, against sgemm_pool with beta 0.
+ */
+static void
+test_sgemm_bias(int M, int N, int K, int threads)
+{
+	int	 blas = cpu_threads(), pool = pool_threads();
+	float	*a = test_floats((size_t)M * K), *b = test_floats((size_t)N * K);
+	float	*bias = test_floats(N), *c0 = test_floats((size_t)M * N);
+	float	*c1 = test_floats((size_t)M * N), *want = test_floats((size_t)M * N);
+	char	 name[128];
+	int	 same;
+
+	test_fill(a, (size_t)M * K, 1);
+	test_fill(b, (size_t)N * K, 1);
+	test_fill(bias, N, 1);
+	for (int i = 0; i < M; i++)
+		for (int j = 0; j < N; j++) {
+			double sum = bias[j];
+
+			for (int k = 0; k < K; k++)
+				sum += (double)a[(size_t)i * K + k] * b[(size_t)j * K + k];
+			want[(size_t)i * N + j] = (float)sum;
+			c0[(size_t)i * N + j] = bias[j];
+		}
+	memset(c1, 0xff, (size_t)M * N * sizeof *c1);	/* NaN: must be overwritten */
+	cpu_set_threads(1);
+	pool_set_threads(threads);
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, a, K, b, K,
+	    1.0f, c0, N);
+	sgemm_pool_bias(M, N, K, a, K, b, K, bias, c1, N);
+	snprintf(name, sizeof name, "sgemm_pool_bias M=%d N=%d K=%d on %d threads", M, N,
+	    K, threads);
+	tap_ok(memcmp(c0, c1, (size_t)M * N * sizeof *c0) == 0,
+	    "%s: the bits of one cblas_sgemm over the bias", name);
+	test_close(name, c1, want, (size_t)M * N);
+	memset(c1, 0xff, (size_t)M * N * sizeof *c1);
+	sgemm_pool_bias(M, N, K, a, K, b, K, NULL, c1, N);
+	memset(c0, 0xff, (size_t)M * N * sizeof *c0);
+	sgemm_pool(0, 1, M, N, K, 1.0f, a, K, b, K, 0.0f, c0, N);
+	same = memcmp(c0, c1, (size_t)M * N * sizeof *c0) == 0;
+	pool_set_threads(pool);
+	cpu_set_threads(blas);
+	tap_ok(same, "%s, no bias: the product alone", name);
+	free(a); free(b); free(bias); free(c0); free(c1); free(want);
+}
+
+/*
+ * A linear layer's forward and backward products in the program's setting
+ * (OpenBLAS on one thread, sgemm_pool sharing them out) on two threads and on
+ * one: the same bits, whatever --threads. (OpenBLAS's own two threads give
+ * other bits: this core's split there is not on sgemm.c's bands.)
+ */
+static void
+test_matmul_threads(int N, int C, int OC)
+{
+	int	 blas = cpu_threads(), pool = pool_threads();
+	float	*inp = test_floats((size_t)N * C), *w = test_floats((size_t)OC * C);
+	float	*bias = test_floats(OC), *dout = test_floats((size_t)N * OC);
+	float	*out[2], *dinp[2], *dw[2], *db[2];
+
+	test_fill(inp, (size_t)N * C, 1);
+	test_fill(w, (size_t)OC * C, 0.1f);
+	test_fill(bias, OC, 1);
+	test_fill(dout, (size_t)N * OC, 1);
+	for (int k = 0; k < 2; k++) {
+		out[k] = test_floats((size_t)N * OC);
+		dinp[k] = test_floats((size_t)N * C);
+		dw[k] = test_floats((size_t)OC * C);
+		db[k] = test_floats(OC);
+		cpu_set_threads(1);
+		pool_set_threads(k == 0 ? 2 : 1);
+		kernels_matmul_forward(out[k], inp, w, bias, N, C, OC);
+		kernels_matmul_backward(dinp[k], dw[k], db[k], dout, inp, w, N, C, OC);
+	}
+	pool_set_threads(pool);
+	cpu_set_threads(blas);
+	tap_ok(memcmp(out[0], out[1], (size_t)N * OC * sizeof(float)) == 0 &&
+	    memcmp(dinp[0], dinp[1], (size_t)N * C * sizeof(float)) == 0 &&
+	    memcmp(dw[0], dw[1], (size_t)OC * C * sizeof(float)) == 0 &&
+	    memcmp(db[0], db[1], (size_t)OC * sizeof(float)) == 0,
+	    "matmul N=%d C=%d OC=%d: forward and backward give the same bits on a "
+	    "pool of two threads and of one (BLAS on one thread)", N, C, OC);
+	for (int k = 0; k < 2; k++) {
+		free(out[k]); free(dinp[k]); free(dw[k]); free(db[k]);
+	}
+	free(inp); free(w); free(bias); free(dout);
 }
 
 /* Which head sizes headmm.c takes: multiples of 16 up to its buffer, with AVX-512. */
@@ -1137,6 +1276,20 @@ main(void)
 	test_headmm_paths(2, 70, 128, 2);
 	test_headmm_paths(3, 133, 160, 2);
 	test_headmm_paths(2, 9, 64, 4);
+	/*
+	 * Above sgemm.c's sizes for splitting, each form, on two and three
+	 * tasks; bands of 24 rows, the last with the remainder (49 rows: 24 and
+	 * 25, the split that gave SkylakeX's small-matrix kernel a one-row band).
+	 */
+	test_sgemm_pool(0, 1, 257, 300, 129, 0.0f, 2);
+	test_sgemm_pool(0, 0, 50, 300, 600, 1.0f, 2);
+	test_sgemm_pool(1, 0, 150, 300, 300, 1.0f, 3);
+	test_sgemm_pool(0, 1, 49, 400, 600, 1.0f, 2);
+	test_sgemm_pool(1, 1, 96, 257, 400, 0.0f, 3);
+	test_sgemm_pool(0, 1, 5, 7, 9, 1.0f, 2);	/* small: one call */
+	test_sgemm_bias(121, 300, 300, 2);	/* two tasks */
+	test_sgemm_bias(7, 30, 20, 2);
+	test_matmul_threads(256, 192, 576);
 	test_ref_layernorm(14, 32);
 	test_ref_gelu(257);
 	test_ref_gelu(200003);	/* split across the pool */

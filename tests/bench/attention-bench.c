@@ -62,6 +62,7 @@ main(int argc, char **argv)
 		    AB_MAX_ROUNDS);
 		return 2;
 	}
+	cpu_set_threads(1); /* as the program runs: BLAS inside the pool (engine/sgemm.c) */
 	pool_set_threads(cpu_count());
 	rng_init(&r, 5);
 	nqkv = (size_t)B * T * 3 * C;

@@ -55,6 +55,7 @@ main(int argc, char **argv)
 	}
 	per = tokens / rounds;
 	/* As app/main.c does: the pool's thread count set once (not read per product). */
+	cpu_set_threads(1); /* as the program runs: BLAS inside the pool (engine/sgemm.c) */
 	pool_set_threads(cpu_count());
 	for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
 		const char *name = quant_format_name((enum quant_format)f), *p = formats;

@@ -9,9 +9,10 @@
 #          dimensions and k-means converges slowly, the worst case);
 #          clusters: rows around 50 random centres with Gaussian noise, closer
 #          to real text features (default gauss)
-# Environment: SEQMATCH (default ./seqmatch), OPENBLAS_NUM_THREADS (default:
-# all cores), SEQMATCH_BENCH_ARGS (extra options for `seqmatch mauve`), KEEP=1
-# (keep the temporary directory with the .npy files).
+# Environment: SEQMATCH (default ./seqmatch), SEQMATCH_BENCH_ARGS (extra
+# options for `seqmatch mauve`, after it; the thread count is the global
+# option, e.g. SEQMATCH="./seqmatch --threads 1"), KEEP=1 (keep the temporary
+# directory with the .npy files).
 # Only python3's standard library is needed to write the .npy files. Not run
 # by `make check`.
 
@@ -53,10 +54,10 @@ for name, seed in (("p", 2), ("q", 3)):
     write("%s/%s.npy" % (out, name), rows)
 PY
 
-echo "mauve-bench: $N x $N rows of width $D ($MODE), OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-unset}"
+echo "mauve-bench: $N x $N rows of width $D ($MODE), $SEQMATCH"
 start=$(date +%s.%N)
 # shellcheck disable=SC2086
-"$SEQMATCH" mauve "$tmp/p.npy" "$tmp/q.npy" --json ${SEQMATCH_BENCH_ARGS:-} >"$tmp/out.json"
+$SEQMATCH mauve "$tmp/p.npy" "$tmp/q.npy" --json ${SEQMATCH_BENCH_ARGS:-} >"$tmp/out.json"
 end=$(date +%s.%N)
 python3 - "$tmp/out.json" "$start" "$end" <<'PY'
 import json, sys
