@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -21,6 +22,9 @@
 #undef strdup
 #undef asprintf
 #undef vasprintf
+
+/* util_alloc's size from which it asks for huge pages. */
+#define UTIL_HUGE_BYTES ((size_t)8 << 20)
 
 static util_log_fn util_log_cb;
 static long util_fail_at;   /* the allocation (1-based) that fails, 0: none */
@@ -141,20 +145,36 @@ util_add(size_t a, size_t b, size_t *out)
 	return __builtin_add_overflow(a, b, out) ? -1 : 0;
 }
 
-/* Zeroed, 64-byte aligned allocation. */
+/*
+ * Zeroed, 64-byte aligned allocation. From UTIL_HUGE_BYTES on, 2 MiB aligned
+ * and marked for transparent huge pages (Linux; Debian's default THP setting
+ * is "madvise", so only marked memory gets them): the zeroing then faults in
+ * one page per 2 MiB instead of one per 4 KiB, and streaming over the weights
+ * misses the TLB 512 times less often. README.md (Performance) has what it
+ * measured.
+ */
 void *
 util_alloc(size_t n)
 {
 	void *p;
-	size_t rounded;
+	size_t rounded, align = 64;
 
 	if (n == 0)
 		n = 1;
 	if (util_add(n, 63, &rounded) != 0 || util_fail_now())
 		return NULL;
 	rounded &= ~(size_t)63;
-	if (posix_memalign(&p, 64, rounded) != 0)
+#ifdef MADV_HUGEPAGE
+	if (rounded >= UTIL_HUGE_BYTES)
+		align = (size_t)2 << 20;
+#endif
+	if (posix_memalign(&p, align, rounded) != 0)
 		return NULL;
+#ifdef MADV_HUGEPAGE
+	/* Advice only: without THP the memory is as before. */
+	if (align > 64)
+		(void)madvise(p, rounded & ~(align - 1), MADV_HUGEPAGE);
+#endif
 	memset(p, 0, rounded);
 	return p;
 }

@@ -11,7 +11,9 @@
  * not 4-byte aligned, and every way decodes bit-identically to the matrices
  * converted from the fp32 model; a truncated stored file is refused with a
  * message, and one truncated while mapped stops with the handler's message.
- * Links the program's library for its SIGBUS handler.
+ * Links the program's library for its SIGBUS handler. Also util_alloc's
+ * large allocations (engine/util.c): 2 MiB aligned, zeroed, and advised for
+ * transparent huge pages where the kernel has them.
  */
 #include "config.h"
 
@@ -592,6 +594,58 @@ test_train(void)
 }
 
 /* Run the groups in a fresh temporary directory. */
+/*
+ * The VmFlags of /proc/self/smaps' mapping that holds p: whether it carries
+ * "hg" (madvise MADV_HUGEPAGE); -1 if the mapping is not found.
+ */
+static int
+test_hg_flag(const void *p)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0, found = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			found = strstr(line, " hg") != NULL;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* util_alloc from 8 MiB on: 2 MiB aligned, zeroed, advised for huge pages. */
+static void
+test_alloc_huge(void)
+{
+	size_t n = (size_t)20 << 20;
+	unsigned char *p = util_alloc(n), *q = util_alloc(1000);
+	size_t nonzero = 0;
+
+	tap_ok(p != NULL && (uintptr_t)p % ((size_t)2 << 20) == 0,
+	    "util_alloc of 20 MiB is 2 MiB aligned");
+	tap_ok(q != NULL && (uintptr_t)q % 64 == 0, "util_alloc of 1000 bytes is 64-byte "
+	    "aligned");
+	for (size_t i = 0; p != NULL && i < n; i++)
+		nonzero += p[i] != 0;
+	tap_ok(p != NULL && nonzero == 0, "util_alloc of 20 MiB is zeroed");
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0)
+		tap_ok(1, "util_alloc of 20 MiB advised for huge pages # SKIP this kernel "
+		    "has no transparent huge pages");
+	else
+		tap_ok(p != NULL && test_hg_flag(p) == 1, "util_alloc of 20 MiB advised for "
+		    "huge pages (VmFlags hg in /proc/self/smaps)");
+	util_free(p);
+	util_free(q);
+}
+
 int
 main(void)
 {
@@ -615,6 +669,7 @@ main(void)
 	Vp = (size_t)gpt_config(m)->padded_vocab_size;
 	gpt_free(m);
 
+	test_alloc_huge();
 	test_identical(Vp);
 	test_replaced(tok, Vp);
 	test_train();
