@@ -25,8 +25,9 @@
  * and tasks of at least about SGEMM_MIN_MACS / 2.
  *
  * As fast as OpenBLAS's own split: `seqmatch bench` measures its peak shape
- * both ways, 212.4 and 213.0 GFLOP/s this way against 204.8 and 205.2 on
- * OpenBLAS's two threads in two runs (README.md, Performance).
+ * both ways, and in eight runs this way was the faster in seven (211.1-224.0
+ * GFLOP/s against 204.8-215.0 on OpenBLAS's two threads; README.md,
+ * Performance).
  */
 #include "config.h"
 
