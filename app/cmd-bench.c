@@ -369,7 +369,7 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int trai
 	 */
 	for (int s = 0; train && s <= steps; s++) {
 		if (s == 1 && (pk_before = bench_sgemm_gflops(shape[0], shape[1], shape[2],
-		    CMD_BENCH_STEP_PEAK_SECONDS, NULL)) <= 0) {
+		    CMD_BENCH_STEP_PEAK_SECONDS, NULL, NULL)) <= 0) {
 			util_error(cause, "out of memory for the sgemm peak");
 			goto out;
 		}
@@ -384,7 +384,7 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int trai
 		if (s == 0)
 			continue;
 		if ((pk_after = bench_sgemm_gflops(shape[0], shape[1], shape[2],
-		    CMD_BENCH_STEP_PEAK_SECONDS, NULL)) <= 0) {
+		    CMD_BENCH_STEP_PEAK_SECONDS, NULL, NULL)) <= 0) {
 			util_error(cause, "out of memory for the sgemm peak");
 			goto out;
 		}
@@ -446,7 +446,7 @@ cmd_bench(int argc, char **argv)
 	};
 	struct cmd_bench_result res[2];
 	int json = 0, steps = 3, tokens = 64, nconf = 2, first = 0, train = 1, opt;
-	double peak = 0, peak_blas = 0, bw;
+	double peak = 0, peak_pool = 0, peak_blas = 0, bw;
 	size_t best = 0;
 	static const int shapes[][3] = {
 		{ 2048, 2304, 768 }, { 2048, 3072, 768 }, { 2048, 768, 3072 },
@@ -517,21 +517,27 @@ cmd_bench(int argc, char **argv)
 		    "bf16 %s, q8 %s\n", cpu_blas_core(), pool_threads(),
 		    quant_kernel_name(QUANT_BF16), quant_kernel_name(QUANT_Q8));
 	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-		double b, g = bench_sgemm_gflops(shapes[i][0], shapes[i][1], shapes[i][2], 1.0,
-		    &b);
+		double p, b, g = bench_sgemm_gflops(shapes[i][0], shapes[i][1], shapes[i][2],
+		    1.0, &p, &b);
 		if (g > peak) {
 			peak = g;
+			peak_pool = p;
 			peak_blas = b;
 			best = i;
 		}
 	}
 	bw = bench_bandwidth_gbs(CMD_BENCH_BW_BYTES, 1.5);
-	if (!json)
-		printf("machine: sgemm peak %.1f GFLOP/s (%d x %d x %d; OpenBLAS on its own "
-		    "threads %.1f), read bandwidth %.1f GB/s; each training step and "
-		    "generation round is scored against these limits measured again beside "
-		    "it\n", peak, shapes[best][0], shapes[best][1], shapes[best][2],
-		    peak_blas, bw);
+	if (!json) {
+		char blas[64] = "";
+
+		if (peak_blas > 0)
+			snprintf(blas, sizeof blas, ", OpenBLAS on its own threads %.1f",
+			    peak_blas);
+		printf("machine: sgemm peak %.1f GFLOP/s (%d x %d x %d; the pool %.1f%s), "
+		    "read bandwidth %.1f GB/s; each training step and generation round is "
+		    "scored against these limits measured again beside it\n", peak,
+		    shapes[best][0], shapes[best][1], shapes[best][2], peak_pool, blas, bw);
+	}
 	for (int i = first; i < nconf; i++) {
 		struct cmd_bench_config *bc = &configs[i];
 		if (!json)
@@ -578,8 +584,10 @@ cmd_bench(int argc, char **argv)
 	if (json) {
 		const struct cmd_bench_result *main_r = &res[nconf - 1];
 		printf("{\"openblas_core\": \"%s\", \"threads\": %d, \"sgemm_gflops\": %.2f, "
-		    "\"sgemm_blas_threads_gflops\": %.2f, \"bandwidth_gbs\": %.2f, "
-		    "\"train_peak_fraction\": %.4f, \"generate_bandwidth_fraction\": %.4f, \"sm_step_ratio\": %.4f, "
+		    "\"sgemm_pool_gflops\": %.2f, \"sgemm_blas_threads_gflops\": %.2f, "
+		    "\"bandwidth_gbs\": %.2f, "
+		    "\"train_peak_fraction\": %.4f, \"generate_bandwidth_fraction\": %.4f, "
+		    "\"sm_step_ratio\": %.4f, "
 		    "\"gen_fp32_tokens_s\": %.2f, \"gen_bf16_tokens_s\": %.2f, "
 		    "\"gen_q8_tokens_s\": %.2f, \"gen_fp32_bandwidth_fraction\": %.4f, "
 		    "\"gen_bf16_bandwidth_fraction\": %.4f, "
@@ -587,7 +595,8 @@ cmd_bench(int argc, char **argv)
 		    "\"gen_bf16_bytes\": %.0f, \"gen_q8_bytes\": %.0f, "
 		    "\"gen_bandwidth_gbs\": %.2f, \"gen_bandwidth_gbs_min\": %.2f, "
 		    "\"gen_bandwidth_gbs_max\": %.2f, \"train_step_peak_gflops\": %.2f, ",
-		    cpu_blas_core(), pool_threads(), peak, peak_blas, bw, main_r->train_frac,
+		    cpu_blas_core(), pool_threads(), peak, peak_pool, peak_blas, bw,
+		    main_r->train_frac,
 		    main_r->gen_frac, main_r->sm_ratio,
 		    main_r->fmt_tok_s[QUANT_FP32], main_r->fmt_tok_s[QUANT_BF16],
 		    main_r->fmt_tok_s[QUANT_Q8], main_r->fmt_frac[QUANT_FP32],

@@ -44,7 +44,7 @@ struct bench_share {
 	float sum;
 };
 
-/* Best GFLOP/s of c = a b^T (M,N,K) over `seconds`, by sgemm_pool or (blas) cblas_sgemm. */
+/* Best GFLOP/s of c = a b^T over `seconds`: sgemm_pool, or (blas) cblas_sgemm. */
 static double
 bench_sgemm_best(const float *a, const float *b, float *c, int M, int N, int K,
     double seconds, int blas)
@@ -69,7 +69,7 @@ bench_sgemm_best(const float *a, const float *b, float *c, int M, int N, int K,
 
 /* Best GFLOP/s of C (M,N) = A (M,K) B (N,K)^T; a negative value on failure. */
 double
-bench_sgemm_gflops(int M, int N, int K, double seconds, double *blas)
+bench_sgemm_gflops(int M, int N, int K, double seconds, double *pool, double *blas)
 {
 	size_t na, nb, nc, bytes;
 	float *a = NULL, *b = NULL, *c = NULL;
@@ -77,6 +77,8 @@ bench_sgemm_gflops(int M, int N, int K, double seconds, double *blas)
 	int threads = pool_threads();
 	struct rng rng;
 
+	if (pool != NULL)
+		*pool = 0;
 	if (blas != NULL)
 		*blas = 0;
 	if (M <= 0 || N <= 0 || K <= 0)
@@ -115,12 +117,17 @@ bench_sgemm_gflops(int M, int N, int K, double seconds, double *blas)
 		g = bench_sgemm_best(a, b, c, M, N, K, seconds / 2, 1);
 		cpu_set_threads(1);
 		best = bench_sgemm_best(a, b, c, M, N, K, seconds / 2, 0);
+		if (pool != NULL)
+			*pool = best;
 		if (blas != NULL)
 			*blas = g;
 		if (g > best)
 			best = g;
-	} else
+	} else {
 		best = bench_sgemm_best(a, b, c, M, N, K, seconds, 0);
+		if (pool != NULL)
+			*pool = best;
+	}
 
 out:
 	util_free(a);

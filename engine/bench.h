@@ -8,11 +8,12 @@
  * `seconds`. With OpenBLAS on one thread and a pool of several (the program's
  * setting), half the time goes to sgemm_pool and half to OpenBLAS on its own
  * threads, and the better is returned: the peak is the faster of the two
- * ways. *blas (if not NULL) gets the second's rate, 0 when not measured.
- * That half changes OpenBLAS's thread count: call this only while no other
- * thread can be inside BLAS.
+ * ways. *pool and *blas (if not NULL) get each way's rate (0: not measured).
+ * The second half changes OpenBLAS's thread count: call this only while no
+ * other thread can be inside BLAS.
  */
-double bench_sgemm_gflops(int M, int N, int K, double seconds, double *blas);
+double bench_sgemm_gflops(int M, int N, int K, double seconds, double *pool,
+    double *blas);
 /*
  * Best read bandwidth in GB/s (1e9 bytes/s) streaming a buffer of `bytes`
  * with pool_threads() threads, for about `seconds`.

@@ -622,15 +622,14 @@ kernels_attention_softmax_task(void *arg, int task, int ntasks)
  * How attention uses the threads. The thread budget is fixed at program
  * start (app/main.c, app/ui.c) and never changed here: changing OpenBLAS's
  * thread count while another thread is inside a BLAS call can deadlock it.
- * The program runs BLAS on one thread (engine/sgemm.c says why); the tests
- * also run the other case. With one BLAS thread, each pool thread takes a
- * share of the heads and calls BLAS on them (these T x T x HS products are
- * too small to split well). With more, no BLAS call runs inside the pool (it
- * would start BLAS's own threads from several threads at once): the heads'
- * products run in turn on the caller, BLAS splitting each, and the pool takes
- * the row loops between them. Both give the same numbers (BLAS splits rows
- * and columns, not sums).
- * Where headmm.c takes the head size (AVX-512), no BLAS runs here at all:
+ * The program runs BLAS on one thread (engine/sgemm.c says why). With one
+ * BLAS thread, each pool thread takes a share of the heads and calls BLAS on
+ * them (these T x T x HS products are too small to split well). With more,
+ * no BLAS call runs inside the pool (it would start BLAS's own threads from
+ * several threads at once): the heads' products run in turn on the caller,
+ * BLAS splitting each, and the pool takes the row loops between them. Both
+ * give the same numbers (BLAS splits rows and columns, not sums). Where
+ * headmm.c takes the head size (AVX-512), no BLAS runs here at all:
  * each pool thread takes a share of the heads and computes their products
  * itself over the lower triangle, the same numbers for any thread count.
  */

@@ -21,8 +21,9 @@
  * CPU runs: Haswell and Zen keep their bits at multiples of 12 rows,
  * SkylakeX and Cooperlake at multiples of 8, the older cores at any even
  * split; and SkylakeX takes another kernel for some small products (a
- * one-row band of 1000 x 1000 gave other bits, one of 1000 x 1100 the same). Hence bands of SGEMM_ROWS rows, the last taking the remainder,
- * and tasks of at least about SGEMM_MIN_MACS / 2.
+ * one-row band of 1000 x 1000 gave other bits, one of 1000 x 1100 the same).
+ * Hence bands of SGEMM_ROWS rows, the last taking the remainder, and tasks of
+ * at least about SGEMM_MIN_MACS / 2 multiply-adds.
  *
  * As fast as OpenBLAS's own split: `seqmatch bench` measures its peak shape
  * both ways, and in eight runs this way was the faster in seven (211.1-224.0

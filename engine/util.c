@@ -149,8 +149,8 @@ util_add(size_t a, size_t b, size_t *out)
  * Zeroed, 64-byte aligned allocation. From UTIL_HUGE_BYTES on, 2 MiB aligned
  * and marked for transparent huge pages (Linux; Debian's default THP setting
  * is "madvise", so only marked memory gets them): the zeroing then faults in
- * one page per 2 MiB instead of one per 4 KiB, and streaming over the weights
- * misses the TLB 512 times less often. README.md (Performance) has what it
+ * one page per 2 MiB instead of one per 4 KiB, and a pass over the weights
+ * crosses 512 times fewer pages. README.md (Performance) has what it
  * measured.
  */
 void *

@@ -593,7 +593,6 @@ test_train(void)
 	free(cause);
 }
 
-/* Run the groups in a fresh temporary directory. */
 /*
  * The VmFlags of /proc/self/smaps' mapping that holds p: whether it carries
  * "hg" (madvise MADV_HUGEPAGE); -1 if the mapping is not found.
@@ -646,6 +645,7 @@ test_alloc_huge(void)
 	util_free(q);
 }
 
+/* Run the groups in a fresh temporary directory. */
 int
 main(void)
 {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "cpu.h"
 #include "generate.h"
 #include "gpt.h"
 #include "pool.h"
@@ -513,6 +514,33 @@ test_median(void)
 }
 
 /*
+ * engine/bench.c's sgemm peak: with OpenBLAS on one thread and a pool of two
+ * it times both ways and returns the better; with a pool of one, only the
+ * pool's way. Its thread counts are as they were afterwards.
+ */
+static void
+test_sgemm_peak(void)
+{
+	int blas = cpu_threads(), pool = pool_threads();
+	double p = -1, b = -1, g;
+
+	cpu_set_threads(1);
+	pool_set_threads(2);
+	g = bench_sgemm_gflops(96, 256, 128, 0.05, &p, &b);
+	tap_ok(p > 0 && b > 0 && g == (p > b ? p : b) && cpu_threads() == 1,
+	    "sgemm peak on a pool of 2: both ways timed (pool %.1f, OpenBLAS %.1f "
+	    "GFLOP/s), the better returned, OpenBLAS back on one thread", p, b);
+	pool_set_threads(1);
+	g = bench_sgemm_gflops(96, 256, 128, 0.05, &p, &b);
+	tap_ok(p > 0 && b == 0 && g == p, "sgemm peak on a pool of 1: the pool's way "
+	    "alone (%.1f GFLOP/s)", g);
+	tap_ok(bench_sgemm_gflops(0, 256, 128, 0.05, &p, &b) < 0 && p == 0 && b == 0,
+	    "sgemm peak of an empty shape: refused");
+	pool_set_threads(pool);
+	cpu_set_threads(blas);
+}
+
+/*
  * engine/bench.c's generation rounds: the formats given run and the one left
  * out does not, and each round's fraction is its tokens/s times the format's
  * bytes per token over that round's limit, a positive bandwidth.
@@ -612,6 +640,7 @@ main(void)
 	test_parse();
 	test_argmax();
 	test_median();
+	test_sgemm_peak();
 	test_generate_rounds();
 	test_layout(QUANT_BF16);
 	test_layout(QUANT_Q8);
