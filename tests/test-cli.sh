@@ -312,6 +312,22 @@ else
 	fail "train wrote the model file" "$model is missing or empty"
 fi
 
+# The same weights whatever --threads: the pool shares products out in bands
+# that keep every sum as one call makes it (engine/sgemm.c). The small preset's
+# products are large enough to be split.
+for nt in 1 2; do
+	run --threads $nt train --corpus "$corpus" --out "$tmp/t$nt.bin" --preset small \
+	    --steps 3 --vocab-size 300 --seed 1
+	run export --model "$tmp/t$nt.bin" --llmc "$tmp/t$nt.llmc" \
+	    --llmc-tokenizer "$tmp/t$nt.tok"
+done
+if [ -s "$tmp/t1.llmc" ] && cmp -s "$tmp/t1.llmc" "$tmp/t2.llmc"; then
+	pass "3 training steps give the same weights on 1 and 2 threads"
+else
+	fail "3 training steps give the same weights on 1 and 2 threads" \
+	    "the exported weights differ (or are missing)"
+fi
+
 # Output paths are checked before any work, and one run at a time writes them.
 echo "keep me" > "$tmp/victim.txt"
 ln -s "$tmp/victim.txt" "$tmp/sym.bin.tmp"
