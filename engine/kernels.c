@@ -627,11 +627,12 @@ kernels_attention_softmax_task(void *arg, int task, int ntasks)
  * them (these T x T x HS products are too small to split well). With more,
  * no BLAS call runs inside the pool (it would start BLAS's own threads from
  * several threads at once): the heads' products run in turn on the caller,
- * BLAS splitting each, and the pool takes the row loops between them. Both
- * give the same numbers (BLAS splits rows and columns, not sums). Where
- * headmm.c takes the head size (AVX-512), no BLAS runs here at all:
- * each pool thread takes a share of the heads and computes their products
- * itself over the lower triangle, the same numbers for any thread count.
+ * BLAS splitting each, and the pool takes the row loops between them. The
+ * two need not give the same bits: OpenBLAS's own split did not keep them
+ * on the Haswell kernels (engine/sgemm.c's split does). Where headmm.c takes
+ * the head size (AVX-512), no BLAS runs here at all: each pool thread takes a
+ * share of the heads and computes their products itself over the lower
+ * triangle, the same numbers for any thread count.
  */
 static int
 kernels_attention_blas_split(void)
