@@ -798,8 +798,12 @@ gpt_update(struct gpt_model *m, const struct gpt_adamw *o, long t, float *grad_n
 
 /* ---- KV-cached decoding ---- */
 
-/* Attention of one row is split over the pool from this many cached floats per layer. */
+/*
+ * A row's KV copy and attention are split over the pool from this many
+ * cached floats per layer, or at any length from this width.
+ */
 #define GPT_KV_SPLIT_FLOATS 65536
+#define GPT_KV_SPLIT_WIDTH 768
 
 struct gpt_kv {
 	int cap, len;
@@ -848,14 +852,18 @@ gpt_kv_new(const struct gpt_model *m, int capacity, char **cause)
 	kv->NH = c->num_heads;
 	kv->Vp = c->padded_vocab_size;
 	/*
-	 * calloc, not util_alloc: slots are written before they are read, and a
-	 * large calloc gets fresh zero pages that use no memory until a slot is
-	 * filled (util_alloc's memset would make the whole context resident: 75
-	 * MB at GPT-2 124M's 1024 slots, for a generation of a few tokens).
+	 * util_alloc: the whole context is resident from here (75 MB at GPT-2
+	 * 124M's 1024 slots, as llama.cpp's cache is), on huge pages. It was a
+	 * calloc, whose pages were faulted in while decoding: each token writes
+	 * one row per head and layer, 288 places 256 KB apart at 124M, so a
+	 * token every 16 faulted in 288 pages, and the KV copy with its faults
+	 * took about 8% of a q8 token (`perf record` of decode-bench). Whole
+	 * tokens ran 1.04-1.10x as fast (a one-off driver alternating the two in
+	 * one process, bf16 and q8).
 	 */
 	n = (size_t)kv->L * (size_t)capacity * (size_t)kv->C;
-	kv->k = calloc(n, sizeof(float));
-	kv->v = calloc(n, sizeof(float));
+	kv->k = util_alloc(n * sizeof(float));
+	kv->v = util_alloc(n * sizeof(float));
 	kv->hidden = calloc((size_t)capacity * (size_t)kv->C, sizeof(float));
 	kv->scores = util_alloc((size_t)kv->NH * (size_t)capacity * sizeof(float));
 	if (kv->k == NULL || kv->v == NULL || kv->hidden == NULL || kv->scores == NULL) {
@@ -917,8 +925,8 @@ gpt_kv_free(struct gpt_kv *kv)
 		return;
 	gpt_kv_free_scratch(kv);
 	util_free(kv->qwork);
-	free(kv->k);
-	free(kv->v);
+	util_free(kv->k);
+	util_free(kv->v);
 	free(kv->hidden);
 	util_free(kv->scores);
 	util_free(kv);
@@ -1048,17 +1056,18 @@ gpt_dot(const float *a, const float *b, int n)
 /* One new row's attention over slots 0..s of one layer, for a pool task's heads. */
 struct gpt_attend_job {
 	struct gpt_kv *kv;
-	const float *K, *V; /* the layer's cache (NH, cap, HS) */
-	const float *q;     /* (C) the row's queries */
+	float *K, *V;       /* the layer's cache (NH, cap, HS) */
+	const float *qkv;   /* (3C) the row's queries, keys and values */
 	float *out;         /* (C) */
 	int s;
 };
 
 /*
- * Pool task: heads [h0, h1) of a row, one head at a time: a dot product per
- * slot, the maximum, exp and their sum in slot order, then the values
- * weighted in slot order. The cache is head-major, so each head streams one
- * contiguous block of keys and one of values.
+ * Pool task: heads [h0, h1) of a row, one head at a time: the row's key and
+ * value into slot s, then a dot product per slot, the maximum, exp and their
+ * sum in slot order, then the values weighted in slot order. The cache is
+ * head-major, so each head streams one contiguous block of keys and one of
+ * values.
  */
 static void
 gpt_attend_task(void *arg, int task, int ntasks)
@@ -1070,11 +1079,13 @@ gpt_attend_task(void *arg, int task, int ntasks)
 
 	pool_range(NH, task, ntasks, &h0, &h1);
 	for (long h = h0; h < h1; h++) {
-		const float *q = j->q + h * HS, *K = j->K + (size_t)h * cap * HS;
-		const float *V = j->V + (size_t)h * cap * HS;
+		const float *q = j->qkv + h * HS;
+		float *K = j->K + (size_t)h * cap * HS, *V = j->V + (size_t)h * cap * HS;
 		float *sc = j->kv->scores + h * cap, *out = j->out + h * HS;
 		float maxv = -INFINITY, sum = 0;
 
+		memcpy(K + (size_t)s * HS, q + C, (size_t)HS * sizeof(float));
+		memcpy(V + (size_t)s * HS, q + 2 * C, (size_t)HS * sizeof(float));
 		for (int t = 0; t <= s; t++) {
 			sc[t] = gpt_dot(q, K + (size_t)t * HS, HS) * scale;
 			if (sc[t] > maxv)
@@ -1095,10 +1106,17 @@ gpt_attend_task(void *arg, int task, int ntasks)
 }
 
 /*
- * Causal attention of n new rows (slots s0..s0+n-1) over the cache of layer l.
- * A row over a long context has its heads split over the pool: at 500 slots
- * attention took about a quarter of a q8 token on one thread (`perf record`
- * of tests/bench/decode-bench).
+ * Causal attention of n new rows (slots s0..s0+n-1) over the cache of layer l,
+ * each row's keys and values first copied into it. A row's heads are split
+ * over the pool over a long context (at 500 slots attention took about a
+ * quarter of a q8 token on one thread, `perf record` of
+ * tests/bench/decode-bench), and at any length from GPT_KV_SPLIT_WIDTH: the
+ * products of such a width are split over the pool too (engine/quant.c), so
+ * its worker spins between them and a hand-off costs about a microsecond.
+ * The copy, done on the caller before, was about 4% of a q8 token at 124M
+ * (writes to 24 places 256 KB apart per layer); split this way whole tokens
+ * ran 1.02-1.03x as fast (a one-off driver alternating the two in one
+ * process). Each head is one task's either way, so the numbers are the same.
  */
 static void
 gpt_kv_attend(struct gpt_kv *kv, int l, int s0, int n)
@@ -1111,10 +1129,10 @@ gpt_kv_attend(struct gpt_kv *kv, int l, int s0, int n)
 		int ntasks = 1;
 
 		j.s = s0 + r;
-		j.q = kv->qkv + (size_t)r * 3 * C;
+		j.qkv = kv->qkv + (size_t)r * 3 * C;
 		j.out = kv->atty + (size_t)r * C;
-		/* From 86 slots at 768 channels (a guess, not tuned: a hand-off costs microseconds). */
-		if ((long)(j.s + 1) * C >= GPT_KV_SPLIT_FLOATS && pool_threads() > 1)
+		if (((long)(j.s + 1) * C >= GPT_KV_SPLIT_FLOATS || C >= GPT_KV_SPLIT_WIDTH) &&
+		    pool_threads() > 1)
 			ntasks = pool_threads() < kv->NH ? pool_threads() : kv->NH;
 		pool_run_spin(gpt_attend_task, &j, ntasks);
 	}
@@ -1149,21 +1167,10 @@ gpt_kv_append(const struct gpt_model *m, struct gpt_kv *kv, const int *tokens, i
 	}
 	for (int l = 0; l < L; l++) {
 		size_t lc = (size_t)l * C;
-		float *K = kv->k + (size_t)l * kv->cap * C, *V = kv->v + (size_t)l * kv->cap * C;
-		int HS = C / kv->NH;
-
 		kernels_layernorm_forward(kv->ln, kv->mean, kv->rstd, kv->x, p->ln1w + lc,
 		    p->ln1b + lc, n, C);
 		gpt_linear(kv, kv->w != NULL ? &kv->w->qkvw[l] : NULL, kv->qkv, kv->ln,
 		    p->qkvw + lc * 3 * C, p->qkvb + lc * 3, n, C, 3 * C);
-		/* Into the head-major cache: slot s0 + i of head h at (h, s0 + i). */
-		for (int i = 0; i < n; i++)
-			for (int h = 0; h < kv->NH; h++) {
-				size_t at = ((size_t)h * kv->cap + (size_t)(s0 + i)) * HS;
-				const float *row = kv->qkv + (size_t)i * 3 * C + (size_t)h * HS;
-				memcpy(K + at, row + C, (size_t)HS * sizeof(float));
-				memcpy(V + at, row + 2 * C, (size_t)HS * sizeof(float));
-			}
 		gpt_kv_attend(kv, l, s0, n);
 		gpt_linear(kv, kv->w != NULL ? &kv->w->attprojw[l] : NULL, kv->tmp, kv->atty,
 		    p->attprojw + lc * C, p->attprojb + lc, n, C, C);

@@ -171,21 +171,23 @@ test_kv_cache(void)
 }
 
 /*
- * Decoding past the context at which one row's attention is split over the
- * pool by heads (engine/gpt.c, gpt_kv_attend: 65536 cached floats per layer,
- * slot 256 at 256 channels): on two threads the logits of every slot are bit
- * for bit those of one thread (each head's sums keep their order), and they
- * equal the full forward pass.
+ * Decoding where one row's keys, values and attention are split over the pool
+ * by heads (engine/gpt.c, gpt_kv_attend): past 65536 cached floats per layer
+ * (slot 256 at 256 channels), and at every slot from 768 channels. The first
+ * `prefill` tokens go in as one append (each row's keys and values are copied
+ * in before it attends). On two threads the logits of every slot are bit for
+ * bit those of one thread (each head's sums keep their order), and they equal
+ * the full forward pass.
  */
 static void
-test_kv_split_heads(void)
+test_kv_split_heads(int C, int NH, int T, int prefill, const char *what)
 {
-	enum { T = 300, Vp = 24 };
-	struct gpt_config cfg = { T, 20, Vp, 1, 8, 256 };
+	enum { Vp = 24 };
+	struct gpt_config cfg = { T, 20, Vp, 1, NH, C };
 	struct gpt_model *m;
 	struct gpt_kv *kv[2];
 	struct rng rng;
-	int seq[T], same = 1, threads = pool_threads();
+	int *seq = malloc((size_t)T * sizeof *seq), same = 1, threads = pool_threads();
 	float *lg[2];
 	double worst = 0;
 	char *cause = NULL;
@@ -201,27 +203,31 @@ test_kv_split_heads(void)
 		pool_set_threads(k == 0 ? 1 : 2);
 		kv[k] = gpt_kv_new(m, T, &cause);
 		lg[k] = malloc((size_t)T * Vp * sizeof(float));
+		gpt_kv_append(m, kv[k], seq, prefill, &cause);
 		for (int i = 0; i < T; i++) {
-			gpt_kv_append(m, kv[k], &seq[i], 1, &cause);
+			if (i >= prefill)
+				gpt_kv_append(m, kv[k], &seq[i], 1, &cause);
 			gpt_kv_logits(m, kv[k], i, lg[k] + (size_t)i * Vp);
 		}
 	}
 	pool_set_threads(threads);
-	tap_ok(gpt_kv_len(kv[0]) == T && gpt_kv_len(kv[1]) == T, "decoded %d slots", T);
+	tap_ok(gpt_kv_len(kv[0]) == T && gpt_kv_len(kv[1]) == T, "%s: decoded %d slots",
+	    what, T);
 	same = memcmp(lg[0], lg[1], (size_t)T * Vp * sizeof(float)) == 0;
-	tap_ok(same, "attention split over 2 threads from slot 256: every slot's logits "
-	    "bit for bit those of 1 thread");
+	tap_ok(same, "%s: attention split over 2 threads: every slot's logits bit for bit "
+	    "those of 1 thread", what);
 	gpt_forward(m, seq, NULL, NULL, 1, T, &cause);
 	for (int i = 0; i < T; i++) {
 		double d = tap_maxdiff(lg[1] + (size_t)i * Vp, gpt_logits(m) + (size_t)i * Vp, Vp);
 		if (d > worst)
 			worst = d;
 	}
-	tap_ok(worst < 1e-4, "... and equal the full pass (max diff %.2e)", worst);
+	tap_ok(worst < 1e-4, "%s: ... and equal the full pass (max diff %.2e)", what, worst);
 	for (int k = 0; k < 2; k++) {
 		gpt_kv_free(kv[k]);
 		free(lg[k]);
 	}
+	free(seq);
 	gpt_free(m);
 }
 
@@ -373,7 +379,8 @@ main(void)
 {
 	test_gradcheck();
 	test_kv_cache();
-	test_kv_split_heads();
+	test_kv_split_heads(256, 8, 300, 1, "256 channels, split from slot 256");
+	test_kv_split_heads(768, 12, 40, 9, "768 channels, split at every slot");
 	test_tree_equals_backspace_decoding();
 	test_adamw();
 	test_config_check();

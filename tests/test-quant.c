@@ -226,6 +226,58 @@ test_kernels(enum quant_isa limit, const char *label)
 }
 
 /*
+ * Rows shared among threads (engine/quant.c's quant_task: own share from the
+ * front, then the back half of another's): on pools of 2 to 4 threads (more
+ * threads than this machine may have cores, so some start late and others
+ * take their rows), every row is written exactly as one thread writes it.
+ * The output starts as NaN, so a row nobody wrote fails the comparison.
+ */
+static void
+test_shares(void)
+{
+	enum quant_format fs[] = { QUANT_FP32, QUANT_BF16, QUANT_Q8 };
+	int R = 6001, K = 256, pool = pool_threads();
+	float *w = test_alloc((size_t)R * K * sizeof *w);
+	float *x = test_alloc((size_t)K * sizeof *x);
+	float *one = test_alloc((size_t)R * sizeof *one);
+	float *out = test_alloc((size_t)R * sizeof *out);
+
+	test_fill(w, (size_t)R * K, 0.05f);
+	test_fill(x, (size_t)K, 1.0f);
+	for (size_t fi = 0; fi < 3; fi++) {
+		struct quant_matrix qm;
+		void *work = test_alloc(quant_work_size(fs[fi], K, 1) + 64);
+		char *cause = NULL;
+		int ok = 1, runs = 0;
+
+		if (quant_matrix_init(&qm, fs[fi], w, R, K, &cause) != 0) {
+			fprintf(stderr, "%s\n", cause);
+			exit(99);
+		}
+		pool_set_threads(1);
+		quant_matmul(one, x, &qm, NULL, 1, work);
+		for (int t = 2; t <= 4; t++) {
+			pool_set_threads(t);
+			for (int rep = 0; rep < 25; rep++, runs++) {
+				for (int r = 0; r < R; r++)
+					out[r] = NAN;
+				quant_matmul(out, x, &qm, NULL, 1, work);
+				ok &= memcmp(out, one, (size_t)R * sizeof *out) == 0;
+			}
+		}
+		tap_ok(ok, "%s: %d products of %d rows on pools of 2-4 threads write every "
+		    "row as one thread does", quant_format_name(fs[fi]), runs, R);
+		quant_matrix_release(&qm);
+		free(work);
+	}
+	pool_set_threads(pool);
+	free(w);
+	free(x);
+	free(one);
+	free(out);
+}
+
+/*
  * The largest |logit difference| over a prompt and a few decoded steps,
  * between decoding with format f and fp32, relative to the fp32 logits' spread
  * (their standard deviation), with every prompt token's logits compared too.
@@ -650,6 +702,7 @@ main(void)
 	tap_diag("this CPU: bf16 %s, q8 %s", quant_kernel_name(QUANT_BF16),
 	    quant_kernel_name(QUANT_Q8));
 	test_kernels(QUANT_ISA_AVX512, "best");
+	test_shares();
 	quant_set_bf16_dot(1);
 	test_kernels(QUANT_ISA_AVX512, "vdpbf16ps");
 	quant_set_bf16_dot(0);
