@@ -852,18 +852,19 @@ gpt_kv_new(const struct gpt_model *m, int capacity, char **cause)
 	kv->NH = c->num_heads;
 	kv->Vp = c->padded_vocab_size;
 	/*
-	 * util_alloc: the whole context is resident from here (75 MB at GPT-2
-	 * 124M's 1024 slots, as llama.cpp's cache is), on huge pages. It was a
-	 * calloc, whose pages were faulted in while decoding: each token writes
-	 * one row per head and layer, 288 places 256 KB apart at 124M, so a
-	 * token every 16 faulted in 288 pages, and the KV copy with its faults
-	 * took about 8% of a q8 token (`perf record` of decode-bench). Whole
-	 * tokens ran 1.04-1.10x as fast (a one-off driver alternating the two in
-	 * one process, bf16 and q8).
+	 * calloc, not util_alloc: slots are written before they are read, and a
+	 * large calloc gets fresh zero pages that use no memory until a slot is
+	 * filled (util_alloc's memset would make the whole context resident: 75
+	 * MB at GPT-2 124M's 1024 slots, for a generation of a few tokens, past
+	 * the 1.1x of the weights that README.md's Model files measures). The
+	 * faults cost: each token writes one row per head and layer, 288 places
+	 * 256 KB apart at 124M, so a token in 16 faults in 288 pages. On huge
+	 * pages (util_alloc) whole tokens ran 1.04-1.08x as fast (a one-off
+	 * driver alternating the two in one process, q8 and bf16).
 	 */
 	n = (size_t)kv->L * (size_t)capacity * (size_t)kv->C;
-	kv->k = util_alloc(n * sizeof(float));
-	kv->v = util_alloc(n * sizeof(float));
+	kv->k = calloc(n, sizeof(float));
+	kv->v = calloc(n, sizeof(float));
 	kv->hidden = calloc((size_t)capacity * (size_t)kv->C, sizeof(float));
 	kv->scores = util_alloc((size_t)kv->NH * (size_t)capacity * sizeof(float));
 	if (kv->k == NULL || kv->v == NULL || kv->hidden == NULL || kv->scores == NULL) {
@@ -925,8 +926,8 @@ gpt_kv_free(struct gpt_kv *kv)
 		return;
 	gpt_kv_free_scratch(kv);
 	util_free(kv->qwork);
-	util_free(kv->k);
-	util_free(kv->v);
+	free(kv->k);
+	free(kv->v);
 	free(kv->hidden);
 	util_free(kv->scores);
 	util_free(kv);
