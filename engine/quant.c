@@ -983,10 +983,10 @@ quant_steal_half(struct quant_share *from, struct quant_share *to, long block)
  * then took single claims from the other's front, and the two threads read
  * alternate 16 KB blocks of one range for the rest of the product: two threads
  * doing only that read 18.5 GB/s where one thread alone read 26.9 (likely
- * each core's prefetcher running on into the other's blocks). Measured with one-off
- * drivers alternating the forms in one process (124M shapes, 2 threads): the
- * 48 bf16 layer products back to back at a median 1.05-1.07x the speed, whole
- * tokens at about 1.10x (q8) and 1.17x (bf16).
+ * each core's prefetcher running on into the other's blocks). Measured with
+ * one-off drivers alternating the forms in one process (124M shapes, 2
+ * threads): the 48 bf16 layer products back to back at a median 1.05-1.07x
+ * the speed, whole tokens at about 1.10x (q8) and 1.17x (bf16).
  */
 static void
 quant_task(void *arg, int task, int ntasks)
