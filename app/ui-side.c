@@ -258,14 +258,17 @@ ui_side_take(struct ui_state *s, struct ui_side *d)
 			    ev[i].n_generated, ev[i].n_erased, ev[i].generate_seconds > 0 ?
 			    (ev[i].n_generated + ev[i].n_erased) / ev[i].generate_seconds : 0.0);
 			ui_save_session(s, d);
-			/* A loop names its knob (branches.c), unless the model erased all it
-			 * wrote without retyping: then the prompt is the likelier cause. */
+			/*
+			 * A loop names its knob (branches.c), unless the model erased all it
+			 * wrote without retyping: then the prompt is the likelier cause.
+			 * "done (" comes first, so a narrow status line still shows it.
+			 */
 			loop = branches_log_warning(log, d->tok, &d->ui->params, warn, sizeof warn);
 			erased_all = ev[i].reason == GENERATE_STOP_MAX_ACTIONS &&
 			    ev[i].n_generated - ev[i].n_erased <= 1;
 			if (loop == BRANCHES_RETYPE_LOOP || (loop && !erased_all))
-				ui_message(&s->ui, 1, "%s%s; done (%s): %d tokens, %d erased",
-				    ui_side_prefix(s, d), warn, generate_stop_name(ev[i].reason),
+				ui_message(&s->ui, 1, "%sdone (%s), %s; %d tokens, %d erased",
+				    ui_side_prefix(s, d), generate_stop_name(ev[i].reason), warn,
 				    ev[i].n_generated, ev[i].n_erased);
 			else if (erased_all)
 				ui_message(&s->ui, 1, "%sthe model erased all it wrote: the prompt is "
