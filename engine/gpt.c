@@ -804,12 +804,14 @@ gpt_update(struct gpt_model *m, const struct gpt_adamw *o, long t, float *grad_n
  */
 #define GPT_KV_SPLIT_FLOATS 65536
 #define GPT_KV_SPLIT_WIDTH 768
+/* Slots per chunk of the cache (gpt_kv_new). */
+#define GPT_KV_CHUNK 64
 
 struct gpt_kv {
 	int cap, len;
 	int C, L, NH, Vp;
-	float *k;       /* (L, NH, cap, HS): per layer, each head's slots in a row */
-	float *v;       /* (L, NH, cap, HS) */
+	float *k;       /* (cap / CHUNK, L, NH, CHUNK, HS): gpt_kv_row */
+	float *v;       /* the same */
 	float *hidden;  /* (cap, C) final LayerNorm output */
 	/* Scratch for n rows at a time. */
 	int scratch_rows;
@@ -852,19 +854,24 @@ gpt_kv_new(const struct gpt_model *m, int capacity, char **cause)
 	kv->NH = c->num_heads;
 	kv->Vp = c->padded_vocab_size;
 	/*
-	 * calloc, not util_alloc: slots are written before they are read, and a
-	 * large calloc gets fresh zero pages that use no memory until a slot is
-	 * filled (util_alloc's memset would make the whole context resident: 75
-	 * MB at GPT-2 124M's 1024 slots, for a generation of a few tokens, past
-	 * the 1.1x of the weights that README.md's Model files measures). The
-	 * faults cost: each token writes one row per head and layer, 288 places
-	 * 256 KB apart at 124M, so a token in 16 faults in 288 pages. On huge
-	 * pages (util_alloc) whole tokens ran 1.04-1.08x as fast (a one-off
-	 * driver alternating the two in one process, q8 and bf16).
+	 * Chunks of GPT_KV_CHUNK slots, each holding every layer's and head's
+	 * rows of those slots (gpt_kv_row), on huge pages that are not touched
+	 * here (util_alloc_lazy): memory is used as slots fill, about 2.4 MB of
+	 * keys and as much of values per chunk at 124M, and faulted in 2 MB at a
+	 * time. Before, each head's slots of a layer were one row of the whole
+	 * context (cap slots) in calloc's 4 KB pages: a token wrote 288 places
+	 * 256 KB apart at 124M and every 16th token faulted in 288 pages, at
+	 * about 10.7 us a fault on the VM this was measured on; attention (the
+	 * copy, the faults and the sums) took 300-400 us of a 2.4-2.8 ms q8
+	 * token (timers in a one-off build). The whole context on huge pages,
+	 * made resident when created, was as fast but used 75 MB at 1024 slots
+	 * from the first token on, past the 1.1x of the weights that README.md's
+	 * Model files measures.
 	 */
-	n = (size_t)kv->L * (size_t)capacity * (size_t)kv->C;
-	kv->k = calloc(n, sizeof(float));
-	kv->v = calloc(n, sizeof(float));
+	n = (size_t)(capacity + GPT_KV_CHUNK - 1) / GPT_KV_CHUNK * GPT_KV_CHUNK *
+	    (size_t)kv->L * (size_t)kv->C;
+	kv->k = util_alloc_lazy(n * sizeof(float));
+	kv->v = util_alloc_lazy(n * sizeof(float));
 	kv->hidden = calloc((size_t)capacity * (size_t)kv->C, sizeof(float));
 	kv->scores = util_alloc((size_t)kv->NH * (size_t)capacity * sizeof(float));
 	if (kv->k == NULL || kv->v == NULL || kv->hidden == NULL || kv->scores == NULL) {
@@ -926,8 +933,8 @@ gpt_kv_free(struct gpt_kv *kv)
 		return;
 	gpt_kv_free_scratch(kv);
 	util_free(kv->qwork);
-	free(kv->k);
-	free(kv->v);
+	util_free(kv->k);
+	util_free(kv->v);
 	free(kv->hidden);
 	util_free(kv->scores);
 	util_free(kv);
@@ -1054,10 +1061,20 @@ gpt_dot(const float *a, const float *b, int n)
 	return d;
 }
 
+/* Slot t of head h of layer l in cache array a (kv->k or kv->v). */
+static inline float *
+gpt_kv_row(const struct gpt_kv *kv, float *a, int l, int h, int t)
+{
+	size_t HS = (size_t)(kv->C / kv->NH);
+
+	return a + ((((size_t)(t / GPT_KV_CHUNK) * (size_t)kv->L + (size_t)l) *
+	    (size_t)kv->NH + (size_t)h) * GPT_KV_CHUNK + (size_t)(t % GPT_KV_CHUNK)) * HS;
+}
+
 /* One new row's attention over slots 0..s of one layer, for a pool task's heads. */
 struct gpt_attend_job {
 	struct gpt_kv *kv;
-	float *K, *V;       /* the layer's cache (NH, cap, HS) */
+	int l;              /* the layer */
 	const float *qkv;   /* (3C) the row's queries, keys and values */
 	float *out;         /* (C) */
 	int s;
@@ -1066,29 +1083,28 @@ struct gpt_attend_job {
 /*
  * Pool task: heads [h0, h1) of a row, one head at a time: the row's key and
  * value into slot s, then a dot product per slot, the maximum, exp and their
- * sum in slot order, then the values weighted in slot order. The cache is
- * head-major, so each head streams one contiguous block of keys and one of
- * values.
+ * sum in slot order, then the values weighted in slot order. Each head
+ * streams its keys and values a chunk of slots (16 KB at 124M) at a time.
  */
 static void
 gpt_attend_task(void *arg, int task, int ntasks)
 {
 	const struct gpt_attend_job *j = arg;
-	int C = j->kv->C, NH = j->kv->NH, HS = C / NH, cap = j->kv->cap, s = j->s;
+	const struct gpt_kv *kv = j->kv;
+	int C = kv->C, NH = kv->NH, HS = C / NH, cap = kv->cap, s = j->s, l = j->l;
 	float scale = 1.0f / sqrtf((float)HS);
 	long h0, h1;
 
 	pool_range(NH, task, ntasks, &h0, &h1);
-	for (long h = h0; h < h1; h++) {
+	for (int h = (int)h0; h < h1; h++) {
 		const float *q = j->qkv + h * HS;
-		float *K = j->K + (size_t)h * cap * HS, *V = j->V + (size_t)h * cap * HS;
-		float *sc = j->kv->scores + h * cap, *out = j->out + h * HS;
+		float *sc = kv->scores + h * cap, *out = j->out + h * HS;
 		float maxv = -INFINITY, sum = 0;
 
-		memcpy(K + (size_t)s * HS, q + C, (size_t)HS * sizeof(float));
-		memcpy(V + (size_t)s * HS, q + 2 * C, (size_t)HS * sizeof(float));
+		memcpy(gpt_kv_row(kv, kv->k, l, h, s), q + C, (size_t)HS * sizeof(float));
+		memcpy(gpt_kv_row(kv, kv->v, l, h, s), q + 2 * C, (size_t)HS * sizeof(float));
 		for (int t = 0; t <= s; t++) {
-			sc[t] = gpt_dot(q, K + (size_t)t * HS, HS) * scale;
+			sc[t] = gpt_dot(q, gpt_kv_row(kv, kv->k, l, h, t), HS) * scale;
 			if (sc[t] > maxv)
 				maxv = sc[t];
 		}
@@ -1098,7 +1114,7 @@ gpt_attend_task(void *arg, int task, int ntasks)
 		}
 		memset(out, 0, (size_t)HS * sizeof(float));
 		for (int t = 0; t <= s; t++) {
-			const float *vt = V + (size_t)t * HS;
+			const float *vt = gpt_kv_row(kv, kv->v, l, h, t);
 			float w = sc[t] / sum;
 			for (int i = 0; i < HS; i++)
 				out[i] += w * vt[i];
@@ -1123,8 +1139,7 @@ static void
 gpt_kv_attend(struct gpt_kv *kv, int l, int s0, int n)
 {
 	int C = kv->C;
-	struct gpt_attend_job j = { kv, kv->k + (size_t)l * kv->cap * C,
-	    kv->v + (size_t)l * kv->cap * C, NULL, NULL, 0 };
+	struct gpt_attend_job j = { kv, l, NULL, NULL, 0 };
 
 	for (int r = 0; r < n; r++) {
 		int ntasks = 1;

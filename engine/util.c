@@ -146,37 +146,61 @@ util_add(size_t a, size_t b, size_t *out)
 }
 
 /*
- * Zeroed, 64-byte aligned allocation. From UTIL_HUGE_BYTES on, 2 MiB aligned
- * and marked for transparent huge pages (Linux; Debian's default THP setting
- * is "madvise", so only marked memory gets them): the zeroing then faults in
- * one page per 2 MiB instead of one per 4 KiB, and a pass over the weights
- * crosses 512 times fewer pages. README.md (Performance) has what it
- * measured.
+ * 64-byte aligned allocation of n bytes rounded up to 64 (*rounded), not
+ * touched here. From UTIL_HUGE_BYTES on, 2 MiB aligned and marked for
+ * transparent huge pages (Linux; Debian's default THP setting is "madvise",
+ * so only marked memory gets them): it is then faulted in one page per 2 MiB
+ * instead of one per 4 KiB, and a pass over it crosses 512 times fewer
+ * pages. README.md (Performance) has what it measured.
  */
-void *
-util_alloc(size_t n)
+static void *
+util_alloc_pages(size_t n, size_t *rounded)
 {
 	void *p;
-	size_t rounded, align = 64;
+	size_t align = 64;
 
 	if (n == 0)
 		n = 1;
-	if (util_add(n, 63, &rounded) != 0 || util_fail_now())
+	if (util_add(n, 63, rounded) != 0 || util_fail_now())
 		return NULL;
-	rounded &= ~(size_t)63;
+	*rounded &= ~(size_t)63;
 #ifdef MADV_HUGEPAGE
-	if (rounded >= UTIL_HUGE_BYTES)
+	if (*rounded >= UTIL_HUGE_BYTES)
 		align = (size_t)2 << 20;
 #endif
-	if (posix_memalign(&p, align, rounded) != 0)
+	if (posix_memalign(&p, align, *rounded) != 0)
 		return NULL;
 #ifdef MADV_HUGEPAGE
 	/* Advice only: without THP the memory is as before. */
 	if (align > 64)
-		(void)madvise(p, rounded & ~(align - 1), MADV_HUGEPAGE);
+		(void)madvise(p, *rounded & ~(align - 1), MADV_HUGEPAGE);
 #endif
-	memset(p, 0, rounded);
 	return p;
+}
+
+/* Zeroed allocation (util_alloc_pages). */
+void *
+util_alloc(size_t n)
+{
+	size_t rounded;
+	void *p = util_alloc_pages(n, &rounded);
+
+	if (p != NULL)
+		memset(p, 0, rounded);
+	return p;
+}
+
+/*
+ * An allocation (util_alloc_pages) whose memory is only used as it is first
+ * written. Its contents start unspecified (zero where the memory is fresh
+ * from the kernel).
+ */
+void *
+util_alloc_lazy(size_t n)
+{
+	size_t rounded;
+
+	return util_alloc_pages(n, &rounded);
 }
 
 /* Free what util_alloc returned. */

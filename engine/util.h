@@ -17,6 +17,8 @@ int util_add(size_t a, size_t b, size_t *out);
 
 /* 64-byte aligned allocation of n bytes, zeroed; NULL on failure or overflow. */
 void *util_alloc(size_t n);
+/* The same, not zeroed and not touched: pages are used as they are first written. */
+void *util_alloc_lazy(size_t n);
 void util_free(void *p);
 
 /*
