@@ -1131,9 +1131,10 @@ gpt_attend_task(void *arg, int task, int ntasks)
  * products of such a width are split over the pool too (engine/quant.c), so
  * its worker spins between them and a hand-off costs about a microsecond.
  * The copy, done on the caller before, was about 4% of a q8 token at 124M
- * (writes to 24 places 256 KB apart per layer); split this way whole tokens
- * ran 1.02-1.03x as fast (a one-off driver alternating the two in one
- * process). Each head is one task's either way, so the numbers are the same.
+ * (with the head-major cache of then: 24 writes 256 KB apart per layer);
+ * split this way whole tokens ran 1.02-1.03x as fast (a one-off driver
+ * alternating the two in one process). Each head is one task's either way,
+ * so the numbers are the same.
  */
 static void
 gpt_kv_attend(struct gpt_kv *kv, int l, int s0, int n)
