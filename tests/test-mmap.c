@@ -622,6 +622,18 @@ test_hg_flag(const void *p)
 	return found;
 }
 
+/* That `what` (at p) was advised for huge pages; a skip without THP. */
+static void
+test_hg_ok(const void *p, const char *what)
+{
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0)
+		tap_ok(1, "%s advised for huge pages # SKIP this kernel has no transparent "
+		    "huge pages", what);
+	else
+		tap_ok(p != NULL && test_hg_flag(p) == 1, "%s advised for huge pages "
+		    "(VmFlags hg in /proc/self/smaps)", what);
+}
+
 /* util_alloc from 8 MiB on: 2 MiB aligned, zeroed, advised for huge pages. */
 static void
 test_alloc_huge(void)
@@ -637,12 +649,7 @@ test_alloc_huge(void)
 	for (size_t i = 0; p != NULL && i < n; i++)
 		nonzero += p[i] != 0;
 	tap_ok(p != NULL && nonzero == 0, "util_alloc of 20 MiB is zeroed");
-	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0)
-		tap_ok(1, "util_alloc of 20 MiB advised for huge pages # SKIP this kernel "
-		    "has no transparent huge pages");
-	else
-		tap_ok(p != NULL && test_hg_flag(p) == 1, "util_alloc of 20 MiB advised for "
-		    "huge pages (VmFlags hg in /proc/self/smaps)");
+	test_hg_ok(p, "util_alloc of 20 MiB");
 	util_free(p);
 	util_free(q);
 }
@@ -679,12 +686,7 @@ test_alloc_lazy(void)
 	tap_ok(after >= 2 && after <= 2 * ((size_t)2 << 20) / page,
 	    "... and two writes make at most two huge pages' worth resident (%zu pages)",
 	    after);
-	if (access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK) != 0)
-		tap_ok(1, "util_alloc_lazy advised for huge pages # SKIP this kernel has no "
-		    "transparent huge pages");
-	else
-		tap_ok(p != NULL && test_hg_flag(p) == 1, "util_alloc_lazy advised for huge "
-		    "pages (VmFlags hg in /proc/self/smaps)");
+	test_hg_ok(p, "util_alloc_lazy of 64 MiB");
 	free(vec);
 	util_free(p);
 }
