@@ -656,9 +656,11 @@ test_alloc_huge(void)
 
 /*
  * util_alloc_lazy: 2 MiB aligned and advised for huge pages like util_alloc,
- * but nothing resident until written (mincore; 64 MiB, past glibc's largest
- * mmap threshold, so the memory is a fresh mapping): what gpt_kv_new relies
- * on for a KV cache that uses memory as slots fill.
+ * but not made resident (mincore; 64 MiB, past glibc's largest mmap
+ * threshold, so the memory is a fresh mapping): what gpt_kv_new relies on for
+ * a KV cache that uses memory as slots fill. A sanitizer's allocator may
+ * write the first bytes itself, hence "at most 2 MiB"; util_alloc's memset
+ * would make all of it resident.
  */
 static void
 test_alloc_lazy(void)
@@ -674,8 +676,9 @@ test_alloc_lazy(void)
 			resident += vec[i] & 1;
 	else
 		resident = (size_t)-1;
-	tap_ok(resident == 0, "util_alloc_lazy of 64 MiB: no page resident before a write "
-	    "(%zu)", resident);
+	/* At most one huge page's worth: ASan fills an allocation's first 4 KB. */
+	tap_ok(resident <= ((size_t)2 << 20) / page, "util_alloc_lazy of 64 MiB: at most "
+	    "2 MiB resident before a write (%zu of %zu pages)", resident, n / page);
 	if (p != NULL) {
 		p[0] = 1;
 		p[n - 1] = 1;
