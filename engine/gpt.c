@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attend.h"
 #include "gpt-impl.h"
 #include "kernels.h"
 #include "pool.h"
@@ -1018,49 +1019,6 @@ gpt_linear(const struct gpt_kv *kv, const struct quant_matrix *qw, float *out,
 		kernels_matmul_forward(out, inp, w, b, n, C, OC);
 }
 
-typedef float gpt_v4 __attribute__((vector_size(16)));
-
-/*
- * Dot product in 16 independent lanes, then their sum in lane order. The lanes
- * live in four 4-wide vector registers: as an array of 16 floats they went
- * through memory on every step (a store-to-load chain, about two fifths of a
- * long context's attention under `perf annotate`). The same multiplies and
- * adds in the same order as the array form: the same sums, bit for bit.
- */
-static float
-gpt_dot(const float *a, const float *b, int n)
-{
-	gpt_v4 l0 = { 0 }, l1 = { 0 }, l2 = { 0 }, l3 = { 0 }, x, y;
-	float d = 0;
-	int i = 0;
-
-	for (; i + 16 <= n; i += 16) {
-		memcpy(&x, a + i, sizeof x);
-		memcpy(&y, b + i, sizeof y);
-		l0 += x * y;
-		memcpy(&x, a + i + 4, sizeof x);
-		memcpy(&y, b + i + 4, sizeof y);
-		l1 += x * y;
-		memcpy(&x, a + i + 8, sizeof x);
-		memcpy(&y, b + i + 8, sizeof y);
-		l2 += x * y;
-		memcpy(&x, a + i + 12, sizeof x);
-		memcpy(&y, b + i + 12, sizeof y);
-		l3 += x * y;
-	}
-	for (int k = 0; k < 4; k++)
-		d += l0[k];
-	for (int k = 0; k < 4; k++)
-		d += l1[k];
-	for (int k = 0; k < 4; k++)
-		d += l2[k];
-	for (int k = 0; k < 4; k++)
-		d += l3[k];
-	for (; i < n; i++)
-		d += a[i] * b[i];
-	return d;
-}
-
 /* Slot t of head h of layer l in cache array a (kv->k or kv->v). */
 static inline float *
 gpt_kv_row(const struct gpt_kv *kv, float *a, int l, int h, int t)
@@ -1082,43 +1040,28 @@ struct gpt_attend_job {
 
 /*
  * Pool task: heads [h0, h1) of a row, one head at a time: the row's key and
- * value into slot s, then a dot product per slot, the maximum, exp and their
- * sum in slot order, then the values weighted in slot order. Each head
- * streams its keys and values a chunk of slots (16 KB at 124M) at a time.
+ * value into slot s, then its attention over slots 0..s (engine/attend.c).
+ * Each head streams its keys and values a chunk of slots (16 KB at 124M) at
+ * a time.
  */
 static void
 gpt_attend_task(void *arg, int task, int ntasks)
 {
 	const struct gpt_attend_job *j = arg;
 	const struct gpt_kv *kv = j->kv;
-	int C = kv->C, NH = kv->NH, HS = C / NH, cap = kv->cap, s = j->s, l = j->l;
-	float scale = 1.0f / sqrtf((float)HS);
+	int C = kv->C, NH = kv->NH, HS = C / NH, s = j->s, l = j->l;
 	long h0, h1;
 
 	pool_range(NH, task, ntasks, &h0, &h1);
 	for (int h = (int)h0; h < h1; h++) {
 		const float *q = j->qkv + h * HS;
-		float *sc = kv->scores + h * cap, *out = j->out + h * HS;
-		float maxv = -INFINITY, sum = 0;
+		struct attend_cache c = { gpt_kv_row(kv, kv->k, l, h, 0),
+		    gpt_kv_row(kv, kv->v, l, h, 0),
+		    (size_t)kv->L * (size_t)NH * GPT_KV_CHUNK * (size_t)HS, GPT_KV_CHUNK, HS };
 
 		memcpy(gpt_kv_row(kv, kv->k, l, h, s), q + C, (size_t)HS * sizeof(float));
 		memcpy(gpt_kv_row(kv, kv->v, l, h, s), q + 2 * C, (size_t)HS * sizeof(float));
-		for (int t = 0; t <= s; t++) {
-			sc[t] = gpt_dot(q, gpt_kv_row(kv, kv->k, l, h, t), HS) * scale;
-			if (sc[t] > maxv)
-				maxv = sc[t];
-		}
-		for (int t = 0; t <= s; t++) {
-			sc[t] = expf(sc[t] - maxv);
-			sum += sc[t];
-		}
-		memset(out, 0, (size_t)HS * sizeof(float));
-		for (int t = 0; t <= s; t++) {
-			const float *vt = gpt_kv_row(kv, kv->v, l, h, t);
-			float w = sc[t] / sum;
-			for (int i = 0; i < HS; i++)
-				out[i] += w * vt[i];
-		}
+		attend_row(&c, q, s + 1, kv->scores + (size_t)h * kv->cap, j->out + h * HS);
 	}
 }
 
