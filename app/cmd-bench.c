@@ -21,10 +21,17 @@
  * Training FLOPs per token are counted as 6N + 12 L T C with N the weights
  * used in matrix products (blocks and LM head), the usual model-FLOPs
  * count; generation reads every weight once per token, so its bound is
- * bandwidth / weight bytes. Generation runs in each weight format (fp32, bf16,
- * q8: engine/quant.h), in rounds that alternate the formats so that a change
- * in the machine's load hits all of them; each format's speed is the median of
- * its rounds and its bound counts its own bytes. The held-out loss of each
+ * bandwidth / weight bytes. A token also reads every cached key and value
+ * (engine/attend.c): at 124M 0.55 MB a token in the default rounds (12
+ * tokens from an empty context) against 139 MB of q8 weights, but 20 MB
+ * after 256 tokens of context. --depth N starts each round after N tokens
+ * (as llama-bench's --n-depth) and reports a second fraction with the
+ * cache's bytes counted (engine/bench.c's bench_kv_bytes); the first, the
+ * weights' alone, stays the one the targets are judged by. Generation runs
+ * in each weight format (fp32, bf16, q8: engine/quant.h), in rounds that
+ * alternate the formats so that a change in the machine's load hits all of
+ * them; each format's speed is the median of its rounds and its bound counts
+ * its own bytes. The held-out loss of each
  * format comes from the shipped model (data/model.bin) on the held-out
  * corpus beside it (data/heldout.txt): random weights have no meaningful loss.
  */
@@ -75,10 +82,11 @@ struct cmd_bench_result {
 	double gen_tok_s, gen_gbs, gen_frac, weight_bytes;
 	/* The limits measured beside the steps (median) and the rounds (median, range). */
 	double step_peak, gen_bw, gen_bw_min, gen_bw_max;
-	int gen_tokens;
+	int gen_tokens, gen_depth;
+	double kv_bytes;    /* the cache's bytes read per generated token (mean) */
 	/* Per weight format (enum quant_format). */
 	double fmt_tok_s[QUANT_NUM_FORMATS], fmt_bytes[QUANT_NUM_FORMATS];
-	double fmt_frac[QUANT_NUM_FORMATS];
+	double fmt_frac[QUANT_NUM_FORMATS], fmt_frac_kv[QUANT_NUM_FORMATS];
 };
 
 /* Usage. */
@@ -86,9 +94,9 @@ static void
 cmd_bench_usage(FILE *f)
 {
 	fprintf(f,
-"usage: seqmatch bench [--json] [--steps N] [--tokens N] [--small-only]\n"
-"                      [--generate-only] [--model PATH] [--heldout PATH]\n"
-"                      [--measure M]\n"
+"usage: seqmatch bench [--json] [--steps N] [--tokens N] [--depth N]\n"
+"                      [--small-only] [--generate-only] [--model PATH]\n"
+"                      [--heldout PATH] [--measure M]\n"
 "\n"
 "Measures the sgemm peak (GFLOP/s) and memory bandwidth (GB/s) of this machine,\n"
 "then a training step and generation for a small model and for the GPT-2 124M\n"
@@ -99,6 +107,9 @@ cmd_bench_usage(FILE *f)
 "  --steps N      timed training steps per model after one warm-up (default 3);\n"
 "                 the median step is reported\n"
 "  --tokens N     generated tokens per model and format, over 5 rounds (default 64)\n"
+"  --depth N      each round's tokens follow N tokens of context, prefilled and\n"
+"                 not timed (default 0; cut to what a model's context holds);\n"
+"                 the cache's bytes are then reported beside the weights'\n"
 "  --model PATH   the trained model for the loss comparison (default: the\n"
 "                 default model, data/model.bin)\n"
 "  --heldout PATH its held-out corpus (default: heldout.txt beside the model)\n"
@@ -195,21 +206,29 @@ out:
  * median round's tokens/s and the median of the rounds' fractions.
  */
 static int
-cmd_bench_generate(const struct gpt_model *m, int tokens, struct cmd_bench_result *r,
-    char **cause)
+cmd_bench_generate(const struct gpt_model *m, int tokens, int depth,
+    struct cmd_bench_result *r, char **cause)
 {
 	struct qweights *qw[QUANT_NUM_FORMATS] = { NULL };
 	double rate[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS];
 	double frac[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS], lim[CMD_BENCH_ROUNDS];
-	int per = tokens / CMD_BENCH_ROUNDS, ret = -1;
+	double frac_kv[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS];
+	struct bench_gen_result res = { rate, frac, frac_kv, lim };
+	struct bench_gen g = { depth, tokens / CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS,
+	    CMD_BENCH_BW_BYTES, CMD_BENCH_ROUND_BW_SECONDS };
+	int ctx = gpt_config(m)->max_seq_len, ret = -1;
 
-	if (per < 1)
-		per = 1;
+	if (g.per < 1)
+		g.per = 1;
+	/* Token 0, the context and a round's tokens share the positions. */
+	if (g.depth > ctx - 1 - g.per)
+		g.depth = ctx - 1 - g.per > 0 ? ctx - 1 - g.per : 0;
+	r->gen_depth = g.depth;
+	r->kv_bytes = bench_kv_bytes(gpt_config(m), g.depth, g.per);
 	for (int f = 0; f < QUANT_NUM_FORMATS; f++)
 		if ((qw[f] = qweights_new(m, (enum quant_format)f, cause)) == NULL)
 			goto out;
-	if (bench_generate_rounds(m, qw, QUANT_NUM_FORMATS, per, CMD_BENCH_ROUNDS,
-	    CMD_BENCH_BW_BYTES, CMD_BENCH_ROUND_BW_SECONDS, rate, frac, lim, cause) != 0)
+	if (bench_generate_rounds(m, qw, QUANT_NUM_FORMATS, &g, &res, cause) != 0)
 		goto out;
 	for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
 		r->fmt_tok_s[f] = bench_median(rate + f * CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS,
@@ -217,6 +236,8 @@ cmd_bench_generate(const struct gpt_model *m, int tokens, struct cmd_bench_resul
 		r->fmt_bytes[f] = (double)qweights_bytes(qw[f]);
 		r->fmt_frac[f] = bench_median(frac + f * CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS,
 		    NULL, NULL);
+		r->fmt_frac_kv[f] = bench_median(frac_kv + f * CMD_BENCH_ROUNDS,
+		    CMD_BENCH_ROUNDS, NULL, NULL);
 	}
 	r->gen_bw = bench_median(lim, CMD_BENCH_ROUNDS, &r->gen_bw_min, &r->gen_bw_max);
 	ret = 0;
@@ -325,8 +346,8 @@ out:
 
 /* Time training steps and generation for one configuration. */
 static int
-cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int train,
-    const int *shape, struct cmd_bench_result *r, char **cause)
+cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int depth,
+    int train, const int *shape, struct cmd_bench_result *r, char **cause)
 {
 	const struct gpt_config *c = &bc->cfg;
 	struct gpt_model *m;
@@ -406,7 +427,7 @@ cmd_bench_run(const struct cmd_bench_config *bc, int steps, int tokens, int trai
 
 	if (tokens > c->max_seq_len - 1)
 		tokens = c->max_seq_len - 1;
-	if (cmd_bench_generate(m, tokens, r, cause) != 0)
+	if (cmd_bench_generate(m, tokens, depth, r, cause) != 0)
 		goto out;
 	r->gen_tokens = tokens;
 	r->gen_tok_s = r->fmt_tok_s[QUANT_FP32];
@@ -432,6 +453,7 @@ cmd_bench(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "steps", required_argument, NULL, 's' },
 		{ "tokens", required_argument, NULL, 't' },
+		{ "depth", required_argument, NULL, 'd' },
 		{ "small-only", no_argument, NULL, 'S' },
 		{ "generate-only", no_argument, NULL, 'G' },
 		{ "model", required_argument, NULL, 'm' },
@@ -445,7 +467,7 @@ cmd_bench(int argc, char **argv)
 		{ "gpt2-124M", { 1024, 50257, 50304, 12, 12, 768 }, 8, 256, NULL },
 	};
 	struct cmd_bench_result res[2];
-	int json = 0, steps = 3, tokens = 64, nconf = 2, first = 0, train = 1, opt;
+	int json = 0, steps = 3, tokens = 64, depth = 0, nconf = 2, first = 0, train = 1, opt;
 	double peak = 0, peak_pool = 0, peak_blas = 0, bw;
 	size_t best = 0;
 	static const int shapes[][3] = {
@@ -473,6 +495,10 @@ cmd_bench(int argc, char **argv)
 			break;
 		case 't':
 			if (options_int("tokens", optarg, 1, 100000, &tokens) != 0)
+				return APP_EXIT_USAGE;
+			break;
+		case 'd':
+			if (options_int("depth", optarg, 0, 100000, &depth) != 0)
 				return APP_EXIT_USAGE;
 			break;
 		case 'h':
@@ -543,7 +569,8 @@ cmd_bench(int argc, char **argv)
 		if (!json)
 			fprintf(stderr, "seqmatch bench: %s (L=%d C=%d B=%d T=%d)...\n",
 			    bc->name, bc->cfg.num_layers, bc->cfg.channels, bc->B, bc->T);
-		if (cmd_bench_run(bc, steps, tokens, train, shapes[best], &res[i], &cause) != 0) {
+		if (cmd_bench_run(bc, steps, tokens, depth, train, shapes[best], &res[i],
+		    &cause) != 0) {
 			app_error("bench: %s: %s", bc->name, cause);
 			free(cause);
 			return APP_EXIT_ERROR;
@@ -556,17 +583,28 @@ cmd_bench(int argc, char **argv)
 			    100 * res[i].train_frac, res[i].step_peak, res[i].sm_step_s,
 			    res[i].sm_ratio);
 		if (!json) {
-			printf("%s: generation rounds' bandwidth %.1f GB/s (%.1f-%.1f)\n",
+			printf("%s: generation rounds' bandwidth %.1f GB/s (%.1f-%.1f)",
 			    bc->name, res[i].gen_bw, res[i].gen_bw_min, res[i].gen_bw_max);
-			for (int f = 0; f < QUANT_NUM_FORMATS; f++)
+			if (res[i].gen_depth > 0)
+				printf("; %d tokens a round after a context of %d, reading "
+				    "%.1f MB of cached keys and values a token",
+				    tokens / CMD_BENCH_ROUNDS, res[i].gen_depth,
+				    res[i].kv_bytes / 1e6);
+			printf("\n");
+			for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
 				printf("%s: generate %-4s %7.1f tokens/s = %.2fx fp32, %.1f MB "
 				    "per token, %.0f%% of the bandwidth bound (%.1f tokens/s at "
-				    "%.1f GB/s)\n",
+				    "%.1f GB/s)",
 				    bc->name, quant_format_name((enum quant_format)f),
 				    res[i].fmt_tok_s[f], res[i].fmt_tok_s[f] /
 				    res[i].fmt_tok_s[QUANT_FP32], res[i].fmt_bytes[f] / 1e6,
 				    100 * res[i].fmt_frac[f],
 				    res[i].gen_bw * 1e9 / res[i].fmt_bytes[f], res[i].gen_bw);
+				if (res[i].gen_depth > 0)
+					printf("; %.0f%% of the bound for the weights and the "
+					    "cache", 100 * res[i].fmt_frac_kv[f]);
+				printf("\n");
+			}
 		}
 	}
 	if (cmd_bench_quality(model_path, held_path, loss, &loss_tokens, &cause) == 0)
@@ -594,7 +632,11 @@ cmd_bench(int argc, char **argv)
 		    "\"gen_q8_bandwidth_fraction\": %.4f, \"gen_fp32_bytes\": %.0f, "
 		    "\"gen_bf16_bytes\": %.0f, \"gen_q8_bytes\": %.0f, "
 		    "\"gen_bandwidth_gbs\": %.2f, \"gen_bandwidth_gbs_min\": %.2f, "
-		    "\"gen_bandwidth_gbs_max\": %.2f, \"train_step_peak_gflops\": %.2f, ",
+		    "\"gen_bandwidth_gbs_max\": %.2f, \"train_step_peak_gflops\": %.2f, "
+		    "\"gen_depth\": %d, \"gen_kv_bytes\": %.0f, "
+		    "\"gen_fp32_bandwidth_fraction_with_kv\": %.4f, "
+		    "\"gen_bf16_bandwidth_fraction_with_kv\": %.4f, "
+		    "\"gen_q8_bandwidth_fraction_with_kv\": %.4f, ",
 		    cpu_blas_core(), pool_threads(), peak, peak_pool, peak_blas, bw,
 		    main_r->train_frac,
 		    main_r->gen_frac, main_r->sm_ratio,
@@ -603,7 +645,9 @@ cmd_bench(int argc, char **argv)
 		    main_r->fmt_frac[QUANT_BF16], main_r->fmt_frac[QUANT_Q8],
 		    main_r->fmt_bytes[QUANT_FP32], main_r->fmt_bytes[QUANT_BF16],
 		    main_r->fmt_bytes[QUANT_Q8], main_r->gen_bw, main_r->gen_bw_min,
-		    main_r->gen_bw_max, main_r->step_peak);
+		    main_r->gen_bw_max, main_r->step_peak, main_r->gen_depth, main_r->kv_bytes,
+		    main_r->fmt_frac_kv[QUANT_FP32], main_r->fmt_frac_kv[QUANT_BF16],
+		    main_r->fmt_frac_kv[QUANT_Q8]);
 		if (have_loss)
 			printf("\"heldout_loss_fp32\": %.6f, \"heldout_loss_bf16\": %.6f, "
 			    "\"heldout_loss_q8\": %.6f, \"heldout_tokens\": %ld, ",
@@ -617,14 +661,15 @@ cmd_bench(int argc, char **argv)
 			    "\"train_gflops\": %.2f, \"train_peak_fraction\": %.4f, "
 			    "\"sm_step_s\": %.4f, \"sm_step_ratio\": %.4f, "
 			    "\"generate_tokens_per_s\": %.2f, \"generate_gbs\": %.2f, "
-			    "\"generate_bandwidth_fraction\": %.4f, \"weight_bytes\": %.0f}",
+			    "\"generate_bandwidth_fraction\": %.4f, \"weight_bytes\": %.0f, "
+			    "\"generate_depth\": %d}",
 			    i > first ? ", " : "", configs[i].name, configs[i].cfg.num_layers,
 			    configs[i].cfg.channels, configs[i].cfg.num_heads,
 			    configs[i].cfg.vocab_size, configs[i].B, configs[i].T,
 			    res[i].step_s, res[i].train_tok_s, res[i].train_gflops,
 			    res[i].train_frac, res[i].sm_step_s, res[i].sm_ratio,
 			    res[i].gen_tok_s, res[i].gen_gbs,
-			    res[i].gen_frac, res[i].weight_bytes);
+			    res[i].gen_frac, res[i].weight_bytes, res[i].gen_depth);
 		printf("]}\n");
 	}
 	return APP_EXIT_OK;

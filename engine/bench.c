@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,24 +353,36 @@ bench_argmax(const float *x, int n)
 	return bench_argmax_scalar(x, n);
 }
 
-/* Greedy decoding of `tokens` tokens after token 0 with weights qw: seconds taken. */
+/*
+ * Greedy decoding of `tokens` tokens after token 0 and `depth` context tokens
+ * (fixed pseudo-random ids, prefilled in one append) with weights qw.
+ */
 int
-bench_greedy(const struct gpt_model *m, const struct qweights *qw, int tokens,
+bench_greedy(const struct gpt_model *m, const struct qweights *qw, int depth, int tokens,
     double *sec, char **cause)
 {
 	const struct gpt_config *c = gpt_config(m);
 	float *logits = util_alloc((size_t)c->padded_vocab_size * sizeof *logits);
+	int *ctx = malloc((size_t)(depth > 0 ? depth : 1) * sizeof *ctx);
 	struct gpt_kv *kv = NULL;
 	int tok = 0, ret = -1;
 	double t0;
 
-	if (logits == NULL) {
+	if (logits == NULL || ctx == NULL) {
 		util_error(cause, "out of memory");
 		goto out;
 	}
+	if (depth < 0 || tokens < 0 || 1 + depth + tokens > c->max_seq_len) {
+		util_error(cause, "a context of %d and %d tokens do not fit %d positions",
+		    depth, tokens, c->max_seq_len);
+		goto out;
+	}
+	for (int i = 0; i < depth; i++)
+		ctx[i] = (int)((uint32_t)(i + 1) * 2654435761u % (uint32_t)c->vocab_size);
 	if ((kv = gpt_kv_new(m, c->max_seq_len, cause)) == NULL ||
 	    gpt_kv_set_weights(kv, qweights_kv(qw), cause) != 0 ||
-	    gpt_kv_append(m, kv, &tok, 1, cause) != 0)
+	    gpt_kv_append(m, kv, &tok, 1, cause) != 0 ||
+	    gpt_kv_append(m, kv, ctx, depth, cause) != 0)
 		goto out;
 	t0 = util_now();
 	for (int i = 0; i < tokens; i++) {
@@ -383,7 +396,21 @@ bench_greedy(const struct gpt_model *m, const struct qweights *qw, int tokens,
 out:
 	gpt_kv_free(kv);
 	util_free(logits);
+	free(ctx);
 	return ret;
+}
+
+/*
+ * Token i of bench_greedy's timed ones goes into slot 1 + depth + i and
+ * attends over 2 + depth + i slots, each a key and a value row of C floats
+ * per layer.
+ */
+double
+bench_kv_bytes(const struct gpt_config *c, int depth, int tokens)
+{
+	double slots = 2 + depth + (tokens - 1) / 2.0;
+
+	return tokens < 1 ? 0 : 2.0 * c->num_layers * c->channels * sizeof(float) * slots;
 }
 
 /*
@@ -393,32 +420,35 @@ out:
  */
 int
 bench_generate_rounds(const struct gpt_model *m, struct qweights *const *qw, int nf,
-    int per, int rounds, size_t bw_bytes, double bw_seconds, double *rate, double *frac,
-    double *lim, char **cause)
+    const struct bench_gen *g, struct bench_gen_result *r, char **cause)
 {
 	struct bench_bw bw;
-	double before, after;
-	int ret = -1;
+	double before, after, kv = bench_kv_bytes(gpt_config(m), g->depth, g->per);
+	int ret = -1, R = g->rounds;
 
-	if (bench_bw_init(&bw, bw_bytes) != 0)
+	if (bench_bw_init(&bw, g->bw_bytes) != 0)
 		return util_error(cause, "out of memory for the bandwidth buffer");
-	before = bench_bw_measure(&bw, bw_seconds);
-	for (int r = 0; r < rounds; r++) {
+	before = bench_bw_measure(&bw, g->bw_seconds);
+	for (int i = 0; i < R; i++) {
 		for (int f = 0; f < nf; f++) {
 			double sec;
 			if (qw[f] == NULL) {
-				rate[f * rounds + r] = 0;
+				r->rate[f * R + i] = 0;
 				continue;
 			}
-			if (bench_greedy(m, qw[f], per, &sec, cause) != 0)
+			if (bench_greedy(m, qw[f], g->depth, g->per, &sec, cause) != 0)
 				goto out;
-			rate[f * rounds + r] = sec > 0 ? per / sec : 0;
+			r->rate[f * R + i] = sec > 0 ? g->per / sec : 0;
 		}
-		after = bench_bw_measure(&bw, bw_seconds);
-		lim[r] = after > before ? after : before;
-		for (int f = 0; f < nf; f++)
-			frac[f * rounds + r] = qw[f] == NULL ? 0 : rate[f * rounds + r] *
-			    (double)qweights_bytes(qw[f]) / 1e9 / lim[r];
+		after = bench_bw_measure(&bw, g->bw_seconds);
+		r->lim[i] = after > before ? after : before;
+		for (int f = 0; f < nf; f++) {
+			double w = qw[f] == NULL ? 0 : (double)qweights_bytes(qw[f]);
+
+			r->frac[f * R + i] = r->rate[f * R + i] * w / 1e9 / r->lim[i];
+			r->frac_kv[f * R + i] = qw[f] == NULL ? 0 :
+			    r->rate[f * R + i] * (w + kv) / 1e9 / r->lim[i];
+		}
 		before = after;
 	}
 	ret = 0;

@@ -158,6 +158,20 @@ expect "--threads 1000: capped at the 64 threads OpenBLAS is built for" 2 "threa
     --threads 1000 --version
 expect "--threads without a value" 2 "threads" --threads
 expect "ui without a terminal" 1 "terminal" ui
+expect "bench --depth -1" 2 "depth: -1 is out of range" bench --depth -1
+
+# bench --depth: the small model's 256 positions hold token 0, a round's 2
+# tokens and a context cut to 253, whose keys and values (6 layers, 256
+# channels, fp32) the timed tokens read over 255 and 256 slots.
+run bench --small-only --generate-only --tokens 10 --depth 300 --json
+if [ "$status" -eq 0 ] && grep -q '"gen_depth": 253,' "$tmp/out" &&
+    grep -q '"gen_kv_bytes": 3139584,' "$tmp/out" &&
+    grep -Eq '"gen_q8_bandwidth_fraction_with_kv": [0-9]+\.[0-9]{4},' "$tmp/out"; then
+	pass "bench --depth: cut to the context, the cache's bytes reported"
+else
+	fail "bench --depth: cut to the context, the cache's bytes reported" \
+	    "status $status: $(head -c 300 "$tmp/out") $(head -c 300 "$tmp/err")"
+fi
 expect "help train" 0 "" help train
 expect "help of an unknown command" 2 "unknown command" help frobnicate
 

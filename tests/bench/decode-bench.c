@@ -7,11 +7,13 @@
  * few seconds, each round against the read bandwidth measured on either
  * side of it (engine/bench.c's bench_generate_rounds, the bound's denominator):
  *
- *   tests/bench/decode-bench [TOKENS [ROUNDS [FORMATS]]]
+ *   tests/bench/decode-bench [TOKENS [ROUNDS [FORMATS [DEPTH]]]]
  *
- * (defaults 64 tokens, 5 rounds, "fp32,bf16,q8"). Prints per format the
- * median tokens/s and the median and range of the rounds' fractions of their
- * bounds. With one format, `perf record` profiles that format's decoding
+ * (defaults 64 tokens, 5 rounds, "fp32,bf16,q8", depth 0: each round's
+ * tokens follow DEPTH tokens of context, as `seqmatch bench --depth`).
+ * Prints per format the median tokens/s and the median and range of the
+ * rounds' fractions of their bounds (the weights' bytes; with a depth, also
+ * the median with the cache's bytes added). With one format, `perf record` profiles that format's decoding
  * beside the bandwidth measurements (bench_sum, and the filling of their
  * one buffer, under their own symbols). Built on demand: make
  * tests/bench/decode-bench.
@@ -39,21 +41,26 @@ main(int argc, char **argv)
 	int tokens = argc > 1 ? atoi(argv[1]) : 64;
 	int rounds = argc > 2 ? atoi(argv[2]) : 5;
 	const char *formats = argc > 3 ? argv[3] : "fp32,bf16,q8";
+	int depth = argc > 4 ? atoi(argv[4]) : 0;
 	int run[QUANT_NUM_FORMATS];
 	struct qweights *qw[QUANT_NUM_FORMATS];
 	double rate[QUANT_NUM_FORMATS * DB_MAX_ROUNDS], frac[QUANT_NUM_FORMATS * DB_MAX_ROUNDS];
+	double frac_kv[QUANT_NUM_FORMATS * DB_MAX_ROUNDS];
 	double lim[DB_MAX_ROUNDS], med[QUANT_NUM_FORMATS] = { 0 };
+	struct bench_gen g = { 0, 0, 0, (size_t)512 << 20, 0.5 };
+	struct bench_gen_result res = { rate, frac, frac_kv, lim };
 	double bw, bw_min, bw_max, rmin, rmax, fmed, fmin, fmax;
 	struct gpt_model *m;
 	char *cause = NULL;
 	int per;
 
-	if (rounds < 1 || rounds > DB_MAX_ROUNDS || tokens < rounds) {
-		fprintf(stderr, "usage: decode-bench [TOKENS [ROUNDS <= %d]]\n",
-		    DB_MAX_ROUNDS);
+	if (rounds < 1 || rounds > DB_MAX_ROUNDS || tokens < rounds || depth < 0) {
+		fprintf(stderr, "usage: decode-bench [TOKENS [ROUNDS <= %d [FORMATS "
+		    "[DEPTH]]]]\n", DB_MAX_ROUNDS);
 		return 2;
 	}
 	per = tokens / rounds;
+	g = (struct bench_gen){ depth, per, rounds, (size_t)512 << 20, 0.5 };
 	/* As app/main.c does: the pool's thread count set once (not read per product). */
 	cpu_set_threads(1); /* as the program runs: BLAS inside the pool (engine/sgemm.c) */
 	pool_set_threads(cpu_count());
@@ -84,8 +91,7 @@ main(int argc, char **argv)
 			qweights_free(qw[f]);
 			qw[f] = NULL;
 		}
-	if (bench_generate_rounds(m, qw, QUANT_NUM_FORMATS, per, rounds, (size_t)512 << 20,
-	    0.5, rate, frac, lim, &cause) != 0) {
+	if (bench_generate_rounds(m, qw, QUANT_NUM_FORMATS, &g, &res, &cause) != 0) {
 		fprintf(stderr, "decode-bench: %s\n", cause);
 		return 1;
 	}
@@ -100,9 +106,14 @@ main(int argc, char **argv)
 		med[f] = bench_median(rate + f * rounds, rounds, &rmin, &rmax);
 		fmed = bench_median(frac + f * rounds, rounds, &fmin, &fmax);
 		printf("%-4s %7.1f tokens/s (min %.1f, max %.1f) = %.2fx fp32, %.0f%% of bound "
-		    "(rounds %.0f-%.0f%%)\n", quant_format_name((enum quant_format)f),
+		    "(rounds %.0f-%.0f%%)", quant_format_name((enum quant_format)f),
 		    med[f], rmin, rmax, run[QUANT_FP32] ? med[f] / med[QUANT_FP32] : 0,
 		    100 * fmed, 100 * fmin, 100 * fmax);
+		if (depth > 0)
+			printf(", %.0f%% with the cache's %.1f MB a token", 100 *
+			    bench_median(frac_kv + f * rounds, rounds, NULL, NULL),
+			    bench_kv_bytes(&cfg, depth, per) / 1e6);
+		printf("\n");
 	}
 	for (int f = 0; f < QUANT_NUM_FORMATS; f++)
 		qweights_free(qw[f]);
