@@ -11,19 +11,20 @@
  * add rescaling.
  *
  * At long contexts this is a large part of a generated token: timers in a
- * one-off build of engine/gpt.c put it at 29-32% of a q8 token of the 124M
- * model at 200-400 slots (4.4 us per cached slot per token) with the scalar
- * kernel below (4 lanes wide, a divide and an expf per slot). The vector
- * kernels keep the query and, for the weighted sum, the output in
- * registers: four key rows' dot products share one reduction, a vector exp
- * takes the scores, and even and odd value rows go to separate
- * accumulators. All 144 heads of the 124M model, one thread, cache warm
- * (one-off driver): 300 slots took 1380 us scalar, 683 us AVX2 and 374 us
- * AVX-512 (31.9, 15.8 and 8.6 ns per head and slot); 26 slots 81, 34 and
- * 30 us. From memory, two threads, after 256 MB streamed through the cache
- * as the weights are in a token: 300 slots 854-959 us scalar, 596-715 us
- * AVX-512, i.e. 31-37 GB/s of keys and values while the machine read 60 GB/s
- * streaming; software prefetch 4-8 KB ahead did not change that (0.98-1.07x).
+ * one-off build of the decoding code (now engine/gpt-kv.c) put it at 29-32%
+ * of a q8 token of the 124M model at 200-400 slots (4.4 us per cached slot
+ * per token) with the scalar kernel below (4 lanes wide, a divide and an
+ * expf per slot). The vector kernels keep the query and, for the weighted
+ * sum, the output in registers: four key rows' dot products share one
+ * reduction, a vector exp takes the scores, and even and odd value rows go
+ * to separate accumulators. All 144 heads of the 124M model, one thread,
+ * cache warm (one-off driver): 300 slots took 1380 us scalar, 683 us AVX2
+ * and 374 us AVX-512 (31.9, 15.8 and 8.6 ns per head and slot); 26 slots
+ * 81, 34 and 30 us. From memory, two threads, after 256 MB streamed through
+ * the cache as the weights are in a token: 300 slots 854-959 us scalar,
+ * 596-715 us AVX-512, i.e. 31-37 GB/s of keys and values while the machine
+ * read 60 GB/s streaming; software prefetch 4-8 KB ahead did not change
+ * that (0.98-1.07x).
  *
  * exp: x = n ln 2 + r with n = round(x / ln 2) and |r| <= ln(2)/2, ln 2 in
  * two parts (Cody and Waite) so that r is exact to float precision; exp(r)

@@ -3,7 +3,7 @@
  * head, the decoding step of causal self-attention (softmax(q K^T / sqrt(HS))
  * V; Vaswani et al. 2017, eq. 1, as GPT-2 uses it).
  *
- * The cache holds its slots in chunks (engine/gpt.c, struct gpt_kv): within a
+ * The cache holds its slots in chunks (engine/gpt-kv.c, struct gpt_kv): within a
  * chunk a head's rows are HS floats apart, and a chunk's first row is
  * `stride` floats after the previous chunk's.
  *

@@ -1,4 +1,4 @@
-/* gpt-impl.h: the model struct, shared inside the engine (gpt.c, the trainers). */
+/* gpt-impl.h: the model struct, shared inside the engine (gpt.c, gpt-kv.c, trainers). */
 #ifndef SEQMATCH_GPT_IMPL_H
 #define SEQMATCH_GPT_IMPL_H
 

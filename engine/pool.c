@@ -20,7 +20,7 @@
  * Only the generator's matrix-vector products ask for it (engine/quant.c);
  * after the training step's jobs (milliseconds each) the workers sleep at
  * once. Decoding runs its
- * matrix-vector products back to back (engine/gpt.c's gpt_kv_append: four
+ * matrix-vector products back to back (engine/gpt-kv.c's gpt_kv_append: four
  * per layer, tens of microseconds apart), and on the 2-vCPU virtual machine
  * the project is measured on, a sleeping thread's wake-up (a futex wake and
  * the halted vCPU's interrupt) cost about as much as a product's share of

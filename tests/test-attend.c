@@ -29,7 +29,8 @@ struct cache {
 };
 
 static void
-cache_init(struct cache *x, struct rng *r, int n, int hs, int chunk, int gap, float kscale)
+cache_init(struct cache *x, struct rng *r, int n, int hs, int chunk, int gap,
+    float kscale)
 {
 	int nch = (n + chunk - 1) / chunk;
 	size_t stride = (size_t)(chunk + gap) * hs, total = stride * (size_t)nch;
@@ -83,8 +84,9 @@ test_shapes(enum attend_isa limit)
 	static const int ns[] = { 1, 2, 3, 4, 5, 7, 15, 63, 64, 65, 130, 300 };
 	static const int chunks[][2] = { { 64, 0 }, { 7, 3 } };
 	struct rng r;
-	float worst = 0, *q = util_alloc(128 * sizeof(float)), *out = util_alloc(128 * sizeof(float));
-	float *ref = util_alloc(128 * sizeof(float)), *sc = util_alloc(300 * sizeof(float));
+	float worst = 0, *q = util_alloc(128 * sizeof(float));
+	float *out = util_alloc(128 * sizeof(float)), *ref = util_alloc(128 * sizeof(float));
+	float *sc = util_alloc(300 * sizeof(float));
 	int cases = 0, bad = 0, used[3] = { 0 };
 
 	rng_init(&r, 1234 + (unsigned)limit);
