@@ -422,7 +422,6 @@ attend_row_256(const struct attend_cache *c, const float *q, int n, float *sc, f
 
 		for (int i = 0; i < m; i++, t++) {
 			const float *k = k0 + (size_t)i * hs;
-
 			__m256 a = _mm256_mul_ps(_mm256_loadu_ps(q), _mm256_loadu_ps(k));
 
 			for (int j = 8; j < hs; j += 8)
