@@ -4,14 +4,14 @@
  * How this works. The cache keeps, per slot of the effective sequence, the
  * keys and values of every layer and the final hidden state; dropping the
  * last slot is free (the <bksp> rollback), and the logits of any kept slot
- * are one product of its hidden state with wte. Single-token steps use
- * engine/quant.c's fp32 matrix-vector kernel on the pool of engine/pool.c,
- * the same path as the bf16 and 8-bit formats' (OpenBLAS's sgemm with M=1 is
- * several times slower, and its sgemv's threads keep spin-waiting beside the
- * pool's after their products); prompts go through cblas_sgemm. A cache given
- * bf16 or 8-bit matrices (gpt_kv_set_weights) sends every product to
- * engine/quant.c; nothing else in decoding changes. Each new row's attention
- * over the cached slots is engine/attend.c's.
+ * are one product of its hidden state with wte. Every product goes to
+ * engine/quant.c, in the fp32 weights of the model or the bf16 or 8-bit
+ * matrices a cache is given (gpt_kv_set_weights); nothing else in decoding
+ * changes. Its kernels run on the pool of engine/pool.c (OpenBLAS's sgemm
+ * with M=1 is several times slower, and its sgemv's threads keep
+ * spin-waiting beside the pool's after their products); a long prompt's
+ * products, or a small model's, go through sgemm_pool (quant_gemm).
+ * Each new row's attention over the cached slots is engine/attend.c's.
  */
 #include "config.h"
 
@@ -226,23 +226,16 @@ gpt_kv_qwork(struct gpt_kv *kv, int n)
 
 /*
  * out (n,OC) = inp (n,C) @ w (OC,C)^T + b: the other-format matrix qw when the
- * cache has one, else sgemv for one row and sgemm otherwise.
+ * cache has one, else the model's fp32 w (engine/quant.c either way).
  */
 static void
 gpt_linear(const struct gpt_kv *kv, const struct quant_matrix *qw, float *out,
     const float *inp, const float *w, const float *b, int n, int C, int OC)
 {
-	if (kv->w != NULL) {
-		quant_matmul(out, inp, qw, b, n, kv->qwork);
-		return;
-	}
-	if (n == 1) {
-		struct quant_matrix fm = { .format = QUANT_FP32, .rows = OC, .cols = C,
-		    .stride = C, .f32 = w };
+	struct quant_matrix fm = { .format = QUANT_FP32, .rows = OC, .cols = C, .stride = C,
+	    .f32 = w };
 
-		quant_matmul(out, inp, &fm, b, 1, NULL);
-	} else
-		kernels_matmul_forward(out, inp, w, b, n, C, OC);
+	quant_matmul(out, inp, kv->w != NULL ? qw : &fm, b, n, kv->qwork);
 }
 
 /* Slot t of head h of layer l in cache array a (kv->k or kv->v). */

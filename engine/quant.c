@@ -75,6 +75,42 @@
  */
 #define QUANT_SPLIT_MACS (1L << 19)
 
+/*
+ * fp32 and bf16 products of several input rows (a prompt's) go through
+ * sgemm_pool, bf16 QUANT_PANEL weight rows at a time widened to fp32 in the
+ * work space (quant_bf16_gemm), when there are at least QUANT_GEMM_ROWS of
+ * them, or for fp32 when the matrix is at most QUANT_GEMM_BYTES; otherwise
+ * through the row kernels, which dot each weight row with every input while
+ * the row is in L1 and so give each row the bits of a one-token step
+ * (quant_gemm). Measured with one-off drivers alternating the ways in one
+ * process (2-vCPU AMD EPYC, best of 3): whole prefills of the 124M model,
+ * tokens/s with the row kernels against sgemm, fp32 226 / 60 at 2 tokens,
+ * 441 / 207 at 8, 649 / 418 at 32, 651 / 651 at 64, 607 / 783 at 96,
+ * 540 / 887 at 256; bf16 402 / 45, 603 / 159, 687 / 365, 736 / 535,
+ * 620 / 666, 544 / 826 (sgemm_pool splits a product by bands of input rows,
+ * so a few rows leave the pool's other threads idle, and OpenBLAS packs the
+ * weights it then reads once). But the shipped model's matrices (C = 128, at
+ * most 256 KB, in L2) cost arithmetic, not bytes, and OpenBLAS's blocking
+ * wins there: 32-token fp32 prefills of data/model.bin ran at 21.1-21.9
+ * thousand tokens/s with its block matrices through sgemm against 18.6-19.0
+ * with the row kernels on one thread, 20.8-20.9 against 20.1-20.2 on two.
+ * In bf16 the two ways were level there (12.6-12.9 thousand), so bf16 keeps
+ * the one-token bits below QUANT_GEMM_ROWS (tests/test-quant.c's rollback
+ * check prefills 20 tokens and redoes 4 one at a time).
+ */
+#define QUANT_GEMM_ROWS 80
+#define QUANT_GEMM_BYTES (512L << 10)
+
+static int
+quant_gemm(enum quant_format f, long R, long K, int n)
+{
+	if (f == QUANT_FP32)
+		return n >= QUANT_GEMM_ROWS || (n > 1 && R * K * (long)sizeof(float) <=
+		    QUANT_GEMM_BYTES);
+	return f == QUANT_BF16 && n >= QUANT_GEMM_ROWS;
+}
+#define QUANT_PANEL 256
+
 static const char *const quant_format_names[QUANT_NUM_FORMATS] = {
 	"fp32", "bf16", "q8"
 };
@@ -948,8 +984,12 @@ size_t
 quant_work_size(enum quant_format f, int K, int n)
 {
 	switch (f) {
-	case QUANT_BF16:
-		return (size_t)n * (size_t)quant_bf16_padded(K) * 2 * sizeof(uint16_t);
+	case QUANT_BF16: {
+		size_t split = (size_t)n * (size_t)quant_bf16_padded(K) * 2 * sizeof(uint16_t);
+		size_t panel = (size_t)QUANT_PANEL * (size_t)K * sizeof(float);
+
+		return n >= QUANT_GEMM_ROWS && panel > split ? panel : split;
+	}
 	case QUANT_Q8:
 		/* xq, xs, then the AVX-512 kernel's xc (Kp / 4 int32). */
 		return (size_t)n * (size_t)quant_padded(K) +
@@ -957,6 +997,30 @@ quant_work_size(enum quant_format f, int K, int n)
 		    (size_t)n * (size_t)(quant_padded(K) / 4) * sizeof(int32_t);
 	default:
 		return 0;
+	}
+}
+
+/*
+ * out (n,R) = inp (n,K) W^T + bias for bf16 W and many input rows: each panel
+ * of QUANT_PANEL rows of W widened to fp32 in work, then one sgemm_pool.
+ */
+static void
+quant_bf16_gemm(float *out, const float *inp, const struct quant_matrix *w,
+    const float *bias, int n, float *work)
+{
+	long K = w->cols, R = w->rows;
+
+	for (long r0 = 0; r0 < R; r0 += QUANT_PANEL) {
+		long nr = R - r0 < QUANT_PANEL ? R - r0 : QUANT_PANEL;
+		const uint16_t *src = w->bf16 + r0 * K;
+
+		for (long i = 0; i < nr * K; i++) {
+			uint32_t u = (uint32_t)src[i] << 16;
+
+			memcpy(work + i, &u, sizeof u);
+		}
+		sgemm_pool_bias(n, (int)nr, (int)K, inp, (int)K, work, (int)K,
+		    bias != NULL ? bias + r0 : NULL, out + r0, (int)R);
 	}
 }
 
@@ -1051,9 +1115,13 @@ quant_matmul(float *out, const float *inp, const struct quant_matrix *w,
 	enum quant_isa isa = quant_isa(w->format);
 	int ntasks;
 
-	if (w->format == QUANT_FP32 && n > 1) {
+	if (w->format == QUANT_FP32 && quant_gemm(w->format, R, K, n)) {
 		sgemm_pool_bias(n, (int)R, (int)K, inp, (int)K, w->f32, (int)K, bias, out,
 		    (int)R);
+		return;
+	}
+	if (w->format == QUANT_BF16 && quant_gemm(w->format, R, K, n)) {
+		quant_bf16_gemm(out, inp, w, bias, n, work);
 		return;
 	}
 	memset(&j, 0, sizeof j);

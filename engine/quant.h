@@ -5,10 +5,13 @@
  * Dimension letters: R rows (output channels) and K columns (input channels)
  * of a row-major weight matrix W (R,K); n input rows; G = QUANT_GROUP.
  *
- * - fp32: W as it is (borrowed, not copied); one input row through the
- *   kernels below (the pool's threads, as the other formats), several
- *   through cblas_sgemm.
- * - bf16: the top 16 bits of each fp32 weight, rounded to nearest even.
+ * - fp32: W as it is (borrowed, not copied); input rows through the kernels
+ *   below (the pool's threads, as the other formats), or several of them
+ *   through sgemm_pool (engine/sgemm.c) from 80 rows or when W is small
+ *   (engine/quant.c, quant_gemm).
+ * - bf16: the top 16 bits of each fp32 weight, rounded to nearest even;
+ *   from 80 input rows widened to fp32 a panel of rows at a time for
+ *   sgemm_pool.
  * - q8: per row, groups of G consecutive weights share one float scale d =
  *   max|w| / 127 and hold q = round(w / d) in [-127, 127] (the layout of
  *   llama.cpp's Q8_0, with scales and bytes in separate arrays). Rows are

@@ -204,7 +204,9 @@ test_kernels(enum quant_isa limit, const char *label)
 		{ 1, 1, 1 }, { 3, 31, 1 }, { 5, 32, 2 }, { 7, 33, 1 }, { 17, 63, 3 },
 		{ 9, 64, 1 }, { 13, 65, 4 }, { 64, 768, 1 }, { 33, 3072, 2 }, { 101, 97, 5 },
 		/* Large enough to be split among the pool's threads (engine/quant.c). */
-		{ 1500, 701, 1 }
+		{ 1500, 701, 1 },
+		/* Several rows of an fp32 matrix past 512 KB: the row kernels, not sgemm. */
+		{ 700, 201, 3 }
 	};
 	enum quant_format fs[] = { QUANT_FP32, QUANT_BF16, QUANT_Q8 };
 
@@ -223,6 +225,26 @@ test_kernels(enum quant_isa limit, const char *label)
 		    quant_format_name(f), quant_kernel_name(f), cases);
 	}
 	quant_set_isa_limit(QUANT_ISA_AVX512);
+}
+
+/*
+ * From 80 input rows fp32 and bf16 products go through sgemm_pool (bf16 in
+ * panels of 256 widened rows): 300 rows make a panel and a part of one, with
+ * and without a bias, against the same reference.
+ */
+static void
+test_gemm_path(void)
+{
+	enum quant_format fs[] = { QUANT_FP32, QUANT_BF16 };
+
+	for (size_t fi = 0; fi < 2; fi++) {
+		int ok = test_matmul_case(fs[fi], 300, 97, 80, 1) &&
+		    test_matmul_case(fs[fi], 300, 97, 81, 0) &&
+		    test_matmul_case(fs[fi], 513, 64, 130, 1);
+
+		tap_ok(ok, "%s: 80 input rows and more (sgemm) match the reference",
+		    quant_format_name(fs[fi]));
+	}
 }
 
 /*
@@ -717,6 +739,7 @@ main(void)
 	tap_diag("this CPU: bf16 %s, q8 %s", quant_kernel_name(QUANT_BF16),
 	    quant_kernel_name(QUANT_Q8));
 	test_kernels(QUANT_ISA_AVX512, "best");
+	test_gemm_path();
 	test_shares();
 	quant_set_bf16_dot(1);
 	test_kernels(QUANT_ISA_AVX512, "vdpbf16ps");
