@@ -87,6 +87,7 @@ struct cmd_bench_result {
 	/* Per weight format (enum quant_format). */
 	double fmt_tok_s[QUANT_NUM_FORMATS], fmt_bytes[QUANT_NUM_FORMATS];
 	double fmt_frac[QUANT_NUM_FORMATS], fmt_frac_kv[QUANT_NUM_FORMATS];
+	double fmt_prefill[QUANT_NUM_FORMATS]; /* the context's prefill, tokens/s */
 };
 
 /* Usage. */
@@ -107,9 +108,9 @@ cmd_bench_usage(FILE *f)
 "  --steps N      timed training steps per model after one warm-up (default 3);\n"
 "                 the median step is reported\n"
 "  --tokens N     generated tokens per model and format, over 5 rounds (default 64)\n"
-"  --depth N      each round's tokens follow N tokens of context, prefilled and\n"
-"                 not timed (default 0; cut to what a model's context holds);\n"
-"                 the cache's bytes are then reported beside the weights'\n"
+"  --depth N      each round's tokens follow N tokens of context, prefilled\n"
+"                 in one pass (default 0; cut to what a model's context holds);\n"
+"                 the prefill's speed and the cache's bytes are then reported\n"
 "  --model PATH   the trained model for the loss comparison (default: the\n"
 "                 default model, data/model.bin)\n"
 "  --heldout PATH its held-out corpus (default: heldout.txt beside the model)\n"
@@ -213,7 +214,8 @@ cmd_bench_generate(const struct gpt_model *m, int tokens, int depth,
 	double rate[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS];
 	double frac[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS], lim[CMD_BENCH_ROUNDS];
 	double frac_kv[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS];
-	struct bench_gen_result res = { rate, frac, frac_kv, lim };
+	double prefill[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS];
+	struct bench_gen_result res = { rate, frac, frac_kv, lim, prefill };
 	struct bench_gen g = { depth, tokens / CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS,
 	    CMD_BENCH_BW_BYTES, CMD_BENCH_ROUND_BW_SECONDS };
 	int ctx = gpt_config(m)->max_seq_len, ret = -1;
@@ -237,6 +239,8 @@ cmd_bench_generate(const struct gpt_model *m, int tokens, int depth,
 		r->fmt_frac[f] = bench_median(frac + f * CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS,
 		    NULL, NULL);
 		r->fmt_frac_kv[f] = bench_median(frac_kv + f * CMD_BENCH_ROUNDS,
+		    CMD_BENCH_ROUNDS, NULL, NULL);
+		r->fmt_prefill[f] = bench_median(prefill + f * CMD_BENCH_ROUNDS,
 		    CMD_BENCH_ROUNDS, NULL, NULL);
 	}
 	r->gen_bw = bench_median(lim, CMD_BENCH_ROUNDS, &r->gen_bw_min, &r->gen_bw_max);
@@ -602,7 +606,8 @@ cmd_bench(int argc, char **argv)
 				    res[i].gen_bw * 1e9 / res[i].fmt_bytes[f], res[i].gen_bw);
 				if (res[i].gen_depth > 0)
 					printf("; %.0f%% of the bound for the weights and the "
-					    "cache", 100 * res[i].fmt_frac_kv[f]);
+					    "cache; context prefilled at %.0f tokens/s",
+					    100 * res[i].fmt_frac_kv[f], res[i].fmt_prefill[f]);
 				printf("\n");
 			}
 		}
@@ -636,7 +641,9 @@ cmd_bench(int argc, char **argv)
 		    "\"gen_depth\": %d, \"gen_kv_bytes\": %.0f, "
 		    "\"gen_fp32_bandwidth_fraction_with_kv\": %.4f, "
 		    "\"gen_bf16_bandwidth_fraction_with_kv\": %.4f, "
-		    "\"gen_q8_bandwidth_fraction_with_kv\": %.4f, ",
+		    "\"gen_q8_bandwidth_fraction_with_kv\": %.4f, "
+		    "\"gen_fp32_prefill_tokens_s\": %.2f, \"gen_bf16_prefill_tokens_s\": %.2f, "
+		    "\"gen_q8_prefill_tokens_s\": %.2f, ",
 		    cpu_blas_core(), pool_threads(), peak, peak_pool, peak_blas, bw,
 		    main_r->train_frac,
 		    main_r->gen_frac, main_r->sm_ratio,
@@ -647,7 +654,8 @@ cmd_bench(int argc, char **argv)
 		    main_r->fmt_bytes[QUANT_Q8], main_r->gen_bw, main_r->gen_bw_min,
 		    main_r->gen_bw_max, main_r->step_peak, main_r->gen_depth, main_r->kv_bytes,
 		    main_r->fmt_frac_kv[QUANT_FP32], main_r->fmt_frac_kv[QUANT_BF16],
-		    main_r->fmt_frac_kv[QUANT_Q8]);
+		    main_r->fmt_frac_kv[QUANT_Q8], main_r->fmt_prefill[QUANT_FP32],
+		    main_r->fmt_prefill[QUANT_BF16], main_r->fmt_prefill[QUANT_Q8]);
 		if (have_loss)
 			printf("\"heldout_loss_fp32\": %.6f, \"heldout_loss_bf16\": %.6f, "
 			    "\"heldout_loss_q8\": %.6f, \"heldout_tokens\": %ld, ",

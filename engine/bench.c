@@ -359,7 +359,7 @@ bench_argmax(const float *x, int n)
  */
 int
 bench_greedy(const struct gpt_model *m, const struct qweights *qw, int depth, int tokens,
-    double *sec, char **cause)
+    double *sec, double *prefill_sec, char **cause)
 {
 	const struct gpt_config *c = gpt_config(m);
 	float *logits = util_alloc((size_t)c->padded_vocab_size * sizeof *logits);
@@ -381,9 +381,13 @@ bench_greedy(const struct gpt_model *m, const struct qweights *qw, int depth, in
 		ctx[i] = (int)((uint32_t)(i + 1) * 2654435761u % (uint32_t)c->vocab_size);
 	if ((kv = gpt_kv_new(m, c->max_seq_len, cause)) == NULL ||
 	    gpt_kv_set_weights(kv, qweights_kv(qw), cause) != 0 ||
-	    gpt_kv_append(m, kv, &tok, 1, cause) != 0 ||
-	    gpt_kv_append(m, kv, ctx, depth, cause) != 0)
+	    gpt_kv_append(m, kv, &tok, 1, cause) != 0)
 		goto out;
+	t0 = util_now();
+	if (gpt_kv_append(m, kv, ctx, depth, cause) != 0)
+		goto out;
+	if (prefill_sec != NULL)
+		*prefill_sec = util_now() - t0;
 	t0 = util_now();
 	for (int i = 0; i < tokens; i++) {
 		gpt_kv_logits(m, kv, gpt_kv_len(kv) - 1, logits);
@@ -431,14 +435,18 @@ bench_generate_rounds(const struct gpt_model *m, struct qweights *const *qw, int
 	before = bench_bw_measure(&bw, g->bw_seconds);
 	for (int i = 0; i < R; i++) {
 		for (int f = 0; f < nf; f++) {
-			double sec;
+			double sec, pre = 0;
 			if (qw[f] == NULL) {
 				r->rate[f * R + i] = 0;
+				if (r->prefill != NULL)
+					r->prefill[f * R + i] = 0;
 				continue;
 			}
-			if (bench_greedy(m, qw[f], g->depth, g->per, &sec, cause) != 0)
+			if (bench_greedy(m, qw[f], g->depth, g->per, &sec, &pre, cause) != 0)
 				goto out;
 			r->rate[f * R + i] = sec > 0 ? g->per / sec : 0;
+			if (r->prefill != NULL)
+				r->prefill[f * R + i] = pre > 0 ? g->depth / pre : 0;
 		}
 		after = bench_bw_measure(&bw, g->bw_seconds);
 		r->lim[i] = after > before ? after : before;

@@ -34,11 +34,12 @@ int bench_argmax(const float *x, int n);
  * Greedy decoding of `tokens` tokens through the KV cache with weights qw,
  * after token 0 and `depth` tokens of context (fixed pseudo-random ids,
  * prefilled in one append; as llama-bench's --n-depth): *sec gets the
- * seconds the `tokens` took (not the cache's set-up or the prefill). -1 with
- * a message on failure, or when 1 + depth + tokens exceed the context.
+ * seconds the `tokens` took (not the cache's set-up or the prefill), and
+ * *prefill_sec (if not NULL) those of the prefill. -1 with a message on
+ * failure, or when 1 + depth + tokens exceed the context.
  */
 int bench_greedy(const struct gpt_model *m, const struct qweights *qw, int depth,
-    int tokens, double *sec, char **cause);
+    int tokens, double *sec, double *prefill_sec, char **cause);
 /*
  * The mean bytes of cached keys and values (fp32 whatever the weights' format)
  * that bench_greedy's timed tokens read, per token: attention reads every
@@ -60,6 +61,7 @@ struct bench_gen_result {
 	double *frac;       /* of the bound for the weights' bytes */
 	double *frac_kv;    /* of the bound for the weights' and the cache's bytes */
 	double *lim;        /* the round's bandwidth, GB/s */
+	double *prefill;    /* the context's prefill, tokens/s (0 at depth 0); may be NULL */
 };
 
 /*

@@ -628,7 +628,8 @@ test_generate_rounds(void)
 	double rate[QUANT_NUM_FORMATS * 3], frac[QUANT_NUM_FORMATS * 3], lim[3];
 	double frac_kv[QUANT_NUM_FORMATS * 3];
 	struct bench_gen g = { 5, 4, 3, (size_t)4 << 20, 0.01 };
-	struct bench_gen_result res = { rate, frac, frac_kv, lim };
+	double prefill[QUANT_NUM_FORMATS * 3];
+	struct bench_gen_result res = { rate, frac, frac_kv, lim, prefill };
 	double kv = bench_kv_bytes(&cfg, 5, 4), sec;
 	char *cause = NULL;
 	int ok = 1;
@@ -646,7 +647,8 @@ test_generate_rounds(void)
 		exit(99);
 	}
 	for (int r = 0; r < 3; r++) {
-		ok &= lim[r] > 0 && rate[QUANT_BF16 * 3 + r] == 0 && frac[QUANT_BF16 * 3 + r] == 0;
+		ok &= lim[r] > 0 && rate[QUANT_BF16 * 3 + r] == 0 && frac[QUANT_BF16 * 3 + r] == 0 &&
+		    prefill[QUANT_BF16 * 3 + r] == 0;
 		for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
 			double want;
 			if (qw[f] == NULL)
@@ -654,18 +656,19 @@ test_generate_rounds(void)
 			want = rate[f * 3 + r] * (double)qweights_bytes(qw[f]) / 1e9 / lim[r];
 			ok &= rate[f * 3 + r] > 0 && fabs(frac[f * 3 + r] - want) <= 1e-12 * want;
 			want = rate[f * 3 + r] * ((double)qweights_bytes(qw[f]) + kv) / 1e9 / lim[r];
-			ok &= fabs(frac_kv[f * 3 + r] - want) <= 1e-12 * want;
+			ok &= fabs(frac_kv[f * 3 + r] - want) <= 1e-12 * want && prefill[f * 3 + r] > 0;
 		}
 	}
 	tap_ok(ok, "generation rounds: fp32 and q8 run, bf16 left out, fractions of each "
-	    "round's bandwidth (%.1f-%.1f GB/s), with and without the cache's bytes",
+	    "round's bandwidth (%.1f-%.1f GB/s), with and without the cache's bytes, "
+	    "the context's prefill timed",
 	    lim[0], lim[2]);
 	/* Timed tokens 0-3 after slots 0-5 attend over 7, 8, 9 and 10 slots. */
 	tap_ok(kv == 2.0 * 2 * 64 * 4 * (7 + 8 + 9 + 10) / 4, "the cache's bytes per token "
 	    "after a context of 5: %.0f", kv);
-	tap_ok(bench_greedy(m, qw[QUANT_Q8], 59, 4, &sec, &cause) == 0,
+	tap_ok(bench_greedy(m, qw[QUANT_Q8], 59, 4, &sec, NULL, &cause) == 0,
 	    "a context of 59 and 4 tokens fill the 64 positions");
-	ok = bench_greedy(m, qw[QUANT_Q8], 60, 4, &sec, &cause) != 0;
+	ok = bench_greedy(m, qw[QUANT_Q8], 60, 4, &sec, NULL, &cause) != 0;
 	tap_ok(ok && cause != NULL && strstr(cause, "do not fit 64") != NULL,
 	    "one more is refused: %s", cause != NULL ? cause : "(no message)");
 	free(cause);
