@@ -25,15 +25,15 @@
  * (engine/attend.c): at 124M 0.55 MB a token in the default rounds (12
  * tokens from an empty context) against 139 MB of q8 weights, but 20 MB
  * after 256 tokens of context. --depth N starts each round after N tokens
- * (as llama-bench's --n-depth) and reports a second fraction with the
- * cache's bytes counted (engine/bench.c's bench_kv_bytes); the first, the
- * weights' alone, stays the one the targets are judged by. Generation runs
- * in each weight format (fp32, bf16, q8: engine/quant.h), in rounds that
- * alternate the formats so that a change in the machine's load hits all of
- * them; each format's speed is the median of its rounds and its bound counts
- * its own bytes. The held-out loss of each
- * format comes from the shipped model (data/model.bin) on the held-out
- * corpus beside it (data/heldout.txt): random weights have no meaningful loss.
+ * (as llama-bench's --n-depth), times their prefill and reports a second
+ * fraction with the cache's bytes counted (engine/bench.c's bench_kv_bytes);
+ * the first, the weights' alone, stays the one the targets are judged by.
+ * Generation runs in each weight format (fp32, bf16, q8: engine/quant.h), in
+ * rounds that alternate the formats so that a change in the machine's load
+ * hits all of them; each format's speed is the median of its rounds and its
+ * bound counts its own bytes. The held-out loss of each format comes from the
+ * shipped model (data/model.bin) on the held-out corpus beside it
+ * (data/heldout.txt): random weights have no meaningful loss.
  */
 #include "config.h"
 

@@ -52,9 +52,6 @@
 #define QUANT_X86 1
 #endif
 
-/* Bytes ahead that the q8 kernels prefetch their weights (see the AVX-512 kernel). */
-#define QUANT_Q8_PREFETCH 4096
-
 #include "cpu.h"
 #include "pool.h"
 #include "quant.h"
@@ -62,6 +59,8 @@
 #include "util.h"
 
 #define QUANT_G QUANT_GROUP
+/* Bytes ahead that the q8 kernels prefetch their weights (see the AVX-512 kernel's). */
+#define QUANT_Q8_PREFETCH 4096
 
 /*
  * Products of fewer multiply-adds than this run on the calling thread alone.
@@ -100,6 +99,7 @@
  */
 #define QUANT_GEMM_ROWS 80
 #define QUANT_GEMM_BYTES (512L << 10)
+#define QUANT_PANEL 256
 
 static int
 quant_gemm(enum quant_format f, long R, long K, int n)
@@ -109,7 +109,6 @@ quant_gemm(enum quant_format f, long R, long K, int n)
 		    QUANT_GEMM_BYTES);
 	return f == QUANT_BF16 && n >= QUANT_GEMM_ROWS;
 }
-#define QUANT_PANEL 256
 
 static const char *const quant_format_names[QUANT_NUM_FORMATS] = {
 	"fp32", "bf16", "q8"
@@ -870,7 +869,8 @@ quant_q8_quantize(int8_t *q, float *scale, const float *x, int n)
  * streamed from memory at 77-86% of that bandwidth against 58-76% (8 pairs;
  * 2048 bytes ahead gained less, 8192 nothing), and whole q8 tokens at a
  * median 0.68-0.76 of their bound against 0.58-0.61 (two runs of 30-40
- * rounds). The same prefetch in the bf16 and fp32 kernels gained nothing.
+ * rounds). The same prefetch in the bf16 and fp32 kernels gained nothing;
+ * the AVX2 q8 kernel has it too.
  */
 
 /*
