@@ -1,7 +1,8 @@
 /*
  * tokenizer-impl.h: the tokenizer struct and the helpers shared inside the
- * engine by tokenizer.c (training, encoding, the file format) and
- * tokenizer-gpt2.c (GPT-2's vocabulary from llm.c's token list).
+ * engine by tokenizer.c (pre-tokenization, encoding, the file format),
+ * tokenizer-train.c (training) and tokenizer-gpt2.c (GPT-2's vocabulary from
+ * llm.c's token list).
  */
 #ifndef SEQMATCH_TOKENIZER_IMPL_H
 #define SEQMATCH_TOKENIZER_IMPL_H
@@ -52,6 +53,9 @@ uint64_t tokenizer_hash64(uint64_t key);
 
 /* Smallest power of two >= n (n >= 1, small enough not to overflow). */
 size_t tokenizer_pow2(size_t n);
+
+/* End of the chunk of text[0..len) that starts at i (i < len), by our own rule. */
+size_t tokenizer_chunk_end(const uint8_t *text, size_t len, size_t i);
 
 /*
  * Build a tokenizer from a merge table (M pairs), checking that every merge
