@@ -87,6 +87,8 @@ struct cmd_bench_result {
 	/* Per weight format (enum quant_format). */
 	double fmt_tok_s[QUANT_NUM_FORMATS], fmt_bytes[QUANT_NUM_FORMATS];
 	double fmt_frac[QUANT_NUM_FORMATS], fmt_frac_kv[QUANT_NUM_FORMATS];
+	/* The rounds' range of fmt_frac: how much the machine moved under them. */
+	double fmt_frac_min[QUANT_NUM_FORMATS], fmt_frac_max[QUANT_NUM_FORMATS];
 	double fmt_prefill[QUANT_NUM_FORMATS]; /* the context's prefill, tokens/s */
 };
 
@@ -237,7 +239,7 @@ cmd_bench_generate(const struct gpt_model *m, int tokens, int depth,
 		    NULL, NULL);
 		r->fmt_bytes[f] = (double)qweights_bytes(qw[f]);
 		r->fmt_frac[f] = bench_median(frac + f * CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS,
-		    NULL, NULL);
+		    &r->fmt_frac_min[f], &r->fmt_frac_max[f]);
 		r->fmt_frac_kv[f] = bench_median(frac_kv + f * CMD_BENCH_ROUNDS,
 		    CMD_BENCH_ROUNDS, NULL, NULL);
 		r->fmt_prefill[f] = bench_median(prefill + f * CMD_BENCH_ROUNDS,
@@ -597,12 +599,13 @@ cmd_bench(int argc, char **argv)
 			printf("\n");
 			for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
 				printf("%s: generate %-4s %7.1f tokens/s = %.2fx fp32, %.1f MB "
-				    "per token, %.0f%% of the bandwidth bound (%.1f tokens/s at "
-				    "%.1f GB/s)",
+				    "per token, %.0f%% of the bandwidth bound (rounds %.0f-%.0f%%; "
+				    "%.1f tokens/s at %.1f GB/s)",
 				    bc->name, quant_format_name((enum quant_format)f),
 				    res[i].fmt_tok_s[f], res[i].fmt_tok_s[f] /
 				    res[i].fmt_tok_s[QUANT_FP32], res[i].fmt_bytes[f] / 1e6,
-				    100 * res[i].fmt_frac[f],
+				    100 * res[i].fmt_frac[f], 100 * res[i].fmt_frac_min[f],
+				    100 * res[i].fmt_frac_max[f],
 				    res[i].gen_bw * 1e9 / res[i].fmt_bytes[f], res[i].gen_bw);
 				if (res[i].gen_depth > 0)
 					printf("; %.0f%% of the bound for the weights and the "
@@ -643,7 +646,13 @@ cmd_bench(int argc, char **argv)
 		    "\"gen_bf16_bandwidth_fraction_with_kv\": %.4f, "
 		    "\"gen_q8_bandwidth_fraction_with_kv\": %.4f, "
 		    "\"gen_fp32_prefill_tokens_s\": %.2f, \"gen_bf16_prefill_tokens_s\": %.2f, "
-		    "\"gen_q8_prefill_tokens_s\": %.2f, ",
+		    "\"gen_q8_prefill_tokens_s\": %.2f, "
+		    "\"gen_fp32_bandwidth_fraction_min\": %.4f, "
+		    "\"gen_fp32_bandwidth_fraction_max\": %.4f, "
+		    "\"gen_bf16_bandwidth_fraction_min\": %.4f, "
+		    "\"gen_bf16_bandwidth_fraction_max\": %.4f, "
+		    "\"gen_q8_bandwidth_fraction_min\": %.4f, "
+		    "\"gen_q8_bandwidth_fraction_max\": %.4f, ",
 		    cpu_blas_core(), pool_threads(), peak, peak_pool, peak_blas, bw,
 		    main_r->train_frac,
 		    main_r->gen_frac, main_r->sm_ratio,
@@ -655,7 +664,10 @@ cmd_bench(int argc, char **argv)
 		    main_r->gen_bw_max, main_r->step_peak, main_r->gen_depth, main_r->kv_bytes,
 		    main_r->fmt_frac_kv[QUANT_FP32], main_r->fmt_frac_kv[QUANT_BF16],
 		    main_r->fmt_frac_kv[QUANT_Q8], main_r->fmt_prefill[QUANT_FP32],
-		    main_r->fmt_prefill[QUANT_BF16], main_r->fmt_prefill[QUANT_Q8]);
+		    main_r->fmt_prefill[QUANT_BF16], main_r->fmt_prefill[QUANT_Q8],
+		    main_r->fmt_frac_min[QUANT_FP32], main_r->fmt_frac_max[QUANT_FP32],
+		    main_r->fmt_frac_min[QUANT_BF16], main_r->fmt_frac_max[QUANT_BF16],
+		    main_r->fmt_frac_min[QUANT_Q8], main_r->fmt_frac_max[QUANT_Q8]);
 		if (have_loss)
 			printf("\"heldout_loss_fp32\": %.6f, \"heldout_loss_bf16\": %.6f, "
 			    "\"heldout_loss_q8\": %.6f, \"heldout_tokens\": %ld, ",
