@@ -47,6 +47,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#include "simd.h"
 #define ATTEND_X86 1
 #endif
 
@@ -338,16 +339,6 @@ attend_row_512(const struct attend_cache *c, const float *q, int n, float *sc, f
 
 #define ATTEND_256 __attribute__((target("avx2,fma")))
 
-ATTEND_256 static inline float
-attend_hsum256(__m256 v)
-{
-	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-
-	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-	s = _mm_add_ss(s, _mm_movehdup_ps(s));
-	return _mm_cvtss_f32(s);
-}
-
 /* exp of 8 lanes (see the top of the file). A NaN stays a NaN. */
 ATTEND_256 static inline __m256
 attend_exp256(__m256 x)
@@ -426,7 +417,7 @@ attend_row_256(const struct attend_cache *c, const float *q, int n, float *sc, f
 
 			for (int j = 8; j < hs; j += 8)
 				a = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), _mm256_loadu_ps(k + j), a);
-			sc[t] = attend_hsum256(a) * scale;
+			sc[t] = simd_hsum256(a) * scale;
 			if (sc[t] > maxv)
 				maxv = sc[t];
 		}
@@ -440,7 +431,7 @@ attend_row_256(const struct attend_cache *c, const float *q, int n, float *sc, f
 		_mm256_maskstore_ps(sc + t, m, e);
 		sum = _mm256_add_ps(sum, e);
 	}
-	inv = 1.0f / attend_hsum256(sum);
+	inv = 1.0f / simd_hsum256(sum);
 	for (c0 = 0; c0 + 32 <= hs; c0 += 32)
 		attend_wsum256(c, sc, n, inv, c0, 4, out);
 	for (; c0 < hs; c0 += 8)

@@ -49,6 +49,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#include "simd.h"
 #define QUANT_X86 1
 #endif
 
@@ -525,17 +526,6 @@ quant_q8_rows_scalar(const struct quant_job *j, long r0, long r1)
 }
 
 #ifdef QUANT_X86
-/* Sum of the 8 lanes. */
-__attribute__((target("avx2,fma"))) static inline float
-quant_hsum256(__m256 v)
-{
-	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-
-	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-	s = _mm_add_ss(s, _mm_movehdup_ps(s));
-	return _mm_cvtss_f32(s);
-}
-
 /* Eight weights of row r from column k as floats: fp32 loaded, bf16 widened. */
 __attribute__((target("avx2,fma"), always_inline)) static inline __m256
 quant_load8_avx2(const struct quant_matrix *w, int bf16, long r, long k)
@@ -570,7 +560,7 @@ quant_float_rows_avx2(const struct quant_job *j, long r0, long r1, int bf16)
 				a1 = _mm256_fmadd_ps(quant_load8_avx2(w, bf16, r, k + 8),
 				    _mm256_loadu_ps(x + k + 8), a1);
 			}
-			s = quant_hsum256(_mm256_add_ps(a0, a1));
+			s = simd_hsum256(_mm256_add_ps(a0, a1));
 			for (; k < K; k++)
 				s += quant_matrix_get(w, (int)r, (int)k) * x[k];
 			quant_store(j, i, r, s);
@@ -641,7 +631,7 @@ quant_q8_rows_avx2(const struct quant_job *j, long r0, long r1)
 			if (g < ng)
 				acc0 = quant_q8_group_avx2(acc0, wq + g * QUANT_G, xq + g * QUANT_G,
 				    ws[g] * xs[g]);
-			quant_store(j, i, r, quant_hsum256(_mm256_add_ps(acc0, acc1)));
+			quant_store(j, i, r, simd_hsum256(_mm256_add_ps(acc0, acc1)));
 		}
 	}
 }
@@ -1014,11 +1004,8 @@ quant_bf16_gemm(float *out, const float *inp, const struct quant_matrix *w,
 		long nr = R - r0 < QUANT_PANEL ? R - r0 : QUANT_PANEL;
 		const uint16_t *src = w->bf16 + r0 * K;
 
-		for (long i = 0; i < nr * K; i++) {
-			uint32_t u = (uint32_t)src[i] << 16;
-
-			memcpy(work + i, &u, sizeof u);
-		}
+		for (long i = 0; i < nr * K; i++)
+			work[i] = quant_bf16_to_f32(src[i]);
 		sgemm_pool_bias(n, (int)nr, (int)K, inp, (int)K, work, (int)K,
 		    bias != NULL ? bias + r0 : NULL, out + r0, (int)R);
 	}
