@@ -18,7 +18,8 @@ double bench_sgemm_gflops(int M, int N, int K, double seconds, double *pool,
     double *blas);
 /*
  * Best read bandwidth in GB/s (1e9 bytes/s) streaming a buffer of `bytes`
- * with pool_threads() threads, for about `seconds`.
+ * with pool_threads() threads, for about `seconds`: the better of a plain
+ * summing loop and one that also prefetches ahead (engine/bench.c).
  */
 double bench_bandwidth_gbs(size_t bytes, double seconds);
 
