@@ -579,13 +579,47 @@ gpt_alloc_grads(struct gpt_model *m, char **cause)
 	return 0;
 }
 
+/* Tasks for a loop over n parameters. */
+static int
+gpt_tasks(size_t n)
+{
+	int t = pool_threads();
+
+	if (t > 64)
+		t = 64;
+	return n < 65536 ? 1 : t;
+}
+
+/*
+ * Zeroing the gradient, split across the pool: one thread's memset of the
+ * 124M model's 497 MB took 47 ms of a training step on the 2-vCPU Intel Xeon.
+ */
+struct gpt_zero_job {
+	float *p;
+	long n;
+};
+
+static void
+gpt_zero_task(void *arg, int task, int ntasks)
+{
+	struct gpt_zero_job *j = arg;
+	long first, last;
+
+	pool_range(j->n, task, ntasks, &first, &last);
+	memset(j->p + first, 0, (size_t)(last - first) * sizeof *j->p);
+}
+
 /* Zero the gradients. */
 int
 gpt_zero_grad(struct gpt_model *m, char **cause)
 {
+	struct gpt_zero_job j;
+
 	if (gpt_alloc_grads(m, cause) != 0)
 		return -1;
-	memset(m->grads_memory, 0, m->num_params * sizeof(float));
+	j.p = m->grads_memory;
+	j.n = (long)m->num_params;
+	pool_run(gpt_zero_task, &j, gpt_tasks(m->num_params));
 	return 0;
 }
 
@@ -695,18 +729,26 @@ struct gpt_adam_job {
 	double partial[64]; /* sums of squares per task */
 };
 
-/* Sum of squares of one range of the gradient. */
+/*
+ * Sum of squares of one range of the gradient, in eight sums: with one, the
+ * latency of its chain of additions made this pass take about 80 ms of a 124M
+ * training step on the 2-vCPU Intel Xeon, where reading the gradient takes 14.
+ */
 static void
 gpt_sumsq_task(void *arg, int task, int ntasks)
 {
 	struct gpt_adam_job *j = arg;
-	long first, last;
-	double s = 0;
+	const float *g = j->grad;
+	long first, last, i;
+	double s[8] = { 0 };
 
 	pool_range(j->n, task, ntasks, &first, &last);
-	for (long i = first; i < last; i++)
-		s += (double)j->grad[i] * (double)j->grad[i];
-	j->partial[task] = s;
+	for (i = first; i + 8 <= last; i += 8)
+		for (int k = 0; k < 8; k++)
+			s[k] += (double)g[i + k] * (double)g[i + k];
+	for (; i < last; i++)
+		s[0] += (double)g[i] * (double)g[i];
+	j->partial[task] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
 /* AdamW on one range of one tensor. */
@@ -726,17 +768,6 @@ gpt_adam_task(void *arg, int task, int ntasks)
 		j->v[i] = vi;
 		j->param[i] -= j->lr * (mhat / (sqrtf(vhat) + j->eps) + j->wd * j->param[i]);
 	}
-}
-
-/* Tasks for a loop over n parameters. */
-static int
-gpt_tasks(size_t n)
-{
-	int t = pool_threads();
-
-	if (t > 64)
-		t = 64;
-	return n < 65536 ? 1 : t;
 }
 
 /* One AdamW step with global-norm clipping; skipped if the gradient is not finite. */

@@ -330,6 +330,37 @@ test_adamw(void)
 	gpt_update(m, &o, 2, &gn, &cause);
 	tap_ok(fabs(gn - 1000.0 * sqrt((double)n)) < 1e-3 * gn,
 	    "gradient norm reported before clipping (%.1f)", (double)gn);
+
+	/* Every element is zeroed (the pool splits the memset) and counted in the norm. */
+	{
+		int zero = 1;
+		gpt_zero_grad(m, NULL);
+		for (size_t i = 0; i < n; i++)
+			zero &= gpt_grad_memory(m)[i] == 0.0f;
+		tap_ok(zero, "gpt_zero_grad zeroes all %zu gradients", n);
+	}
+	gpt_grad_memory(m)[5] = 4.0f;
+	gpt_grad_memory(m)[n - 1] = 3.0f;
+	gpt_update(m, &o, 3, &gn, &cause);
+	tap_ok(gn == 5.0f, "the norm counts the first and the last element (%g)", (double)gn);
+	gpt_zero_grad(m, NULL);
+	gpt_grad_memory(m)[n / 2 + 3] = 2.0f;
+	gpt_update(m, &o, 4, &gn, &cause);
+	tap_ok(gn == 2.0f, "the norm counts an element mid-way (%g)", (double)gn);
+	gpt_free(m);
+
+	/* A parameter count that is not a multiple of the norm's eight sums. */
+	{
+		static const struct gpt_config odd = { 16, 20, 24, 2, 3, 9 };
+		m = gpt_new(&odd, &cause);
+		gpt_init_random(m, 1);
+		n = gpt_num_params(m);
+		gpt_zero_grad(m, NULL);
+		gpt_grad_memory(m)[n - 1] = 3.0f;
+		gpt_update(m, &o, 1, &gn, &cause);
+		tap_ok(n % 8 != 0 && gn == 3.0f, "the norm counts the last of %zu elements "
+		    "(%g)", n, (double)gn);
+	}
 	free(before);
 	free(cause);
 	gpt_free(m);
