@@ -740,15 +740,23 @@ gpt_sumsq_task(void *arg, int task, int ntasks)
 	struct gpt_adam_job *j = arg;
 	const float *g = j->grad;
 	long first, last, i;
-	double s[8] = { 0 };
+	/* Named sums, not an array: GCC kept an array's sums in memory. */
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
 
 	pool_range(j->n, task, ntasks, &first, &last);
-	for (i = first; i + 8 <= last; i += 8)
-		for (int k = 0; k < 8; k++)
-			s[k] += (double)g[i + k] * (double)g[i + k];
+	for (i = first; i + 8 <= last; i += 8) {
+		s0 += (double)g[i] * (double)g[i];
+		s1 += (double)g[i + 1] * (double)g[i + 1];
+		s2 += (double)g[i + 2] * (double)g[i + 2];
+		s3 += (double)g[i + 3] * (double)g[i + 3];
+		s4 += (double)g[i + 4] * (double)g[i + 4];
+		s5 += (double)g[i + 5] * (double)g[i + 5];
+		s6 += (double)g[i + 6] * (double)g[i + 6];
+		s7 += (double)g[i + 7] * (double)g[i + 7];
+	}
 	for (; i < last; i++)
-		s[0] += (double)g[i] * (double)g[i];
-	j->partial[task] = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+		s0 += (double)g[i] * (double)g[i];
+	j->partial[task] = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
 }
 
 /* AdamW on one range of one tensor. */
