@@ -225,8 +225,12 @@ cmd_bench_generate(const struct gpt_model *m, int tokens, int depth,
 	if (g.per < 1)
 		g.per = 1;
 	/* Token 0, the context and a round's tokens share the positions. */
-	if (g.depth > ctx - 1 - g.per)
+	if (g.depth > ctx - 1 - g.per) {
 		g.depth = ctx - 1 - g.per > 0 ? ctx - 1 - g.per : 0;
+		fprintf(stderr, "seqmatch bench: --depth %d cut to %d: the model's context "
+		    "holds %d positions (token 0, the context and a round's %d tokens)\n",
+		    depth, g.depth, ctx, g.per);
+	}
 	r->gen_depth = g.depth;
 	r->kv_bytes = bench_kv_bytes(gpt_config(m), g.depth, g.per);
 	for (int f = 0; f < QUANT_NUM_FORMATS; f++)

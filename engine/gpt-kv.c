@@ -289,7 +289,9 @@ gpt_attend_task(void *arg, int task, int ntasks)
  * each row's keys and values first copied into it. A row's heads are split
  * over the pool over a long context (at 500 slots attention took about a
  * quarter of a q8 token on one thread, `perf record` of
- * tests/bench/decode-bench), and at any length from GPT_KV_SPLIT_WIDTH: the
+ * tests/bench/decode-bench, with the scalar loop that engine/attend.c's
+ * vector kernels have since made 2-3.7x faster per head), and at any length
+ * from GPT_KV_SPLIT_WIDTH: the
  * products of such a width are split over the pool too (engine/quant.c), so
  * its worker spins between them and a hand-off costs about a microsecond.
  * The copy, done on the caller before, was about 4% of a q8 token at 124M
