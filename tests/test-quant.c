@@ -206,7 +206,9 @@ test_kernels(enum quant_isa limit, const char *label)
 		/* Large enough to be split among the pool's threads (engine/quant.c). */
 		{ 1500, 701, 1 },
 		/* Several rows of an fp32 matrix past 512 KB: the row kernels, not sgemm. */
-		{ 700, 201, 3 }
+		{ 700, 201, 3 },
+		/* Inputs in fours and a rest of three, then two (bf16 widens once per four). */
+		{ 37, 129, 7 }, { 19, 800, 10 }
 	};
 	enum quant_format fs[] = { QUANT_FP32, QUANT_BF16, QUANT_Q8 };
 
