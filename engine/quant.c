@@ -547,34 +547,70 @@ quant_load8_avx2(const struct quant_matrix *w, int bf16, long r, long k)
 }
 
 /*
- * AVX2 fp32 and bf16 rows: 16 weights per step in two accumulators, the tail
- * one at a time. One body for both formats (quant_load8_avx2 is the only
- * difference); each caller below passes its format as a constant, so the
- * choice is made when compiling, not per load.
+ * Row r of W against inputs i0..i0+ni-1 (ni <= 4, a constant where inlined),
+ * 16 weights per step in two sums per input, the tail one at a time: each
+ * group of weights is loaded (and for bf16 widened) once for all ni inputs,
+ * and each input's sums see the same products in the same order as with
+ * ni = 1 (a prompt keeps the bits of one-token steps).
+ */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+quant_float_row_avx2(const struct quant_job *j, long r, int i0, int ni, int bf16)
+{
+	const struct quant_matrix *w = j->w;
+	long K = w->cols, K16 = K / 16 * 16, k;
+	const float *x[4];
+	__m256 a0[4], a1[4];
+
+#pragma GCC unroll 4
+	for (int i = 0; i < ni; i++) {
+		x[i] = j->inp + (long)(i0 + i) * K;
+		a0[i] = _mm256_setzero_ps();
+		a1[i] = _mm256_setzero_ps();
+	}
+	for (k = 0; k < K16; k += 16) {
+		__m256 w0 = quant_load8_avx2(w, bf16, r, k), w1 = quant_load8_avx2(w, bf16, r, k + 8);
+#pragma GCC unroll 4
+		for (int i = 0; i < ni; i++) {
+			a0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[i] + k), a0[i]);
+			a1[i] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[i] + k + 8), a1[i]);
+		}
+	}
+#pragma GCC unroll 4
+	for (int i = 0; i < ni; i++) {
+		float s = simd_hsum256(_mm256_add_ps(a0[i], a1[i]));
+		for (long t = k; t < K; t++)
+			s += quant_matrix_get(w, (int)r, (int)t) * x[i][t];
+		quant_store(j, i0 + i, r, s);
+	}
+}
+
+/*
+ * AVX2 fp32 and bf16 rows, four inputs at a time. One body for both formats
+ * (quant_load8_avx2 is the only difference); each caller below passes its
+ * format as a constant, so the choice is made when compiling, not per load.
  */
 __attribute__((target("avx2,fma"), always_inline)) static inline void
 quant_float_rows_avx2(const struct quant_job *j, long r0, long r1, int bf16)
 {
-	const struct quant_matrix *w = j->w;
-	long K = w->cols, K16 = K / 16 * 16;
+	int n = j->n;
 
-	for (long r = r0; r < r1; r++)
-		for (int i = 0; i < j->n; i++) {
-			const float *x = j->inp + (long)i * K;
-			__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-			float s;
-			long k;
-			for (k = 0; k < K16; k += 16) {
-				a0 = _mm256_fmadd_ps(quant_load8_avx2(w, bf16, r, k),
-				    _mm256_loadu_ps(x + k), a0);
-				a1 = _mm256_fmadd_ps(quant_load8_avx2(w, bf16, r, k + 8),
-				    _mm256_loadu_ps(x + k + 8), a1);
-			}
-			s = simd_hsum256(_mm256_add_ps(a0, a1));
-			for (; k < K; k++)
-				s += quant_matrix_get(w, (int)r, (int)k) * x[k];
-			quant_store(j, i, r, s);
+	for (long r = r0; r < r1; r++) {
+		int i = 0;
+
+		for (; i + 4 <= n; i += 4)
+			quant_float_row_avx2(j, r, i, 4, bf16);
+		switch (n - i) {
+		case 3:
+			quant_float_row_avx2(j, r, i, 3, bf16);
+			break;
+		case 2:
+			quant_float_row_avx2(j, r, i, 2, bf16);
+			break;
+		case 1:
+			quant_float_row_avx2(j, r, i, 1, bf16);
+			break;
 		}
+	}
 }
 
 __attribute__((target("avx2,fma"))) static void
