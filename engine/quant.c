@@ -714,79 +714,35 @@ quant_bf16_rows_avx512(const struct quant_job *j, long r0, long r1)
 	}
 }
 
-/* AVX-512F fp32 rows: 32 weights per step in two accumulators, a masked tail. */
-__attribute__((target("avx512f,avx512bw,avx512vl"))) static void
-quant_f32_rows_avx512(const struct quant_job *j, long r0, long r1)
+/*
+ * 16 weights of row r from column k as floats: fp32 loaded, bf16 widened (a
+ * shift of 16 bits); masked to m where the row ends.
+ */
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline __m512
+quant_load16_avx512(const struct quant_matrix *w, int bf16, long r, long k, __mmask16 m)
 {
-	long K = j->w->cols, K32 = K / 32 * 32, rem = K - K32;
-	__mmask16 t0, t1;
-
-	t0 = (__mmask16)(rem >= 16 ? 0xffff : (1u << rem) - 1);
-	t1 = (__mmask16)(rem > 16 ? (1u << (rem - 16)) - 1 : 0);
-	for (long r = r0; r < r1; r++) {
-		const float *wr = j->w->f32 + r * K;
-		for (int i = 0; i < j->n; i++) {
-			const float *x = j->inp + (long)i * K;
-			__m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-			__m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-			long k;
-			for (k = 0; k + 64 <= K32; k += 64) {
-				if (i == 0) {
-					/* Never faults, past the end too. */
-					const char *ahead = (const char *)((uintptr_t)(wr + k) +
-					    QUANT_AHEAD);
-					_mm_prefetch(ahead, _MM_HINT_T0);
-					_mm_prefetch(ahead + 64, _MM_HINT_T0);
-					_mm_prefetch(ahead + 128, _MM_HINT_T0);
-					_mm_prefetch(ahead + 192, _MM_HINT_T0);
-				}
-				a0 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k),
-				    _mm512_loadu_ps(x + k), a0);
-				a1 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k + 16),
-				    _mm512_loadu_ps(x + k + 16), a1);
-				a2 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k + 32),
-				    _mm512_loadu_ps(x + k + 32), a2);
-				a3 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k + 48),
-				    _mm512_loadu_ps(x + k + 48), a3);
-			}
-			for (; k < K32; k += 32) {
-				a0 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k),
-				    _mm512_loadu_ps(x + k), a0);
-				a1 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + k + 16),
-				    _mm512_loadu_ps(x + k + 16), a1);
-			}
-			if (rem > 0) {
-				a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(t0, wr + k),
-				    _mm512_maskz_loadu_ps(t0, x + k), a0);
-				a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(t1, wr + k + 16),
-				    _mm512_maskz_loadu_ps(t1, x + k + 16), a1);
-			}
-			quant_store(j, i, r, _mm512_reduce_add_ps(_mm512_add_ps(
-			    _mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3))));
-		}
-	}
+	if (bf16)
+		return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(
+		    _mm256_maskz_loadu_epi16(m, w->bf16 + r * w->cols + k)), 16));
+	return _mm512_maskz_loadu_ps(m, w->f32 + r * w->cols + k);
 }
 
-/* One widened group of 16 bf16 weights (a masked load in the tail). */
-#define QUANT_W16(p) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32( \
-	_mm256_loadu_si256((const __m256i *)(p))), 16))
-#define QUANT_W16M(m, p) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32( \
-	_mm256_maskz_loadu_epi16((m), (p))), 16))
-
 /*
- * Row r against inputs i0..i0+ni-1 (ni <= 4, a constant where inlined): each
- * group of weights is widened once for all ni inputs. Each input's four sums
- * see the same products in the same order as with ni = 1, so a prompt's rows
- * get the bits of one-token steps (tests/test-quant.c's rollback check).
- * Before, a product of n inputs widened every weight n times: the shipped
- * model's bf16 prompts ran at about 60% of fp32's speed.
+ * Row r of an fp32 or bf16 W against inputs i0..i0+ni-1 (ni <= 4 and bf16
+ * constants where inlined; t0, t1 mask the tail after K / 32 * 32): each
+ * group of weights is loaded (for bf16 widened) once for all ni inputs. Each
+ * input's four sums see the same products in the same order as with ni = 1,
+ * so a prompt's rows get the bits of one-token steps (tests/test-quant.c's
+ * rollback check). Before, a product of n inputs loaded every weight n times:
+ * the shipped model's bf16 prompts ran at about 60% of fp32's speed.
  */
 __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline void
-quant_bf16_row_avx512f(const struct quant_job *j, long r, int i0, int ni, long K,
+quant_float_row_avx512(const struct quant_job *j, long r, int i0, int ni, int bf16,
     __mmask16 t0, __mmask16 t1)
 {
-	long K32 = K / 32 * 32, rem = K - K32, k;
-	const uint16_t *wr = j->w->bf16 + r * K;
+	const struct quant_matrix *w = j->w;
+	long K = w->cols, K32 = K / 32 * 32, k;
+	const char *row = bf16 ? (const char *)(w->bf16 + r * K) : (const char *)(w->f32 + r * K);
 	const float *x[4];
 	__m512 a[4][4];
 
@@ -802,15 +758,20 @@ quant_bf16_row_avx512f(const struct quant_job *j, long r, int i0, int ni, long K
 		__m512 w0, w1, w2, w3;
 
 		if (i0 == 0) {
-			/* Never faults, past the end too. */
-			const char *ahead = (const char *)((uintptr_t)(wr + k) + QUANT_AHEAD);
+			/* 64 weights are 2 lines of bf16, 4 of fp32. Never faults, past the end too. */
+			const char *ahead = (const char *)((uintptr_t)row +
+			    (uintptr_t)(k * (bf16 ? 2 : 4)) + QUANT_AHEAD);
 			_mm_prefetch(ahead, _MM_HINT_T0);
 			_mm_prefetch(ahead + 64, _MM_HINT_T0);
+			if (!bf16) {
+				_mm_prefetch(ahead + 128, _MM_HINT_T0);
+				_mm_prefetch(ahead + 192, _MM_HINT_T0);
+			}
 		}
-		w0 = QUANT_W16(wr + k);
-		w1 = QUANT_W16(wr + k + 16);
-		w2 = QUANT_W16(wr + k + 32);
-		w3 = QUANT_W16(wr + k + 48);
+		w0 = quant_load16_avx512(w, bf16, r, k, 0xffff);
+		w1 = quant_load16_avx512(w, bf16, r, k + 16, 0xffff);
+		w2 = quant_load16_avx512(w, bf16, r, k + 32, 0xffff);
+		w3 = quant_load16_avx512(w, bf16, r, k + 48, 0xffff);
 #pragma GCC unroll 4
 		for (int i = 0; i < ni; i++) {
 			a[i][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x[i] + k), a[i][0]);
@@ -820,15 +781,17 @@ quant_bf16_row_avx512f(const struct quant_job *j, long r, int i0, int ni, long K
 		}
 	}
 	for (; k < K32; k += 32) {
-		__m512 w0 = QUANT_W16(wr + k), w1 = QUANT_W16(wr + k + 16);
+		__m512 w0 = quant_load16_avx512(w, bf16, r, k, 0xffff);
+		__m512 w1 = quant_load16_avx512(w, bf16, r, k + 16, 0xffff);
 #pragma GCC unroll 4
 		for (int i = 0; i < ni; i++) {
 			a[i][0] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x[i] + k), a[i][0]);
 			a[i][1] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x[i] + k + 16), a[i][1]);
 		}
 	}
-	if (rem > 0) {
-		__m512 w0 = QUANT_W16M(t0, wr + k), w1 = QUANT_W16M(t1, wr + k + 16);
+	if (k < K) {
+		__m512 w0 = quant_load16_avx512(w, bf16, r, k, t0);
+		__m512 w1 = quant_load16_avx512(w, bf16, r, k + 16, t1);
 #pragma GCC unroll 4
 		for (int i = 0; i < ni; i++) {
 			a[i][0] = _mm512_fmadd_ps(w0, _mm512_maskz_loadu_ps(t0, x[i] + k), a[i][0]);
@@ -842,37 +805,49 @@ quant_bf16_row_avx512f(const struct quant_job *j, long r, int i0, int ni, long K
 		    _mm512_add_ps(a[i][0], a[i][1]), _mm512_add_ps(a[i][2], a[i][3]))));
 }
 
-/* AVX-512F bf16 rows: widen 16 weights at a time, FMA with fp32 inputs, four inputs at once. */
-__attribute__((target("avx512f,avx512bw,avx512vl"))) static void
-quant_bf16_rows_avx512f(const struct quant_job *j, long r0, long r1)
+/* AVX-512F fp32 or bf16 rows, four inputs at a time (bf16 a constant where inlined). */
+__attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) static inline void
+quant_float_rows_avx512(const struct quant_job *j, long r0, long r1, int bf16)
 {
-	long K = j->w->cols, rem = K % 32;
+	long rem = j->w->cols % 32;
 	__mmask16 t0 = (__mmask16)(rem >= 16 ? 0xffff : (1u << rem) - 1);
 	__mmask16 t1 = (__mmask16)(rem > 16 ? (1u << (rem - 16)) - 1 : 0);
 	int n = j->n;
 
 	if (n == 1) {
 		for (long r = r0; r < r1; r++)
-			quant_bf16_row_avx512f(j, r, 0, 1, K, t0, t1);
+			quant_float_row_avx512(j, r, 0, 1, bf16, t0, t1);
 		return;
 	}
 	for (long r = r0; r < r1; r++) {
 		int i = 0;
 
 		for (; i + 4 <= n; i += 4)
-			quant_bf16_row_avx512f(j, r, i, 4, K, t0, t1);
+			quant_float_row_avx512(j, r, i, 4, bf16, t0, t1);
 		switch (n - i) {
 		case 3:
-			quant_bf16_row_avx512f(j, r, i, 3, K, t0, t1);
+			quant_float_row_avx512(j, r, i, 3, bf16, t0, t1);
 			break;
 		case 2:
-			quant_bf16_row_avx512f(j, r, i, 2, K, t0, t1);
+			quant_float_row_avx512(j, r, i, 2, bf16, t0, t1);
 			break;
 		case 1:
-			quant_bf16_row_avx512f(j, r, i, 1, K, t0, t1);
+			quant_float_row_avx512(j, r, i, 1, bf16, t0, t1);
 			break;
 		}
 	}
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void
+quant_f32_rows_avx512(const struct quant_job *j, long r0, long r1)
+{
+	quant_float_rows_avx512(j, r0, r1, 0);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void
+quant_bf16_rows_avx512f(const struct quant_job *j, long r0, long r1)
+{
+	quant_float_rows_avx512(j, r0, r1, 1);
 }
 
 /*
