@@ -412,7 +412,7 @@ quant_kernel_name(enum quant_format f)
 {
 	switch (f) {
 	case QUANT_FP32:
-		/* Single-token products; prompts (n > 1) go through sgemm_pool. */
+		/* The row kernels (products of many rows or of small matrices: sgemm_pool, quant_gemm). */
 		return quant_isa(f) == QUANT_ISA_AVX512 ? "avx512" :
 		    quant_isa(f) == QUANT_ISA_AVX2 ? "avx2" : "scalar";
 	case QUANT_BF16:
