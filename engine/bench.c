@@ -176,8 +176,10 @@ bench_sum_ahead_512(const float *p, size_t n)
 
 	for (size_t i = 0; i < n; i += BENCH_STRIDE) {
 		/* Past the end this only names addresses: prefetches never fault. */
-		_mm_prefetch((const char *)(p + i) + BENCH_AHEAD, _MM_HINT_T0);
-		_mm_prefetch((const char *)(p + i) + BENCH_AHEAD + 64, _MM_HINT_T0);
+		const char *ahead = (const char *)((uintptr_t)(p + i) + BENCH_AHEAD);
+
+		_mm_prefetch(ahead, _MM_HINT_T0);
+		_mm_prefetch(ahead + 64, _MM_HINT_T0);
 		a0 = _mm512_add_ps(a0, _mm512_loadu_ps(p + i));
 		a1 = _mm512_add_ps(a1, _mm512_loadu_ps(p + i + 16));
 	}
@@ -208,8 +210,10 @@ bench_sum(void *arg)
 	for (size_t i = 0; i < s->n; i += BENCH_STRIDE) {
 		if (s->form != BENCH_PLAIN) {
 			/* Past the end this only names addresses: prefetches never fault. */
-			__builtin_prefetch((const char *)(p + i) + BENCH_AHEAD, 0, 3);
-			__builtin_prefetch((const char *)(p + i) + BENCH_AHEAD + 64, 0, 3);
+			const char *ahead = (const char *)((uintptr_t)(p + i) + BENCH_AHEAD);
+
+			__builtin_prefetch(ahead, 0, 3);
+			__builtin_prefetch(ahead + 64, 0, 3);
 		}
 		a0 += bench_load(p + i);
 		a1 += bench_load(p + i + 4);
