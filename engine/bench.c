@@ -188,32 +188,25 @@ bench_sum_ahead_512(const float *p, size_t n)
 #endif
 
 /*
- * Sum one share in its form: eight independent vector accumulators (kept in
- * registers), prefetching ahead in the second form (BENCH_STRIDE floats are
- * two 64-byte lines); the third is bench_sum_ahead_512.
+ * The sum of p[0..n) with eight independent vector accumulators (kept in
+ * registers), prefetching BENCH_AHEAD bytes ahead if `ahead` (a constant where
+ * inlined, so the plain loop has no test in it; BENCH_STRIDE floats are two
+ * 64-byte lines).
  */
-static void *
-bench_sum(void *arg)
+static inline __attribute__((always_inline)) float
+bench_sum_v4(const float *p, size_t n, int ahead)
 {
-	struct bench_share *s = arg;
-	const float *p = s->p;
 	bench_v4 a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 };
 	bench_v4 a4 = { 0 }, a5 = { 0 }, a6 = { 0 }, a7 = { 0 };
 	float out = 0;
 
-#ifdef BENCH_X86
-	if (s->form == BENCH_AHEAD_512) {
-		s->sum = bench_sum_ahead_512(p, s->n);
-		return NULL;
-	}
-#endif
-	for (size_t i = 0; i < s->n; i += BENCH_STRIDE) {
-		if (s->form != BENCH_PLAIN) {
+	for (size_t i = 0; i < n; i += BENCH_STRIDE) {
+		if (ahead) {
 			/* Past the end this only names addresses: prefetches never fault. */
-			const char *ahead = (const char *)((uintptr_t)(p + i) + BENCH_AHEAD);
+			const char *pa = (const char *)((uintptr_t)(p + i) + BENCH_AHEAD);
 
-			__builtin_prefetch(ahead, 0, 3);
-			__builtin_prefetch(ahead + 64, 0, 3);
+			__builtin_prefetch(pa, 0, 3);
+			__builtin_prefetch(pa + 64, 0, 3);
 		}
 		a0 += bench_load(p + i);
 		a1 += bench_load(p + i + 4);
@@ -227,7 +220,30 @@ bench_sum(void *arg)
 	a0 += a1 + a2 + a3 + a4 + a5 + a6 + a7;
 	for (int j = 0; j < 4; j++)
 		out += a0[j];
-	s->sum = out;
+	return out;
+}
+
+/* Sum one share in its form (a thread's body). */
+static void *
+bench_sum(void *arg)
+{
+	struct bench_share *s = arg;
+
+	switch (s->form) {
+	case BENCH_PLAIN:
+		s->sum = bench_sum_v4(s->p, s->n, 0);
+		break;
+	case BENCH_AHEAD_V4:
+		s->sum = bench_sum_v4(s->p, s->n, 1);
+		break;
+	case BENCH_AHEAD_512:
+#ifdef BENCH_X86
+		s->sum = bench_sum_ahead_512(s->p, s->n);
+#else
+		s->sum = bench_sum_v4(s->p, s->n, 1);
+#endif
+		break;
+	}
 	return NULL;
 }
 

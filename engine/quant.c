@@ -824,6 +824,7 @@ quant_float_rows_avx512(const struct quant_job *j, long r0, long r1, int bf16)
 	__mmask16 t1 = (__mmask16)(rem > 16 ? (1u << (rem - 16)) - 1 : 0);
 	int n = j->n;
 
+	/* One-token steps, the decoding hot path: no dispatch per row. */
 	if (n == 1) {
 		for (long r = r0; r < r1; r++)
 			quant_float_row_avx512(j, r, 0, 1, bf16, t0, t1);
