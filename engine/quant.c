@@ -61,22 +61,33 @@
 
 #define QUANT_G QUANT_GROUP
 /*
- * Bytes ahead that the q8 kernels prefetch their weights inside their loops,
- * and eight times the bytes ahead that they prefetch each row's scales (see
- * the AVX-512 kernel's).
+ * Every kernel prefetches its weights a line at a time inside its loop, twice:
+ * into L1 a little ahead (*_AHEAD) and into L2 further on (*_AHEAD_L2). The
+ * hardware prefetcher alone did not keep enough reads in flight beside the
+ * kernels' arithmetic, and one distance did not either: into L1 alone, 4096
+ * bytes ahead streamed the 124M bf16 products 9% slower than 2048. On the
+ * 2-vCPU Intel Xeon (AVX-512, AMX), whole 124M tokens with a one-off driver
+ * alternating the forms in one process (six rounds each), against L1 alone
+ * at the earlier distances (fp32 and bf16 2048, q8 3072; the AVX2 fp32/bf16
+ * kernel had no prefetch):
+ * - AVX-512 bf16: 1024 + 3072 1.06x (1024 + 4096 1.03x); in a run without
+ *   the old form, 768 + 3072 1.01x of 1024 + 3072, 1536 + 3072 0.98x,
+ *   1024 + 2048 0.97x. fp32: 1024 + 3072 1.03x (1024 + 4096 1.00x,
+ *   2048 + 6144 0.94x).
+ * - AVX-512 q8: 2048 + 6144 1.16x and 1.14x in two runs (1024 + 3072 1.03x,
+ *   2048 + 4096 1.07x, 2048 + 8192 1.13x, 2048 + 12288 1.14x).
+ * - Under the AVX2 cap: q8 2048 + 6144 1.16x (3072 + 8192 as much); bf16
+ *   1024 + 3072 1.36x against none (2048 alone 1.32x, 1024 alone 1.16x); fp32
+ *   1.14x (2048 alone 1.06x).
+ * Not measured on the AMD EPYC (Zen 5), where L1 prefetches at the start of
+ * each row gained nothing in the fp32 and bf16 kernels.
  */
-#define QUANT_Q8_AHEAD 3072
+#define QUANT_AHEAD 1024
+#define QUANT_AHEAD_L2 3072
+#define QUANT_Q8_AHEAD 2048
+#define QUANT_Q8_AHEAD_L2 6144
+/* Eight times the bytes ahead that the q8 kernels prefetch each row's scales. */
 #define QUANT_Q8_PREFETCH 4096
-/*
- * Bytes ahead that the AVX-512 fp32 and bf16 kernels prefetch, a line at a
- * time inside their loops. On the 2-vCPU Intel Xeon (AVX-512, AMX), whole
- * 124M tokens with one-off drivers alternating the forms in one process (six
- * rounds of 24-40 tokens each): fp32 64.6 against 56.5 tokens/s at 2048
- * bytes ahead (1024: 58.9, 512: 57.5); bf16 119.6 against 108.2 (1024:
- * 115.8). The row-at-a-time form of the q8 kernels (a row's lines at once,
- * 4 KB ahead) made bf16 slower there (92.7).
- */
-#define QUANT_AHEAD 2048
 
 /*
  * Products of fewer multiply-adds than this run on the calling thread alone.
@@ -541,6 +552,16 @@ quant_q8_rows_scalar(const struct quant_job *j, long r0, long r1)
 }
 
 #ifdef QUANT_X86
+/*
+ * The kernels' prefetch of one line of weights: at + QUANT_AHEAD into L1,
+ * at + QUANT_AHEAD_L2 into L2 (q8: the QUANT_Q8_ pair). Past a matrix's end
+ * this only names addresses: prefetches never fault.
+ */
+#define QUANT_PREFETCH(at, ahead, ahead_l2) do { \
+	_mm_prefetch((const char *)((at) + (ahead)), _MM_HINT_T0); \
+	_mm_prefetch((const char *)((at) + (ahead_l2)), _MM_HINT_T1); \
+} while (0)
+
 /* Eight weights of row r from column k as floats: fp32 loaded, bf16 widened. */
 __attribute__((target("avx2,fma"), always_inline)) static inline __m256
 quant_load8_avx2(const struct quant_matrix *w, int bf16, long r, long k)
@@ -563,6 +584,7 @@ quant_float_row_avx2(const struct quant_job *j, long r, int i0, int ni, int bf16
 {
 	const struct quant_matrix *w = j->w;
 	long K = w->cols, K16 = K / 16 * 16, k;
+	uintptr_t row = bf16 ? (uintptr_t)(w->bf16 + r * K) : (uintptr_t)(w->f32 + r * K);
 	const float *x[4];
 	__m256 a0[4], a1[4];
 
@@ -573,7 +595,15 @@ quant_float_row_avx2(const struct quant_job *j, long r, int i0, int ni, int bf16
 		a1[i] = _mm256_setzero_ps();
 	}
 	for (k = 0; k < K16; k += 16) {
-		__m256 w0 = quant_load8_avx2(w, bf16, r, k), w1 = quant_load8_avx2(w, bf16, r, k + 8);
+		__m256 w0, w1;
+
+		if (i0 == 0) {
+			/* 16 weights are half a line of bf16, a line of fp32. */
+			uintptr_t at = row + (uintptr_t)(k * (bf16 ? 2 : 4));
+			QUANT_PREFETCH(at, QUANT_AHEAD, QUANT_AHEAD_L2);
+		}
+		w0 = quant_load8_avx2(w, bf16, r, k);
+		w1 = quant_load8_avx2(w, bf16, r, k + 8);
 #pragma GCC unroll 4
 		for (int i = 0; i < ni; i++) {
 			a0[i] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[i] + k), a0[i]);
@@ -655,7 +685,8 @@ quant_q8_group_avx2(__m256 acc, const int8_t *w, const int8_t *x, float s)
  * cache either way, is the limit on two threads there. On the 2-vCPU Intel
  * Xeon under the same cap, prefetching inside the loop 3072 bytes ahead gave
  * 1.13-1.15x the tokens/s of the row-start form (three runs of six rounds of
- * 60 tokens, alternating in one process; 4096 ahead 1.11x, 2048 1.09x).
+ * 60 tokens, alternating in one process; 4096 ahead 1.11x, 2048 1.09x); then
+ * a second prefetch into L2 further on (QUANT_Q8_AHEAD_L2) 1.16x more.
  */
 __attribute__((target("avx2,fma"))) static void
 quant_q8_rows_avx2(const struct quant_job *j, long r0, long r1)
@@ -676,8 +707,8 @@ quant_q8_rows_avx2(const struct quant_job *j, long r0, long r1)
 
 			for (g = 0; g + 2 <= ng; g += 2) {
 				if (i == 0)
-					_mm_prefetch((const char *)((uintptr_t)(wq + g * QUANT_G) +
-					    QUANT_Q8_AHEAD), _MM_HINT_T0);
+					QUANT_PREFETCH((uintptr_t)(wq + g * QUANT_G), QUANT_Q8_AHEAD,
+					    QUANT_Q8_AHEAD_L2);
 				acc0 = quant_q8_group_avx2(acc0, wq + g * QUANT_G, xq + g * QUANT_G,
 				    ws[g] * xs[g]);
 				acc1 = quant_q8_group_avx2(acc1, wq + (g + 1) * QUANT_G,
@@ -768,14 +799,13 @@ quant_float_row_avx512(const struct quant_job *j, long r, int i0, int ni, int bf
 		__m512 w0, w1, w2, w3;
 
 		if (i0 == 0) {
-			/* 64 weights are 2 lines of bf16, 4 of fp32. Never faults, past the end too. */
-			const char *ahead = (const char *)((uintptr_t)row +
-			    (uintptr_t)(k * (bf16 ? 2 : 4)) + QUANT_AHEAD);
-			_mm_prefetch(ahead, _MM_HINT_T0);
-			_mm_prefetch(ahead + 64, _MM_HINT_T0);
+			/* 64 weights are 2 lines of bf16, 4 of fp32. */
+			uintptr_t at = (uintptr_t)row + (uintptr_t)(k * (bf16 ? 2 : 4));
+			QUANT_PREFETCH(at, QUANT_AHEAD, QUANT_AHEAD_L2);
+			QUANT_PREFETCH(at + 64, QUANT_AHEAD, QUANT_AHEAD_L2);
 			if (!bf16) {
-				_mm_prefetch(ahead + 128, _MM_HINT_T0);
-				_mm_prefetch(ahead + 192, _MM_HINT_T0);
+				QUANT_PREFETCH(at + 128, QUANT_AHEAD, QUANT_AHEAD_L2);
+				QUANT_PREFETCH(at + 192, QUANT_AHEAD, QUANT_AHEAD_L2);
 			}
 		}
 		w0 = quant_load16_avx512(w, bf16, r, k, 0xffff);
@@ -937,11 +967,12 @@ quant_q8_quantize(int8_t *q, float *scale, const float *x, int n)
 #define QUANT_Q8_TARGET "avx512f,avx512bw,avx512vl,avx512vnni"
 
 /*
- * The kernel prefetches the weights QUANT_Q8_AHEAD bytes further on inside
- * its loop, and each row's scales QUANT_Q8_PREFETCH / 8 ahead: the hardware
- * prefetcher alone did not keep enough reads in flight beside this kernel's
- * arithmetic (8 instructions per 64 bytes). On the 2-vCPU Intel Xeon (AVX-512,
- * AMX), whole 124M tokens with a one-off driver alternating the forms in one
+ * The kernel prefetches the weights inside its loop (QUANT_Q8_AHEAD into L1,
+ * QUANT_Q8_AHEAD_L2 into L2: measured at the top of this file, after the
+ * history below) and each row's scales QUANT_Q8_PREFETCH / 8 ahead: the
+ * hardware prefetcher alone did not keep enough reads in flight beside this
+ * kernel's arithmetic (8 instructions per 64 bytes). On the 2-vCPU Intel
+ * Xeon (AVX-512, AMX), whole 124M tokens with a one-off driver alternating the forms in one
  * process (six rounds of 60 tokens, three runs): inside the loop 3072 bytes
  * ahead 1.08-1.12x the tokens/s of the earlier form below, 4096 ahead
  * 1.06-1.07x, 2048 1.02-1.05x, 6144 0.98x. The earlier form prefetched each
@@ -976,7 +1007,7 @@ quant_q8_pair(__m512 acc, const int8_t *w, const int8_t *x, const int32_t *xc,
 
 /*
  * One row's dot product with one prepared input (ng groups); with ahead, it
- * prefetches the weights QUANT_Q8_AHEAD bytes on as it goes.
+ * prefetches the weights as it goes (QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2).
  */
 __attribute__((target(QUANT_Q8_TARGET), always_inline)) static inline float
 quant_q8_row_avx512(const int8_t *wq, const float *ws, const int8_t *xq,
@@ -995,11 +1026,12 @@ quant_q8_row_avx512(const int8_t *wq, const float *ws, const int8_t *xq,
 	for (g = 0; g + 8 <= ng; g += 8) {
 		if (ahead) {
 			/* Past the matrix's end this only names addresses: prefetches never fault. */
-			const char *p = (const char *)((uintptr_t)wq + QUANT_Q8_AHEAD);
-			_mm_prefetch(p, _MM_HINT_T0);
-			_mm_prefetch(p + 64, _MM_HINT_T0);
-			_mm_prefetch(p + 128, _MM_HINT_T0);
-			_mm_prefetch(p + 192, _MM_HINT_T0);
+			uintptr_t at = (uintptr_t)wq;
+
+			QUANT_PREFETCH(at, QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2);
+			QUANT_PREFETCH(at + 64, QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2);
+			QUANT_PREFETCH(at + 128, QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2);
+			QUANT_PREFETCH(at + 192, QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2);
 		}
 		sv = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_loadu_ps(ws + g),
 		    _mm256_loadu_ps(xs + g)));
@@ -1018,8 +1050,7 @@ quant_q8_row_avx512(const int8_t *wq, const float *ws, const int8_t *xq,
 		    _mm512_maskz_loadu_ps(m, xs + g));
 		for (; rem >= 2; rem -= 2) {
 			if (ahead)
-				_mm_prefetch((const char *)((uintptr_t)wq + QUANT_Q8_AHEAD),
-				    _MM_HINT_T0);
+				QUANT_PREFETCH((uintptr_t)wq, QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2);
 			acc0 = quant_q8_pair(acc0, wq, xq, xc, sv, idx, ~0ull);
 			idx = _mm512_add_epi32(idx, _mm512_set1_epi32(2));
 			wq += 64;
