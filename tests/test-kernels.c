@@ -1291,6 +1291,8 @@ main(void)
 	test_sgemm_bias(7, 30, 20, 2);
 	test_matmul_threads(256, 192, 576);
 	test_ref_layernorm(14, 32);
+	test_ref_layernorm(9, 37);	/* two lanes' worth and a tail of 5 */
+	test_ref_layernorm(3, 5);	/* all tail */
 	test_ref_gelu(257);
 	test_ref_gelu(200003);	/* split across the pool */
 	test_fast_tanh();
