@@ -656,6 +656,22 @@ test_ref_layernorm(int N, int C)
 	free(di1); free(dw1); free(db1); free(di2); free(dw2); free(db2);
 }
 
+/* The residual add, on one thread or split across the pool: exactly a + b. */
+static void
+test_residual(int N)
+{
+	float	*a = test_floats(N), *b = test_floats(N), *o = test_floats(N);
+	int	 bad = 0;
+
+	test_fill(a, N, 3);
+	test_fill(b, N, 1);
+	kernels_residual_forward(o, a, b, N);
+	for (int i = 0; i < N; i++)
+		bad += o[i] != a[i] + b[i];
+	tap_ok(bad == 0, "residual forward of %d: %d elements not a + b", N, bad);
+	free(a); free(b); free(o);
+}
+
 /* GELU forward and backward over a wide range of inputs. */
 static void
 test_ref_gelu(int N)
@@ -1294,6 +1310,8 @@ main(void)
 	test_ref_layernorm(9, 37);	/* two lanes' worth and a tail of 5 */
 	test_ref_layernorm(3, 5);	/* all tail */
 	test_ref_gelu(257);
+	test_residual(257);
+	test_residual(200003);	/* split across the pool */
 	test_ref_gelu(200003);	/* split across the pool */
 	test_fast_tanh();
 	test_ref_crossentropy(14, 50, 56);
