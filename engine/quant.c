@@ -990,21 +990,21 @@ quant_q8_quantize(int8_t *q, float *scale, const float *x, int n)
  * QUANT_Q8_AHEAD_L2 into L2: measured at the top of this file, after the
  * history below) and each row's scales QUANT_Q8_PREFETCH / 8 ahead: the
  * hardware prefetcher alone did not keep enough reads in flight beside this
- * kernel's arithmetic (8 instructions per 64 bytes). On the 2-vCPU Intel
- * Xeon (AVX-512, AMX), whole 124M tokens with a one-off driver alternating the forms in one
- * process (six rounds of 60 tokens, three runs): inside the loop 3072 bytes
- * ahead 1.08-1.12x the tokens/s of the earlier form below, 4096 ahead
- * 1.06-1.07x, 2048 1.02-1.05x, 6144 0.98x. The earlier form prefetched each
- * row's weights 4 KB ahead at its start; measured on the 2-vCPU AMD EPYC (Zen
- * 5), where the in-loop form was not tried, with one-off drivers
- * that alternate the two forms in one process, each timing against the read
+ * kernel's arithmetic (8 instructions per 64 bytes). On the 2-vCPU Intel Xeon
+ * (AVX-512, AMX), whole 124M tokens with a one-off driver alternating the
+ * forms in one process (six rounds of 60 tokens, three runs): inside the loop
+ * 3072 bytes ahead 1.08-1.12x the tokens/s of the earlier form below, 4096
+ * ahead 1.06-1.07x, 2048 1.02-1.05x, 6144 0.98x. The earlier form prefetched
+ * each row's weights 4 KB ahead at its start; measured on the 2-vCPU AMD EPYC
+ * (Zen 5), where the in-loop form was not tried, with one-off drivers that
+ * alternate the two forms in one process, each timing against the read
  * bandwidth measured beside it: the 124M model's 3072 x 768 q8 matrices
  * streamed from memory at 77-86% of that bandwidth against 58-76% (8 pairs;
- * 2048 bytes ahead gained less, 8192 nothing), and whole q8 tokens at a
- * median 0.68-0.76 of their bound against 0.58-0.61 (two runs of 30-40
- * rounds). The same prefetch in the bf16 and fp32 kernels gained nothing
- * there (they prefetch inside their loops instead: QUANT_AHEAD); the AVX2 q8
- * kernel had it too.
+ * 2048 bytes ahead gained less, 8192 nothing), and whole q8 tokens at a median
+ * 0.68-0.76 of their bound against 0.58-0.61 (two runs of 30-40 rounds). The
+ * same prefetch in the bf16 and fp32 kernels gained nothing there (they
+ * prefetch inside their loops instead: QUANT_AHEAD); the AVX2 q8 kernel had it
+ * too.
  */
 
 /*
@@ -1246,12 +1246,12 @@ quant_task(void *arg, int task, int ntasks)
 			j->rows(j, r0, r1);
 }
 
+#ifdef QUANT_X86
 /*
  * For the AVX-512 bf16 kernel (quant_load32_avx512): each input row's
  * elements 0, 2, 4, .. then 1, 3, 5, .., each half Kb / 2 floats with zeros
- * past K, into xeo (n,Kb).
+ * past K (so that no garbage meets the masked-off weights), into xeo (n,Kb).
  */
-#ifdef QUANT_X86
 static void
 quant_bf16_split(float *xeo, const float *inp, int n, long K)
 {
