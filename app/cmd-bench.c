@@ -31,7 +31,9 @@
  * Generation runs in each weight format (fp32, bf16, q8: engine/quant.h), in
  * rounds that alternate the formats so that a change in the machine's load
  * hits all of them; each format's speed is the median of its rounds and its
- * bound counts its own bytes. The held-out loss of each format comes from the
+ * bound counts its own bytes. Each round is also scored against a read of a
+ * buffer of the format's own size (the weights of a small format can sit in a
+ * large cache between tokens, which memory's bound does not see). The held-out loss of each format comes from the
  * shipped model (data/model.bin) on the held-out corpus beside it
  * (data/heldout.txt): random weights have no meaningful loss.
  */
@@ -90,6 +92,8 @@ struct cmd_bench_result {
 	/* The rounds' range of fmt_frac: how much the machine moved under them. */
 	double fmt_frac_min[QUANT_NUM_FORMATS], fmt_frac_max[QUANT_NUM_FORMATS];
 	double fmt_prefill[QUANT_NUM_FORMATS]; /* the context's prefill, tokens/s */
+	/* A read of the format's own bytes beside its rounds (median), and the fraction of it. */
+	double fmt_own_gbs[QUANT_NUM_FORMATS], fmt_frac_own[QUANT_NUM_FORMATS];
 };
 
 /* Usage. */
@@ -217,7 +221,9 @@ cmd_bench_generate(const struct gpt_model *m, int tokens, int depth,
 	double frac[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS], lim[CMD_BENCH_ROUNDS];
 	double frac_kv[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS];
 	double prefill[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS];
-	struct bench_gen_result res = { rate, frac, frac_kv, lim, prefill };
+	double own[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS];
+	double frac_own[QUANT_NUM_FORMATS * CMD_BENCH_ROUNDS];
+	struct bench_gen_result res = { rate, frac, frac_kv, lim, prefill, own, frac_own };
 	struct bench_gen g = { depth, tokens / CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS,
 	    CMD_BENCH_BW_BYTES, CMD_BENCH_ROUND_BW_SECONDS };
 	int ctx = gpt_config(m)->max_seq_len, ret = -1;
@@ -247,6 +253,10 @@ cmd_bench_generate(const struct gpt_model *m, int tokens, int depth,
 		r->fmt_frac_kv[f] = bench_median(frac_kv + f * CMD_BENCH_ROUNDS,
 		    CMD_BENCH_ROUNDS, NULL, NULL);
 		r->fmt_prefill[f] = bench_median(prefill + f * CMD_BENCH_ROUNDS,
+		    CMD_BENCH_ROUNDS, NULL, NULL);
+		r->fmt_own_gbs[f] = bench_median(own + f * CMD_BENCH_ROUNDS, CMD_BENCH_ROUNDS,
+		    NULL, NULL);
+		r->fmt_frac_own[f] = bench_median(frac_own + f * CMD_BENCH_ROUNDS,
 		    CMD_BENCH_ROUNDS, NULL, NULL);
 	}
 	r->gen_bw = bench_median(lim, CMD_BENCH_ROUNDS, &r->gen_bw_min, &r->gen_bw_max);
@@ -615,7 +625,9 @@ cmd_bench(int argc, char **argv)
 					printf("; %.0f%% of the bound for the weights and the "
 					    "cache; context prefilled at %.0f tokens/s",
 					    100 * res[i].fmt_frac_kv[f], res[i].fmt_prefill[f]);
-				printf("\n");
+				printf("; %.0f%% of a read of its own %.0f MB (%.1f GB/s)\n",
+				    100 * res[i].fmt_frac_own[f], res[i].fmt_bytes[f] / 1e6,
+				    res[i].fmt_own_gbs[f]);
 			}
 		}
 	}
@@ -656,7 +668,12 @@ cmd_bench(int argc, char **argv)
 		    "\"gen_bf16_bandwidth_fraction_min\": %.4f, "
 		    "\"gen_bf16_bandwidth_fraction_max\": %.4f, "
 		    "\"gen_q8_bandwidth_fraction_min\": %.4f, "
-		    "\"gen_q8_bandwidth_fraction_max\": %.4f, ",
+		    "\"gen_q8_bandwidth_fraction_max\": %.4f, "
+		    "\"gen_fp32_bandwidth_fraction_own\": %.4f, "
+		    "\"gen_bf16_bandwidth_fraction_own\": %.4f, "
+		    "\"gen_q8_bandwidth_fraction_own\": %.4f, "
+		    "\"gen_fp32_bandwidth_gbs_own\": %.2f, \"gen_bf16_bandwidth_gbs_own\": %.2f, "
+		    "\"gen_q8_bandwidth_gbs_own\": %.2f, ",
 		    cpu_blas_core(), pool_threads(), peak, peak_pool, peak_blas, bw,
 		    main_r->train_frac,
 		    main_r->gen_frac, main_r->sm_ratio,
@@ -671,7 +688,10 @@ cmd_bench(int argc, char **argv)
 		    main_r->fmt_prefill[QUANT_BF16], main_r->fmt_prefill[QUANT_Q8],
 		    main_r->fmt_frac_min[QUANT_FP32], main_r->fmt_frac_max[QUANT_FP32],
 		    main_r->fmt_frac_min[QUANT_BF16], main_r->fmt_frac_max[QUANT_BF16],
-		    main_r->fmt_frac_min[QUANT_Q8], main_r->fmt_frac_max[QUANT_Q8]);
+		    main_r->fmt_frac_min[QUANT_Q8], main_r->fmt_frac_max[QUANT_Q8],
+		    main_r->fmt_frac_own[QUANT_FP32], main_r->fmt_frac_own[QUANT_BF16],
+		    main_r->fmt_frac_own[QUANT_Q8], main_r->fmt_own_gbs[QUANT_FP32],
+		    main_r->fmt_own_gbs[QUANT_BF16], main_r->fmt_own_gbs[QUANT_Q8]);
 		if (have_loss)
 			printf("\"heldout_loss_fp32\": %.6f, \"heldout_loss_bf16\": %.6f, "
 			    "\"heldout_loss_q8\": %.6f, \"heldout_tokens\": %ld, ",

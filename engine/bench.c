@@ -50,6 +50,11 @@ typedef float bench_v4 __attribute__((vector_size(16)));
  */
 #define BENCH_AHEAD 1024
 
+/* Bytes a bandwidth pass reads at least (a smaller buffer is read again). */
+#define BENCH_PASS_BYTES ((size_t)64 << 20)
+/* The smallest buffer of a format's own size (bench_generate_rounds). */
+#define BENCH_OWN_MIN ((size_t)64 << 10)
+
 /* The forms of the bandwidth loop. */
 enum bench_form {
 	BENCH_PLAIN,      /* bench_sum's vectors, no prefetch */
@@ -62,6 +67,7 @@ struct bench_share {
 	const float *p;      /* (n) */
 	size_t n;            /* multiple of BENCH_STRIDE */
 	enum bench_form form;
+	int reps;            /* passes over p per measurement */
 	float sum;
 };
 
@@ -223,27 +229,29 @@ bench_sum_v4(const float *p, size_t n, int ahead)
 	return out;
 }
 
-/* Sum one share in its form (a thread's body). */
+/* Sum one share in its form, reps times (a thread's body). */
 static void *
 bench_sum(void *arg)
 {
 	struct bench_share *s = arg;
 
-	switch (s->form) {
-	case BENCH_PLAIN:
-		s->sum = bench_sum_v4(s->p, s->n, 0);
-		break;
-	case BENCH_AHEAD_V4:
-		s->sum = bench_sum_v4(s->p, s->n, 1);
-		break;
-	case BENCH_AHEAD_512:
+	s->sum = 0;
+	for (int r = 0; r < s->reps; r++)
+		switch (s->form) {
+		case BENCH_PLAIN:
+			s->sum += bench_sum_v4(s->p, s->n, 0);
+			break;
+		case BENCH_AHEAD_V4:
+			s->sum += bench_sum_v4(s->p, s->n, 1);
+			break;
+		case BENCH_AHEAD_512:
 #ifdef BENCH_X86
-		s->sum = bench_sum_ahead_512(s->p, s->n);
+			s->sum += bench_sum_ahead_512(s->p, s->n);
 #else
-		s->sum = bench_sum_v4(s->p, s->n, 1);
+			s->sum += bench_sum_v4(s->p, s->n, 1);
 #endif
-		break;
-	}
+			break;
+		}
 	return NULL;
 }
 
@@ -257,7 +265,7 @@ struct bench_bw {
 	int *started;               /* (nt) */
 };
 
-/* Free what bench_bw_init allocated. */
+/* Free what bench_bw_init allocated (and forget it: freeing twice is harmless). */
 static void
 bench_bw_free(struct bench_bw *b)
 {
@@ -265,6 +273,7 @@ bench_bw_free(struct bench_bw *b)
 	free(b->shares);
 	free(b->tids);
 	free(b->started);
+	memset(b, 0, sizeof *b);
 }
 
 /* Fill b: about `bytes` split over pool_threads() threads; -1 if out of memory. */
@@ -290,9 +299,11 @@ bench_bw_init(struct bench_bw *b, size_t bytes)
 	/* Non-zero data, and every page touched before timing. */
 	for (size_t i = 0; i < b->n; i++)
 		b->buf[i] = (float)(i & 7) * 0.125f;
+	/* A small buffer is read several times a pass: starting the threads is not what is timed. */
 	for (int t = 0; t < b->nt; t++) {
 		b->shares[t].p = b->buf + (size_t)t * per;
 		b->shares[t].n = per;
+		b->shares[t].reps = (int)(BENCH_PASS_BYTES / (b->n * sizeof *b->buf)) + 1;
 	}
 	return 0;
 }
@@ -316,7 +327,7 @@ bench_bw_measure(struct bench_bw *b, double seconds)
 		ahead = BENCH_AHEAD_512;
 #endif
 	do {
-		double t0 = util_now(), dt;
+		double t0 = util_now(), dt, bytes;
 
 		for (int t = 0; t < b->nt; t++)
 			b->shares[t].form = pass % 2 == 0 ? BENCH_PLAIN : ahead;
@@ -336,8 +347,9 @@ bench_bw_measure(struct bench_bw *b, double seconds)
 		dt = util_now() - t0;
 		for (int t = 0; t < b->nt; t++)
 			sink += b->shares[t].sum;
-		if (dt > 0 && (double)(b->n * sizeof *b->buf) / dt / 1e9 > best)
-			best = (double)(b->n * sizeof *b->buf) / dt / 1e9;
+		bytes = (double)(b->n * sizeof *b->buf) * b->shares[0].reps;
+		if (dt > 0 && bytes / dt / 1e9 > best)
+			best = bytes / dt / 1e9;
 	} while (util_now() - start < seconds || pass < 2);
 	(void)sink;
 	return best;
@@ -508,18 +520,31 @@ bench_kv_bytes(const struct gpt_config *c, int depth, int tokens)
 /*
  * Rounds of generation, each against the bandwidth measured on either side of
  * it; one buffer serves every measurement, filled once (filling 512 MB took
- * about 0.4 s of page faults per measurement when each made its own).
+ * about 0.4 s of page faults per measurement when each made its own), and
+ * with r->own one more per format, of its weights' size.
  */
 int
 bench_generate_rounds(const struct gpt_model *m, struct qweights *const *qw, int nf,
     const struct bench_gen *g, struct bench_gen_result *r, char **cause)
 {
-	struct bench_bw bw;
+	struct bench_bw bw, *own = NULL;
 	double before, after, kv = bench_kv_bytes(gpt_config(m), g->depth, g->per);
 	int ret = -1, R = g->rounds;
 
 	if (bench_bw_init(&bw, g->bw_bytes) != 0)
 		return util_error(cause, "out of memory for the bandwidth buffer");
+	if (r->own != NULL) {
+		if ((own = calloc((size_t)nf, sizeof *own)) == NULL)
+			goto oom;
+		for (int f = 0; f < nf; f++) {
+			size_t ob = qw[f] == NULL ? 0 : qweights_bytes(qw[f]);
+
+			/* A tiny model's weights still get a buffer every thread can share. */
+			if (qw[f] != NULL && bench_bw_init(&own[f], ob > BENCH_OWN_MIN ? ob :
+			    BENCH_OWN_MIN) != 0)
+				goto oom;
+		}
+	}
 	before = bench_bw_measure(&bw, g->bw_seconds);
 	for (int i = 0; i < R; i++) {
 		for (int f = 0; f < nf; f++) {
@@ -528,6 +553,8 @@ bench_generate_rounds(const struct gpt_model *m, struct qweights *const *qw, int
 				r->rate[f * R + i] = 0;
 				if (r->prefill != NULL)
 					r->prefill[f * R + i] = 0;
+				if (own != NULL)
+					r->own[f * R + i] = r->frac_own[f * R + i] = 0;
 				continue;
 			}
 			if (bench_greedy(m, qw[f], g->depth, g->per, &sec, &pre, cause) != 0)
@@ -535,6 +562,13 @@ bench_generate_rounds(const struct gpt_model *m, struct qweights *const *qw, int
 			r->rate[f * R + i] = sec > 0 ? g->per / sec : 0;
 			if (r->prefill != NULL)
 				r->prefill[f * R + i] = pre > 0 ? g->depth / pre : 0;
+			if (own != NULL) {
+				double w = (double)qweights_bytes(qw[f]);
+
+				r->own[f * R + i] = bench_bw_measure(&own[f], g->bw_seconds);
+				r->frac_own[f * R + i] = r->rate[f * R + i] * w / 1e9 /
+				    r->own[f * R + i];
+			}
 		}
 		after = bench_bw_measure(&bw, g->bw_seconds);
 		r->lim[i] = after > before ? after : before;
@@ -548,7 +582,13 @@ bench_generate_rounds(const struct gpt_model *m, struct qweights *const *qw, int
 		before = after;
 	}
 	ret = 0;
+	goto out;
+oom:
+	util_error(cause, "out of memory for the bandwidth buffers");
 out:
+	for (int f = 0; own != NULL && f < nf; f++)
+		bench_bw_free(&own[f]);
+	free(own);
 	bench_bw_free(&bw);
 	return ret;
 }

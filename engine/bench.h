@@ -63,6 +63,9 @@ struct bench_gen_result {
 	double *frac_kv;    /* of the bound for the weights' and the cache's bytes */
 	double *lim;        /* the round's bandwidth, GB/s */
 	double *prefill;    /* the context's prefill, tokens/s (0 at depth 0); may be NULL */
+	/* May be NULL: a read of a buffer of the format's own bytes after its round, GB/s, */
+	double *own;
+	double *frac_own;   /* and the round's fraction of that */
 };
 
 /*
@@ -73,8 +76,12 @@ struct bench_gen_result {
  * r's limit lim[r] is the larger of the two figures on either side of it, so
  * a round is never scored against a slower minute than the one measured
  * around it. frac is tokens/s x qweights_bytes / lim, the bound the targets
- * are judged by; frac_kv adds bench_kv_bytes to the bytes. -1 with a message
- * on failure.
+ * are judged by; frac_kv adds bench_kv_bytes to the bytes. With own, each
+ * format's round is also scored against a read of a buffer of its own
+ * weights' size, measured just after it: on a machine whose cache holds a
+ * good part of a small format's weights that read is faster than memory's,
+ * and a fraction of the memory bound can pass 100%. -1 with a message on
+ * failure.
  */
 int bench_generate_rounds(const struct gpt_model *m, struct qweights *const *qw, int nf,
     const struct bench_gen *g, struct bench_gen_result *r, char **cause);

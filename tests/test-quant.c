@@ -630,8 +630,9 @@ test_generate_rounds(void)
 	double rate[QUANT_NUM_FORMATS * 3], frac[QUANT_NUM_FORMATS * 3], lim[3];
 	double frac_kv[QUANT_NUM_FORMATS * 3];
 	struct bench_gen g = { 5, 4, 3, (size_t)4 << 20, 0.01 };
-	double prefill[QUANT_NUM_FORMATS * 3];
-	struct bench_gen_result res = { rate, frac, frac_kv, lim, prefill };
+	double prefill[QUANT_NUM_FORMATS * 3], own[QUANT_NUM_FORMATS * 3];
+	double frac_own[QUANT_NUM_FORMATS * 3];
+	struct bench_gen_result res = { rate, frac, frac_kv, lim, prefill, own, frac_own };
 	double kv = bench_kv_bytes(&cfg, 5, 4), sec;
 	char *cause = NULL;
 	int ok = 1;
@@ -650,7 +651,8 @@ test_generate_rounds(void)
 	}
 	for (int r = 0; r < 3; r++) {
 		ok &= lim[r] > 0 && rate[QUANT_BF16 * 3 + r] == 0 && frac[QUANT_BF16 * 3 + r] == 0 &&
-		    prefill[QUANT_BF16 * 3 + r] == 0;
+		    prefill[QUANT_BF16 * 3 + r] == 0 && own[QUANT_BF16 * 3 + r] == 0 &&
+		    frac_own[QUANT_BF16 * 3 + r] == 0;
 		for (int f = 0; f < QUANT_NUM_FORMATS; f++) {
 			double want;
 			if (qw[f] == NULL)
@@ -659,12 +661,15 @@ test_generate_rounds(void)
 			ok &= rate[f * 3 + r] > 0 && fabs(frac[f * 3 + r] - want) <= 1e-12 * want;
 			want = rate[f * 3 + r] * ((double)qweights_bytes(qw[f]) + kv) / 1e9 / lim[r];
 			ok &= fabs(frac_kv[f * 3 + r] - want) <= 1e-12 * want && prefill[f * 3 + r] > 0;
+			want = rate[f * 3 + r] * (double)qweights_bytes(qw[f]) / 1e9 / own[f * 3 + r];
+			ok &= own[f * 3 + r] > 0 && fabs(frac_own[f * 3 + r] - want) <= 1e-12 * want;
 		}
 	}
 	tap_ok(ok, "generation rounds: fp32 and q8 run, bf16 left out, fractions of each "
 	    "round's bandwidth (%.1f-%.1f GB/s), with and without the cache's bytes, "
-	    "the context's prefill timed",
-	    lim[0], lim[2]);
+	    "and of a read of each format's own bytes (q8 %.1f GB/s), the context's "
+	    "prefill timed",
+	    lim[0], lim[2], own[QUANT_Q8 * 3]);
 	/* Timed tokens 0-3 after slots 0-5 attend over 7, 8, 9 and 10 slots. */
 	tap_ok(kv == 2.0 * 2 * 64 * 4 * (7 + 8 + 9 + 10) / 4, "the cache's bytes per token "
 	    "after a context of 5: %.0f", kv);

@@ -48,7 +48,7 @@ main(int argc, char **argv)
 	double frac_kv[QUANT_NUM_FORMATS * DB_MAX_ROUNDS];
 	double lim[DB_MAX_ROUNDS], med[QUANT_NUM_FORMATS] = { 0 };
 	struct bench_gen g = { 0, 0, 0, (size_t)512 << 20, 0.5 };
-	struct bench_gen_result res = { rate, frac, frac_kv, lim, NULL };
+	struct bench_gen_result res = { rate, frac, frac_kv, lim, NULL, NULL, NULL };
 	double bw, bw_min, bw_max, rmin, rmax, fmed, fmin, fmax;
 	struct gpt_model *m;
 	char *cause = NULL;
