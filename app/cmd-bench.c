@@ -33,9 +33,10 @@
  * hits all of them; each format's speed is the median of its rounds and its
  * bound counts its own bytes. Each round is also scored against a read of a
  * buffer of the format's own size (the weights of a small format can sit in a
- * large cache between tokens, which memory's bound does not see). The held-out loss of each format comes from the
- * shipped model (data/model.bin) on the held-out corpus beside it
- * (data/heldout.txt): random weights have no meaningful loss.
+ * large cache between tokens, which memory's bound does not see). The
+ * held-out loss of each format comes from the shipped model (data/model.bin)
+ * on the held-out corpus beside it (data/heldout.txt): random weights have no
+ * meaningful loss.
  */
 #include "config.h"
 
@@ -92,7 +93,7 @@ struct cmd_bench_result {
 	/* The rounds' range of fmt_frac: how much the machine moved under them. */
 	double fmt_frac_min[QUANT_NUM_FORMATS], fmt_frac_max[QUANT_NUM_FORMATS];
 	double fmt_prefill[QUANT_NUM_FORMATS]; /* the context's prefill, tokens/s */
-	/* A read of the format's own bytes beside its rounds (median), and the fraction of it. */
+	/* A read of the format's own bytes beside its rounds, and the fraction of it (medians). */
 	double fmt_own_gbs[QUANT_NUM_FORMATS], fmt_frac_own[QUANT_NUM_FORMATS];
 };
 

@@ -299,7 +299,7 @@ bench_bw_init(struct bench_bw *b, size_t bytes)
 	/* Non-zero data, and every page touched before timing. */
 	for (size_t i = 0; i < b->n; i++)
 		b->buf[i] = (float)(i & 7) * 0.125f;
-	/* A small buffer is read several times a pass: starting the threads is not what is timed. */
+	/* A small buffer is read several times a pass, or starting the threads is what is timed. */
 	for (int t = 0; t < b->nt; t++) {
 		b->shares[t].p = b->buf + (size_t)t * per;
 		b->shares[t].n = per;
