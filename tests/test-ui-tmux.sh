@@ -1141,7 +1141,11 @@ else
 	fail "sessions: --session ID opens it at start-up (its seed in the status line)" \
 	    "id '$id'; session list: $(cat "$tmp/list"); stderr: $(cat "$tmp/err")"
 fi
+# The same replay as above, so the same longer wait (it ran past 15 s once under ASan).
+wait_was=$WAIT
+[ "$WAIT" -ge 900 ] || WAIT=900
 check "sessions: --session replays it" 'Text - clean - ([0-9]+)/\1 '
+WAIT=$wait_was
 quit_ok "--session run" F10
 start_session --session 20990101-000000-1
 if wait_for '^UI-EXITED 1$' && grep -q "no session '20990101-000000-1'" "$tmp/err"; then
