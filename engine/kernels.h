@@ -16,6 +16,19 @@
 #include <stdint.h>
 
 /*
+ * Hot elementwise loops (here and in engine/gpt.c) are compiled several times
+ * and the best version for the CPU is picked when the program loads (no
+ * -march=native needed).
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define KERNELS_CLONES \
+	__attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define KERNELS_CLONES
+#endif
+
+/*
  * Attention mask from a parent array. parent (B,T): parent[b][i] is the input
  * position that i extends, or -1 for a root; a valid array has parent[i] < i.
  * mask (B,T,T): mask[b][i][j] = 1 iff j == i or j is an ancestor of i.
