@@ -148,6 +148,24 @@ kernels_sum(const float *x, int n)
 	return sum;
 }
 
+/* Sum of a[j] b[j] over n, in lanes as kernels_sum. */
+static inline double
+kernels_dot(const float *a, const float *b, int n)
+{
+	float	lane[16] = { 0 };
+	double	sum = 0;
+	int	j = 0;
+
+	for (; j + 16 <= n; j += 16)
+		for (int k = 0; k < 16; k++)
+			lane[k] += a[j + k] * b[j + k];
+	for (int k = 0; k < 16; k++)
+		sum += lane[k];
+	for (; j < n; j++)
+		sum += (double)(a[j] * b[j]);
+	return sum;
+}
+
 /* Sum of (x - m)^2 over x (n), in lanes as kernels_sum. */
 static inline double
 kernels_sumsq_from(const float *x, int n, float m)
@@ -747,11 +765,11 @@ kernels_attention_dp(const struct kernels_att_job *j, long bh, float *scratch)
 
 /*
  * Rows i0..i1-1 of dS = P * (dP - rowsum(P * dP)), in place of dP in scratch.
- * The row sum keeps 16 lanes so that it vectorises (as the softmax's sums).
- * With one chain of additions and no clones it had 0.35% of the 124M
- * training step's samples (`perf record`); one layer's backward in
- * tests/bench/attention-bench went from 15.2-16.3 to 14.0-14.5 ms with this
- * (three pairs of the two builds in turn, 2-vCPU Intel Xeon).
+ * The row sum is kernels_dot's, in lanes so that it vectorises. With one
+ * chain of additions and no clones it had 0.35% of the 124M training step's
+ * samples (`perf record`); one layer's backward in
+ * tests/bench/attention-bench went from 15.2-16.3 to 14.0-14.5 ms with the
+ * lanes (three pairs of the two builds in turn, 2-vCPU Intel Xeon).
  */
 KERNELS_CLONES static void
 kernels_attention_ds(const float *a, float *scratch, int i0, int i1, int T)
@@ -759,18 +777,9 @@ kernels_attention_ds(const float *a, float *scratch, int i0, int i1, int T)
 	for (int i = i0; i < i1; i++) {
 		const float	*ar = a + (size_t)i * T;
 		float		*sr = scratch + (size_t)i * T;
-		float		 dot = 0, lane[16];
+		float		 dot = (float)kernels_dot(ar, sr, i + 1);
 		int		 jj;
 
-		for (int k = 0; k < 16; k++)
-			lane[k] = 0;
-		for (jj = 0; jj + 16 <= i + 1; jj += 16)
-			for (int k = 0; k < 16; k++)
-				lane[k] += ar[jj + k] * sr[jj + k];
-		for (; jj <= i; jj++)
-			lane[0] += ar[jj] * sr[jj];
-		for (int k = 0; k < 16; k++)
-			dot += lane[k];
 		for (jj = 0; jj <= i; jj++)
 			sr[jj] = ar[jj] * (sr[jj] - dot);
 		for (; jj < T; jj++)
