@@ -75,7 +75,19 @@
  *   1024 + 2048 0.97x. fp32: 1024 + 3072 1.03x (1024 + 4096 1.00x,
  *   2048 + 6144 0.94x).
  * - AVX-512 q8: 2048 + 6144 1.16x and 1.14x in two runs (1024 + 3072 1.03x,
- *   2048 + 4096 1.07x, 2048 + 8192 1.13x, 2048 + 12288 1.14x).
+ *   2048 + 4096 1.07x, 2048 + 8192 1.13x, 2048 + 12288 1.14x). But whole
+ *   tokens of rounds of 12 or more read part of q8's 139 MB from the L3
+ *   cache, and how much moves with the VM's neighbours. Streamed from memory
+ *   alone (one 0.5 GB matrix per product, a driver alternating the two
+ *   kernels in one process, each against the bandwidth measured beside it,
+ *   seven runs of 11 pairs), 1024 + 3072 read 1.10-1.15x as fast as 2048 +
+ *   6144 (0.85-0.89 of the bound against 0.75-0.81; fp32 and bf16 read
+ *   0.88-0.91 there); 512 + 2048 1.14x, 768 + 3072 1.10x, 1536 + 3072 1.11x,
+ *   1024 + 2048 1.11x, 1024 + 4096 1.06x, 4096 + 8192 1.00x; a longer lead
+ *   for the scales nothing. Whole tokens in rounds of 12 with the cache's
+ *   help, the same driver's kernels in turn: level (paired ratios 1.015 and
+ *   1.020 against 1.029 for a copy of the same kernel). So the AVX-512 q8
+ *   kernel uses QUANT_AHEAD and QUANT_AHEAD_L2 as fp32 and bf16 do.
  * - Under the AVX2 cap: q8 2048 + 6144 1.16x (3072 + 8192 as much); bf16
  *   1024 + 3072 1.36x against none (2048 alone 1.32x, 1024 alone 1.16x); fp32
  *   1.14x (2048 alone 1.06x). Then bf16 asking each line once instead of at
@@ -86,6 +98,7 @@
  */
 #define QUANT_AHEAD 1024
 #define QUANT_AHEAD_L2 3072
+/* The AVX2 q8 kernel's (the AVX-512 one uses the two above). */
 #define QUANT_Q8_AHEAD 2048
 #define QUANT_Q8_AHEAD_L2 6144
 /* Eight times the bytes ahead that the q8 kernels prefetch each row's scales. */
@@ -557,7 +570,7 @@ quant_q8_rows_scalar(const struct quant_job *j, long r0, long r1)
 #ifdef QUANT_X86
 /*
  * The kernels' prefetch of one line of weights: at + QUANT_AHEAD into L1,
- * at + QUANT_AHEAD_L2 into L2 (q8: the QUANT_Q8_ pair). Past a matrix's end
+ * at + QUANT_AHEAD_L2 into L2 (the AVX2 q8 kernel: the QUANT_Q8_ pair). Past a matrix's end
  * this only names addresses: prefetches never fault.
  */
 #define QUANT_PREFETCH(at, ahead, ahead_l2) do { \
@@ -690,6 +703,9 @@ quant_q8_group_avx2(__m256 acc, const int8_t *w, const int8_t *x, float s)
  * 1.13-1.15x the tokens/s of the row-start form (three runs of six rounds of
  * 60 tokens, alternating in one process; 4096 ahead 1.11x, 2048 1.09x); then
  * a second prefetch into L2 further on (QUANT_Q8_AHEAD_L2) 1.16x more.
+ * Streamed from memory alone (the driver of the note at the top of this
+ * file), this kernel read 0.89-0.92 of the bound with these distances, and
+ * the AVX-512 kernel's shorter ones gave it nothing (paired ratios 0.98-1.00).
  */
 __attribute__((target("avx2,fma"))) static void
 quant_q8_rows_avx2(const struct quant_job *j, long r0, long r1)
@@ -988,8 +1004,8 @@ quant_q8_quantize(int8_t *q, float *scale, const float *x, int n)
 #define QUANT_Q8_TARGET "avx512f,avx512bw,avx512vl,avx512vnni"
 
 /*
- * The kernel prefetches the weights inside its loop (QUANT_Q8_AHEAD into L1,
- * QUANT_Q8_AHEAD_L2 into L2: measured at the top of this file, after the
+ * The kernel prefetches the weights inside its loop (QUANT_AHEAD into L1,
+ * QUANT_AHEAD_L2 into L2: measured at the top of this file, after the
  * history below) and each row's scales QUANT_Q8_PREFETCH / 8 ahead: the
  * hardware prefetcher alone did not keep enough reads in flight beside this
  * kernel's arithmetic (8 instructions per 64 bytes). On the 2-vCPU Intel Xeon
@@ -1028,7 +1044,7 @@ quant_q8_pair(__m512 acc, const int8_t *w, const int8_t *x, const int32_t *xc,
 
 /*
  * One row's dot product with one prepared input (ng groups); with ahead, it
- * prefetches the weights as it goes (QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2).
+ * prefetches the weights as it goes (QUANT_AHEAD, QUANT_AHEAD_L2).
  */
 __attribute__((target(QUANT_Q8_TARGET), always_inline)) static inline float
 quant_q8_row_avx512(const int8_t *wq, const float *ws, const int8_t *xq,
@@ -1049,10 +1065,10 @@ quant_q8_row_avx512(const int8_t *wq, const float *ws, const int8_t *xq,
 			/* Past the matrix's end this only names addresses: prefetches never fault. */
 			uintptr_t at = (uintptr_t)wq;
 
-			QUANT_PREFETCH(at, QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2);
-			QUANT_PREFETCH(at + 64, QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2);
-			QUANT_PREFETCH(at + 128, QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2);
-			QUANT_PREFETCH(at + 192, QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2);
+			QUANT_PREFETCH(at, QUANT_AHEAD, QUANT_AHEAD_L2);
+			QUANT_PREFETCH(at + 64, QUANT_AHEAD, QUANT_AHEAD_L2);
+			QUANT_PREFETCH(at + 128, QUANT_AHEAD, QUANT_AHEAD_L2);
+			QUANT_PREFETCH(at + 192, QUANT_AHEAD, QUANT_AHEAD_L2);
 		}
 		sv = _mm512_castps256_ps512(_mm256_mul_ps(_mm256_loadu_ps(ws + g),
 		    _mm256_loadu_ps(xs + g)));
@@ -1071,7 +1087,7 @@ quant_q8_row_avx512(const int8_t *wq, const float *ws, const int8_t *xq,
 		    _mm512_maskz_loadu_ps(m, xs + g));
 		for (; rem >= 2; rem -= 2) {
 			if (ahead)
-				QUANT_PREFETCH((uintptr_t)wq, QUANT_Q8_AHEAD, QUANT_Q8_AHEAD_L2);
+				QUANT_PREFETCH((uintptr_t)wq, QUANT_AHEAD, QUANT_AHEAD_L2);
 			acc0 = quant_q8_pair(acc0, wq, xq, xc, sv, idx, ~0ull);
 			idx = _mm512_add_epi32(idx, _mm512_set1_epi32(2));
 			wq += 64;
