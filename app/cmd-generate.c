@@ -177,6 +177,8 @@ cmd_generate_event(const struct generate_event *ev, void *arg)
 			if (s->buffered)
 				fwrite(s->text, 1, s->len, stdout);
 			printf("\n");
+			/* The text before the status line when both go to one file or pipe. */
+			fflush(stdout);
 			fprintf(stderr, "seqmatch: stop: %s; %d tokens appended, %d erased; "
 			    "generate %.1f tokens/s; prefill %.3f s; seed %llu\n",
 			    generate_stop_name(ev->reason), ev->n_generated, ev->n_erased,

@@ -452,6 +452,18 @@ else
 	fail "generate --json: the seed in params is exact, like the seed used" "$(head -n 1 "$tmp/out")"
 fi
 
+# Text and status into one file (2>&1, not a terminal): the text comes whole before
+# the status line, which is the last line and starts its own.
+if $TIMEOUT "$SEQMATCH" generate --model "$model" --seed 5 --prompt The --max-tokens 8 \
+    >"$tmp/both" 2>&1 </dev/null && tail -n 1 "$tmp/both" | grep -q '^seqmatch: stop: ' &&
+    [ "$(grep -c 'seqmatch: stop: ' "$tmp/both")" -eq 1 ] &&
+    sed -n '2p' "$tmp/both" | grep -q '^The'; then
+	pass "generate 2>&1: the text, then the status on its own last line"
+else
+	fail "generate 2>&1: the text, then the status on its own last line" \
+	    "$(cat "$tmp/both")"
+fi
+
 # Weight formats: a bad name is refused with the choices; the start event names the format.
 expect "generate --weights q4 is refused" 2 "weights: unknown weight format 'q4' \(expected fp32, bf16 or q8\)" \
     generate --model "$model" --prompt The --weights q4
