@@ -80,14 +80,15 @@
  *   cache, and how much moves with the VM's neighbours. Streamed from memory
  *   alone (one 0.5 GB matrix per product, a driver alternating the two
  *   kernels in one process, each against the bandwidth measured beside it,
- *   seven runs of 11 pairs), 1024 + 3072 read 1.10-1.15x as fast as 2048 +
- *   6144 (0.85-0.89 of the bound against 0.75-0.81; fp32 and bf16 read
- *   0.88-0.91 there); 512 + 2048 1.14x, 768 + 3072 1.10x, 1536 + 3072 1.11x,
+ *   runs of 11 pairs), 1024 + 3072 read 1.10-1.15x as fast as 2048 + 6144 in
+ *   three runs (0.85-0.89 of the bound against 0.75-0.81; fp32 and bf16 read
+ *   0.84-0.92 there); 512 + 2048 1.14x, 768 + 3072 1.10x, 1536 + 3072 1.11x,
  *   1024 + 2048 1.11x, 1024 + 4096 1.06x, 4096 + 8192 1.00x; a longer lead
  *   for the scales nothing. Whole tokens in rounds of 12 with the cache's
- *   help, the same driver's kernels in turn: level (paired ratios 1.015 and
- *   1.020 against 1.029 for a copy of the same kernel). So the AVX-512 q8
- *   kernel uses QUANT_AHEAD and QUANT_AHEAD_L2 as fp32 and bf16 do.
+ *   help, the same driver's kernels in turn: level (paired ratios 1.015-1.039
+ *   in four runs against 1.016 and 1.029 for a copy of the same kernel). So
+ *   the AVX-512 q8 kernel uses QUANT_AHEAD and QUANT_AHEAD_L2 as fp32 and
+ *   bf16 do.
  * - Under the AVX2 cap: q8 2048 + 6144 1.16x (3072 + 8192 as much); bf16
  *   1024 + 3072 1.36x against none (2048 alone 1.32x, 1024 alone 1.16x); fp32
  *   1.14x (2048 alone 1.06x). Then bf16 asking each line once instead of at
