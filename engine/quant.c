@@ -571,8 +571,8 @@ quant_q8_rows_scalar(const struct quant_job *j, long r0, long r1)
 #ifdef QUANT_X86
 /*
  * The kernels' prefetch of one line of weights: at + QUANT_AHEAD into L1,
- * at + QUANT_AHEAD_L2 into L2 (the AVX2 q8 kernel: the QUANT_Q8_ pair). Past a matrix's end
- * this only names addresses: prefetches never fault.
+ * at + QUANT_AHEAD_L2 into L2 (the AVX2 q8 kernel: the QUANT_Q8_ pair).
+ * Past a matrix's end this only names addresses: prefetches never fault.
  */
 #define QUANT_PREFETCH(at, ahead, ahead_l2) do { \
 	_mm_prefetch((const char *)((at) + (ahead)), _MM_HINT_T0); \
